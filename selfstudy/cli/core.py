@@ -1,0 +1,134 @@
+"""Commands over rubrics and single self-studies: validate, score, schema, sample."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from selfstudy.catalog import find_rubric, rubric_files
+from selfstudy.cli import main
+from selfstudy.cli.tables import result_table
+from selfstudy.problems import ProblemsFound, errors
+from selfstudy.rubric import Rubric, rubric_json_schema
+from selfstudy.rubric_loader import rubric_problems
+from selfstudy.samples import sample_studies
+from selfstudy.scoring import score
+from selfstudy.study import SelfStudy, check_study, load_study, study_json_schema
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def validate(paths: tuple[Path, ...]) -> None:
+    """Check rubric files (or folders of them) and list every problem.
+
+    Exits 0 when every rubric is valid, otherwise prints each problem as
+    `file:line: key.path: message` and exits 1.
+    """
+    files = [f for p in paths for f in (rubric_files(p) if p.is_dir() else [p])]
+    if not files:
+        raise click.ClickException("no rubric files (*.yaml, *.yml) found")
+    failed = 0
+    for file in files:
+        problems = rubric_problems(file)
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        if problems:
+            failed += 1
+        else:
+            click.echo(f"{file}: ok")
+    if failed:
+        click.echo(f"{failed} of {len(files)} rubric file(s) have problems", err=True)
+        raise SystemExit(1)
+
+
+def rubric_for(study: SelfStudy, rubric_option: str | None) -> Rubric:
+    """The rubric given with --rubric, else the one the self-study names."""
+    if rubric_option:
+        return find_rubric(rubric_option)
+    return find_rubric(study.rubric.id, study.rubric.version)
+
+
+def load_checked_study(path: Path, rubric_option: str | None) -> tuple[SelfStudy, Rubric]:
+    """Load a self-study and its rubric; print warnings, raise on errors."""
+    study = load_study(path)
+    rubric = rubric_for(study, rubric_option)
+    problems = check_study(study, rubric, str(path))
+    if errors(problems):
+        raise ProblemsFound(problems)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    return study, rubric
+
+
+@main.command("score")
+@click.argument("study_path", metavar="STUDY.json", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--rubric",
+    "rubric_option",
+    metavar="PATH_OR_ID",
+    help="Rubric file or id (default: the one the self-study names).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+def score_command(study_path: Path, rubric_option: str | None, fmt: str) -> None:
+    """Score one self-study against its rubric.
+
+    The table is for reading in a terminal; `--format json` prints one object
+    with `overall`, `dimensions`, `standards` and `priorities`.
+    """
+    study, rubric = load_checked_study(study_path, rubric_option)
+    result = score(rubric, study)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        click.echo(result_table(rubric, study, result))
+
+
+@main.command()
+@click.argument("which", type=click.Choice(["rubric", "study"]))
+def schema(which: str) -> None:
+    """Print the JSON Schema of a rubric or of a self-study file.
+
+    Point your editor at it for completion while writing a rubric, e.g. with
+    `# yaml-language-server: $schema=rubric.schema.json` on the first line.
+    """
+    document = rubric_json_schema() if which == "rubric" else study_json_schema()
+    click.echo(json.dumps(document, indent=2))
+
+
+@main.command()
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the self-study files into.",
+)
+@click.option(
+    "--rubric",
+    "rubric_option",
+    default="stem-equity-self-study",
+    show_default=True,
+    metavar="PATH_OR_ID",
+)
+@click.option(
+    "--programs", default=8, show_default=True, help="How many programs (split into two cohorts)."
+)
+@click.option(
+    "--seed",
+    default=2025,
+    show_default=True,
+    help="Random seed: the same seed writes the same files.",
+)
+def sample(out_dir: Path, rubric_option: str, programs: int, seed: int) -> None:
+    """Write a realistic synthetic set of self-studies (baseline and follow-up per program)."""
+    rubric = find_rubric(rubric_option)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    studies = sample_studies(rubric, programs=programs, seed=seed)
+    for study in studies:
+        name = f"{study.program.id}-{study.program.round}.json"
+        (out_dir / name).write_text(study.to_json(), encoding="utf-8")
+    click.echo(f"wrote {len(studies)} self-studies to {out_dir}")

@@ -1,0 +1,276 @@
+"""Rules of a rubric that span several nodes, checked on the raw document.
+
+They run on plain dicts and lists, before (and whatever the outcome of) the
+pydantic validation of each node, so one pass reports every problem. Every
+check tolerates missing or mistyped parts: those are reported by the models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+Path = tuple[str | int, ...]
+LineOf = Callable[[Path], int | None]
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: Path
+    code: str
+    message: str
+
+
+def format_path(path: Path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _where(path: Path, line_of: LineOf | None) -> str:
+    line = line_of(path) if line_of else None
+    return f"line {line}" if line else format_path(path)
+
+
+def check_rubric_document(doc: Any, line_of: LineOf | None = None) -> list[Finding]:
+    doc = _dict(doc)
+    found: list[Finding] = []
+    values, labels = _check_scale(_dict(doc.get("scale")), found)
+    scale_values = set(values)
+    _check_target(doc.get("target"), ("target",), scale_values, found)
+
+    seen_dimensions: dict[str, Path] = {}
+    seen_ids: dict[str, Path] = {}  # standards and items share one namespace
+    items_so_far: dict[str, dict[str, Any]] = {}
+    for d_index, dimension in enumerate(_list(doc.get("dimensions"))):
+        d_path: Path = ("dimensions", d_index)
+        dimension = _dict(dimension)
+        _check_unique(dimension.get("id"), (*d_path, "id"), seen_dimensions, found, line_of)
+        _check_target(dimension.get("target"), (*d_path, "target"), scale_values, found)
+        for s_index, standard in enumerate(_list(dimension.get("standards"))):
+            s_path: Path = (*d_path, "standards", s_index)
+            standard = _dict(standard)
+            _check_unique(standard.get("id"), (*s_path, "id"), seen_ids, found, line_of)
+            _check_target(standard.get("target"), (*s_path, "target"), scale_values, found)
+            for key in _dict(standard.get("levels")):
+                if scale_values and key not in scale_values:
+                    found.append(
+                        Finding(
+                            (*s_path, "levels", key),
+                            "level-not-on-scale",
+                            f"{key!r} is not a scale value; use one of {_show(values)}",
+                        )
+                    )
+            for i_index, item in enumerate(_list(standard.get("items"))):
+                i_path: Path = (*s_path, "items", i_index)
+                item = _dict(item)
+                _check_unique(item.get("id"), (*i_path, "id"), seen_ids, found, line_of)
+                _check_item(item, i_path, items_so_far, values, labels, found)
+                if isinstance(item.get("id"), str):
+                    items_so_far.setdefault(item["id"], item)
+    return found
+
+
+def _show(values: list[Any]) -> str:
+    return ", ".join(str(v) for v in values)
+
+
+def _check_scale(scale: dict[str, Any], found: list[Finding]) -> tuple[list[Any], list[str]]:
+    levels = [_dict(level) for level in _list(scale.get("levels"))]
+    values = [level.get("value") for level in levels if _number(level.get("value"))]
+    labels = [level.get("label") for level in levels if isinstance(level.get("label"), str)]
+    for index in range(1, len(levels)):
+        previous, current = levels[index - 1].get("value"), levels[index].get("value")
+        if _number(previous) and _number(current) and current <= previous:
+            found.append(
+                Finding(
+                    ("scale", "levels", index, "value"),
+                    "scale-not-increasing",
+                    f"value {current} must be greater than the value before it ({previous}); "
+                    "list the levels from lowest to highest",
+                )
+            )
+    seen: dict[str, int] = {}
+    for index, level in enumerate(levels):
+        label = level.get("label")
+        if not isinstance(label, str):
+            continue
+        key = " ".join(label.split()).casefold()
+        if key in seen:
+            found.append(
+                Finding(
+                    ("scale", "levels", index, "label"),
+                    "duplicate-label",
+                    f"label {label!r} is already used by level {seen[key] + 1}; "
+                    "give every level its own label",
+                )
+            )
+        elif key in {"n/a", "na", "not applicable"}:
+            found.append(
+                Finding(
+                    ("scale", "levels", index, "label"),
+                    "reserved-label",
+                    f"label {label!r} is reserved for 'not applicable'; use allow_na: true instead",
+                )
+            )
+        seen.setdefault(key, index)
+    return values, labels
+
+
+def _check_target(value: Any, path: Path, scale_values: set[Any], found: list[Finding]) -> None:
+    if _number(value) and scale_values and value not in scale_values:
+        found.append(
+            Finding(
+                path,
+                "target-not-on-scale",
+                f"target {value} is not a scale value; use one of {_show(sorted(scale_values))}",
+            )
+        )
+
+
+def _check_unique(
+    value: Any, path: Path, seen: dict[str, Path], found: list[Finding], line_of: LineOf | None
+) -> None:
+    if not isinstance(value, str):
+        return
+    if value in seen:
+        found.append(
+            Finding(
+                path,
+                "duplicate-id",
+                f"duplicate id {value!r} (first used at {_where(seen[value], line_of)}); "
+                "ids must be unique, rename one of them",
+            )
+        )
+    else:
+        seen[value] = path
+
+
+def _check_item(
+    item: dict[str, Any],
+    path: Path,
+    earlier: dict[str, dict[str, Any]],
+    values: list[Any],
+    labels: list[str],
+    found: list[Finding],
+) -> None:
+    kind = item.get("type", "rating")
+    if kind in ("choice", "multichoice") and not _list(item.get("options")):
+        found.append(
+            Finding(
+                (*path, "options"),
+                "missing-options",
+                f"a {kind} item needs options: add `options: [First, Second, ...]`",
+            )
+        )
+    if kind not in ("choice", "multichoice") and "options" in item:
+        found.append(
+            Finding(
+                (*path, "options"),
+                "unexpected-options",
+                f"options are only for choice and multichoice items, not {kind}; remove them",
+            )
+        )
+    if kind != "rating" and "weight" in item:
+        found.append(
+            Finding(
+                (*path, "weight"),
+                "unexpected-weight",
+                f"only rating items are scored, so a {kind} item takes no weight; remove it",
+            )
+        )
+    options = item.get("options")
+    if isinstance(options, list) and len(set(map(str, options))) != len(options):
+        found.append(Finding((*path, "options"), "duplicate-option", "options must be unique"))
+    show_if = item.get("show_if")
+    if isinstance(show_if, dict):
+        _check_show_if(show_if, (*path, "show_if"), item.get("id"), earlier, values, labels, found)
+
+
+def _check_show_if(
+    rule: dict[str, Any],
+    path: Path,
+    own_id: Any,
+    earlier: dict[str, dict[str, Any]],
+    values: list[Any],
+    labels: list[str],
+    found: list[Finding],
+) -> None:
+    target_id = rule.get("item")
+    if not isinstance(target_id, str):
+        return
+    if target_id == own_id:
+        found.append(Finding((*path, "item"), "show-if-self", "an item cannot depend on itself"))
+        return
+    if target_id not in earlier:
+        found.append(
+            Finding(
+                (*path, "item"),
+                "show-if-unknown-item",
+                f"show_if names {target_id!r}, which is not an item earlier in the rubric; "
+                "name an item that comes before this one",
+            )
+        )
+        return
+    target = earlier[target_id]
+    kind = target.get("type", "rating")
+    operators = [op for op in ("equals", "in", "at_least", "at_most") if op in rule]
+    for op in operators:
+        operand = rule[op]
+        if op in ("at_least", "at_most"):
+            if kind not in ("rating", "number"):
+                found.append(
+                    Finding(
+                        (*path, op),
+                        "show-if-bad-value",
+                        f"{op} compares numbers, but {target_id!r} is a {kind} item; "
+                        "use equals or in",
+                    )
+                )
+            elif kind == "rating" and values and operand not in values:
+                found.append(
+                    Finding(
+                        (*path, op),
+                        "show-if-bad-value",
+                        f"{operand!r} is not a scale value; use one of {_show(values)}",
+                    )
+                )
+            continue
+        for value in operand if op == "in" and isinstance(operand, list) else [operand]:
+            problem = _impossible_value(value, kind, target, values, labels)
+            if problem:
+                found.append(Finding((*path, op), "show-if-bad-value", problem))
+
+
+def _impossible_value(
+    value: Any, kind: str, target: dict[str, Any], values: list[Any], labels: list[str]
+) -> str | None:
+    if kind in ("choice", "multichoice"):
+        options = _list(target.get("options"))
+        if value not in options:
+            return f"{value!r} is not one of the options of {target.get('id')!r}: {_show(options)}"
+    elif kind == "rating":
+        folded = {" ".join(label.split()).casefold() for label in labels}
+        is_label = isinstance(value, str) and " ".join(value.split()).casefold() in folded
+        if not (is_label or (_number(value) and value in values) or value == "N/A"):
+            return (
+                f"{value!r} is neither a scale value nor a label; "
+                f"use one of {_show(values)} or {_show(labels)}"
+            )
+    elif kind == "number" and not _number(value):
+        return f"{target.get('id')!r} is a number item; compare it with a number"
+    return None

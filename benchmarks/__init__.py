@@ -1,0 +1,1 @@
+"""Performance measurements, run by `make bench` (never as timed assertions in tests)."""

@@ -1,0 +1,38 @@
+"""Fixtures shared by the whole suite: the bundled rubric and sample self-studies."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from selfstudy.catalog import PROJECT_ROOT
+from selfstudy.rubric import Rubric
+from selfstudy.rubric_loader import load_rubric, parse_rubric
+from selfstudy.study import SelfStudy, load_study
+
+DEFAULT_RUBRIC_PATH = PROJECT_ROOT / "rubrics" / "stem-equity-self-study.yaml"
+SAMPLES_DIR = PROJECT_ROOT / "sample_responses"
+DATA_DIR = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="session")
+def default_rubric() -> Rubric:
+    return load_rubric(DEFAULT_RUBRIC_PATH)
+
+
+@pytest.fixture(scope="session")
+def sample_set() -> list[SelfStudy]:
+    return [load_study(p) for p in sorted(SAMPLES_DIR.glob("*.json"))]
+
+
+@pytest.fixture
+def rubric_from_yaml() -> Callable[[str], Rubric]:
+    """Build a rubric from YAML written inline in a test (dedented)."""
+
+    def build(text: str) -> Rubric:
+        return parse_rubric(textwrap.dedent(text), "<test>")
+
+    return build

@@ -23,7 +23,10 @@ from selfstudy.rubric import Dimension, Item, Level, Resource, Rubric, Scale, Sh
 from selfstudy.rubric_checks import Path, check_rubric_document, format_path
 
 
-class _Yaml12Loader(yaml.SafeLoader):
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when installed
+
+
+class _Yaml12Loader(_BaseLoader):  # type: ignore[misc, valid-type]
     """SafeLoader whose booleans are YAML 1.2's: `yes`, `no`, `on`, `off` stay text."""
 
 

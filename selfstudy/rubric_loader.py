@@ -22,7 +22,6 @@ from selfstudy.problems import Problem, ProblemsFound
 from selfstudy.rubric import Dimension, Item, Level, Resource, Rubric, Scale, ShowIf, Standard
 from selfstudy.rubric_checks import Path, check_rubric_document, format_path
 
-
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when installed
 
 

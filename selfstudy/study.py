@@ -132,12 +132,11 @@ def study_from_data(data: Any, source: str = "<self-study>") -> SelfStudy:
 
 def _problem_from_error(error: Any, source: str) -> Problem:
     loc = [p for p in error["loc"] if p not in ("int", "float", "str", "list[str]", "none")]
+    if len(loc) > 1 and loc[0] == "answers":
+        loc = [f"answers[{loc[1]!r}]", *loc[2:]]
     path = ""
     for part in loc:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    if path.startswith("answers."):
-        head, _, rest = path[len("answers.") :].partition(".")
-        path = f"answers[{head!r}]" + (f".{rest}" if rest else "")
     kind = error["type"]
     if kind == "missing":
         return Problem("missing-key", source, "missing required key; add it", path)

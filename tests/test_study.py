@@ -1,0 +1,112 @@
+"""A self-study file that is broken says where, never with a traceback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from selfstudy.problems import ProblemsFound
+from selfstudy.study import (
+    Answer,
+    SelfStudy,
+    check_study,
+    load_study,
+    parse_study,
+    shown_items,
+    study_json_schema,
+)
+
+
+def minimal(**changes) -> dict:
+    document = {
+        "format": "selfstudy/1",
+        "rubric": {"id": "stem-equity-self-study", "version": "1.0"},
+        "program": {"name": "Code the Block"},
+        "answers": {"PG.1.a": {"value": 3, "evidence": "Goals page", "notes": ""}},
+    }
+    document.update(changes)
+    return document
+
+
+def problems(text: str) -> list[tuple[str, str]]:
+    with pytest.raises(ProblemsFound) as caught:
+        parse_study(text, "study.json")
+    return [(p.code, p.path) for p in caught.value.problems]
+
+
+def test_self_study_round_trips_through_json(sample_set):
+    for study in sample_set:
+        assert parse_study(study.to_json()) == study
+
+
+def test_program_keeps_extra_fields():
+    document = minimal(program={"name": "X", "site": "Eastside", "cohort": "2025"})
+    study = parse_study(json.dumps(document))
+    assert study.program.model_dump()["site"] == "Eastside"
+    assert json.loads(study.to_json())["program"]["site"] == "Eastside"
+
+
+def test_invalid_json_names_the_line():
+    with pytest.raises(ProblemsFound) as caught:
+        parse_study('{\n  "format": "selfstudy/1",\n  oops\n}', "study.json")
+    (problem,) = caught.value.problems
+    assert (problem.code, problem.location) == ("json-syntax", "study.json:3")
+
+
+def test_missing_program_name_is_named_by_key_path():
+    assert problems(json.dumps(minimal(program={"cohort": "2025"}))) == [
+        ("missing-key", "program.name")
+    ]
+
+
+def test_every_bad_key_is_reported_at_once():
+    document = minimal(format="selfstudy/9", extra=1)
+    document["answers"]["PG.1.a"]["colour"] = "red"
+    assert sorted(problems(json.dumps(document))) == [
+        ("unknown-format", "format"),
+        ("unknown-key", "answers['PG.1.a'].colour"),
+        ("unknown-key", "extra"),
+    ]
+
+
+def test_missing_file_is_a_problem(tmp_path: Path):
+    with pytest.raises(ProblemsFound) as caught:
+        load_study(tmp_path / "nope.json")
+    assert caught.value.codes() == ["unreadable-file"]
+
+
+def test_answers_the_rubric_does_not_allow_are_reported(default_rubric):
+    study = SelfStudy.new(default_rubric, "X")
+    study.answers = {
+        "PG.1.a": Answer(value=7),
+        "PG.1.b": Answer(value="Established"),
+        "NOPE.1": Answer(value=3),
+        "SR.2.stipend": Answer(value="Sometimes"),
+        "PD.1.hours": Answer(value="lots"),
+        "PG.1.c": Answer(value="N/A"),
+    }
+    found = {(p.code, p.path) for p in check_study(study, default_rubric)}
+    assert found == {
+        ("bad-answer", "answers['PG.1.a'].value"),
+        ("bad-answer", "answers['PG.1.b'].value"),
+        ("unknown-item", "answers['NOPE.1']"),
+        ("bad-answer", "answers['SR.2.stipend'].value"),
+        ("bad-answer", "answers['PD.1.hours'].value"),
+    }
+
+
+def test_show_if_follows_answers(default_rubric):
+    follow_up = "SR.2.b"
+    assert follow_up not in shown_items(default_rubric, {})
+    yes = {"SR.2.stipend": Answer(value="Some students")}
+    assert follow_up in shown_items(default_rubric, yes)
+    no = {"SR.2.stipend": Answer(value="No")}
+    assert follow_up not in shown_items(default_rubric, no)
+
+
+def test_study_schema_describes_the_file():
+    schema = study_json_schema()
+    assert schema["required"] == ["rubric", "program"]
+    assert {"format", "rubric", "program", "answers"} <= set(schema["properties"])

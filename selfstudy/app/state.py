@@ -1,0 +1,278 @@
+"""What a browser session holds: which study is open, what it last saw, and autosave.
+
+The database is the only source of truth. A session keeps a copy of the open
+study and, for every answer, the revision it last saw; each autosave sends that
+revision so a stale edit (someone else saved the same answer in between) is
+refused by `Storage` and reported, never silently overwritten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import streamlit as st
+
+from selfstudy.catalog import available_rubrics, find_rubric
+from selfstudy.problems import ProblemsFound
+from selfstudy.rubric import NA, Item, Rubric
+from selfstudy.storage import StaleEdit, Storage, StudyNotFound, database_url
+from selfstudy.study import Answer, AnswerValue, SelfStudy, is_answered
+
+STUDY_KEY = "study_id"
+FIELDS = ("value", "evidence", "notes")
+
+
+@st.cache_resource(show_spinner=False)
+def _storage_for(url: str) -> Storage:
+    return Storage(url)
+
+
+def get_storage() -> Storage:
+    """The app's storage (one per database URL per server process)."""
+    return _storage_for(database_url())
+
+
+@st.cache_resource(show_spinner=False)
+def _rubric_by_ref(rubric_id: str, version: str) -> Rubric:
+    return find_rubric(rubric_id, version)
+
+
+def rubric_for(study: SelfStudy) -> Rubric:
+    """The rubric a study names; stops the page with a clear message when it is missing."""
+    try:
+        return _rubric_by_ref(study.rubric.id, study.rubric.version)
+    except ProblemsFound as exc:
+        st.error(
+            f"This self-study uses the rubric **{study.rubric.id}** (version "
+            f"{study.rubric.version}), which is not in the rubric folder. "
+            "Add that rubric file to `rubrics/` and reload.\n\n" + exc.report()
+        )
+        st.stop()
+        raise
+
+
+def rubrics() -> list[Rubric]:
+    return available_rubrics()
+
+
+def current_study_id() -> str | None:
+    """The open study: the `?study=` link wins, else the one this session opened."""
+    from_link = st.query_params.get("study")
+    if from_link:
+        st.session_state[STUDY_KEY] = from_link
+        return from_link
+    study_id = st.session_state.get(STUDY_KEY)
+    if study_id:
+        st.query_params["study"] = study_id
+    return study_id
+
+
+def open_study(study_id: str) -> None:
+    st.session_state[STUDY_KEY] = study_id
+    st.query_params["study"] = study_id
+
+
+def close_study() -> None:
+    st.session_state.pop(STUDY_KEY, None)
+    st.query_params.pop("study", None)
+
+
+# --- the open study, as this session sees it -----------------------------------------
+
+
+@dataclass
+class Notice:
+    """Something another person changed, told to this user once."""
+
+    kind: str  # "conflict": your edit was refused; "updated": their edit arrived
+    item_id: str
+    text: str
+
+
+@dataclass
+class SessionStudy:
+    id: str
+    study: SelfStudy
+    revisions: dict[str, int]
+    notices: list[Notice] = field(default_factory=list)
+    progress_changed: bool = False
+
+
+def _session_key(study_id: str) -> str:
+    return f"open:{study_id}"
+
+
+def widget_key(study_id: str, item_id: str, part: str) -> str:
+    return f"w:{study_id}:{item_id}:{part}"
+
+
+def load_open_study(study_id: str) -> SessionStudy | None:
+    """The open study, refreshed from storage; None when no study has this id.
+
+    Answers other people saved since this session last looked are taken in
+    (and their widgets updated) with a notice, so nobody edits an old copy.
+    """
+    try:
+        stored = get_storage().get_study(study_id)
+    except StudyNotFound:
+        return None
+    key = _session_key(study_id)
+    session: SessionStudy | None = st.session_state.get(key)
+    if session is None:
+        session = SessionStudy(study_id, stored.study, dict(stored.revisions))
+        st.session_state[key] = session
+        return session
+    rubric = rubric_for(stored.study)
+    for item_id, revision in stored.revisions.items():
+        if session.revisions.get(item_id) == revision:
+            continue
+        answer = stored.study.answers.get(item_id, Answer())
+        _take_answer(session, rubric, item_id, answer, revision)
+        session.notices.append(
+            Notice("updated", item_id, _changed_text(rubric, item_id, answer, stored_at=None))
+        )
+    session.study = session.study.model_copy(update={"program": stored.study.program})
+    return session
+
+
+def _take_answer(
+    session: SessionStudy, rubric: Rubric, item_id: str, answer: Answer, revision: int | None
+) -> None:
+    """Adopt a stored answer in this session: its copy, its revision and its widgets."""
+    answers = dict(session.study.answers)
+    answers[item_id] = answer
+    session.study = session.study.model_copy(update={"answers": answers})
+    if revision is None:
+        session.revisions.pop(item_id, None)
+    else:
+        session.revisions[item_id] = revision
+    item = rubric.item_by_id.get(item_id)
+    if item is not None:
+        st.session_state[widget_key(session.id, item_id, "value")] = widget_value(
+            rubric, item, answer.value
+        )
+        st.session_state[widget_key(session.id, item_id, "evidence")] = answer.evidence
+        st.session_state[widget_key(session.id, item_id, "notes")] = answer.notes
+
+
+def save_from_widget(study_id: str, item_id: str, part: str) -> None:
+    """Widget callback: save the answer the moment it changes (autosave)."""
+    session: SessionStudy = st.session_state[_session_key(study_id)]
+    rubric = rubric_for(session.study)
+    item = rubric.item_by_id[item_id]
+    raw = st.session_state[widget_key(study_id, item_id, part)]
+    old = session.study.answers.get(item_id, Answer())
+    if part == "value":
+        answer = old.model_copy(update={"value": stored_value(item, raw)})
+    else:
+        answer = old.model_copy(update={part: raw or ""})
+    try:
+        revision = get_storage().save_answer(
+            study_id, item_id, answer, session.revisions.get(item_id)
+        )
+    except StaleEdit as stale:
+        theirs = stale.answer or Answer()
+        _take_answer(session, rubric, item_id, theirs, stale.revision)
+        session.notices.append(
+            Notice("conflict", item_id, _conflict_text(rubric, item, answer, theirs, stale))
+        )
+        session.progress_changed = True
+        return
+    except StudyNotFound:
+        session.notices.append(
+            Notice("conflict", item_id, "This self-study was deleted; your answer was not saved.")
+        )
+        return
+    answers = dict(session.study.answers)
+    answers[item_id] = answer
+    session.study = session.study.model_copy(update={"answers": answers})
+    session.revisions[item_id] = revision
+    # Progress moves when an item becomes (un)answered or when other items' `show_if` hangs on it.
+    controls_others = any(i.show_if and i.show_if.item == item_id for i in rubric.items())
+    if is_answered(old.value) != is_answered(answer.value) or controls_others:
+        session.progress_changed = True
+
+
+# --- widget values <-> stored values -------------------------------------------------
+
+
+def widget_value(rubric: Rubric, item: Item, value: AnswerValue) -> Any:
+    """What the item's widget shows for a stored value."""
+    if item.type == "rating":
+        if value == NA:
+            return NA if rubric.scale.allow_na else None
+        return rubric.scale.rating_value(value)
+    if item.type == "text":
+        return value if isinstance(value, str) else ""
+    if item.type == "choice":
+        return value if value in (item.options or []) else None
+    if item.type == "multichoice":
+        chosen = value if isinstance(value, list) else [value] if value else []
+        return [v for v in chosen if v in (item.options or [])]
+    if item.type == "number":
+        return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    return value
+
+
+def stored_value(item: Item, raw: Any) -> AnswerValue:
+    """What is stored for a widget's value (blank becomes None)."""
+    if item.type == "text":
+        return raw if isinstance(raw, str) and raw.strip() else None
+    if item.type == "multichoice":
+        return list(raw) if raw else None
+    if item.type == "number" and isinstance(raw, float) and raw.is_integer():
+        return int(raw)
+    return raw
+
+
+def value_text(rubric: Rubric, item: Item, value: AnswerValue) -> str:
+    """An answer as a person reads it: the level label, the choice, the text."""
+    if not is_answered(value):
+        return "no answer"
+    if value == NA:
+        return "Not applicable"
+    if item.is_rating:
+        level = rubric.scale.rating_value(value)
+        return f"{rubric.scale.label_of(level)} ({level})" if level is not None else str(value)
+    if isinstance(value, list):
+        return ", ".join(value)
+    text = str(value)
+    return text if len(text) <= 80 else text[:77] + "…"
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%H:%M:%S UTC on %d %b %Y") if moment else "just now"
+
+
+def _short(item: Item) -> str:
+    return item.text if len(item.text) <= 70 else item.text[:67] + "…"
+
+
+def _conflict_text(
+    rubric: Rubric, item: Item, mine: Answer, theirs: Answer, stale: StaleEdit
+) -> str:
+    what = "answer" if mine.value != theirs.value else "evidence or notes"
+    return (
+        f"**{item.id}** ({_short(item)}) was changed by someone else at "
+        f"{_when(stale.updated_at)} while you were editing: it is now "
+        f"**{value_text(rubric, item, theirs.value)}**. Your {what} "
+        f"(**{value_text(rubric, item, mine.value)}**) was not saved, so theirs is kept; "
+        "change it again if you still disagree."
+    )
+
+
+def _changed_text(rubric: Rubric, item_id: str, answer: Answer, stored_at: datetime | None) -> str:
+    item = rubric.item_by_id.get(item_id)
+    if item is None:
+        return f"**{item_id}** was changed by someone else."
+    return (
+        f"**{item.id}** ({_short(item)}) was changed by someone else: it is now "
+        f"**{value_text(rubric, item, answer.value)}**."
+    )
+
+
+def take_notices(session: SessionStudy) -> list[Notice]:
+    notices, session.notices = session.notices, []
+    return notices

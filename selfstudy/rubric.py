@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
+from selfstudy.rubric_checks import check_rubric_document, format_path
+
 Number = int | float
 ItemType = Literal["rating", "text", "choice", "multichoice", "number"]
 NA = "N/A"
@@ -162,9 +164,7 @@ class Rubric(_Model):
     def _cross_checks(self, info: ValidationInfo) -> Rubric:
         if info.context and info.context.get("checked"):
             return self
-        from selfstudy.rubric_checks import check_rubric_document, format_path
-
-        found = check_rubric_document(self.model_dump(by_alias=True, exclude_none=True))
+        found = check_rubric_document(self.model_dump(by_alias=True, exclude_unset=True))
         if found:
             raise ValueError("; ".join(f"{format_path(f.path)}: {f.message}" for f in found))
         return self

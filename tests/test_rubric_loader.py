@@ -6,8 +6,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from selfstudy.problems import ProblemsFound
+from selfstudy.rubric import Rubric
 from selfstudy.rubric_loader import load_rubric, parse_rubric, rubric_problems
 
 VALID = """\
@@ -199,3 +201,11 @@ def test_unreadable_file_is_a_problem_not_a_traceback(tmp_path: Path):
 def test_rubric_version_must_be_quoted_text():
     found = problems_of(VALID.replace('version: "1"', "version: 1.10"))
     assert found == [("wrong-type", 2, "version")]
+
+
+def test_a_rubric_built_in_python_gets_the_same_cross_checks(default_rubric):
+    document = default_rubric.model_dump(by_alias=True)
+    assert Rubric.model_validate(document) == default_rubric
+    document["target"] = 7
+    with pytest.raises(ValidationError, match="target 7 is not a scale value"):
+        Rubric.model_validate(document)

@@ -164,7 +164,7 @@ class Rubric(_Model):
     def _cross_checks(self, info: ValidationInfo) -> Rubric:
         if info.context and info.context.get("checked"):
             return self
-        found = check_rubric_document(self.model_dump(by_alias=True, exclude_unset=True))
+        found = check_rubric_document(self.model_dump(by_alias=True, exclude_defaults=True))
         if found:
             raise ValueError("; ".join(f"{format_path(f.path)}: {f.message}" for f in found))
         return self

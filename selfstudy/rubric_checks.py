@@ -177,7 +177,7 @@ def _check_item(
                 f"a {kind} item needs options: add `options: [First, Second, ...]`",
             )
         )
-    if kind not in ("choice", "multichoice") and "options" in item:
+    if kind not in ("choice", "multichoice") and item.get("options") is not None:
         found.append(
             Finding(
                 (*path, "options"),
@@ -185,7 +185,7 @@ def _check_item(
                 f"options are only for choice and multichoice items, not {kind}; remove them",
             )
         )
-    if kind != "rating" and "weight" in item:
+    if kind != "rating" and item.get("weight") is not None:
         found.append(
             Finding(
                 (*path, "weight"),
@@ -228,7 +228,7 @@ def _check_show_if(
         return
     target = earlier[target_id]
     kind = target.get("type", "rating")
-    operators = [op for op in ("equals", "in", "at_least", "at_most") if op in rule]
+    operators = [op for op in ("equals", "in", "at_least", "at_most") if rule.get(op) is not None]
     for op in operators:
         operand = rule[op]
         if op in ("at_least", "at_most"):

@@ -24,7 +24,7 @@ STATUS_COLOURS: dict[str, str] = {
     "not_rated": "#BBBBBB",  # grey
 }
 TARGET_COLOUR = "#222222"
-PREVIOUS_COLOUR = "#555555"
+PREVIOUS_COLOUR = "#222222"
 ROW_HEIGHT = 30
 WIDTH = 380
 LABEL_LIMIT = 300
@@ -35,7 +35,7 @@ def dimension_chart(
 ) -> alt.LayerChart:
     """Mean level per dimension over the whole scale, the target marked and the status in words.
 
-    With `previous`, the earlier round's level is marked on each bar as a hollow diamond.
+    With `previous`, the earlier round's level is marked on each bar as a white diamond.
     """
     before = {d.id: d.score for d in previous.dimensions} if previous else {}
     rows = [
@@ -44,7 +44,7 @@ def dimension_chart(
     ]
     subtitle = "Bar: mean level · black tick: target"
     if previous is not None:
-        subtitle += " · hollow diamond: previous round"
+        subtitle += " · white diamond: previous round"
     return _level_chart(rubric, rows, "Mean level by dimension", subtitle, previous is not None)
 
 
@@ -157,13 +157,16 @@ def _level_chart(
     if with_previous:
         layers.append(
             alt.Chart()
-            .mark_point(shape="diamond", filled=False, size=110, strokeWidth=2)
-            .encode(
-                x=alt.X("previous:Q", scale=x_scale),
-                y=y,
-                color=alt.value(PREVIOUS_COLOUR),
-                tooltip=tooltip,
+            .mark_point(
+                shape="diamond",
+                filled=True,
+                fill="white",
+                stroke=PREVIOUS_COLOUR,
+                strokeWidth=2,
+                size=120,
+                opacity=1,
             )
+            .encode(x=alt.X("previous:Q", scale=x_scale), y=y, tooltip=tooltip)
         )
     layers.append(labels)
     return alt.layer(

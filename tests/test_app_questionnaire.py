@@ -1,0 +1,173 @@
+"""The Self-study page: answering, autosave, resuming elsewhere, show_if, and two people at once.
+
+Every test drives the real app with Streamlit's AppTest against a real SQLite
+file; "another browser" is a second AppTest session opened from the study's link.
+"""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from selfstudy.catalog import PROJECT_ROOT
+from selfstudy.rubric import NA
+from selfstudy.storage import Storage
+from selfstudy.study import Answer, SelfStudy
+
+APP = str(PROJECT_ROOT / "app.py")
+QUESTIONNAIRE = "selfstudy/app/questionnaire.py"
+
+
+@pytest.fixture
+def db(monkeypatch, tmp_path) -> Storage:
+    monkeypatch.delenv("SELFSTUDY_DATABASE_URL", raising=False)
+    monkeypatch.setenv("SELFSTUDY_DB", str(tmp_path / "app.db"))
+    return Storage(f"sqlite:///{tmp_path / 'app.db'}")
+
+
+@pytest.fixture
+def study_id(db, default_rubric) -> str:
+    return db.create_study(SelfStudy.new(default_rubric, "Bridge to STEM", round="baseline"))
+
+
+def open_link(study_id: str) -> AppTest:
+    """A new browser session opening `?study=<id>` on the Self-study page."""
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["study"] = study_id
+    at.run()
+    return at.switch_page(QUESTIONNAIRE).run()
+
+
+def rating(at: AppTest, item_id: str):
+    return next(s for s in at.segmented_control if s.label.startswith(f"**{item_id}**"))
+
+
+def widget(at: AppTest, kind: str, item_id: str):
+    return next(w for w in getattr(at, kind) if w.label.startswith(f"**{item_id}**"))
+
+
+def go_to(at: AppTest, title: str) -> AppTest:
+    """Choose a dimension in the sidebar (its options are the dimensions' indexes)."""
+    radio = at.sidebar.radio[0]
+    radio.set_value(next(i for i, label in enumerate(radio.options) if title in label)).run()
+    return at
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join(e.value for kind in ("markdown", "warning", "info") for e in at.get(kind))
+
+
+def test_each_answer_is_saved_the_moment_it_is_given(db, study_id):
+    at = open_link(study_id)
+    assert at.title[0].value == "1. Program Goals"
+    rating(at, "PG.1.a").set_value(3).run()
+    assert not at.exception
+    assert db.get_study(study_id).study.answers["PG.1.a"] == Answer(value=3)
+
+    rating(at, "PG.1.b").set_value(NA).run()
+    next(t for t in at.text_input if t.key.endswith("PG.1.a:evidence")).input("Minutes").run()
+    stored = db.get_study(study_id).study
+    assert stored.value("PG.1.b") == NA
+    assert stored.answers["PG.1.a"] == Answer(value=3, evidence="Minutes")
+
+
+def test_every_item_type_comes_back_in_a_new_session(db, study_id):
+    at = open_link(study_id)
+    rating(at, "PG.2.a").set_value(4).run()
+    widget(at, "text_area", "PG.R").input("More time with families").run()
+    go_to(at, "Program Design")
+    widget(at, "number_input", "PD.1.hours").set_value(120).run()
+    go_to(at, "College Pathways")
+    widget(at, "pills", "CP.2.supports").set_value(["Essay coaching", "Campus visits"]).run()
+    assert not at.exception
+
+    again = open_link(study_id)  # another browser, from the link
+    assert rating(again, "PG.2.a").value == 4
+    assert widget(again, "text_area", "PG.R").value == "More time with families"
+    go_to(again, "Program Design")
+    assert widget(again, "number_input", "PD.1.hours").value == 120
+    go_to(again, "College Pathways")
+    assert widget(again, "pills", "CP.2.supports").value == ["Essay coaching", "Campus visits"]
+    stored = db.get_study(study_id).study
+    assert stored.value("PD.1.hours") == 120
+    assert stored.value("CP.2.supports") == ["Essay coaching", "Campus visits"]
+
+
+def test_a_show_if_item_appears_and_disappears_as_the_answer_changes(db, study_id):
+    at = go_to(open_link(study_id), "Student Recruitment")
+    assert not any(s.label.startswith("**SR.2.b**") for s in at.segmented_control)
+    widget(at, "pills", "SR.2.stipend").set_value("Some students").run()
+    assert rating(at, "SR.2.b")
+    widget(at, "pills", "SR.2.stipend").set_value("No").run()
+    assert not any(s.label.startswith("**SR.2.b**") for s in at.segmented_control)
+
+
+def test_unanswered_required_items_are_listed_and_can_be_shown_alone(db, study_id, default_rubric):
+    at = open_link(study_id)
+    rated = [i.id for i in default_rubric.dimensions[0].standards[0].items if i.is_rating]
+    required_here = sum(
+        1 for s in default_rubric.dimensions[0].standards for i in s.items if i.is_required
+    )
+    assert f"{required_here} required left here:" in texts(at)
+    assert "required, not answered yet" in rating(at, rated[0]).label
+
+    rating(at, rated[0]).set_value(2).run()
+    assert f"{required_here - 1} required left here:" in texts(at)
+    assert "required, not answered yet" not in rating(at, rated[0]).label
+
+    at.sidebar.toggle[0].set_value(True).run()
+    shown = [s.label.split("**")[1] for s in at.segmented_control]
+    assert rated[0] not in shown
+    assert len(shown) == required_here - 1
+
+
+def test_the_sidebar_shows_progress_for_the_study_and_each_dimension(db, study_id):
+    at = open_link(study_id)
+    rating(at, "PG.1.a").set_value(3).run()
+    bars = [p.proto.text for p in at.sidebar.get("progress")]
+    assert bars[0].startswith("Whole self-study: 1 of ")
+    assert bars[1].startswith("Program Goals: 1 of ")
+    assert bars[2].startswith("Student Recruitment: 0 of ")
+
+
+def test_the_next_dimension_is_one_click_away(db, study_id, default_rubric):
+    at = open_link(study_id)
+    next(b for b in at.button if b.label.startswith("Next:")).click().run()
+    assert at.title[0].value == f"2. {default_rubric.dimensions[1].title}"
+
+
+def test_a_link_to_a_study_that_does_not_exist_says_so(db):
+    at = open_link("no-such-study")
+    assert not at.exception
+    assert "There is no self-study with the id `no-such-study`" in at.error[0].value
+
+
+def test_two_people_answering_the_same_item_the_later_one_is_told_not_overwritten(db, study_id):
+    ana = open_link(study_id)
+    ben = open_link(study_id)
+    rating(ana, "PG.1.a").set_value(2).run()
+
+    rating(ben, "PG.1.a").set_value(4).run()  # Ben had not seen Ana's answer
+
+    assert db.get_study(study_id).study.value("PG.1.a") == 2
+    [warning] = ben.warning
+    assert "PG.1.a" in warning.value
+    assert "changed by someone else" in warning.value
+    assert "Emerging (2)" in warning.value  # what Ana saved
+    assert "Sustaining (4)" in warning.value  # what Ben tried, not saved
+    assert rating(ben, "PG.1.a").value == 2  # Ben now sees Ana's answer
+
+    rating(ben, "PG.1.a").set_value(4).run()  # now he knows, he may change it
+    assert db.get_study(study_id).study.value("PG.1.a") == 4
+    assert not ben.warning
+
+
+def test_answers_someone_else_gives_show_up_on_the_next_click(db, study_id):
+    ana = open_link(study_id)
+    ben = open_link(study_id)
+    rating(ana, "PG.1.b").set_value(3).run()
+    rating(ben, "PG.1.c").set_value(1).run()  # a different item: no conflict
+    assert rating(ben, "PG.1.b").value == 3
+    assert "PG.1.b" in " ".join(i.value for i in ben.info)
+    stored = db.get_study(study_id).study
+    assert (stored.value("PG.1.b"), stored.value("PG.1.c")) == (3, 1)

@@ -1,0 +1,104 @@
+"""The Results page: scores against targets in words, priorities, reflections, change, downloads."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from selfstudy.catalog import PROJECT_ROOT
+from selfstudy.progress import round_label
+from selfstudy.scoring import STATUS_LABELS, score
+from selfstudy.storage import Storage
+
+APP = str(PROJECT_ROOT / "app.py")
+RESULTS = "selfstudy/app/results.py"
+
+
+@pytest.fixture
+def db(monkeypatch, tmp_path) -> Storage:
+    monkeypatch.delenv("SELFSTUDY_DATABASE_URL", raising=False)
+    monkeypatch.setenv("SELFSTUDY_DB", str(tmp_path / "app.db"))
+    return Storage(f"sqlite:///{tmp_path / 'app.db'}")
+
+
+def open_results(study_id: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["study"] = study_id
+    at.run()
+    return at.switch_page(RESULTS).run()
+
+
+def test_results_show_overall_and_dimension_scores_with_status_in_words(
+    db, sample_set, default_rubric
+):
+    study = sample_set[0]
+    study_id = db.create_study(study)
+    result = score(default_rubric, study)
+    at = open_results(study_id)
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Overall mean level"].startswith(f"{result.overall.mean_level:.2f}")
+    assert STATUS_LABELS[result.overall.status] in metrics["Overall status"]
+    assert metrics["Complete"] == f"{result.completeness:.0%}"
+    table = at.dataframe[0].value
+    assert list(table["Dimension"]) == [d.title for d in default_rubric.dimensions]
+    for row, dimension in zip(table.itertuples(), result.dimensions, strict=True):
+        assert STATUS_LABELS[dimension.score.status] in row.Status
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 1 + len(default_rubric.dimensions)
+
+
+def test_results_list_priorities_with_resources_and_the_teams_reflections(
+    db, sample_set, default_rubric
+):
+    study = sample_set[0]
+    result = score(default_rubric, study)
+    at = open_results(db.create_study(study))
+    first = default_rubric.standard_by_id[result.priorities[0]]
+    labels = [e.label for e in at.expander]
+    assert any(first.id in label and first.title in label for label in labels)
+    shown = "\n".join(m.value for m in at.markdown)
+    assert first.resources[0].title in shown
+    reflection = next(
+        a.value for i, a in study.answers.items() if default_rubric.item_by_id[i].type == "text"
+    )
+    assert reflection.splitlines()[0] in shown
+
+
+def test_a_later_round_shows_the_change_since_the_earlier_one(db, sample_set, default_rubric):
+    baseline, follow_up = sample_set[0], sample_set[1]
+    assert follow_up.program.round != baseline.program.round
+    db.create_study(baseline)
+    at = open_results(db.create_study(follow_up))
+    assert f"Change since {round_label(baseline)}" in [s.value for s in at.subheader]
+    before, after = score(default_rubric, baseline), score(default_rubric, follow_up)
+    delta = after.overall.mean_level - before.overall.mean_level
+    assert at.metric[0].proto.delta.startswith(f"{delta:+.2f}")
+    change = at.dataframe[1].value
+    assert change.iloc[0][""] == "Overall"
+    assert change.iloc[0]["Change"] == pytest.approx(round(delta, 2))
+
+
+def test_the_study_json_scores_and_report_can_be_downloaded(db, sample_set):
+    at = open_results(db.create_study(sample_set[0]))
+    assert [b.label for b in at.download_button] == [
+        "Self-study (JSON)",
+        "Scores (CSV)",
+        "Report (HTML)",
+    ]
+
+
+def test_results_of_an_empty_study_say_not_rated_instead_of_failing(db, default_rubric):
+    from selfstudy.study import SelfStudy
+
+    at = open_results(db.create_study(SelfStudy.new(default_rubric, "Fresh start")))
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert "Not rated" in metrics["Overall status"]
+    assert metrics["Complete"] == "0%"
+
+
+def test_results_without_an_open_study_point_to_the_start_page(db):
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.switch_page(RESULTS).run()
+    assert "No self-study is open" in at.info[0].value

@@ -1,0 +1,143 @@
+"""The Start and Rubric pages, driven through Streamlit's AppTest against a real SQLite file."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from selfstudy.catalog import PROJECT_ROOT
+from selfstudy.storage import Storage
+
+APP = str(PROJECT_ROOT / "app.py")
+
+
+@pytest.fixture
+def db(monkeypatch, tmp_path) -> Storage:
+    monkeypatch.delenv("SELFSTUDY_DATABASE_URL", raising=False)
+    monkeypatch.setenv("SELFSTUDY_DB", str(tmp_path / "app.db"))
+    return Storage(f"sqlite:///{tmp_path / 'app.db'}")
+
+
+def new_session() -> AppTest:
+    return AppTest.from_file(APP, default_timeout=30)
+
+
+def begin_study(at: AppTest, name: str, **fields: str) -> AppTest:
+    inputs = {t.label: t for t in at.text_input}
+    inputs["Program name *"].input(name)
+    for label, value in fields.items():
+        inputs[label].input(value)
+    next(b for b in at.button if b.label == "Begin the self-study").click()
+    return at.run()
+
+
+def test_with_an_empty_database_the_start_page_offers_the_sample_self_studies(db):
+    at = new_session().run()
+    assert not at.exception
+    load = next(b for b in at.button if b.label.startswith("Load the 16 sample"))
+    load.click().run()
+    assert not at.exception
+    assert len(db.list_studies()) == 16
+    assert "Load the 16 sample self-studies" not in [b.label for b in at.button]
+    assert "Bridge to STEM Summer Academy" in "".join(m.value for m in at.markdown)
+
+
+def test_beginning_a_study_stores_it_and_opens_it_with_a_link_of_its_own(db):
+    at = begin_study(
+        new_session().run(),
+        "Bridge to STEM",
+        Organization="Eastside CC",
+        Cohort="2025",
+        Round="baseline",
+    )
+    assert not at.exception
+    [summary] = db.list_studies()
+    assert (summary.name, summary.organization, summary.cohort, summary.round) == (
+        "Bridge to STEM",
+        "Eastside CC",
+        "2025",
+        "baseline",
+    )
+    assert at.query_params["study"] == summary.id
+    assert at.title[0].value == "1. Program Goals"
+
+
+def test_a_study_needs_a_program_name(db):
+    at = begin_study(new_session().run(), "   ")
+    assert db.list_studies() == []
+    assert "Give the program a name" in at.error[0].value
+
+
+def test_saved_studies_are_listed_with_completeness_and_found_by_search(db, sample_set):
+    for study in sample_set[:4]:
+        db.create_study(study)
+    at = new_session().run()
+    text = "".join(m.value for m in at.markdown)
+    assert all(s.program.name in text for s in sample_set[:4])
+    assert any("% complete" in p.proto.text for p in at.get("progress"))
+    assert [b.label for b in at.button].count("Open") == 4
+
+    search = next(t for t in at.text_input if t.label.startswith("Search"))
+    wanted = sample_set[2].program.name
+    search.input(wanted.upper()).run()
+    expected = sum(1 for s in sample_set[:4] if s.program.name == wanted)
+    assert [b.label for b in at.button].count("Open") == expected < 4
+    search.input("no program is called this").run()
+    assert "No saved self-study matches that search." in [m.value for m in at.markdown]
+
+
+def test_opening_a_saved_study_from_the_list_goes_to_its_questions(db, sample_set):
+    study_id = db.create_study(sample_set[0])
+    at = new_session().run()
+    next(b for b in at.button if b.label == "Open").click().run()
+    assert at.query_params["study"] == study_id
+    assert at.title[0].value == "1. Program Goals"
+    first = at.segmented_control[0]
+    assert first.value == sample_set[0].value("PG.1.a")
+
+
+def test_the_rubric_page_shows_standards_levels_and_resources_without_a_study(db):
+    at = new_session().run()
+    at.switch_page("selfstudy/app/rubric_page.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Rubric"
+    assert at.header[0].value == "Program Goals"
+    shown = "\n".join(m.value for m in at.markdown)
+    assert "PG.1 · Explicit goals for broadening participation" in [s.value for s in at.subheader]
+    assert "There are no written equity goals" in shown  # a level descriptor of PG.1
+    assert "one-page logic model" in shown  # a resource of PG.1
+    at.radio[0].set_value(5).run()
+    assert at.header[0].value == "College Pathways"
+
+
+def test_a_second_rubric_in_the_folder_appears_with_no_code_change(db, monkeypatch, tmp_path):
+    folder = tmp_path / "rubrics"
+    folder.mkdir()
+    shutil.copy(PROJECT_ROOT / "rubrics" / "stem-equity-self-study.yaml", folder)
+    shutil.copy(PROJECT_ROOT / "tests" / "data" / "rubrics" / "odd-scale.yaml", folder)
+    monkeypatch.setenv("SELFSTUDY_RUBRICS", str(folder))
+    at = new_session().run()
+    choices = at.selectbox[0].options
+    assert any("Youth mentoring quality check" in c for c in choices)
+
+    at.selectbox[0].select_index(next(i for i, c in enumerate(choices) if "Youth mentoring" in c))
+    at = begin_study(at, "Mentoring pilot")
+    assert not at.exception
+    assert db.get_study(db.list_studies()[0].id).study.rubric.id == "youth-mentoring-check"
+    assert at.title[0].value == "1. Relationships"
+    assert at.segmented_control[0].options == ["Beginning", "Developing", "Strong"]  # no N/A
+
+
+def test_pages_written_by_others_join_the_navigation_when_their_file_exists(db):
+    from selfstudy.app.main import HERE
+
+    at = new_session().run()
+    for file in ("import_sync.py", "cohorts.py"):
+        if (HERE / file).is_file():
+            at.switch_page(f"selfstudy/app/{file}").run()  # raises when not registered
+            assert not at.exception
+        else:
+            with pytest.raises(ValueError, match="Could not find"):
+                at.switch_page(f"selfstudy/app/{file}")

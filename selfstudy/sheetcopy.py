@@ -419,16 +419,22 @@ def parse_sheet_copy(sheets: Sheets, rubric: Rubric) -> ImportResult:
     answers: dict[str, Answer] = {}
     cells: dict[str, ItemCells] = {}
     seen: dict[str, str] = {}
-    for dimension in rubric.dimensions:
-        title = tabs.get(dimension.id)
-        if title is not None:
-            _read_dimension_tab(
-                title, sheets[title], rubric, dimension, answers, cells, seen, problems
-            )
-    for dimension in rubric.dimensions:
-        title = tabs.get(dimension.id)
-        if title is None:
-            continue
+    readable = [
+        (dimension, tabs[dimension.id])
+        for dimension in rubric.dimensions
+        if dimension.id in tabs
+        and _read_dimension_tab(
+            tabs[dimension.id],
+            sheets[tabs[dimension.id]],
+            rubric,
+            dimension,
+            answers,
+            cells,
+            seen,
+            problems,
+        )
+    ]
+    for dimension, title in readable:
         for standard in dimension.standards:
             for item in standard.items:
                 if item.id not in seen:
@@ -676,7 +682,8 @@ def _read_dimension_tab(
     cells: dict[str, ItemCells],
     seen: dict[str, str],
     problems: list[Problem],
-) -> None:
+) -> bool:
+    """Read one dimension tab into `answers`; False when it has no header row."""
     header = _find_header(rows)
     if header is None:
         problems.append(
@@ -687,10 +694,8 @@ def _read_dimension_tab(
                 "and a 'Rating' column heading above the items",
             )
         )
-        return
+        return False
     columns = _header_columns(title, rows[header], header + 1, problems)
-    if "id" not in columns or "rating" not in columns:
-        return
     by_folded_id = {i.id.casefold(): i for i in rubric.items()}
     own_items = {i.id for s in dimension.standards for i in s.items}
 
@@ -702,6 +707,8 @@ def _read_dimension_tab(
         raw_id, raw_value = get(row, "id"), get(row, "rating")
         if is_blank(raw_id) and is_blank(raw_value):
             continue
+        if is_blank(raw_value) and len(cell_text(raw_id).split()) > 1:
+            continue  # a section heading written in the ID column: IDs hold no spaces
         id_cell = a1(title, number, columns["id"] + 1)
         rating_cell = a1(title, number, columns["rating"] + 1)
         if is_blank(raw_id):
@@ -762,6 +769,7 @@ def _read_dimension_tab(
         )
         if is_answered(answer.value) or answer.evidence or answer.notes:
             answers[item.id] = answer
+    return True
 
 
 def _free_text(cell: Cell) -> str:

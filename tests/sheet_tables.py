@@ -1,0 +1,141 @@
+"""Small sheet copies written inline in tests, pyxform style.
+
+`table()` reads a markdown-ish table: one `|`-separated line per row, blank
+cells are empty, `{3}` / `{3.0}` are number cells, `{TRUE}` a boolean, anything
+else is text (kept exactly, spaces trimmed only at the cell edges of the
+markdown). A line of just `|` is an empty row. `xlsx()` turns tabs of rows into
+a real .xlsx file with openpyxl, every text cell a text cell.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from pathlib import Path
+
+from openpyxl import Workbook
+
+from selfstudy.sheetcopy import Cell, Rows, Sheets
+
+TINY_RUBRIC = """
+id: tiny
+version: "2.0"
+title: Tiny self-study
+scale:
+  allow_na: true
+  levels:
+    - {value: 1, label: Not yet}
+    - {value: 2, label: Emerging}
+    - {value: 3, label: Established}
+    - {value: 4, label: Sustaining}
+target: 3
+dimensions:
+  - id: program-goals
+    title: Program Goals
+    standards:
+      - id: PG.1
+        title: Explicit goals
+        resources:
+          - {title: Write a logic model, url: "https://example.org/logic"}
+        items:
+          - {id: PG.1.a, text: We have written goals.}
+          - {id: PG.1.b, text: Goals are measurable.}
+          - {id: PG.R, type: text, text: What would help?}
+  - id: student-recruitment
+    title: Student Recruitment
+    standards:
+      - id: SR.1
+        title: Reaching students
+        items:
+          - {id: SR.1.a, text: We recruit where students are.}
+          - {id: SR.1.hours, type: number, text: Hours of outreach?}
+          - id: SR.1.stipend
+            type: choice
+            text: Stipend?
+            options: ["Yes", "No", "Some students"]
+          - id: SR.1.ways
+            type: multichoice
+            text: How do you reach families?
+            options: ["Flyers", "Home visits, with a translator", "Radio; local", "Social media"]
+"""
+
+
+def _cell(text: str) -> Cell:
+    text = text.strip()
+    if text == "":
+        return None
+    if text.startswith("{") and text.endswith("}"):
+        inner = text[1:-1]
+        if inner in ("TRUE", "FALSE"):
+            return inner == "TRUE"
+        return float(inner) if "." in inner or "e" in inner else int(inner)
+    return text
+
+
+def table(text: str) -> Rows:
+    rows: Rows = []
+    for line in textwrap.dedent(text).strip().splitlines():
+        line = line.strip()
+        if set(line) <= {"|"}:
+            rows.append([])
+            continue
+        cells = line.strip("|").split("|")
+        rows.append([_cell(c) for c in cells])
+    return rows
+
+
+def tiny_copy(**overrides: str | Rows | None) -> Sheets:
+    """A valid filled-in copy of the tiny rubric; pass tab=None to drop a tab."""
+    tabs: dict[str, str | Rows | None] = {
+        "START HERE": """
+            | Tiny self-study |
+            | Fill in column B |
+            |
+            | Program name   | Bridge to STEM |
+            | Program ID     | p01 |
+            | Cohort         | 2025 |
+            | Rubric         | tiny |
+            | Rubric version | 2.0 |
+        """,
+        "1. Program Goals": """
+            | Program Goals |
+            |
+            | ID     | Standard | Indicator              | Rating      | Evidence     | Notes |
+            |        | PG.1     | Explicit goals         |             |              |       |
+            | PG.1.a | PG.1     | We have written goals. | Established | Goals page   |       |
+            | PG.1.b | PG.1     | Goals are measurable.  | Emerging    |              | Ask board |
+            | PG.R   | PG.1     | What would help?       | Time        |              |       |
+        """,
+        "2. Student Recruitment": """
+            | ID          | Indicator | Rating | Evidence | Notes |
+            | SR.1.a      | Recruit   | N/A    |          |       |
+            | SR.1.hours  | Hours     | {120}  |          |       |
+            | SR.1.stipend| Stipend   | Yes    |          |       |
+            | SR.1.ways   | Ways      | Flyers; Social media |  |  |
+        """,
+    }
+    tabs.update({k.replace("_", " "): v for k, v in overrides.items()})
+    return {
+        title: table(content) if isinstance(content, str) else content
+        for title, content in tabs.items()
+        if content is not None
+    }
+
+
+def xlsx(sheets: Sheets, path: Path | None = None) -> bytes:
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for title, rows in sheets.items():
+        sheet = workbook.create_sheet(title)
+        for r, row in enumerate(rows, 1):
+            for c, value in enumerate(row, 1):
+                if value is None:
+                    continue
+                cell = sheet.cell(row=r, column=c, value=value)
+                if isinstance(value, str):
+                    cell.data_type = "s"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    if path is not None:
+        path.write_bytes(buffer.getvalue())
+    return buffer.getvalue()

@@ -1,0 +1,141 @@
+"""`selfstudy report`: the HTML report or the scores CSV of one self-study, as a file."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import click
+
+from selfstudy.cli import main
+from selfstudy.cli.core import load_checked_study
+from selfstudy.problems import Problem, ProblemsFound
+from selfstudy.progress import compare_rounds, same_program
+from selfstudy.reports import html_report, scores_csv
+from selfstudy.scoring import score
+from selfstudy.study import SelfStudy
+
+FORMAT_OF_SUFFIX = {".html": "html", ".htm": "html", ".csv": "csv"}
+
+
+@main.command("report")
+@click.argument("study_path", metavar="STUDY.json", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "csv"]),
+    help="html: the full report, readable offline and printable to PDF; "
+    "csv: one row of scores per dimension and standard. Default: from the --out suffix.",
+)
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (replaced if it exists).",
+)
+@click.option(
+    "--rubric",
+    "rubric_option",
+    metavar="PATH_OR_ID",
+    help="Rubric file or id (default: the one the self-study names).",
+)
+@click.option(
+    "--previous",
+    "previous_path",
+    metavar="EARLIER.json",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="An earlier round of the same program; the HTML report then shows the change.",
+)
+def report_command(
+    study_path: Path,
+    fmt: str | None,
+    out_path: Path,
+    rubric_option: str | None,
+    previous_path: Path | None,
+) -> None:
+    """Write the report of one self-study to a file.
+
+    \b
+    selfstudy report study.json --out report.html
+    selfstudy report study.json --format csv --out scores.csv
+    selfstudy report follow-up.json --previous baseline.json --out report.html
+
+    The HTML file holds everything it shows (charts included) and fetches
+    nothing from the network; open it in a browser and print it to PDF. The
+    CSV has one row for the whole self-study, each dimension and each standard.
+    """
+    fmt = fmt or _format_from_suffix(out_path)
+    study, rubric = load_checked_study(study_path, rubric_option)
+    result = score(rubric, study)
+    if fmt == "csv":
+        if previous_path:
+            click.echo("warning: --previous is used by the HTML report only; ignored", err=True)
+        # utf-8-sig: Excel then reads accented names correctly.
+        _write_whole(out_path, scores_csv(rubric, study, result), "utf-8-sig")
+    else:
+        previous = None
+        if previous_path:
+            earlier, earlier_rubric = load_checked_study(previous_path, rubric_option)
+            _check_previous(study_path, previous_path, study, earlier)
+            previous = (earlier, score(earlier_rubric, earlier))
+        _write_whole(out_path, html_report(rubric, study, result, previous), "utf-8")
+    click.echo(f"wrote the {fmt.upper()} report of {study.program.name} to {out_path}")
+
+
+def _format_from_suffix(out_path: Path) -> str:
+    fmt = FORMAT_OF_SUFFIX.get(out_path.suffix.lower())
+    if fmt is None:
+        raise click.UsageError(
+            f"cannot tell the format from {out_path.name!r}; add --format html or --format csv"
+        )
+    return fmt
+
+
+def _check_previous(
+    study_path: Path, previous_path: Path, study: SelfStudy, earlier: SelfStudy
+) -> None:
+    """Refuse a previous round of another rubric; warn when it may not be an earlier round."""
+    if earlier.rubric.id != study.rubric.id:
+        raise ProblemsFound(
+            [
+                Problem(
+                    "rubric-mismatch",
+                    str(previous_path),
+                    f"the previous round uses rubric {earlier.rubric.id!r} and {study_path} "
+                    f"uses {study.rubric.id!r}; compare rounds of the same rubric",
+                    "rubric.id",
+                )
+            ]
+        )
+    if not same_program(study, earlier):
+        click.echo(
+            f"{previous_path}: warning: {earlier.program.name!r} may be a different program "
+            f"from {study.program.name!r}",
+            err=True,
+        )
+    elif compare_rounds(earlier, study) > 0:
+        click.echo(
+            f"{previous_path}: warning: this looks like a later round than {study_path}",
+            err=True,
+        )
+
+
+def _write_whole(path: Path, text: str, encoding: str) -> None:
+    """Write to a temporary file beside `path`, then rename: never a half-written report."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise click.ClickException(f"folder {folder} does not exist; create it or choose another")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write in {folder}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(handle, "w", encoding=encoding, newline="") as file:
+            file.write(text)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None

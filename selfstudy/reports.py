@@ -55,47 +55,24 @@ def scores_csv(rubric: Rubric, study: SelfStudy, result: Result) -> str:
     Text cells that a spreadsheet would run as a formula get a leading `'`
     (the OWASP CSV-injection guidance); numbers are written as numbers.
     """
-    program = study.program
-    rows: list[list[Any]] = [
+    about = [_safe_text(study.program.name), _safe_text(study.program.round or "")]
+    rows = [
         _csv_row(
-            "overall",
-            "overall",
-            "",
-            "Overall",
-            result.overall,
-            result.answered,
-            result.required,
+            "overall", "overall", "", "Overall", result.overall, result.answered, result.required
         )
     ]
-    for dimension in result.dimensions:
-        rows.append(
-            _csv_row(
-                "dimension",
-                dimension.id,
-                dimension.id,
-                dimension.title,
-                dimension.score,
-                dimension.answered,
-                dimension.required,
-            )
-        )
-    for standard in result.standards:
-        rows.append(
-            _csv_row(
-                "standard",
-                standard.id,
-                standard.dimension,
-                standard.title,
-                standard.score,
-                standard.answered,
-                standard.required,
-            )
-        )
+    rows += [
+        _csv_row("dimension", d.id, d.id, d.title, d.score, d.answered, d.required)
+        for d in result.dimensions
+    ]
+    rows += [
+        _csv_row("standard", s.id, s.dimension, s.title, s.score, s.answered, s.required)
+        for s in result.standards
+    ]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        writer.writerow(_safe_cell(cell) for cell in [program.name, program.round or "", *row])
+    writer.writerows([*about, *row] for row in rows)
     return buffer.getvalue()
 
 
@@ -104,9 +81,9 @@ def _csv_row(
 ) -> list[Any]:
     return [
         scope,
-        row_id,
-        dimension,
-        title,
+        _safe_text(row_id),
+        _safe_text(dimension),
+        _safe_text(title),
         _fixed(score.mean_level, 2),
         _fixed(score.percent, 1),
         score.status,
@@ -122,19 +99,9 @@ def _fixed(value: float | None, digits: int) -> str:
     return "" if value is None else f"{round(value, digits):.{digits}f}"
 
 
-def _safe_cell(cell: Any) -> Any:
-    """Text starting like a formula gets the OWASP single-quote prefix; numbers pass as they are."""
-    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS) and not _is_number(cell):
-        return "'" + cell
-    return cell
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+def _safe_text(text: str) -> str:
+    """Text a spreadsheet would run as a formula, with the OWASP single-quote prefix."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 # --- HTML -----------------------------------------------------------------------------
@@ -342,10 +309,10 @@ def _standards_section(rubric: Rubric, result: Result) -> str:
 
 def _priorities_section(rubric: Rubric, result: Result) -> str:
     if not result.priorities:
-        return (
-            '<section id="priorities">\n<h2>Priorities</h2>\n'
-            "<p>Every rated standard meets its target.</p>\n</section>"
-        )
+        rated = any(s.score.mean_level is not None for s in result.standards)
+        words = "Every rated standard meets its target." if rated else "No standard is rated yet."
+        return f'<section id="priorities">\n<h2>Priorities</h2>\n<p>{words}</p>\n</section>'
+
     entries = "".join(
         _priority(rubric, rubric.standard_by_id[sid], result) for sid in result.priorities
     )
@@ -633,6 +600,7 @@ footer { margin-top: 2.5rem; padding-top: 0.8rem; border-top: 1px solid var(--ru
   h2, h3 { break-after: avoid; page-break-after: avoid; }
   tr, figure, .card, li.priority, .reflection { break-inside: avoid; page-break-inside: avoid; }
   thead { display: table-header-group; }
+  .summary { grid-template-columns: repeat(auto-fit, minmax(8.5rem, 1fr)); }
   section#priorities, section#evidence { break-before: page; }
   ul.resources a[href]::after { content: " (" attr(href) ")"; color: var(--muted);
     font-size: 0.85em; word-break: break-all; }

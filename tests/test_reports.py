@@ -8,6 +8,8 @@ import io
 from html.parser import HTMLParser
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from selfstudy.progress import previous_round
 from selfstudy.reports import html_report, scores_csv
@@ -125,6 +127,22 @@ def test_csv_text_that_looks_like_a_formula_is_prefixed(tiny):
     assert {r["round"] for r in rows} == {"'@round"}
 
 
+names = st.text(min_size=1, max_size=40).filter(lambda t: t.strip())
+FIXTURES_OK = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@FIXTURES_OK
+@given(name=names)
+def test_csv_program_name_reads_back_exactly_or_with_the_formula_guard(tiny, name):
+    study = _tiny_study(tiny, name=name, **{"G.1.a": 2})
+    rows = list(csv.reader(io.StringIO(scores_csv(tiny, study, score(tiny, study)))))
+    cells = {row[0] for row in rows[1:]}
+    guarded = "'" + name if name[0] in "=+-@\t\r" else name
+    assert cells == {guarded}
+
+
 def test_csv_negative_gaps_stay_numbers(tiny):
     study = _tiny_study(tiny, **{"G.1.a": 4, "G.1.b": 4})
     rows = _csv_rows(scores_csv(tiny, study, score(tiny, study)))
@@ -222,6 +240,20 @@ def test_html_report_escapes_user_text(tiny):
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
     assert "<img" not in page
     assert "Goals &amp; &lt;aims&gt;" in page
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(name=names, reflection=names)
+def test_html_report_never_lets_user_text_become_markup(tiny, name, reflection):
+    study = _tiny_study(tiny, name=name, **{"G.1.a": 3, "G.R": reflection})
+    page = html_report(tiny, study, score(tiny, study))
+    assert html.escape(name) in page
+    assert html.escape(reflection) in page
+    if "<" in name:
+        assert name not in page
+    assert not [t for t, _ in _Page(page).tags if t in ("script", "img", "iframe")]
 
 
 def test_html_report_lists_unanswered_required_items(tiny):

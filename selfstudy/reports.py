@@ -235,8 +235,9 @@ def _dimensions_section(
 
 def _figure(chart: alt.TopLevelMixin, caption: str) -> str:
     """The chart as inline SVG. Namespace declarations are dropped: HTML does not need them,
-    and without them the only web addresses in the report are the resource links."""
-    svg = vl_convert.vegalite_to_svg(chart.to_json())
+    and without them the only web addresses in the report are the resource links.
+    The chart is not validated again here: its tests validate it."""
+    svg = vl_convert.vegalite_to_svg(chart.to_dict(validate=False))
     svg = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", svg[svg.index("<svg") :])
     svg = svg.replace("<svg ", f'<svg role="img" aria-label="{_e(caption)}" ', 1)
     return f'<figure class="chart">{svg}<figcaption>{_e(caption)}</figcaption></figure>\n'

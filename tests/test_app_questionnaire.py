@@ -39,11 +39,11 @@ def open_link(study_id: str) -> AppTest:
 
 
 def rating(at: AppTest, item_id: str):
-    return next(s for s in at.segmented_control if s.label.startswith(f"**{item_id}**"))
+    return next(s for s in at.segmented_control if s.label.startswith(f"{item_id} — "))
 
 
 def widget(at: AppTest, kind: str, item_id: str):
-    return next(w for w in getattr(at, kind) if w.label.startswith(f"**{item_id}**"))
+    return next(w for w in getattr(at, kind) if w.label.startswith(f"{item_id} — "))
 
 
 def go_to(at: AppTest, title: str) -> AppTest:
@@ -95,11 +95,11 @@ def test_every_item_type_comes_back_in_a_new_session(db, study_id):
 
 def test_a_show_if_item_appears_and_disappears_as_the_answer_changes(db, study_id):
     at = go_to(open_link(study_id), "Student Recruitment")
-    assert not any(s.label.startswith("**SR.2.b**") for s in at.segmented_control)
+    assert not any(s.label.startswith("SR.2.b — ") for s in at.segmented_control)
     widget(at, "pills", "SR.2.stipend").set_value("Some students").run()
     assert rating(at, "SR.2.b")
     widget(at, "pills", "SR.2.stipend").set_value("No").run()
-    assert not any(s.label.startswith("**SR.2.b**") for s in at.segmented_control)
+    assert not any(s.label.startswith("SR.2.b — ") for s in at.segmented_control)
 
 
 def test_unanswered_required_items_are_listed_and_can_be_shown_alone(db, study_id, default_rubric):
@@ -116,7 +116,7 @@ def test_unanswered_required_items_are_listed_and_can_be_shown_alone(db, study_i
     assert "required, not answered yet" not in rating(at, rated[0]).label
 
     at.sidebar.toggle[0].set_value(True).run()
-    shown = [s.label.split("**")[1] for s in at.segmented_control]
+    shown = [s.label.split(" — ")[0] for s in at.segmented_control]
     assert rated[0] not in shown
     assert len(shown) == required_here - 1
 
@@ -125,9 +125,9 @@ def test_the_sidebar_shows_progress_for_the_study_and_each_dimension(db, study_i
     at = open_link(study_id)
     rating(at, "PG.1.a").set_value(3).run()
     bars = [p.proto.text for p in at.sidebar.get("progress")]
-    assert bars[0].startswith("Whole self-study: 1 of ")
-    assert bars[1].startswith("Program Goals: 1 of ")
-    assert bars[2].startswith("Student Recruitment: 0 of ")
+    assert bars[0].startswith("Whole self-study — 1/")
+    assert bars[1].startswith("Program Goals — 1/")
+    assert bars[2].startswith("Student Recruitment — 0/")
 
 
 def test_the_next_dimension_is_one_click_away(db, study_id, default_rubric):

@@ -35,7 +35,7 @@ def sidebar(rubric: Rubric, result: Result, study_id: str) -> None:
     with st.sidebar:
         progress_bar(result.answered, result.required, "Whole self-study")
         labels = {
-            i: f"{'✅' if d.answered == d.required else '◻️'} {d.title}"
+            i: f"{'✓' if d.answered == d.required else '○'} {d.title}"
             for i, d in enumerate(result.dimensions)
         }
         st.radio(
@@ -109,6 +109,13 @@ def dimension_items(study_id: str, index: int) -> None:
                 )
 
 
+def study_link(study_id: str) -> str:
+    """The address that reopens this study in any browser."""
+    here = st.context.url or ""
+    base = here.split("?", 1)[0].rsplit("/", 1)[0] if here.startswith("http") else ""
+    return f"{base}/self-study?study={study_id}" if base else f"?study={study_id}"
+
+
 def go_to_dimension(study_id: str, index: int) -> None:
     st.session_state[dimension_key(study_id)] = index
 
@@ -142,7 +149,7 @@ def show() -> None:
     st.title(f"{index + 1}. {dimension.title}")
     if dimension.description:
         st.write(dimension.description)
-    link = f"?study={study_id}"
+    link = study_link(study_id)
     st.caption(
         f"Answers save automatically. Link to reopen this self-study anywhere: [{link}]({link})"
     )

@@ -35,6 +35,10 @@ def _file_stem(study: SelfStudy) -> str:
     return re.sub(r"[^a-z0-9]+", "-", words.casefold()).strip("-") or "self-study"
 
 
+def _level(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
 def summary(result: Result, previous: tuple[SelfStudy, Result] | None) -> None:
     overall = result.overall
     level, status, done = st.columns(3)
@@ -53,14 +57,14 @@ def dimension_table(result: Result, previous: Result | None) -> None:
     for d in result.dimensions:
         row = {
             "Dimension": d.title,
-            "Mean level": None if d.score.mean_level is None else round(d.score.mean_level, 2),
+            "Mean level": _level(d.score.mean_level),
             "Target": d.score.target,
             "Status": status_text(d.score),
             "Answered": f"{d.answered} of {d.required}",
         }
         if previous is not None:
             old = before.get(d.id)
-            row["Previous round"] = None if old is None else round(old, 2)
+            row["Previous round"] = _level(old)
         rows.append(row)
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
@@ -123,9 +127,9 @@ def change_table(result: Result, previous: tuple[SelfStudy, Result]) -> None:
     rows = [
         {
             "": c.title,
-            "Before": None if c.before_level is None else round(c.before_level, 2),
-            "Now": None if c.after_level is None else round(c.after_level, 2),
-            "Change": None if c.delta is None else round(c.delta, 2),
+            "Before": _level(c.before_level),
+            "Now": _level(c.after_level),
+            "Change": "–" if c.delta is None else f"{c.delta:+.2f}",
             "Direction": DIRECTION_WORDS.get(c.direction, c.direction),
         }
         for c in changes(previous[1], result)

@@ -5,16 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from selfstudy.app.state import save_from_widget, widget_key, widget_value
+from selfstudy.reports import STATUS_SYMBOLS
 from selfstudy.rubric import NA, Item, Rubric, Standard
 from selfstudy.scoring import STATUS_LABELS, Score
 from selfstudy.study import Answer
 
-STATUS_ICONS = {
-    "meets": "✅",
-    "approaching": "🟡",
-    "not_yet": "🔺",
-    "not_rated": "⚪",
-}
+# Text symbols (not emoji, which some systems lack), the same as the HTML report's.
+STATUS_ICONS = STATUS_SYMBOLS
 
 
 def status_text(score: Score) -> str:
@@ -30,7 +27,7 @@ def level_text(score: Score) -> str:
 
 def progress_bar(answered: int, required: int, label: str) -> None:
     fraction = answered / required if required else 1.0
-    st.progress(fraction, text=f"{label}: {answered} of {required} required answered")
+    st.progress(fraction, text=f"{label} — {answered}/{required} required answered")
 
 
 def _ensure_widget_state(study_id: str, rubric: Rubric, item: Item, answer: Answer) -> None:
@@ -49,9 +46,10 @@ def item_input(study_id: str, rubric: Rubric, item: Item, answer: Answer, missin
     _ensure_widget_state(study_id, rubric, item, answer)
     key = widget_key(study_id, item.id, "value")
     save = {"on_change": save_from_widget, "args": (study_id, item.id, "value")}
-    label = f"**{item.id}** {item.text}"
+    # Plain text: a widget's label is also its accessible name, read aloud as written.
+    label = f"{item.id} — {item.text}"
     if missing:
-        label += " :orange[— required, not answered yet]"
+        label += " (required, not answered yet)"
     if item.type == "rating":
         options: list[object] = list(rubric.scale.values)
         if rubric.scale.allow_na:

@@ -1,0 +1,171 @@
+"""A real browser against the real app: answer, reload, reopen the link elsewhere, see results.
+
+Starts `streamlit run app.py` on a free loopback port with a fresh SQLite file
+and drives Debian's chromium through Playwright (`make test` installs chromium;
+Playwright's own browser download is never used). Screenshots go to
+`test-output/`.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from selfstudy.catalog import PROJECT_ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+OUTPUT = PROJECT_ROOT / "test-output"
+TIMEOUT_MS = 30_000
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="chromium is not installed; `make test` installs it"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with status {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"the app did not start at {url} within {seconds} s")
+
+
+@pytest.fixture
+def app_url(tmp_path) -> Iterator[str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "SELFSTUDY_DATABASE_URL"}
+    env["SELFSTUDY_DB"] = str(tmp_path / "browser.db")
+    log = (tmp_path / "streamlit.log").open("w")
+    process = subprocess.Popen(
+        [
+            str(PROJECT_ROOT / ".venv" / "bin" / "streamlit"),
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(url, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def rating(page, item_id: str):
+    return page.get_by_role("radiogroup", name=f"{item_id} — ")
+
+
+def choose_dimension(page, title: str) -> None:
+    page.get_by_role("radiogroup", name="Dimension").get_by_text(title).click()
+    page.get_by_role("heading", name=title).wait_for()
+
+
+def wait_for_checked(page, item_id: str, label: str) -> None:
+    rating(page, item_id).get_by_role("radio", name=label, checked=True).wait_for()
+
+
+def test_answers_survive_a_reload_and_open_from_the_link_with_results_drawn(app_url, browser):
+    OUTPUT.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(app_url)
+    page.get_by_text("Begin a new self-study").wait_for()
+    page.get_by_label("Program name").fill("Bridge to STEM")
+    page.get_by_label("Round").fill("baseline")
+    page.get_by_role("button", name="Begin the self-study").click()
+    page.get_by_role("heading", name="1. Program Goals").wait_for()
+    assert "study=" in page.url
+
+    rating(page, "PG.1.a").get_by_role("radio", name="Established").click()
+    page.get_by_text("11 required left here").wait_for()
+    rating(page, "PG.1.b").get_by_role("radio", name="Emerging").click()
+    page.get_by_text("10 required left here").wait_for()
+    reflection = page.get_by_label("PG.R — What would most help")
+    reflection.fill("Time to meet families")
+    reflection.blur()
+    page.get_by_role("button", name="Next: Student Recruitment").click()
+    page.get_by_role("heading", name="2. Student Recruitment").wait_for()
+    rating(page, "SR.1.a").get_by_role("radio", name="Sustaining").click()
+    page.get_by_text("12 required left here").wait_for()
+    page.screenshot(path=str(OUTPUT / "self-study.png"))
+
+    link = page.url
+    page.reload()
+    choose_dimension(page, "Program Goals")
+    wait_for_checked(page, "PG.1.a", "Established")
+    wait_for_checked(page, "PG.1.b", "Emerging")
+    assert page.get_by_label("PG.R — What would most help").input_value() == (
+        "Time to meet families"
+    )
+
+    elsewhere = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    elsewhere.set_default_timeout(TIMEOUT_MS)
+    elsewhere.goto(link)
+    choose_dimension(elsewhere, "Student Recruitment")
+    wait_for_checked(elsewhere, "SR.1.a", "Sustaining")
+
+    elsewhere.get_by_role("link", name="Results").click()
+    elsewhere.get_by_role("heading", name="Results").wait_for()
+    chart = elsewhere.locator('[data-testid="stVegaLiteChart"]').first
+    chart.locator("canvas, svg").first.wait_for()
+    assert chart.bounding_box()["height"] > 100
+    elsewhere.screenshot(path=str(OUTPUT / "results.png"), full_page=True)
+
+    with elsewhere.expect_download() as download:
+        elsewhere.get_by_role("button", name="Report (HTML)").click()
+    report = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "Bridge to STEM" in report
+    assert download.value.suggested_filename.endswith(".html")

@@ -1,0 +1,319 @@
+"""`selfstudy cohort`: compare many self-studies, grouped by cohort, round or any field."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import click
+
+from selfstudy.catalog import find_rubric
+from selfstudy.cli import main
+from selfstudy.cli.tables import text_table
+from selfstudy.cohorts import (
+    DEFAULT_PSEUDONYM_SECRET,
+    Comparison,
+    compare,
+    duplicate_studies,
+    score_studies,
+)
+from selfstudy.problems import Problem, ProblemsFound, errors
+from selfstudy.rubric import Rubric
+from selfstudy.study import SelfStudy, check_study
+
+PSEUDONYM_SECRET_VARIABLE = "SELFSTUDY_PSEUDONYM_SECRET"
+
+
+@main.command("cohort")
+@click.argument("inputs", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--from-db",
+    is_flag=True,
+    help="Also read every self-study in the app's database (SELFSTUDY_DATABASE_URL or "
+    "SELFSTUDY_DB).",
+)
+@click.option(
+    "--rubric",
+    "rubric_option",
+    metavar="PATH_OR_ID",
+    help="Rubric file or id (default: the one the first self-study names).",
+)
+@click.option(
+    "--by",
+    default="cohort",
+    show_default=True,
+    metavar="cohort|round|FIELD",
+    help="Program field to group by: cohort, round, organization, or any extra field.",
+)
+@click.option("--cohort", "cohorts", multiple=True, help="Only these cohorts (repeatable).")
+@click.option("--round", "rounds", multiple=True, help="Only these rounds (repeatable).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "xlsx"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of the terminal (required for xlsx).",
+)
+@click.option(
+    "--pseudonymize",
+    is_flag=True,
+    help="Show programs as stable pseudonyms and leave out ids, organisations and other "
+    f"fields. Set {PSEUDONYM_SECRET_VARIABLE} to your network's own secret so outsiders "
+    "cannot recompute them.",
+)
+@click.option("--top", default=5, show_default=True, help="How many needs and assets to list.")
+def cohort_command(
+    inputs: tuple[Path, ...],
+    from_db: bool,
+    rubric_option: str | None,
+    by: str,
+    cohorts: tuple[str, ...],
+    rounds: tuple[str, ...],
+    fmt: str,
+    out_path: Path | None,
+    pseudonymize: bool,
+    top: int,
+) -> None:
+    """Compare the self-studies of many programs.
+
+    INPUT is a self-study file (.json), a sheet copy (.xlsx, or a folder of
+    CSV files) or a folder of them. For each group (a cohort, a round, or the
+    value of --by) and each dimension and standard, it shows how many
+    programs are rated, the mean and median of their mean levels, the spread
+    and the share that meets the target (meets ÷ programs with it rated).
+    Groups other than rounds are split by round, so no program counts twice.
+    It also shows the change from baseline to follow-up for programs with both
+    rounds (paired by program id, or name when there is none), and the
+    standards that the fewest (needs) and the most (assets) programs meet in
+    their latest round.
+
+    \b
+    An input that cannot be read is reported (file and problem) and left out;
+    the others are still compared, and the exit status is 1 so a script
+    notices. A program with two self-studies for the same round counts once,
+    with the later input.
+    """
+    if fmt == "xlsx" and out_path is None:
+        raise click.UsageError("--format xlsx needs --out FILE.xlsx")
+    if not inputs and not from_db:
+        raise click.UsageError("give self-study files or folders, or --from-db")
+    rubric = find_rubric(rubric_option) if rubric_option else None
+    loaded, failed = _load_inputs(inputs, rubric)
+    if from_db:
+        loaded += _load_database()
+    if not loaded:
+        raise ProblemsFound(
+            [
+                Problem(
+                    "no-studies",
+                    ", ".join(map(str, inputs)) or "database",
+                    "no self-study could be read; fix the problems above or check the paths",
+                )
+            ]
+        )
+    rubric = rubric or find_rubric(loaded[0][1].rubric.id, loaded[0][1].rubric.version)
+    studies, rejected = _checked(loaded, rubric)
+    failed += rejected
+    if not studies:
+        raise SystemExit(1)
+    comparison = _comparison(rubric, studies, by, cohorts, rounds, pseudonymize, top)
+    _write(comparison, fmt, out_path)
+    if failed:
+        click.echo(f"{failed} input(s) left out because of the problems above", err=True)
+        raise SystemExit(1)
+
+
+def _load_inputs(
+    inputs: Iterable[Path], rubric: Rubric | None
+) -> tuple[list[tuple[str, SelfStudy]], int]:
+    from selfstudy.sheetcopy import discover_sources, read_sheet_copy
+
+    loaded: list[tuple[str, SelfStudy]] = []
+    failed = 0
+    for path in discover_sources(inputs):
+        result = read_sheet_copy(path, rubric)
+        for problem in result.problems:
+            click.echo(str(problem), err=True)
+        if result.study is None:
+            failed += 1
+            continue
+        loaded.append((str(path), result.study))
+    return loaded, failed
+
+
+def _load_database() -> list[tuple[str, SelfStudy]]:
+    from selfstudy.storage import Storage
+
+    return [(f"database study {sid}", study) for sid, study in Storage().all_studies()]
+
+
+def _checked(
+    loaded: list[tuple[str, SelfStudy]], rubric: Rubric
+) -> tuple[list[tuple[str, SelfStudy]], int]:
+    """The studies that fit `rubric`; every problem is reported, warnings keep the study."""
+    kept, rejected = [], 0
+    for source, study in loaded:
+        problems = check_study(study, rubric, source)
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        if errors(problems):
+            rejected += 1
+        else:
+            kept.append((source, study))
+    return kept, rejected
+
+
+def _comparison(
+    rubric: Rubric,
+    loaded: list[tuple[str, SelfStudy]],
+    by: str,
+    cohorts: tuple[str, ...],
+    rounds: tuple[str, ...],
+    pseudonymize: bool,
+    top: int,
+) -> Comparison:
+    sources = [source for source, _ in loaded]
+    scores = score_studies(rubric, [study for _, study in loaded])
+    if by not in scores.programs:
+        fields = ", ".join(c for c in scores.programs.columns if c not in ("key", "program"))
+        raise click.UsageError(f"no program field {by!r}; the self-studies have: {fields}")
+    for position, row in duplicate_studies(scores.programs).iterrows():
+        click.echo(
+            f"{sources[position]}: warning: another input holds the {row['round']!r} round of "
+            f"program {row['key']!r} too; the later one is used",
+            err=True,
+        )
+    scores = scores.where(cohort=cohorts, round=rounds)
+    if not len(scores):
+        raise click.UsageError("no self-study matches --cohort/--round")
+    if pseudonymize:
+        secret = os.environ.get(PSEUDONYM_SECRET_VARIABLE) or DEFAULT_PSEUDONYM_SECRET
+        scores = scores.with_pseudonyms(secret, keep=("cohort", "round", by))
+    return compare(scores, by=by, top=top)
+
+
+def _write(comparison: Comparison, fmt: str, out_path: Path | None) -> None:
+    if fmt == "xlsx":
+        from selfstudy.cohort_report import write_cohort_report
+
+        assert out_path is not None
+        write_cohort_report(comparison, out_path)
+        click.echo(f"wrote {out_path}", err=True)
+        return
+    if fmt == "json":
+        text = json.dumps(comparison.to_dict(), indent=2, ensure_ascii=False)
+    else:
+        text = comparison_table(comparison)
+    if out_path is None:
+        click.echo(text)
+    else:
+        out_path.write_text(text + "\n", encoding="utf-8")
+        click.echo(f"wrote {out_path}", err=True)
+
+
+def comparison_table(comparison: Comparison) -> str:
+    """The comparison as plain-text tables for a terminal."""
+    document = comparison.to_dict()
+    rubric = comparison.scores.rubric.rubric
+    title = {d.id: d.title for d in rubric.dimensions}
+    lines = [f"{rubric.title}, version {rubric.version}: {len(comparison.scores)} self-studies"]
+    for group in document["groups"]:
+        about = f"{document['by']} {group['key'] or '(none)'}"
+        if "round" in group:
+            about += f", round {group['round'] or '(none)'}"
+        lines += ["", f"{about}: {group['programs']} program(s)", _dimension_rows(group, title)]
+    for change in document["changes"]:
+        lines += ["", _change_rows(change, title)]
+    for name, entries in (("Needs", document["needs"]), ("Assets", document["assets"])):
+        lines += [
+            "",
+            f"{name}: standards the {'fewest' if name == 'Needs' else 'most'} programs meet "
+            "(latest round of each program)",
+            text_table(
+                ["Standard", "Title", "Meets", "Share"],
+                [
+                    [
+                        e["id"],
+                        _clip(e["title"], 50),
+                        f"{e['meets']}/{e['rated']}",
+                        _pct(e["share_meets"]),
+                    ]
+                    for e in entries
+                ],
+                "llrr",
+            ),
+        ]
+    return "\n".join(lines)
+
+
+def _dimension_rows(group: dict, title: dict[str, str]) -> str:
+    return text_table(
+        ["Dimension", "Rated", "Mean", "Median", "SD", "Range", "Meets"],
+        [
+            [
+                title[d["id"]],
+                d["rated"],
+                _num(d["mean_level"]),
+                _num(d["median_level"]),
+                _num(d["std_level"]),
+                f"{_num(d['min_level'])}–{_num(d['max_level'])}" if d["rated"] else "",
+                _pct(d["share_meets"]),
+            ]
+            for d in group["dimensions"]
+        ],
+        "lrrrrrr",
+    )
+
+
+def _change_rows(change: dict, title: dict[str, str]) -> str:
+    heading = f"Change {change['baseline']} → {change['follow_up']}"
+    if change["key"] is not None:
+        heading += f", {change['key']}"
+    rows = [
+        [
+            title[d["id"]],
+            d["programs"],
+            _signed(d["mean_change"]),
+            _signed(d["median_change"]),
+            _pct(d["share_improved"]),
+        ]
+        for d in change["dimensions"]
+    ]
+    if change["overall"]:
+        o = change["overall"]
+        rows.append(
+            [
+                "Overall",
+                o["programs"],
+                _signed(o["mean_change"]),
+                _signed(o["median_change"]),
+                _pct(o["share_improved"]),
+            ]
+        )
+    return f"{heading}: {change['programs']} program(s) with both rounds\n" + text_table(
+        ["Dimension", "Programs", "Mean change", "Median change", "Improved"], rows, "lrrrr"
+    )
+
+
+def _num(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def _signed(value: float | None) -> str:
+    return "—" if value is None else f"{value:+.2f}"
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -386,6 +386,7 @@ class ImportResult:
     study: SelfStudy | None
     problems: list[Problem]
     cells: dict[str, ItemCells] = field(default_factory=dict)
+    program_cells: dict[str, tuple[str, int, int]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -415,6 +416,7 @@ def parse_sheet_copy(sheets: Sheets, rubric: Rubric) -> ImportResult:
     """Interpret a sheet copy against `rubric`, collecting every problem."""
     problems: list[Problem] = []
     program = _read_start_here(sheets, rubric, problems)
+    program_cells = _program_cells(sheets)
     tabs = _match_dimension_tabs(sheets, rubric, problems)
     answers: dict[str, Answer] = {}
     cells: dict[str, ItemCells] = {}
@@ -448,12 +450,12 @@ def parse_sheet_copy(sheets: Sheets, rubric: Rubric) -> ImportResult:
                         )
                     )
     if errors(problems) or program is None:
-        return ImportResult(None, problems, cells)
+        return ImportResult(None, problems, cells, program_cells)
     ordered = {item.id: answers[item.id] for item in rubric.items() if item.id in answers}
     study = SelfStudy(
         rubric=RubricRef(id=rubric.id, version=rubric.version), program=program, answers=ordered
     )
-    return ImportResult(study, problems, cells)
+    return ImportResult(study, problems, cells, program_cells)
 
 
 def study_from_sheets(sheets: Sheets, rubric: Rubric) -> SelfStudy:
@@ -480,6 +482,39 @@ def _label_rows(rows: Rows) -> dict[str, tuple[int, Cell]]:
             continue
         label = normalize(row[0]).rstrip(":").rstrip()
         found.setdefault(label, (number, row[1] if len(row) > 1 else None))
+    return found
+
+
+def _program_cells(sheets: Sheets) -> dict[str, tuple[str, int, int]]:
+    """Program field -> (tab, row, column) of its value cell on START HERE."""
+    tab = _find_start_here(sheets)
+    if tab is None:
+        return {}
+    fields = _label_rows(sheets[tab])
+    return {
+        key: (tab, fields[normalize(label)][0], 2)
+        for label, key in PROGRAM_LABELS.items()
+        if normalize(label) in fields
+    }
+
+
+def existing_tabs(
+    layout_tabs: Iterable[Tab], titles: Iterable[str], rubric: Rubric
+) -> dict[str, str]:
+    """Layout tab title -> the title of the tab already in a copy that plays its part."""
+    titles = list(titles)
+    found: dict[str, str] = {}
+    for tab in layout_tabs:
+        if normalize(tab.title) in (normalize(START_HERE), normalize(SUMMARY)):
+            match = next((t for t in titles if normalize(t) == normalize(tab.title)), None)
+        else:
+            dimension = _dimension_for_tab(tab.title, rubric)
+            match = next(
+                (t for t in titles if dimension and _dimension_for_tab(t, rubric) == dimension),
+                None,
+            )
+        if match is not None:
+            found[tab.title] = match
     return found
 
 
@@ -593,6 +628,8 @@ def _match_dimension_tabs(
         if normalize(title) in (normalize(START_HERE), normalize(SUMMARY)):
             continue
         dimension = _dimension_for_tab(title, rubric)
+        if dimension is None and not any(not is_blank(c) for row in sheets[title] for c in row):
+            continue  # an empty tab, such as the Sheet1 of a new Google Sheet
         if dimension is None:
             problems.append(
                 Problem(

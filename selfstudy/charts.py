@@ -150,7 +150,7 @@ def _level_chart(
     )
     labels = (
         alt.Chart()
-        .mark_text(align="left", dx=8, fontSize=12, color="#222222")
+        .mark_text(align="left", dx=8, fontSize=12)
         .encode(x=alt.X("text_x:Q", scale=x_scale), y=y, text="label:N")
     )
     layers: list[alt.Chart] = [bars, target]

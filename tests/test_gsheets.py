@@ -1,0 +1,361 @@
+"""Google Sheets push, pull and sync: the real gspread client over HTTP to a local stand-in."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from google.oauth2.credentials import Credentials
+
+from selfstudy import gsheets
+from selfstudy.problems import ProblemsFound
+from selfstudy.rubric import Rubric
+from selfstudy.rubric_loader import parse_rubric
+from selfstudy.study import Answer, Program, RubricRef, SelfStudy
+from selfstudy.sync import PROGRAM_KEY, snapshot
+from tests.sheet_tables import TINY_RUBRIC
+from tests.sheets_standin import SheetsStandIn
+
+KEY = "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"
+URL = f"https://docs.google.com/spreadsheets/d/{KEY}/edit#gid=0"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[SheetsStandIn]:
+    standin = SheetsStandIn().start()
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture
+def standin(server: SheetsStandIn) -> SheetsStandIn:
+    server.reset()
+    server.create(KEY)
+    return server
+
+
+@pytest.fixture
+def delays() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def client(standin: SheetsStandIn, delays: list[float]):
+    client = gsheets.connect(Credentials(token="test-token"), endpoint=standin.url)
+    client.http_client.sleep = delays.append  # record the backoff instead of waiting
+    return client
+
+
+@pytest.fixture(scope="module")
+def tiny() -> Rubric:
+    return parse_rubric(TINY_RUBRIC, "<tiny>")
+
+
+def tiny_study(**answers: Answer) -> SelfStudy:
+    return SelfStudy(
+        rubric=RubricRef(id="tiny", version="2.0"),
+        program=Program(name="Bridge to STEM", cohort="2025"),
+        answers=answers,
+    )
+
+
+def test_push_writes_every_tab_with_dropdowns_and_frozen_headers_in_3_requests(
+    standin, client, default_rubric, sample_set
+):
+    report = gsheets.push(client, URL, sample_set[0], default_rubric)
+    assert report.created[0] == "START HERE"
+    assert "5. Assessment and Evidence of Performance" in report.created
+    assert len(standin.api_requests()) == 3
+    sheet = standin.spreadsheets[KEY].sheet("1. Program Goals")
+    assert sheet.properties["gridProperties"]["frozenRowCount"] == 4
+    assert standin.values(KEY, "1. Program Goals")[3] == [
+        "ID",
+        "Standard",
+        "Indicator",
+        "Rating",
+        "Evidence",
+        "Notes",
+    ]
+    rating = sheet.validations[(4 + 1, 3)]  # the first item row, column D
+    assert [v["userEnteredValue"] for v in rating["condition"]["values"]] == [
+        "Not yet",
+        "Emerging",
+        "Established",
+        "Sustaining",
+        "N/A",
+    ]
+    assert sheet.widths[2] > sheet.widths[0]  # the indicator column is wide
+
+
+def test_push_costs_the_same_requests_whatever_the_rubric_size(
+    standin, client, tiny, default_rubric
+):
+    gsheets.push(client, KEY, tiny_study(), tiny)
+    small = len(standin.api_requests())
+    standin.reset()
+    standin.create(KEY)
+    gsheets.push(client, KEY, None, default_rubric)
+    assert small == len(standin.api_requests()) == 3
+
+
+def test_push_writes_values_raw_so_formulas_stay_text(standin, client, tiny):
+    study = tiny_study(**{"PG.R": Answer(value="=1+1", evidence="@SUM(A1)", notes="+3")})
+    gsheets.push(client, KEY, study, tiny)
+    writes = [r for r in standin.api_requests() if r["path"].endswith("values:batchUpdate")]
+    assert [w["body"]["valueInputOption"] for w in writes] == ["RAW"]
+    assert gsheets.pull(client, KEY, tiny).study == study
+
+
+def test_the_standin_evaluates_user_entered_formulas_so_raw_matters(standin, client):
+    client.http_client.values_batch_update(
+        KEY,
+        {
+            "valueInputOption": "USER_ENTERED",
+            "data": [{"range": "'Sheet1'!A1", "values": [["=1+1"]]}],
+        },
+    )
+    assert standin.values(KEY, "Sheet1") == [["#NAME?"]]
+
+
+def test_pull_reads_back_exactly_what_push_wrote_in_2_requests(
+    standin, client, default_rubric, sample_set
+):
+    for study in sample_set[:3]:
+        gsheets.push(client, KEY, study, default_rubric)
+        standin.requests.clear()
+        result = gsheets.pull(client, URL)
+        assert len(standin.api_requests()) == 2
+        assert result.problems == []  # the empty Sheet1 of a new spreadsheet is not reported
+        assert result.study.to_json() == study.to_json()
+
+
+def test_pull_reports_the_cells_a_person_got_wrong(standin, client, tiny):
+    gsheets.push(client, KEY, tiny_study(), tiny)
+    standin.set_cell(KEY, "1. Program Goals", 6, 4, "Brilliant")
+    result = gsheets.pull(client, KEY, tiny)
+    assert result.study is None
+    assert [(p.code, p.location) for p in result.problems] == [
+        ("bad-rating", "'1. Program Goals'!D6")
+    ]
+
+
+def test_push_into_tabs_a_person_renamed_reuses_them(standin, client, tiny):
+    gsheets.push(client, KEY, tiny_study(), tiny)
+    spreadsheet = standin.spreadsheets[KEY]
+    spreadsheet.sheet("1. Program Goals").properties["title"] = "Program Goals"
+    gsheets.push(client, KEY, tiny_study(**{"PG.1.a": Answer(value=4)}), tiny)
+    titles = [s.title for s in spreadsheet.sheets]
+    assert "1. Program Goals" not in titles and "Program Goals" in titles
+    assert gsheets.pull(client, KEY, tiny).study.answers["PG.1.a"].value == 4
+
+
+def test_a_429_is_retried_after_a_backoff(standin, client, tiny, delays):
+    standin.fail_next = [429]
+    gsheets.push(client, KEY, tiny_study(), tiny)
+    assert delays == [1.0]
+    assert len(standin.api_requests()) == 4  # the refused request and its retry
+    assert client.http_client.requests_sent == 4
+    assert gsheets.pull(client, KEY, tiny).study == tiny_study()
+
+
+def test_backoff_is_bounded_and_ends_with_a_clear_problem(standin, client, tiny, delays):
+    standin.fail_next = [429] * 10
+    with pytest.raises(ProblemsFound) as raised:
+        gsheets.pull(client, KEY, tiny)
+    assert delays == [1.0, 2.0, 4.0, 8.0, 16.0]
+    assert raised.value.codes() == ["sheets-access"]
+    assert "429" in raised.value.problems[0].message
+
+
+def test_a_sheet_not_shared_with_the_service_account_says_whom_to_share_with(
+    standin, tmp_path, server
+):
+    standin.forbidden.add(KEY)
+    credentials = gsheets.credentials_from_file(service_account_file(tmp_path, server.url))
+    client = gsheets.connect(credentials, endpoint=server.url)
+    with pytest.raises(ProblemsFound) as raised:
+        gsheets.pull(client, KEY)
+    assert "robot@selfstudy-test.iam.gserviceaccount.com" in raised.value.problems[0].message
+
+
+def test_an_unknown_spreadsheet_and_a_bad_address_are_reported(client):
+    with pytest.raises(ProblemsFound) as raised:
+        gsheets.pull(client, "Z" * 30)
+    assert "no such spreadsheet" in raised.value.problems[0].message
+    with pytest.raises(ProblemsFound) as raised:
+        gsheets.pull(client, "my sheet")
+    assert raised.value.codes() == ["bad-spreadsheet"]
+    assert gsheets.spreadsheet_key(URL) == KEY
+
+
+# --- credentials ------------------------------------------------------------------------------
+
+
+def service_account_file(folder: Path, token_uri: str) -> Path:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    path = folder / "service-account.json"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "project_id": "selfstudy-test",
+                "private_key_id": "abc123",
+                "private_key": pem,
+                "client_email": "robot@selfstudy-test.iam.gserviceaccount.com",
+                "client_id": "1",
+                "token_uri": f"{token_uri}/token",
+            }
+        )
+    )
+    return path
+
+
+def test_a_service_account_key_file_gets_a_token_and_pushes(standin, tmp_path, tiny, server):
+    credentials = gsheets.credentials_from_file(service_account_file(tmp_path, server.url))
+    client = gsheets.connect(credentials, endpoint=server.url)
+    gsheets.push(client, KEY, tiny_study(), tiny)
+    assert standin.requests[0]["path"] == "/token"
+    assert len(standin.api_requests()) == 3
+
+
+def test_a_refused_service_account_key_gives_a_clear_message(standin, tmp_path, tiny, server):
+    standin.reject_token_requests = True
+    credentials = gsheets.credentials_from_file(service_account_file(tmp_path, server.url))
+    client = gsheets.connect(credentials, endpoint=server.url)
+    with pytest.raises(ProblemsFound) as raised:
+        gsheets.push(client, KEY, tiny_study(), tiny)
+    assert raised.value.codes() == ["sheets-credentials"]
+    assert "did not accept the credential" in raised.value.problems[0].message
+
+
+def test_missing_or_wrong_credential_files_are_explained(tmp_path, monkeypatch):
+    monkeypatch.delenv(gsheets.CREDENTIALS_ENV, raising=False)
+    cases = {}
+    with pytest.raises(ProblemsFound) as raised:
+        gsheets.credentials_from_file(None)
+    cases["none"] = raised.value.problems[0].message
+    with pytest.raises(ProblemsFound) as raised:
+        gsheets.credentials_from_file(tmp_path / "missing.json")
+    cases["missing"] = raised.value.problems[0].message
+    (tmp_path / "bad.json").write_text("not json")
+    with pytest.raises(ProblemsFound) as raised:
+        gsheets.credentials_from_file(tmp_path / "bad.json")
+    cases["not json"] = raised.value.problems[0].message
+    (tmp_path / "user.json").write_text(json.dumps({"type": "authorized_user"}))
+    with pytest.raises(ProblemsFound) as raised:
+        gsheets.credentials_from_file(tmp_path / "user.json")
+    cases["not a service account"] = raised.value.problems[0].message
+    (tmp_path / "half.json").write_text(json.dumps({"type": "service_account"}))
+    with pytest.raises(ProblemsFound) as raised:
+        gsheets.credentials_from_file(tmp_path / "half.json")
+    cases["incomplete"] = raised.value.problems[0].message
+    assert "GOOGLE_APPLICATION_CREDENTIALS" in cases["none"]
+    assert "check the path" in cases["missing"]
+    assert "not JSON" in cases["not json"]
+    assert "not a service-account key" in cases["not a service account"]
+    assert "incomplete" in cases["incomplete"]
+
+
+def test_the_credential_path_may_come_from_the_environment(tmp_path, monkeypatch, server):
+    path = service_account_file(tmp_path, server.url)
+    monkeypatch.setenv(gsheets.CREDENTIALS_ENV, str(path))
+    credentials = gsheets.credentials_from_file(None)
+    assert credentials.service_account_email == "robot@selfstudy-test.iam.gserviceaccount.com"
+
+
+# --- sync --------------------------------------------------------------------------------------
+
+
+def test_first_sync_to_an_empty_spreadsheet_pushes_the_layout(standin, client, tiny):
+    study = tiny_study(**{"PG.1.a": Answer(value=3)})
+    outcome = gsheets.sync(client, KEY, study, tiny, base=None)
+    assert outcome.pushed_layout
+    assert outcome.base == snapshot(study)
+    assert gsheets.pull(client, KEY, tiny).study == study
+
+
+def test_sync_takes_sheet_edits_pushes_app_edits_and_reports_conflicts(standin, client, tiny):
+    study = tiny_study(
+        **{
+            "PG.1.a": Answer(value=3),
+            "PG.1.b": Answer(value=2, evidence="board minutes"),
+            "SR.1.a": Answer(value=1),
+        }
+    )
+    base = gsheets.sync(client, KEY, study, tiny, base=None).base
+    # In the sheet: PG.1.a becomes Sustaining, SR.1.a becomes Established.
+    standin.set_cell(KEY, "1. Program Goals", 6, 4, "Sustaining")
+    standin.set_cell(KEY, "2. Student Recruitment", 6, 4, "Established")
+    # In the app: PG.1.b's evidence is rewritten, SR.1.a becomes Emerging.
+    answers = dict(study.answers)
+    answers["PG.1.b"] = Answer(value=2, evidence="=board minutes, May")
+    answers["SR.1.a"] = Answer(value=2)
+    app_study = study.model_copy(update={"answers": answers})
+    standin.requests.clear()
+
+    outcome = gsheets.sync(client, KEY, app_study, tiny, base)
+
+    assert len(standin.api_requests()) == 3
+    assert outcome.plan.to_app == {"PG.1.a": {"value": 4, "evidence": "", "notes": ""}}
+    assert list(outcome.plan.to_sheet) == ["PG.1.b"]
+    assert [(c.key, c.app["value"], c.sheet["value"]) for c in outcome.plan.conflicts] == [
+        ("SR.1.a", 2, 3)
+    ]
+    assert outcome.study.answers["PG.1.a"].value == 4  # taken from the sheet
+    assert outcome.study.answers["SR.1.a"].value == 2  # the app's side, untouched
+    sheet = gsheets.pull(client, KEY, tiny).study
+    assert sheet.answers["PG.1.b"].evidence == "=board minutes, May"  # written, RAW
+    assert sheet.answers["SR.1.a"].value == 3  # the sheet's side, untouched
+    writes = [r for r in standin.api_requests() if r["path"].endswith("values:batchUpdate")]
+    assert writes[0]["body"]["valueInputOption"] == "RAW"
+    assert {d["range"] for d in writes[0]["body"]["data"]} == {
+        "'1. Program Goals'!D7",
+        "'1. Program Goals'!E7",
+        "'1. Program Goals'!F7",
+    }
+
+    # The conflict is offered again until the user chooses, then both sides agree.
+    again = gsheets.sync(client, KEY, outcome.study, tiny, outcome.base)
+    assert [c.key for c in again.plan.conflicts] == ["SR.1.a"]
+    chosen = gsheets.sync(client, KEY, again.study, tiny, again.base, {"SR.1.a": "sheet"})
+    assert chosen.study.answers["SR.1.a"].value == 3
+    settled = gsheets.sync(client, KEY, chosen.study, tiny, chosen.base)
+    assert settled.plan.in_sync
+
+
+def test_sync_writes_program_details_to_start_here(standin, client, tiny):
+    study = tiny_study()
+    base = gsheets.sync(client, KEY, study, tiny, base=None).base
+    renamed = study.model_copy(update={"program": Program(name="Bridge", cohort="2026")})
+    outcome = gsheets.sync(client, KEY, renamed, tiny, base)
+    assert list(outcome.plan.to_sheet) == [PROGRAM_KEY]
+    assert gsheets.pull(client, KEY, tiny).study.program == renamed.program
+
+
+def test_sync_after_rows_were_reordered_writes_to_the_moved_row(standin, client, tiny):
+    study = tiny_study(**{"PG.1.a": Answer(value=1)})
+    base = gsheets.sync(client, KEY, study, tiny, base=None).base
+    sheet = standin.spreadsheets[KEY].sheet("1. Program Goals")
+    row_a = {c: v for (r, c), v in sheet.cells.items() if r == 5}
+    row_b = {c: v for (r, c), v in sheet.cells.items() if r == 6}
+    for r, c in [k for k in sheet.cells if k[0] in (5, 6)]:
+        del sheet.cells[(r, c)]
+    sheet.cells.update({(5, c): v for c, v in row_b.items()})
+    sheet.cells.update({(6, c): v for c, v in row_a.items()})
+    changed = tiny_study(**{"PG.1.a": Answer(value=4)})
+    gsheets.sync(client, KEY, changed, tiny, base)
+    assert standin.values(KEY, "1. Program Goals")[6][:4] == [
+        "PG.1.a",
+        "PG.1",
+        row_a[2],
+        "Sustaining",
+    ]

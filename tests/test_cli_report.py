@@ -122,3 +122,9 @@ def test_the_rubric_can_be_given_by_path(run, tmp_path):
     expected = score(rubric, load_study(FOLLOW_UP)).overall.mean_level
     first = next(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     assert float(first["mean_level"]) == round(expected, 2)
+
+
+def test_a_later_round_given_as_previous_is_flagged(run, tmp_path):
+    result = run("report", BASELINE, "--previous", FOLLOW_UP, "--out", tmp_path / "r.html")
+    assert result.exit_code == 0
+    assert "looks like a later round" in result.output

@@ -1,0 +1,281 @@
+"""`selfstudy cohort` over a folder of hand-made sheet copies: two cohorts, two rounds.
+
+The copies are written cell by cell with openpyxl, the way a person fills in
+the template (numbered and unnumbered tab names, alias headers such as
+`Item ID` and `Score`, columns in another order, a title row above the header,
+ratings written `3`, `3 - Established`, `established` or `N/A`), never by our
+exporter. Only PG.1, PG.2 (Program Goals) and SR.1 (Student Recruitment) are
+rated; target 3, so "meets" is a mean level of 3 or more.
+
+| program (cohort)      | round     | PG.1        | PG.2        | PG    | SR.1            | SR    |
+|-----------------------|-----------|-------------|-------------|-------|-----------------|-------|
+| n1 Lakeside (North)   | baseline  | 2 2 3 =2.33 | 1 2 NA =1.5 | 1.917 | 3 3 3 3 =3      | 3     |
+| n1 Lakeside (North)   | follow-up | 3 3 3 =3    | 3 2 4 =3    | 3     | 4 4 3 3 =3.5    | 3.5   |
+| n2 Hilltop (North)    | baseline  | 4 3 _ =3.5  | 3 3 3 =3    | 3.25  | 2 2 1 NA =1.667 | 1.667 |
+| n2 Hilltop (North)    | follow-up | 4 4 4 =4    | 3 3 2 =2.67 | 3.333 | 2 3 3 2 =2.5    | 2.5   |
+| s1 Delta (South)      | baseline  | 1 1 2 =1.33 | 1 1 1 =1    | 1.167 | NA ×4 (not rated)| —    |
+| s1 Delta (South)      | follow-up | 2 2 2 =2    | 2 3 1 =2    | 2     | 3 3 4 4 =3.5    | 3.5   |
+| s2 Bayou (South)      | baseline  | 3 4 4 =3.67 | 3 3 4 =3.33 | 3.5   | 2 3 2 3 =2.5    | 2.5   |
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import Workbook, load_workbook
+
+from selfstudy.catalog import find_rubric
+from selfstudy.cli import main
+from selfstudy.cohorts import compare, score_studies
+from selfstudy.sheetcopy import read_study_source
+from selfstudy.storage import Storage
+
+OTHER_TABS = [  # Excel keeps tab names to 31 characters, so long titles are cut short.
+    "3. Program Design and Implemen…",
+    "Student Services",
+    "5. Assessment and Evidence of…",
+    "6. College Pathways",
+]
+
+# (file, program id, name, cohort, round, PG.1 a-c, PG.2 a-c, SR.1 a-d) as typed into cells.
+COPIES = [
+    ("n1-base", "n1", "Lakeside Robotics", "North", "baseline",
+     [2, "2 - Emerging", 3], [1, "emerging", "N/A"], [3, 3, "Established", 3]),
+    ("n1-follow", "n1", "Lakeside Robotics", "North", "follow-up",
+     [3, 3, 3], ["3: Established", 2, 4], [4, "sustaining", 3, 3]),
+    ("n2-base", "n2", "Hilltop Coders", "North", "baseline",
+     [4, 3, None], [3, 3, 3], [2, 2, "Not yet", "n/a"]),
+    ("n2-follow", "n2", "Hilltop Coders", "North", "follow-up",
+     [4, 4, 4], [3, 3, 2], [2, 3, 3, 2]),
+    ("s1-base", "s1", "Delta Science", "South", "baseline",
+     [1, 1, 2], [1, 1, 1], ["N/A", "NA", "n/a", "Not applicable"]),
+    ("s1-follow", "s1", "Delta Science", "South", "follow-up",
+     [2, 2, 2], [2, 3, 1], [3, 3, 4, 4]),
+    ("s2-base", "s2", "Bayou Math Circle", "South", "baseline",
+     [3, 4, 4], [3, 3, 4], [2, 3, 2, 3]),
+]  # fmt: skip
+
+
+def write_copy(folder: Path, file, pid, name, cohort, round_, pg1, pg2, sr1) -> Path:
+    book = Workbook()
+    start = book.active
+    start.title = "START HERE"
+    start.append(["Equity self-study — fill in the yellow cells"])
+    start.append([])
+    for label, value in [
+        ("Program name:", name),
+        ("Program ID", pid),
+        ("Cohort", cohort),
+        ("Round", round_),
+        ("Rubric", "stem-equity-self-study"),
+        ("Rubric version", "1.0"),
+    ]:
+        start.append([label, value])
+    goals = book.create_sheet("1. Program Goals")
+    goals.append(["Program Goals"])
+    goals.append([])
+    goals.append(["ID", "Standard", "Indicator", "Rating", "Evidence", "Notes"])
+    goals.append(["", "PG.1 Explicit goals"])  # a section heading row
+    for letter, rating in zip("abc", pg1, strict=True):
+        goals.append([f"PG.1.{letter}", "PG.1", "…", rating, "", ""])
+    for letter, rating in zip("abc", pg2, strict=True):
+        goals.append([f"PG.2.{letter}", "PG.2", "…", rating, "minutes", ""])
+    recruitment = book.create_sheet("Student Recruitment")
+    recruitment.append(["Score", "Item ID", "Question", "Notes / next steps"])
+    for letter, rating in zip("abcd", sr1, strict=True):
+        recruitment.append([rating, f"SR.1.{letter}", "…", ""])
+    for title in OTHER_TABS:
+        book.create_sheet(title).append(["ID", "Standard", "Indicator", "Rating"])
+    path = folder / f"{file}.xlsx"
+    book.save(path)
+    return path
+
+
+@pytest.fixture
+def copies(tmp_path: Path) -> Path:
+    folder = tmp_path / "copies"
+    folder.mkdir()
+    for row in COPIES:
+        write_copy(folder, *row)
+    return folder
+
+
+def cohort_json(*args: str) -> tuple[dict, str]:
+    result = CliRunner().invoke(main, ["cohort", *args, "--format", "json"])
+    assert result.exit_code == 0, result.output + result.stderr
+    return json.loads(result.stdout), result.stderr
+
+
+def group(document: dict, key: str, round_: str) -> dict:
+    return next(g for g in document["groups"] if g["key"] == key and g.get("round") == round_)
+
+
+def numbers(entry_list: list[dict], ident: str) -> tuple:
+    entry = next(e for e in entry_list if e["id"] == ident)
+    return entry["rated"], entry["mean_level"], entry["median_level"], entry["share_meets"]
+
+
+def test_cohort_of_hand_made_copies_gives_the_numbers_the_scoring_rules_give(copies):
+    document, _ = cohort_json(str(copies), "--by", "cohort")
+    assert document["by"] == "cohort"
+    north_base = group(document, "North", "baseline")
+    assert north_base["programs"] == 2
+    assert numbers(north_base["dimensions"], "program-goals") == (2, 2.58, 2.58, 0.5)
+    assert numbers(north_base["dimensions"], "student-recruitment") == (2, 2.33, 2.33, 0.5)
+    assert numbers(north_base["dimensions"], "college-pathways") == (0, None, None, None)
+    north_follow = group(document, "North", "follow-up")
+    assert numbers(north_follow["dimensions"], "program-goals") == (2, 3.17, 3.17, 1.0)
+    assert numbers(north_follow["dimensions"], "student-recruitment") == (2, 3.0, 3.0, 0.5)
+    south_base = group(document, "South", "baseline")
+    assert numbers(south_base["dimensions"], "program-goals") == (2, 2.33, 2.33, 0.5)
+    # s1 answered SR.1 with N/A only: one program rated, s2 at 2.5, which does not meet.
+    assert numbers(south_base["dimensions"], "student-recruitment") == (1, 2.5, 2.5, 0.0)
+    south_follow = group(document, "South", "follow-up")
+    assert south_follow["programs"] == 1
+    assert numbers(south_follow["standards"], "SR.1") == (1, 3.5, 3.5, 1.0)
+    assert numbers(north_base["standards"], "PG.2") == (2, 2.25, 2.25, 0.5)
+
+
+def test_by_round_puts_both_cohorts_together(copies):
+    document, _ = cohort_json(str(copies), "--by", "round")
+    baseline = next(g for g in document["groups"] if g["key"] == "baseline")
+    assert "round" not in baseline
+    assert baseline["programs"] == 4
+    # PG levels 1.917, 3.25, 1.167, 3.5: mean 2.458, median (1.917 + 3.25) / 2 = 2.583.
+    assert numbers(baseline["dimensions"], "program-goals") == (4, 2.46, 2.58, 0.5)
+
+
+def test_changes_pair_each_programs_rounds_and_summarize_per_cohort(copies):
+    document, _ = cohort_json(str(copies), "--by", "cohort")
+    north = next(c for c in document["changes"] if c["key"] == "North")
+    assert (north["baseline"], north["follow_up"], north["programs"]) == (
+        "baseline",
+        "follow-up",
+        2,
+    )
+    pg = next(d for d in north["dimensions"] if d["id"] == "program-goals")
+    assert (pg["programs"], pg["mean_change"], pg["improved"]) == (2, 0.58, 2)
+    sr = next(d for d in north["dimensions"] if d["id"] == "student-recruitment")
+    assert sr["mean_change"] == 0.67
+    south = next(c for c in document["changes"] if c["key"] == "South")
+    assert south["programs"] == 1, "s2 has no follow-up"
+    assert [p["key"] for p in south["by_program"]] == ["s1"]
+    assert next(d for d in south["dimensions"] if d["id"] == "program-goals")["mean_change"] == 0.83
+    # s1's baseline has SR.1 not rated, so there is no SR change to report for South.
+    assert "student-recruitment" not in [d["id"] for d in south["dimensions"]]
+
+
+def test_needs_and_assets_use_each_programs_latest_round(copies):
+    document, _ = cohort_json(str(copies))
+    # Latest rounds: n1, n2, s1 follow-up and s2 baseline.
+    # PG.1 met by 3 of 4; PG.2 by 2 of 4 (mean 2.75); SR.1 by 2 of 4 (mean 3.0).
+    assert [n["id"] for n in document["needs"]] == ["PG.2", "SR.1", "PG.1"]
+    assert [a["id"] for a in document["assets"]] == ["PG.1", "SR.1", "PG.2"]
+    assert document["needs"][0] | {"title": ""} == {
+        "id": "PG.2",
+        "title": "",
+        "dimension": "program-goals",
+        "rated": 4,
+        "meets": 2,
+        "share_meets": 0.5,
+        "mean_level": 2.75,
+    }
+
+
+def test_json_is_the_library_comparison_of_the_same_copies(copies):
+    document, _ = cohort_json(str(copies), "--by", "round")
+    rubric = find_rubric("stem-equity-self-study")
+    studies = [read_study_source(p) for p in sorted(copies.glob("*.xlsx"))]
+    expected = compare(score_studies(rubric, studies), by="round").to_dict()
+    assert document == json.loads(json.dumps(expected))
+
+
+def test_a_copy_that_cannot_be_read_is_reported_and_the_rest_still_compared(copies):
+    bad = write_copy(
+        copies, "broken", "b1", "Broken", "North", "baseline", [7, 3, 3], [3] * 3, [3] * 4
+    )
+    result = CliRunner().invoke(main, ["cohort", str(copies), "--format", "json"])
+    assert result.exit_code == 1
+    assert f"{bad}: '1. Program Goals'!D5" in result.stderr
+    assert "1 input(s) left out" in result.stderr
+    document = json.loads(result.stdout)
+    assert group(document, "North", "baseline")["programs"] == 2
+
+
+def test_pseudonymized_output_names_no_program(copies):
+    result = CliRunner().invoke(main, ["cohort", str(copies), "--format", "json", "--pseudonymize"])
+    assert result.exit_code == 0
+    for name in ("Lakeside", "Hilltop", "Delta", "Bayou", '"n1"', '"s1"'):
+        assert name not in result.stdout
+    document = json.loads(result.stdout)
+    assert numbers(group(document, "North", "baseline")["dimensions"], "program-goals") == (
+        2,
+        2.58,
+        2.58,
+        0.5,
+    )
+    programs = [p["program"] for c in document["changes"] for p in c["by_program"]]
+    assert all(p.startswith("Program ") for p in programs) and len(set(programs)) == 3
+
+
+def test_xlsx_report_holds_the_same_numbers_as_json(copies, tmp_path: Path):
+    out = tmp_path / "report.xlsx"
+    result = CliRunner().invoke(
+        main, ["cohort", str(copies), "--format", "xlsx", "--out", str(out), "--pseudonymize"]
+    )
+    assert result.exit_code == 0, result.stderr
+    book = load_workbook(out)
+    assert book.sheetnames == [
+        "About",
+        "Dimensions",
+        "Standards",
+        "Programs",
+        "Changes",
+        "Needs and assets",
+    ]
+    rows = list(book["Dimensions"].iter_rows(values_only=True))
+    header = rows[0]
+    north_pg = next(r for r in rows if r[:3] == ("North", "baseline", "program-goals"))
+    record = dict(zip(header, north_pg, strict=True))
+    assert (record["Rated"], record["Mean level"], record["Median level"]) == (2, 2.58, 2.58)
+    assert record["Share meeting"] == 0.5
+    cells = [c for sheet in book for row in sheet.iter_rows(values_only=True) for c in row]
+    assert not any(isinstance(c, str) and "Lakeside" in c for c in cells)
+
+
+def test_xlsx_needs_an_out_file(copies):
+    result = CliRunner().invoke(main, ["cohort", str(copies), "--format", "xlsx"])
+    assert result.exit_code == 2
+    assert "--out" in result.output
+
+
+def test_table_shows_each_group_and_the_changes(copies):
+    result = CliRunner().invoke(main, ["cohort", str(copies)])
+    assert result.exit_code == 0
+    assert "cohort North, round baseline: 2 program(s)" in result.stdout
+    assert "Change baseline → follow-up, North: 2 program(s) with both rounds" in result.stdout
+    line = next(x for x in result.stdout.splitlines() if x.startswith("Program Goals"))
+    # Rated, mean, median, then the spread: sample SD of 1.917 and 3.25 is 0.94.
+    assert line.split()[2:6] == ["2", "2.58", "2.58", "0.94"]
+
+
+def test_grouping_by_an_unknown_field_says_which_fields_exist(copies):
+    result = CliRunner().invoke(main, ["cohort", str(copies), "--by", "region"])
+    assert result.exit_code == 2
+    assert "no program field 'region'" in result.output
+    assert "cohort" in result.output
+
+
+def test_from_db_compares_the_apps_stored_self_studies(copies, tmp_path, monkeypatch):
+    monkeypatch.setenv("SELFSTUDY_DB", str(tmp_path / "app.db"))
+    monkeypatch.delenv("SELFSTUDY_DATABASE_URL", raising=False)
+    storage = Storage()
+    for path in sorted(copies.glob("*.xlsx")):
+        storage.create_study(read_study_source(path))
+    from_db, _ = cohort_json("--from-db", "--by", "cohort")
+    from_files, _ = cohort_json(str(copies), "--by", "cohort")
+    assert from_db["groups"] == from_files["groups"]
+    assert from_db["needs"] == from_files["needs"]

@@ -1,0 +1,506 @@
+"""Sheet copies on the command line: import, export, and Google Sheets push/pull/sync."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from selfstudy import gsheets
+from selfstudy.catalog import find_rubric
+from selfstudy.cli import main
+from selfstudy.cli.core import load_checked_study, rubric_for
+from selfstudy.cli.tables import text_table
+from selfstudy.problems import Problem, ProblemsFound, errors
+from selfstudy.rubric import Rubric
+from selfstudy.sheetcopy import ImportResult, discover_sources, read_sheet_copy
+from selfstudy.study import Answer, SelfStudy
+from selfstudy.sync import PROGRAM_KEY, Conflict, Side, snapshot
+from selfstudy.workbooks import export_csv, export_xlsx
+
+DEFAULT_RUBRIC = "stem-equity-self-study"
+SIDECAR_SUFFIX = ".sync.json"
+
+rubric_option = click.option(
+    "--rubric",
+    "rubric_option",
+    metavar="PATH_OR_ID",
+    help="Rubric file or id (default: the one the copy or self-study names).",
+)
+credentials_option = click.option(
+    "--credentials",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Service-account JSON key file (default: $GOOGLE_APPLICATION_CREDENTIALS). "
+    "Share the sheet with the service account's email as an editor.",
+)
+
+
+# --- import -------------------------------------------------------------------------------
+
+
+@main.command("import")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@rubric_option
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Write the self-study JSON here: a .json file for one source, else a folder "
+    "(one file per source, named after it).",
+)
+@click.option("--save", is_flag=True, help="Store the imported self-studies in the app's database.")
+def import_command(
+    sources: tuple[Path, ...], rubric_option: str | None, out: Path | None, save: bool
+) -> None:
+    """Import sheet copies (.xlsx files, folders of CSV files, or self-study .json).
+
+    Give files or folders; folders are searched for copies. The good copies are
+    imported, then one report lists every problem of every file with its cell,
+    e.g. `copy.xlsx: '1. Program Goals'!D7: ...`. Exits 1 when any copy has an
+    error (nothing is written for that copy). With one source and neither --out
+    nor --save, the self-study JSON is printed.
+    """
+    paths = discover_sources(sources)
+    if not paths:
+        raise click.ClickException("no sheet copies (.xlsx, CSV folders, .json) found there")
+    rubric = find_rubric(rubric_option) if rubric_option else None
+    results: list[tuple[Path, ImportResult]] = []
+    stderr = click.get_text_stream("stderr")
+    with click.progressbar(paths, label="Importing", file=stderr, show_pos=True) as bar:
+        for path in bar:
+            results.append((path, read_sheet_copy(path, rubric)))
+    good = [(path, r.study) for path, r in results if r.study is not None]
+    if out is not None:
+        for path, written in _write_studies(good, out, many=len(paths) > 1):
+            click.echo(f"{path} -> {written}")
+    if save:
+        _save_studies(good)
+    if out is None and not save and len(paths) == 1 and good:
+        click.echo(good[0][1].to_json(), nl=False)
+    _report(results)
+
+
+def _write_studies(
+    studies: list[tuple[Path, SelfStudy]], out: Path, many: bool
+) -> list[tuple[Path, Path]]:
+    if not many and out.suffix.lower() == ".json":
+        out.parent.mkdir(parents=True, exist_ok=True)
+        targets = [(path, out) for path, _ in studies]
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        used: set[str] = set()
+        targets = []
+        for path, _ in studies:
+            name = path.stem if path.is_file() else path.name
+            candidate, n = name, 1
+            while candidate in used:
+                n += 1
+                candidate = f"{name}-{n}"
+            used.add(candidate)
+            targets.append((path, out / f"{candidate}.json"))
+    for (_, study), (_, target) in zip(studies, targets, strict=True):
+        target.write_text(study.to_json(), encoding="utf-8")
+    return targets
+
+
+def _save_studies(studies: list[tuple[Path, SelfStudy]]) -> None:
+    from selfstudy.storage import Storage
+
+    storage = Storage()
+    for path, study in studies:
+        study_id = storage.create_study(study)
+        click.echo(f"{path}: saved {study.program.name!r} as {study_id}")
+
+
+def _report(results: list[tuple[Path, ImportResult]]) -> None:
+    failed = 0
+    warned = 0
+    for _, result in results:
+        for problem in result.problems:
+            click.echo(str(problem), err=True)
+        failed += bool(errors(result.problems))
+        warned += len(result.problems) - len(errors(result.problems))
+    total = len(results)
+    summary = f"imported {total - failed} of {total} sheet cop{'y' if total == 1 else 'ies'}"
+    if failed:
+        summary += f"; {failed} with errors (not imported)"
+    if warned:
+        summary += f"; {warned} warning(s)"
+    click.echo(summary, err=True)
+    if failed:
+        raise SystemExit(1)
+
+
+# --- export ------------------------------------------------------------------------------
+
+
+@main.command("export")
+@click.argument(
+    "study_path",
+    metavar="[STUDY.json]",
+    required=False,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="PATH.xlsx for a workbook, or a folder for one CSV file per tab.",
+)
+@rubric_option
+@click.option(
+    "--template",
+    is_flag=True,
+    help="A blank template (no STUDY needed; --rubric picks the rubric, default "
+    f"{DEFAULT_RUBRIC}).",
+)
+def export_command(
+    study_path: Path | None, target: Path, rubric_option: str | None, template: bool
+) -> None:
+    """Export a self-study as a sheet copy: an .xlsx workbook or a folder of CSV files.
+
+    The workbook has a START HERE tab, one tab per dimension with a dropdown on
+    every rating cell, and a SUMMARY tab with scores, status, gaps, priorities
+    and resources. `selfstudy import` reads it back to exactly the same study.
+    """
+    if template == (study_path is not None):
+        raise click.UsageError("give either a STUDY.json or --template")
+    if study_path is not None:
+        study, rubric = load_checked_study(study_path, rubric_option)
+    else:
+        study, rubric = None, find_rubric(rubric_option or DEFAULT_RUBRIC)
+    if target.suffix.lower() == ".xlsx":
+        target.parent.mkdir(parents=True, exist_ok=True)
+        export_xlsx(study, rubric, target)
+        click.echo(f"wrote {target}")
+    elif target.suffix == "" or target.is_dir():
+        files = export_csv(study, rubric, target)
+        click.echo(f"wrote {len(files)} CSV files to {target}")
+    else:
+        raise click.UsageError("--to must end in .xlsx, or name a folder for CSV files")
+
+
+# --- Google Sheets -----------------------------------------------------------------------
+
+
+@main.group("sheets")
+def sheets_group() -> None:
+    """Push a self-study to a Google Sheet, pull it back, or sync both ways.
+
+    Authenticate with a service-account key (--credentials or
+    $GOOGLE_APPLICATION_CREDENTIALS) and share the sheet with the service
+    account's email. STUDY is a self-study .json file or the id of a study in the
+    app's database. The engine remembers what it last pushed or pulled (in
+    STUDY.sync.json next to a file, or in the database), so a sync never
+    overwrites an edit silently.
+    """
+
+
+@dataclass
+class _Target:
+    """A study being synced: a JSON file, or a study in the database."""
+
+    study: SelfStudy
+    path: Path | None = None
+    study_id: str | None = None
+    revisions: dict[str, int] | None = None
+
+    @classmethod
+    def open(cls, reference: str) -> _Target:
+        path = Path(reference)
+        if path.is_file():
+            return cls(study=_load_study_file(path), path=path)
+        from selfstudy.storage import Storage, StudyNotFound
+
+        try:
+            stored = Storage().get_study(reference)
+        except StudyNotFound:
+            raise ProblemsFound(
+                [
+                    Problem(
+                        "study-not-found",
+                        reference,
+                        "no such self-study file, and no study with this id in the database; "
+                        "give a .json file or an id from the app",
+                    )
+                ]
+            ) from None
+        return cls(study=stored.study, study_id=reference, revisions=stored.revisions)
+
+    def base(self, key: str) -> dict | None:
+        if self.path is not None:
+            return _read_sidecar(self.path).get(key)
+        from selfstudy.storage import Storage
+
+        return Storage().get_sync_base(self.study_id, _sync_target(key))
+
+    def remember(self, key: str, base: dict) -> None:
+        if self.path is not None:
+            bases = _read_sidecar(self.path)
+            bases[key] = base
+            _sidecar(self.path).write_text(json.dumps(bases, indent=2, ensure_ascii=False) + "\n")
+            return
+        from selfstudy.storage import Storage
+
+        Storage().set_sync_base(self.study_id, _sync_target(key), base)
+
+    def save(self, study: SelfStudy, changes: dict) -> None:
+        if self.path is not None:
+            self.path.write_text(study.to_json(), encoding="utf-8")
+            return
+        from selfstudy.storage import StaleEdit, Storage
+
+        storage = Storage()
+        answers = {k: (Answer.model_validate(v) if v else Answer()) for k, v in changes.items()}
+        answers.pop(PROGRAM_KEY, None)
+        try:
+            if answers:
+                storage.save_answers(
+                    self.study_id, answers, {k: (self.revisions or {}).get(k) for k in answers}
+                )
+        except StaleEdit as exc:
+            raise ProblemsFound(
+                [
+                    Problem(
+                        "stale-edit",
+                        self.study_id,
+                        f"{exc}; nothing was taken from the sheet into the app, run sync again",
+                    )
+                ]
+            ) from None
+        if PROGRAM_KEY in changes:
+            storage.update_program(self.study_id, study.program)
+
+
+def _load_study_file(path: Path) -> SelfStudy:
+    from selfstudy.study import load_study
+
+    return load_study(path)
+
+
+def _sync_target(key: str) -> str:
+    return f"gsheet:{key}"
+
+
+def _sidecar(path: Path) -> Path:
+    return path.with_name(path.stem + SIDECAR_SUFFIX)
+
+
+def _read_sidecar(path: Path) -> dict:
+    sidecar = _sidecar(path)
+    if not sidecar.is_file():
+        return {}
+    try:
+        return json.loads(sidecar.read_text(encoding="utf-8"))
+    except ValueError:
+        raise ProblemsFound(
+            [
+                Problem(
+                    "bad-sync-file",
+                    str(sidecar),
+                    "this sync record is damaged; delete it (the next sync then treats every "
+                    "difference as a conflict to choose)",
+                )
+            ]
+        ) from None
+
+
+def _client(credentials: Path | None):
+    return gsheets.connect(gsheets.credentials_from_file(credentials))
+
+
+@sheets_group.command("push")
+@click.argument("study_ref", metavar="STUDY")
+@click.option("--spreadsheet", required=True, metavar="URL_OR_KEY", help="The Google Sheet.")
+@credentials_option
+@rubric_option
+def push_command(
+    study_ref: str, spreadsheet: str, credentials: Path | None, rubric_option: str | None
+) -> None:
+    """Write a self-study into a Google Sheet (tabs, dropdowns and all; 3 requests).
+
+    Missing tabs are created; the layout's tabs are rewritten. Use `sync` instead
+    when people have been editing the sheet.
+    """
+    target = _Target.open(study_ref)
+    rubric = rubric_for(target.study, rubric_option)
+    key = gsheets.spreadsheet_key(spreadsheet)
+    client = _client(credentials)
+    report = gsheets.push(client, key, target.study, rubric)
+    target.remember(key, snapshot(target.study))
+    created = f", created {', '.join(report.created)}" if report.created else ""
+    click.echo(f"pushed {target.study.program.name!r} to {key}{created}")
+
+
+@sheets_group.command("pull")
+@click.argument("spreadsheet", metavar="URL_OR_KEY")
+@credentials_option
+@rubric_option
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the JSON here.")
+@click.option("--save", is_flag=True, help="Store it in the app's database.")
+def pull_command(
+    spreadsheet: str,
+    credentials: Path | None,
+    rubric_option: str | None,
+    out: Path | None,
+    save: bool,
+) -> None:
+    """Read a self-study from a Google Sheet (2 requests).
+
+    Prints the self-study JSON unless --out or --save is given; exits 1 with the
+    report, cell by cell, when the sheet has errors.
+    """
+    key = gsheets.spreadsheet_key(spreadsheet)
+    rubric = find_rubric(rubric_option) if rubric_option else None
+    result = gsheets.pull(_client(credentials), key, rubric)
+    for problem in result.problems:
+        click.echo(str(problem), err=True)
+    study = result.raise_on_errors()
+    if out is not None:
+        out.write_text(study.to_json(), encoding="utf-8")
+        _Target(study=study, path=out).remember(key, snapshot(study))
+        click.echo(f"wrote {out}")
+    if save:
+        from selfstudy.storage import Storage
+
+        storage = Storage()
+        study_id = storage.create_study(study)
+        storage.set_sync_base(study_id, _sync_target(key), snapshot(study))
+        click.echo(f"saved {study.program.name!r} as {study_id}")
+    if out is None and not save:
+        click.echo(study.to_json(), nl=False)
+
+
+@sheets_group.command("sync")
+@click.argument("study_ref", metavar="STUDY")
+@click.option("--spreadsheet", required=True, metavar="URL_OR_KEY", help="The Google Sheet.")
+@credentials_option
+@rubric_option
+@click.option(
+    "--keep",
+    "keeps",
+    multiple=True,
+    metavar="ITEM=app|sheet",
+    help="Settle a conflict: keep the app's or the sheet's answer for ITEM "
+    f"(ITEM {PROGRAM_KEY} is the program details). Repeatable.",
+)
+@click.option(
+    "--keep-all",
+    type=click.Choice(["app", "sheet"]),
+    help="Settle every conflict the same way.",
+)
+def sync_command(
+    study_ref: str,
+    spreadsheet: str,
+    credentials: Path | None,
+    rubric_option: str | None,
+    keeps: tuple[str, ...],
+    keep_all: str | None,
+) -> None:
+    """Sync a self-study with a Google Sheet both ways, without losing edits.
+
+    An answer changed only in the sheet is taken into the study; one changed
+    only in the study is written to its cell in the sheet; one changed on both
+    sides is listed as a conflict, with both values, and left as it is until you
+    choose with --keep ITEM=app|sheet or --keep-all.
+    """
+    target = _Target.open(study_ref)
+    rubric = rubric_for(target.study, rubric_option)
+    key = gsheets.spreadsheet_key(spreadsheet)
+    choices = _choices(keeps, keep_all, target.study, rubric)
+    client = _client(credentials)
+    outcome = gsheets.sync(client, key, target.study, rubric, target.base(key), choices)
+    if outcome.plan.to_app:
+        target.save(outcome.study, outcome.plan.to_app)
+    target.remember(key, outcome.base)
+    if outcome.pushed_layout:
+        click.echo(f"the sheet was empty: pushed {target.study.program.name!r} to {key}")
+        return
+    plan = outcome.plan
+    click.echo(
+        f"from the sheet: {_names(plan.to_app)}; to the sheet: {_names(plan.to_sheet)}; "
+        f"conflicts: {len(plan.conflicts)}"
+    )
+    for item_id in outcome.unwritable:
+        click.echo(
+            f"{item_id}: the sheet has no cell for this answer; add its row (or the Evidence "
+            "and Notes columns) to the sheet, or push to rewrite the layout",
+            err=True,
+        )
+    if plan.conflicts:
+        click.echo(_conflict_table(plan.conflicts, rubric))
+        click.echo(
+            "Choose a side for each with --keep ITEM=app or --keep ITEM=sheet "
+            "(or --keep-all app|sheet) and sync again.",
+            err=True,
+        )
+
+
+def _choices(
+    keeps: tuple[str, ...], keep_all: str | None, study: SelfStudy, rubric: Rubric
+) -> dict[str, Side] | _AllChoices:
+    choices: dict[str, Side] = {}
+    for keep in keeps:
+        item_id, _, side = keep.partition("=")
+        if side not in ("app", "sheet") or not (
+            item_id in rubric.item_by_id or item_id == PROGRAM_KEY
+        ):
+            raise click.BadParameter(
+                f"{keep!r}: write ITEM=app or ITEM=sheet with an item id of the rubric",
+                param_hint="--keep",
+            )
+        choices[item_id] = side  # type: ignore[assignment]
+    if keep_all:
+        return _AllChoices(keep_all, choices)  # type: ignore[arg-type]
+    return choices
+
+
+class _AllChoices(dict):
+    """Every conflict settled one way, except the ones chosen one by one."""
+
+    def __init__(self, side: Side, chosen: dict[str, Side]):
+        super().__init__(chosen)
+        self.side = side
+
+    def get(self, key: str, default: object = None) -> object:
+        return super().get(key, self.side)
+
+
+def _names(changes: dict) -> str:
+    if not changes:
+        return "nothing"
+    return ", ".join("program details" if k == PROGRAM_KEY else k for k in changes)
+
+
+def _conflict_table(conflicts: list[Conflict], rubric: Rubric) -> str:
+    return text_table(
+        ["Item", "In the app", "In the sheet", "Last synced"],
+        [
+            [c.key, _show(c.app, rubric), _show(c.sheet, rubric), _show(c.base, rubric)]
+            for c in conflicts
+        ],
+    )
+
+
+def _show(entry: object, rubric: Rubric) -> str:
+    if entry is None:
+        return "(no answer)"
+    if not isinstance(entry, dict):
+        return str(entry)
+    if "value" not in entry:  # the program details
+        return "; ".join(f"{k}={v}" for k, v in entry.items() if v)
+    value = entry.get("value")
+    if isinstance(value, int | float) and value in rubric.scale.values:
+        text = f"{value} {rubric.scale.label_of(value)}"
+    else:
+        text = "" if value is None else str(value)
+    for name in ("evidence", "notes"):
+        if entry.get(name):
+            text += f" | {name}: {entry[name]}"
+    return _clip(text.replace("\n", " "), 60)
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -62,6 +62,7 @@ SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
 CREDENTIALS_ENV = "GOOGLE_APPLICATION_CREDENTIALS"
 ENDPOINT_ENV = "SELFSTUDY_SHEETS_ENDPOINT"
 SHEETS_API = "https://sheets.googleapis.com"
+IAM_CREDENTIALS_API = "https://iamcredentials.googleapis.com"  # google-auth asks it after a token
 RETRY_STATUSES = (408, 429, 500, 502, 503, 504)
 _KEY = re.compile(r"^[A-Za-z0-9_-]{20,}$")
 _PIXELS_PER_CHARACTER = 7
@@ -103,14 +104,15 @@ class RetryingHTTPClient(HTTPClient):
 
 
 class _RedirectAdapter(HTTPAdapter):
-    """Sends requests meant for the Sheets API to another base URL."""
+    """Sends requests meant for one Google API to another base URL."""
 
-    def __init__(self, base_url: str):
+    def __init__(self, api: str, base_url: str):
         super().__init__()
+        self.api = api
         self.base_url = base_url.rstrip("/")
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
-        request.url = self.base_url + request.url[len(SHEETS_API) :]
+        request.url = self.base_url + (request.url or "")[len(self.api) :]
         return super().send(request, *args, **kwargs)
 
 
@@ -119,7 +121,13 @@ def connect(credentials: Credentials, endpoint: str | None = None) -> Client:
     client = Client(auth=credentials, http_client=RetryingHTTPClient)
     endpoint = endpoint or os.environ.get(ENDPOINT_ENV)
     if endpoint:
-        client.http_client.session.mount(SHEETS_API, _RedirectAdapter(endpoint))
+        session = client.http_client.session
+        session.mount(SHEETS_API, _RedirectAdapter(SHEETS_API, endpoint))
+        # google-auth refreshes tokens through a session of its own (token_uri is
+        # taken from the key); its follow-up lookup at IAM credentials goes there too.
+        auth_session = getattr(session, "_auth_request_session", None)
+        if auth_session is not None:
+            auth_session.mount(IAM_CREDENTIALS_API, _RedirectAdapter(IAM_CREDENTIALS_API, endpoint))
     return client
 
 

@@ -9,6 +9,7 @@ push, pull and sync use, the way Google documents it:
 * GET  /v4/spreadsheets/{id}/values:batchGet      ranges=..., valueRenderOption
 * POST /v4/spreadsheets/{id}/values:batchUpdate   valueInputOption RAW | USER_ENTERED
 * POST /token                                     an OAuth token endpoint for service accounts
+* GET  /v1/projects/-/serviceAccounts/{email}/allowedLocations   what google-auth asks after a token
 
 USER_ENTERED is parsed like Sheets does (a leading `=` makes a formula, which
 reads back as its result, here `#NAME?`), so a test can tell RAW writes apart.
@@ -144,6 +145,13 @@ class SheetsStandIn:
             )
         if path == "/token":
             return self._token()
+        if path.startswith("/v1/projects/-/serviceAccounts/") and path.endswith(
+            "/allowedLocations"
+        ):
+            return {
+                "locations": [],
+                "encodedLocations": "0x0",
+            }  # IAM credentials, asked by google-auth
         if not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
             raise ApiError(
                 401, "Request had invalid authentication credentials.", "UNAUTHENTICATED"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,8 +67,7 @@ def import_command(
         raise click.ClickException("no sheet copies (.xlsx, CSV folders, .json) found there")
     rubric = find_rubric(rubric_option) if rubric_option else None
     results: list[tuple[Path, ImportResult]] = []
-    stderr = click.get_text_stream("stderr")
-    with click.progressbar(paths, label="Importing", file=stderr, show_pos=True) as bar:
+    with click.progressbar(paths, label="Importing", file=sys.stderr, show_pos=True) as bar:
         for path in bar:
             results.append((path, read_sheet_copy(path, rubric)))
     good = [(path, r.study) for path, r in results if r.study is not None]

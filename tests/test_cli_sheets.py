@@ -1,0 +1,238 @@
+"""`selfstudy import`, `export` and `sheets push/pull/sync`, run as a user would."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from selfstudy import gsheets
+from selfstudy.cli import main
+from selfstudy.sheetcopy import read_study_source
+from selfstudy.storage import Storage
+from selfstudy.study import load_study
+from selfstudy.workbooks import export_xlsx, read_xlsx
+from tests.conftest import SAMPLES_DIR
+from tests.sheet_tables import xlsx
+from tests.sheets_standin import SheetsStandIn
+from tests.test_gsheets import KEY, URL, service_account_file
+
+P01 = SAMPLES_DIR / "p01-baseline.json"
+P02 = SAMPLES_DIR / "p02-baseline.json"
+
+
+def invoke(*args: object):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Storage:
+    monkeypatch.delenv("SELFSTUDY_DATABASE_URL", raising=False)
+    monkeypatch.setenv("SELFSTUDY_DB", str(tmp_path / "app.db"))
+    return Storage()
+
+
+# --- export and import ----------------------------------------------------------------------
+
+
+def test_export_then_import_gives_back_the_same_study(tmp_path):
+    assert invoke("export", P01, "--to", tmp_path / "p01.xlsx").exit_code == 0
+    result = invoke("import", tmp_path / "p01.xlsx")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == load_study(P01).to_json()
+    assert "imported 1 of 1 sheet copy" in result.stderr
+
+
+def test_export_to_a_folder_writes_csv_files_that_import_back(tmp_path):
+    result = invoke("export", P02, "--to", tmp_path / "p02")
+    assert result.exit_code == 0
+    assert "wrote 8 CSV files" in result.stdout
+    imported = invoke("import", tmp_path / "p02", "--out", tmp_path / "back.json")
+    assert imported.exit_code == 0
+    assert load_study(tmp_path / "back.json") == load_study(P02)
+
+
+def test_a_blank_template_has_every_tab_and_no_answers(tmp_path):
+    result = invoke("export", "--template", "--to", tmp_path / "template.xlsx")
+    assert result.exit_code == 0
+    sheets = read_xlsx(tmp_path / "template.xlsx")
+    assert next(iter(sheets)) == "START HERE" and len(sheets) == 8
+    failed = invoke("import", tmp_path / "template.xlsx")
+    assert failed.exit_code == 1
+    assert "'START HERE'!B9: the program name is missing" in failed.stderr
+
+
+def test_export_explains_what_it_needs(tmp_path):
+    assert (
+        "either a STUDY.json or --template" in invoke("export", "--to", tmp_path / "x.xlsx").output
+    )
+    result = invoke("export", P01, "--to", tmp_path / "x.pdf")
+    assert result.exit_code == 2 and "must end in .xlsx" in result.output
+
+
+def test_bulk_import_imports_the_good_copies_and_reports_every_files_problems(
+    tmp_path, default_rubric, sample_set
+):
+    folder = tmp_path / "copies"
+    folder.mkdir()
+    for study in sample_set[:3]:
+        export_xlsx(
+            study, default_rubric, folder / f"{study.program.id}-{study.program.round}.xlsx"
+        )
+    broken = read_xlsx(folder / "p01-baseline.xlsx")
+    broken["1. Program Goals"][5][3] = "Great"
+    broken["2. Student Recruitment"][6][0] = "SR.99"
+    xlsx(broken, folder / "broken.xlsx")
+    (folder / "~$broken.xlsx").write_bytes(b"lock")
+    (folder / "old.json").write_text(P02.read_text())
+
+    result = invoke("import", folder, "--out", tmp_path / "out")
+
+    assert result.exit_code == 1
+    assert "Importing" in result.stderr  # the progress bar, on stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "old.json",
+        "p01-baseline.json",
+        "p01-follow-up.json",
+        "p02-baseline.json",
+    ]
+    broken_path = folder / "broken.xlsx"
+    report = [line for line in result.stderr.splitlines() if "broken.xlsx" in line]
+    assert report[:2] == [
+        f"{broken_path}: '1. Program Goals'!D6: 'Great' is not a rating on this scale; "
+        "choose one of Not yet (1), Emerging (2), Established (3), Sustaining (4) or N/A",
+        f"{broken_path}: '2. Student Recruitment'!A7: 'SR.99' is not an item ID of "
+        "'stem-equity-self-study'; correct it from a blank template, or clear the row",
+    ]
+    assert report[2].startswith(
+        f"{broken_path}: '2. Student Recruitment': warning: no row for SR.1.b"
+    )
+    assert len(report) == 3
+    assert "imported 4 of 5 sheet copies; 1 with errors (not imported)" in result.stderr
+    assert read_study_source(tmp_path / "out" / "p01-follow-up.json") == sample_set[1]
+
+
+def test_import_save_stores_the_good_copies_in_the_database(
+    tmp_path, database, default_rubric, sample_set
+):
+    export_xlsx(sample_set[0], default_rubric, tmp_path / "a.xlsx")
+    result = invoke("import", tmp_path / "a.xlsx", "--save")
+    assert result.exit_code == 0, result.output
+    [(study_id, stored)] = database.all_studies()
+    assert stored == sample_set[0]
+    assert study_id in result.stdout
+
+
+def test_import_with_another_rubric_reports_the_mismatch(tmp_path, default_rubric, sample_set):
+    export_xlsx(sample_set[0], default_rubric, tmp_path / "a.xlsx")
+    rubric_file = tmp_path / "other.yaml"
+    rubric_file.write_text(
+        Path(SAMPLES_DIR.parent / "rubrics" / "stem-equity-self-study.yaml")
+        .read_text()
+        .replace('version: "1.0"', 'version: "2.0"', 1)
+    )
+    result = invoke("import", tmp_path / "a.xlsx", "--rubric", rubric_file)
+    assert result.exit_code == 1
+    assert "'START HERE'!B17: this copy is for version '1.0'" in result.stderr
+    assert "Traceback" not in result.output
+
+
+# --- Google Sheets ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[SheetsStandIn]:
+    standin = SheetsStandIn().start()
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture
+def google(server: SheetsStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SheetsStandIn:
+    server.reset()
+    server.create(KEY)
+    monkeypatch.setenv(gsheets.ENDPOINT_ENV, server.url)
+    monkeypatch.setenv(gsheets.CREDENTIALS_ENV, str(service_account_file(tmp_path, server.url)))
+    monkeypatch.setattr(gsheets.RetryingHTTPClient, "sleep", staticmethod(lambda seconds: None))
+    return server
+
+
+def test_push_then_pull_round_trips_through_google_sheets(tmp_path, google):
+    study_file = tmp_path / "p01.json"
+    study_file.write_text(P01.read_text())
+    pushed = invoke("sheets", "push", study_file, "--spreadsheet", URL)
+    assert pushed.exit_code == 0, pushed.output
+    assert "created START HERE, 1. Program Goals" in pushed.stdout
+    assert (tmp_path / "p01.sync.json").is_file()  # the sync base, next to the study
+    pulled = invoke("sheets", "pull", KEY, "--out", tmp_path / "back.json")
+    assert pulled.exit_code == 0, pulled.output
+    assert load_study(tmp_path / "back.json") == load_study(P01)
+
+
+def test_sync_on_a_file_takes_sheet_edits_and_lists_conflicts_until_chosen(tmp_path, google):
+    study_file = tmp_path / "p01.json"
+    study_file.write_text(P01.read_text())
+    assert invoke("sheets", "sync", study_file, "--spreadsheet", KEY).exit_code == 0
+    # PG.1.a (row 6) is edited in the sheet; PG.1.b (row 7) in the sheet and in the file.
+    google.set_cell(KEY, "1. Program Goals", 6, 4, "Sustaining")
+    google.set_cell(KEY, "1. Program Goals", 7, 4, "Not yet")
+    data = json.loads(study_file.read_text())
+    data["answers"]["PG.1.b"]["value"] = 4
+    study_file.write_text(json.dumps(data))
+
+    result = invoke("sheets", "sync", study_file, "--spreadsheet", KEY)
+
+    assert result.exit_code == 0, result.output
+    assert "from the sheet: PG.1.a; to the sheet: nothing; conflicts: 1" in result.stdout
+    assert "PG.1.b  4 Sustaining  1 Not yet     3 Established" in result.stdout
+    assert "--keep ITEM=app" in result.stderr
+    synced = load_study(study_file)
+    assert synced.answers["PG.1.a"].value == 4
+    assert synced.answers["PG.1.b"].value == 4  # the conflict left the app's side alone
+
+    chosen = invoke("sheets", "sync", study_file, "--spreadsheet", KEY, "--keep", "PG.1.b=sheet")
+    assert "from the sheet: PG.1.b" in chosen.stdout
+    assert load_study(study_file).answers["PG.1.b"].value == 1
+    again = invoke("sheets", "sync", study_file, "--spreadsheet", KEY)
+    assert "from the sheet: nothing; to the sheet: nothing; conflicts: 0" in again.stdout
+
+
+def test_sync_of_a_stored_study_saves_sheet_edits_in_the_database(tmp_path, google, database):
+    pulled = invoke("sheets", "pull", KEY, "--save")  # an empty spreadsheet has no copy yet
+    assert pulled.exit_code == 1
+    assert "does not name its rubric" in pulled.stderr
+    study_id = database.create_study(load_study(P01))
+    assert invoke("sheets", "sync", study_id, "--spreadsheet", KEY).exit_code == 0
+    google.set_cell(KEY, "1. Program Goals", 6, 5, "=minutes, typed in the sheet")
+    result = invoke("sheets", "sync", study_id, "--spreadsheet", KEY)
+    assert result.exit_code == 0, result.output
+    assert (
+        database.get_study(study_id).study.answers["PG.1.a"].evidence
+        == "=minutes, typed in the sheet"
+    )
+    assert database.get_sync_base(study_id, f"gsheet:{KEY}")["PG.1.a"]["evidence"].startswith("=")
+
+
+def test_missing_or_wrong_credentials_give_a_message_not_a_traceback(tmp_path, google, monkeypatch):
+    monkeypatch.delenv(gsheets.CREDENTIALS_ENV)
+    result = invoke("sheets", "pull", KEY)
+    assert result.exit_code == 1
+    assert "no Google credential given" in result.stderr
+    google.reject_token_requests = True
+    path = service_account_file(tmp_path, google.url)
+    result = invoke("sheets", "pull", KEY, "--credentials", path)
+    assert result.exit_code == 1
+    assert "did not accept the credential" in result.stderr
+    assert "Traceback" not in result.output
+    result = invoke("sheets", "push", "no-such-study", "--spreadsheet", KEY, "--credentials", path)
+    assert result.exit_code == 1 and "no such self-study file" in result.stderr
+
+
+def test_keep_must_name_an_item_and_a_side(tmp_path, google):
+    study_file = tmp_path / "p01.json"
+    study_file.write_text(P01.read_text())
+    result = invoke("sheets", "sync", study_file, "--spreadsheet", KEY, "--keep", "PG.1.a=mine")
+    assert result.exit_code == 2 and "ITEM=app or ITEM=sheet" in result.output

@@ -55,7 +55,7 @@ from selfstudy.sheetcopy import (
     layout,
     parse_sheet_copy,
 )
-from selfstudy.study import SelfStudy
+from selfstudy.study import Answer, SelfStudy
 from selfstudy.sync import PROGRAM_KEY, Side, SyncPlan, apply_changes, plan_sync, snapshot
 
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
@@ -566,3 +566,55 @@ def _cell_updates(
 
 def _update(tab: str, row: int, column: int, value: Cell) -> dict[str, Any]:
     return {"range": a1(tab, row, column), "values": [[_json_cell(value)]]}
+
+
+# --- studies kept in the app's database -----------------------------------------------------
+
+
+def sync_target(key: str) -> str:
+    """How a Google Sheet is named among a stored study's sync bases."""
+    return f"gsheet:{key}"
+
+
+def push_stored(storage: Any, study_id: str, client: Client, url_or_key: str) -> PushReport:
+    """Push a study from `selfstudy.storage.Storage` and remember what was pushed."""
+    from selfstudy.catalog import find_rubric
+
+    key = spreadsheet_key(url_or_key)
+    study = storage.get_study(study_id).study
+    report = push(client, key, study, find_rubric(study.rubric.id, study.rubric.version))
+    storage.set_sync_base(study_id, sync_target(key), snapshot(study))
+    return report
+
+
+def sync_stored(
+    storage: Any,
+    study_id: str,
+    client: Client,
+    url_or_key: str,
+    choices: Mapping[str, Side] | None = None,
+) -> SyncOutcome:
+    """`sync` a study kept in `selfstudy.storage.Storage`, saving what came from the sheet.
+
+    The answers are saved with the revisions read before the sync, so an answer
+    someone changed in the app meanwhile raises `StaleEdit` and nothing from the
+    sheet is saved (the base is not moved, so the next sync tries again).
+    """
+    from selfstudy.catalog import find_rubric
+
+    key = spreadsheet_key(url_or_key)
+    stored = storage.get_study(study_id)
+    rubric = find_rubric(stored.study.rubric.id, stored.study.rubric.version)
+    base = storage.get_sync_base(study_id, sync_target(key))
+    outcome = sync(client, key, stored.study, rubric, base, choices)
+    changes = {
+        item_id: Answer.model_validate(entry) if entry else Answer()
+        for item_id, entry in outcome.plan.to_app.items()
+        if item_id != PROGRAM_KEY
+    }
+    if changes:
+        storage.save_answers(study_id, changes, {i: stored.revisions.get(i) for i in changes})
+    if PROGRAM_KEY in outcome.plan.to_app:
+        storage.update_program(study_id, outcome.study.program)
+    storage.set_sync_base(study_id, sync_target(key), outcome.base)
+    return outcome

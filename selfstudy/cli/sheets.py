@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -17,7 +19,7 @@ from selfstudy.cli.tables import text_table
 from selfstudy.problems import Problem, ProblemsFound, errors
 from selfstudy.rubric import Rubric
 from selfstudy.sheetcopy import ImportResult, discover_sources, read_sheet_copy
-from selfstudy.study import Answer, SelfStudy
+from selfstudy.study import SelfStudy, load_study
 from selfstudy.sync import PROGRAM_KEY, Conflict, Side, snapshot
 from selfstudy.workbooks import export_csv, export_xlsx
 
@@ -200,18 +202,17 @@ def sheets_group() -> None:
 
 @dataclass
 class _Target:
-    """A study being synced: a JSON file, or a study in the database."""
+    """A study being synced: a JSON file (base in a sidecar), or a study in the database."""
 
     study: SelfStudy
     path: Path | None = None
     study_id: str | None = None
-    revisions: dict[str, int] | None = None
 
     @classmethod
     def open(cls, reference: str) -> _Target:
         path = Path(reference)
         if path.is_file():
-            return cls(study=_load_study_file(path), path=path)
+            return cls(study=load_study(path), path=path)
         from selfstudy.storage import Storage, StudyNotFound
 
         try:
@@ -227,65 +228,51 @@ class _Target:
                     )
                 ]
             ) from None
-        return cls(study=stored.study, study_id=reference, revisions=stored.revisions)
+        return cls(study=stored.study, study_id=reference)
 
-    def base(self, key: str) -> dict | None:
-        if self.path is not None:
-            return _read_sidecar(self.path).get(key)
-        from selfstudy.storage import Storage
+    def push(self, client: Any, key: str, rubric: Rubric) -> gsheets.PushReport:
+        if self.path is None:
+            from selfstudy.storage import Storage
 
-        return Storage().get_sync_base(self.study_id, _sync_target(key))
+            return gsheets.push_stored(Storage(), self.study_id, client, key)
+        report = gsheets.push(client, key, self.study, rubric)
+        _remember(self.path, key, snapshot(self.study))
+        return report
 
-    def remember(self, key: str, base: dict) -> None:
-        if self.path is not None:
-            bases = _read_sidecar(self.path)
-            bases[key] = base
-            _sidecar(self.path).write_text(json.dumps(bases, indent=2, ensure_ascii=False) + "\n")
-            return
-        from selfstudy.storage import Storage
+    def sync(
+        self, client: Any, key: str, rubric: Rubric, choices: Mapping[str, Side]
+    ) -> gsheets.SyncOutcome:
+        if self.path is None:
+            from selfstudy.storage import StaleEdit, Storage
 
-        Storage().set_sync_base(self.study_id, _sync_target(key), base)
-
-    def save(self, study: SelfStudy, changes: dict) -> None:
-        if self.path is not None:
-            self.path.write_text(study.to_json(), encoding="utf-8")
-            return
-        from selfstudy.storage import StaleEdit, Storage
-
-        storage = Storage()
-        answers = {k: (Answer.model_validate(v) if v else Answer()) for k, v in changes.items()}
-        answers.pop(PROGRAM_KEY, None)
-        try:
-            if answers:
-                storage.save_answers(
-                    self.study_id, answers, {k: (self.revisions or {}).get(k) for k in answers}
-                )
-        except StaleEdit as exc:
-            raise ProblemsFound(
-                [
-                    Problem(
-                        "stale-edit",
-                        self.study_id,
-                        f"{exc}; nothing was taken from the sheet into the app, run sync again",
-                    )
-                ]
-            ) from None
-        if PROGRAM_KEY in changes:
-            storage.update_program(self.study_id, study.program)
-
-
-def _load_study_file(path: Path) -> SelfStudy:
-    from selfstudy.study import load_study
-
-    return load_study(path)
-
-
-def _sync_target(key: str) -> str:
-    return f"gsheet:{key}"
+            try:
+                return gsheets.sync_stored(Storage(), self.study_id, client, key, choices)
+            except StaleEdit as exc:
+                raise ProblemsFound(
+                    [
+                        Problem(
+                            "stale-edit",
+                            self.study_id,
+                            f"{exc}; nothing was taken from the sheet into the app, run sync again",
+                        )
+                    ]
+                ) from None
+        base = _read_sidecar(self.path).get(key)
+        outcome = gsheets.sync(client, key, self.study, rubric, base, choices)
+        if outcome.plan.to_app:
+            self.path.write_text(outcome.study.to_json(), encoding="utf-8")
+        _remember(self.path, key, outcome.base)
+        return outcome
 
 
 def _sidecar(path: Path) -> Path:
     return path.with_name(path.stem + SIDECAR_SUFFIX)
+
+
+def _remember(path: Path, key: str, base: dict) -> None:
+    bases = _read_sidecar(path)
+    bases[key] = base
+    _sidecar(path).write_text(json.dumps(bases, indent=2, ensure_ascii=False) + "\n")
 
 
 def _read_sidecar(path: Path) -> dict:
@@ -328,8 +315,7 @@ def push_command(
     rubric = rubric_for(target.study, rubric_option)
     key = gsheets.spreadsheet_key(spreadsheet)
     client = _client(credentials)
-    report = gsheets.push(client, key, target.study, rubric)
-    target.remember(key, snapshot(target.study))
+    report = target.push(client, key, rubric)
     created = f", created {', '.join(report.created)}" if report.created else ""
     click.echo(f"pushed {target.study.program.name!r} to {key}{created}")
 
@@ -360,14 +346,14 @@ def pull_command(
     study = result.raise_on_errors()
     if out is not None:
         out.write_text(study.to_json(), encoding="utf-8")
-        _Target(study=study, path=out).remember(key, snapshot(study))
+        _remember(out, key, snapshot(study))
         click.echo(f"wrote {out}")
     if save:
         from selfstudy.storage import Storage
 
         storage = Storage()
         study_id = storage.create_study(study)
-        storage.set_sync_base(study_id, _sync_target(key), snapshot(study))
+        storage.set_sync_base(study_id, gsheets.sync_target(key), snapshot(study))
         click.echo(f"saved {study.program.name!r} as {study_id}")
     if out is None and not save:
         click.echo(study.to_json(), nl=False)
@@ -411,10 +397,7 @@ def sync_command(
     key = gsheets.spreadsheet_key(spreadsheet)
     choices = _choices(keeps, keep_all, target.study, rubric)
     client = _client(credentials)
-    outcome = gsheets.sync(client, key, target.study, rubric, target.base(key), choices)
-    if outcome.plan.to_app:
-        target.save(outcome.study, outcome.plan.to_app)
-    target.remember(key, outcome.base)
+    outcome = target.sync(client, key, rubric, choices)
     if outcome.pushed_layout:
         click.echo(f"the sheet was empty: pushed {target.study.program.name!r} to {key}")
         return

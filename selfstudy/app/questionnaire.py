@@ -1,8 +1,9 @@
 """Self-study page: one dimension at a time, every answer saved as it is given.
 
-The items of the open dimension are drawn in a fragment, so answering one item
-reruns only that dimension. The sidebar (progress per dimension) is redrawn
-with the whole page only when an answer changes what counts as done.
+Each standard of the open dimension is drawn in its own fragment, so answering
+one item reruns only that standard. The whole page (sidebar progress, the list
+of what is left, other people's answers) is redrawn only when an answer changes
+what counts as done or someone else's answer arrives.
 """
 
 from __future__ import annotations
@@ -70,43 +71,47 @@ def missing_required(rubric: Rubric, dimension: Dimension, answers: dict[str, An
     ]
 
 
+def missing_summary(missing: list[str]) -> None:
+    if missing:
+        st.markdown(f":orange[**{len(missing)} required left here:**] {', '.join(missing)}")
+    else:
+        st.markdown(":green[**✓ Every required item in this dimension is answered.**]")
+
+
 @st.fragment
-def dimension_items(study_id: str, index: int) -> None:
+def standard_block(study_id: str, standard_id: str) -> None:
+    """One standard and its items; a click inside reruns only this block."""
     session = load_open_study(study_id)
     if session is None:
         st.error("This self-study was deleted; nothing more can be saved to it.")
         return
     if session.progress_changed:
-        st.rerun(scope="app")  # the sidebar's progress is now out of date
+        # Progress, the list of what is left, or another person's answers changed:
+        # redraw the whole page so nothing on it is out of date.
+        st.rerun(scope="app")
     rubric = rubric_for(session.study)
-    dimension = rubric.dimensions[index]
+    standard = rubric.standard_by_id[standard_id]
     answers = session.study.answers
-    notices(session)
-    missing = missing_required(rubric, dimension, answers)
-    if missing:
-        st.markdown(f":orange[**{len(missing)} required left here:**] {', '.join(missing)}")
-    else:
-        st.markdown(":green[**✓ Every required item in this dimension is answered.**]")
     shown = shown_items(rubric, answers)
+    missing = {
+        item.id
+        for item in standard.items
+        if item.id in shown
+        and item.is_required
+        and not is_answered(answers.get(item.id, Answer()).value)
+    }
     only_missing = st.session_state.get(ONLY_MISSING, False)
-    for standard in dimension.standards:
-        items = [
-            item
-            for item in standard.items
-            if item.id in shown and (not only_missing or item.id in missing)
-        ]
-        if not items:
-            continue
-        with st.container(border=True):
-            st.subheader(f"{standard.id} · {standard.title}", anchor=standard.id)
-            if standard.description:
-                st.write(standard.description)
-            with st.expander("What each level looks like for this standard"):
-                level_descriptors(rubric, standard)
-            for item in items:
-                item_input(
-                    study_id, rubric, item, answers.get(item.id, Answer()), item.id in missing
-                )
+    items = [i for i in standard.items if i.id in shown and (not only_missing or i.id in missing)]
+    if not items:
+        return
+    with st.container(border=True):
+        st.subheader(f"{standard.id} · {standard.title}", anchor=standard.id)
+        if standard.description:
+            st.write(standard.description)
+        with st.expander("What each level looks like for this standard"):
+            level_descriptors(rubric, standard)
+        for item in items:
+            item_input(study_id, rubric, item, answers.get(item.id, Answer()), item.id in missing)
 
 
 def study_link(study_id: str) -> str:
@@ -153,7 +158,10 @@ def show() -> None:
     st.caption(
         f"Answers save automatically. Link to reopen this self-study anywhere: [{link}]({link})"
     )
-    dimension_items(study_id, index)
+    notices(session)
+    missing_summary(missing_required(rubric, dimension, session.study.answers))
+    for standard in dimension.standards:
+        standard_block(study_id, standard.id)
     last = index == len(rubric.dimensions) - 1
     left, right = st.columns(2)
     if index > 0:

@@ -130,9 +130,10 @@ def load_open_study(study_id: str) -> SessionStudy | None:
             continue
         answer = stored.study.answers.get(item_id, Answer())
         _take_answer(session, rubric, item_id, answer, revision)
-        session.notices.append(
-            Notice("updated", item_id, _changed_text(rubric, item_id, answer, stored_at=None))
-        )
+        when = stored.answer_times.get(item_id)
+        text = _changed_text(rubric, item_id, answer, when)
+        session.notices.append(Notice("updated", item_id, text))
+        session.progress_changed = True
     session.study = session.study.model_copy(update={"program": stored.study.program})
     return session
 
@@ -268,7 +269,8 @@ def _changed_text(rubric: Rubric, item_id: str, answer: Answer, stored_at: datet
     if item is None:
         return f"**{item_id}** was changed by someone else."
     return (
-        f"**{item.id}** ({_short(item)}) was changed by someone else: it is now "
+        f"**{item.id}** ({_short(item)}) was changed by someone else at "
+        f"{_when(stored_at)}: it is now "
         f"**{value_text(rubric, item, answer.value)}**."
     )
 

@@ -1,0 +1,185 @@
+"""The Import & sync page, driven through Streamlit's AppTest against a real SQLite file
+and, for Google Sheets, the real gspread client talking to the local stand-in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from selfstudy import gsheets
+from selfstudy.catalog import PROJECT_ROOT
+from selfstudy.storage import Storage
+from selfstudy.workbooks import csv_text, read_xlsx, xlsx_bytes
+from tests.sheet_tables import xlsx
+from tests.sheets_standin import SheetsStandIn
+from tests.test_gsheets import KEY, URL, service_account_file
+
+APP = str(PROJECT_ROOT / "app.py")
+PAGE = "selfstudy/app/import_sync.py"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.fixture
+def db(monkeypatch, tmp_path) -> Storage:
+    monkeypatch.delenv("SELFSTUDY_DATABASE_URL", raising=False)
+    monkeypatch.setenv("SELFSTUDY_DB", str(tmp_path / "app.db"))
+    monkeypatch.delenv(gsheets.CREDENTIALS_ENV, raising=False)
+    return Storage(f"sqlite:///{tmp_path / 'app.db'}")
+
+
+def open_page(study_id: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    if study_id:
+        at.query_params["study"] = study_id
+    at.run()
+    return at.switch_page(PAGE).run()
+
+
+def upload(at: AppTest, *files: tuple[str, bytes, str]) -> AppTest:
+    at.file_uploader(key="import_files").set_value(list(files))
+    return at.run()
+
+
+def test_uploading_a_good_copy_previews_it_and_saves_it_as_a_new_study(
+    db, sample_set, default_rubric
+):
+    at = upload(open_page(), ("p01.xlsx", xlsx_bytes(sample_set[0], default_rubric), XLSX))
+    assert not at.exception
+    assert not at.error
+    assert "Bridge to STEM Summer Academy" in "".join(m.value for m in at.markdown)
+    preview = at.dataframe[0].value
+    assert list(preview["ID"])[:2] == ["PG.1.a", "PG.1.b"]
+    assert db.list_studies() == []  # nothing saved before the user says so
+    next(b for b in at.button if b.label == "Save as a new self-study").click().run()
+    [(study_id, stored)] = db.all_studies()
+    assert stored == sample_set[0]
+    assert at.query_params["study"] == study_id  # the saved study is now the open one
+    assert any("Saved **Bridge to STEM Summer Academy**" in s.value for s in at.success)
+
+
+def test_a_broken_copy_shows_every_problem_with_its_cell_and_saves_nothing(
+    db, sample_set, default_rubric
+):
+    sheets = read_xlsx(xlsx_bytes(sample_set[0], default_rubric))
+    sheets["1. Program Goals"][5][3] = "Great"
+    sheets["START HERE"][8][1] = None
+    at = upload(open_page(), ("broken.xlsx", xlsx(sheets), XLSX))
+    assert not at.exception
+    assert "2 problem(s) must be fixed" in at.error[0].value
+    table = at.dataframe[0].value
+    assert list(table["Cell"]) == ["'START HERE'!B9", "'1. Program Goals'!D6"]
+    assert "Great" in table["Problem and how to fix it"][1]
+    assert "Save as a new self-study" not in [b.label for b in at.button]
+    assert db.list_studies() == []
+
+
+def test_csv_files_of_a_copy_can_be_uploaded_together(db, sample_set, default_rubric):
+    from selfstudy.sheetcopy import SHEETS_TITLE_LIMIT, layout
+
+    tabs = layout(default_rubric, sample_set[2], SHEETS_TITLE_LIMIT)
+    files = [(f"{t.title}.csv", csv_text(t.rows).encode(), "text/csv") for t in tabs]
+    at = upload(open_page(), *files)
+    assert not at.exception and not at.error
+    next(b for b in at.button if b.label == "Save as a new self-study").click().run()
+    assert db.all_studies()[0][1] == sample_set[2]
+
+
+def test_downloads_give_a_blank_template_and_the_open_studys_copy(db, sample_set, default_rubric):
+    study_id = db.create_study(sample_set[0])
+    at = open_page(study_id)
+    assert not at.exception
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Blank template (.xlsx)", "This self-study's sheet copy (.xlsx)"]
+    at = open_page()
+    assert [b.label for b in at.get("download_button")] == ["Blank template (.xlsx)"]
+
+
+def test_without_credentials_the_page_explains_how_to_connect(db, sample_set):
+    at = open_page(db.create_study(sample_set[0]))
+    at.text_input(key=next(t.key for t in at.text_input if t.key.startswith("sheet_url"))).input(
+        URL
+    )
+    at.run()
+    assert not at.exception
+    assert any("service-account key" in i.value for i in at.info)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[SheetsStandIn]:
+    standin = SheetsStandIn().start()
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture
+def google(server, monkeypatch, tmp_path: Path) -> SheetsStandIn:
+    server.reset()
+    server.create(KEY)
+    monkeypatch.setenv(gsheets.ENDPOINT_ENV, server.url)
+    monkeypatch.setattr(gsheets.RetryingHTTPClient, "sleep", staticmethod(lambda seconds: None))
+    return server
+
+
+def connected_page(study_id: str, tmp_path: Path, server: SheetsStandIn) -> AppTest:
+    import json
+
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.secrets["gcp_service_account"] = json.loads(
+        service_account_file(tmp_path, server.url).read_text()
+    )
+    at.query_params["study"] = study_id
+    at.run()
+    at.switch_page(PAGE).run()
+    at.text_input(key=f"sheet_url:{study_id}").input(URL)
+    return at.run()
+
+
+def click(at: AppTest, label: str) -> AppTest:
+    next(b for b in at.button if b.label == label).click()
+    return at.run()
+
+
+def test_push_then_sync_shows_conflicts_side_by_side_and_applies_the_choice(
+    db, google, tmp_path, sample_set
+):
+    study_id = db.create_study(sample_set[0])
+    at = click(connected_page(study_id, tmp_path, google), "Push to the sheet")
+    assert not at.exception and not at.error
+    assert "Pushed **Bridge to STEM Summer Academy**" in at.success[0].value
+
+    # PG.1.a changed in the sheet only; PG.1.b in the sheet and in the app.
+    google.set_cell(KEY, "1. Program Goals", 6, 4, "Sustaining")
+    google.set_cell(KEY, "1. Program Goals", 7, 4, "Not yet")
+    stored = db.get_study(study_id)
+    db.save_answer(
+        study_id,
+        "PG.1.b",
+        stored.study.answers["PG.1.b"].model_copy(update={"value": 4}),
+        stored.revisions["PG.1.b"],
+    )
+
+    at = click(at, "Sync with the sheet")
+    assert not at.exception and not at.error
+    assert "From the sheet: PG.1.a" in at.success[0].value
+    assert "1 conflict(s)" in at.success[0].value
+    shown = "\n".join(m.value for m in at.markdown)
+    assert "Sustaining (4)" in shown and "Not yet (1)" in shown  # both sides, side by side
+    assert db.get_study(study_id).study.answers["PG.1.a"].value == 4
+    assert db.get_study(study_id).study.answers["PG.1.b"].value == 4  # untouched until chosen
+
+    at.radio(key=f"keep:{study_id}:PG.1.b").set_value("sheet")
+    at = click(at, "Apply my choices")
+    assert not at.exception
+    assert db.get_study(study_id).study.answers["PG.1.b"].value == 1
+    assert not [r for r in at.radio if r.key and r.key.startswith("keep:")]
+
+
+def test_a_sheet_not_shared_is_explained_on_the_page(db, google, tmp_path, sample_set):
+    google.forbidden.add(KEY)
+    study_id = db.create_study(sample_set[0])
+    at = click(connected_page(study_id, tmp_path, google), "Push to the sheet")
+    assert not at.exception
+    assert "robot@selfstudy-test.iam.gserviceaccount.com" in at.error[0].value

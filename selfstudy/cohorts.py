@@ -46,6 +46,8 @@ PROGRAM_FIELDS = ("name", "id", "organization", "cohort", "round")
 STATUS_CODES = {status: code for code, status in enumerate(STATUSES)}
 MEETS, APPROACHING, NOT_YET, NOT_RATED = range(4)
 DEFAULT_PSEUDONYM_SECRET = "selfstudy"
+# The environment variable the app and the CLI read a network's own pseudonym secret from.
+PSEUDONYM_SECRET_VARIABLE = "SELFSTUDY_PSEUDONYM_SECRET"
 
 
 # --- the rubric as arrays ------------------------------------------------------------
@@ -563,34 +565,76 @@ def group_fields(scores: CohortScores, by: str) -> list[str]:
     return [by] if by == "round" else [by, "round"]
 
 
-def _with_fields(frame: pd.DataFrame, scores: CohortScores, fields: list[str]) -> pd.DataFrame:
-    for name in fields:
-        values = scores.programs.get(name)
-        frame[name] = None if values is None else values.to_numpy(dtype=object)[frame["study"]]
-    return frame
+def groups_of(scores: CohortScores, fields: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Each study's group number, and the groups' field values, in display order.
 
-
-def _summarize(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Per group: programs, rated, mean/median/std/min/max of mean levels, share that meets."""
-    frame = frame.assign(meets=(frame["status"] == "meets").astype(float))
-    frame.loc[frame["mean_level"].isna(), "meets"] = np.nan
-    grouped = frame.groupby(keys, dropna=False, observed=True, sort=False)
-    summary = grouped.agg(
-        programs=("study", "size"),
-        rated=("mean_level", "count"),
-        mean_level=("mean_level", "mean"),
-        median_level=("mean_level", "median"),
-        std_level=("mean_level", "std"),
-        min_level=("mean_level", "min"),
-        max_level=("mean_level", "max"),
-        meets=("meets", "sum"),
-    ).reset_index()
-    summary["meets"] = summary["meets"].astype(int)
-    summary["share_meets"] = np.where(
-        summary["rated"] > 0,
-        summary["meets"] / summary["rated"].where(summary["rated"] > 0),
-        np.nan,
+    Rounds go first to last (`round_order`), other values sorted with missing
+    last; group k is row k of the returned table.
+    """
+    programs = scores.programs
+    if not fields:
+        return np.zeros(len(programs), dtype=np.int64), pd.DataFrame(index=[0])
+    keys = pd.DataFrame(
+        {f: programs[f].to_numpy(dtype=object) if f in programs else None for f in fields},
+        index=programs.index,
     )
+    first = keys.groupby(fields, dropna=False, sort=False).ngroup().to_numpy()
+    groups = keys.iloc[np.unique(first, return_index=True)[1]].reset_index(drop=True)
+    ranks = pd.DataFrame(index=groups.index)
+    for name in fields:
+        values = groups[name].tolist()
+        ordered = round_order(values) if name == "round" else _sorted_keys(values)
+        rank = {_key(value): i for i, value in enumerate(ordered)}
+        ranks[name] = [rank[_key(v)] for v in values]
+    order = ranks.sort_values(fields, kind="stable").index.to_numpy()
+    position = np.empty(len(order), dtype=np.int64)
+    position[order] = np.arange(len(order))
+    return position[first], groups.iloc[order].reset_index(drop=True)
+
+
+def _key(value: Any) -> Any:
+    return None if _missing(value) else value
+
+
+STATISTICS = ["count", "mean", "median", "std", "min", "max"]
+
+
+def _summarize(
+    levels: np.ndarray,
+    status: np.ndarray,
+    group: np.ndarray,
+    groups: pd.DataFrame,
+    part: str,
+    ids: list[str],
+) -> pd.DataFrame:
+    """Per group and column: programs, rated, mean/median/std/min/max of levels, share meeting.
+
+    One pandas group-by over the studies × parts matrix: the statistics of every
+    column come out of the same pass.
+    """
+    count = len(ids)
+    grouped = pd.DataFrame(levels).groupby(group, sort=True)
+    stats = {name: getattr(grouped, name)() for name in STATISTICS}
+    meets = pd.DataFrame(status == MEETS).groupby(group, sort=True).sum().to_numpy()
+    present = stats["count"].index.to_numpy()
+    size = np.bincount(group, minlength=len(groups))[present]
+
+    def column(name: str) -> np.ndarray:
+        return stats[name].to_numpy(dtype=float).ravel()
+
+    rated = column("count").astype(np.int64)
+    summary = groups.iloc[np.repeat(present, count)].reset_index(drop=True)
+    summary[part] = pd.Categorical.from_codes(np.tile(np.arange(count), len(present)), ids)
+    summary["programs"] = np.repeat(size, count)
+    summary["rated"] = rated
+    summary["mean_level"] = column("mean")
+    summary["median_level"] = column("median")
+    summary["std_level"] = column("std")
+    summary["min_level"] = column("min")
+    summary["max_level"] = column("max")
+    summary["meets"] = meets.ravel().astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        summary["share_meets"] = np.where(rated > 0, summary["meets"] / rated, np.nan)
     return summary
 
 
@@ -602,38 +646,33 @@ def dimension_summary(scores: CohortScores, by: str) -> pd.DataFrame:
     over the rated programs' dimension mean levels, and `share_meets` is
     meets ÷ rated (NaN when none is rated).
     """
-    fields = group_fields(scores, by)
-    frame = _with_fields(scores.dimensions(), scores, fields)
-    return _order(_summarize(frame, [*fields, "dimension"]), fields, "dimension")
+    group, groups = groups_of(scores, group_fields(scores, by))
+    return _summarize(
+        scores.dimension_level,
+        scores.dimension_status,
+        group,
+        groups,
+        "dimension",
+        scores.rubric.dimension_ids,
+    )
 
 
 def standard_summary(scores: CohortScores, by: str) -> pd.DataFrame:
     """Per group and standard: as `dimension_summary`, over the standards' mean levels."""
     fields = group_fields(scores, by)
-    frame = _with_fields(scores.standards(), scores, fields)
-    summary = _summarize(frame, [*fields, "standard"])
-    dimension_of = dict(
-        zip(
-            scores.rubric.standard_ids,
-            (scores.rubric.dimension_ids[d] for d in scores.rubric.standard_dimension),
-            strict=True,
-        )
+    group, groups = groups_of(scores, fields)
+    arrays = scores.rubric
+    summary = _summarize(
+        scores.standard_level,
+        scores.standard_status,
+        group,
+        groups,
+        "standard",
+        arrays.standard_ids,
     )
-    summary.insert(len(fields) + 1, "dimension", summary["standard"].map(dimension_of))
-    return _order(summary, fields, "standard")
-
-
-def _order(summary: pd.DataFrame, fields: list[str], part: str) -> pd.DataFrame:
-    """Groups in a stable order (rounds first to last, other keys sorted), parts in rubric order."""
-    ranks = pd.DataFrame(index=summary.index)
-    for name in fields:
-        values = summary[name].tolist()
-        ordered = round_order(values) if name == "round" else _sorted_keys(values)
-        rank = {value: i for i, value in enumerate(ordered)}
-        ranks[name] = [rank[v] for v in values]
-    ranks[part] = summary[part].cat.codes
-    order = ranks.sort_values([*fields, part], kind="stable").index
-    return summary.loc[order].reset_index(drop=True)
+    dimension = np.array(arrays.dimension_ids, dtype=object)[arrays.standard_dimension]
+    summary.insert(len(fields) + 1, "dimension", dimension[summary["standard"].cat.codes])
+    return summary
 
 
 def _sorted_keys(values: Iterable[Any]) -> list[Any]:
@@ -733,27 +772,36 @@ def change_summary(program_changes: pd.DataFrame) -> pd.DataFrame:
 
 
 def standard_shares(scores: CohortScores) -> pd.DataFrame:
-    """Per standard, over each program's latest round: programs rated and meeting, share."""
+    """Per standard rated by any program, over each program's latest round: programs rated,
+    meeting, the share meeting and the mean level; `order` is the rubric order."""
     latest = latest_rounds(without_duplicates(scores))
-    summary = _summarize(latest.standards(), ["standard"])
-    summary["dimension"] = [
-        latest.rubric.dimension_ids[latest.rubric.standard_dimension[code]]
-        for code in summary["standard"].cat.codes
-    ]
-    summary["order"] = summary["standard"].cat.codes
+    arrays = latest.rubric
+    group, groups = groups_of(latest, [])
+    summary = _summarize(
+        latest.standard_level,
+        latest.standard_status,
+        group,
+        groups,
+        "standard",
+        arrays.standard_ids,
+    )
+    summary["dimension"] = np.array(arrays.dimension_ids, dtype=object)[arrays.standard_dimension]
+    summary["order"] = np.arange(len(arrays.standard_ids))
     return summary[summary["rated"] > 0].reset_index(drop=True)
 
 
-def needs(scores: CohortScores, count: int = 5) -> pd.DataFrame:
+def needs(scores: CohortScores, count: int = 5, shares: pd.DataFrame | None = None) -> pd.DataFrame:
     """The standards the smallest share of programs meets (lowest mean level breaks ties)."""
-    shares = standard_shares(scores)
+    shares = standard_shares(scores) if shares is None else shares
     ranked = shares.sort_values(["share_meets", "mean_level", "order"], kind="stable")
     return ranked.head(count).reset_index(drop=True)
 
 
-def assets(scores: CohortScores, count: int = 5) -> pd.DataFrame:
+def assets(
+    scores: CohortScores, count: int = 5, shares: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """The standards the largest share of programs meets (highest mean level breaks ties)."""
-    shares = standard_shares(scores)
+    shares = standard_shares(scores) if shares is None else shares
     ranked = shares.sort_values(
         ["share_meets", "mean_level", "order"], ascending=[False, False, True], kind="stable"
     )
@@ -920,6 +968,7 @@ def compare(
     """Group `scores` by the program field `by` and compute every comparison."""
     scores = without_duplicates(scores)
     program_changes = changes(scores, by, baseline, follow_up)
+    shares = standard_shares(scores)
     return Comparison(
         by=by,
         scores=scores,
@@ -927,8 +976,8 @@ def compare(
         standards=standard_summary(scores, by),
         changes=program_changes,
         change_summary=change_summary(program_changes),
-        needs=needs(scores, top),
-        assets=assets(scores, top),
+        needs=needs(scores, top, shares),
+        assets=assets(scores, top, shares),
     )
 
 

@@ -14,6 +14,7 @@ from selfstudy.cli import main
 from selfstudy.cli.tables import text_table
 from selfstudy.cohorts import (
     DEFAULT_PSEUDONYM_SECRET,
+    PSEUDONYM_SECRET_VARIABLE,
     Comparison,
     compare,
     duplicate_studies,
@@ -22,8 +23,6 @@ from selfstudy.cohorts import (
 from selfstudy.problems import Problem, ProblemsFound, errors
 from selfstudy.rubric import Rubric
 from selfstudy.study import SelfStudy, check_study
-
-PSEUDONYM_SECRET_VARIABLE = "SELFSTUDY_PSEUDONYM_SECRET"
 
 
 @main.command("cohort")

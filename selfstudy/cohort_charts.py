@@ -59,16 +59,20 @@ def heatmap(scores: CohortScores, dimension: str | None = None) -> alt.Chart:
             "Standard": np.tile(np.array(arrays.standard_ids, dtype=object)[columns], len(scores)),
             "Level": np.round(levels.ravel(), 2),
             "Status": status_labels[status.ravel()],
+            "Overall": np.repeat(np.nan_to_num(scores.overall_level, nan=-1.0), count),
         }
     )
-    order = list(labels[np.argsort(-np.nan_to_num(scores.overall_level, nan=-1), kind="stable")])
     scale = arrays.rubric.scale
     return (
         alt.Chart(frame, title="Mean level by program and standard")
         .mark_rect()
         .encode(
             x=alt.X("Standard:N", sort=None, axis=alt.Axis(orient="top", labelAngle=-45)),
-            y=alt.Y("Program:N", sort=order, axis=alt.Axis(labelLimit=260)),
+            y=alt.Y(
+                "Program:N",
+                sort=alt.EncodingSortField("Overall", op="max", order="descending"),
+                axis=alt.Axis(labelLimit=260),
+            ),
             color=alt.Color(
                 "Level:Q",
                 scale=alt.Scale(scheme="blues", domain=[scale.lowest, scale.highest]),
@@ -125,9 +129,12 @@ def dumbbell(program_changes: pd.DataFrame, dimension: str | None, title: str) -
             "Change": rows["change"].round(2).to_numpy(),
         }
     )
-    order = list(frame.sort_values("Change", ascending=False)["Program"])
     base = alt.Chart(frame, title=f"{title}: baseline → follow-up").encode(
-        y=alt.Y("Program:N", sort=order, axis=alt.Axis(labelLimit=260)),
+        y=alt.Y(
+            "Program:N",
+            sort=alt.EncodingSortField("Change", op="max", order="descending"),
+            axis=alt.Axis(labelLimit=260),
+        ),
         tooltip=["Program:N", "Baseline:Q", "Follow-up:Q", alt.Tooltip("Change:Q", format="+.2f")],
     )
     line = base.mark_rule(color="#BBBBBB", strokeWidth=2).encode(

@@ -163,7 +163,7 @@ def _changes(comparison: Comparison, dimension: str | None, titles: dict[str, st
         },
     )
     title = OVERALL if dimension is None else titles[dimension]
-    st.altair_chart(dumbbell(changes, dimension, title), use_container_width=True)
+    st.altair_chart(dumbbell(changes, dimension, title), width="stretch")
 
 
 def _needs_and_assets(comparison: Comparison, rubric: Rubric) -> None:
@@ -203,9 +203,7 @@ def _one_program(comparison: Comparison, titles: dict[str, str]) -> None:
     ]
     choice = st.selectbox("Program", range(len(labels)), format_func=labels.__getitem__)
     compared = against_group(scores, int(choice), comparison.by)
-    st.altair_chart(
-        against_group_chart(compared, titles, labels[int(choice)]), use_container_width=True
-    )
+    st.altair_chart(against_group_chart(compared, titles, labels[int(choice)]), width="stretch")
     st.caption(
         f"The tick is the median of the {int(compared['group_programs'].iloc[0])} programs "
         f"with the same {comparison.by} and round."
@@ -268,7 +266,7 @@ def page() -> None:
     with groups:
         _group_table(comparison, dimension, titles)
     with grid:
-        st.altair_chart(heatmap(shown, dimension), use_container_width=True)
+        st.altair_chart(heatmap(shown, dimension), width="stretch")
     with spread:
         frame = shown.dimensions()
         labels = [
@@ -278,7 +276,7 @@ def page() -> None:
         frame["group"] = pd.Series(labels).to_numpy()[frame["study"]]
         picked = titles if dimension is None else {dimension: titles[dimension]}
         frame = frame[frame["dimension"].isin(list(picked))]
-        st.altair_chart(distributions(frame, "group", picked), use_container_width=False)
+        st.altair_chart(distributions(frame, "group", picked), width="content")
     with change:
         _changes(comparison, dimension, titles)
     with network:

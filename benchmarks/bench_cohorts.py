@@ -1,0 +1,154 @@
+"""Scoring and comparing a network's self-studies at once (`selfstudy.cohorts`).
+
+10,000 self-studies of the default rubric (about 700,000 answers), already in
+memory as `SelfStudy` objects: the time to score and aggregate them all, where
+the time goes, the peak memory it allocates, and, side by side, calling the
+single-study `scoring.score` in a loop over the same studies.
+
+`SELFSTUDY_BENCH_LARGE=1` also runs 100,000 self-studies (skipped by default
+to keep `make bench` short). `SELFSTUDY_BENCH_PAGE=0` skips timing the
+Cohorts page.
+
+The studies are 1,000 sampled programs (baseline and follow-up) repeated under
+new program ids; repeats share their answer objects, which does not change the
+work (every answer is still read), only the memory the test set itself takes.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+from benchmarks.timing import describe, repeat
+from selfstudy.catalog import PROJECT_ROOT
+from selfstudy.cohorts import (
+    collect_answers,
+    compare,
+    programs_table,
+    rubric_arrays,
+    score_answers,
+    score_studies,
+)
+from selfstudy.rubric import Rubric
+from selfstudy.rubric_loader import load_rubric
+from selfstudy.samples import sample_studies
+from selfstudy.scoring import score
+from selfstudy.study import SelfStudy
+
+DEFAULT_RUBRIC = PROJECT_ROOT / "rubrics" / "stem-equity-self-study.yaml"
+PAGE = PROJECT_ROOT / "selfstudy" / "app" / "cohorts.py"
+
+
+def network(rubric: Rubric, count: int, distinct_programs: int = 1000) -> list[SelfStudy]:
+    """`count` self-studies: sampled programs repeated under new ids (answers shared)."""
+    base = sample_studies(rubric, programs=distinct_programs, seed=7)
+    studies = []
+    copy = 0
+    while len(studies) < count:
+        for study in base:
+            program = study.program.model_copy(
+                update={"id": f"{study.program.id}-{copy}", "name": f"{study.program.name} {copy}"}
+            )
+            studies.append(study.model_copy(update={"program": program}))
+        copy += 1
+    return studies[:count]
+
+
+def score_and_compare(rubric: Rubric, studies: list[SelfStudy]) -> None:
+    compare(score_studies(rubric, studies), by="cohort")
+
+
+def peak_memory(fn: Callable[[], object]) -> float:
+    """Peak bytes allocated by Python while `fn` runs (tracemalloc), in MB."""
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
+
+
+def stages(rubric: Rubric, studies: list[SelfStudy]) -> str:
+    arrays = rubric_arrays(rubric)
+    start = time.perf_counter()
+    answers = collect_answers(arrays, [s.answers for s in studies])
+    collected = time.perf_counter()
+    programs = programs_table(studies)
+    described = time.perf_counter()
+    scores = score_answers(arrays, answers, programs)
+    scored = time.perf_counter()
+    compare(scores, by="cohort")
+    compared = time.perf_counter()
+    return (
+        f"long table from the objects {collected - start:.3f} s, "
+        f"program table {described - collected:.3f} s, "
+        f"scoring {scored - described:.3f} s, "
+        f"grouping and comparisons {compared - scored:.3f} s "
+        f"({len(answers.item):,} answers)"
+    )
+
+
+def run(rubric: Rubric, count: int, runs: int, single_loop: bool) -> None:
+    studies = network(rubric, count)
+    times = repeat(lambda: score_and_compare(rubric, studies), runs, warmup=1)
+    print(f"{count:,} self-studies, score and compare (by cohort):", describe(times, "s"))
+    print("  where the time goes:", stages(rubric, studies))
+    print(
+        f"  peak memory allocated: {peak_memory(lambda: score_and_compare(rubric, studies)):.0f} MB"
+    )
+    if single_loop:
+        start = time.perf_counter()
+        for study in studies:
+            score(rubric, study)
+        loop = time.perf_counter() - start
+        print(f"  scoring.score in a loop over the same studies: {loop:.2f} s (score only)")
+
+
+def page(programs: int = 500) -> None:
+    """The Cohorts page over a SQLite database of `programs` programs, two rounds each."""
+    from streamlit.testing.v1 import AppTest
+
+    from selfstudy.storage import Storage
+
+    rubric = load_rubric(DEFAULT_RUBRIC)
+    studies = sample_studies(rubric, programs=programs, seed=11)
+    with tempfile.TemporaryDirectory() as folder:
+        database = Path(folder) / "bench.db"
+        os.environ.pop("SELFSTUDY_DATABASE_URL", None)
+        os.environ["SELFSTUDY_DB"] = str(database)
+        storage = Storage(f"sqlite:///{database}")
+        for study in studies:
+            storage.create_study(study)
+        app = AppTest.from_file(str(PAGE), default_timeout=120)
+        start = time.perf_counter()
+        app.run()
+        first = time.perf_counter() - start
+        if app.exception:
+            print("Cohorts page failed:", app.exception)
+            return
+        reruns = repeat(lambda: app.run(), 5, warmup=0)
+        app.toggle[0].set_value(True)
+        start = time.perf_counter()
+        app.run()
+        pseudonyms = time.perf_counter() - start
+    print(
+        f"Cohorts page, {programs} programs ({len(studies)} self-studies in SQLite, AppTest): "
+        f"first run {first:.2f} s (reads the database and scores), "
+        f"reruns {describe(reruns, 's')}, switching pseudonyms on {pseudonyms:.2f} s"
+    )
+
+
+def main() -> None:
+    rubric = load_rubric(DEFAULT_RUBRIC)
+    run(rubric, 10_000, runs=5, single_loop=True)
+    if os.environ.get("SELFSTUDY_BENCH_LARGE") == "1":
+        run(rubric, 100_000, runs=1, single_loop=False)
+    if os.environ.get("SELFSTUDY_BENCH_PAGE", "1") != "0":
+        page()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+    print(f"process peak resident memory so far: {peak:.0f} MB")

@@ -64,6 +64,7 @@ ENDPOINT_ENV = "SELFSTUDY_SHEETS_ENDPOINT"
 SHEETS_API = "https://sheets.googleapis.com"
 IAM_CREDENTIALS_API = "https://iamcredentials.googleapis.com"  # google-auth asks it after a token
 RETRY_STATUSES = (408, 429, 500, 502, 503, 504)
+TIMEOUT = (10.0, 60.0)  # seconds to connect, and to wait for an answer
 _KEY = re.compile(r"^[A-Za-z0-9_-]{20,}$")
 _PIXELS_PER_CHARACTER = 7
 
@@ -119,6 +120,7 @@ class _RedirectAdapter(HTTPAdapter):
 def connect(credentials: Credentials, endpoint: str | None = None) -> Client:
     """A gspread client with retries, talking to `endpoint` (default: Google)."""
     client = Client(auth=credentials, http_client=RetryingHTTPClient)
+    client.set_timeout(TIMEOUT)
     endpoint = endpoint or os.environ.get(ENDPOINT_ENV)
     if endpoint:
         session = client.http_client.session
@@ -346,7 +348,8 @@ def _resize(tab: Tab, sheet_id: int, rows: int, columns: int) -> dict[str, Any]:
                     "frozenRowCount": tab.frozen_rows,
                 },
             },
-            "fields": "gridProperties(rowCount,columnCount,frozenRowCount)",
+            "fields": "gridProperties.rowCount,gridProperties.columnCount,"
+            "gridProperties.frozenRowCount",
         }
     }
 

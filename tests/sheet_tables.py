@@ -13,9 +13,12 @@ import io
 import textwrap
 from pathlib import Path
 
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
+from selfstudy.rubric import NA, Rubric
 from selfstudy.sheetcopy import Cell, Rows, Sheets
+from selfstudy.study import Answer, Program, RubricRef, SelfStudy
 
 TINY_RUBRIC = """
 id: tiny
@@ -139,3 +142,74 @@ def xlsx(sheets: Sheets, path: Path | None = None) -> bytes:
     if path is not None:
         path.write_bytes(buffer.getvalue())
     return buffer.getvalue()
+
+
+# --- random self-studies for property tests -------------------------------------------------
+
+TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    max_size=30,
+)
+TRICKY = st.sampled_from(
+    [
+        "=1+1",
+        "+44 20",
+        "-",
+        "@here",
+        "'quoted",
+        " lead",
+        "trail ",
+        "a\nb",
+        "a\r\nb",
+        "3",
+        "3.0",
+        "_x000D_",
+        "N/A",
+        "   ",
+        "\t",
+        "é😀",
+    ]
+)
+SOME_TEXT = st.one_of(TRICKY, TEXT, st.builds(lambda a, b: a + b, TRICKY, TEXT))
+SHOWN_TEXT = SOME_TEXT.filter(lambda s: s.strip() != "")
+
+
+@st.composite
+def studies(draw: st.DrawFn, rubric: Rubric) -> SelfStudy:
+    answers: dict[str, Answer] = {}
+    for item in rubric.items():
+        if not draw(st.booleans()):
+            continue
+        if item.type == "rating":
+            value = draw(st.sampled_from([None, NA, *rubric.scale.values]))
+        elif item.type == "number":
+            value = draw(
+                st.none()
+                | st.integers(-(10**20), 10**20)
+                | st.floats(allow_nan=False, allow_infinity=False)
+            )
+        elif item.type == "choice":
+            value = draw(st.none() | st.sampled_from(item.options))
+        elif item.type == "multichoice":
+            value = draw(st.lists(st.sampled_from(item.options), unique=True))
+        else:
+            value = draw(st.none() | SHOWN_TEXT)
+        answer = Answer(
+            value=value or None if value == [] else value,
+            evidence=draw(SOME_TEXT),
+            notes=draw(SOME_TEXT),
+        )
+        if answer.value is not None or answer.evidence or answer.notes:
+            answers[item.id] = answer
+    extra = draw(st.dictionaries(st.sampled_from(["region", "grant"]), SHOWN_TEXT, max_size=2))
+    program = Program(
+        name=draw(SHOWN_TEXT),
+        id=draw(st.none() | SHOWN_TEXT),
+        organization=draw(st.none() | SHOWN_TEXT),
+        cohort=draw(st.none() | SHOWN_TEXT),
+        round=draw(st.none() | SHOWN_TEXT),
+        **extra,
+    )
+    return SelfStudy(
+        rubric=RubricRef(id=rubric.id, version=rubric.version), program=program, answers=answers
+    )

@@ -10,6 +10,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from google.oauth2.credentials import Credentials
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from selfstudy import gsheets
 from selfstudy.problems import ProblemsFound
@@ -17,7 +19,7 @@ from selfstudy.rubric import Rubric
 from selfstudy.rubric_loader import parse_rubric
 from selfstudy.study import Answer, Program, RubricRef, SelfStudy
 from selfstudy.sync import PROGRAM_KEY, snapshot
-from tests.sheet_tables import TINY_RUBRIC
+from tests.sheet_tables import TINY_RUBRIC, studies
 from tests.sheets_standin import SheetsStandIn
 
 KEY = "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"
@@ -359,3 +361,21 @@ def test_sync_after_rows_were_reordered_writes_to_the_moved_row(standin, client,
         row_a[2],
         "Sustaining",
     ]
+
+
+# --- property: any study survives a push and a pull ----------------------------------------------
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_any_study_round_trips_through_google_sheets_exactly(server, tiny, data):
+    study = data.draw(studies(tiny))
+    server.reset()
+    server.create(KEY)
+    client = gsheets.connect(Credentials(token="test-token"), endpoint=server.url)
+    gsheets.push(client, KEY, study, tiny)
+    result = gsheets.pull(client, KEY, tiny)
+    assert result.problems == []
+    assert result.study.to_json() == study.to_json()

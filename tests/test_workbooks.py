@@ -30,7 +30,7 @@ from selfstudy.workbooks import (
     read_xlsx,
     xlsx_bytes,
 )
-from tests.sheet_tables import TINY_RUBRIC, table, tiny_copy, xlsx
+from tests.sheet_tables import TINY_RUBRIC, studies, table, tiny_copy, xlsx
 
 
 @pytest.fixture(scope="module")
@@ -251,75 +251,6 @@ def test_csv_folder_export_has_one_file_per_tab(tmp_path, default_rubric):
 
 
 # --- property: export then import gives the study back exactly ---------------------------------
-
-TEXT = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
-    max_size=30,
-)
-TRICKY = st.sampled_from(
-    [
-        "=1+1",
-        "+44 20",
-        "-",
-        "@here",
-        "'quoted",
-        " lead",
-        "trail ",
-        "a\nb",
-        "a\r\nb",
-        "3",
-        "3.0",
-        "_x000D_",
-        "N/A",
-        "   ",
-        "\t",
-        "é😀",
-    ]
-)
-SOME_TEXT = st.one_of(TRICKY, TEXT, st.builds(lambda a, b: a + b, TRICKY, TEXT))
-SHOWN_TEXT = SOME_TEXT.filter(lambda s: s.strip() != "")
-
-
-@st.composite
-def studies(draw: st.DrawFn, rubric: Rubric) -> SelfStudy:
-    answers: dict[str, Answer] = {}
-    for item in rubric.items():
-        if not draw(st.booleans()):
-            continue
-        if item.type == "rating":
-            value = draw(st.sampled_from([None, NA, *rubric.scale.values]))
-        elif item.type == "number":
-            value = draw(
-                st.none()
-                | st.integers(-(10**20), 10**20)
-                | st.floats(allow_nan=False, allow_infinity=False)
-            )
-        elif item.type == "choice":
-            value = draw(st.none() | st.sampled_from(item.options))
-        elif item.type == "multichoice":
-            value = draw(st.lists(st.sampled_from(item.options), unique=True))
-        else:
-            value = draw(st.none() | SHOWN_TEXT)
-        answer = Answer(
-            value=value or None if value == [] else value,
-            evidence=draw(SOME_TEXT),
-            notes=draw(SOME_TEXT),
-        )
-        if answer.value is not None or answer.evidence or answer.notes:
-            answers[item.id] = answer
-    extra = draw(st.dictionaries(st.sampled_from(["region", "grant"]), SHOWN_TEXT, max_size=2))
-    program = Program(
-        name=draw(SHOWN_TEXT),
-        id=draw(st.none() | SHOWN_TEXT),
-        organization=draw(st.none() | SHOWN_TEXT),
-        cohort=draw(st.none() | SHOWN_TEXT),
-        round=draw(st.none() | SHOWN_TEXT),
-        **extra,
-    )
-    return SelfStudy(
-        rubric=RubricRef(id=rubric.id, version=rubric.version), program=program, answers=answers
-    )
-
 
 TINY = parse_rubric(TINY_RUBRIC, "<tiny>")
 

@@ -171,3 +171,22 @@ def test_answers_someone_else_gives_show_up_on_the_next_click(db, study_id):
     assert "PG.1.b" in " ".join(i.value for i in ben.info)
     stored = db.get_study(study_id).study
     assert (stored.value("PG.1.b"), stored.value("PG.1.c")) == (3, 1)
+
+
+def test_program_details_can_be_corrected_from_the_self_study_page(db, study_id):
+    at = open_link(study_id)
+    form = {t.label: t for t in at.sidebar.text_input}
+    form["Program name *"].input("Bridge to STEM Academy")
+    form["Round"].input("midpoint")
+    next(b for b in at.sidebar.button if b.label == "Save program details").click().run()
+    program = db.get_study(study_id).study.program
+    assert (program.name, program.round) == ("Bridge to STEM Academy", "midpoint")
+    assert at.caption[0].value.startswith("Bridge to STEM Academy")
+
+
+def test_a_saved_answer_the_rubric_does_not_allow_is_shown_not_lost(db, study_id):
+    db.save_answer(study_id, "PG.1.a", Answer(value=7), None)  # e.g. from an old import
+    at = open_link(study_id)
+    assert rating(at, "PG.1.a").value is None
+    assert any("7" in w.value and "not on the scale" in w.value for w in at.warning)
+    assert db.get_study(study_id).study.value("PG.1.a") == 7

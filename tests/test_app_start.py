@@ -141,3 +141,13 @@ def test_pages_written_by_others_join_the_navigation_when_their_file_exists(db):
         else:
             with pytest.raises(ValueError, match="Could not find"):
                 at.switch_page(f"selfstudy/app/{file}")
+
+
+def test_the_start_page_offers_to_continue_the_study_this_browser_has_open(db, sample_set):
+    study_id = db.create_study(sample_set[0])
+    at = new_session()
+    at.query_params["study"] = study_id
+    at.run()
+    assert any(f"You have **{sample_set[0].program.name}** open" in m.value for m in at.markdown)
+    next(b for b in at.button if b.label == "Continue").click().run()
+    assert at.title[0].value == "1. Program Goals"

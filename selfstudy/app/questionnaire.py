@@ -15,6 +15,7 @@ import streamlit as st
 from selfstudy.app.state import (
     SessionStudy,
     current_study_id,
+    get_storage,
     load_open_study,
     rubric_for,
     take_notices,
@@ -22,7 +23,7 @@ from selfstudy.app.state import (
 from selfstudy.app.widgets import item_input, level_descriptors, progress_bar
 from selfstudy.rubric import Dimension, Rubric
 from selfstudy.scoring import Result, score
-from selfstudy.study import Answer, is_answered, shown_items
+from selfstudy.study import Answer, Program, is_answered, shown_items
 
 START = Path(__file__).parent / "start.py"
 ONLY_MISSING = "only-missing"
@@ -121,6 +122,29 @@ def study_link(study_id: str) -> str:
     return f"{base}/self-study?study={study_id}" if base else f"?study={study_id}"
 
 
+def program_details(study_id: str, program: Program) -> None:
+    """Correct the program's name, organization, cohort or round."""
+    with st.expander("Program details"), st.form(f"program-{study_id}", border=False):
+        name = st.text_input("Program name *", value=program.name)
+        organization = st.text_input("Organization", value=program.organization or "")
+        cohort = st.text_input("Cohort", value=program.cohort or "")
+        round_ = st.text_input("Round", value=program.round or "")
+        if st.form_submit_button("Save program details"):
+            if not name.strip():
+                st.error("The program needs a name.")
+                return
+            changed = program.model_copy(
+                update={
+                    "name": name.strip(),
+                    "organization": organization.strip() or None,
+                    "cohort": cohort.strip() or None,
+                    "round": round_.strip() or None,
+                }
+            )
+            get_storage().update_program(study_id, changed)
+            st.rerun()
+
+
 def go_to_dimension(study_id: str, index: int) -> None:
     st.session_state[dimension_key(study_id)] = index
 
@@ -146,6 +170,8 @@ def show() -> None:
     result = score(rubric, session.study)
     st.session_state.setdefault(dimension_key(study_id), 0)
     sidebar(rubric, result, study_id)
+    with st.sidebar:
+        program_details(study_id, session.study.program)
     index = st.session_state[dimension_key(study_id)]
     dimension = rubric.dimensions[index]
     program = session.study.program

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from selfstudy.app.state import get_storage, open_study, rubrics
+from selfstudy.app.state import current_study_id, get_storage, open_study, rubrics
 from selfstudy.catalog import PROJECT_ROOT
 from selfstudy.problems import ProblemsFound
 from selfstudy.scoring import score
@@ -43,7 +43,7 @@ def offer_samples() -> None:
         storage = get_storage()
         for study in loaded:
             storage.create_study(study)
-        st.success(f"Loaded {len(loaded)} sample self-studies.")
+        st.session_state["samples-loaded"] = len(loaded)
         st.rerun()
 
 
@@ -106,7 +106,7 @@ def resume_list(summaries: list[StudySummary]) -> None:
         study = studies.get(summary.id)
         completeness = _completeness(study) if study else None
         with st.container(border=True):
-            main, progress, action = st.columns([5, 3, 1.3], vertical_alignment="center")
+            main, progress, action = st.columns([5, 3, 2], vertical_alignment="center")
             details = " · ".join(
                 filter(None, [summary.organization, summary.cohort, summary.round])
             )
@@ -120,6 +120,23 @@ def resume_list(summaries: list[StudySummary]) -> None:
         st.caption(f"{len(shown) - 30} more; search to narrow the list.")
 
 
+def continue_open_study(summaries: list[StudySummary]) -> None:
+    """Offer the study this browser has open (or its link names) first."""
+    study_id = current_study_id()
+    summary = next((s for s in summaries if s.id == study_id), None)
+    if summary is None:
+        return
+    with st.container(border=True):
+        text, action = st.columns([4, 1], vertical_alignment="center")
+        text.markdown(
+            f"You have **{summary.name}** open"
+            + (f" ({summary.round})" if summary.round else "")
+            + "."
+        )
+        if action.button("Continue", type="primary", icon=":material/arrow_forward:"):
+            go_to_study(summary.id)
+
+
 def show() -> None:
     st.title("STEM equity self-study")
     st.write(
@@ -128,6 +145,9 @@ def show() -> None:
         "link of its own that reopens it in any browser."
     )
     summaries = get_storage().list_studies()
+    if loaded := st.session_state.pop("samples-loaded", None):
+        st.success(f"Loaded {loaded} sample self-studies; open one from the list.")
+    continue_open_study(summaries)
     if not summaries:
         offer_samples()
     new_col, resume_col = st.columns([2, 3], gap="large")

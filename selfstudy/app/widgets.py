@@ -8,7 +8,7 @@ from selfstudy.app.state import save_from_widget, widget_key, widget_value
 from selfstudy.reports import STATUS_SYMBOLS
 from selfstudy.rubric import NA, Item, Rubric, Standard
 from selfstudy.scoring import STATUS_LABELS, Score
-from selfstudy.study import Answer
+from selfstudy.study import Answer, value_problem
 
 # Text symbols (not emoji, which some systems lack), the same as the HTML report's.
 STATUS_ICONS = STATUS_SYMBOLS
@@ -74,9 +74,15 @@ def item_input(study_id: str, rubric: Rubric, item: Item, answer: Answer, missin
             **save,
         )
     elif item.type == "number":
-        st.number_input(label, key=key, min_value=0.0, **save)
+        st.number_input(label, key=key, **save)
     if item.help:
         st.caption(item.help)
+    problem = value_problem(rubric, item, answer.value)
+    if problem:
+        st.warning(
+            f"The saved answer {answer.value!r} cannot be shown here: {problem}. "
+            "It is kept until you choose a new answer."
+        )
     if item.is_rating:
         with st.expander("Evidence and notes", expanded=bool(answer.evidence or answer.notes)):
             st.text_input(

@@ -192,28 +192,21 @@ def programs_table(studies: Sequence[SelfStudy]) -> pd.DataFrame:
 
     A program's rounds pair by program id, or by name when a study has no id.
     Extra program fields (`completed_on`, a region, …) become columns too, so
-    any of them can be a grouping.
+    any of them can be a grouping. Columns hold plain Python objects.
     """
-    rows = [_program_row(study) for study in studies]
-    table = pd.DataFrame(rows, columns=_columns(rows))
-    table["key"] = [row["id"] or row["name"] for row in rows]
-    table["program"] = table["name"]
-    return table
+    programs = [study.program for study in studies]
+    columns = {name: list(map(operator.attrgetter(name), programs)) for name in PROGRAM_FIELDS}
+    extras = [program.model_extra or {} for program in programs]
+    for name in dict.fromkeys(name for extra in extras for name in extra):
+        if name not in columns:
+            columns[name] = [_plain_field(extra.get(name)) for extra in extras]
+    columns["key"] = [pid or name for pid, name in zip(columns["id"], columns["name"], strict=True)]
+    columns["program"] = columns["name"]
+    return pd.DataFrame(columns, dtype=object)
 
 
-def _program_row(study: SelfStudy) -> dict[str, Any]:
-    program = study.program
-    row = {name: getattr(program, name) for name in PROGRAM_FIELDS}
-    for name, value in (program.model_extra or {}).items():
-        row[name] = value if value is None or isinstance(value, str | int | float) else str(value)
-    return row
-
-
-def _columns(rows: list[dict[str, Any]]) -> list[str]:
-    columns = list(PROGRAM_FIELDS)
-    for row in rows:
-        columns += [name for name in row if name not in columns]
-    return columns
+def _plain_field(value: Any) -> Any:
+    return value if value is None or isinstance(value, str | int | float) else str(value)
 
 
 # --- scoring all studies at once -----------------------------------------------------
@@ -525,7 +518,8 @@ def round_order(rounds: Iterable[str | None]) -> list[str | None]:
         parts = re.split(r"(\d+)", name.casefold())
         return (1 if first_word in _BASELINE_WORDS else 2, [_natural(p) for p in parts])
 
-    return sorted(set(rounds), key=key)
+    values = rounds.unique() if isinstance(rounds, pd.Series) else set(rounds)
+    return sorted({None if _missing(r) else r for r in values}, key=key)
 
 
 def _natural(part: str) -> tuple[int, Any]:

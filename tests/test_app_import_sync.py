@@ -69,9 +69,10 @@ def test_a_broken_copy_shows_every_problem_with_its_cell_and_saves_nothing(
     at = upload(open_page(), ("broken.xlsx", xlsx(sheets), XLSX))
     assert not at.exception
     assert "2 problem(s) must be fixed" in at.error[0].value
-    table = at.dataframe[0].value
-    assert list(table["Cell"]) == ["'START HERE'!B9", "'1. Program Goals'!D6"]
-    assert "Great" in table["Problem and how to fix it"][1]
+    table = at.table[0].value
+    assert list(table.index) == ["'START HERE'!B9", "'1. Program Goals'!D6"]
+    assert list(table["Kind"]) == ["error", "error"]
+    assert "'Great' is not a rating" in table["Problem and how to fix it"].iloc[1]
     assert "Save as a new self-study" not in [b.label for b in at.button]
     assert db.list_studies() == []
 

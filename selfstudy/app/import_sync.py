@@ -81,18 +81,19 @@ def read_upload(files: list, choice: str) -> ImportResult:
 
 
 def problem_table(problems: list[Problem]) -> None:
+    """Every problem on its own row, cell first, wrapped so the whole fix is readable."""
     frame = pd.DataFrame(
         [
             {
-                "": "⛔ error" if p.severity == "error" else "⚠️ warning",
                 "Cell": p.location,
+                "Kind": p.severity,
                 "Problem and how to fix it": p.message,
                 "Code": p.code,
             }
             for p in problems
         ]
     )
-    st.dataframe(frame, hide_index=True, width="stretch")
+    st.table(frame.set_index("Cell"))
 
 
 def preview(study: SelfStudy, rubric: Rubric) -> None:

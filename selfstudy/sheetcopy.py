@@ -485,6 +485,20 @@ def _label_rows(rows: Rows) -> dict[str, tuple[int, Cell]]:
     return found
 
 
+def _extra_fields(rows: Rows) -> dict[str, str]:
+    """Program fields beyond the standard labels, from `Program field: <key>` rows."""
+    prefix = normalize(EXTRA_FIELD_PREFIX)
+    found: dict[str, str] = {}
+    for row in rows:
+        if not row or is_blank(row[0]) or not normalize(row[0]).startswith(prefix):
+            continue
+        key = str(row[0]).split(":", 1)[1].strip().rstrip(":").strip()
+        value = row[1] if len(row) > 1 else None
+        if key and key not in PROGRAM_LABELS.values() and not is_blank(value):
+            found.setdefault(key, cell_text(value))
+    return found
+
+
 def _program_cells(sheets: Sheets) -> dict[str, tuple[str, int, int]]:
     """Program field -> (tab, row, column) of its value cell on START HERE."""
     tab = _find_start_here(sheets)
@@ -537,16 +551,8 @@ def _read_start_here(sheets: Sheets, rubric: Rubric, problems: list[Problem]) ->
         value = fields.get(normalize(label))
         if value is not None and not is_blank(value[1]):
             program[key] = cell_text(value[1])
-    prefix = normalize(EXTRA_FIELD_PREFIX)
-    for label, (_, value) in fields.items():
-        if label.startswith(prefix) and not is_blank(value):
-            key = label[len(prefix) :].strip()
-            original = next(
-                str(r[0]).split(":", 1)[1].strip()
-                for r in sheets[tab]
-                if r and not is_blank(r[0]) and normalize(r[0]) == label
-            )
-            program.setdefault(original or key, cell_text(value))
+    for key, value in _extra_fields(sheets[tab]).items():
+        program.setdefault(key, value)
     if "name" not in program:
         where = fields.get(normalize("Program name"))
         problems.append(

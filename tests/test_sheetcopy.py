@@ -175,6 +175,8 @@ def test_start_here_labels_ignore_case_and_a_trailing_colon(tiny):
             | Completed on: | 2025-03-15     |
             | Round         | baseline       |
             | Program field: region | North  |
+            | program FIELD: Grant ID: | G-7 |
+            | Program field: name   | not the name |
         """
     )
     program = study_from_sheets(copy, tiny).program
@@ -183,6 +185,7 @@ def test_start_here_labels_ignore_case_and_a_trailing_colon(tiny):
     assert program.round == "baseline"
     assert program.model_dump()["completed_on"] == "2025-03-15"
     assert program.model_dump()["region"] == "North"
+    assert program.model_dump()["Grant ID"] == "G-7"
 
 
 def test_numbers_are_read_from_number_cells_and_text(tiny):

@@ -14,7 +14,9 @@ push, pull and sync use, the way Google documents it:
 USER_ENTERED is parsed like Sheets does (a leading `=` makes a formula, which
 reads back as its result, here `#NAME?`), so a test can tell RAW writes apart.
 Every request is recorded; `fail_next` makes the next requests fail with the
-given statuses (e.g. one 429), and `forbidden` lists keys that answer 403.
+given statuses (e.g. one 429), `forbidden` lists keys that answer 403, and
+`on_request` lets a test act (say, edit the app's database) while a call is
+in flight.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -84,6 +87,9 @@ class SheetsStandIn:
         self.forbidden: set[str] = set()
         self.tokens: set[str] = {"test-token"}
         self.reject_token_requests = False
+        self.on_request: Callable[[str, str], None] | None = (
+            None  # (method, path), before answering
+        )
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -107,6 +113,7 @@ class SheetsStandIn:
             self.fail_next.clear()
             self.forbidden.clear()
             self.reject_token_requests = False
+            self.on_request = None
 
     # --- test helpers ---------------------------------------------------------------------
 
@@ -138,6 +145,8 @@ class SheetsStandIn:
         self, method: str, path: str, query: dict[str, list[str]], body: Any, auth: str
     ) -> Any:
         self.requests.append({"method": method, "path": path, "query": query, "body": body})
+        if self.on_request is not None:
+            self.on_request(method, path)
         if self.fail_next:
             code = self.fail_next.pop(0)
             raise ApiError(

@@ -184,3 +184,14 @@ def test_a_sheet_not_shared_is_explained_on_the_page(db, google, tmp_path, sampl
     at = click(connected_page(study_id, tmp_path, google), "Push to the sheet")
     assert not at.exception
     assert "robot@selfstudy-test.iam.gserviceaccount.com" in at.error[0].value
+
+
+def test_two_workbooks_at_once_are_refused_with_a_pointer_to_bulk_import(
+    db, sample_set, default_rubric
+):
+    data = xlsx_bytes(sample_set[0], default_rubric)
+    at = upload(open_page(), ("a.xlsx", data, XLSX), ("b.xlsx", data, XLSX))
+    assert not at.exception
+    assert at.table[0].value["Code"].tolist() == ["one-copy-at-a-time"]
+    assert "selfstudy import FOLDER" in at.table[0].value["Problem and how to fix it"].iloc[0]
+    assert db.list_studies() == []

@@ -236,3 +236,36 @@ def test_keep_must_name_an_item_and_a_side(tmp_path, google):
     study_file.write_text(P01.read_text())
     result = invoke("sheets", "sync", study_file, "--spreadsheet", KEY, "--keep", "PG.1.a=mine")
     assert result.exit_code == 2 and "ITEM=app or ITEM=sheet" in result.output
+
+
+def test_an_app_edit_made_during_a_sync_is_not_overwritten(tmp_path, google, database):
+    study_id = database.create_study(load_study(P01))
+    assert invoke("sheets", "sync", study_id, "--spreadsheet", KEY).exit_code == 0
+    google.set_cell(KEY, "1. Program Goals", 6, 4, "Sustaining")  # PG.1.a, in the sheet
+
+    def someone_edits_the_app(method: str, path: str) -> None:
+        if path.endswith("values:batchGet"):  # while the sync reads the sheet
+            stored = database.get_study(study_id)
+            answer = stored.study.answers["PG.1.a"].model_copy(update={"notes": "typed in the app"})
+            database.save_answer(study_id, "PG.1.a", answer, stored.revisions["PG.1.a"])
+
+    google.on_request = someone_edits_the_app
+    result = invoke("sheets", "sync", study_id, "--spreadsheet", KEY)
+    assert result.exit_code == 1
+    assert "changed by someone else since you loaded it: PG.1.a" in result.stderr
+    assert "run sync again" in result.stderr
+    stored = database.get_study(study_id).study.answers["PG.1.a"]
+    assert (stored.value, stored.notes) == (3, "typed in the app")  # the app's edit is kept
+    google.on_request = None
+    again = invoke("sheets", "sync", study_id, "--spreadsheet", KEY)
+    assert again.exit_code == 0
+    assert "conflicts: 1" in again.stdout  # now both sides changed PG.1.a: the user chooses
+
+
+def test_a_damaged_sync_record_is_reported_with_what_to_do(tmp_path, google):
+    study_file = tmp_path / "p01.json"
+    study_file.write_text(P01.read_text())
+    (tmp_path / "p01.sync.json").write_text("{not json")
+    result = invoke("sheets", "sync", study_file, "--spreadsheet", KEY)
+    assert result.exit_code == 1
+    assert "p01.sync.json: this sync record is damaged; delete it" in result.stderr

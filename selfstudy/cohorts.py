@@ -907,22 +907,26 @@ class Comparison:
         }
 
     def _groups(self) -> list[dict[str, Any]]:
-        fields = self.group_fields
-        keys = self.dimensions[fields].drop_duplicates().to_dict("records")
+        """One entry per group; both summaries list each group's rows together, in order."""
+        dimension_count = len(self.scores.rubric.dimension_ids)
+        standard_count = len(self.scores.rubric.standard_ids)
+        dimension_rows = self.dimensions.to_dict("records")
+        standard_rows = self.standards.to_dict("records")
         groups = []
-        for key in keys:
-            dimensions = _rows_of(self.dimensions, key)
-            standards = _rows_of(self.standards, key)
-            entry: dict[str, Any] = {"key": _plain(key[self.by])}
+        for index in range(len(dimension_rows) // dimension_count):
+            dimensions = dimension_rows[index * dimension_count : (index + 1) * dimension_count]
+            standards = standard_rows[index * standard_count : (index + 1) * standard_count]
+            first = dimensions[0]
+            entry: dict[str, Any] = {"key": _plain(first[self.by])}
             if self.by != "round":
-                entry["round"] = _plain(key["round"])
-            entry["programs"] = int(dimensions["programs"].iloc[0])
+                entry["round"] = _plain(first["round"])
+            entry["programs"] = int(first["programs"])
             entry["dimensions"] = [
-                {"id": r["dimension"], **_summary_numbers(r)} for r in dimensions.to_dict("records")
+                {"id": r["dimension"], **_summary_numbers(r)} for r in dimensions
             ]
             entry["standards"] = [
                 {"id": r["standard"], "dimension": r["dimension"], **_summary_numbers(r)}
-                for r in standards.to_dict("records")
+                for r in standards
             ]
             groups.append(entry)
         return groups
@@ -973,13 +977,6 @@ def compare(
         needs=needs(scores, top, shares),
         assets=assets(scores, top, shares),
     )
-
-
-def _rows_of(frame: pd.DataFrame, key: dict[str, Any]) -> pd.DataFrame:
-    mask = np.ones(len(frame), dtype=bool)
-    for name, value in key.items():
-        mask &= _matches(frame[name], value).to_numpy()
-    return frame[mask]
 
 
 def _matches(column: pd.Series, value: Any) -> pd.Series:

@@ -279,3 +279,38 @@ def test_from_db_compares_the_apps_stored_self_studies(copies, tmp_path, monkeyp
     from_files, _ = cohort_json(str(copies), "--by", "cohort")
     assert from_db["groups"] == from_files["groups"]
     assert from_db["needs"] == from_files["needs"]
+
+
+def test_a_self_study_for_an_unknown_rubric_is_reported_and_left_out(copies):
+    stray = copies / "stray.json"
+    stray.write_text(
+        json.dumps(
+            {
+                "format": "selfstudy/1",
+                "rubric": {"id": "no-such-rubric", "version": "1"},
+                "program": {"name": "Stray", "cohort": "North", "round": "baseline"},
+                "answers": {},
+            }
+        ),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["cohort", str(copies), "--format", "json"])
+    assert result.exit_code == 1
+    assert "no rubric with id 'no-such-rubric'" in result.stderr
+    assert group(json.loads(result.stdout), "North", "baseline")["programs"] == 2
+
+
+def test_the_same_program_and_round_twice_counts_once_with_a_warning(copies):
+    (copies / "zz-n1-base-again.xlsx").write_bytes((copies / "n1-base.xlsx").read_bytes())
+    result = CliRunner().invoke(main, ["cohort", str(copies), "--format", "json"])
+    assert result.exit_code == 0
+    assert "n1-base.xlsx: warning: another input holds the 'baseline' round" in result.stderr
+    assert group(json.loads(result.stdout), "North", "baseline")["programs"] == 2
+
+
+def test_cohort_and_round_filters_keep_only_the_chosen_studies(copies):
+    document, _ = cohort_json(str(copies), "--cohort", "South", "--round", "baseline")
+    assert [(g["key"], g["round"], g["programs"]) for g in document["groups"]] == [
+        ("South", "baseline", 2)
+    ]
+    assert document["changes"] == []

@@ -3,7 +3,8 @@
 Starts `streamlit run app.py` on a free loopback port with a fresh SQLite file
 and drives Debian's chromium through Playwright (`make test` installs chromium;
 Playwright's own browser download is never used). Screenshots go to
-`test-output/`.
+`test-output/`; `test-output/screenshot.png` is the README's picture
+(copied to `docs/screenshot.png`).
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect, sync_playwright
 
 from selfstudy.catalog import PROJECT_ROOT
+from selfstudy.storage import Storage
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -32,6 +35,7 @@ CHROMIUM_ARGS = [
 ]
 OUTPUT = PROJECT_ROOT / "test-output"
 TIMEOUT_MS = 30_000
+SAMPLE = "Girls Who Build Robots"
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason="chromium is not installed; `make test` installs it"
@@ -59,10 +63,15 @@ def wait_until_healthy(url: str, process: subprocess.Popen, seconds: float = 60)
 
 
 @pytest.fixture
-def app_url(tmp_path) -> Iterator[str]:
+def database(tmp_path) -> Path:
+    return tmp_path / "browser.db"
+
+
+@pytest.fixture
+def app_url(tmp_path, database) -> Iterator[str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "SELFSTUDY_DATABASE_URL"}
-    env["SELFSTUDY_DB"] = str(tmp_path / "browser.db")
+    env["SELFSTUDY_DB"] = str(database)
     log = (tmp_path / "streamlit.log").open("w")
     process = subprocess.Popen(
         [
@@ -96,7 +105,6 @@ def app_url(tmp_path) -> Iterator[str]:
 
 @pytest.fixture
 def browser():
-    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -117,14 +125,19 @@ def wait_for_checked(page, item_id: str, label: str) -> None:
     rating(page, item_id).get_by_role("radio", name=label, checked=True).wait_for()
 
 
-def test_answers_survive_a_reload_and_open_from_the_link_with_results_drawn(app_url, browser):
+def test_answers_survive_a_reload_and_open_from_the_link_with_results_drawn(
+    app_url, browser, database
+):
     OUTPUT.mkdir(exist_ok=True)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(app_url)
-    page.get_by_text("Begin a new self-study").wait_for()
-    page.get_by_label("Program name").fill("Bridge to STEM")
-    page.get_by_label("Round").fill("baseline")
+    page.get_by_role("button", name="Load the 16 sample self-studies").click()
+    page.get_by_text("Loaded 16 sample self-studies").wait_for()
+    name = page.get_by_label("Program name *", exact=True)
+    expect(name).to_have_count(1)  # the page has settled after its rerun
+    name.fill("Bridge to STEM")
+    page.get_by_label("Round", exact=True).fill("baseline")
     page.get_by_role("button", name="Begin the self-study").click()
     page.get_by_role("heading", name="1. Program Goals").wait_for()
     assert "study=" in page.url
@@ -169,3 +182,16 @@ def test_answers_survive_a_reload_and_open_from_the_link_with_results_drawn(app_
     report = Path(download.value.path()).read_text(encoding="utf-8")
     assert "Bridge to STEM" in report
     assert download.value.suggested_filename.endswith(".html")
+
+    readme_screenshot(elsewhere, app_url, database)
+
+
+def readme_screenshot(page, app_url: str, database: Path) -> None:
+    """Results of a sample program's follow-up round, with the change since its baseline."""
+    summaries = Storage(f"sqlite:///{database}").list_studies()
+    follow_up = next(s for s in summaries if s.name == SAMPLE and s.round == "follow-up")
+    page.goto(f"{app_url}/results?study={follow_up.id}")
+    page.get_by_text("since baseline").wait_for()
+    page.locator('[data-testid="stVegaLiteChart"]').first.locator("canvas, svg").first.wait_for()
+    page.wait_for_timeout(500)  # let the chart finish its first paint
+    page.screenshot(path=str(OUTPUT / "screenshot.png"))

@@ -44,6 +44,7 @@ from selfstudy.problems import Problem, ProblemsFound
 from selfstudy.rubric import Rubric
 from selfstudy.sheetcopy import (
     SHEETS_TITLE_LIMIT,
+    SUMMARY,
     Cell,
     ImportResult,
     Sheets,
@@ -519,7 +520,8 @@ def sync(
     sheet_study = result.raise_on_errors()
     plan = plan_sync(base, snapshot(study), snapshot(sheet_study), choices)
     updates, unwritable = _cell_updates(plan, result, rubric)
-    if updates:
+    if updates or plan.to_app:
+        updates += _summary_update(sheets, rubric, apply_changes(sheet_study, plan.to_sheet))
         with _api_errors(key, client):
             client.http_client.values_batch_update(
                 key, {"valueInputOption": "RAW", "data": updates}
@@ -531,6 +533,19 @@ def sync(
     return SyncOutcome(
         merged.model_copy(update={"answers": ordered}), plan.base, plan, False, unwritable
     )
+
+
+def _summary_update(sheets: Sheets, rubric: Rubric, study: SelfStudy) -> list[dict[str, Any]]:
+    """The SUMMARY tab rewritten for the sheet's answers, blanking what the old one held."""
+    title = next((t for t in sheets if t.strip().casefold() == SUMMARY.casefold()), None)
+    if title is None:
+        return []
+    rows = [[_json_cell(c) for c in row] for row in layout(rubric, study)[-1].rows]
+    old = sheets[title]
+    width = max([len(r) for r in rows + old] + [1])
+    padded = [row + [""] * (width - len(row)) for row in rows]
+    padded += [[""] * width for _ in range(len(old) - len(rows))]
+    return [{"range": a1(title, 1, 1), "values": padded}]
 
 
 def _cell_updates(

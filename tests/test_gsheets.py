@@ -323,6 +323,7 @@ def test_sync_takes_sheet_edits_pushes_app_edits_and_reports_conflicts(standin, 
         "'1. Program Goals'!D7",
         "'1. Program Goals'!E7",
         "'1. Program Goals'!F7",
+        "'SUMMARY'!A1",
     }
 
     # The conflict is offered again until the user chooses, then both sides agree.
@@ -379,3 +380,16 @@ def test_any_study_round_trips_through_google_sheets_exactly(server, tiny, data)
     result = gsheets.pull(client, KEY, tiny)
     assert result.problems == []
     assert result.study.to_json() == study.to_json()
+
+
+def test_sync_rewrites_the_summary_for_the_sheets_answers(standin, client, tiny):
+    study = tiny_study(**{"PG.1.a": Answer(value=1), "PG.1.b": Answer(value=1)})
+    base = gsheets.sync(client, KEY, study, tiny, base=None).base
+    summary = standin.values(KEY, "SUMMARY")
+    assert ["Program Goals", 1, 0, 3, 2, "Not yet", "2 of 2"] in summary
+    standin.set_cell(KEY, "1. Program Goals", 6, 4, "Sustaining")  # PG.1.a, in the sheet
+    standin.requests.clear()
+    gsheets.sync(client, KEY, study, tiny, base)
+    assert len(standin.api_requests()) == 3
+    summary = standin.values(KEY, "SUMMARY")
+    assert ["Program Goals", 2.5, 50, 3, 0.5, "Approaching", "2 of 2"] in summary

@@ -113,8 +113,11 @@ def cohort_command(
             [
                 Problem(
                     "no-studies",
-                    ", ".join(map(str, inputs)) or "database",
-                    "no self-study could be read; fix the problems above or check the paths",
+                    ", ".join([*map(str, inputs), *(["the database"] if from_db else [])]),
+                    "no self-study could be read; fix the problems above"
+                    if failed
+                    else "no self-studies found (.json files, .xlsx sheet copies or folders "
+                    "of CSV files)",
                 )
             ]
         )

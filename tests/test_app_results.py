@@ -42,8 +42,11 @@ def test_results_show_overall_and_dimension_scores_with_status_in_words(
     assert metrics["Complete"] == f"{result.completeness:.0%}"
     table = at.dataframe[0].value
     assert list(table["Dimension"]) == [d.title for d in default_rubric.dimensions]
-    for row, dimension in zip(table.itertuples(), result.dimensions, strict=True):
-        assert STATUS_LABELS[dimension.score.status] in row.Status
+    for (_, row), dimension in zip(table.iterrows(), result.dimensions, strict=True):
+        assert STATUS_LABELS[dimension.score.status] in row["Status"]
+        gap = round(dimension.score.gap, 2)
+        words = "on target" if gap == 0 else f"{abs(gap):.2f} {'below' if gap > 0 else 'above'}"
+        assert row["Gap to target"] == words
     charts = at.get("vega_lite_chart")
     assert len(charts) == 1 + len(default_rubric.dimensions)
 

@@ -27,6 +27,14 @@ from selfstudy.study import Answer, Program, is_answered, shown_items
 
 START = Path(__file__).parent / "start.py"
 ONLY_MISSING = "only-missing"
+SHOWN_KEY = "shown-dimension"
+SCROLL_TO_TOP = """<script>
+const scrolled = '[data-testid="stMain"], [data-testid="stAppViewContainer"], section.main';
+for (const el of document.querySelectorAll(scrolled)) {
+  el.scrollTo({top: 0});
+}
+window.scrollTo({top: 0});
+</script>"""
 
 
 def dimension_key(study_id: str) -> str:
@@ -115,6 +123,11 @@ def standard_block(study_id: str, standard_id: str) -> None:
             item_input(study_id, rubric, item, answers.get(item.id, Answer()), item.id in missing)
 
 
+def scroll_to_top() -> None:
+    """A new dimension starts at its top, not where the last one was left."""
+    st.html(SCROLL_TO_TOP, unsafe_allow_javascript=True, width="content")
+
+
 def study_link(study_id: str) -> str:
     """The address that reopens this study in any browser."""
     here = st.context.url or ""
@@ -173,6 +186,9 @@ def show() -> None:
     with st.sidebar:
         program_details(study_id, session.study.program)
     index = st.session_state[dimension_key(study_id)]
+    if st.session_state.get(SHOWN_KEY) not in (None, (study_id, index)):
+        scroll_to_top()
+    st.session_state[SHOWN_KEY] = (study_id, index)
     dimension = rubric.dimensions[index]
     program = session.study.program
     details = " · ".join(filter(None, [program.organization, program.cohort, program.round]))

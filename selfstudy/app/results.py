@@ -39,6 +39,14 @@ def _level(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
 
 
+def _gap(gap: float | None) -> str:
+    if gap is None:
+        return "–"
+    if abs(gap) < 0.005:
+        return "on target"
+    return f"{gap:.2f} below" if gap > 0 else f"{-gap:.2f} above"
+
+
 def summary(result: Result, previous: tuple[SelfStudy, Result] | None) -> None:
     overall = result.overall
     level, status, done = st.columns(3)
@@ -59,6 +67,7 @@ def dimension_table(result: Result, previous: Result | None) -> None:
             "Dimension": d.title,
             "Mean level": _level(d.score.mean_level),
             "Target": d.score.target,
+            "Gap to target": _gap(d.score.gap),
             "Status": status_text(d.score),
             "Answered": f"{d.answered} of {d.required}",
         }

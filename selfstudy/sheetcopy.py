@@ -88,6 +88,7 @@ EXTRA_FIELD_PREFIX = "Program field:"
 _EXCEL_FORBIDDEN_IN_TITLES = re.compile(r"[\[\]:*?/\\]")
 _NUMBERING = re.compile(r"^\s*\d+\s*(?:[.):-]\s*|\s+)")
 _NUMBER_AND_LABEL = re.compile(r"^\s*([-+]?\d+(?:\.\d+)?)\s*(?:[-–—:.)=]\s*|\s+)(.+)$")
+_LABEL_AND_NUMBER = re.compile(r"^\s*(.+?)\s*\(\s*([-+]?\d+(?:\.\d+)?)\s*\)\s*$")  # Established (3)
 _NUMBER_IN_TEXT = re.compile(r"[-+]?(?:\d[\d,]*)?\.?\d+(?:[eE][-+]?\d+)?")
 _EXACT_FLOAT_LIMIT = 2**53
 
@@ -880,11 +881,17 @@ def _rating_from_cell(rubric: Rubric, cell: Cell) -> Number | None:
     number = _parse_number(text)
     if number is not None:
         return scale.rating_value(number)
-    both = _NUMBER_AND_LABEL.match(text)
-    if both:
-        from_number = scale.rating_value(_parse_number(both.group(1)))
-        if from_number is not None and from_number == scale.rating_value(both.group(2)):
-            return from_number
+    for pattern, number_group, label_group in (
+        (_NUMBER_AND_LABEL, 1, 2),
+        (_LABEL_AND_NUMBER, 2, 1),
+    ):
+        both = pattern.match(text)
+        if both:
+            from_number = scale.rating_value(_parse_number(both.group(number_group)))
+            if from_number is not None and from_number == scale.rating_value(
+                both.group(label_group)
+            ):
+                return from_number
     return None
 
 

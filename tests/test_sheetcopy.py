@@ -86,6 +86,8 @@ def test_ratings_may_be_labels_values_both_or_na_in_any_spelling(tiny):
         "1": 1,
         "2.0": 2,
         "4: Sustaining": 4,
+        "Emerging (2)": 2,
+        "3 Established": 3,
         "1 – Not yet": 1,
         "Not Yet": 1,
         "NA": "N/A",

@@ -6,6 +6,8 @@ file; "another browser" is a second AppTest session opened from the study's link
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -13,6 +15,7 @@ from selfstudy.catalog import PROJECT_ROOT
 from selfstudy.rubric import NA
 from selfstudy.storage import Storage
 from selfstudy.study import Answer, SelfStudy
+from tests.test_storage import fresh_postgres_url
 
 APP = str(PROJECT_ROOT / "app.py")
 QUESTIONNAIRE = "selfstudy/app/questionnaire.py"
@@ -190,3 +193,21 @@ def test_a_saved_answer_the_rubric_does_not_allow_is_shown_not_lost(db, study_id
     assert rating(at, "PG.1.a").value is None
     assert any("7" in w.value and "not on the scale" in w.value for w in at.warning)
     assert db.get_study(study_id).study.value("PG.1.a") == 7
+
+
+@pytest.mark.skipif(
+    not os.environ.get("SELFSTUDY_TEST_POSTGRES_URL"),
+    reason="SELFSTUDY_TEST_POSTGRES_URL not set (make test starts a server)",
+)
+def test_autosave_and_stale_edits_work_the_same_on_postgresql(monkeypatch, default_rubric):
+    url = fresh_postgres_url(os.environ["SELFSTUDY_TEST_POSTGRES_URL"])
+    monkeypatch.setenv("SELFSTUDY_DATABASE_URL", url)
+    store = Storage(url)
+    study_id = store.create_study(SelfStudy.new(default_rubric, "On PostgreSQL"))
+    ana, ben = open_link(study_id), open_link(study_id)
+    rating(ana, "PG.1.a").set_value(2).run()
+    rating(ben, "PG.1.a").set_value(4).run()
+    assert "changed by someone else" in ben.warning[0].value
+    assert store.get_study(study_id).study.value("PG.1.a") == 2
+    assert rating(open_link(study_id), "PG.1.a").value == 2  # a third browser sees it too
+    store.engine.dispose()

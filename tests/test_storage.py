@@ -19,7 +19,7 @@ from selfstudy.study import Answer, SelfStudy
 POSTGRES_URL = os.environ.get("SELFSTUDY_TEST_POSTGRES_URL")
 
 
-def _fresh_postgres_url(base: str) -> str:
+def fresh_postgres_url(base: str) -> str:
     """A new empty database on the test server, so tests never see each other's rows."""
     name = f"t_{secrets.token_hex(6)}"
     admin = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
@@ -44,7 +44,7 @@ def _fresh_postgres_url(base: str) -> str:
 def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'selfstudy.db'}"
-    return _fresh_postgres_url(POSTGRES_URL)
+    return fresh_postgres_url(POSTGRES_URL)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from selfstudy.charts import STATUS_COLOURS
 from selfstudy.cohorts import CohortScores
 from selfstudy.scoring import STATUS_LABELS, STATUSES
 
-ROW_HEIGHT = 14
+ROW_HEIGHT = 18
 BASELINE_COLOUR = "#999999"
 FOLLOW_UP_COLOUR = "#0072B2"
 
@@ -67,11 +67,16 @@ def heatmap(scores: CohortScores, dimension: str | None = None) -> alt.Chart:
         alt.Chart(frame, title="Mean level by program and standard")
         .mark_rect()
         .encode(
-            x=alt.X("Standard:N", sort=None, axis=alt.Axis(orient="top", labelAngle=-45)),
+            x=alt.X(
+                "Standard:N",
+                sort=None,
+                axis=alt.Axis(orient="top", labelAngle=-90, labelOverlap=False),
+            ),
             y=alt.Y(
                 "Program:N",
+                title=None,
                 sort=alt.EncodingSortField("Overall", op="max", order="descending"),
-                axis=alt.Axis(labelLimit=260),
+                axis=alt.Axis(labelLimit=300, labelOverlap=False),
             ),
             color=alt.Color(
                 "Level:Q",
@@ -98,7 +103,7 @@ def distributions(dimensions: pd.DataFrame, group: str, titles: dict[str, str]) 
         .mark_boxplot(extent="min-max", size=12)
         .encode(
             x=alt.X("mean_level:Q", title="Mean level", scale=alt.Scale(zero=False)),
-            y=alt.Y("Group:N", title=None),
+            y=alt.Y("Group:N", title=None, axis=alt.Axis(labelLimit=300)),
             color=alt.Color("Group:N", legend=None),
             row=alt.Row(
                 "Dimension:N",
@@ -132,8 +137,9 @@ def dumbbell(program_changes: pd.DataFrame, dimension: str | None, title: str) -
     base = alt.Chart(frame, title=f"{title}: baseline → follow-up").encode(
         y=alt.Y(
             "Program:N",
+            title=None,
             sort=alt.EncodingSortField("Change", op="max", order="descending"),
-            axis=alt.Axis(labelLimit=260),
+            axis=alt.Axis(labelLimit=300, labelOverlap=False),
         ),
         tooltip=["Program:N", "Baseline:Q", "Follow-up:Q", alt.Tooltip("Change:Q", format="+.2f")],
     )
@@ -166,4 +172,4 @@ def against_group_chart(
         color=alt.Color("Status:N", scale=_status_scale(), legend=alt.Legend(title="Status")),
     )
     ticks = base.mark_tick(color="#222222", thickness=3, size=22).encode(x="Median:Q")
-    return alt.layer(bars, ticks)
+    return alt.layer(bars, ticks).properties(height=alt.Step(28))

@@ -124,6 +124,8 @@ def _group_table(comparison: Comparison, dimension: str | None, titles: dict[str
         shown[columns].round(2),
         hide_index=True,
         column_config={
+            **{f: st.column_config.TextColumn(f.capitalize()) for f in comparison.group_fields},
+            part: st.column_config.TextColumn(part.capitalize()),
             "rated": st.column_config.NumberColumn("Programs rated"),
             "mean_level": st.column_config.NumberColumn("Mean", format="%.2f"),
             "median_level": st.column_config.NumberColumn("Median", format="%.2f"),
@@ -157,6 +159,9 @@ def _changes(comparison: Comparison, dimension: str | None, titles: dict[str, st
         hide_index=True,
         column_config={
             "group": st.column_config.TextColumn(comparison.by.capitalize()),
+            "programs": st.column_config.NumberColumn("Programs with both rounds"),
+            "mean_change": st.column_config.NumberColumn("Mean change", format="%+.2f"),
+            "median_change": st.column_config.NumberColumn("Median change", format="%+.2f"),
             "share_improved": st.column_config.ProgressColumn(
                 "Share improved", min_value=0.0, max_value=1.0, format="percent"
             ),
@@ -164,24 +169,23 @@ def _changes(comparison: Comparison, dimension: str | None, titles: dict[str, st
     )
     title = OVERALL if dimension is None else titles[dimension]
     st.altair_chart(dumbbell(changes, dimension, title), width="stretch")
+    st.caption(f"Grey dot: {first}; blue dot: {last}. Programs with the largest gain first.")
 
 
 def _needs_and_assets(comparison: Comparison, rubric: Rubric) -> None:
-    left, right = st.columns(2)
-    for column, heading, frame in (
-        (left, "Network needs: met by the fewest programs", comparison.needs),
-        (right, "Network assets: met by the most programs", comparison.assets),
+    for heading, frame in (
+        ("Network needs: the standards the fewest programs meet", comparison.needs),
+        ("Network assets: the standards the most programs meet", comparison.assets),
     ):
-        column.markdown(f"**{heading}**")
-        column.dataframe(
+        st.markdown(f"**{heading}**")
+        meets = [f"{m} of {r}" for m, r in zip(frame["meets"], frame["rated"], strict=True)]
+        st.dataframe(
             pd.DataFrame(
                 {
                     "Standard": frame["standard"].astype(str),
-                    "Title": [rubric.standard_by_id[s].title for s in frame["standard"]],
-                    "Meets": [
-                        f"{m} of {r}" for m, r in zip(frame["meets"], frame["rated"], strict=True)
-                    ],
+                    "Meets": meets,
                     "Share": frame["share_meets"],
+                    "Title": [rubric.standard_by_id[s].title for s in frame["standard"]],
                 }
             ),
             hide_index=True,

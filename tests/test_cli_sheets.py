@@ -269,3 +269,27 @@ def test_a_damaged_sync_record_is_reported_with_what_to_do(tmp_path, google):
     result = invoke("sheets", "sync", study_file, "--spreadsheet", KEY)
     assert result.exit_code == 1
     assert "p01.sync.json: this sync record is damaged; delete it" in result.stderr
+
+
+def test_import_takes_google_sheet_urls_alongside_files(
+    tmp_path, google, default_rubric, sample_set
+):
+    study_file = tmp_path / "p01.json"
+    study_file.write_text(P01.read_text())
+    assert invoke("sheets", "push", study_file, "--spreadsheet", KEY).exit_code == 0
+    export_xlsx(sample_set[1], default_rubric, tmp_path / "local.xlsx")
+    result = invoke("import", URL, tmp_path / "local.xlsx", "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert load_study(tmp_path / "out" / f"{KEY}.json") == load_study(P01)
+    assert load_study(tmp_path / "out" / "local.json") == sample_set[1]
+
+    google.set_cell(KEY, "1. Program Goals", 6, 4, "Brilliant")
+    failed = invoke("import", URL)
+    assert failed.exit_code == 1
+    assert f"{URL}: '1. Program Goals'!D6: 'Brilliant' is not a rating" in failed.stderr
+
+
+def test_import_names_sources_that_do_not_exist(tmp_path):
+    result = invoke("import", tmp_path / "nowhere.xlsx")
+    assert result.exit_code == 2
+    assert "no such file or folder" in result.output

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +43,17 @@ credentials_option = click.option(
 # --- import -------------------------------------------------------------------------------
 
 
+@dataclass
+class _Source:
+    """One sheet copy to import: a file, a CSV folder or a Google Sheet."""
+
+    label: str  # how reports name it
+    stem: str  # the base of its output file name
+    read: Callable[[], ImportResult]
+
+
 @main.command("import")
-@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("sources", nargs=-1, required=True)
 @rubric_option
 @click.option(
     "--out",
@@ -53,69 +62,116 @@ credentials_option = click.option(
     "(one file per source, named after it).",
 )
 @click.option("--save", is_flag=True, help="Store the imported self-studies in the app's database.")
+@credentials_option
 def import_command(
-    sources: tuple[Path, ...], rubric_option: str | None, out: Path | None, save: bool
+    sources: tuple[str, ...],
+    rubric_option: str | None,
+    out: Path | None,
+    save: bool,
+    credentials: Path | None,
 ) -> None:
-    """Import sheet copies (.xlsx files, folders of CSV files, or self-study .json).
+    """Import sheet copies: .xlsx files, folders of CSV files, self-study .json, Google Sheets.
 
-    Give files or folders; folders are searched for copies. The good copies are
-    imported, then one report lists every problem of every file with its cell,
-    e.g. `copy.xlsx: '1. Program Goals'!D7: ...`. Exits 1 when any copy has an
-    error (nothing is written for that copy). With one source and neither --out
-    nor --save, the self-study JSON is printed.
+    Give files or folders (folders are searched for copies) or Google Sheet URLs.
+    The good copies are imported, then one report lists every problem of every
+    copy with its cell, e.g. `copy.xlsx: '1. Program Goals'!D7: ...`. Exits 1
+    when any copy has an error (nothing is written for that copy). With one
+    source and neither --out nor --save, the self-study JSON is printed.
     """
-    paths = discover_sources(sources)
-    if not paths:
-        raise click.ClickException("no sheet copies (.xlsx, CSV folders, .json) found there")
     rubric = find_rubric(rubric_option) if rubric_option else None
-    results: list[tuple[Path, ImportResult]] = []
-    with click.progressbar(paths, label="Importing", file=sys.stderr, show_pos=True) as bar:
-        for path in bar:
-            results.append((path, read_sheet_copy(path, rubric)))
-    good = [(path, r.study) for path, r in results if r.study is not None]
+    found = _sources(sources, rubric, credentials)
+    if not found:
+        raise click.ClickException("no sheet copies (.xlsx, CSV folders, .json) found there")
+    results: list[tuple[_Source, ImportResult]] = []
+    with click.progressbar(found, label="Importing", file=sys.stderr, show_pos=True) as bar:
+        for source in bar:
+            results.append((source, source.read()))
+    good = [(source, r.study) for source, r in results if r.study is not None]
     if out is not None:
-        for path, written in _write_studies(good, out, many=len(paths) > 1):
-            click.echo(f"{path} -> {written}")
+        for source, written in _write_studies(good, out, many=len(found) > 1):
+            click.echo(f"{source.label} -> {written}")
     if save:
         _save_studies(good)
-    if out is None and not save and len(paths) == 1 and good:
+    if out is None and not save and len(found) == 1 and good:
         click.echo(good[0][1].to_json(), nl=False)
     _report(results)
 
 
+def _sources(
+    names: tuple[str, ...], rubric: Rubric | None, credentials: Path | None
+) -> list[_Source]:
+    """Files and folders as they are found on disk, then Google Sheets by URL."""
+    urls = [n for n in names if _is_sheet_url(n)]
+    paths = [Path(n) for n in names if not _is_sheet_url(n)]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise click.BadParameter(
+            f"no such file or folder: {', '.join(missing)}", param_hint="SOURCES"
+        )
+    found = [
+        _Source(str(path), path.stem if path.is_file() else path.name, _reader(path, rubric))
+        for path in discover_sources(paths)
+    ]
+    if urls:
+        client = gsheets.connect(gsheets.credentials_from_file(credentials))
+        for url in urls:
+            key = gsheets.spreadsheet_key(url)
+            found.append(_Source(url, key, _sheet_reader(client, url, rubric)))
+    return found
+
+
+def _is_sheet_url(name: str) -> bool:
+    return name.startswith(("https://docs.google.com/spreadsheets/", "docs.google.com/"))
+
+
+def _reader(path: Path, rubric: Rubric | None) -> Callable[[], ImportResult]:
+    return lambda: read_sheet_copy(path, rubric)
+
+
+def _sheet_reader(client: Any, url: str, rubric: Rubric | None) -> Callable[[], ImportResult]:
+    def read() -> ImportResult:
+        try:
+            result = gsheets.pull(client, url, rubric)
+        except ProblemsFound as exc:
+            return ImportResult(None, exc.problems)
+        result.problems = [replace(p, location=f"{url}: {p.location}") for p in result.problems]
+        return result
+
+    return read
+
+
 def _write_studies(
-    studies: list[tuple[Path, SelfStudy]], out: Path, many: bool
-) -> list[tuple[Path, Path]]:
+    studies: list[tuple[_Source, SelfStudy]], out: Path, many: bool
+) -> list[tuple[_Source, Path]]:
     if not many and out.suffix.lower() == ".json":
         out.parent.mkdir(parents=True, exist_ok=True)
-        targets = [(path, out) for path, _ in studies]
+        targets = [(source, out) for source, _ in studies]
     else:
         out.mkdir(parents=True, exist_ok=True)
         used: set[str] = set()
         targets = []
-        for path, _ in studies:
-            name = path.stem if path.is_file() else path.name
-            candidate, n = name, 1
+        for source, _ in studies:
+            candidate, n = source.stem, 1
             while candidate in used:
                 n += 1
-                candidate = f"{name}-{n}"
+                candidate = f"{source.stem}-{n}"
             used.add(candidate)
-            targets.append((path, out / f"{candidate}.json"))
+            targets.append((source, out / f"{candidate}.json"))
     for (_, study), (_, target) in zip(studies, targets, strict=True):
         target.write_text(study.to_json(), encoding="utf-8")
     return targets
 
 
-def _save_studies(studies: list[tuple[Path, SelfStudy]]) -> None:
+def _save_studies(studies: list[tuple[_Source, SelfStudy]]) -> None:
     from selfstudy.storage import Storage
 
     storage = Storage()
-    for path, study in studies:
+    for source, study in studies:
         study_id = storage.create_study(study)
-        click.echo(f"{path}: saved {study.program.name!r} as {study_id}")
+        click.echo(f"{source.label}: saved {study.program.name!r} as {study_id}")
 
 
-def _report(results: list[tuple[Path, ImportResult]]) -> None:
+def _report(results: list[tuple[_Source, ImportResult]]) -> None:
     failed = 0
     warned = 0
     for _, result in results:

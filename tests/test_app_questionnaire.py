@@ -159,6 +159,7 @@ def test_two_people_answering_the_same_item_the_later_one_is_told_not_overwritte
     assert "Emerging (2)" in warning.value  # what Ana saved
     assert "Sustaining (4)" in warning.value  # what Ben tried, not saved
     assert rating(ben, "PG.1.a").value == 2  # Ben now sees Ana's answer
+    assert "PG.1.a" in ben.toast[0].value  # also told where he is on the page
 
     rating(ben, "PG.1.a").set_value(4).run()  # now he knows, he may change it
     assert db.get_study(study_id).study.value("PG.1.a") == 4

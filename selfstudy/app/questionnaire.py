@@ -64,6 +64,11 @@ def notices(session: SessionStudy) -> None:
     for notice in take_notices(session):
         if notice.kind == "conflict":
             st.warning(notice.text, icon=":material/sync_problem:")
+            st.toast(
+                f"{notice.item_id}: someone else changed it first; their answer is kept "
+                "(details at the top of the page)",
+                icon=":material/sync_problem:",
+            )
         else:
             st.info(notice.text, icon=":material/group:")
 

@@ -3,10 +3,12 @@ and, for Google Sheets, the real gspread client talking to the local stand-in.""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from google.oauth2.credentials import Credentials
 from streamlit.testing.v1 import AppTest
 
 from selfstudy import gsheets
@@ -125,8 +127,6 @@ def google(server, monkeypatch, tmp_path: Path) -> SheetsStandIn:
 
 
 def connected_page(study_id: str, tmp_path: Path, server: SheetsStandIn) -> AppTest:
-    import json
-
     at = AppTest.from_file(APP, default_timeout=30)
     at.secrets["gcp_service_account"] = json.loads(
         service_account_file(tmp_path, server.url).read_text()
@@ -195,3 +195,23 @@ def test_two_workbooks_at_once_are_refused_with_a_pointer_to_bulk_import(
     assert at.table[0].value["Code"].tolist() == ["one-copy-at-a-time"]
     assert "selfstudy import FOLDER" in at.table[0].value["Problem and how to fix it"].iloc[0]
     assert db.list_studies() == []
+
+
+def test_a_google_sheet_can_be_imported_as_a_new_study(
+    db, google, tmp_path, sample_set, default_rubric
+):
+
+    client = gsheets.connect(Credentials(token="test-token"), endpoint=google.url)
+    gsheets.push(client, KEY, sample_set[3], default_rubric)
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.secrets["gcp_service_account"] = json.loads(
+        service_account_file(tmp_path, google.url).read_text()
+    )
+    at.run()
+    at.switch_page(PAGE).run()
+    at.text_input(key="pull_url").input(URL)
+    at = click(at.run(), "Read the sheet")
+    assert not at.exception and not at.error
+    assert sample_set[3].program.name in "".join(m.value for m in at.markdown)
+    at = click(at, "Save as a new self-study")
+    assert db.all_studies()[0][1] == sample_set[3]

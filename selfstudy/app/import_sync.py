@@ -131,9 +131,12 @@ def import_section() -> None:
         accept_multiple_files=True,
         key="import_files",
     )
-    if not files:
-        return
-    result = read_upload(files, choice)
+    if files:
+        show_import(read_upload(files, choice), "upload")
+
+
+def show_import(result: ImportResult, key: str) -> None:
+    """The problem report of a copy and, when it has no error, a preview and a Save button."""
     found = errors(result.problems)
     if found:
         st.error(
@@ -148,7 +151,7 @@ def import_section() -> None:
         return
     rubric = find_rubric(result.study.rubric.id, result.study.rubric.version)
     preview(result.study, rubric)
-    if st.button("Save as a new self-study", type="primary"):
+    if st.button("Save as a new self-study", type="primary", key=f"save:{key}"):
         study_id = get_storage().create_study(result.study)
         open_study(study_id)
         st.success(f"Saved **{result.study.program.name}** and opened it.")
@@ -229,8 +232,24 @@ def show_problems(exc: ProblemsFound) -> None:
 def google_section(study_id: str | None, study: SelfStudy | None) -> None:
     st.subheader("Google Sheets")
     if study_id is None or study is None:
-        st.caption("Open a self-study to connect it to a Google Sheet.")
-        return
+        st.caption("Open a self-study to push it to a Google Sheet or sync it with one.")
+    else:
+        connected_sheet(study_id, study)
+    st.subheader("Import a Google Sheet as a new self-study")
+    address = st.text_input("Google Sheet URL or key", key="pull_url")
+    if address and st.button("Read the sheet", icon=":material/download:"):
+        client = sheets_client()
+        if client is not None:
+            try:
+                st.session_state["pulled"] = (address, gsheets.pull(client, address))
+            except ProblemsFound as exc:
+                show_problems(exc)
+    pulled = st.session_state.get("pulled")
+    if pulled and pulled[0] == address:
+        show_import(pulled[1], "pulled")
+
+
+def connected_sheet(study_id: str, study: SelfStudy) -> None:
     st.caption(
         "Push writes this self-study into the sheet (tabs and dropdowns included). Sync "
         "brings in answers changed in the sheet, sends answers changed here, and shows "

@@ -571,6 +571,7 @@ def groups_of(scores: CohortScores, fields: list[str]) -> tuple[np.ndarray, pd.D
     keys = pd.DataFrame(
         {f: programs[f].to_numpy(dtype=object) if f in programs else None for f in fields},
         index=programs.index,
+        dtype=object,  # keeps a missing cohort None, as the JSON shows it
     )
     first = keys.groupby(fields, dropna=False, sort=False).ngroup().to_numpy()
     groups = keys.iloc[np.unique(first, return_index=True)[1]].reset_index(drop=True)

@@ -11,12 +11,14 @@ without N/A.
 from __future__ import annotations
 
 import math
+import statistics
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from selfstudy.catalog import PROJECT_ROOT
-from selfstudy.cohorts import score_studies
+from selfstudy.cohorts import dimension_summary, score_studies
 from selfstudy.rubric import Item, Rubric
 from selfstudy.rubric_loader import load_rubric, parse_rubric
 from selfstudy.scoring import score
@@ -177,3 +179,35 @@ def test_cohort_scores_equal_single_scoring_with_weights_targets_and_show_if(stu
 
 def test_cohort_scores_equal_single_scoring_on_the_sample_studies(default_rubric, sample_set):
     assert_same_as_single_scoring(default_rubric, sample_set)
+
+
+@st.composite
+def cohorts_of_studies(draw: st.DrawFn) -> list[SelfStudy]:
+    studies = draw(studies_for(SMALL))
+    for study in studies:
+        study.program.cohort = draw(st.sampled_from(["A", "B", None]))
+        study.program.round = draw(st.sampled_from(["baseline", "follow-up"]))
+    return studies
+
+
+@settings(max_examples=60, deadline=None)
+@given(cohorts_of_studies())
+def test_group_numbers_are_the_mean_median_and_share_of_the_single_scores(studies):
+    summary = dimension_summary(score_studies(SMALL, studies), "cohort")
+    for row in summary.to_dict("records"):
+        members = [
+            s
+            for s in studies
+            if (s.program.cohort, s.program.round) == (row["cohort"], row["round"])
+        ]
+        results = [score(SMALL, s).dimension(row["dimension"]).score for s in members]
+        levels = [r.mean_level for r in results if r.mean_level is not None]
+        assert row["programs"] == len(members)
+        assert row["rated"] == len(levels)
+        if not levels:
+            assert math.isnan(row["mean_level"]) and math.isnan(row["share_meets"])
+            continue
+        assert row["mean_level"] == pytest.approx(statistics.mean(levels))
+        assert row["median_level"] == pytest.approx(statistics.median(levels))
+        meets = sum(r.status == "meets" for r in results)
+        assert row["share_meets"] == pytest.approx(meets / len(levels))

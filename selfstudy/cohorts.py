@@ -43,8 +43,8 @@ from selfstudy.scoring import STATUSES
 from selfstudy.study import Answer, SelfStudy, _condition_holds, is_answered, is_na
 
 PROGRAM_FIELDS = ("name", "id", "organization", "cohort", "round")
-STATUS_CODES = {status: code for code, status in enumerate(STATUSES)}
-MEETS, APPROACHING, NOT_YET, NOT_RATED = range(4)
+# Status codes in the score matrices: positions in `scoring.STATUSES`.
+MEETS, APPROACHING, NOT_YET, NOT_RATED = range(len(STATUSES))
 DEFAULT_PSEUDONYM_SECRET = "selfstudy"
 # The environment variable the app and the CLI read a network's own pseudonym secret from.
 PSEUDONYM_SECRET_VARIABLE = "SELFSTUDY_PSEUDONYM_SECRET"

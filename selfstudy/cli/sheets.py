@@ -7,11 +7,10 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from selfstudy import gsheets
 from selfstudy.catalog import find_rubric
 from selfstudy.cli import main
 from selfstudy.cli.core import load_checked_study, rubric_for
@@ -22,6 +21,9 @@ from selfstudy.sheetcopy import ImportResult, discover_sources, read_sheet_copy
 from selfstudy.study import SelfStudy, load_study
 from selfstudy.sync import PROGRAM_KEY, Conflict, Side, snapshot
 from selfstudy.workbooks import export_csv, export_xlsx
+
+if TYPE_CHECKING:
+    from selfstudy import gsheets
 
 DEFAULT_RUBRIC = "stem-equity-self-study"
 SIDECAR_SUFFIX = ".sync.json"
@@ -101,6 +103,8 @@ def _sources(
     names: tuple[str, ...], rubric: Rubric | None, credentials: Path | None
 ) -> list[_Source]:
     """Files and folders as they are found on disk, then Google Sheets by URL."""
+    from selfstudy import gsheets
+
     urls = [n for n in names if _is_sheet_url(n)]
     paths = [Path(n) for n in names if not _is_sheet_url(n)]
     missing = [str(p) for p in paths if not p.exists()]
@@ -130,6 +134,8 @@ def _reader(path: Path, rubric: Rubric | None) -> Callable[[], ImportResult]:
 
 def _sheet_reader(client: Any, url: str, rubric: Rubric | None) -> Callable[[], ImportResult]:
     def read() -> ImportResult:
+        from selfstudy import gsheets
+
         try:
             result = gsheets.pull(client, url, rubric)
         except ProblemsFound as exc:
@@ -287,6 +293,8 @@ class _Target:
         return cls(study=stored.study, study_id=reference)
 
     def push(self, client: Any, key: str, rubric: Rubric) -> gsheets.PushReport:
+        from selfstudy import gsheets
+
         if self.path is None:
             from selfstudy.storage import Storage
 
@@ -298,6 +306,8 @@ class _Target:
     def sync(
         self, client: Any, key: str, rubric: Rubric, choices: Mapping[str, Side]
     ) -> gsheets.SyncOutcome:
+        from selfstudy import gsheets
+
         if self.path is None:
             from selfstudy.storage import StaleEdit, Storage
 
@@ -351,6 +361,8 @@ def _read_sidecar(path: Path) -> dict:
 
 
 def _client(credentials: Path | None):
+    from selfstudy import gsheets
+
     return gsheets.connect(gsheets.credentials_from_file(credentials))
 
 
@@ -367,6 +379,8 @@ def push_command(
     Missing tabs are created; the layout's tabs are rewritten. Use `sync` instead
     when people have been editing the sheet.
     """
+    from selfstudy import gsheets
+
     target = _Target.open(study_ref)
     rubric = rubric_for(target.study, rubric_option)
     key = gsheets.spreadsheet_key(spreadsheet)
@@ -394,6 +408,8 @@ def pull_command(
     Prints the self-study JSON unless --out or --save is given; exits 1 with the
     report, cell by cell, when the sheet has errors.
     """
+    from selfstudy import gsheets
+
     key = gsheets.spreadsheet_key(spreadsheet)
     rubric = find_rubric(rubric_option) if rubric_option else None
     result = gsheets.pull(_client(credentials), key, rubric)
@@ -448,6 +464,8 @@ def sync_command(
     sides is listed as a conflict, with both values, and left as it is until you
     choose with --keep ITEM=app|sheet or --keep-all.
     """
+    from selfstudy import gsheets
+
     target = _Target.open(study_ref)
     rubric = rubric_for(target.study, rubric_option)
     key = gsheets.spreadsheet_key(spreadsheet)

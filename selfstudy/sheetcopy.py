@@ -1015,8 +1015,16 @@ XLSX_SUFFIXES = (".xlsx", ".xlsm")
 
 
 def is_csv_copy_folder(path: Path) -> bool:
-    """A folder holding CSV files, one per tab."""
-    return path.is_dir() and any(p.suffix.lower() == ".csv" for p in path.iterdir())
+    """A folder holding a sheet copy as CSV files, one per tab.
+
+    That is a folder with a `START HERE.csv`, or with CSV files and no other
+    sheet copies (.xlsx, .json) beside them.
+    """
+    if not path.is_dir():
+        return False
+    suffixes = {p.suffix.lower() for p in path.iterdir() if not p.name.startswith(("~$", "."))}
+    has_start = any(normalize(p.stem) == normalize(START_HERE) for p in path.glob("*.csv"))
+    return has_start or (".csv" in suffixes and not suffixes & {JSON_SUFFIX, *XLSX_SUFFIXES})
 
 
 def discover_sources(paths: Iterable[Path]) -> list[Path]:

@@ -237,6 +237,12 @@ def test_discover_sources_expands_folders_and_skips_lock_files(tmp_path, tiny):
         tmp_path / "csv-copy",
     ]
     assert discover_sources([tmp_path / "csv-copy"]) == [tmp_path / "csv-copy"]
+    (tmp_path / "totals.csv").write_text("a,b\n")  # a stray CSV beside the copies
+    assert discover_sources([tmp_path]) == [
+        tmp_path / "a.json",
+        tmp_path / "b.xlsx",
+        tmp_path / "csv-copy",
+    ]
 
 
 def test_csv_folder_export_has_one_file_per_tab(tmp_path, default_rubric):

@@ -242,10 +242,6 @@ def _sheet_problem(key: str, message: str) -> ProblemsFound:
     return ProblemsFound([Problem("sheets-access", f"spreadsheet {key}", message)])
 
 
-def requests_sent(client: Client) -> int:
-    return getattr(client.http_client, "requests_sent", 0)
-
-
 # --- push -------------------------------------------------------------------------------
 
 
@@ -451,10 +447,10 @@ def pull_sheets(client: Client, url_or_key: str) -> tuple[dict[str, Any], Sheets
 def pull(client: Client, url_or_key: str, rubric: Rubric | None = None) -> ImportResult:
     """Read the sheet copy in a spreadsheet, with every problem (2 requests)."""
     _, sheets = pull_sheets(client, url_or_key)
-    return _interpret(sheets, rubric, url_or_key)
+    return _interpret(sheets, rubric)
 
 
-def _interpret(sheets: Sheets, rubric: Rubric | None, source: str) -> ImportResult:
+def _interpret(sheets: Sheets, rubric: Rubric | None) -> ImportResult:
     from selfstudy.catalog import find_rubric
 
     if rubric is None:

@@ -211,7 +211,13 @@ def _start_here_tab(rubric: Rubric, study: SelfStudy | None) -> Tab:
             rows.append([f"{EXTRA_FIELD_PREFIX} {key}", _text_or_none(value)])
     rows.append([RUBRIC_LABEL, rubric.id])
     rows.append([RUBRIC_VERSION_LABEL, rubric.version])
-    return Tab(START_HERE, rows, widths=[24, 60], bold_rows=[1, 2])
+    rows += [[], ["What the ratings mean"]]
+    bold = [1, 2, len(rows)]
+    for level in rubric.scale.levels:
+        rows.append([f"{level.label} ({cell_text(level.value)})", level.description or None])
+    if rubric.scale.allow_na:
+        rows.append([NA, "The statement does not apply to this program."])
+    return Tab(START_HERE, rows, widths=[24, 90], bold_rows=bold, wrap=True)
 
 
 def _text_or_none(value: Any) -> str | None:

@@ -429,3 +429,10 @@ def test_dimension_tab_titles_avoid_characters_excel_forbids(rubric_from_yaml):
     assert dimension_tab_title(1, rubric.dimensions[0]) == "1. Goals Aims core"
     sheets = sheets_of(layout(rubric))
     assert parse_sheet_copy(sheets, rubric).problems[0].code == "missing-program-name"
+
+
+def test_start_here_explains_what_each_rating_means(default_rubric):
+    rows = layout(default_rubric)[0].rows
+    established = default_rubric.scale.levels[2]
+    assert ["Established (3)", established.description] in rows
+    assert ["N/A", "The statement does not apply to this program."] in rows

@@ -68,10 +68,23 @@ def test_each_answer_is_saved_the_moment_it_is_given(db, study_id):
     assert db.get_study(study_id).study.answers["PG.1.a"] == Answer(value=3)
 
     rating(at, "PG.1.b").set_value(NA).run()
-    next(t for t in at.text_input if t.key.endswith("PG.1.a:evidence")).input("Minutes").run()
+    assert not any(
+        (t.key or "").endswith("PG.1.a:evidence") for t in at.text_input
+    )  # drawn when opened
+    at.session_state[f"w:{study_id}:PG.1.a:more"] = True  # the user opens "Evidence and notes"
+    at.run()
+    next(t for t in at.text_input if (t.key or "").endswith("PG.1.a:evidence")).input(
+        "Minutes"
+    ).run()
     stored = db.get_study(study_id).study
     assert stored.value("PG.1.b") == NA
     assert stored.answers["PG.1.a"] == Answer(value=3, evidence="Minutes")
+    again = open_link(study_id)
+    assert next(e for e in again.expander if e.label.startswith("Evidence")).label.endswith("✓")
+    assert (
+        next(t for t in again.text_input if (t.key or "").endswith("PG.1.a:evidence")).value
+        == "Minutes"
+    )
 
 
 def test_every_item_type_comes_back_in_a_new_session(db, study_id):
@@ -179,6 +192,8 @@ def test_answers_someone_else_gives_show_up_on_the_next_click(db, study_id):
 
 def test_program_details_can_be_corrected_from_the_self_study_page(db, study_id):
     at = open_link(study_id)
+    at.session_state[f"program-details:{study_id}"] = True  # the user opens "Program details"
+    at.run()
     form = {t.label: t for t in at.sidebar.text_input}
     form["Program name *"].input("Bridge to STEM Academy")
     form["Round"].input("midpoint")

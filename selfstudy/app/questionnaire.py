@@ -28,6 +28,8 @@ from selfstudy.study import Answer, Program, is_answered, shown_items
 START = Path(__file__).parent / "start.py"
 ONLY_MISSING = "only-missing"
 SHOWN_KEY = "shown-dimension"
+# A standard's block reuses the page's refresh from storage when it is this recent.
+REFRESH_SHARED_SECONDS = 0.5
 SCROLL_TO_TOP = """<script>
 const scrolled = '[data-testid="stMain"], [data-testid="stAppViewContainer"], section.main';
 for (const el of document.querySelectorAll(scrolled)) {
@@ -95,7 +97,7 @@ def missing_summary(missing: list[str]) -> None:
 @st.fragment
 def standard_block(study_id: str, standard_id: str) -> None:
     """One standard and its items; a click inside reruns only this block."""
-    session = load_open_study(study_id)
+    session = load_open_study(study_id, max_age=REFRESH_SHARED_SECONDS)
     if session is None:
         st.error("This self-study was deleted; nothing more can be saved to it.")
         return
@@ -141,8 +143,11 @@ def study_link(study_id: str) -> str:
 
 
 def program_details(study_id: str, program: Program) -> None:
-    """Correct the program's name, organization, cohort or round."""
-    with st.expander("Program details"), st.form(f"program-{study_id}", border=False):
+    """Correct the program's name, organization, cohort or round (drawn only while open)."""
+    box = st.expander("Program details", key=f"program-details:{study_id}", on_change="rerun")
+    if not box.open:
+        return
+    with box, st.form(f"program-{study_id}", border=False):
         name = st.text_input("Program name *", value=program.name)
         organization = st.text_input("Organization", value=program.organization or "")
         cohort = st.text_input("Cohort", value=program.cohort or "")

@@ -8,6 +8,7 @@ refused by `Storage` and reported, never silently overwritten.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -34,13 +35,17 @@ def get_storage() -> Storage:
     return _storage_for(database_url())
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, ttl=10)
 def _rubric_by_ref(rubric_id: str, version: str) -> Rubric:
     return find_rubric(rubric_id, version)
 
 
 def rubric_for(study: SelfStudy) -> Rubric:
-    """The rubric a study names; stops the page with a clear message when it is missing."""
+    """The rubric a study names; stops the page with a clear message when it is missing.
+
+    `catalog` caches each rubric file until it changes; looking the id up scans the
+    folder, so the answer is kept for a few seconds (an edited rubric shows within 10 s).
+    """
     try:
         return _rubric_by_ref(study.rubric.id, study.rubric.version)
     except ProblemsFound as exc:
@@ -98,6 +103,7 @@ class SessionStudy:
     revisions: dict[str, int]
     notices: list[Notice] = field(default_factory=list)
     progress_changed: bool = False
+    loaded_at: float = 0.0  # time.monotonic() of the last refresh from storage
 
 
 def _session_key(study_id: str) -> str:
@@ -108,22 +114,29 @@ def widget_key(study_id: str, item_id: str, part: str) -> str:
     return f"w:{study_id}:{item_id}:{part}"
 
 
-def load_open_study(study_id: str) -> SessionStudy | None:
+def load_open_study(study_id: str, max_age: float = 0.0) -> SessionStudy | None:
     """The open study, refreshed from storage; None when no study has this id.
 
     Answers other people saved since this session last looked are taken in
     (and their widgets updated) with a notice, so nobody edits an old copy.
+    A copy refreshed less than `max_age` seconds ago is used as it is (the
+    fragments of one page run share the page's refresh). Stale edits are
+    caught by `Storage` whatever the age of the copy.
     """
+    key = _session_key(study_id)
+    session: SessionStudy | None = st.session_state.get(key)
+    if session is not None and time.monotonic() - session.loaded_at < max_age:
+        return session
     try:
         stored = get_storage().get_study(study_id)
     except StudyNotFound:
         return None
-    key = _session_key(study_id)
-    session: SessionStudy | None = st.session_state.get(key)
     if session is None:
         session = SessionStudy(study_id, stored.study, dict(stored.revisions))
         st.session_state[key] = session
+        session.loaded_at = time.monotonic()
         return session
+    session.loaded_at = time.monotonic()
     rubric = rubric_for(stored.study)
     for item_id, revision in stored.revisions.items():
         if session.revisions.get(item_id) == revision:

@@ -84,19 +84,35 @@ def item_input(study_id: str, rubric: Rubric, item: Item, answer: Answer, missin
             "It is kept until you choose a new answer."
         )
     if item.is_rating:
-        with st.expander("Evidence and notes", expanded=bool(answer.evidence or answer.notes)):
-            st.text_input(
-                "Evidence (how do you know?)",
-                key=widget_key(study_id, item.id, "evidence"),
-                on_change=save_from_widget,
-                args=(study_id, item.id, "evidence"),
-            )
-            st.text_input(
-                "Notes",
-                key=widget_key(study_id, item.id, "notes"),
-                on_change=save_from_widget,
-                args=(study_id, item.id, "notes"),
-            )
+        evidence_and_notes(study_id, item, answer)
+
+
+def evidence_and_notes(study_id: str, item: Item, answer: Answer) -> None:
+    """Evidence and notes, drawn only while open: text inputs are the page's costliest widgets."""
+    label = "Evidence and notes"
+    if answer.evidence or answer.notes:
+        label += " ✓"
+    box = st.expander(
+        label,
+        expanded=bool(answer.evidence or answer.notes),
+        key=widget_key(study_id, item.id, "more"),
+        on_change="rerun",
+    )
+    if not box.open:
+        return
+    with box:
+        st.text_input(
+            "Evidence (how do you know?)",
+            key=widget_key(study_id, item.id, "evidence"),
+            on_change=save_from_widget,
+            args=(study_id, item.id, "evidence"),
+        )
+        st.text_input(
+            "Notes",
+            key=widget_key(study_id, item.id, "notes"),
+            on_change=save_from_widget,
+            args=(study_id, item.id, "notes"),
+        )
 
 
 def level_descriptors(rubric: Rubric, standard: Standard) -> None:

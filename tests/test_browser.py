@@ -146,6 +146,11 @@ def test_answers_survive_a_reload_and_open_from_the_link_with_results_drawn(
     page.get_by_text("11 required left here").wait_for()
     rating(page, "PG.1.b").get_by_role("radio", name="Emerging").click()
     page.get_by_text("10 required left here").wait_for()
+    page.get_by_text("Evidence and notes").first.click()  # PG.1.a's, drawn when opened
+    evidence = page.get_by_label("Evidence (how do you know?)")
+    evidence.fill("Minutes of the October staff meeting")
+    evidence.blur()
+    page.get_by_text("Evidence and notes ✓").wait_for()
     reflection = page.get_by_label("PG.R — What would most help")
     reflection.fill("Time to meet families")
     reflection.blur()
@@ -160,6 +165,9 @@ def test_answers_survive_a_reload_and_open_from_the_link_with_results_drawn(
     choose_dimension(page, "Program Goals")
     wait_for_checked(page, "PG.1.a", "Established")
     wait_for_checked(page, "PG.1.b", "Emerging")
+    assert page.get_by_label("Evidence (how do you know?)").input_value() == (
+        "Minutes of the October staff meeting"
+    )
     assert page.get_by_label("PG.R — What would most help").input_value() == (
         "Time to meet families"
     )

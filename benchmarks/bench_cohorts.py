@@ -10,8 +10,7 @@ to keep `make bench` short). `SELFSTUDY_BENCH_PAGE=0` skips timing the
 Cohorts page.
 
 The studies are 1,000 sampled programs (baseline and follow-up) repeated under
-new program ids; repeats share their answer objects, which does not change the
-work (every answer is still read), only the memory the test set itself takes.
+new program ids, each study with answer objects of its own.
 """
 
 from __future__ import annotations
@@ -38,25 +37,32 @@ from selfstudy.rubric import Rubric
 from selfstudy.rubric_loader import load_rubric
 from selfstudy.samples import sample_studies
 from selfstudy.scoring import score
-from selfstudy.study import SelfStudy
+from selfstudy.study import Answer, SelfStudy
 
 DEFAULT_RUBRIC = PROJECT_ROOT / "rubrics" / "stem-equity-self-study.yaml"
 PAGE = PROJECT_ROOT / "selfstudy" / "app" / "cohorts.py"
 
 
 def network(rubric: Rubric, count: int, distinct_programs: int = 1000) -> list[SelfStudy]:
-    """`count` self-studies: sampled programs repeated under new ids (answers shared)."""
+    """`count` self-studies: sampled programs repeated under new ids, every answer its own object.
+
+    Copies get their own `Answer` objects (as studies loaded from files or the
+    database have), so memory and cache behaviour are those of `count` real studies.
+    """
     base = sample_studies(rubric, programs=distinct_programs, seed=7)
+    construct = Answer.model_construct
     studies = []
-    copy = 0
-    while len(studies) < count:
-        for study in base:
+    for copy in range(-(-count // len(base))):
+        for study in base[: count - len(studies)]:
             program = study.program.model_copy(
                 update={"id": f"{study.program.id}-{copy}", "name": f"{study.program.name} {copy}"}
             )
-            studies.append(study.model_copy(update={"program": program}))
-        copy += 1
-    return studies[:count]
+            answers = {
+                item: construct(value=a.value, evidence=a.evidence, notes=a.notes)
+                for item, a in study.answers.items()
+            }
+            studies.append(study.model_copy(update={"program": program, "answers": answers}))
+    return studies
 
 
 def score_and_compare(rubric: Rubric, studies: list[SelfStudy]) -> None:
@@ -93,14 +99,22 @@ def stages(rubric: Rubric, studies: list[SelfStudy]) -> str:
     )
 
 
+def resident_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+
+
 def run(rubric: Rubric, count: int, runs: int, single_loop: bool) -> None:
+    before = resident_mb()
     studies = network(rubric, count)
+    print(
+        f"{count:,} self-studies in memory as SelfStudy objects: "
+        f"process peak resident memory {before:.0f} MB -> {resident_mb():.0f} MB"
+    )
     times = repeat(lambda: score_and_compare(rubric, studies), runs, warmup=1)
     print(f"{count:,} self-studies, score and compare (by cohort):", describe(times, "s"))
     print("  where the time goes:", stages(rubric, studies))
-    print(
-        f"  peak memory allocated: {peak_memory(lambda: score_and_compare(rubric, studies)):.0f} MB"
-    )
+    peak = peak_memory(lambda: score_and_compare(rubric, studies))
+    print(f"  peak memory allocated while scoring and comparing (tracemalloc): {peak:.0f} MB")
     if single_loop:
         start = time.perf_counter()
         for study in studies:
@@ -150,5 +164,4 @@ def main() -> None:
         run(rubric, 100_000, runs=1, single_loop=False)
     if os.environ.get("SELFSTUDY_BENCH_PAGE", "1") != "0":
         page()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
-    print(f"process peak resident memory so far: {peak:.0f} MB")
+    print(f"process peak resident memory: {resident_mb():.0f} MB")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -151,3 +152,20 @@ def test_the_start_page_offers_to_continue_the_study_this_browser_has_open(db, s
     assert any(f"You have **{sample_set[0].program.name}** open" in m.value for m in at.markdown)
     next(b for b in at.button if b.label == "Continue").click().run()
     assert at.title[0].value == "1. Program Goals"
+
+
+def test_an_unreachable_database_is_reported_without_a_traceback(monkeypatch):
+    port = free_port()  # nothing listens there
+    monkeypatch.setenv("SELFSTUDY_DATABASE_URL", f"postgresql://u:secret@127.0.0.1:{port}/x")
+    at = new_session().run()
+    assert not at.exception
+    message = at.error[0].value
+    assert "cannot be used right now" in message
+    assert f"127.0.0.1:{port}" in message
+    assert "secret" not in message
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

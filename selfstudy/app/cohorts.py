@@ -237,6 +237,8 @@ def page() -> None:
             f"{left_out} self-stud{'y' if left_out == 1 else 'ies'} left out: answers that "
             "this rubric does not allow. Open them on the Self-study page to fix them."
         )
+    if not len(scores):
+        return
     chosen = _filters(scores, rubric)
     comparison = _comparison(
         url,

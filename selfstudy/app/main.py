@@ -5,6 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from selfstudy.storage import database_url
 
 HERE = Path(__file__).parent
 
@@ -31,4 +35,17 @@ def run() -> None:
     st.set_page_config(
         page_title="STEM equity self-study", page_icon=":material/checklist:", layout="wide"
     )
-    st.navigation(pages()).run()
+    try:
+        st.navigation(pages()).run()
+    except SQLAlchemyError as exc:
+        st.error(
+            f"The database at `{safe_url(database_url())}` cannot be used right now "
+            f"({type(exc).__name__}: {str(exc.orig or exc).splitlines()[0]}). Nothing saved "
+            "before is lost. Check that the database is running and that "
+            "`SELFSTUDY_DATABASE_URL` (or `SELFSTUDY_DB`) points to it, then reload the page."
+        )
+
+
+def safe_url(url: str) -> str:
+    """The database URL without its password, fit to show."""
+    return make_url(url).render_as_string(hide_password=True)

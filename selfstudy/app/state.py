@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from selfstudy.catalog import available_rubrics, find_rubric
 from selfstudy.problems import ProblemsFound
@@ -198,6 +199,20 @@ def save_from_widget(study_id: str, item_id: str, part: str) -> None:
         session.notices.append(
             Notice("conflict", item_id, "This self-study was deleted; your answer was not saved.")
         )
+        return
+    except SQLAlchemyError as exc:
+        # Show what is stored, not an answer that was never saved.
+        _take_answer(session, rubric, item_id, old, session.revisions.get(item_id))
+        session.notices.append(
+            Notice(
+                "conflict",
+                item_id,
+                f"Your answer to **{item_id}** could not be saved: the database did not "
+                f"respond ({type(exc).__name__}). Nothing was lost that was saved before; "
+                "give the answer again in a moment.",
+            )
+        )
+        session.progress_changed = True
         return
     answers = dict(session.study.answers)
     answers[item_id] = answer

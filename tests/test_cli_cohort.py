@@ -1,11 +1,12 @@
 """`selfstudy cohort` over a folder of hand-made sheet copies: two cohorts, two rounds.
 
-The copies are written cell by cell with openpyxl, the way a person fills in
+The copies are written cell by cell (openpyxl, or csv), the way a person fills in
 the template (numbered and unnumbered tab names, alias headers such as
 `Item ID` and `Score`, columns in another order, a title row above the header,
 ratings written `3`, `3 - Established`, `established` or `N/A`), never by our
-exporter. Only PG.1, PG.2 (Program Goals) and SR.1 (Student Recruitment) are
-rated; target 3, so "meets" is a mean level of 3 or more.
+exporter. One copy (s2) is a folder of CSV files, one per tab. Only PG.1, PG.2
+(Program Goals) and SR.1 (Student Recruitment) are rated; target 3, so "meets"
+is a mean level of 3 or more.
 
 | program (cohort)      | round     | PG.1        | PG.2        | PG    | SR.1            | SR    |
 |-----------------------|-----------|-------------|-------------|-------|-----------------|-------|
@@ -20,6 +21,7 @@ rated; target 3, so "meets" is a mean level of 3 or more.
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -30,7 +32,7 @@ from openpyxl import Workbook, load_workbook
 from selfstudy.catalog import find_rubric
 from selfstudy.cli import main
 from selfstudy.cohorts import compare, score_studies
-from selfstudy.sheetcopy import read_study_source
+from selfstudy.sheetcopy import discover_sources, read_study_source
 from selfstudy.storage import Storage
 
 OTHER_TABS = [  # Excel keeps tab names to 31 characters, so long titles are cut short.
@@ -54,17 +56,14 @@ COPIES = [
      [1, 1, 2], [1, 1, 1], ["N/A", "NA", "n/a", "Not applicable"]),
     ("s1-follow", "s1", "Delta Science", "South", "follow-up",
      [2, 2, 2], [2, 3, 1], [3, 3, 4, 4]),
-    ("s2-base", "s2", "Bayou Math Circle", "South", "baseline",
+    ("s2-base-csv", "s2", "Bayou Math Circle", "South", "baseline",
      [3, 4, 4], [3, 3, 4], [2, 3, 2, 3]),
 ]  # fmt: skip
 
 
-def write_copy(folder: Path, file, pid, name, cohort, round_, pg1, pg2, sr1) -> Path:
-    book = Workbook()
-    start = book.active
-    start.title = "START HERE"
-    start.append(["Equity self-study — fill in the yellow cells"])
-    start.append([])
+def copy_tabs(pid, name, cohort, round_, pg1, pg2, sr1) -> dict[str, list[list]]:
+    """The tabs of one filled-in copy, row by row, as a person would type them."""
+    start = [["Equity self-study — fill in the yellow cells"], []]
     for label, value in [
         ("Program name:", name),
         ("Program ID", pid),
@@ -74,21 +73,37 @@ def write_copy(folder: Path, file, pid, name, cohort, round_, pg1, pg2, sr1) -> 
         ("Rubric version", "1.0"),
     ]:
         start.append([label, value])
-    goals = book.create_sheet("1. Program Goals")
-    goals.append(["Program Goals"])
-    goals.append([])
-    goals.append(["ID", "Standard", "Indicator", "Rating", "Evidence", "Notes"])
+    goals = [["Program Goals"], [], ["ID", "Standard", "Indicator", "Rating", "Evidence", "Notes"]]
     goals.append(["", "PG.1 Explicit goals"])  # a section heading row
     for letter, rating in zip("abc", pg1, strict=True):
         goals.append([f"PG.1.{letter}", "PG.1", "…", rating, "", ""])
     for letter, rating in zip("abc", pg2, strict=True):
         goals.append([f"PG.2.{letter}", "PG.2", "…", rating, "minutes", ""])
-    recruitment = book.create_sheet("Student Recruitment")
-    recruitment.append(["Score", "Item ID", "Question", "Notes / next steps"])
+    recruitment = [["Score", "Item ID", "Question", "Notes / next steps"]]
     for letter, rating in zip("abcd", sr1, strict=True):
         recruitment.append([rating, f"SR.1.{letter}", "…", ""])
+    tabs = {"START HERE": start, "1. Program Goals": goals, "Student Recruitment": recruitment}
     for title in OTHER_TABS:
-        book.create_sheet(title).append(["ID", "Standard", "Indicator", "Rating"])
+        tabs[title] = [["ID", "Standard", "Indicator", "Rating"]]
+    return tabs
+
+
+def write_copy(folder: Path, file, *fields) -> Path:
+    """An .xlsx copy, or for a `file` ending in `-csv` a folder with one CSV file per tab."""
+    tabs = copy_tabs(*fields)
+    if file.endswith("-csv"):
+        path = folder / file
+        path.mkdir()
+        for title, rows in tabs.items():
+            with (path / f"{title}.csv").open("w", newline="", encoding="utf-8") as stream:
+                csv.writer(stream).writerows(["" if c is None else c for c in r] for r in rows)
+        return path
+    book = Workbook()
+    book.remove(book.active)
+    for title, rows in tabs.items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
     path = folder / f"{file}.xlsx"
     book.save(path)
     return path
@@ -188,7 +203,7 @@ def test_needs_and_assets_use_each_programs_latest_round(copies):
 def test_json_is_the_library_comparison_of_the_same_copies(copies):
     document, _ = cohort_json(str(copies), "--by", "round")
     rubric = find_rubric("stem-equity-self-study")
-    studies = [read_study_source(p) for p in sorted(copies.glob("*.xlsx"))]
+    studies = [read_study_source(p) for p in discover_sources([copies])]
     expected = compare(score_studies(rubric, studies), by="round").to_dict()
     assert document == json.loads(json.dumps(expected))
 
@@ -273,7 +288,7 @@ def test_from_db_compares_the_apps_stored_self_studies(copies, tmp_path, monkeyp
     monkeypatch.setenv("SELFSTUDY_DB", str(tmp_path / "app.db"))
     monkeypatch.delenv("SELFSTUDY_DATABASE_URL", raising=False)
     storage = Storage()
-    for path in sorted(copies.glob("*.xlsx")):
+    for path in discover_sources([copies]):
         storage.create_study(read_study_source(path))
     from_db, _ = cohort_json("--from-db", "--by", "cohort")
     from_files, _ = cohort_json(str(copies), "--by", "cohort")

@@ -48,7 +48,13 @@ def test_results_show_overall_and_dimension_scores_with_status_in_words(
         words = "on target" if gap == 0 else f"{abs(gap):.2f} {'below' if gap > 0 else 'above'}"
         assert row["Gap to target"] == words
     charts = at.get("vega_lite_chart")
-    assert len(charts) == 1 + len(default_rubric.dimensions)
+    assert len(charts) == 2  # the dimensions, and the standards of the open tab
+    first = default_rubric.dimensions[0]
+    assert first.standards[0].title in charts[1].proto.spec
+    last = default_rubric.dimensions[-1]
+    at.session_state["standards-tab"] = last.title  # the user opens the last tab
+    at.run()
+    assert last.standards[0].title in at.get("vega_lite_chart")[1].proto.spec
 
 
 def test_results_list_priorities_with_resources_and_the_teams_reflections(

@@ -329,3 +329,14 @@ def test_cohort_and_round_filters_keep_only_the_chosen_studies(copies):
         ("South", "baseline", 2)
     ]
     assert document["changes"] == []
+
+
+def test_baseline_and_follow_up_rounds_can_be_chosen(copies):
+    document, _ = cohort_json(str(copies), "--baseline", "follow-up", "--follow-up", "baseline")
+    north = next(c for c in document["changes"] if c["key"] == "North")
+    assert (north["baseline"], north["follow_up"]) == ("follow-up", "baseline")
+    pg = next(d for d in north["dimensions"] if d["id"] == "program-goals")
+    assert pg["mean_change"] == -0.58
+    result = CliRunner().invoke(main, ["cohort", str(copies), "--baseline", "spring"])
+    assert result.exit_code == 2
+    assert "no self-study has round 'spring'; rounds: baseline, follow-up" in result.output

@@ -15,6 +15,7 @@ from selfstudy.cli.tables import text_table
 from selfstudy.cohorts import (
     DEFAULT_PSEUDONYM_SECRET,
     PSEUDONYM_SECRET_VARIABLE,
+    CohortScores,
     Comparison,
     compare,
     duplicate_studies,
@@ -68,6 +69,17 @@ from selfstudy.study import SelfStudy, check_study
     f"fields. Set {PSEUDONYM_SECRET_VARIABLE} to your network's own secret so outsiders "
     "cannot recompute them.",
 )
+@click.option(
+    "--baseline",
+    metavar="ROUND",
+    help="Round to measure change from (default: the first, e.g. 'baseline').",
+)
+@click.option(
+    "--follow-up",
+    "follow_up",
+    metavar="ROUND",
+    help="Round to measure change to (default: the last, e.g. 'follow-up').",
+)
 @click.option("--top", default=5, show_default=True, help="How many needs and assets to list.")
 def cohort_command(
     inputs: tuple[Path, ...],
@@ -79,6 +91,8 @@ def cohort_command(
     fmt: str,
     out_path: Path | None,
     pseudonymize: bool,
+    baseline: str | None,
+    follow_up: str | None,
     top: int,
 ) -> None:
     """Compare the self-studies of many programs.
@@ -126,7 +140,15 @@ def cohort_command(
     failed += rejected
     if not studies:
         raise SystemExit(1)
-    comparison = _comparison(rubric, studies, by, cohorts, rounds, pseudonymize, top)
+    scores = _scores(rubric, studies, by, (cohorts, rounds), pseudonymize)
+    known_rounds = set(scores.programs["round"].dropna())
+    for option, wanted in (("--baseline", baseline), ("--follow-up", follow_up)):
+        if wanted is not None and wanted not in known_rounds:
+            raise click.UsageError(
+                f"{option}: no self-study has round {wanted!r}; "
+                f"rounds: {', '.join(sorted(known_rounds)) or 'none'}"
+            )
+    comparison = compare(scores, by=by, top=top, baseline=baseline, follow_up=follow_up)
     _write(comparison, fmt, out_path)
     if failed:
         click.echo(f"{failed} input(s) left out because of the problems above", err=True)
@@ -173,15 +195,15 @@ def _checked(
     return kept, rejected
 
 
-def _comparison(
+def _scores(
     rubric: Rubric,
     loaded: list[tuple[str, SelfStudy]],
     by: str,
-    cohorts: tuple[str, ...],
-    rounds: tuple[str, ...],
+    filters: tuple[tuple[str, ...], tuple[str, ...]],
     pseudonymize: bool,
-    top: int,
-) -> Comparison:
+) -> CohortScores:
+    """The studies scored, checked for repeats, filtered and, if asked, under pseudonyms."""
+    cohorts, rounds = filters
     sources = [source for source, _ in loaded]
     scores = score_studies(rubric, [study for _, study in loaded])
     if by not in scores.programs:
@@ -199,7 +221,7 @@ def _comparison(
     if pseudonymize:
         secret = os.environ.get(PSEUDONYM_SECRET_VARIABLE) or DEFAULT_PSEUDONYM_SECRET
         scores = scores.with_pseudonyms(secret, keep=("cohort", "round", by))
-    return compare(scores, by=by, top=top)
+    return scores
 
 
 def _write(comparison: Comparison, fmt: str, out_path: Path | None) -> None:

@@ -26,6 +26,7 @@ from selfstudy.scoring import Result, score
 from selfstudy.study import Answer, Program, is_answered, shown_items
 
 START = Path(__file__).parent / "start.py"
+RESULTS = Path(__file__).parent / "results.py"
 ONLY_MISSING = "only-missing"
 SHOWN_KEY = "shown-dimension"
 # A standard's block reuses the page's refresh from storage when it is this recent.
@@ -43,7 +44,7 @@ def dimension_key(study_id: str) -> str:
     return f"dimension:{study_id}"
 
 
-def sidebar(rubric: Rubric, result: Result, study_id: str) -> None:
+def sidebar(result: Result, study_id: str) -> None:
     with st.sidebar:
         progress_bar(result.answered, result.required, "Whole self-study")
         labels = {
@@ -172,35 +173,7 @@ def go_to_dimension(study_id: str, index: int) -> None:
     st.session_state[dimension_key(study_id)] = index
 
 
-def show() -> None:
-    study_id = current_study_id()
-    if not study_id:
-        st.title("Self-study")
-        st.info("No self-study is open. Begin one or resume one on the Start page.")
-        st.page_link(START, label="Go to the Start page", icon=":material/home:")
-        return
-    session = load_open_study(study_id)
-    if session is None:
-        st.title("Self-study")
-        st.error(
-            f"There is no self-study with the id `{study_id}`; it may have been deleted. "
-            "Check the link, or choose a self-study on the Start page."
-        )
-        st.page_link(START, label="Go to the Start page", icon=":material/home:")
-        return
-    session.progress_changed = False
-    rubric = rubric_for(session.study)
-    result = score(rubric, session.study)
-    st.session_state.setdefault(dimension_key(study_id), 0)
-    sidebar(rubric, result, study_id)
-    with st.sidebar:
-        program_details(study_id, session.study.program)
-    index = st.session_state[dimension_key(study_id)]
-    if st.session_state.get(SHOWN_KEY) not in (None, (study_id, index)):
-        scroll_to_top()
-    st.session_state[SHOWN_KEY] = (study_id, index)
-    dimension = rubric.dimensions[index]
-    program = session.study.program
+def header(study_id: str, program: Program, dimension: Dimension, index: int) -> None:
     details = " · ".join(filter(None, [program.organization, program.cohort, program.round]))
     st.caption(f"{program.name}" + (f" · {details}" if details else ""))
     st.title(f"{index + 1}. {dimension.title}")
@@ -210,11 +183,9 @@ def show() -> None:
     st.caption(
         f"Answers save automatically. Link to reopen this self-study anywhere: [{link}]({link})"
     )
-    notices(session)
-    missing_summary(missing_required(rubric, dimension, session.study.answers))
-    for standard in dimension.standards:
-        standard_block(study_id, standard.id)
-    last = index == len(rubric.dimensions) - 1
+
+
+def previous_and_next(study_id: str, rubric: Rubric, index: int) -> None:
     left, right = st.columns(2)
     if index > 0:
         left.button(
@@ -222,7 +193,7 @@ def show() -> None:
             on_click=go_to_dimension,
             args=(study_id, index - 1),
         )
-    if not last:
+    if index < len(rubric.dimensions) - 1:
         right.button(
             f"Next: {rubric.dimensions[index + 1].title} →",
             type="primary",
@@ -230,11 +201,48 @@ def show() -> None:
             args=(study_id, index + 1),
         )
     else:
-        right.page_link(
-            Path(__file__).parent / "results.py",
-            label="See the results",
-            icon=":material/monitoring:",
+        right.page_link(RESULTS, label="See the results", icon=":material/monitoring:")
+
+
+def no_study(message: str, problem: bool = False) -> None:
+    st.title("Self-study")
+    (st.error if problem else st.info)(message)
+    st.page_link(START, label="Go to the Start page", icon=":material/home:")
+
+
+def show() -> None:
+    study_id = current_study_id()
+    if not study_id:
+        no_study("No self-study is open. Begin one or resume one on the Start page.")
+        return
+    session = load_open_study(study_id)
+    if session is None:
+        no_study(
+            f"There is no self-study with the id `{study_id}`; it may have been deleted. "
+            "Check the link, or choose a self-study on the Start page.",
+            problem=True,
         )
+        return
+    session.progress_changed = False
+    rubric = rubric_for(session.study)
+    key = dimension_key(study_id)
+    if st.session_state.get(key, 0) >= len(rubric.dimensions):
+        st.session_state[key] = 0  # the rubric lost dimensions since this was chosen
+    st.session_state.setdefault(key, 0)
+    sidebar(score(rubric, session.study), study_id)
+    with st.sidebar:
+        program_details(study_id, session.study.program)
+    index = st.session_state[key]
+    if st.session_state.get(SHOWN_KEY) not in (None, (study_id, index)):
+        scroll_to_top()
+    st.session_state[SHOWN_KEY] = (study_id, index)
+    dimension = rubric.dimensions[index]
+    header(study_id, session.study.program, dimension, index)
+    notices(session)
+    missing_summary(missing_required(rubric, dimension, session.study.answers))
+    for standard in dimension.standards:
+        standard_block(study_id, standard.id)
+    previous_and_next(study_id, rubric, index)
 
 
 show()

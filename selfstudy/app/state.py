@@ -23,7 +23,6 @@ from selfstudy.storage import StaleEdit, Storage, StudyNotFound, database_url
 from selfstudy.study import Answer, AnswerValue, SelfStudy, is_answered
 
 STUDY_KEY = "study_id"
-FIELDS = ("value", "evidence", "notes")
 
 
 @st.cache_resource(show_spinner=False)

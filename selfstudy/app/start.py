@@ -9,6 +9,7 @@ import streamlit as st
 from selfstudy.app.state import current_study_id, get_storage, open_study, rubrics
 from selfstudy.catalog import PROJECT_ROOT
 from selfstudy.problems import ProblemsFound
+from selfstudy.rubric import Rubric
 from selfstudy.scoring import score
 from selfstudy.storage import StudySummary
 from selfstudy.study import SelfStudy, load_study
@@ -77,11 +78,11 @@ def new_study_form() -> None:
         go_to_study(get_storage().create_study(study))
 
 
-def _completeness(study: SelfStudy) -> float | None:
-    rubric = next(
-        (r for r in rubrics() if r.id == study.rubric.id and r.version == study.rubric.version),
-        next((r for r in rubrics() if r.id == study.rubric.id), None),
-    )
+def _completeness(study: SelfStudy, available: list[Rubric]) -> float | None:
+    """How complete a study is, by its own rubric (None when that rubric is missing)."""
+    same_id = [r for r in available if r.id == study.rubric.id]
+    exact = [r for r in same_id if r.version == study.rubric.version]
+    rubric = (exact or same_id or [None])[0]
     return score(rubric, study).completeness if rubric else None
 
 
@@ -102,9 +103,10 @@ def resume_list(summaries: list[StudySummary]) -> None:
         st.write("No saved self-study matches that search.")
         return
     studies = dict(get_storage().all_studies())
+    available = rubrics()
     for summary in shown[:30]:
         study = studies.get(summary.id)
-        completeness = _completeness(study) if study else None
+        completeness = _completeness(study, available) if study else None
         with st.container(border=True):
             main, progress, action = st.columns([5, 3, 2], vertical_alignment="center")
             details = " · ".join(

@@ -40,7 +40,7 @@ import pandas as pd
 
 from selfstudy.rubric import Rubric, ShowIf
 from selfstudy.scoring import STATUSES
-from selfstudy.study import Answer, SelfStudy, _condition_holds, is_answered, is_na
+from selfstudy.study import Answer, SelfStudy, condition_holds, is_answered, is_na
 
 PROGRAM_FIELDS = ("name", "id", "organization", "cohort", "round")
 # Status codes in the score matrices: positions in `scoring.STATUSES`.
@@ -470,7 +470,7 @@ class _Condition:
         key = (type(value), tuple(value) if isinstance(value, list) else value)
         if key not in self.cache:
             answers = {self.source.id: Answer.model_construct(value=value)}
-            self.cache[key] = _condition_holds(self.rubric, self.source, self.rule, answers)
+            self.cache[key] = condition_holds(self.rubric, self.source, self.rule, answers)
         return self.cache[key]
 
 

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from selfstudy.problems import Problem, ProblemsFound
-from selfstudy.rubric import NA, Item, Number, Rubric
+from selfstudy.rubric import NA, Item, Number, Rubric, ShowIf
 
 FORMAT = "selfstudy/1"
 
@@ -176,13 +176,18 @@ def shown_items(rubric: Rubric, answers: dict[str, Answer]) -> set[str]:
         rule = item.show_if
         if rule is None or (
             rule.item in shown
-            and _condition_holds(rubric, rubric.item_by_id[rule.item], rule, answers)
+            and condition_holds(rubric, rubric.item_by_id[rule.item], rule, answers)
         ):
             shown.add(item.id)
     return shown
 
 
-def _condition_holds(rubric: Rubric, source: Item, rule: Any, answers: dict[str, Answer]) -> bool:
+def condition_holds(rubric: Rubric, source: Item, rule: ShowIf, answers: dict[str, Answer]) -> bool:
+    """Whether `rule` (the show_if of some item, naming `source`) holds for these answers.
+
+    Unanswered and N/A never satisfy a condition; `equals` on a multichoice item
+    means "was chosen"; ratings compare as scale values, so labels work too.
+    """
     answer = answers.get(source.id)
     value = answer.value if answer else None
     if not is_answered(value) or is_na(value):

@@ -9,6 +9,8 @@ rows, column widths, wrapped text and dropdowns on rating cells.
 No cell is ever written as a formula. In xlsx, text is always a text cell, with
 the OOXML `_xHHHH_` escape for characters XML cannot carry (carriage returns,
 control characters) and for text that is only spaces, so it reads back exactly.
+The two noncharacters U+FFFE and U+FFFF cannot be stored in an .xlsx file at
+all; they are written as U+FFFD (the replacement character).
 In CSV, text that begins with `=`, `+`, `-`, `@`, a tab or a carriage return gets
 the single-quote prefix of the OWASP CSV-injection guidance; so does text that
 begins with a quote, so that reading can strip exactly one prefix again.
@@ -39,7 +41,8 @@ from selfstudy.study import SelfStudy
 
 CSV_ESCAPED_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
 _OOXML_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
-_XML_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+_XML_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f]")
+_NOT_IN_XML = re.compile(r"[\ufffe\uffff]")  # no file format based on XML can hold these
 _INLINE_LIST_LIMIT = 255
 
 # --- reading -----------------------------------------------------------------------------
@@ -277,6 +280,7 @@ def _ooxml_escape(text: str) -> str:
     text = _OOXML_ESCAPE.sub(r"_x005F_\1", text)
     text = text.replace("\r", "_x000D_")
     text = _XML_UNSAFE.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+    text = _NOT_IN_XML.sub("\ufffd", text)
     if blank and text[0] != "_":
         text = f"_x{ord(text[0]):04X}_" + text[1:]
     return text

@@ -314,3 +314,13 @@ def test_file_paths_in_problems_use_the_given_path(tmp_path: Path, tiny):
         f"{path}: 'START HERE'!B4: the program name is missing; write it in column B of "
         "the 'Program name' row"
     ]
+
+
+def test_characters_no_xlsx_file_can_hold_become_the_replacement_character(tiny):
+    study = SelfStudy(
+        rubric=RubricRef(id="tiny", version="2.0"),
+        program=Program(name="P"),
+        answers={"PG.R": Answer(value="a\ufffeb", notes="\x01\x0b ok")},
+    )
+    back = parse_sheet_copy(read_xlsx(xlsx_bytes(study, tiny)), tiny).study
+    assert back.answers["PG.R"] == Answer(value="a\ufffdb", notes="\x01\x0b ok")

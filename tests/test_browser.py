@@ -199,7 +199,7 @@ def readme_screenshot(page, app_url: str, database: Path) -> None:
     summaries = Storage(f"sqlite:///{database}").list_studies()
     follow_up = next(s for s in summaries if s.name == SAMPLE and s.round == "follow-up")
     page.goto(f"{app_url}/results?study={follow_up.id}")
-    page.get_by_text("since baseline").wait_for()
+    page.get_by_role("heading", name="Change since baseline").wait_for()
     page.locator('[data-testid="stVegaLiteChart"]').first.locator("canvas, svg").first.wait_for()
     page.wait_for_timeout(500)  # let the chart finish its first paint
     page.screenshot(path=str(OUTPUT / "screenshot.png"))

@@ -249,14 +249,42 @@ class Storage:
         return _stored_study(row, answers)
 
     def all_studies(self) -> list[tuple[str, SelfStudy]]:
-        """Every stored self-study, oldest first."""
+        """Every stored self-study, oldest first (what a cohort comparison reads).
+
+        Built for many studies at once: the stored values are decoded in one JSON
+        call and the per-item revisions and times `get_study` needs are not read.
+        """
+        columns = answers_table.c
         with self.engine.connect() as conn:
             rows = conn.execute(select(studies_table).order_by(studies_table.c.created_at)).all()
-            answers = conn.execute(select(answers_table)).all()
-        by_study: dict[str, list[Any]] = {}
-        for answer in answers:
-            by_study.setdefault(answer.study_id, []).append(answer)
-        return [(row.id, _stored_study(row, by_study.get(row.id, [])).study) for row in rows]
+            answers = conn.execute(
+                select(
+                    columns.study_id,
+                    columns.item_id,
+                    columns.value,
+                    columns.evidence,
+                    columns.notes,
+                )
+            ).all()
+        values = json.loads("[" + ",".join(answer.value for answer in answers) + "]")
+        by_study: dict[str, dict[str, Answer]] = {row.id: {} for row in rows}
+        for answer, value in zip(answers, values, strict=True):
+            if value is None and not answer.evidence and not answer.notes:
+                continue
+            by_study.setdefault(answer.study_id, {})[answer.item_id] = Answer(
+                value=value, evidence=answer.evidence, notes=answer.notes
+            )
+        return [
+            (
+                row.id,
+                SelfStudy(
+                    rubric=RubricRef(id=row.rubric_id, version=row.rubric_version),
+                    program=Program.model_validate_json(row.program),
+                    answers=by_study[row.id],
+                ),
+            )
+            for row in rows
+        ]
 
     def list_studies(self) -> list[StudySummary]:
         """A summary of every stored self-study, most recently edited first."""

@@ -36,7 +36,4 @@ def main() -> None:
 
 
 # Each module registers its commands on `main`.
-import selfstudy.cli.cohort  # noqa: E402
-import selfstudy.cli.report  # noqa: E402, F401
-import selfstudy.cli.sheets as sheets_commands  # noqa: E402, F401
-from selfstudy.cli import core  # noqa: E402, F401
+from selfstudy.cli import cohort, core, report, sheets  # noqa: E402, F401

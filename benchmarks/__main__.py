@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 import platform
+import subprocess
 import sys
 from pathlib import Path
 
@@ -30,12 +31,22 @@ def main(names: list[str]) -> None:
     modules = sorted(p.stem for p in here.glob("bench_*.py"))
     if names:
         modules = [m for m in modules if m.removeprefix("bench_") in names]
-    print(f"machine: {machine()}\n")
+    if len(modules) > 1:
+        # One process per benchmark, so none pays for the memory another left behind.
+        for name in modules:
+            short = name.removeprefix("bench_")
+            subprocess.run([sys.executable, "-m", "benchmarks", "--quiet", short], check=True)
+        return
     for name in modules:
-        print(f"== {name.removeprefix('bench_')} ==")
+        print(f"== {name.removeprefix('bench_')} ==", flush=True)
         importlib.import_module(f"benchmarks.{name}").main()
-        print()
+        print(flush=True)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    arguments = sys.argv[1:]
+    if "--quiet" in arguments:
+        arguments.remove("--quiet")
+    else:
+        print(f"machine: {machine()}\n", flush=True)
+    main(arguments)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ from selfstudy.catalog import PROJECT_ROOT
 from selfstudy.rubric import Rubric
 from selfstudy.rubric_loader import load_rubric, parse_rubric
 from selfstudy.study import SelfStudy, load_study
+from tests.sheets_standin import SheetsStandIn
 
 DEFAULT_RUBRIC_PATH = PROJECT_ROOT / "rubrics" / "stem-equity-self-study.yaml"
 SAMPLES_DIR = PROJECT_ROOT / "sample_responses"
@@ -36,3 +37,11 @@ def rubric_from_yaml() -> Callable[[str], Rubric]:
         return parse_rubric(textwrap.dedent(text), "<test>")
 
     return build
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[SheetsStandIn]:
+    """A local stand-in for the Google Sheets API v4, on a free loopback port."""
+    standin = SheetsStandIn().start()
+    yield standin
+    standin.stop()

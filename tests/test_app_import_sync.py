@@ -4,7 +4,6 @@ and, for Google Sheets, the real gspread client talking to the local stand-in.""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -108,13 +107,6 @@ def test_without_credentials_the_page_explains_how_to_connect(db, sample_set):
     at.run()
     assert not at.exception
     assert any("service-account key" in i.value for i in at.info)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[SheetsStandIn]:
-    standin = SheetsStandIn().start()
-    yield standin
-    standin.stop()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -141,13 +140,6 @@ def test_import_with_another_rubric_reports_the_mismatch(tmp_path, default_rubri
 
 
 # --- Google Sheets ---------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[SheetsStandIn]:
-    standin = SheetsStandIn().start()
-    yield standin
-    standin.stop()
 
 
 @pytest.fixture

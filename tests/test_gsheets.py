@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,13 +23,6 @@ from tests.sheets_standin import SheetsStandIn
 
 KEY = "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"
 URL = f"https://docs.google.com/spreadsheets/d/{KEY}/edit#gid=0"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[SheetsStandIn]:
-    standin = SheetsStandIn().start()
-    yield standin
-    standin.stop()
 
 
 @pytest.fixture

@@ -268,23 +268,11 @@ class Storage:
             ).all()
         values = json.loads("[" + ",".join(answer.value for answer in answers) + "]")
         by_study: dict[str, dict[str, Answer]] = {row.id: {} for row in rows}
-        for answer, value in zip(answers, values, strict=True):
-            if value is None and not answer.evidence and not answer.notes:
-                continue
-            by_study.setdefault(answer.study_id, {})[answer.item_id] = Answer(
-                value=value, evidence=answer.evidence, notes=answer.notes
-            )
-        return [
-            (
-                row.id,
-                SelfStudy(
-                    rubric=RubricRef(id=row.rubric_id, version=row.rubric_version),
-                    program=Program.model_validate_json(row.program),
-                    answers=by_study[row.id],
-                ),
-            )
-            for row in rows
-        ]
+        for answer_row, value in zip(answers, values, strict=True):
+            answer = Answer(value=value, evidence=answer_row.evidence, notes=answer_row.notes)
+            if not _is_blank(answer):
+                by_study.setdefault(answer_row.study_id, {})[answer_row.item_id] = answer
+        return [(row.id, _study_of(row, by_study[row.id])) for row in rows]
 
     def list_studies(self) -> list[StudySummary]:
         """A summary of every stored self-study, most recently edited first."""
@@ -484,9 +472,13 @@ def _stored_study(row: Any, answer_rows: Iterable[Any]) -> StoredStudy:
         answer = _answer_of(answer_row)
         if not _is_blank(answer):
             answers[answer_row.item_id] = answer
-    study = SelfStudy(
+    return StoredStudy(row.id, _study_of(row, answers), revisions, _time(row.updated_at), times)
+
+
+def _study_of(row: Any, answers: dict[str, Answer]) -> SelfStudy:
+    """The self-study of a `studies` row with these (non-blank) answers."""
+    return SelfStudy(
         rubric=RubricRef(id=row.rubric_id, version=row.rubric_version),
         program=Program.model_validate_json(row.program),
         answers=answers,
     )
-    return StoredStudy(row.id, study, revisions, _time(row.updated_at), times)

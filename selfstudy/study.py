@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from selfstudy.problems import Problem, ProblemsFound
 from selfstudy.rubric import NA, Item, Number, Rubric, ShowIf
+from selfstudy.rubric_checks import format_path
 
 FORMAT = "selfstudy/1"
 
@@ -134,9 +135,7 @@ def _problem_from_error(error: Any, source: str) -> Problem:
     loc = [p for p in error["loc"] if p not in ("int", "float", "str", "list[str]", "none")]
     if len(loc) > 1 and loc[0] == "answers":
         loc = [f"answers[{loc[1]!r}]", *loc[2:]]
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    path = format_path(tuple(loc))
     kind = error["type"]
     if kind == "missing":
         return Problem("missing-key", source, "missing required key; add it", path)

@@ -62,14 +62,17 @@ def load_checked_study(path: Path, rubric_option: str | None) -> tuple[SelfStudy
     return study, rubric
 
 
-@main.command("score")
-@click.argument("study_path", metavar="STUDY.json", type=click.Path(exists=True, path_type=Path))
-@click.option(
+study_rubric_option = click.option(
     "--rubric",
     "rubric_option",
     metavar="PATH_OR_ID",
     help="Rubric file or id (default: the one the self-study names).",
 )
+
+
+@main.command("score")
+@click.argument("study_path", metavar="STUDY.json", type=click.Path(exists=True, path_type=Path))
+@study_rubric_option
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )

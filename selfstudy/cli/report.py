@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from selfstudy.cli import main
-from selfstudy.cli.core import load_checked_study
+from selfstudy.cli.core import load_checked_study, study_rubric_option
 from selfstudy.problems import Problem, ProblemsFound
 from selfstudy.progress import compare_rounds, same_program
 from selfstudy.reports import html_report, scores_csv
@@ -35,12 +35,7 @@ FORMAT_OF_SUFFIX = {".html": "html", ".htm": "html", ".csv": "csv"}
     type=click.Path(dir_okay=False, path_type=Path),
     help="File to write (replaced if it exists).",
 )
-@click.option(
-    "--rubric",
-    "rubric_option",
-    metavar="PATH_OR_ID",
-    help="Rubric file or id (default: the one the self-study names).",
-)
+@study_rubric_option
 @click.option(
     "--previous",
     "previous_path",

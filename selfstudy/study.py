@@ -73,8 +73,7 @@ class SelfStudy(BaseModel):
         )
 
     def value(self, item_id: str) -> AnswerValue:
-        answer = self.answers.get(item_id)
-        return answer.value if answer else None
+        return _value(self.answers, item_id)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
@@ -181,14 +180,33 @@ def shown_items(rubric: Rubric, answers: dict[str, Answer]) -> set[str]:
     return shown
 
 
+def unanswered_required(
+    rubric: Rubric, answers: dict[str, Answer], shown: set[str] | None = None
+) -> list[Item]:
+    """Required items that are shown and not answered yet, in rubric order.
+
+    Pass `shown` when the caller already has `shown_items` for these answers.
+    """
+    shown = shown_items(rubric, answers) if shown is None else shown
+    return [
+        item
+        for item in rubric.items()
+        if item.is_required and item.id in shown and not is_answered(_value(answers, item.id))
+    ]
+
+
+def _value(answers: dict[str, Answer], item_id: str) -> AnswerValue:
+    answer = answers.get(item_id)
+    return answer.value if answer is not None else None
+
+
 def condition_holds(rubric: Rubric, source: Item, rule: ShowIf, answers: dict[str, Answer]) -> bool:
     """Whether `rule` (the show_if of some item, naming `source`) holds for these answers.
 
     Unanswered and N/A never satisfy a condition; `equals` on a multichoice item
     means "was chosen"; ratings compare as scale values, so labels work too.
     """
-    answer = answers.get(source.id)
-    value = answer.value if answer else None
+    value = _value(answers, source.id)
     if not is_answered(value) or is_na(value):
         return False
     if source.is_rating:

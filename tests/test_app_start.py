@@ -169,3 +169,22 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("url", "error"),
+    [
+        ("not a database url", "ArgumentError"),
+        ("nosuchdriver://u:secret@somewhere/x", "NoSuchModuleError"),
+    ],
+)
+def test_a_database_url_that_cannot_be_used_is_reported_without_a_traceback(
+    monkeypatch, url, error
+):
+    monkeypatch.setenv("SELFSTUDY_DATABASE_URL", url)
+    at = new_session().run()
+    assert not at.exception
+    message = at.error[0].value
+    assert "cannot be used right now" in message
+    assert error in message
+    assert "secret" not in message

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from google.auth.credentials import Credentials
@@ -58,6 +58,9 @@ from selfstudy.sheetcopy import (
 )
 from selfstudy.study import Answer, SelfStudy
 from selfstudy.sync import PROGRAM_KEY, Side, SyncPlan, apply_changes, plan_sync, snapshot
+
+if TYPE_CHECKING:
+    from selfstudy.storage import StoredStudy
 
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
 CREDENTIALS_ENV = "GOOGLE_APPLICATION_CREDENTIALS"
@@ -590,13 +593,22 @@ def sync_target(key: str) -> str:
     return f"gsheet:{key}"
 
 
-def push_stored(storage: Any, study_id: str, client: Client, url_or_key: str) -> PushReport:
-    """Push a study from `selfstudy.storage.Storage` and remember what was pushed."""
-    from selfstudy.catalog import find_rubric
+def push_stored(
+    storage: Any,
+    study_id: str,
+    client: Client,
+    url_or_key: str,
+    rubric: Rubric | None = None,
+    stored: StoredStudy | None = None,
+) -> PushReport:
+    """Push a study from `selfstudy.storage.Storage` and remember what was pushed.
 
+    `rubric` defaults to the one the study names; `stored` is the study already
+    read from `storage`, if the caller has it.
+    """
     key = spreadsheet_key(url_or_key)
-    study = storage.get_study(study_id).study
-    report = push(client, key, study, find_rubric(study.rubric.id, study.rubric.version))
+    study = (stored or storage.get_study(study_id)).study
+    report = push(client, key, study, rubric or _rubric_of(study))
     storage.set_sync_base(study_id, sync_target(key), snapshot(study))
     return report
 
@@ -607,18 +619,19 @@ def sync_stored(
     client: Client,
     url_or_key: str,
     choices: Mapping[str, Side] | None = None,
+    rubric: Rubric | None = None,
+    stored: StoredStudy | None = None,
 ) -> SyncOutcome:
     """`sync` a study kept in `selfstudy.storage.Storage`, saving what came from the sheet.
 
-    The answers are saved with the revisions read before the sync, so an answer
-    someone changed in the app meanwhile raises `StaleEdit` and nothing from the
-    sheet is saved (the base is not moved, so the next sync tries again).
+    The answers are saved with the revisions read before the sync (`stored`, or
+    read now), so an answer someone changed in the app meanwhile raises
+    `StaleEdit` and nothing from the sheet is saved (the base is not moved, so
+    the next sync tries again). `rubric` defaults to the one the study names.
     """
-    from selfstudy.catalog import find_rubric
-
     key = spreadsheet_key(url_or_key)
-    stored = storage.get_study(study_id)
-    rubric = find_rubric(stored.study.rubric.id, stored.study.rubric.version)
+    stored = stored or storage.get_study(study_id)
+    rubric = rubric or _rubric_of(stored.study)
     base = storage.get_sync_base(study_id, sync_target(key))
     outcome = sync(client, key, stored.study, rubric, base, choices)
     changes = {
@@ -632,3 +645,9 @@ def sync_stored(
         storage.update_program(study_id, outcome.study.program)
     storage.set_sync_base(study_id, sync_target(key), outcome.base)
     return outcome
+
+
+def _rubric_of(study: SelfStudy) -> Rubric:
+    from selfstudy.catalog import find_rubric
+
+    return find_rubric(study.rubric.id, study.rubric.version)

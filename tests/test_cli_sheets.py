@@ -208,6 +208,24 @@ def test_sync_of_a_stored_study_saves_sheet_edits_in_the_database(tmp_path, goog
     assert database.get_sync_base(study_id, f"gsheet:{KEY}")["PG.1.a"]["evidence"].startswith("=")
 
 
+def test_push_and_sync_of_a_stored_study_follow_the_rubric_option(tmp_path, google, database):
+    rubric_file = tmp_path / "renamed.yaml"
+    rubric_file.write_text(
+        Path(SAMPLES_DIR.parent / "rubrics" / "stem-equity-self-study.yaml")
+        .read_text()
+        .replace("title: Program Goals", "title: Program Aims", 1)
+    )
+    study_id = database.create_study(load_study(P01))
+    pushed = invoke("sheets", "push", study_id, "--spreadsheet", KEY, "--rubric", rubric_file)
+    assert pushed.exit_code == 0, pushed.output
+    assert "created START HERE, 1. Program Aims, 2." in pushed.stdout
+    google.set_cell(KEY, "1. Program Aims", 6, 4, "Sustaining")  # PG.1.a, in the sheet
+    synced = invoke("sheets", "sync", study_id, "--spreadsheet", KEY, "--rubric", rubric_file)
+    assert synced.exit_code == 0, synced.output
+    assert "from the sheet: PG.1.a; to the sheet: nothing; conflicts: 0" in synced.stdout
+    assert database.get_study(study_id).study.answers["PG.1.a"].value == 4
+
+
 def test_missing_or_wrong_credentials_give_a_message_not_a_traceback(tmp_path, google, monkeypatch):
     monkeypatch.delenv(gsheets.CREDENTIALS_ENV)
     result = invoke("sheets", "pull", KEY)

@@ -24,6 +24,7 @@ from selfstudy.workbooks import export_csv, export_xlsx
 
 if TYPE_CHECKING:
     from selfstudy import gsheets
+    from selfstudy.storage import Storage, StoredStudy
 
 DEFAULT_RUBRIC = "stem-equity-self-study"
 SIDECAR_SUFFIX = ".sync.json"
@@ -268,7 +269,8 @@ class _Target:
 
     study: SelfStudy
     path: Path | None = None
-    study_id: str | None = None
+    storage: Storage | None = None
+    stored: StoredStudy | None = None
 
     @classmethod
     def open(cls, reference: str) -> _Target:
@@ -277,8 +279,9 @@ class _Target:
             return cls(study=load_study(path), path=path)
         from selfstudy.storage import Storage, StudyNotFound
 
+        storage = Storage()
         try:
-            stored = Storage().get_study(reference)
+            stored = storage.get_study(reference)
         except StudyNotFound:
             raise ProblemsFound(
                 [
@@ -290,15 +293,16 @@ class _Target:
                     )
                 ]
             ) from None
-        return cls(study=stored.study, study_id=reference)
+        return cls(study=stored.study, storage=storage, stored=stored)
 
     def push(self, client: Any, key: str, rubric: Rubric) -> gsheets.PushReport:
         from selfstudy import gsheets
 
         if self.path is None:
-            from selfstudy.storage import Storage
-
-            return gsheets.push_stored(Storage(), self.study_id, client, key)
+            assert self.storage is not None and self.stored is not None
+            return gsheets.push_stored(
+                self.storage, self.stored.id, client, key, rubric, stored=self.stored
+            )
         report = gsheets.push(client, key, self.study, rubric)
         _remember(self.path, key, snapshot(self.study))
         return report
@@ -309,16 +313,19 @@ class _Target:
         from selfstudy import gsheets
 
         if self.path is None:
-            from selfstudy.storage import StaleEdit, Storage
+            from selfstudy.storage import StaleEdit
 
+            assert self.storage is not None and self.stored is not None
             try:
-                return gsheets.sync_stored(Storage(), self.study_id, client, key, choices)
+                return gsheets.sync_stored(
+                    self.storage, self.stored.id, client, key, choices, rubric, self.stored
+                )
             except StaleEdit as exc:
                 raise ProblemsFound(
                     [
                         Problem(
                             "stale-edit",
-                            self.study_id,
+                            self.stored.id,
                             f"{exc}; nothing was taken from the sheet into the app, run sync again",
                         )
                     ]

@@ -11,13 +11,16 @@ names are equal ignoring case and spacing.
 **Round order** between two self-studies, first rule that applies:
 
 1. both have a `program.completed_on` ISO date (`2025-03-15`): the earlier date;
-2. both `program.round` names are known stages: baseline (also pre, start,
-   initial) < midpoint (mid, midyear, interim) < follow-up (followup, post,
-   endline, final);
-3. both have a round name: natural order of the names, so `Round 2` < `Round 10`
-   and `2024` < `2025`.
+2. both have a `program.round` name: the order of `round_key`.
 
 Otherwise the two cannot be ordered and neither counts as earlier.
+
+`round_key` is the one order of round names, also used for cohorts: first the
+stage, baseline (also pre, start, initial, before, first) < midpoint (mid,
+midyear, interim) < follow-up (followup, post, endline, final) < any name that
+is not a stage; then the natural order of the names, so `Round 2` < `Round 10`
+and `2024` < `2025`. A name is a stage when its letters alone (`Follow-up 2025`
+→ `followup`) or its first word (`pre-test` → `pre`) is one of those words.
 """
 
 from __future__ import annotations
@@ -32,10 +35,11 @@ from selfstudy.scoring import Result, Score, Status
 from selfstudy.study import SelfStudy
 
 STAGES: dict[str, int] = {
-    **dict.fromkeys(("baseline", "pre", "start", "initial"), 0),
+    **dict.fromkeys(("baseline", "pre", "start", "initial", "before", "first"), 0),
     **dict.fromkeys(("midpoint", "mid", "midyear", "interim"), 1),
     **dict.fromkeys(("followup", "post", "endline", "final"), 2),
 }
+NOT_A_STAGE = 3  # names that are no stage come after every stage
 
 Kind = Literal["overall", "dimension", "standard"]
 
@@ -107,7 +111,7 @@ def compare_rounds(a: SelfStudy, b: SelfStudy) -> int:
 
     A rule whose keys are equal (two rounds on one date) hands over to the next rule.
     """
-    for key in (_completed_on, _stage, _natural_round):
+    for key in (_completed_on, _round_name_key):
         ka, kb = key(a), key(b)
         if ka is not None and kb is not None and ka != kb:
             return -1 if ka < kb else 1
@@ -146,17 +150,18 @@ def _completed_on(study: SelfStudy) -> date | None:
         return None
 
 
-def _stage(study: SelfStudy) -> int | None:
-    name = study.program.round
-    return STAGES.get(re.sub(r"[^a-z]", "", name.casefold())) if name else None
+def round_key(name: str) -> tuple[int, tuple[Any, ...]]:
+    """Sort key of a round name: its stage, then its natural order (see the module docstring)."""
+    words = _words(name)
+    first_word = re.split(r"[^a-z]+", words.strip())[0] if words.strip() else ""
+    stage = STAGES.get(re.sub(r"[^a-z]", "", words), STAGES.get(first_word, NOT_A_STAGE))
+    parts = re.split(r"(\d+)", words)
+    return stage, tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts if p)
 
 
-def _natural_round(study: SelfStudy) -> tuple[Any, ...] | None:
+def _round_name_key(study: SelfStudy) -> tuple[int, tuple[Any, ...]] | None:
     name = study.program.round
-    if not name or not name.strip():
-        return None
-    parts = re.split(r"(\d+)", _words(name))
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts if p)
+    return round_key(name) if name and name.strip() else None
 
 
 def _words(text: str) -> str:

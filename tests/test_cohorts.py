@@ -218,6 +218,20 @@ def test_rounds_are_ordered_baseline_first_then_naturally():
     assert round_order(["follow-up", "baseline"]) == ["baseline", "follow-up"]
     assert round_order(["Round 10", "Round 2", "Round 1"]) == ["Round 1", "Round 2", "Round 10"]
     assert round_order(["post", "pre"]) == ["pre", "post"]
+    assert round_order(["follow-up", "midpoint", "baseline"]) == [
+        "baseline",
+        "midpoint",
+        "follow-up",
+    ]
+
+
+def test_a_midpoint_round_sits_between_baseline_and_follow_up_in_changes(studies):
+    midpoint = make_study("p1", "P1", "A", "midpoint", {"S1.a": 3, "S1.b": 3, "S2.a": 2})
+    per_program = changes(score_studies(RUBRIC, [*studies, midpoint]))
+    assert set(per_program["baseline"]) == {"baseline"}
+    assert set(per_program["follow_up"]) == {"follow-up"}
+    p1 = row(per_program, key="p1", dimension="D1")
+    assert (p1["baseline_level"], p1["follow_up_level"], p1["change"]) == (2.0, 3.5, 1.5)
 
 
 def test_a_second_study_for_the_same_round_replaces_the_first(studies):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from selfstudy.progress import changes, compare_rounds, previous_round, round_label
+from selfstudy.progress import changes, compare_rounds, previous_round, round_key, round_label
 from selfstudy.scoring import score
 from selfstudy.study import Answer, SelfStudy
 
@@ -49,6 +49,18 @@ def test_other_round_names_order_naturally(default_rubric):
     round_2, round_10 = (_study(default_rubric, "X", "x", r) for r in ("Round 2", "Round 10"))
     assert compare_rounds(round_2, round_10) == -1
     assert previous_round(round_10, [round_2]) is round_2
+
+
+def test_round_names_order_by_stage_then_naturally_with_other_names_last():
+    names = ["Round 2", "post-test", "Mid-year", "pre-test", "Follow-up 2025", "First round"]
+    assert sorted(names, key=round_key) == [
+        "First round",
+        "pre-test",
+        "Mid-year",
+        "Follow-up 2025",
+        "post-test",
+        "Round 2",
+    ]
 
 
 def test_rounds_that_cannot_be_ordered_are_not_previous(default_rubric):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -11,31 +10,21 @@ import pandas as pd
 
 from selfstudy.cohorts.scoring import CohortScores
 from selfstudy.cohorts.table import _missing
-
-_BASELINE_WORDS = ("baseline", "pre", "before", "initial", "first")
+from selfstudy.progress import round_key
 
 
 def round_order(rounds: Iterable[str | None]) -> list[str | None]:
-    """Rounds from first to last: no round, then baseline-like names, then natural order.
+    """Rounds from first to last: no round, then the order of `progress.round_key`.
 
-    Natural order compares the numbers in names as numbers (`Round 2` before
-    `Round 10`); `baseline` (or `pre`, `initial`, …) comes before `follow-up`
-    whatever the alphabet says.
+    So baseline-like names, then midpoint-like, then follow-up-like, then other
+    names, each in natural order (`Round 2` before `Round 10`).
     """
 
-    def key(name: str | None) -> tuple[int, list[Any]]:
-        if name is None:
-            return (0, [])
-        first_word = re.split(r"[\s_-]+", name.strip().casefold())[0]
-        parts = re.split(r"(\d+)", name.casefold())
-        return (1 if first_word in _BASELINE_WORDS else 2, [_natural(p) for p in parts])
+    def key(name: str | None) -> tuple[Any, ...]:
+        return (0,) if name is None else (1, round_key(name), name)
 
     values = rounds.unique() if isinstance(rounds, pd.Series) else set(rounds)
     return sorted({None if _missing(r) else r for r in values}, key=key)
-
-
-def _natural(part: str) -> tuple[int, Any]:
-    return (0, int(part)) if part.isdigit() else (1, part)
 
 
 def duplicate_studies(programs: pd.DataFrame) -> pd.DataFrame:

@@ -50,9 +50,9 @@ from selfstudy.sheetcopy import (
     Sheets,
     Tab,
     a1,
-    copy_rubric_ref,
     existing_tabs,
     export_value,
+    interpret,
     layout,
     parse_sheet_copy,
 )
@@ -450,31 +450,7 @@ def pull_sheets(client: Client, url_or_key: str) -> tuple[dict[str, Any], Sheets
 def pull(client: Client, url_or_key: str, rubric: Rubric | None = None) -> ImportResult:
     """Read the sheet copy in a spreadsheet, with every problem (2 requests)."""
     _, sheets = pull_sheets(client, url_or_key)
-    return _interpret(sheets, rubric)
-
-
-def _interpret(sheets: Sheets, rubric: Rubric | None) -> ImportResult:
-    from selfstudy.catalog import find_rubric
-
-    if rubric is None:
-        rubric_id, version = copy_rubric_ref(sheets)
-        if rubric_id is None:
-            return ImportResult(
-                None,
-                [
-                    Problem(
-                        "missing-rubric",
-                        a1("START HERE", 1),
-                        "the sheet does not name its rubric (no 'Rubric' row on START HERE); "
-                        "choose the rubric with --rubric, or push a self-study to it first",
-                    )
-                ],
-            )
-        try:
-            rubric = find_rubric(rubric_id, version)
-        except ProblemsFound as exc:
-            return ImportResult(None, exc.problems)
-    return parse_sheet_copy(sheets, rubric)
+    return interpret(sheets, rubric)
 
 
 # --- sync -------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from selfstudy.catalog import find_rubric
 from selfstudy.problems import Problem, ProblemsFound, errors
 from selfstudy.rubric import Rubric
 from selfstudy.scoring import STATUS_LABELS, score
-from selfstudy.sheetcopy import ImportResult, Sheets, copy_rubric_ref, parse_sheet_copy
+from selfstudy.sheetcopy import ImportResult, Sheets, interpret
 from selfstudy.storage import StaleEdit, StudyNotFound
 from selfstudy.study import SelfStudy
 from selfstudy.sync import PROGRAM_KEY, Conflict
@@ -59,25 +59,10 @@ def uploaded_sheets(files: list) -> Sheets:
 def read_upload(files: list, choice: str) -> ImportResult:
     try:
         sheets = uploaded_sheets(files)
-        if choice == FROM_COPY:
-            rubric_id, version = copy_rubric_ref(sheets)
-            if rubric_id is None:
-                return ImportResult(
-                    None,
-                    [
-                        Problem(
-                            "missing-rubric",
-                            "'START HERE'",
-                            "the copy does not name its rubric; choose the rubric above",
-                        )
-                    ],
-                )
-            rubric = find_rubric(rubric_id, version)
-        else:
-            rubric = find_rubric(choice)
+        rubric = None if choice == FROM_COPY else find_rubric(choice)
     except ProblemsFound as exc:
         return ImportResult(None, exc.problems)
-    return parse_sheet_copy(sheets, rubric)
+    return interpret(sheets, rubric)
 
 
 def problem_table(problems: list[Problem]) -> None:

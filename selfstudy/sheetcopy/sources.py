@@ -73,11 +73,9 @@ def read_sheet_copy(path: Path, rubric: Rubric | None = None) -> ImportResult:
             problems = check_study(study, rubric, source)
             return ImportResult(None if errors(problems) else study, problems)
         sheets = workbooks.read_sheets(path)
-        if rubric is None:
-            rubric = _rubric_named_in(sheets)
     except ProblemsFound as exc:
         return ImportResult(None, [_in_file(p, source) for p in exc.problems])
-    result = parse_sheet_copy(sheets, rubric)
+    result = interpret(sheets, rubric)
     result.problems = [_in_file(p, source) for p in result.problems]
     return result
 
@@ -85,6 +83,20 @@ def read_sheet_copy(path: Path, rubric: Rubric | None = None) -> ImportResult:
 def read_study_source(path: Path, rubric: Rubric | None = None) -> SelfStudy:
     """The self-study in a `.json` file, an `.xlsx` copy or a CSV folder; raises `ProblemsFound`."""
     return read_sheet_copy(Path(path), rubric).raise_on_errors()
+
+
+def interpret(sheets: Sheets, rubric: Rubric | None = None) -> ImportResult:
+    """`parse_sheet_copy` against `rubric`, by default the rubric the copy names on START HERE.
+
+    A copy that names no rubric, or one the catalog lacks, gives an import
+    result with that problem and no study.
+    """
+    if rubric is None:
+        try:
+            rubric = _rubric_named_in(sheets)
+        except ProblemsFound as exc:
+            return ImportResult(None, exc.problems)
+    return parse_sheet_copy(sheets, rubric)
 
 
 def _rubric_named_in(sheets: Sheets) -> Rubric:

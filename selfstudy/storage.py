@@ -274,6 +274,21 @@ class Storage:
                 by_study.setdefault(answer_row.study_id, {})[answer_row.item_id] = answer
         return [(row.id, _study_of(row, by_study[row.id])) for row in rows]
 
+    def fingerprint(self) -> tuple[int, datetime | None]:
+        """How many studies there are and when the latest was edited: one cheap query.
+
+        It changes whenever a study is created, deleted, renamed or has an answer
+        saved (saving touches the study's `updated_at`), so it can key a cache of
+        `all_studies`.
+        """
+        with self.engine.connect() as conn:
+            count, latest = conn.execute(
+                select(func.count(), func.max(studies_table.c.updated_at)).select_from(
+                    studies_table
+                )
+            ).one()
+        return int(count), _time(latest) if latest else None
+
     def list_studies(self) -> list[StudySummary]:
         """A summary of every stored self-study, most recently edited first."""
         answered = (

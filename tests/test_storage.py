@@ -214,6 +214,24 @@ def test_all_studies_returns_every_study_with_its_answers(storage, sample_set):
     assert storage.all_studies() == list(zip(ids, sample_set[:3], strict=True))
 
 
+def test_the_fingerprint_changes_with_every_create_save_and_delete(storage, new_study):
+    seen = [storage.fingerprint()]
+    assert seen[0] == (0, None)
+    study_id = storage.create_study(new_study)
+    seen.append(storage.fingerprint())
+    other_id = storage.create_study(new_study)
+    seen.append(storage.fingerprint())
+    storage.save_answer(study_id, "PG.1.a", Answer(value=3), None)
+    seen.append(storage.fingerprint())
+    storage.save_answer(study_id, "PG.1.a", Answer(value=3, notes="checked"), 1)
+    seen.append(storage.fingerprint())
+    storage.delete_study(other_id)
+    seen.append(storage.fingerprint())
+    assert len(set(seen)) == len(seen)
+    assert [count for count, _ in seen] == [0, 1, 2, 2, 2, 1]
+    assert storage.fingerprint() == seen[-1]  # unchanged while nothing is written
+
+
 def test_program_details_can_be_corrected(storage, new_study):
     study_id = storage.create_study(new_study)
     program = new_study.program.model_copy(update={"name": "Bridge to STEM 2", "round": "mid"})

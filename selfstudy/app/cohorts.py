@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import functools
 import os
-from datetime import datetime
 
 import pandas as pd
 import streamlit as st
 
-from selfstudy.app.state import get_storage
+from selfstudy.app.state import Fingerprint, get_storage, stored_studies
 from selfstudy.catalog import find_rubric
 from selfstudy.cohort_charts import against_group_chart, distributions, dumbbell, heatmap
 from selfstudy.cohort_report import cohort_report_bytes
@@ -34,25 +33,17 @@ from selfstudy.cohorts import (
 from selfstudy.problems import ProblemsFound, errors
 from selfstudy.rubric import Rubric
 from selfstudy.storage import database_url
-from selfstudy.study import SelfStudy, check_study
+from selfstudy.study import check_study
 
 ALL_DIMENSIONS = "All dimensions"
 OVERALL = "Overall"
 NOT_GROUPABLE = {"name", "id", "key", "program", "completed_on", "completed_by"}
 
 
-@st.cache_resource(show_spinner="Reading the self-studies…", max_entries=4)
-def _stored(url: str, fingerprint: tuple[int, datetime | None]) -> list[SelfStudy]:
-    """Every stored study; cached until a study is added, removed or edited."""
-    return [study for _, study in get_storage().all_studies()]
-
-
 @st.cache_resource(show_spinner="Scoring…", max_entries=8)
-def _scores(
-    url: str, fingerprint: tuple[int, datetime | None], rubric_id: str
-) -> tuple[CohortScores, Rubric, int]:
+def _scores(url: str, fingerprint: Fingerprint, rubric_id: str) -> tuple[CohortScores, Rubric, int]:
     """The scores of the studies of one rubric, and how many were left out as unreadable."""
-    studies = [s for s in _stored(url, fingerprint) if s.rubric.id == rubric_id]
+    studies = [s for _, s in stored_studies(fingerprint) if s.rubric.id == rubric_id]
     rubric = find_rubric(rubric_id, studies[0].rubric.version)
     usable = [s for s in studies if not errors(check_study(s, rubric))]
     return score_studies(rubric, usable), rubric, len(studies) - len(usable)
@@ -61,7 +52,7 @@ def _scores(
 @st.cache_resource(max_entries=32)
 def _comparison(
     url: str,
-    fingerprint: tuple[int, datetime | None],
+    fingerprint: Fingerprint,
     rubric_id: str,
     cohorts: tuple[str, ...] | None,
     rounds: tuple[str, ...] | None,
@@ -76,11 +67,6 @@ def _comparison(
         secret = os.environ.get(PSEUDONYM_SECRET_VARIABLE) or DEFAULT_PSEUDONYM_SECRET
         scores = scores.with_pseudonyms(secret, keep=("cohort", "round", by))
     return compare(scores, by=by)
-
-
-def _fingerprint() -> tuple[int, datetime | None]:
-    summaries = get_storage().list_studies()
-    return len(summaries), max((s.updated_at for s in summaries), default=None)
 
 
 def _options(values: pd.Series) -> list[str]:
@@ -218,8 +204,8 @@ def page() -> None:
     st.title("Cohorts")
     st.caption("Compare programs across cohorts and rounds: where the network meets the standards.")
     url = database_url()
-    fingerprint = _fingerprint()
-    studies = _stored(url, fingerprint)
+    fingerprint = get_storage().fingerprint()
+    studies = [study for _, study in stored_studies(fingerprint)]
     if not studies:
         st.info("There are no self-studies yet. Start one, or import sheet copies, then come back.")
         return

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from selfstudy.app.state import current_study_id, get_storage, load_open_study, rubric_for
+from selfstudy.app.state import current_study_id, load_open_study, rubric_for, stored_studies
 from selfstudy.app.widgets import level_text, resources, status_text
 from selfstudy.charts import dimension_chart, standard_chart
 from selfstudy.progress import changes, previous_round, round_label
@@ -188,7 +188,7 @@ def show() -> None:
     study = session.study
     rubric = rubric_for(study)
     result = score(rubric, study)
-    others = [s for other_id, s in get_storage().all_studies() if other_id != study_id]
+    others = [s for other_id, s in stored_studies() if other_id != study_id]
     earlier = previous_round(study, others)
     previous = (earlier, score(rubric, earlier)) if earlier else None
     program = study.program

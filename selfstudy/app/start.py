@@ -6,7 +6,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from selfstudy.app.state import current_study_id, get_storage, open_study, rubrics
+from selfstudy.app.state import (
+    current_study_id,
+    get_storage,
+    open_study,
+    rubrics,
+    stored_studies,
+)
 from selfstudy.catalog import PROJECT_ROOT
 from selfstudy.problems import ProblemsFound
 from selfstudy.rubric import Rubric
@@ -102,7 +108,7 @@ def resume_list(summaries: list[StudySummary]) -> None:
     if not shown:
         st.write("No saved self-study matches that search.")
         return
-    studies = dict(get_storage().all_studies())
+    studies = dict(stored_studies())
     available = rubrics()
     for summary in shown[:30]:
         study = studies.get(summary.id)

@@ -35,6 +35,26 @@ def get_storage() -> Storage:
     return _storage_for(database_url())
 
 
+Fingerprint = tuple[int, datetime | None]
+
+
+@st.cache_resource(show_spinner="Reading the self-studies…", max_entries=4)
+def _stored(url: str, fingerprint: Fingerprint) -> list[tuple[str, SelfStudy]]:
+    return _storage_for(url).all_studies()
+
+
+def stored_studies(fingerprint: Fingerprint | None = None) -> list[tuple[str, SelfStudy]]:
+    """Every stored study as (id, study), oldest first, shared by all sessions: do not modify.
+
+    Reading them all is slow (about a second for 1,000 studies), so they are read
+    again only when `Storage.fingerprint()` changes: a study added, removed or edited.
+    Pass the fingerprint when the caller keys its own caches on it too.
+    """
+    if fingerprint is None:
+        fingerprint = get_storage().fingerprint()
+    return _stored(database_url(), fingerprint)
+
+
 @st.cache_resource(show_spinner=False, ttl=10)
 def _rubric_by_ref(rubric_id: str, version: str) -> Rubric:
     return find_rubric(rubric_id, version)

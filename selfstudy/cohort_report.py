@@ -4,18 +4,15 @@ Tabs: `About` (what was compared and how to read it), `Dimensions` and
 `Standards` (per group), `Programs` (a program × standard grid of mean levels,
 coloured by status), `Changes` (baseline → follow-up, per group and per
 program) and `Needs and assets`. Every cell holds a value, never a formula:
-text is written as text whatever it begins with. The file is written whole or
-not at all.
+text is written as text whatever it begins with. The command line writes the
+file whole or not at all (`cli.core.write_whole`).
 """
 
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 from openpyxl import Workbook
@@ -46,22 +43,6 @@ SUMMARY_HEADERS = [
     "Meet target",
     "Share meeting",
 ]
-
-
-def write_cohort_report(comparison: Comparison, target: Path | IO[bytes]) -> None:
-    """Write the report to a path (atomically: whole or not at all) or a binary stream."""
-    data = cohort_report_bytes(comparison)
-    if not isinstance(target, Path):
-        target.write(data)
-        return
-    handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".xlsx.part")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def cohort_report_bytes(comparison: Comparison) -> bytes:

@@ -267,6 +267,19 @@ def test_xlsx_needs_an_out_file(copies):
     assert "--out" in result.output
 
 
+@pytest.mark.parametrize("fmt", ["xlsx", "json", "table"])
+def test_an_out_file_in_a_missing_folder_is_a_one_line_error(copies, tmp_path: Path, fmt):
+    out = tmp_path / "no" / "such" / f"report.{fmt}"
+    result = CliRunner().invoke(main, ["cohort", str(copies), "--format", fmt, "--out", str(out)])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit), "no traceback"
+    errors = [line for line in result.stderr.splitlines() if ": warning: " not in line]
+    assert errors == [
+        f"Error: folder {tmp_path / 'no' / 'such'} does not exist; create it or choose another"
+    ]
+    assert not (tmp_path / "no").exists()
+
+
 def test_table_shows_each_group_and_the_changes(copies):
     result = CliRunner().invoke(main, ["cohort", str(copies)])
     assert result.exit_code == 0

@@ -11,6 +11,7 @@ import click
 
 from selfstudy.catalog import find_rubric
 from selfstudy.cli import main
+from selfstudy.cli.core import write_whole
 from selfstudy.cli.tables import text_table
 from selfstudy.cohorts import (
     DEFAULT_PSEUDONYM_SECRET,
@@ -226,10 +227,10 @@ def _scores(
 
 def _write(comparison: Comparison, fmt: str, out_path: Path | None) -> None:
     if fmt == "xlsx":
-        from selfstudy.cohort_report import write_cohort_report
+        from selfstudy.cohort_report import cohort_report_bytes
 
         assert out_path is not None
-        write_cohort_report(comparison, out_path)
+        write_whole(out_path, cohort_report_bytes(comparison))
         click.echo(f"wrote {out_path}", err=True)
         return
     if fmt == "json":
@@ -239,7 +240,7 @@ def _write(comparison: Comparison, fmt: str, out_path: Path | None) -> None:
     if out_path is None:
         click.echo(text)
     else:
-        out_path.write_text(text + "\n", encoding="utf-8")
+        write_whole(out_path, (text + "\n").encode("utf-8"))
         click.echo(f"wrote {out_path}", err=True)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 
 import click
@@ -60,6 +62,28 @@ def load_checked_study(path: Path, rubric_option: str | None) -> tuple[SelfStudy
     for problem in problems:
         click.echo(str(problem), err=True)
     return study, rubric
+
+
+def write_whole(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside `path`, then rename: never a half-written output.
+
+    A missing folder or an unwritable file is a one-line error, not a traceback.
+    """
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise click.ClickException(f"folder {folder} does not exist; create it or choose another")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write in {folder}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 study_rubric_option = click.option(

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import click
 
 from selfstudy.cli import main
-from selfstudy.cli.core import load_checked_study, study_rubric_option
+from selfstudy.cli.core import load_checked_study, study_rubric_option, write_whole
 from selfstudy.problems import Problem, ProblemsFound
 from selfstudy.progress import compare_rounds, same_program
 from selfstudy.reports import html_report, scores_csv
@@ -68,14 +66,14 @@ def report_command(
         if previous_path:
             click.echo("warning: --previous is used by the HTML report only; ignored", err=True)
         # utf-8-sig: Excel then reads accented names correctly.
-        _write_whole(out_path, scores_csv(rubric, study, result), "utf-8-sig")
+        write_whole(out_path, scores_csv(rubric, study, result).encode("utf-8-sig"))
     else:
         previous = None
         if previous_path:
             earlier, earlier_rubric = load_checked_study(previous_path, rubric_option)
             _check_previous(study_path, previous_path, study, earlier)
             previous = (earlier, score(earlier_rubric, earlier))
-        _write_whole(out_path, html_report(rubric, study, result, previous), "utf-8")
+        write_whole(out_path, html_report(rubric, study, result, previous).encode("utf-8"))
     click.echo(f"wrote the {fmt.upper()} report of {study.program.name} to {out_path}")
 
 
@@ -115,22 +113,3 @@ def _check_previous(
             f"{previous_path}: warning: this looks like a later round than {study_path}",
             err=True,
         )
-
-
-def _write_whole(path: Path, text: str, encoding: str) -> None:
-    """Write to a temporary file beside `path`, then rename: never a half-written report."""
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise click.ClickException(f"folder {folder} does not exist; create it or choose another")
-    try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise click.ClickException(f"cannot write in {folder}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(handle, "w", encoding=encoding, newline="") as file:
-            file.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
-        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -23,7 +23,7 @@ from selfstudy.app.state import (
 from selfstudy.app.widgets import item_input, level_descriptors, progress_bar
 from selfstudy.rubric import Dimension, Rubric
 from selfstudy.scoring import Result, score
-from selfstudy.study import Answer, Program, is_answered, shown_items
+from selfstudy.study import Answer, Program, shown_items, unanswered_required
 
 START = Path(__file__).parent / "start.py"
 RESULTS = Path(__file__).parent / "results.py"
@@ -77,14 +77,12 @@ def notices(session: SessionStudy) -> None:
 
 
 def missing_required(rubric: Rubric, dimension: Dimension, answers: dict[str, Answer]) -> list[str]:
-    shown = shown_items(rubric, answers)
+    """Ids of the dimension's required items still to answer, in rubric order."""
+    standards = {standard.id for standard in dimension.standards}
     return [
         item.id
-        for standard in dimension.standards
-        for item in standard.items
-        if item.id in shown
-        and item.is_required
-        and not is_answered(answers.get(item.id, Answer()).value)
+        for item in unanswered_required(rubric, answers)
+        if rubric.standard_of_item[item.id].id in standards
     ]
 
 
@@ -112,10 +110,8 @@ def standard_block(study_id: str, standard_id: str) -> None:
     shown = shown_items(rubric, answers)
     missing = {
         item.id
-        for item in standard.items
-        if item.id in shown
-        and item.is_required
-        and not is_answered(answers.get(item.id, Answer()).value)
+        for item in unanswered_required(rubric, answers, shown)
+        if rubric.standard_of_item[item.id].id == standard_id
     }
     only_missing = st.session_state.get(ONLY_MISSING, False)
     items = [i for i in standard.items if i.id in shown and (not only_missing or i.id in missing)]

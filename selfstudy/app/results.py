@@ -15,7 +15,7 @@ from selfstudy.progress import changes, previous_round, round_label
 from selfstudy.reports import html_report, scores_csv
 from selfstudy.rubric import Rubric
 from selfstudy.scoring import Result, score
-from selfstudy.study import SelfStudy, is_answered, shown_items
+from selfstudy.study import SelfStudy, is_answered, unanswered_required
 
 START = Path(__file__).parent / "start.py"
 QUESTIONNAIRE = Path(__file__).parent / "questionnaire.py"
@@ -119,12 +119,7 @@ def reflections(rubric: Rubric, study: SelfStudy) -> None:
 
 
 def missing_items(rubric: Rubric, study: SelfStudy) -> None:
-    shown = shown_items(rubric, study.answers)
-    missing = [
-        item
-        for item in rubric.items()
-        if item.id in shown and item.is_required and not is_answered(study.value(item.id))
-    ]
+    missing = unanswered_required(rubric, study.answers)
     if missing:
         with st.expander(f"{len(missing)} required items not answered yet"):
             for item in missing:

@@ -74,42 +74,30 @@ class ImportResult:
 
 def copy_rubric_ref(sheets: Sheets) -> tuple[str | None, str | None]:
     """The rubric id and version the copy names on START HERE (None where it does not)."""
-    tab = _find_start_here(sheets)
-    if tab is None:
-        return None, None
-    fields = _label_rows(sheets[tab])
-    rubric_id = fields.get(normalize(RUBRIC_LABEL))
-    version = fields.get(normalize(RUBRIC_VERSION_LABEL))
-    return (
-        cell_text(rubric_id[1]).strip() or None if rubric_id else None,
-        cell_text(version[1]).strip() or None if version else None,
-    )
+    fields = _start_here_fields(sheets, _find_start_here(sheets))
+    rubric_id = _named(fields, RUBRIC_LABEL)
+    version = _named(fields, RUBRIC_VERSION_LABEL)
+    return (rubric_id[1] if rubric_id else None, version[1] if version else None)
 
 
 def parse_sheet_copy(sheets: Sheets, rubric: Rubric) -> ImportResult:
     """Interpret a sheet copy against `rubric`, collecting every problem."""
     problems: list[Problem] = []
-    program = _read_start_here(sheets, rubric, problems)
-    program_cells = _program_cells(sheets)
+    start = _find_start_here(sheets)
+    fields = _start_here_fields(sheets, start)
+    program = _read_start_here(sheets, start, fields, rubric, problems)
+    program_cells = _program_cells(start, fields)
     tabs = _match_dimension_tabs(sheets, rubric, problems)
     answers: dict[str, Answer] = {}
     cells: dict[str, ItemCells] = {}
     seen: dict[str, str] = {}
-    readable = [
-        (dimension, tabs[dimension.id])
-        for dimension in rubric.dimensions
-        if dimension.id in tabs
-        and _read_dimension_tab(
-            tabs[dimension.id],
-            sheets[tabs[dimension.id]],
-            rubric,
-            dimension,
-            answers,
-            cells,
-            seen,
-            problems,
-        )
-    ]
+    readable: list[tuple[Dimension, str]] = []
+    for dimension in rubric.dimensions:
+        title = tabs.get(dimension.id)
+        if title is not None and _read_dimension_tab(
+            title, sheets[title], rubric, dimension, answers, cells, seen, problems
+        ):
+            readable.append((dimension, title))
     for dimension, title in readable:
         for standard in dimension.standards:
             for item in standard.items:
@@ -148,6 +136,19 @@ def _find_start_here(sheets: Sheets) -> str | None:
     return next((t for t in sheets if normalize(t) == normalize(START_HERE)), None)
 
 
+def _start_here_fields(sheets: Sheets, tab: str | None) -> dict[str, tuple[int, Cell]]:
+    """The label rows of the START HERE tab `tab` (none when there is no such tab)."""
+    return _label_rows(sheets[tab]) if tab is not None else {}
+
+
+def _named(fields: dict[str, tuple[int, Cell]], label: str) -> tuple[int, str] | None:
+    """The 1-based row and the stripped text of `label`'s value; None when absent or blank."""
+    found = fields.get(normalize(label))
+    if found is None or is_blank(found[1]):
+        return None
+    return found[0], cell_text(found[1]).strip()
+
+
 def _label_rows(rows: Rows) -> dict[str, tuple[int, Cell]]:
     """Normalized label -> (1-based row, value) for the first row with each label."""
     found: dict[str, tuple[int, Cell]] = {}
@@ -173,12 +174,12 @@ def _extra_fields(rows: Rows) -> dict[str, str]:
     return found
 
 
-def _program_cells(sheets: Sheets) -> dict[str, tuple[str, int, int]]:
+def _program_cells(
+    tab: str | None, fields: dict[str, tuple[int, Cell]]
+) -> dict[str, tuple[str, int, int]]:
     """Program field -> (tab, row, column) of its value cell on START HERE."""
-    tab = _find_start_here(sheets)
     if tab is None:
         return {}
-    fields = _label_rows(sheets[tab])
     return {
         key: (tab, fields[normalize(label)][0], 2)
         for label, key in PROGRAM_LABELS.items()
@@ -206,8 +207,13 @@ def existing_tabs(
     return found
 
 
-def _read_start_here(sheets: Sheets, rubric: Rubric, problems: list[Problem]) -> Program | None:
-    tab = _find_start_here(sheets)
+def _read_start_here(
+    sheets: Sheets,
+    tab: str | None,
+    fields: dict[str, tuple[int, Cell]],
+    rubric: Rubric,
+    problems: list[Problem],
+) -> Program | None:
     if tab is None:
         problems.append(
             Problem(
@@ -218,7 +224,6 @@ def _read_start_here(sheets: Sheets, rubric: Rubric, problems: list[Problem]) ->
             )
         )
         return None
-    fields = _label_rows(sheets[tab])
     _check_rubric_rows(tab, fields, rubric, problems)
     program: dict[str, Any] = {}
     for label, key in PROGRAM_LABELS.items():
@@ -243,24 +248,24 @@ def _read_start_here(sheets: Sheets, rubric: Rubric, problems: list[Problem]) ->
 def _check_rubric_rows(
     tab: str, fields: dict[str, tuple[int, Cell]], rubric: Rubric, problems: list[Problem]
 ) -> None:
-    named = fields.get(normalize(RUBRIC_LABEL))
-    if named and not is_blank(named[1]) and cell_text(named[1]).strip() != rubric.id:
+    named = _named(fields, RUBRIC_LABEL)
+    if named and named[1] != rubric.id:
         problems.append(
             Problem(
                 "rubric-mismatch",
                 a1(tab, named[0], 2),
-                f"this copy is for rubric {cell_text(named[1]).strip()!r}, not {rubric.id!r}; "
+                f"this copy is for rubric {named[1]!r}, not {rubric.id!r}; "
                 "import it with the rubric it names (--rubric), or correct the Rubric row",
             )
         )
         return
-    version = fields.get(normalize(RUBRIC_VERSION_LABEL))
-    if version and not is_blank(version[1]) and cell_text(version[1]).strip() != rubric.version:
+    version = _named(fields, RUBRIC_VERSION_LABEL)
+    if version and version[1] != rubric.version:
         problems.append(
             Problem(
                 "rubric-version-mismatch",
                 a1(tab, version[0], 2),
-                f"this copy is for version {cell_text(version[1]).strip()!r} of {rubric.id!r}, "
+                f"this copy is for version {version[1]!r} of {rubric.id!r}, "
                 f"the chosen rubric is version {rubric.version!r}; import it with the version "
                 "it names, or correct the Rubric version row if the copy was made from this one",
             )

@@ -495,10 +495,6 @@ def _level(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
 
 
-def _percent(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f}%"
-
-
 def _gap_words(gap: float | None) -> str:
     """The gap in words; `just below` keeps a 2.996 that shows as 3.00 honest."""
     if gap is None:

@@ -28,8 +28,8 @@ from selfstudy.cohorts.table import (
     programs_table,
     rubric_arrays,
 )
-from selfstudy.rubric import Rubric, ShowIf
-from selfstudy.scoring import STATUSES
+from selfstudy.rubric import Number, Rubric, ShowIf
+from selfstudy.scoring import STATUSES, judge
 from selfstudy.study import Answer, SelfStudy, condition_holds, is_answered, is_na
 
 # Status codes in the score matrices: positions in `scoring.STATUSES`.
@@ -73,18 +73,6 @@ class CohortScores:
         return self._long(
             "dimension", self.rubric.dimension_ids, self.dimension_level, self.dimension_status
         ).assign(target=np.tile(self.rubric.dimension_target, len(self)))
-
-    def standards(self) -> pd.DataFrame:
-        """One row per study and standard: dimension, level, status, target."""
-        arrays = self.rubric
-        return self._long(
-            "standard", arrays.standard_ids, self.standard_level, self.standard_status
-        ).assign(
-            dimension=pd.Categorical.from_codes(
-                np.tile(arrays.standard_dimension, len(self)), categories=arrays.dimension_ids
-            ),
-            target=np.tile(arrays.standard_target, len(self)),
-        )
 
     def _long(
         self, name: str, ids: list[str], level: np.ndarray, status: np.ndarray
@@ -133,59 +121,39 @@ class CohortScores:
         return replace(self, programs=pseudonymized(self.programs, secret, keep))
 
     def result_dict(self, study: int) -> dict[str, Any]:
-        """Study `study`'s scores in the shape of `Result.to_dict()` (without priorities)."""
-        arrays = self.rubric
-        scale = arrays.rubric.scale
+        """Study `study`'s scores in the shape of `Result.to_dict()` (without priorities).
+
+        Percent, status and gap come from `scoring.judge`, the single-study rules.
+        """
+        rubric = self.rubric.rubric
+
+        def scored(level: float, target: Number) -> dict[str, Any]:
+            mean_level = None if math.isnan(level) else float(level)
+            return judge(rubric, mean_level, target).to_dict()
+
         return {
             "overall": {
-                **_score_dict(
-                    self.overall_level[study],
-                    self.overall_status[study],
-                    arrays.rubric.target,
-                    scale,
-                ),
+                **scored(self.overall_level[study], rubric.target),
                 "completeness": round(float(self.completeness[study]), 4),
             },
             "dimensions": [
                 {
                     "id": dimension.id,
                     "title": dimension.title,
-                    **_score_dict(
-                        self.dimension_level[study, j],
-                        self.dimension_status[study, j],
-                        arrays.rubric.dimension_target(dimension),
-                        scale,
-                    ),
+                    **scored(self.dimension_level[study, j], rubric.dimension_target(dimension)),
                 }
-                for j, dimension in enumerate(arrays.rubric.dimensions)
+                for j, dimension in enumerate(rubric.dimensions)
             ],
             "standards": [
                 {
                     "id": standard.id,
-                    "dimension": arrays.dimension_ids[arrays.standard_dimension[j]],
+                    "dimension": self.rubric.dimension_ids[self.rubric.standard_dimension[j]],
                     "title": standard.title,
-                    **_score_dict(
-                        self.standard_level[study, j],
-                        self.standard_status[study, j],
-                        arrays.rubric.standard_target(standard),
-                        scale,
-                    ),
+                    **scored(self.standard_level[study, j], rubric.standard_target(standard)),
                 }
-                for j, standard in enumerate(arrays.rubric.standards())
+                for j, standard in enumerate(rubric.standards())
             ],
         }
-
-
-def _score_dict(level: float, status: int, target: float, scale: Any) -> dict[str, Any]:
-    rated = not math.isnan(level)
-    percent = (level - scale.lowest) / (scale.highest - scale.lowest) * 100
-    return {
-        "mean_level": round(float(level), 2) if rated else None,
-        "percent": round(float(percent), 1) if rated else None,
-        "status": STATUSES[status],
-        "target": target,
-        "gap": round(float(target - level), 2) if rated else None,
-    }
 
 
 def score_studies(rubric: Rubric, studies: Sequence[SelfStudy]) -> CohortScores:

@@ -131,17 +131,11 @@ def test_a_second_rubric_in_the_folder_appears_with_no_code_change(db, monkeypat
     assert at.segmented_control[0].options == ["Beginning", "Developing", "Strong"]  # no N/A
 
 
-def test_pages_written_by_others_join_the_navigation_when_their_file_exists(db):
-    from selfstudy.app.main import HERE
-
+def test_the_import_sync_and_cohorts_pages_are_in_the_navigation(db):
     at = new_session().run()
     for file in ("import_sync.py", "cohorts.py"):
-        if (HERE / file).is_file():
-            at.switch_page(f"selfstudy/app/{file}").run()  # raises when not registered
-            assert not at.exception
-        else:
-            with pytest.raises(ValueError, match="Could not find"):
-                at.switch_page(f"selfstudy/app/{file}")
+        at.switch_page(f"selfstudy/app/{file}").run()  # raises when not registered
+        assert not at.exception
 
 
 def test_the_start_page_offers_to_continue_the_study_this_browser_has_open(db, sample_set):

@@ -1,4 +1,4 @@
-"""The app's pages; Import & sync and Cohorts join as soon as their page file exists."""
+"""The app: its pages in navigation order, and a plain message when the database fails."""
 
 from __future__ import annotations
 
@@ -12,22 +12,31 @@ from selfstudy.storage import database_url
 
 HERE = Path(__file__).parent
 
-# (file, title, icon, url path); the optional pages appear once their file exists.
-PAGES = [
-    ("start.py", "Start", ":material/home:", "start"),
-    ("questionnaire.py", "Self-study", ":material/checklist:", "self-study"),
-    ("results.py", "Results", ":material/monitoring:", "results"),
-    ("rubric_page.py", "Rubric", ":material/menu_book:", "rubric"),
-    ("import_sync.py", "Import & sync", ":material/sync:", "import-sync"),
-    ("cohorts.py", "Cohorts", ":material/groups:", "cohorts"),
-]
-
 
 def pages() -> list[st.Page]:
     return [
-        st.Page(HERE / file, title=title, icon=icon, url_path=url, default=file == "start.py")
-        for file, title, icon, url in PAGES
-        if (HERE / file).is_file()
+        st.Page(
+            HERE / "start.py", title="Start", icon=":material/home:", url_path="start", default=True
+        ),
+        st.Page(
+            HERE / "questionnaire.py",
+            title="Self-study",
+            icon=":material/checklist:",
+            url_path="self-study",
+        ),
+        st.Page(
+            HERE / "results.py", title="Results", icon=":material/monitoring:", url_path="results"
+        ),
+        st.Page(
+            HERE / "rubric_page.py", title="Rubric", icon=":material/menu_book:", url_path="rubric"
+        ),
+        st.Page(
+            HERE / "import_sync.py",
+            title="Import & sync",
+            icon=":material/sync:",
+            url_path="import-sync",
+        ),
+        st.Page(HERE / "cohorts.py", title="Cohorts", icon=":material/groups:", url_path="cohorts"),
     ]
 
 

@@ -19,8 +19,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from selfstudy.catalog import available_rubrics, find_rubric
 from selfstudy.problems import ProblemsFound
 from selfstudy.rubric import NA, Item, Rubric
-from selfstudy.storage import StaleEdit, Storage, StudyNotFound, database_url
-from selfstudy.study import Answer, AnswerValue, SelfStudy, is_answered
+from selfstudy.storage import StaleEdit, Storage, StoredStudy, StudyNotFound, database_url
+from selfstudy.study import Answer, AnswerValue, SelfStudy, is_answered, is_na
 
 STUDY_KEY = "study_id"
 
@@ -99,11 +99,6 @@ def open_study(study_id: str) -> None:
     st.query_params["study"] = study_id
 
 
-def close_study() -> None:
-    st.session_state.pop(STUDY_KEY, None)
-    st.query_params.pop("study", None)
-
-
 # --- the open study, as this session sees it -----------------------------------------
 
 
@@ -154,9 +149,14 @@ def load_open_study(study_id: str, max_age: float = 0.0) -> SessionStudy | None:
     if session is None:
         session = SessionStudy(study_id, stored.study, dict(stored.revisions))
         st.session_state[key] = session
-        session.loaded_at = time.monotonic()
-        return session
+    else:
+        _take_others_changes(session, stored)
     session.loaded_at = time.monotonic()
+    return session
+
+
+def _take_others_changes(session: SessionStudy, stored: StoredStudy) -> None:
+    """Adopt every answer someone else saved since this session last looked, with a notice."""
     rubric = rubric_for(stored.study)
     for item_id, revision in stored.revisions.items():
         if session.revisions.get(item_id) == revision:
@@ -168,7 +168,6 @@ def load_open_study(study_id: str, max_age: float = 0.0) -> SessionStudy | None:
         session.notices.append(Notice("updated", item_id, text))
         session.progress_changed = True
     session.study = session.study.model_copy(update={"program": stored.study.program})
-    return session
 
 
 def _take_answer(
@@ -249,7 +248,7 @@ def save_from_widget(study_id: str, item_id: str, part: str) -> None:
 def widget_value(rubric: Rubric, item: Item, value: AnswerValue) -> Any:
     """What the item's widget shows for a stored value."""
     if item.type == "rating":
-        if value == NA:
+        if is_na(value):
             return NA if rubric.scale.allow_na else None
         return rubric.scale.rating_value(value)
     if item.type == "text":
@@ -279,7 +278,7 @@ def value_text(rubric: Rubric, item: Item, value: AnswerValue) -> str:
     """An answer as a person reads it: the level label, the choice, the text."""
     if not is_answered(value):
         return "no answer"
-    if value == NA:
+    if is_na(value):
         return "Not applicable"
     if item.is_rating:
         level = rubric.scale.rating_value(value)

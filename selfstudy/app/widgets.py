@@ -10,13 +10,13 @@ from selfstudy.rubric import NA, Item, Rubric, Standard
 from selfstudy.scoring import STATUS_LABELS, Score
 from selfstudy.study import Answer, value_problem
 
-# Text symbols (not emoji, which some systems lack), the same as the HTML report's.
-STATUS_ICONS = STATUS_SYMBOLS
-
 
 def status_text(score: Score) -> str:
-    """Status in words with an icon, never by colour alone."""
-    return f"{STATUS_ICONS[score.status]} {STATUS_LABELS[score.status]}"
+    """Status in words with an icon, never by colour alone.
+
+    The icons are the HTML report's text symbols (not emoji, which some systems lack).
+    """
+    return f"{STATUS_SYMBOLS[score.status]} {STATUS_LABELS[score.status]}"
 
 
 def level_text(score: Score) -> str:

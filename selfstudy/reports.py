@@ -25,7 +25,14 @@ from selfstudy.charts import dimension_chart
 from selfstudy.progress import Change, changes, round_label
 from selfstudy.rubric import Item, Rubric, Standard
 from selfstudy.scoring import STATUS_LABELS, Result, Score, Status
-from selfstudy.study import AnswerValue, SelfStudy, is_answered, is_na, shown_items
+from selfstudy.study import (
+    AnswerValue,
+    SelfStudy,
+    is_answered,
+    is_na,
+    shown_items,
+    unanswered_required,
+)
 
 # --- CSV ------------------------------------------------------------------------------
 
@@ -123,6 +130,7 @@ def html_report(
 ) -> str:
     """The whole self-study report as one HTML document (see the module docstring)."""
     name = _e(study.program.name)
+    shown = shown_items(rubric, study.answers)
     sections = [
         _header(rubric, study),
         _summary(rubric, result, previous),
@@ -130,9 +138,9 @@ def html_report(
         _change_section(result, previous) if previous else "",
         _standards_section(rubric, result),
         _priorities_section(rubric, result),
-        _reflections_section(rubric, study),
-        _evidence_section(rubric, study),
-        _completeness_section(rubric, study, result),
+        _reflections_section(rubric, study, shown),
+        _evidence_section(rubric, study, shown),
+        _completeness_section(rubric, study, result, shown),
     ]
     return (
         "<!doctype html>\n"
@@ -357,8 +365,9 @@ def _resource_link(title: str, url: str | None) -> str:
     return _e(title) + (f' <span class="muted">({_e(url)})</span>' if url else "")
 
 
-def _answered_items(rubric: Rubric, study: SelfStudy, kinds: Iterable[str]) -> list[Item]:
-    shown = shown_items(rubric, study.answers)
+def _answered_items(
+    rubric: Rubric, study: SelfStudy, shown: set[str], kinds: Iterable[str]
+) -> list[Item]:
     wanted = set(kinds)
     return [
         item
@@ -367,9 +376,9 @@ def _answered_items(rubric: Rubric, study: SelfStudy, kinds: Iterable[str]) -> l
     ]
 
 
-def _reflections_section(rubric: Rubric, study: SelfStudy) -> str:
-    written = _answered_items(rubric, study, ["text"])
-    other = _answered_items(rubric, study, ["choice", "multichoice", "number"])
+def _reflections_section(rubric: Rubric, study: SelfStudy, shown: set[str]) -> str:
+    written = _answered_items(rubric, study, shown, ["text"])
+    other = _answered_items(rubric, study, shown, ["choice", "multichoice", "number"])
     if not written and not other:
         return ""
     parts = ['<section id="reflections">\n<h2>Reflections and other answers</h2>\n']
@@ -403,8 +412,7 @@ def _answer_text(value: AnswerValue) -> str:
     return str(value)
 
 
-def _evidence_section(rubric: Rubric, study: SelfStudy) -> str:
-    shown = shown_items(rubric, study.answers)
+def _evidence_section(rubric: Rubric, study: SelfStudy, shown: set[str]) -> str:
     rows = []
     for dimension in rubric.dimensions:
         group = [
@@ -455,13 +463,8 @@ def _rating_text(rubric: Rubric, item: Item, value: AnswerValue) -> str:
     return _answer_text(value)
 
 
-def _completeness_section(rubric: Rubric, study: SelfStudy, result: Result) -> str:
-    shown = shown_items(rubric, study.answers)
-    missing = [
-        item
-        for item in rubric.items()
-        if item.is_required and item.id in shown and not is_answered(study.value(item.id))
-    ]
+def _completeness_section(rubric: Rubric, study: SelfStudy, result: Result, shown: set[str]) -> str:
+    missing = unanswered_required(rubric, study.answers, shown)
     summary = (
         f'<p class="lead">{result.answered} of {result.required} required items answered '
         f"({result.completeness:.0%}). Not applicable counts as answered.</p>\n"

@@ -121,7 +121,3 @@ def apply_changes(study: SelfStudy, changes: Mapping[str, Any]) -> SelfStudy:
         else:
             answers[key] = Answer.model_validate(value)
     return study.model_copy(update={"program": program, "answers": answers})
-
-
-def answer_of(entry: Any) -> Answer | None:
-    return None if entry is None else Answer.model_validate(entry)

@@ -62,10 +62,6 @@ class ImportResult:
     cells: dict[str, ItemCells] = field(default_factory=dict)
     program_cells: dict[str, tuple[str, int, int]] = field(default_factory=dict)
 
-    @property
-    def ok(self) -> bool:
-        return self.study is not None
-
     def raise_on_errors(self) -> SelfStudy:
         if self.study is None:
             raise ProblemsFound(self.problems)
@@ -486,13 +482,9 @@ def _read_dimension_tab(
         value = read_value(rubric, item, raw_value, rating_cell, problems)
         answer = Answer(
             value=value,
-            evidence=_free_text(get(row, "evidence")),
-            notes=_free_text(get(row, "notes")),
+            evidence=cell_text(get(row, "evidence")),
+            notes=cell_text(get(row, "notes")),
         )
         if is_answered(answer.value) or answer.evidence or answer.notes:
             answers[item.id] = answer
     return True
-
-
-def _free_text(cell: Cell) -> str:
-    return cell_text(cell)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from selfstudy.problems import Problem, ProblemsFound, errors
 from selfstudy.rubric import Rubric
@@ -121,17 +120,3 @@ def _in_file(problem: Problem, source: str) -> Problem:
     if problem.location.startswith(source):
         return problem
     return replace(problem, location=f"{source}: {problem.location}")
-
-
-def export_xlsx(study: SelfStudy | None, rubric: Rubric, target: Any) -> None:
-    """Write the sheet copy as .xlsx to a path or a binary buffer (see `workbooks`)."""
-    from selfstudy import workbooks
-
-    workbooks.export_xlsx(study, rubric, target)
-
-
-def export_csv(study: SelfStudy | None, rubric: Rubric, folder: Path) -> list[Path]:
-    """Write the sheet copy as one CSV file per tab into `folder` (see `workbooks`)."""
-    from selfstudy import workbooks
-
-    return workbooks.export_csv(study, rubric, folder)

@@ -31,6 +31,7 @@ from selfstudy.cohorts import (
     long_table,
     needs,
     pseudonym,
+    pseudonym_secret,
     round_order,
     score_studies,
     standard_summary,
@@ -212,6 +213,15 @@ def test_pseudonyms_are_stable_hide_names_and_still_pair_rounds(scores):
     assert len(names) == 4
     p4 = row(changes(hidden), key=pseudonym("p4", "network secret"), dimension="D1")
     assert p4["change"] == 2.0
+
+
+def test_the_pseudonym_secret_is_the_networks_own_when_set(monkeypatch):
+    monkeypatch.delenv("SELFSTUDY_PSEUDONYM_SECRET", raising=False)
+    assert pseudonym_secret() == "selfstudy"
+    monkeypatch.setenv("SELFSTUDY_PSEUDONYM_SECRET", "")
+    assert pseudonym_secret() == "selfstudy"
+    monkeypatch.setenv("SELFSTUDY_PSEUDONYM_SECRET", "network secret")
+    assert pseudonym_secret() == "network secret"
 
 
 def test_rounds_are_ordered_baseline_first_then_naturally():

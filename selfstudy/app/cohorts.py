@@ -12,7 +12,6 @@ included.
 from __future__ import annotations
 
 import functools
-import os
 
 import pandas as pd
 import streamlit as st
@@ -22,12 +21,12 @@ from selfstudy.catalog import find_rubric
 from selfstudy.cohort_charts import against_group_chart, distributions, dumbbell, heatmap
 from selfstudy.cohort_report import cohort_report_bytes
 from selfstudy.cohorts import (
-    DEFAULT_PSEUDONYM_SECRET,
     PSEUDONYM_SECRET_VARIABLE,
     CohortScores,
     Comparison,
     against_group,
     compare,
+    pseudonym_secret,
     score_studies,
 )
 from selfstudy.problems import ProblemsFound, errors
@@ -64,8 +63,7 @@ def _comparison(
     if not len(scores):
         return None
     if pseudonyms:
-        secret = os.environ.get(PSEUDONYM_SECRET_VARIABLE) or DEFAULT_PSEUDONYM_SECRET
-        scores = scores.with_pseudonyms(secret, keep=("cohort", "round", by))
+        scores = scores.with_pseudonyms(pseudonym_secret(), keep=("cohort", "round", by))
     return compare(scores, by=by)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -14,12 +13,12 @@ from selfstudy.cli import main
 from selfstudy.cli.core import write_whole
 from selfstudy.cli.tables import text_table
 from selfstudy.cohorts import (
-    DEFAULT_PSEUDONYM_SECRET,
     PSEUDONYM_SECRET_VARIABLE,
     CohortScores,
     Comparison,
     compare,
     duplicate_studies,
+    pseudonym_secret,
     score_studies,
 )
 from selfstudy.problems import Problem, ProblemsFound, errors
@@ -220,8 +219,7 @@ def _scores(
     if not len(scores):
         raise click.UsageError("no self-study matches --cohort/--round")
     if pseudonymize:
-        secret = os.environ.get(PSEUDONYM_SECRET_VARIABLE) or DEFAULT_PSEUDONYM_SECRET
-        scores = scores.with_pseudonyms(secret, keep=("cohort", "round", by))
+        scores = scores.with_pseudonyms(pseudonym_secret(), keep=("cohort", "round", by))
     return scores
 
 

@@ -33,6 +33,7 @@ from selfstudy.cohorts.pseudonyms import (
     DEFAULT_PSEUDONYM_SECRET,
     PSEUDONYM_SECRET_VARIABLE,
     pseudonym,
+    pseudonym_secret,
     pseudonymized,
 )
 from selfstudy.cohorts.rounds import (
@@ -88,6 +89,7 @@ __all__ = [
     "needs",
     "programs_table",
     "pseudonym",
+    "pseudonym_secret",
     "pseudonymized",
     "round_order",
     "rubric_arrays",

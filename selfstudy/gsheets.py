@@ -35,7 +35,7 @@ import requests
 from google.auth.credentials import Credentials
 from google.auth.exceptions import GoogleAuthError
 from gspread import Client
-from gspread.exceptions import APIError
+from gspread.exceptions import APIError, NoValidUrlKeyFound
 from gspread.http_client import HTTPClient
 from gspread.utils import extract_id_from_url
 from requests.adapters import HTTPAdapter
@@ -54,7 +54,9 @@ from selfstudy.sheetcopy import (
     export_value,
     interpret,
     layout,
+    normalize,
     parse_sheet_copy,
+    summary_tab,
 )
 from selfstudy.study import Answer, SelfStudy
 from selfstudy.sync import PROGRAM_KEY, Side, SyncPlan, apply_changes, plan_sync, snapshot
@@ -189,7 +191,7 @@ def spreadsheet_key(url_or_key: str) -> str:
     if "/" in text:
         try:
             return extract_id_from_url(text)
-        except Exception:
+        except NoValidUrlKeyFound:
             pass
     elif _KEY.match(text):
         return text
@@ -512,10 +514,10 @@ def sync(
 
 def _summary_update(sheets: Sheets, rubric: Rubric, study: SelfStudy) -> list[dict[str, Any]]:
     """The SUMMARY tab rewritten for the sheet's answers, blanking what the old one held."""
-    title = next((t for t in sheets if t.strip().casefold() == SUMMARY.casefold()), None)
+    title = next((t for t in sheets if normalize(t) == normalize(SUMMARY)), None)
     if title is None:
         return []
-    rows = [[_json_cell(c) for c in row] for row in layout(rubric, study)[-1].rows]
+    rows = [[_json_cell(c) for c in row] for row in summary_tab(rubric, study).rows]
     old = sheets[title]
     width = max([len(r) for r in rows + old] + [1])
     padded = [row + [""] * (width - len(row)) for row in rows]

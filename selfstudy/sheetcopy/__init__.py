@@ -20,8 +20,9 @@ from selfstudy.sheetcopy.copy_format import (
     a1,
     cell_text,
     dimension_tab_title,
+    normalize,
 )
-from selfstudy.sheetcopy.export import Tab, layout, sheets_of
+from selfstudy.sheetcopy.export import Tab, layout, sheets_of, summary_tab
 from selfstudy.sheetcopy.parse import (
     ImportResult,
     copy_rubric_ref,
@@ -54,10 +55,12 @@ __all__ = [
     "export_value",
     "interpret",
     "layout",
+    "normalize",
     "parse_sheet_copy",
     "read_sheet_copy",
     "read_study_source",
     "sheets_of",
     "split_options",
     "study_from_sheets",
+    "summary_tab",
 ]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from selfstudy.rubric import NA, Dimension, Item, Rubric
-from selfstudy.scoring import STATUS_LABELS, Result, score
+from selfstudy.scoring import STATUS_LABELS, score
 from selfstudy.sheetcopy.copy_format import (
     COLUMN_ALIASES,
     COLUMN_WIDTHS,
@@ -63,7 +63,7 @@ def layout(
                 rubric, dimension, dimension_tab_title(index, dimension, title_limit), answers
             )
         )
-    tabs.append(_summary_tab(rubric, study, score(rubric, answers)))
+    tabs.append(summary_tab(rubric, study))
     return tabs
 
 
@@ -170,7 +170,10 @@ def _indicator_text(item: Item) -> str:
     return item.text
 
 
-def _summary_tab(rubric: Rubric, study: SelfStudy | None, result: Result) -> Tab:
+def summary_tab(rubric: Rubric, study: SelfStudy | None = None) -> Tab:
+    """The SUMMARY tab of `study`: scores, status, gaps, priorities and resources."""
+    result = score(rubric, study.answers if study else {})
+
     def level(x: float | None) -> Cell:
         return None if x is None else round(x, 2)
 

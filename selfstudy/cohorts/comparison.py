@@ -36,7 +36,7 @@ class Comparison:
 
     @property
     def group_fields(self) -> list[str]:
-        return group_fields(self.scores, self.by)
+        return group_fields(self.by)
 
     def to_dict(self) -> dict[str, Any]:
         """The `selfstudy cohort --format json` document; levels rounded to 2 places."""

@@ -15,7 +15,7 @@ from selfstudy.cohorts.table import _missing
 from selfstudy.scoring import STATUSES
 
 
-def group_fields(scores: CohortScores, by: str) -> list[str]:
+def group_fields(by: str) -> list[str]:
     """The program fields a comparison groups by: `by`, and the round unless `by` is the round.
 
     Grouping a cohort's baseline and follow-up together would count each
@@ -106,7 +106,7 @@ def dimension_summary(scores: CohortScores, by: str) -> pd.DataFrame:
     over the rated programs' dimension mean levels, and `share_meets` is
     meets ÷ rated (NaN when none is rated).
     """
-    group, groups = groups_of(scores, group_fields(scores, by))
+    group, groups = groups_of(scores, group_fields(by))
     return _summarize(
         scores.dimension_level,
         scores.dimension_status,
@@ -119,7 +119,7 @@ def dimension_summary(scores: CohortScores, by: str) -> pd.DataFrame:
 
 def standard_summary(scores: CohortScores, by: str) -> pd.DataFrame:
     """Per group and standard: as `dimension_summary`, over the standards' mean levels."""
-    fields = group_fields(scores, by)
+    fields = group_fields(by)
     group, groups = groups_of(scores, fields)
     arrays = scores.rubric
     summary = _summarize(
@@ -142,7 +142,7 @@ def _sorted_keys(values: Iterable[Any]) -> list[Any]:
 
 def against_group(scores: CohortScores, study: int, by: str = "cohort") -> pd.DataFrame:
     """One study's dimension levels next to the median of its group (same `by` value and round)."""
-    fields = group_fields(scores, by)
+    fields = group_fields(by)
     programs = scores.programs
     same = np.ones(len(scores), dtype=bool)
     for name in fields:

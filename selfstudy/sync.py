@@ -109,6 +109,11 @@ def _keys(*snapshots: Snapshot | None) -> list[str]:
     return list(seen)
 
 
+def change_names(changes: Mapping[str, Any]) -> str:
+    """The keys of a `SyncPlan` side as a reader would name them, or `nothing`."""
+    return ", ".join("program details" if k == PROGRAM_KEY else k for k in changes) or "nothing"
+
+
 def apply_changes(study: SelfStudy, changes: Mapping[str, Any]) -> SelfStudy:
     """`study` with the entries of `changes` (from `SyncPlan.to_app`) put in."""
     program = study.program

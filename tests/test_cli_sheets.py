@@ -192,6 +192,36 @@ def test_sync_on_a_file_takes_sheet_edits_and_lists_conflicts_until_chosen(tmp_p
     assert "from the sheet: nothing; to the sheet: nothing; conflicts: 0" in again.stdout
 
 
+def test_keep_all_settles_every_conflict_but_the_ones_kept_one_by_one(tmp_path, google):
+    study_file = tmp_path / "p01.json"
+    study_file.write_text(P01.read_text())
+    assert invoke("sheets", "sync", study_file, "--spreadsheet", KEY).exit_code == 0
+    google.set_cell(KEY, "1. Program Goals", 6, 4, "Not yet")  # PG.1.a
+    google.set_cell(KEY, "1. Program Goals", 7, 4, "Not yet")  # PG.1.b
+    data = json.loads(study_file.read_text())
+    data["answers"]["PG.1.a"]["value"] = 4
+    data["answers"]["PG.1.b"]["value"] = 4
+    study_file.write_text(json.dumps(data))
+
+    result = invoke(
+        "sheets",
+        "sync",
+        study_file,
+        "--spreadsheet",
+        KEY,
+        "--keep-all",
+        "sheet",
+        "--keep",
+        "PG.1.b=app",
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "from the sheet: PG.1.a; to the sheet: PG.1.b; conflicts: 0" in result.stdout
+    synced = load_study(study_file)
+    assert (synced.answers["PG.1.a"].value, synced.answers["PG.1.b"].value) == (1, 4)
+    assert google.values(KEY, "1. Program Goals")[6][3] == "Sustaining"
+
+
 def test_sync_of_a_stored_study_saves_sheet_edits_in_the_database(tmp_path, google, database):
     pulled = invoke("sheets", "pull", KEY, "--save")  # an empty spreadsheet has no copy yet
     assert pulled.exit_code == 1

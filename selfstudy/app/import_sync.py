@@ -24,7 +24,7 @@ from selfstudy.scoring import STATUS_LABELS, score
 from selfstudy.sheetcopy import ImportResult, Sheets, interpret
 from selfstudy.storage import StaleEdit, StudyNotFound
 from selfstudy.study import SelfStudy
-from selfstudy.sync import PROGRAM_KEY, Conflict
+from selfstudy.sync import PROGRAM_KEY, Conflict, change_names
 from selfstudy.workbooks import read_csv_files, read_xlsx, xlsx_bytes
 
 FROM_COPY = "The one the copy names"
@@ -282,17 +282,13 @@ def run_sync(study_id: str, client, address: str, choices: dict) -> None:
         message = "The sheet was empty, so the whole self-study was written to it."
     else:
         message = (
-            f"Synced. From the sheet: {_names(plan.to_app)}. "
-            f"To the sheet: {_names(plan.to_sheet)}."
+            f"Synced. From the sheet: {change_names(plan.to_app)}. "
+            f"To the sheet: {change_names(plan.to_sheet)}."
             + (f" {len(plan.conflicts)} conflict(s) to choose below." if plan.conflicts else "")
         )
     for key in outcome.unwritable:
         message += f" {key} has no row in the sheet, so it was not written there."
     st.session_state[f"sync_message:{study_id}"] = message
-
-
-def _names(changes: dict) -> str:
-    return ", ".join("program details" if k == PROGRAM_KEY else k for k in changes) or "nothing"
 
 
 def choose_conflicts(

@@ -7,19 +7,19 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
 from selfstudy.catalog import find_rubric
 from selfstudy.cli import main
 from selfstudy.cli.core import load_checked_study, rubric_for
-from selfstudy.cli.tables import text_table
+from selfstudy.cli.tables import clip, text_table
 from selfstudy.problems import Problem, ProblemsFound, errors
 from selfstudy.rubric import Rubric
 from selfstudy.sheetcopy import ImportResult, discover_sources, read_sheet_copy
 from selfstudy.study import SelfStudy, load_study
-from selfstudy.sync import PROGRAM_KEY, Conflict, Side, snapshot
+from selfstudy.sync import PROGRAM_KEY, Conflict, Side, change_names, snapshot
 from selfstudy.workbooks import export_csv, export_xlsx
 
 if TYPE_CHECKING:
@@ -484,7 +484,8 @@ def sync_command(
         return
     plan = outcome.plan
     click.echo(
-        f"from the sheet: {_names(plan.to_app)}; to the sheet: {_names(plan.to_sheet)}; "
+        f"from the sheet: {change_names(plan.to_app)}; "
+        f"to the sheet: {change_names(plan.to_sheet)}; "
         f"conflicts: {len(plan.conflicts)}"
     )
     for item_id in outcome.unwritable:
@@ -504,7 +505,7 @@ def sync_command(
 
 def _choices(
     keeps: tuple[str, ...], keep_all: str | None, study: SelfStudy, rubric: Rubric
-) -> dict[str, Side] | _AllChoices:
+) -> dict[str, Side]:
     choices: dict[str, Side] = {}
     for keep in keeps:
         item_id, _, side = keep.partition("=")
@@ -515,27 +516,10 @@ def _choices(
                 f"{keep!r}: write ITEM=app or ITEM=sheet with an item id of the rubric",
                 param_hint="--keep",
             )
-        choices[item_id] = side  # type: ignore[assignment]
-    if keep_all:
-        return _AllChoices(keep_all, choices)  # type: ignore[arg-type]
+        choices[item_id] = cast(Side, side)
+    if keep_all:  # every conflict settled one way, except the ones chosen one by one
+        return {k: cast(Side, keep_all) for k in [PROGRAM_KEY, *rubric.item_by_id]} | choices
     return choices
-
-
-class _AllChoices(dict):
-    """Every conflict settled one way, except the ones chosen one by one."""
-
-    def __init__(self, side: Side, chosen: dict[str, Side]):
-        super().__init__(chosen)
-        self.side = side
-
-    def get(self, key: str, default: object = None) -> object:
-        return super().get(key, self.side)
-
-
-def _names(changes: dict) -> str:
-    if not changes:
-        return "nothing"
-    return ", ".join("program details" if k == PROGRAM_KEY else k for k in changes)
 
 
 def _conflict_table(conflicts: list[Conflict], rubric: Rubric) -> str:
@@ -563,8 +547,4 @@ def _show(entry: object, rubric: Rubric) -> str:
     for name in ("evidence", "notes"):
         if entry.get(name):
             text += f" | {name}: {entry[name]}"
-    return _clip(text.replace("\n", " "), 60)
-
-
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return clip(text.replace("\n", " "), 60)

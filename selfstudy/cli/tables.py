@@ -68,7 +68,7 @@ def result_table(rubric: Rubric, study: SelfStudy, result: Result) -> str:
             [
                 [
                     s.id,
-                    _clip(s.title, 56),
+                    clip(s.title, 56),
                     _level(s.score),
                     s.score.target,
                     STATUS_LABELS[s.score.status],
@@ -86,5 +86,5 @@ def result_table(rubric: Rubric, study: SelfStudy, result: Result) -> str:
     return "\n".join(lines)
 
 
-def _clip(text: str, width: int) -> str:
+def clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"

@@ -37,6 +37,7 @@ from selfstudy.sheetcopy import (
     cell_text,
     layout,
 )
+from selfstudy.sheetcopy.sources import WORKBOOK_SUFFIXES, is_skipped
 from selfstudy.study import SelfStudy
 
 CSV_ESCAPED_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
@@ -52,7 +53,7 @@ def read_sheets(path: Path) -> Sheets:
     """The tabs of an .xlsx file or of a folder of CSV files; raises `ProblemsFound`."""
     if path.is_dir():
         return read_csv_folder(path)
-    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
         return read_xlsx(path)
     raise ProblemsFound(
         [
@@ -142,8 +143,8 @@ def _ooxml_unescape(text: str) -> str:
 
 
 def read_csv_folder(folder: Path) -> Sheets:
-    """One tab per `*.csv` file in `folder`, titled by the file name without `.csv`."""
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv")
+    """One tab per `*.csv` file in `folder` (lock and hidden files aside), titled by its name."""
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv" and not is_skipped(p))
     if not files:
         raise ProblemsFound(
             [

@@ -218,6 +218,13 @@ def test_csv_folder_saved_by_excel_in_windows_encoding_is_read(tmp_path, tiny):
     assert study.answers["SR.1.hours"].value == 120
 
 
+def test_csv_folder_ignores_excel_lock_files_of_its_tabs(tmp_path, tiny):
+    files = export_csv(None, tiny, tmp_path / "copy")
+    (tmp_path / "copy" / "~$START HERE.csv").write_bytes(b"\x00lock")
+    (tmp_path / "copy" / ".START HERE.csv").write_bytes(b"hidden")
+    assert list(read_csv_folder(tmp_path / "copy")) == sorted(f.stem for f in files)
+
+
 def cell_or_blank(cell: object) -> str:
     text = "" if cell is None else str(cell)
     return f'"{text}"' if "," in text else text

@@ -17,7 +17,12 @@ from selfstudy.sheetcopy.parse import ImportResult, copy_rubric_ref, parse_sheet
 from selfstudy.study import SelfStudy
 
 JSON_SUFFIX = ".json"
-XLSX_SUFFIXES = (".xlsx", ".xlsm")
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")  # what `workbooks.read_sheets` opens
+
+
+def is_skipped(path: Path) -> bool:
+    """An Office lock file (`~$copy.xlsx`, `~$tab.csv`) or a hidden file: never a copy or a tab."""
+    return path.name.startswith(("~$", "."))
 
 
 def is_csv_copy_folder(path: Path) -> bool:
@@ -28,27 +33,27 @@ def is_csv_copy_folder(path: Path) -> bool:
     """
     if not path.is_dir():
         return False
-    suffixes = {p.suffix.lower() for p in path.iterdir() if not p.name.startswith(("~$", "."))}
+    suffixes = {p.suffix.lower() for p in path.iterdir() if not is_skipped(p)}
     has_start = any(normalize(p.stem) == normalize(START_HERE) for p in path.glob("*.csv"))
-    return has_start or (".csv" in suffixes and not suffixes & {JSON_SUFFIX, *XLSX_SUFFIXES})
+    return has_start or (".csv" in suffixes and not suffixes & {JSON_SUFFIX, *WORKBOOK_SUFFIXES})
 
 
 def discover_sources(paths: Iterable[Path]) -> list[Path]:
     """The self-study sources named by `paths`, with folders expanded.
 
     A folder holding CSV files is one source (a sheet copy as CSV); any other
-    folder is searched for `*.json`, `*.xlsx` and CSV sub-folders. Office lock
-    files (`~$copy.xlsx`) and hidden files are skipped.
+    folder is searched for `*.json`, workbooks (`WORKBOOK_SUFFIXES`) and CSV
+    sub-folders. Office lock files (`~$copy.xlsx`) and hidden files are skipped.
     """
     found: list[Path] = []
     for path in paths:
         if path.is_dir() and not is_csv_copy_folder(path):
             for child in sorted(path.iterdir()):
-                if child.name.startswith(("~$", ".")):
+                if is_skipped(child):
                     continue
                 if child.is_dir():
                     found += discover_sources([child]) if is_csv_copy_folder(child) else []
-                elif child.suffix.lower() in (JSON_SUFFIX, *XLSX_SUFFIXES):
+                elif child.suffix.lower() in (JSON_SUFFIX, *WORKBOOK_SUFFIXES):
                     found.append(child)
         else:
             found.append(path)

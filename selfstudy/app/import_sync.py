@@ -158,7 +158,7 @@ def download_section(study: SelfStudy | None) -> None:
                 rubric = next(r for r in available if r.id == chosen)
             st.download_button(
                 "Blank template (.xlsx)",
-                data=xlsx_bytes(None, rubric),
+                data=lambda: xlsx_bytes(None, rubric),
                 file_name=f"{rubric.id}-template.xlsx",
                 mime=XLSX_MIME,
                 icon=":material/download:",
@@ -167,7 +167,7 @@ def download_section(study: SelfStudy | None) -> None:
         if study is not None:
             st.download_button(
                 "This self-study's sheet copy (.xlsx)",
-                data=xlsx_bytes(study, rubric_for(study)),
+                data=lambda: xlsx_bytes(study, rubric_for(study)),
                 file_name=f"{_slug(study.program.name)}.xlsx",
                 mime=XLSX_MIME,
                 icon=":material/download:",

@@ -1,7 +1,9 @@
-"""Fixtures shared by the whole suite: the bundled rubric and sample self-studies."""
+"""Fixtures shared by the whole suite: the bundled rubric and sample self-studies, the
+app's database, a Sheets API stand-in and a free port."""
 
 from __future__ import annotations
 
+import socket
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,6 +13,7 @@ import pytest
 from selfstudy.catalog import PROJECT_ROOT
 from selfstudy.rubric import Rubric
 from selfstudy.rubric_loader import load_rubric, parse_rubric
+from selfstudy.storage import Storage
 from selfstudy.study import SelfStudy, load_study
 from tests.sheets_standin import SheetsStandIn
 
@@ -45,3 +48,19 @@ def server() -> Iterator[SheetsStandIn]:
     standin = SheetsStandIn().start()
     yield standin
     standin.stop()
+
+
+@pytest.fixture
+def db(monkeypatch, tmp_path) -> Storage:
+    """An empty SQLite database that the app under test (AppTest) opens too."""
+    monkeypatch.delenv("SELFSTUDY_DATABASE_URL", raising=False)
+    monkeypatch.setenv("SELFSTUDY_DB", str(tmp_path / "app.db"))
+    return Storage(f"sqlite:///{tmp_path / 'app.db'}")
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A loopback port nothing listens on (at the moment it is chosen)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -13,12 +13,9 @@ from selfstudy.study import Answer
 PAGE = str(PROJECT_ROOT / "selfstudy" / "app" / "cohorts.py")
 
 
-@pytest.fixture
-def db(monkeypatch, tmp_path) -> Storage:
-    monkeypatch.delenv("SELFSTUDY_DATABASE_URL", raising=False)
+@pytest.fixture(autouse=True)
+def no_pseudonym_secret(monkeypatch) -> None:
     monkeypatch.delenv("SELFSTUDY_PSEUDONYM_SECRET", raising=False)
-    monkeypatch.setenv("SELFSTUDY_DB", str(tmp_path / "app.db"))
-    return Storage(f"sqlite:///{tmp_path / 'app.db'}")
 
 
 @pytest.fixture

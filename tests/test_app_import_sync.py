@@ -12,7 +12,6 @@ from streamlit.testing.v1 import AppTest
 
 from selfstudy import gsheets
 from selfstudy.catalog import PROJECT_ROOT
-from selfstudy.storage import Storage
 from selfstudy.workbooks import csv_text, read_xlsx, xlsx_bytes
 from tests.sheet_tables import xlsx
 from tests.sheets_standin import SheetsStandIn
@@ -23,12 +22,9 @@ PAGE = "selfstudy/app/import_sync.py"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@pytest.fixture
-def db(monkeypatch, tmp_path) -> Storage:
-    monkeypatch.delenv("SELFSTUDY_DATABASE_URL", raising=False)
-    monkeypatch.setenv("SELFSTUDY_DB", str(tmp_path / "app.db"))
+@pytest.fixture(autouse=True)
+def no_google_credentials(monkeypatch) -> None:
     monkeypatch.delenv(gsheets.CREDENTIALS_ENV, raising=False)
-    return Storage(f"sqlite:///{tmp_path / 'app.db'}")
 
 
 def open_page(study_id: str | None = None) -> AppTest:

@@ -22,13 +22,6 @@ QUESTIONNAIRE = "selfstudy/app/questionnaire.py"
 
 
 @pytest.fixture
-def db(monkeypatch, tmp_path) -> Storage:
-    monkeypatch.delenv("SELFSTUDY_DATABASE_URL", raising=False)
-    monkeypatch.setenv("SELFSTUDY_DB", str(tmp_path / "app.db"))
-    return Storage(f"sqlite:///{tmp_path / 'app.db'}")
-
-
-@pytest.fixture
 def study_id(db, default_rubric) -> str:
     return db.create_study(SelfStudy.new(default_rubric, "Bridge to STEM", round="baseline"))
 

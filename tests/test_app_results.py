@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from selfstudy.catalog import PROJECT_ROOT
 from selfstudy.progress import round_label
 from selfstudy.scoring import STATUS_LABELS, score
-from selfstudy.storage import Storage
 
 APP = str(PROJECT_ROOT / "app.py")
 RESULTS = "selfstudy/app/results.py"
-
-
-@pytest.fixture
-def db(monkeypatch, tmp_path) -> Storage:
-    monkeypatch.delenv("SELFSTUDY_DATABASE_URL", raising=False)
-    monkeypatch.setenv("SELFSTUDY_DB", str(tmp_path / "app.db"))
-    return Storage(f"sqlite:///{tmp_path / 'app.db'}")
 
 
 def open_results(study_id: str) -> AppTest:

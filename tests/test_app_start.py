@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import socket
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from selfstudy.catalog import PROJECT_ROOT
-from selfstudy.storage import Storage
 
 APP = str(PROJECT_ROOT / "app.py")
-
-
-@pytest.fixture
-def db(monkeypatch, tmp_path) -> Storage:
-    monkeypatch.delenv("SELFSTUDY_DATABASE_URL", raising=False)
-    monkeypatch.setenv("SELFSTUDY_DB", str(tmp_path / "app.db"))
-    return Storage(f"sqlite:///{tmp_path / 'app.db'}")
 
 
 def new_session() -> AppTest:
@@ -148,8 +139,8 @@ def test_the_start_page_offers_to_continue_the_study_this_browser_has_open(db, s
     assert at.title[0].value == "1. Program Goals"
 
 
-def test_an_unreachable_database_is_reported_without_a_traceback(monkeypatch):
-    port = free_port()  # nothing listens there
+def test_an_unreachable_database_is_reported_without_a_traceback(monkeypatch, free_port):
+    port = free_port  # nothing listens there
     monkeypatch.setenv("SELFSTUDY_DATABASE_URL", f"postgresql://u:secret@127.0.0.1:{port}/x")
     at = new_session().run()
     assert not at.exception
@@ -157,12 +148,6 @@ def test_an_unreachable_database_is_reported_without_a_traceback(monkeypatch):
     assert "cannot be used right now" in message
     assert f"127.0.0.1:{port}" in message
     assert "secret" not in message
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,6 @@ Playwright's own browser download is never used). Screenshots go to
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 import urllib.request
@@ -42,12 +41,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_until_healthy(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -68,8 +61,8 @@ def database(tmp_path) -> Path:
 
 
 @pytest.fixture
-def app_url(tmp_path, database) -> Iterator[str]:
-    port = free_port()
+def app_url(tmp_path, database, free_port) -> Iterator[str]:
+    port = free_port
     env = {k: v for k, v in os.environ.items() if k != "SELFSTUDY_DATABASE_URL"}
     env["SELFSTUDY_DB"] = str(database)
     log = (tmp_path / "streamlit.log").open("w")

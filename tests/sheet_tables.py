@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from selfstudy.rubric import NA, Rubric
+from selfstudy.rubric_loader import parse_rubric
 from selfstudy.sheetcopy import Cell, Rows, Sheets
 from selfstudy.study import Answer, Program, RubricRef, SelfStudy
 
@@ -61,6 +62,17 @@ dimensions:
             text: How do you reach families?
             options: ["Flyers", "Home visits, with a translator", "Radio; local", "Social media"]
 """
+
+TINY = parse_rubric(TINY_RUBRIC, "<tiny>")
+
+
+def tiny_study(**answers: Answer) -> SelfStudy:
+    """A self-study of the tiny rubric with `answers`."""
+    return SelfStudy(
+        rubric=RubricRef(id="tiny", version="2.0"),
+        program=Program(name="Bridge to STEM", cohort="2025"),
+        answers=answers,
+    )
 
 
 def _cell(text: str) -> Cell:

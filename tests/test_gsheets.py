@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -9,16 +10,14 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from google.oauth2.credentials import Credentials
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from selfstudy import gsheets
 from selfstudy.problems import ProblemsFound
-from selfstudy.rubric import Rubric
-from selfstudy.rubric_loader import parse_rubric
-from selfstudy.study import Answer, Program, RubricRef, SelfStudy
+from selfstudy.study import Answer, Program
 from selfstudy.sync import PROGRAM_KEY, snapshot
-from tests.sheet_tables import TINY_RUBRIC, studies
+from tests.sheet_tables import TINY, studies, tiny_study
 from tests.sheets_standin import SheetsStandIn
 
 KEY = "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"
@@ -42,19 +41,6 @@ def client(standin: SheetsStandIn, delays: list[float]):
     client = gsheets.connect(Credentials(token="test-token"), endpoint=standin.url)
     client.http_client.sleep = delays.append  # record the backoff instead of waiting
     return client
-
-
-@pytest.fixture(scope="module")
-def tiny() -> Rubric:
-    return parse_rubric(TINY_RUBRIC, "<tiny>")
-
-
-def tiny_study(**answers: Answer) -> SelfStudy:
-    return SelfStudy(
-        rubric=RubricRef(id="tiny", version="2.0"),
-        program=Program(name="Bridge to STEM", cohort="2025"),
-        answers=answers,
-    )
 
 
 def test_push_writes_every_tab_with_dropdowns_and_frozen_headers_in_3_requests(
@@ -85,10 +71,8 @@ def test_push_writes_every_tab_with_dropdowns_and_frozen_headers_in_3_requests(
     assert sheet.widths[2] > sheet.widths[0]  # the indicator column is wide
 
 
-def test_push_costs_the_same_requests_whatever_the_rubric_size(
-    standin, client, tiny, default_rubric
-):
-    gsheets.push(client, KEY, tiny_study(), tiny)
+def test_push_costs_the_same_requests_whatever_the_rubric_size(standin, client, default_rubric):
+    gsheets.push(client, KEY, tiny_study(), TINY)
     small = len(standin.api_requests())
     standin.reset()
     standin.create(KEY)
@@ -96,12 +80,12 @@ def test_push_costs_the_same_requests_whatever_the_rubric_size(
     assert small == len(standin.api_requests()) == 3
 
 
-def test_push_writes_values_raw_so_formulas_stay_text(standin, client, tiny):
+def test_push_writes_values_raw_so_formulas_stay_text(standin, client):
     study = tiny_study(**{"PG.R": Answer(value="=1+1", evidence="@SUM(A1)", notes="+3")})
-    gsheets.push(client, KEY, study, tiny)
+    gsheets.push(client, KEY, study, TINY)
     writes = [r for r in standin.api_requests() if r["path"].endswith("values:batchUpdate")]
     assert [w["body"]["valueInputOption"] for w in writes] == ["RAW"]
-    assert gsheets.pull(client, KEY, tiny).study == study
+    assert gsheets.pull(client, KEY, TINY).study == study
 
 
 def test_the_standin_evaluates_user_entered_formulas_so_raw_matters(standin, client):
@@ -127,39 +111,39 @@ def test_pull_reads_back_exactly_what_push_wrote_in_2_requests(
         assert result.study.to_json() == study.to_json()
 
 
-def test_pull_reports_the_cells_a_person_got_wrong(standin, client, tiny):
-    gsheets.push(client, KEY, tiny_study(), tiny)
+def test_pull_reports_the_cells_a_person_got_wrong(standin, client):
+    gsheets.push(client, KEY, tiny_study(), TINY)
     standin.set_cell(KEY, "1. Program Goals", 6, 4, "Brilliant")
-    result = gsheets.pull(client, KEY, tiny)
+    result = gsheets.pull(client, KEY, TINY)
     assert result.study is None
     assert [(p.code, p.location) for p in result.problems] == [
         ("bad-rating", "'1. Program Goals'!D6")
     ]
 
 
-def test_push_into_tabs_a_person_renamed_reuses_them(standin, client, tiny):
-    gsheets.push(client, KEY, tiny_study(), tiny)
+def test_push_into_tabs_a_person_renamed_reuses_them(standin, client):
+    gsheets.push(client, KEY, tiny_study(), TINY)
     spreadsheet = standin.spreadsheets[KEY]
     spreadsheet.sheet("1. Program Goals").properties["title"] = "Program Goals"
-    gsheets.push(client, KEY, tiny_study(**{"PG.1.a": Answer(value=4)}), tiny)
+    gsheets.push(client, KEY, tiny_study(**{"PG.1.a": Answer(value=4)}), TINY)
     titles = [s.title for s in spreadsheet.sheets]
     assert "1. Program Goals" not in titles and "Program Goals" in titles
-    assert gsheets.pull(client, KEY, tiny).study.answers["PG.1.a"].value == 4
+    assert gsheets.pull(client, KEY, TINY).study.answers["PG.1.a"].value == 4
 
 
-def test_a_429_is_retried_after_a_backoff(standin, client, tiny, delays):
+def test_a_429_is_retried_after_a_backoff(standin, client, delays):
     standin.fail_next = [429]
-    gsheets.push(client, KEY, tiny_study(), tiny)
+    gsheets.push(client, KEY, tiny_study(), TINY)
     assert delays == [1.0]
     assert len(standin.api_requests()) == 4  # the refused request and its retry
     assert client.http_client.requests_sent == 4
-    assert gsheets.pull(client, KEY, tiny).study == tiny_study()
+    assert gsheets.pull(client, KEY, TINY).study == tiny_study()
 
 
-def test_backoff_is_bounded_and_ends_with_a_clear_problem(standin, client, tiny, delays):
+def test_backoff_is_bounded_and_ends_with_a_clear_problem(standin, client, delays):
     standin.fail_next = [429] * 10
     with pytest.raises(ProblemsFound) as raised:
-        gsheets.pull(client, KEY, tiny)
+        gsheets.pull(client, KEY, TINY)
     assert delays == [1.0, 2.0, 4.0, 8.0, 16.0]
     assert raised.value.codes() == ["sheets-access"]
     assert "429" in raised.value.problems[0].message
@@ -189,13 +173,19 @@ def test_an_unknown_spreadsheet_and_a_bad_address_are_reported(client):
 # --- credentials ------------------------------------------------------------------------------
 
 
-def service_account_file(folder: Path, token_uri: str) -> Path:
+@functools.cache
+def _private_key_pem() -> str:
+    """One RSA key for the whole session: generating one takes a noticeable moment."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
+    return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ).decode()
+
+
+def service_account_file(folder: Path, token_uri: str) -> Path:
+    pem = _private_key_pem()
     path = folder / "service-account.json"
     path.write_text(
         json.dumps(
@@ -213,20 +203,20 @@ def service_account_file(folder: Path, token_uri: str) -> Path:
     return path
 
 
-def test_a_service_account_key_file_gets_a_token_and_pushes(standin, tmp_path, tiny, server):
+def test_a_service_account_key_file_gets_a_token_and_pushes(standin, tmp_path, server):
     credentials = gsheets.credentials_from_file(service_account_file(tmp_path, server.url))
     client = gsheets.connect(credentials, endpoint=server.url)
-    gsheets.push(client, KEY, tiny_study(), tiny)
+    gsheets.push(client, KEY, tiny_study(), TINY)
     assert standin.requests[0]["path"] == "/token"
     assert len(standin.api_requests()) == 3
 
 
-def test_a_refused_service_account_key_gives_a_clear_message(standin, tmp_path, tiny, server):
+def test_a_refused_service_account_key_gives_a_clear_message(standin, tmp_path, server):
     standin.reject_token_requests = True
     credentials = gsheets.credentials_from_file(service_account_file(tmp_path, server.url))
     client = gsheets.connect(credentials, endpoint=server.url)
     with pytest.raises(ProblemsFound) as raised:
-        gsheets.push(client, KEY, tiny_study(), tiny)
+        gsheets.push(client, KEY, tiny_study(), TINY)
     assert raised.value.codes() == ["sheets-credentials"]
     assert "did not accept the credential" in raised.value.problems[0].message
 
@@ -269,15 +259,15 @@ def test_the_credential_path_may_come_from_the_environment(tmp_path, monkeypatch
 # --- sync --------------------------------------------------------------------------------------
 
 
-def test_first_sync_to_an_empty_spreadsheet_pushes_the_layout(standin, client, tiny):
+def test_first_sync_to_an_empty_spreadsheet_pushes_the_layout(standin, client):
     study = tiny_study(**{"PG.1.a": Answer(value=3)})
-    outcome = gsheets.sync(client, KEY, study, tiny, base=None)
+    outcome = gsheets.sync(client, KEY, study, TINY, base=None)
     assert outcome.pushed_layout
     assert outcome.base == snapshot(study)
-    assert gsheets.pull(client, KEY, tiny).study == study
+    assert gsheets.pull(client, KEY, TINY).study == study
 
 
-def test_sync_takes_sheet_edits_pushes_app_edits_and_reports_conflicts(standin, client, tiny):
+def test_sync_takes_sheet_edits_pushes_app_edits_and_reports_conflicts(standin, client):
     study = tiny_study(
         **{
             "PG.1.a": Answer(value=3),
@@ -285,7 +275,7 @@ def test_sync_takes_sheet_edits_pushes_app_edits_and_reports_conflicts(standin, 
             "SR.1.a": Answer(value=1),
         }
     )
-    base = gsheets.sync(client, KEY, study, tiny, base=None).base
+    base = gsheets.sync(client, KEY, study, TINY, base=None).base
     # In the sheet: PG.1.a becomes Sustaining, SR.1.a becomes Established.
     standin.set_cell(KEY, "1. Program Goals", 6, 4, "Sustaining")
     standin.set_cell(KEY, "2. Student Recruitment", 6, 4, "Established")
@@ -296,7 +286,7 @@ def test_sync_takes_sheet_edits_pushes_app_edits_and_reports_conflicts(standin, 
     app_study = study.model_copy(update={"answers": answers})
     standin.requests.clear()
 
-    outcome = gsheets.sync(client, KEY, app_study, tiny, base)
+    outcome = gsheets.sync(client, KEY, app_study, TINY, base)
 
     assert len(standin.api_requests()) == 3
     assert outcome.plan.to_app == {"PG.1.a": {"value": 4, "evidence": "", "notes": ""}}
@@ -306,7 +296,7 @@ def test_sync_takes_sheet_edits_pushes_app_edits_and_reports_conflicts(standin, 
     ]
     assert outcome.study.answers["PG.1.a"].value == 4  # taken from the sheet
     assert outcome.study.answers["SR.1.a"].value == 2  # the app's side, untouched
-    sheet = gsheets.pull(client, KEY, tiny).study
+    sheet = gsheets.pull(client, KEY, TINY).study
     assert sheet.answers["PG.1.b"].evidence == "=board minutes, May"  # written, RAW
     assert sheet.answers["SR.1.a"].value == 3  # the sheet's side, untouched
     writes = [r for r in standin.api_requests() if r["path"].endswith("values:batchUpdate")]
@@ -319,26 +309,26 @@ def test_sync_takes_sheet_edits_pushes_app_edits_and_reports_conflicts(standin, 
     }
 
     # The conflict is offered again until the user chooses, then both sides agree.
-    again = gsheets.sync(client, KEY, outcome.study, tiny, outcome.base)
+    again = gsheets.sync(client, KEY, outcome.study, TINY, outcome.base)
     assert [c.key for c in again.plan.conflicts] == ["SR.1.a"]
-    chosen = gsheets.sync(client, KEY, again.study, tiny, again.base, {"SR.1.a": "sheet"})
+    chosen = gsheets.sync(client, KEY, again.study, TINY, again.base, {"SR.1.a": "sheet"})
     assert chosen.study.answers["SR.1.a"].value == 3
-    settled = gsheets.sync(client, KEY, chosen.study, tiny, chosen.base)
+    settled = gsheets.sync(client, KEY, chosen.study, TINY, chosen.base)
     assert settled.plan.in_sync
 
 
-def test_sync_writes_program_details_to_start_here(standin, client, tiny):
+def test_sync_writes_program_details_to_start_here(standin, client):
     study = tiny_study()
-    base = gsheets.sync(client, KEY, study, tiny, base=None).base
+    base = gsheets.sync(client, KEY, study, TINY, base=None).base
     renamed = study.model_copy(update={"program": Program(name="Bridge", cohort="2026")})
-    outcome = gsheets.sync(client, KEY, renamed, tiny, base)
+    outcome = gsheets.sync(client, KEY, renamed, TINY, base)
     assert list(outcome.plan.to_sheet) == [PROGRAM_KEY]
-    assert gsheets.pull(client, KEY, tiny).study.program == renamed.program
+    assert gsheets.pull(client, KEY, TINY).study.program == renamed.program
 
 
-def test_sync_after_rows_were_reordered_writes_to_the_moved_row(standin, client, tiny):
+def test_sync_after_rows_were_reordered_writes_to_the_moved_row(standin, client):
     study = tiny_study(**{"PG.1.a": Answer(value=1)})
-    base = gsheets.sync(client, KEY, study, tiny, base=None).base
+    base = gsheets.sync(client, KEY, study, TINY, base=None).base
     sheet = standin.spreadsheets[KEY].sheet("1. Program Goals")
     row_a = {c: v for (r, c), v in sheet.cells.items() if r == 5}
     row_b = {c: v for (r, c), v in sheet.cells.items() if r == 6}
@@ -347,7 +337,7 @@ def test_sync_after_rows_were_reordered_writes_to_the_moved_row(standin, client,
     sheet.cells.update({(5, c): v for c, v in row_b.items()})
     sheet.cells.update({(6, c): v for c, v in row_a.items()})
     changed = tiny_study(**{"PG.1.a": Answer(value=4)})
-    gsheets.sync(client, KEY, changed, tiny, base)
+    gsheets.sync(client, KEY, changed, TINY, base)
     assert standin.values(KEY, "1. Program Goals")[6][:4] == [
         "PG.1.a",
         "PG.1",
@@ -359,29 +349,27 @@ def test_sync_after_rows_were_reordered_writes_to_the_moved_row(standin, client,
 # --- property: any study survives a push and a pull ----------------------------------------------
 
 
-@settings(
-    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=15, deadline=None)
 @given(data=st.data())
-def test_any_study_round_trips_through_google_sheets_exactly(server, tiny, data):
-    study = data.draw(studies(tiny))
+def test_any_study_round_trips_through_google_sheets_exactly(server, data):
+    study = data.draw(studies(TINY))
     server.reset()
     server.create(KEY)
     client = gsheets.connect(Credentials(token="test-token"), endpoint=server.url)
-    gsheets.push(client, KEY, study, tiny)
-    result = gsheets.pull(client, KEY, tiny)
+    gsheets.push(client, KEY, study, TINY)
+    result = gsheets.pull(client, KEY, TINY)
     assert result.problems == []
     assert result.study.to_json() == study.to_json()
 
 
-def test_sync_rewrites_the_summary_for_the_sheets_answers(standin, client, tiny):
+def test_sync_rewrites_the_summary_for_the_sheets_answers(standin, client):
     study = tiny_study(**{"PG.1.a": Answer(value=1), "PG.1.b": Answer(value=1)})
-    base = gsheets.sync(client, KEY, study, tiny, base=None).base
+    base = gsheets.sync(client, KEY, study, TINY, base=None).base
     summary = standin.values(KEY, "SUMMARY")
     assert ["Program Goals", 1, 0, 3, 2, "Not yet", "2 of 2"] in summary
     standin.set_cell(KEY, "1. Program Goals", 6, 4, "Sustaining")  # PG.1.a, in the sheet
     standin.requests.clear()
-    gsheets.sync(client, KEY, study, tiny, base)
+    gsheets.sync(client, KEY, study, TINY, base)
     assert len(standin.api_requests()) == 3
     summary = standin.values(KEY, "SUMMARY")
     assert ["Program Goals", 2.5, 50, 3, 0.5, "Approaching", "2 of 2"] in summary

@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 
 from selfstudy.problems import ProblemsFound
-from selfstudy.rubric import Rubric
-from selfstudy.rubric_loader import parse_rubric
 from selfstudy.sheetcopy import (
     SUMMARY,
     a1,
@@ -19,12 +17,7 @@ from selfstudy.sheetcopy import (
     study_from_sheets,
 )
 from selfstudy.study import Answer, SelfStudy
-from tests.sheet_tables import TINY_RUBRIC, table, tiny_copy
-
-
-@pytest.fixture(scope="module")
-def tiny() -> Rubric:
-    return parse_rubric(TINY_RUBRIC, "<tiny>")
+from tests.sheet_tables import TINY, TINY_RUBRIC, table, tiny_copy
 
 
 def flat(result) -> list[tuple[str, str, str]]:
@@ -39,8 +32,8 @@ def values(study: SelfStudy) -> dict[str, object]:
 # --- the happy path and the tolerated quirks ----------------------------------------------
 
 
-def test_a_filled_copy_imports_to_the_answers_it_holds(tiny):
-    result = parse_sheet_copy(tiny_copy(), tiny)
+def test_a_filled_copy_imports_to_the_answers_it_holds():
+    result = parse_sheet_copy(tiny_copy(), TINY)
     assert result.problems == []
     study = result.study
     assert study.program.name == "Bridge to STEM"
@@ -60,7 +53,7 @@ def test_a_filled_copy_imports_to_the_answers_it_holds(tiny):
     assert study.answers["PG.1.b"].notes == "Ask board"
 
 
-def test_ratings_may_be_labels_values_both_or_na_in_any_spelling(tiny):
+def test_ratings_may_be_labels_values_both_or_na_in_any_spelling():
     copy = tiny_copy(
         **{
             "1. Program Goals": """
@@ -76,7 +69,7 @@ def test_ratings_may_be_labels_values_both_or_na_in_any_spelling(tiny):
     )
     copy["1. Program Goals"].append(["PG.R", "  "])
     copy["1. Program Goals"][2][1] = "  ESTABLISHED   "
-    result = parse_sheet_copy(copy, tiny)
+    result = parse_sheet_copy(copy, TINY)
     assert values(result.study)["PG.1.a"] == 3
     assert values(result.study)["PG.1.b"] == 3
     assert values(result.study)["SR.1.a"] == "N/A"
@@ -96,13 +89,13 @@ def test_ratings_may_be_labels_values_both_or_na_in_any_spelling(tiny):
     }
     for spelling, expected in spellings.items():
         copy["1. Program Goals"][1][1] = spelling
-        assert values(study_from_sheets(copy, tiny))["PG.1.a"] == expected, spelling
+        assert values(study_from_sheets(copy, TINY))["PG.1.a"] == expected, spelling
     for number in (3, 3.0):
         copy["1. Program Goals"][1][1] = number
-        assert values(study_from_sheets(copy, tiny))["PG.1.a"] == 3
+        assert values(study_from_sheets(copy, TINY))["PG.1.a"] == 3
 
 
-def test_header_may_be_lower_down_with_columns_reordered_and_renamed_by_alias(tiny):
+def test_header_may_be_lower_down_with_columns_reordered_and_renamed_by_alias():
     copy = tiny_copy(
         **{
             "1. Program Goals": """
@@ -115,12 +108,12 @@ def test_header_may_be_lower_down_with_columns_reordered_and_renamed_by_alias(ti
             """
         }
     )
-    result = parse_sheet_copy(copy, tiny)
+    result = parse_sheet_copy(copy, TINY)
     assert result.study.answers["PG.1.a"] == Answer(value=4, evidence="minutes", notes="call board")
     assert ("warning", "extra-column", "'1. Program Goals'!F5") in flat(result)
 
 
-def test_blank_and_heading_rows_are_skipped_and_rows_may_be_in_any_order(tiny):
+def test_blank_and_heading_rows_are_skipped_and_rows_may_be_in_any_order():
     copy = tiny_copy(
         **{
             "1. Program Goals": """
@@ -134,42 +127,42 @@ def test_blank_and_heading_rows_are_skipped_and_rows_may_be_in_any_order(tiny):
             """
         }
     )
-    study = study_from_sheets(copy, tiny)
+    study = study_from_sheets(copy, TINY)
     assert values(study)["PG.1.a"] == 1
     assert values(study)["PG.1.b"] == 2
     assert values(study)["PG.R"] == "More time"
     assert list(study.answers)[:3] == ["PG.1.a", "PG.1.b", "PG.R"]  # rubric order again
 
 
-def test_tab_titles_may_be_numbered_or_not_cut_short_or_named_like_a_download(tiny):
+def test_tab_titles_may_be_numbered_or_not_cut_short_or_named_like_a_download():
     copy = tiny_copy()
     goals = copy.pop("1. Program Goals")
     recruitment = copy.pop("2. Student Recruitment")
     copy["program goals"] = goals
     copy["Bridge copy - 2) Student Recru…"] = recruitment
-    result = parse_sheet_copy(copy, tiny)
+    result = parse_sheet_copy(copy, TINY)
     assert result.problems == []
     assert values(result.study)["SR.1.a"] == "N/A"
 
 
-def test_extra_tabs_and_the_summary_tab_are_ignored(tiny):
+def test_extra_tabs_and_the_summary_tab_are_ignored():
     copy = tiny_copy(Scratch="| anything | at all |")
     copy[SUMMARY] = table("| ID | Rating |\n| PG.1.a | Not yet |")
-    result = parse_sheet_copy(copy, tiny)
+    result = parse_sheet_copy(copy, TINY)
     assert flat(result) == [("warning", "extra-tab", "'Scratch'")]
     assert values(result.study)["PG.1.a"] == 3
 
 
-def test_text_beginning_with_formula_characters_stays_text(tiny):
+def test_text_beginning_with_formula_characters_stays_text():
     copy = tiny_copy()
     copy["1. Program Goals"][4][4] = "=SUM(A1:A3) is how we count"
     copy["1. Program Goals"][6][3] = "@everyone +1 -2"
-    study = study_from_sheets(copy, tiny)
+    study = study_from_sheets(copy, TINY)
     assert study.answers["PG.1.a"].evidence == "=SUM(A1:A3) is how we count"
     assert study.answers["PG.R"].value == "@everyone +1 -2"
 
 
-def test_start_here_labels_ignore_case_and_a_trailing_colon(tiny):
+def test_start_here_labels_ignore_case_and_a_trailing_colon():
     copy = tiny_copy(
         START_HERE="""
             | PROGRAM NAME: | Code the Block |
@@ -181,7 +174,7 @@ def test_start_here_labels_ignore_case_and_a_trailing_colon(tiny):
             | Program field: name   | not the name |
         """
     )
-    program = study_from_sheets(copy, tiny).program
+    program = study_from_sheets(copy, TINY).program
     assert program.name == "Code the Block"
     assert program.organization == "Harbor Street"
     assert program.round == "baseline"
@@ -190,29 +183,29 @@ def test_start_here_labels_ignore_case_and_a_trailing_colon(tiny):
     assert program.model_dump()["Grant ID"] == "G-7"
 
 
-def test_numbers_are_read_from_number_cells_and_text(tiny):
+def test_numbers_are_read_from_number_cells_and_text():
     copy = tiny_copy()
     rows = copy["2. Student Recruitment"]
     for cell, expected in [({120}, 120), (120.0, 120), (7.5, 7.5), ("12", 12), ("3.0", 3.0)]:
         rows[2][2] = next(iter(cell)) if isinstance(cell, set) else cell
-        value = values(study_from_sheets(copy, tiny))["SR.1.hours"]
+        value = values(study_from_sheets(copy, TINY))["SR.1.hours"]
         assert value == expected and type(value) is type(expected), cell
 
 
-def test_text_around_a_number_is_trimmed_with_a_warning(tiny):
+def test_text_around_a_number_is_trimmed_with_a_warning():
     copy = tiny_copy()
     copy["2. Student Recruitment"][2][2] = "about 120 hours"
-    result = parse_sheet_copy(copy, tiny)
+    result = parse_sheet_copy(copy, TINY)
     assert values(result.study)["SR.1.hours"] == 120
     assert flat(result) == [("warning", "number-trimmed", "'2. Student Recruitment'!C3")]
 
 
-def test_choices_ignore_case_and_multichoice_splits_on_semicolons_or_commas(tiny):
+def test_choices_ignore_case_and_multichoice_splits_on_semicolons_or_commas():
     copy = tiny_copy()
     rows = copy["2. Student Recruitment"]
     rows[3][2] = "some STUDENTS"
     rows[4][2] = "social media, Home visits, with a translator;Radio; local"
-    study = study_from_sheets(copy, tiny)
+    study = study_from_sheets(copy, TINY)
     assert values(study)["SR.1.stipend"] == "Some students"
     assert values(study)["SR.1.ways"] == [
         "Social media",
@@ -229,20 +222,20 @@ def test_split_options_keeps_options_that_contain_separators():
     assert split_options("D", options) is None
 
 
-def test_an_item_without_a_row_is_unanswered_with_a_warning(tiny):
+def test_an_item_without_a_row_is_unanswered_with_a_warning():
     copy = tiny_copy()
     del copy["1. Program Goals"][5]  # the PG.1.b row
-    result = parse_sheet_copy(copy, tiny)
+    result = parse_sheet_copy(copy, TINY)
     assert "PG.1.b" not in result.study.answers
     assert flat(result) == [("warning", "missing-item", "'1. Program Goals'")]
     assert "PG.1.b" in result.problems[0].message
 
 
-def test_an_item_in_another_dimensions_tab_is_imported_with_a_warning(tiny):
+def test_an_item_in_another_dimensions_tab_is_imported_with_a_warning():
     copy = tiny_copy()
     moved = copy["2. Student Recruitment"].pop(1)
     copy["1. Program Goals"].append([moved[0], None, None, moved[2]])
-    result = parse_sheet_copy(copy, tiny)
+    result = parse_sheet_copy(copy, TINY)
     assert values(result.study)["SR.1.a"] == "N/A"
     assert flat(result) == [("warning", "item-in-other-tab", "'1. Program Goals'!A8")]
 
@@ -250,12 +243,12 @@ def test_an_item_in_another_dimensions_tab_is_imported_with_a_warning(tiny):
 # --- what cannot be imported: every problem, each with its cell ------------------------------
 
 
-def test_import_reports_every_bad_rating_with_its_cell(tiny):
+def test_import_reports_every_bad_rating_with_its_cell():
     copy = tiny_copy()
     copy["1. Program Goals"][4][3] = "Establshed"
     copy["1. Program Goals"][5][3] = "5"
     copy["2. Student Recruitment"][1][2] = "3 - Emerging"  # the number and the label disagree
-    result = parse_sheet_copy(copy, tiny)
+    result = parse_sheet_copy(copy, TINY)
     assert result.study is None
     assert flat(result) == [
         ("error", "bad-rating", "'1. Program Goals'!D5"),
@@ -265,12 +258,12 @@ def test_import_reports_every_bad_rating_with_its_cell(tiny):
     assert "Established (3)" in result.problems[0].message
 
 
-def test_import_reports_unknown_doubled_and_missing_ids(tiny):
+def test_import_reports_unknown_doubled_and_missing_ids():
     copy = tiny_copy()
     copy["1. Program Goals"][5][0] = "PG.1.z"
     copy["1. Program Goals"].append(["pg.1.a", None, None, "Emerging"])
     copy["1. Program Goals"].append([None, None, None, "Emerging"])
-    result = parse_sheet_copy(copy, tiny)
+    result = parse_sheet_copy(copy, TINY)
     assert flat(result) == [
         ("error", "unknown-id", "'1. Program Goals'!A6"),
         ("error", "duplicate-id", "'1. Program Goals'!A8"),
@@ -280,11 +273,11 @@ def test_import_reports_unknown_doubled_and_missing_ids(tiny):
     assert "'1. Program Goals'!A5" in result.problems[1].message  # where the first one is
 
 
-def test_import_reports_missing_tabs_and_a_tab_without_a_header(tiny):
+def test_import_reports_missing_tabs_and_a_tab_without_a_header():
     copy = tiny_copy(START_HERE=None)
     copy.pop("2. Student Recruitment")
     copy["1. Program Goals"] = table("| Goals |\n| PG.1.a | Established |")
-    result = parse_sheet_copy(copy, tiny)
+    result = parse_sheet_copy(copy, TINY)
     assert flat(result) == [
         ("error", "missing-tab", "'START HERE'"),
         ("error", "missing-tab", "'2. Student Recruitment'"),
@@ -292,41 +285,41 @@ def test_import_reports_missing_tabs_and_a_tab_without_a_header(tiny):
     ]
 
 
-def test_a_header_below_row_15_is_not_found(tiny):
+def test_a_header_below_row_15_is_not_found():
     copy = tiny_copy()
     copy["2. Student Recruitment"][:0] = [[] for _ in range(15)]
     assert ("error", "no-header-row", "'2. Student Recruitment'!A1") in flat(
-        parse_sheet_copy(copy, tiny)
+        parse_sheet_copy(copy, TINY)
     )
 
 
-def test_import_reports_a_missing_program_name_at_its_cell(tiny):
+def test_import_reports_a_missing_program_name_at_its_cell():
     copy = tiny_copy()
     copy["START HERE"][3][1] = None
-    assert flat(parse_sheet_copy(copy, tiny)) == [
+    assert flat(parse_sheet_copy(copy, TINY)) == [
         ("error", "missing-program-name", "'START HERE'!B4")
     ]
 
 
-def test_import_reports_a_rubric_or_version_that_does_not_match(tiny):
+def test_import_reports_a_rubric_or_version_that_does_not_match():
     copy = tiny_copy()
     copy["START HERE"][7][1] = "1.0"
-    assert flat(parse_sheet_copy(copy, tiny)) == [
+    assert flat(parse_sheet_copy(copy, TINY)) == [
         ("error", "rubric-version-mismatch", "'START HERE'!B8")
     ]
     copy["START HERE"][6][1] = "stem-equity-self-study"
-    assert flat(parse_sheet_copy(copy, tiny)) == [("error", "rubric-mismatch", "'START HERE'!B7")]
+    assert flat(parse_sheet_copy(copy, TINY)) == [("error", "rubric-mismatch", "'START HERE'!B7")]
     assert copy_rubric_ref(copy) == ("stem-equity-self-study", "1.0")
 
 
-def test_import_reports_bad_choices_numbers_na_and_doubled_columns(tiny, rubric_from_yaml):
+def test_import_reports_bad_choices_numbers_na_and_doubled_columns(rubric_from_yaml):
     copy = tiny_copy()
     rows = copy["2. Student Recruitment"]
     rows[0].append("Rating")
     rows[2][2] = "lots"
     rows[3][2] = "Maybe"
     rows[4][2] = "Flyers; Billboards"
-    result = parse_sheet_copy(copy, tiny)
+    result = parse_sheet_copy(copy, TINY)
     assert flat(result) == [
         ("error", "duplicate-column", "'2. Student Recruitment'!F1"),
         ("error", "bad-number", "'2. Student Recruitment'!C3"),
@@ -340,18 +333,18 @@ def test_import_reports_bad_choices_numbers_na_and_doubled_columns(tiny, rubric_
     )
 
 
-def test_a_second_tab_for_the_same_dimension_is_an_error(tiny):
+def test_a_second_tab_for_the_same_dimension_is_an_error():
     copy = tiny_copy()
     copy["Program Goals"] = copy["1. Program Goals"]
-    assert ("error", "duplicate-tab", "'Program Goals'") in flat(parse_sheet_copy(copy, tiny))
+    assert ("error", "duplicate-tab", "'Program Goals'") in flat(parse_sheet_copy(copy, TINY))
 
 
-def test_every_problem_says_how_to_fix_it(tiny):
+def test_every_problem_says_how_to_fix_it():
     copy = tiny_copy(Scratch="| x |")
     copy["1. Program Goals"][4][3] = "Great"
     copy["1. Program Goals"][5][0] = "PG.9"
     copy["START HERE"][3][1] = None
-    result = parse_sheet_copy(copy, tiny)
+    result = parse_sheet_copy(copy, TINY)
     assert len(result.problems) == 5
     for problem in result.problems:
         assert problem.location.startswith("'")
@@ -360,7 +353,7 @@ def test_every_problem_says_how_to_fix_it(tiny):
             for verb in ("choose", "correct", "write", "rename", "add")
         ), problem.message
     with pytest.raises(ProblemsFound) as raised:
-        study_from_sheets(copy, tiny)
+        study_from_sheets(copy, TINY)
     assert raised.value.codes() == [p.code for p in result.problems]
 
 
@@ -400,9 +393,9 @@ def test_a_blank_template_imports_as_an_empty_study_once_named(default_rubric):
     assert study.program.name == "New program"
 
 
-def test_summary_lists_scores_status_priorities_and_resource_links(tiny):
-    study = study_from_sheets(tiny_copy(), tiny)
-    summary = layout(tiny, study)[-1]
+def test_summary_lists_scores_status_priorities_and_resource_links():
+    study = study_from_sheets(tiny_copy(), TINY)
+    summary = layout(TINY, study)[-1]
     text = [[c for c in row if c is not None] for row in summary.rows]
     assert ["Program Goals", 2.5, 50.0, 3, 0.5, "Approaching", "2 of 2"] in text
     assert ["PG.1", "Explicit goals", 2.5, 3, 0.5, "Approaching", 1] in text
@@ -410,15 +403,15 @@ def test_summary_lists_scores_status_priorities_and_resource_links(tiny):
     assert "https://example.org/logic" in summary.links.values()
 
 
-def test_every_rating_cell_has_the_scale_dropdown(tiny):
-    goals = layout(tiny)[1]
+def test_every_rating_cell_has_the_scale_dropdown():
+    goals = layout(TINY)[1]
     rating = goals.dropdowns[0]
     assert rating.options == ["Not yet", "Emerging", "Established", "Sustaining", "N/A"]
     ids = {goals.rows[r - 1][0] for r, _ in rating.cells}
     assert ids == {"PG.1.a", "PG.1.b"}
     assert {c for _, c in rating.cells} == {4}
     assert goals.frozen_rows == 4
-    recruitment = layout(tiny)[2]
+    recruitment = layout(TINY)[2]
     assert recruitment.dropdowns[1].options == ["Yes", "No", "Some students"]
 
 

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from selfstudy.problems import ProblemsFound
-from selfstudy.rubric import NA, Rubric
-from selfstudy.rubric_loader import parse_rubric
+from selfstudy.rubric import NA
 from selfstudy.sheetcopy import (
     discover_sources,
     parse_sheet_copy,
@@ -30,15 +29,10 @@ from selfstudy.workbooks import (
     read_xlsx,
     xlsx_bytes,
 )
-from tests.sheet_tables import TINY_RUBRIC, studies, table, tiny_copy, xlsx
+from tests.sheet_tables import TINY, studies, table, tiny_copy, xlsx
 
 
-@pytest.fixture(scope="module")
-def tiny() -> Rubric:
-    return parse_rubric(TINY_RUBRIC, "<tiny>")
-
-
-def test_hand_made_copy_with_every_allowed_quirk_imports_to_exactly_its_answers(tmp_path, tiny):
+def test_hand_made_copy_with_every_allowed_quirk_imports_to_exactly_its_answers(tmp_path):
     sheets = {
         "Read me first": table("| notes from the facilitator |"),
         "START HERE": table(
@@ -75,7 +69,7 @@ def test_hand_made_copy_with_every_allowed_quirk_imports_to_exactly_its_answers(
     }
     path = tmp_path / "copy.xlsx"
     xlsx(sheets, path)
-    result = read_sheet_copy(path, tiny)
+    result = read_sheet_copy(path, TINY)
     assert [p.code for p in result.problems] == ["extra-tab", "extra-column"]
     assert result.study == SelfStudy(
         rubric=RubricRef(id="tiny", version="2.0"),
@@ -92,14 +86,14 @@ def test_hand_made_copy_with_every_allowed_quirk_imports_to_exactly_its_answers(
     )
 
 
-def test_broken_copy_is_rejected_naming_each_problems_file_tab_and_cell(tmp_path, tiny):
+def test_broken_copy_is_rejected_naming_each_problems_file_tab_and_cell(tmp_path):
     copy = tiny_copy()
     copy["1. Program Goals"][4][3] = "Excellent"
     copy["2. Student Recruitment"][1][0] = "SR.9"
     path = tmp_path / "broken.xlsx"
     xlsx(copy, path)
     with pytest.raises(ProblemsFound) as raised:
-        read_study_source(path, tiny)
+        read_study_source(path, TINY)
     assert [p.location for p in raised.value.problems] == [
         f"{path}: '1. Program Goals'!D5",
         f"{path}: '2. Student Recruitment'!A2",
@@ -141,24 +135,24 @@ def test_export_xlsx_has_dropdowns_frozen_headers_and_readable_widths(tmp_path, 
     assert '"Yes,No,Some students"' in formulas
 
 
-def test_export_never_writes_a_formula(tmp_path, tiny):
+def test_export_never_writes_a_formula(tmp_path):
     study = SelfStudy(
         rubric=RubricRef(id="tiny", version="2.0"),
         program=Program(name='=HYPERLINK("http://evil")'),
         answers={"PG.R": Answer(value="=1+1", evidence="@SUM(A1)", notes="+cmd|' /C calc'!A0")},
     )
     path = tmp_path / "copy.xlsx"
-    export_xlsx(study, tiny, path)
+    export_xlsx(study, TINY, path)
     workbook = openpyxl.load_workbook(path)
     for sheet in workbook.worksheets:
         for row in sheet.iter_rows():
             assert all(cell.data_type != "f" for cell in row)
-    export_csv(study, tiny, tmp_path / "csv")
+    export_csv(study, TINY, tmp_path / "csv")
     with open(tmp_path / "csv" / "1. Program Goals.csv", encoding="utf-8") as file:
         cells = [cell for row in csv.reader(file) for cell in row]
     assert "'=1+1" in cells and "'@SUM(A1)" in cells and "'+cmd|' /C calc'!A0" in cells
-    assert read_study_source(path, tiny) == study
-    assert read_study_source(tmp_path / "csv", tiny) == study
+    assert read_study_source(path, TINY) == study
+    assert read_study_source(tmp_path / "csv", TINY) == study
 
 
 def test_csv_escape_is_undone_exactly():
@@ -205,7 +199,7 @@ def test_a_file_that_is_not_a_workbook_is_reported_not_raised(tmp_path):
     assert read_sheet_copy(empty).problems[0].code == "no-csv-files"
 
 
-def test_csv_folder_saved_by_excel_in_windows_encoding_is_read(tmp_path, tiny):
+def test_csv_folder_saved_by_excel_in_windows_encoding_is_read(tmp_path):
     folder = tmp_path / "copy"
     folder.mkdir()
     for title, rows in tiny_copy().items():
@@ -213,13 +207,13 @@ def test_csv_folder_saved_by_excel_in_windows_encoding_is_read(tmp_path, tiny):
         (folder / f"{title}.csv").write_bytes(
             text.replace("Bridge to STEM", "Raíces").encode("cp1252")
         )
-    study = read_study_source(folder, tiny)
+    study = read_study_source(folder, TINY)
     assert study.program.name == "Raíces"
     assert study.answers["SR.1.hours"].value == 120
 
 
-def test_csv_folder_ignores_excel_lock_files_of_its_tabs(tmp_path, tiny):
-    files = export_csv(None, tiny, tmp_path / "copy")
+def test_csv_folder_ignores_excel_lock_files_of_its_tabs(tmp_path):
+    files = export_csv(None, TINY, tmp_path / "copy")
     (tmp_path / "copy" / "~$START HERE.csv").write_bytes(b"\x00lock")
     (tmp_path / "copy" / ".START HERE.csv").write_bytes(b"hidden")
     assert list(read_csv_folder(tmp_path / "copy")) == sorted(f.stem for f in files)
@@ -230,13 +224,13 @@ def cell_or_blank(cell: object) -> str:
     return f'"{text}"' if "," in text else text
 
 
-def test_discover_sources_expands_folders_and_skips_lock_files(tmp_path, tiny):
+def test_discover_sources_expands_folders_and_skips_lock_files(tmp_path):
     (tmp_path / "a.json").write_text("{}")
     (tmp_path / "b.xlsx").write_bytes(b"")
     (tmp_path / "~$b.xlsx").write_bytes(b"")
     (tmp_path / ".hidden.xlsx").write_bytes(b"")
     (tmp_path / "readme.txt").write_text("")
-    export_csv(None, tiny, tmp_path / "csv-copy")
+    export_csv(None, TINY, tmp_path / "csv-copy")
     (tmp_path / "empty").mkdir()
     assert discover_sources([tmp_path]) == [
         tmp_path / "a.json",
@@ -265,12 +259,8 @@ def test_csv_folder_export_has_one_file_per_tab(tmp_path, default_rubric):
 
 # --- property: export then import gives the study back exactly ---------------------------------
 
-TINY = parse_rubric(TINY_RUBRIC, "<tiny>")
 
-
-@settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=60, deadline=None)
 @given(study=studies(TINY))
 def test_any_study_round_trips_through_xlsx_exactly(study):
     buffer = io.BytesIO()
@@ -280,9 +270,7 @@ def test_any_study_round_trips_through_xlsx_exactly(study):
     assert result.study.to_json() == study.to_json()
 
 
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=40, deadline=None)
 @given(study=studies(TINY))
 def test_any_study_round_trips_through_csv_exactly(tmp_path_factory, study):
     folder = tmp_path_factory.mktemp("csv")
@@ -290,9 +278,7 @@ def test_any_study_round_trips_through_csv_exactly(tmp_path_factory, study):
     assert read_study_source(folder, TINY).to_json() == study.to_json()
 
 
-@settings(
-    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=15, deadline=None)
 @given(data=st.data())
 def test_any_study_of_the_default_rubric_round_trips(default_rubric, data):
     study = data.draw(studies(default_rubric))
@@ -300,34 +286,34 @@ def test_any_study_of_the_default_rubric_round_trips(default_rubric, data):
     assert result.study.to_json() == study.to_json()
 
 
-def test_a_whole_float_on_a_number_item_stays_a_float_and_an_int_an_int(tiny):
+def test_a_whole_float_on_a_number_item_stays_a_float_and_an_int_an_int():
     for value in (3, 3.0, -0.5, 2**60, 1e300, 0.1 + 0.2):
         study = SelfStudy(
             rubric=RubricRef(id="tiny", version="2.0"),
             program=Program(name="P"),
             answers={"SR.1.hours": Answer(value=value)},
         )
-        back = parse_sheet_copy(read_xlsx(xlsx_bytes(study, tiny)), tiny).study
+        back = parse_sheet_copy(read_xlsx(xlsx_bytes(study, TINY)), TINY).study
         assert repr(back.answers["SR.1.hours"].value) == repr(value)
 
 
-def test_file_paths_in_problems_use_the_given_path(tmp_path: Path, tiny):
+def test_file_paths_in_problems_use_the_given_path(tmp_path: Path):
     copy = tiny_copy()
     copy["START HERE"][3][1] = None
     path = tmp_path / "c.xlsx"
     xlsx(copy, path)
-    problems = read_sheet_copy(path, tiny).problems
+    problems = read_sheet_copy(path, TINY).problems
     assert [str(p) for p in problems] == [
         f"{path}: 'START HERE'!B4: the program name is missing; write it in column B of "
         "the 'Program name' row"
     ]
 
 
-def test_characters_no_xlsx_file_can_hold_become_the_replacement_character(tiny):
+def test_characters_no_xlsx_file_can_hold_become_the_replacement_character():
     study = SelfStudy(
         rubric=RubricRef(id="tiny", version="2.0"),
         program=Program(name="P"),
         answers={"PG.R": Answer(value="a\ufffeb", notes="\x01\x0b ok")},
     )
-    back = parse_sheet_copy(read_xlsx(xlsx_bytes(study, tiny)), tiny).study
+    back = parse_sheet_copy(read_xlsx(xlsx_bytes(study, TINY)), TINY).study
     assert back.answers["PG.R"] == Answer(value="a\ufffdb", notes="\x01\x0b ok")

@@ -15,7 +15,7 @@ from selfstudy.progress import changes, previous_round, round_label
 from selfstudy.reports import html_report, scores_csv
 from selfstudy.rubric import Rubric
 from selfstudy.scoring import Result, score
-from selfstudy.study import SelfStudy, is_answered, unanswered_required
+from selfstudy.study import SelfStudy, is_answered, parse_study, unanswered_required
 
 START = Path(__file__).parent / "start.py"
 QUESTIONNAIRE = Path(__file__).parent / "questionnaire.py"
@@ -142,6 +142,21 @@ def change_table(result: Result, previous: tuple[SelfStudy, Result]) -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 
+@st.cache_data(max_entries=32, show_spinner="Preparing the report…")
+def report_html(study_json: str, previous_json: str | None) -> str:
+    """The HTML report of a study (and its earlier round), made once per version of either.
+
+    The report is handed to the download button as data rather than as a callable:
+    a deferred download's response could be lost when the page reran while it was
+    being made, leaving the button spinning.
+    """
+    study = parse_study(study_json)
+    rubric = rubric_for(study)
+    earlier = parse_study(previous_json) if previous_json else None
+    previous = (earlier, score(rubric, earlier)) if earlier else None
+    return html_report(rubric, study, score(rubric, study), previous)
+
+
 def downloads(rubric: Rubric, study: SelfStudy, result: Result, previous) -> None:
     stem = _file_stem(study)
     left, middle, right = st.columns(3)
@@ -154,14 +169,14 @@ def downloads(rubric: Rubric, study: SelfStudy, result: Result, previous) -> Non
     )
     middle.download_button(
         "Scores (CSV)",
-        lambda: scores_csv(rubric, study, result),
+        scores_csv(rubric, study, result),
         file_name=f"{stem}-scores.csv",
         mime="text/csv",
         icon=":material/download:",
     )
     right.download_button(
         "Report (HTML)",
-        lambda: html_report(rubric, study, result, previous),
+        report_html(study.to_json(), previous[0].to_json() if previous else None),
         file_name=f"{stem}-report.html",
         mime="text/html",
         icon=":material/download:",

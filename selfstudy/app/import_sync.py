@@ -23,7 +23,7 @@ from selfstudy.rubric import Rubric
 from selfstudy.scoring import STATUS_LABELS, score
 from selfstudy.sheetcopy import ImportResult, Sheets, interpret
 from selfstudy.storage import StaleEdit, StudyNotFound
-from selfstudy.study import SelfStudy
+from selfstudy.study import SelfStudy, parse_study
 from selfstudy.sync import PROGRAM_KEY, Conflict, change_names
 from selfstudy.workbooks import read_csv_files, read_xlsx, xlsx_bytes
 
@@ -146,6 +146,17 @@ def show_import(result: ImportResult, key: str) -> None:
 # --- downloads ------------------------------------------------------------------------------
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def sheet_copy_xlsx(study_json: str | None, rubric_id: str, rubric_version: str) -> bytes:
+    """A study's .xlsx sheet copy (a blank template without one), made once per version.
+
+    Given to the download button as data rather than as a callable: a deferred
+    download's response could be lost when the page reran while it was made.
+    """
+    study = parse_study(study_json) if study_json else None
+    return xlsx_bytes(study, find_rubric(rubric_id, rubric_version))
+
+
 def download_section(study: SelfStudy | None) -> None:
     st.subheader("Download a spreadsheet")
     left, right = st.columns(2)
@@ -158,7 +169,7 @@ def download_section(study: SelfStudy | None) -> None:
                 rubric = next(r for r in available if r.id == chosen)
             st.download_button(
                 "Blank template (.xlsx)",
-                data=lambda: xlsx_bytes(None, rubric),
+                data=sheet_copy_xlsx(None, rubric.id, rubric.version),
                 file_name=f"{rubric.id}-template.xlsx",
                 mime=XLSX_MIME,
                 icon=":material/download:",
@@ -167,7 +178,7 @@ def download_section(study: SelfStudy | None) -> None:
         if study is not None:
             st.download_button(
                 "This self-study's sheet copy (.xlsx)",
-                data=lambda: xlsx_bytes(study, rubric_for(study)),
+                data=sheet_copy_xlsx(study.to_json(), study.rubric.id, study.rubric.version),
                 file_name=f"{_slug(study.program.name)}.xlsx",
                 mime=XLSX_MIME,
                 icon=":material/download:",

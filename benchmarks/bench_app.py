@@ -21,12 +21,12 @@ from typing import Any
 from urllib import parse
 
 from benchmarks.timing import describe
-from selfstudy.catalog import PROJECT_ROOT, find_rubric
-from selfstudy.storage import Storage
-from selfstudy.study import SelfStudy
+from selfstudy.core.study import SelfStudy
+from selfstudy.edges.rubric_files import PROJECT_ROOT, find_rubric
+from selfstudy.edges.storage import Storage
 
 APP = str(PROJECT_ROOT / "app.py")
-QUESTIONNAIRE = "selfstudy/app/questionnaire.py"
+QUESTIONNAIRE = "selfstudy/app/pages/questionnaire.py"
 RUNS = 40
 
 

@@ -1,4 +1,4 @@
-"""Scoring and comparing a network's self-studies at once (`selfstudy.cohorts`).
+"""Scoring and comparing a network's self-studies at once (`selfstudy.core.cohorts`).
 
 10,000 self-studies of the default rubric (about 700,000 answers), already in
 memory as `SelfStudy` objects: the time to score and aggregate them all, where
@@ -24,8 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.timing import describe, repeat
-from selfstudy.catalog import PROJECT_ROOT
-from selfstudy.cohorts import (
+from selfstudy.core.cohorts import (
     collect_answers,
     compare,
     programs_table,
@@ -33,14 +32,14 @@ from selfstudy.cohorts import (
     score_answers,
     score_studies,
 )
-from selfstudy.rubric import Rubric
-from selfstudy.rubric_loader import load_rubric
-from selfstudy.samples import sample_studies
-from selfstudy.scoring import score
-from selfstudy.study import Answer, SelfStudy
+from selfstudy.core.rubric import Rubric
+from selfstudy.core.samples import sample_studies
+from selfstudy.core.scoring import score
+from selfstudy.core.study import Answer, SelfStudy
+from selfstudy.edges.rubric_files import PROJECT_ROOT, load_rubric
 
 DEFAULT_RUBRIC = PROJECT_ROOT / "rubrics" / "stem-equity-self-study.yaml"
-PAGE = PROJECT_ROOT / "selfstudy" / "app" / "cohorts.py"
+PAGE = PROJECT_ROOT / "selfstudy" / "app" / "pages" / "cohorts.py"
 
 
 def network(rubric: Rubric, count: int, distinct_programs: int = 1000) -> list[SelfStudy]:
@@ -127,7 +126,7 @@ def page(programs: int = 500) -> None:
     """The Cohorts page over a SQLite database of `programs` programs, two rounds each."""
     from streamlit.testing.v1 import AppTest
 
-    from selfstudy.storage import Storage
+    from selfstudy.edges.storage import Storage
 
     rubric = load_rubric(DEFAULT_RUBRIC)
     studies = sample_studies(rubric, programs=programs, seed=11)

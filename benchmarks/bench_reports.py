@@ -11,12 +11,11 @@ import time
 import vl_convert
 
 from benchmarks.timing import describe, repeat
-from selfstudy.catalog import PROJECT_ROOT
-from selfstudy.charts import dimension_chart, standard_chart
-from selfstudy.reports import html_report, scores_csv
-from selfstudy.rubric_loader import load_rubric
-from selfstudy.samples import sample_studies
-from selfstudy.scoring import score
+from selfstudy.core.samples import sample_studies
+from selfstudy.core.scoring import score
+from selfstudy.edges.reports.charts import dimension_chart, standard_chart
+from selfstudy.edges.reports.html_report import html_report, scores_csv
+from selfstudy.edges.rubric_files import PROJECT_ROOT, load_rubric
 
 DEFAULT_RUBRIC = PROJECT_ROOT / "rubrics" / "stem-equity-self-study.yaml"
 

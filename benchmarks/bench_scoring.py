@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from benchmarks.timing import describe, repeat
-from selfstudy.catalog import PROJECT_ROOT
-from selfstudy.rubric_loader import load_rubric
-from selfstudy.samples import sample_studies
-from selfstudy.scoring import score
+from selfstudy.core.samples import sample_studies
+from selfstudy.core.scoring import score
+from selfstudy.edges.rubric_files import PROJECT_ROOT, load_rubric
 
 DEFAULT_RUBRIC = PROJECT_ROOT / "rubrics" / "stem-equity-self-study.yaml"
 

@@ -12,11 +12,10 @@ import statistics
 import time
 
 from benchmarks.timing import describe, repeat
-from selfstudy.catalog import PROJECT_ROOT
-from selfstudy.rubric_loader import load_rubric
-from selfstudy.samples import sample_studies
-from selfstudy.sheetcopy import SHEETS_TITLE_LIMIT, layout, parse_sheet_copy
-from selfstudy.workbooks import csv_text, read_csv_files, read_xlsx, xlsx_bytes
+from selfstudy.core.samples import sample_studies
+from selfstudy.core.sheetcopy import SHEETS_TITLE_LIMIT, layout, parse_sheet_copy
+from selfstudy.edges.rubric_files import PROJECT_ROOT, load_rubric
+from selfstudy.edges.workbooks import csv_text, read_csv_files, read_xlsx, xlsx_bytes
 
 DEFAULT_RUBRIC = PROJECT_ROOT / "rubrics" / "stem-equity-self-study.yaml"
 
@@ -70,7 +69,7 @@ def request_counts(rubric, study) -> None:
     try:
         from google.oauth2.credentials import Credentials
 
-        from selfstudy import gsheets
+        from selfstudy.edges import gsheets
         from tests.sheets_standin import SheetsStandIn
     except ImportError as exc:  # the stand-in lives with the tests
         print(f"request counts: skipped ({exc})")
@@ -99,9 +98,9 @@ def request_counts(rubric, study) -> None:
 
 
 def sync_once(standin, client, key, study, rubric) -> None:
-    from selfstudy import gsheets
-    from selfstudy.study import Answer
-    from selfstudy.sync import snapshot
+    from selfstudy.core.merge import snapshot
+    from selfstudy.core.study import Answer
+    from selfstudy.edges import gsheets
 
     base = snapshot(study)
     standin.set_cell(key, "1. Program Goals", 6, 5, "edited in the sheet")

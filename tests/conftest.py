@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from selfstudy.catalog import PROJECT_ROOT
-from selfstudy.rubric import Rubric
-from selfstudy.rubric_loader import load_rubric, parse_rubric
-from selfstudy.storage import Storage
-from selfstudy.study import SelfStudy, load_study
+from selfstudy.core.rubric import Rubric
+from selfstudy.core.rubric.parse import parse_rubric
+from selfstudy.core.study import SelfStudy
+from selfstudy.edges.rubric_files import PROJECT_ROOT, load_rubric
+from selfstudy.edges.storage import Storage
+from selfstudy.edges.study_files import load_study
 from tests.sheets_standin import SheetsStandIn
 
 DEFAULT_RUBRIC_PATH = PROJECT_ROOT / "rubrics" / "stem-equity-self-study.yaml"

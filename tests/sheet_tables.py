@@ -16,10 +16,10 @@ from pathlib import Path
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from selfstudy.rubric import NA, Rubric
-from selfstudy.rubric_loader import parse_rubric
-from selfstudy.sheetcopy import Cell, Rows, Sheets
-from selfstudy.study import Answer, Program, RubricRef, SelfStudy
+from selfstudy.core.rubric import NA, Rubric
+from selfstudy.core.rubric.parse import parse_rubric
+from selfstudy.core.sheetcopy import Cell, Rows, Sheets
+from selfstudy.core.study import Answer, Program, RubricRef, SelfStudy
 
 TINY_RUBRIC = """
 id: tiny

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from selfstudy.catalog import PROJECT_ROOT
-from selfstudy.cohorts import compare, pseudonym, score_studies
-from selfstudy.storage import Storage
-from selfstudy.study import Answer
+from selfstudy.core.cohorts import compare, pseudonym, score_studies
+from selfstudy.core.study import Answer
+from selfstudy.edges.rubric_files import PROJECT_ROOT
+from selfstudy.edges.storage import Storage
 
-PAGE = str(PROJECT_ROOT / "selfstudy" / "app" / "cohorts.py")
+PAGE = str(PROJECT_ROOT / "selfstudy" / "app" / "pages" / "cohorts.py")
 
 
 @pytest.fixture(autouse=True)

@@ -10,15 +10,15 @@ import pytest
 from google.oauth2.credentials import Credentials
 from streamlit.testing.v1 import AppTest
 
-from selfstudy import gsheets
-from selfstudy.catalog import PROJECT_ROOT
-from selfstudy.workbooks import csv_text, read_xlsx, xlsx_bytes
+from selfstudy.edges import gsheets
+from selfstudy.edges.rubric_files import PROJECT_ROOT
+from selfstudy.edges.workbooks import csv_text, read_xlsx, xlsx_bytes
 from tests.sheet_tables import xlsx
 from tests.sheets_standin import SheetsStandIn
 from tests.test_gsheets import KEY, URL, service_account_file
 
 APP = str(PROJECT_ROOT / "app.py")
-PAGE = "selfstudy/app/import_sync.py"
+PAGE = "selfstudy/app/pages/import_sync.py"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -75,7 +75,7 @@ def test_a_broken_copy_shows_every_problem_with_its_cell_and_saves_nothing(
 
 
 def test_csv_files_of_a_copy_can_be_uploaded_together(db, sample_set, default_rubric):
-    from selfstudy.sheetcopy import SHEETS_TITLE_LIMIT, layout
+    from selfstudy.core.sheetcopy import SHEETS_TITLE_LIMIT, layout
 
     tabs = layout(default_rubric, sample_set[2], SHEETS_TITLE_LIMIT)
     files = [(f"{t.title}.csv", csv_text(t.rows).encode(), "text/csv") for t in tabs]

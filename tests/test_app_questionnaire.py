@@ -11,14 +11,14 @@ import os
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from selfstudy.catalog import PROJECT_ROOT
-from selfstudy.rubric import NA
-from selfstudy.storage import Storage
-from selfstudy.study import Answer, SelfStudy
+from selfstudy.core.rubric import NA
+from selfstudy.core.study import Answer, SelfStudy
+from selfstudy.edges.rubric_files import PROJECT_ROOT
+from selfstudy.edges.storage import Storage
 from tests.test_storage import fresh_postgres_url
 
 APP = str(PROJECT_ROOT / "app.py")
-QUESTIONNAIRE = "selfstudy/app/questionnaire.py"
+QUESTIONNAIRE = "selfstudy/app/pages/questionnaire.py"
 
 
 @pytest.fixture

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from selfstudy.catalog import PROJECT_ROOT
-from selfstudy.progress import round_label
-from selfstudy.scoring import STATUS_LABELS, score
+from selfstudy.core.rounds import round_label
+from selfstudy.core.scoring import STATUS_LABELS, score
+from selfstudy.edges.rubric_files import PROJECT_ROOT
 
 APP = str(PROJECT_ROOT / "app.py")
-RESULTS = "selfstudy/app/results.py"
+RESULTS = "selfstudy/app/pages/results.py"
 
 
 def open_results(study_id: str) -> AppTest:
@@ -89,7 +89,7 @@ def test_the_study_json_scores_and_report_can_be_downloaded(db, sample_set):
 
 
 def test_results_of_an_empty_study_say_not_rated_instead_of_failing(db, default_rubric):
-    from selfstudy.study import SelfStudy
+    from selfstudy.core.study import SelfStudy
 
     at = open_results(db.create_study(SelfStudy.new(default_rubric, "Fresh start")))
     assert not at.exception

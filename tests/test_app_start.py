@@ -7,7 +7,7 @@ import shutil
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from selfstudy.catalog import PROJECT_ROOT
+from selfstudy.edges.rubric_files import PROJECT_ROOT
 
 APP = str(PROJECT_ROOT / "app.py")
 
@@ -92,7 +92,7 @@ def test_opening_a_saved_study_from_the_list_goes_to_its_questions(db, sample_se
 
 def test_the_rubric_page_shows_standards_levels_and_resources_without_a_study(db):
     at = new_session().run()
-    at.switch_page("selfstudy/app/rubric_page.py").run()
+    at.switch_page("selfstudy/app/pages/rubric.py").run()
     assert not at.exception
     assert at.title[0].value == "Rubric"
     assert at.header[0].value == "Program Goals"
@@ -125,7 +125,7 @@ def test_a_second_rubric_in_the_folder_appears_with_no_code_change(db, monkeypat
 def test_the_import_sync_and_cohorts_pages_are_in_the_navigation(db):
     at = new_session().run()
     for file in ("import_sync.py", "cohorts.py"):
-        at.switch_page(f"selfstudy/app/{file}").run()  # raises when not registered
+        at.switch_page(f"selfstudy/app/pages/{file}").run()  # raises when not registered
         assert not at.exception
 
 

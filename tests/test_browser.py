@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from selfstudy.catalog import PROJECT_ROOT
-from selfstudy.storage import Storage
+from selfstudy.edges.rubric_files import PROJECT_ROOT
+from selfstudy.edges.storage import Storage
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

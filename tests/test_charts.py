@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import vl_convert
 
-from selfstudy.charts import STATUS_COLOURS, dimension_chart, standard_chart
-from selfstudy.scoring import STATUS_LABELS, score
-from selfstudy.study import Answer, SelfStudy
+from selfstudy.core.scoring import STATUS_LABELS, score
+from selfstudy.core.study import Answer, SelfStudy
+from selfstudy.edges.reports.charts import STATUS_COLOURS, dimension_chart, standard_chart
 
 
 def _rows(chart) -> list[dict]:

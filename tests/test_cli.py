@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from selfstudy.cli import main
-from selfstudy.rubric_loader import load_rubric
-from selfstudy.scoring import score
-from selfstudy.study import load_study
+from selfstudy.core.scoring import score
+from selfstudy.edges.rubric_files import load_rubric
+from selfstudy.edges.study_files import load_study
 
 from .conftest import DATA_DIR, DEFAULT_RUBRIC_PATH, SAMPLES_DIR
 

@@ -29,11 +29,11 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
 
-from selfstudy.catalog import find_rubric
 from selfstudy.cli import main
-from selfstudy.cohorts import compare, score_studies
-from selfstudy.sheetcopy import discover_sources, read_study_source
-from selfstudy.storage import Storage
+from selfstudy.core.cohorts import compare, score_studies
+from selfstudy.edges.rubric_files import find_rubric
+from selfstudy.edges.sheet_files import discover_sources, read_study_source
+from selfstudy.edges.storage import Storage
 
 OTHER_TABS = [  # Excel keeps tab names to 31 characters, so long titles are cut short.
     "3. Program Design and Implemen…",

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from selfstudy import gsheets
 from selfstudy.cli import main
-from selfstudy.sheetcopy import read_study_source
-from selfstudy.storage import Storage
-from selfstudy.study import load_study
-from selfstudy.workbooks import export_xlsx, read_xlsx
+from selfstudy.edges import gsheets
+from selfstudy.edges.sheet_files import read_study_source
+from selfstudy.edges.storage import Storage
+from selfstudy.edges.study_files import load_study
+from selfstudy.edges.workbooks import export_xlsx, read_xlsx
 from tests.conftest import SAMPLES_DIR
 from tests.sheet_tables import xlsx
 from tests.sheets_standin import SheetsStandIn

@@ -21,7 +21,7 @@ import math
 import pandas as pd
 import pytest
 
-from selfstudy.cohorts import (
+from selfstudy.core.cohorts import (
     against_group,
     assets,
     change_summary,
@@ -36,9 +36,9 @@ from selfstudy.cohorts import (
     score_studies,
     standard_summary,
 )
-from selfstudy.rubric_loader import parse_rubric
-from selfstudy.scoring import score
-from selfstudy.study import Answer, SelfStudy
+from selfstudy.core.rubric.parse import parse_rubric
+from selfstudy.core.scoring import score
+from selfstudy.core.study import Answer, SelfStudy
 
 RUBRIC = parse_rubric(
     """

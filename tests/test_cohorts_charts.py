@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from selfstudy.cohort_charts import against_group_chart, distributions, dumbbell, heatmap
-from selfstudy.cohorts import against_group, changes, score_studies
+from selfstudy.core.cohorts import against_group, changes, score_studies
+from selfstudy.edges.reports.cohort_charts import (
+    against_group_chart,
+    distributions,
+    dumbbell,
+    heatmap,
+)
 
 
 def chart_data(chart) -> pd.DataFrame:

@@ -17,12 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from selfstudy.catalog import PROJECT_ROOT
-from selfstudy.cohorts import dimension_summary, score_studies
-from selfstudy.rubric import Item, Rubric
-from selfstudy.rubric_loader import load_rubric, parse_rubric
-from selfstudy.scoring import score
-from selfstudy.study import Answer, SelfStudy
+from selfstudy.core.cohorts import dimension_summary, score_studies
+from selfstudy.core.rubric import Item, Rubric
+from selfstudy.core.rubric.parse import parse_rubric
+from selfstudy.core.scoring import score
+from selfstudy.core.study import Answer, SelfStudy
+from selfstudy.edges.rubric_files import PROJECT_ROOT, load_rubric
 
 DEFAULT = load_rubric(PROJECT_ROOT / "rubrics" / "stem-equity-self-study.yaml")
 SMALL = parse_rubric(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from selfstudy.samples import sample_studies
-from selfstudy.study import check_study, is_na
+from selfstudy.core.samples import sample_studies
+from selfstudy.core.study import check_study, is_na
 
 DIMENSIONS = [
     "Program Goals",
@@ -58,7 +58,7 @@ def test_samples_are_valid_and_realistic(default_rubric, sample_set):
 
 
 def test_follow_up_improves_on_average(default_rubric):
-    from selfstudy.scoring import score
+    from selfstudy.core.scoring import score
 
     studies = sample_studies(default_rubric)
     rounds = {(s.program.id, s.program.round): score(default_rubric, s) for s in studies}

@@ -13,10 +13,10 @@ from google.oauth2.credentials import Credentials
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from selfstudy import gsheets
-from selfstudy.problems import ProblemsFound
-from selfstudy.study import Answer, Program
-from selfstudy.sync import PROGRAM_KEY, snapshot
+from selfstudy.core.merge import PROGRAM_KEY, snapshot
+from selfstudy.core.problems import ProblemsFound
+from selfstudy.core.study import Answer, Program
+from selfstudy.edges import gsheets
 from tests.sheet_tables import TINY, studies, tiny_study
 from tests.sheets_standin import SheetsStandIn
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from selfstudy.progress import changes, compare_rounds, previous_round, round_key, round_label
-from selfstudy.scoring import score
-from selfstudy.study import Answer, SelfStudy
+from selfstudy.core.rounds import changes, compare_rounds, previous_round, round_key, round_label
+from selfstudy.core.scoring import score
+from selfstudy.core.study import Answer, SelfStudy
 
 
 def _study(rubric, name="Bridge", program_id=None, round=None, completed_on=None, **answers):

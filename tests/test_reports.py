@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from selfstudy.progress import previous_round
-from selfstudy.reports import html_report, scores_csv
-from selfstudy.scoring import score
-from selfstudy.study import Answer, SelfStudy
+from selfstudy.core.rounds import previous_round
+from selfstudy.core.scoring import score
+from selfstudy.core.study import Answer, SelfStudy
+from selfstudy.edges.reports.html_report import html_report, scores_csv
 
 SMALL_RUBRIC = """
 id: tiny

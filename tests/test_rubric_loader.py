@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from selfstudy.problems import ProblemsFound
-from selfstudy.rubric import Rubric
-from selfstudy.rubric_loader import load_rubric, parse_rubric, rubric_problems
+from selfstudy.core.problems import ProblemsFound
+from selfstudy.core.rubric import Rubric
+from selfstudy.core.rubric.parse import parse_rubric
+from selfstudy.edges.rubric_files import load_rubric, rubric_problems
 
 VALID = """\
 id: tiny

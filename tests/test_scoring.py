@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from selfstudy.rubric import Rubric
-from selfstudy.rubric_loader import load_rubric
-from selfstudy.scoring import judge, score
-from selfstudy.study import Answer, SelfStudy
+from selfstudy.core.rubric import Rubric
+from selfstudy.core.scoring import judge, score
+from selfstudy.core.study import Answer, SelfStudy
+from selfstudy.edges.rubric_files import load_rubric
 
 from .conftest import DATA_DIR
 

@@ -7,10 +7,10 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from selfstudy.rubric import NA, Rubric
-from selfstudy.rubric_loader import load_rubric
-from selfstudy.scoring import score
-from selfstudy.study import Answer
+from selfstudy.core.rubric import NA, Rubric
+from selfstudy.core.scoring import score
+from selfstudy.core.study import Answer
+from selfstudy.edges.rubric_files import load_rubric
 
 from .conftest import DATA_DIR, DEFAULT_RUBRIC_PATH
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from selfstudy.problems import ProblemsFound
-from selfstudy.sheetcopy import (
+from selfstudy.core.problems import ProblemsFound
+from selfstudy.core.sheetcopy import (
     SUMMARY,
     a1,
     copy_rubric_ref,
@@ -16,7 +16,7 @@ from selfstudy.sheetcopy import (
     split_options,
     study_from_sheets,
 )
-from selfstudy.study import Answer, SelfStudy
+from selfstudy.core.study import Answer, SelfStudy
 from tests.sheet_tables import TINY, TINY_RUBRIC, table, tiny_copy
 
 

@@ -13,8 +13,8 @@ import threading
 import pytest
 from sqlalchemy import create_engine, text
 
-from selfstudy.storage import StaleEdit, Storage, StudyNotFound, database_url
-from selfstudy.study import Answer, SelfStudy
+from selfstudy.core.study import Answer, SelfStudy
+from selfstudy.edges.storage import StaleEdit, Storage, StudyNotFound, database_url
 
 POSTGRES_URL = os.environ.get("SELFSTUDY_TEST_POSTGRES_URL")
 

@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from selfstudy.problems import ProblemsFound
-from selfstudy.study import (
+from selfstudy.core.problems import ProblemsFound
+from selfstudy.core.study import (
     Answer,
     SelfStudy,
     check_study,
-    load_study,
     parse_study,
     shown_items,
     study_json_schema,
 )
+from selfstudy.edges.study_files import load_study
 
 
 def minimal(**changes) -> dict:

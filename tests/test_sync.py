@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from selfstudy.study import Answer, Program, RubricRef, SelfStudy
-from selfstudy.sync import PROGRAM_KEY, apply_changes, plan_sync, snapshot
+from selfstudy.core.merge import PROGRAM_KEY, apply_changes, plan_sync, snapshot
+from selfstudy.core.study import Answer, Program, RubricRef, SelfStudy
 
 
 def entry(value, evidence=""):

@@ -11,16 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from selfstudy.problems import ProblemsFound
-from selfstudy.rubric import NA
-from selfstudy.sheetcopy import (
-    discover_sources,
-    parse_sheet_copy,
-    read_sheet_copy,
-    read_study_source,
-)
-from selfstudy.study import Answer, Program, RubricRef, SelfStudy
-from selfstudy.workbooks import (
+from selfstudy.core.problems import ProblemsFound
+from selfstudy.core.rubric import NA
+from selfstudy.core.sheetcopy import parse_sheet_copy
+from selfstudy.core.study import Answer, Program, RubricRef, SelfStudy
+from selfstudy.edges.sheet_files import discover_sources, read_sheet_copy, read_study_source
+from selfstudy.edges.workbooks import (
     csv_escape,
     csv_unescape,
     export_csv,

@@ -8,35 +8,26 @@ import streamlit as st
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from selfstudy.storage import database_url
+from selfstudy.edges.storage import database_url
 
-HERE = Path(__file__).parent
+PAGES = Path(__file__).parent / "pages"
+
+
+# (file in pages/, title, icon, URL path), in navigation order; the first is the default.
+PAGE_TABLE = [
+    ("start.py", "Start", ":material/home:", "start"),
+    ("questionnaire.py", "Self-study", ":material/checklist:", "self-study"),
+    ("results.py", "Results", ":material/monitoring:", "results"),
+    ("rubric.py", "Rubric", ":material/menu_book:", "rubric"),
+    ("import_sync.py", "Import & sync", ":material/sync:", "import-sync"),
+    ("cohorts.py", "Cohorts", ":material/groups:", "cohorts"),
+]
 
 
 def pages() -> list[st.Page]:
     return [
-        st.Page(
-            HERE / "start.py", title="Start", icon=":material/home:", url_path="start", default=True
-        ),
-        st.Page(
-            HERE / "questionnaire.py",
-            title="Self-study",
-            icon=":material/checklist:",
-            url_path="self-study",
-        ),
-        st.Page(
-            HERE / "results.py", title="Results", icon=":material/monitoring:", url_path="results"
-        ),
-        st.Page(
-            HERE / "rubric_page.py", title="Rubric", icon=":material/menu_book:", url_path="rubric"
-        ),
-        st.Page(
-            HERE / "import_sync.py",
-            title="Import & sync",
-            icon=":material/sync:",
-            url_path="import-sync",
-        ),
-        st.Page(HERE / "cohorts.py", title="Cohorts", icon=":material/groups:", url_path="cohorts"),
+        st.Page(PAGES / file, title=title, icon=icon, url_path=path, default=index == 0)
+        for index, (file, title, icon, path) in enumerate(PAGE_TABLE)
     ]
 
 

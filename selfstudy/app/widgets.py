@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from selfstudy.app.state import save_from_widget, widget_key, widget_value
-from selfstudy.reports import STATUS_SYMBOLS
-from selfstudy.rubric import NA, Item, Rubric, Standard
-from selfstudy.scoring import STATUS_LABELS, Score
-from selfstudy.study import Answer, value_problem
+from selfstudy.app.autosave import save_from_widget
+from selfstudy.app.widget_values import widget_key, widget_value
+from selfstudy.core.rubric import NA, Item, Rubric, Standard
+from selfstudy.core.scoring import STATUS_LABELS, Score
+from selfstudy.core.study import Answer, value_problem
+from selfstudy.edges.reports.html_report import STATUS_SYMBOLS
 
 
 def status_text(score: Score) -> str:

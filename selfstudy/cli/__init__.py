@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from selfstudy import __version__
-from selfstudy.problems import ProblemsFound
+from selfstudy.core.problems import ProblemsFound
 
 
 class SelfStudyGroup(click.Group):

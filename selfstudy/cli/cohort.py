@@ -8,11 +8,10 @@ from pathlib import Path
 
 import click
 
-from selfstudy.catalog import find_rubric
 from selfstudy.cli import main
 from selfstudy.cli.core import write_whole
 from selfstudy.cli.tables import text_table
-from selfstudy.cohorts import (
+from selfstudy.core.cohorts import (
     PSEUDONYM_SECRET_VARIABLE,
     CohortScores,
     Comparison,
@@ -21,9 +20,10 @@ from selfstudy.cohorts import (
     pseudonym_secret,
     score_studies,
 )
-from selfstudy.problems import Problem, ProblemsFound, errors
-from selfstudy.rubric import Rubric
-from selfstudy.study import SelfStudy, check_study
+from selfstudy.core.problems import Problem, ProblemsFound, errors
+from selfstudy.core.rubric import Rubric
+from selfstudy.core.study import SelfStudy, check_study
+from selfstudy.edges.rubric_files import find_rubric
 
 
 @main.command("cohort")
@@ -158,7 +158,7 @@ def cohort_command(
 def _load_inputs(
     inputs: Iterable[Path], rubric: Rubric | None
 ) -> tuple[list[tuple[str, SelfStudy]], int]:
-    from selfstudy.sheetcopy import discover_sources, read_sheet_copy
+    from selfstudy.edges.sheet_files import discover_sources, read_sheet_copy
 
     loaded: list[tuple[str, SelfStudy]] = []
     failed = 0
@@ -174,7 +174,7 @@ def _load_inputs(
 
 
 def _load_database() -> list[tuple[str, SelfStudy]]:
-    from selfstudy.storage import Storage
+    from selfstudy.edges.storage import Storage
 
     return [(f"database study {sid}", study) for sid, study in Storage().all_studies()]
 
@@ -225,7 +225,7 @@ def _scores(
 
 def _write(comparison: Comparison, fmt: str, out_path: Path | None) -> None:
     if fmt == "xlsx":
-        from selfstudy.cohort_report import cohort_report_bytes
+        from selfstudy.edges.reports.cohort_workbook import cohort_report_bytes
 
         assert out_path is not None
         write_whole(out_path, cohort_report_bytes(comparison))

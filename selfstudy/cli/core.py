@@ -9,15 +9,15 @@ from pathlib import Path
 
 import click
 
-from selfstudy.catalog import find_rubric, rubric_files
 from selfstudy.cli import main
 from selfstudy.cli.tables import result_table
-from selfstudy.problems import ProblemsFound, errors
-from selfstudy.rubric import Rubric, rubric_json_schema
-from selfstudy.rubric_loader import rubric_problems
-from selfstudy.samples import sample_studies
-from selfstudy.scoring import score
-from selfstudy.study import SelfStudy, check_study, load_study, study_json_schema
+from selfstudy.core.problems import ProblemsFound, errors
+from selfstudy.core.rubric import Rubric, rubric_json_schema
+from selfstudy.core.samples import sample_studies
+from selfstudy.core.scoring import score
+from selfstudy.core.study import SelfStudy, check_study, study_json_schema
+from selfstudy.edges.rubric_files import find_rubric, rubric_files, rubric_problems
+from selfstudy.edges.study_files import load_study
 
 
 @main.command()

@@ -8,11 +8,11 @@ import click
 
 from selfstudy.cli import main
 from selfstudy.cli.core import load_checked_study, study_rubric_option, write_whole
-from selfstudy.problems import Problem, ProblemsFound
-from selfstudy.progress import compare_rounds, same_program
-from selfstudy.reports import html_report, scores_csv
-from selfstudy.scoring import score
-from selfstudy.study import SelfStudy
+from selfstudy.core.problems import Problem, ProblemsFound
+from selfstudy.core.rounds import compare_rounds, same_program
+from selfstudy.core.scoring import score
+from selfstudy.core.study import SelfStudy
+from selfstudy.edges.reports.html_report import html_report, scores_csv
 
 FORMAT_OF_SUFFIX = {".html": "html", ".htm": "html", ".csv": "csv"}
 

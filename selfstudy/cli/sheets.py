@@ -11,20 +11,22 @@ from typing import TYPE_CHECKING, Any, cast
 
 import click
 
-from selfstudy.catalog import find_rubric
 from selfstudy.cli import main
 from selfstudy.cli.core import load_checked_study, rubric_for
 from selfstudy.cli.tables import clip, text_table
-from selfstudy.problems import Problem, ProblemsFound, errors
-from selfstudy.rubric import Rubric
-from selfstudy.sheetcopy import ImportResult, discover_sources, read_sheet_copy
-from selfstudy.study import SelfStudy, load_study
-from selfstudy.sync import PROGRAM_KEY, Conflict, Side, change_names, snapshot
-from selfstudy.workbooks import export_csv, export_xlsx
+from selfstudy.core.merge import PROGRAM_KEY, Conflict, Side, change_names, snapshot
+from selfstudy.core.problems import Problem, ProblemsFound, errors
+from selfstudy.core.rubric import Rubric
+from selfstudy.core.sheetcopy import ImportResult
+from selfstudy.core.study import SelfStudy
+from selfstudy.edges.rubric_files import find_rubric
+from selfstudy.edges.sheet_files import discover_sources, read_sheet_copy
+from selfstudy.edges.study_files import load_study
+from selfstudy.edges.workbooks import export_csv, export_xlsx
 
 if TYPE_CHECKING:
-    from selfstudy import gsheets
-    from selfstudy.storage import Storage, StoredStudy
+    from selfstudy.edges import gsheets
+    from selfstudy.edges.storage import Storage, StoredStudy
 
 DEFAULT_RUBRIC = "stem-equity-self-study"
 SIDECAR_SUFFIX = ".sync.json"
@@ -104,7 +106,7 @@ def _sources(
     names: tuple[str, ...], rubric: Rubric | None, credentials: Path | None
 ) -> list[_Source]:
     """Files and folders as they are found on disk, then Google Sheets by URL."""
-    from selfstudy import gsheets
+    from selfstudy.edges import gsheets
 
     urls = [n for n in names if _is_sheet_url(n)]
     paths = [Path(n) for n in names if not _is_sheet_url(n)]
@@ -135,7 +137,7 @@ def _reader(path: Path, rubric: Rubric | None) -> Callable[[], ImportResult]:
 
 def _sheet_reader(client: Any, url: str, rubric: Rubric | None) -> Callable[[], ImportResult]:
     def read() -> ImportResult:
-        from selfstudy import gsheets
+        from selfstudy.edges import gsheets
 
         try:
             result = gsheets.pull(client, url, rubric)
@@ -170,7 +172,7 @@ def _write_studies(
 
 
 def _save_studies(studies: list[tuple[_Source, SelfStudy]]) -> None:
-    from selfstudy.storage import Storage
+    from selfstudy.edges.storage import Storage
 
     storage = Storage()
     for source, study in studies:
@@ -277,7 +279,7 @@ class _Target:
         path = Path(reference)
         if path.is_file():
             return cls(study=load_study(path), path=path)
-        from selfstudy.storage import Storage, StudyNotFound
+        from selfstudy.edges.storage import Storage, StudyNotFound
 
         storage = Storage()
         try:
@@ -296,7 +298,7 @@ class _Target:
         return cls(study=stored.study, storage=storage, stored=stored)
 
     def push(self, client: Any, key: str, rubric: Rubric) -> gsheets.PushReport:
-        from selfstudy import gsheets
+        from selfstudy.edges import gsheets
 
         if self.path is None:
             assert self.storage is not None and self.stored is not None
@@ -310,10 +312,10 @@ class _Target:
     def sync(
         self, client: Any, key: str, rubric: Rubric, choices: Mapping[str, Side]
     ) -> gsheets.SyncOutcome:
-        from selfstudy import gsheets
+        from selfstudy.edges import gsheets
 
         if self.path is None:
-            from selfstudy.storage import StaleEdit
+            from selfstudy.edges.storage import StaleEdit
 
             assert self.storage is not None and self.stored is not None
             try:
@@ -368,7 +370,7 @@ def _read_sidecar(path: Path) -> dict:
 
 
 def _client(credentials: Path | None):
-    from selfstudy import gsheets
+    from selfstudy.edges import gsheets
 
     return gsheets.connect(gsheets.credentials_from_file(credentials))
 
@@ -386,7 +388,7 @@ def push_command(
     Missing tabs are created; the layout's tabs are rewritten. Use `sync` instead
     when people have been editing the sheet.
     """
-    from selfstudy import gsheets
+    from selfstudy.edges import gsheets
 
     target = _Target.open(study_ref)
     rubric = rubric_for(target.study, rubric_option)
@@ -415,7 +417,7 @@ def pull_command(
     Prints the self-study JSON unless --out or --save is given; exits 1 with the
     report, cell by cell, when the sheet has errors.
     """
-    from selfstudy import gsheets
+    from selfstudy.edges import gsheets
 
     key = gsheets.spreadsheet_key(spreadsheet)
     rubric = find_rubric(rubric_option) if rubric_option else None
@@ -428,7 +430,7 @@ def pull_command(
         _remember(out, key, snapshot(study))
         click.echo(f"wrote {out}")
     if save:
-        from selfstudy.storage import Storage
+        from selfstudy.edges.storage import Storage
 
         storage = Storage()
         study_id = storage.create_study(study)
@@ -471,7 +473,7 @@ def sync_command(
     sides is listed as a conflict, with both values, and left as it is until you
     choose with --keep ITEM=app|sheet or --keep-all.
     """
-    from selfstudy import gsheets
+    from selfstudy.edges import gsheets
 
     target = _Target.open(study_ref)
     rubric = rubric_for(target.study, rubric_option)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from selfstudy.rubric import Rubric
-from selfstudy.scoring import STATUS_LABELS, Result, Score
-from selfstudy.study import SelfStudy
+from selfstudy.core.rubric import Rubric
+from selfstudy.core.scoring import STATUS_LABELS, Result, Score
+from selfstudy.core.study import SelfStudy
 
 
 def text_table(headers: Sequence[str], rows: Sequence[Sequence[object]], align: str = "") -> str:

@@ -1,0 +1,283 @@
+"""Cohorts page: where the network meets the standards, where it does not, and what changed.
+
+Reads every self-study in the app's database, scores them all at once
+(`selfstudy.core.cohorts`), and shows, for the chosen cohorts and rounds: a table
+per group and dimension, a programs × standards heatmap, the spread per
+dimension, baseline → follow-up per program, the network's needs and assets,
+one program against its group's median, and the cohort report as .xlsx.
+Program names can be replaced by stable pseudonyms everywhere, downloads
+included.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import pandas as pd
+import streamlit as st
+
+from selfstudy.app.session import Fingerprint, get_storage, stored_studies
+from selfstudy.core.cohorts import (
+    PSEUDONYM_SECRET_VARIABLE,
+    CohortScores,
+    Comparison,
+    against_group,
+    compare,
+    pseudonym_secret,
+    score_studies,
+)
+from selfstudy.core.problems import ProblemsFound, errors
+from selfstudy.core.rubric import Rubric
+from selfstudy.core.study import check_study
+from selfstudy.edges.reports.cohort_charts import (
+    against_group_chart,
+    distributions,
+    dumbbell,
+    heatmap,
+)
+from selfstudy.edges.reports.cohort_workbook import cohort_report_bytes
+from selfstudy.edges.rubric_files import find_rubric
+from selfstudy.edges.storage import database_url
+
+ALL_DIMENSIONS = "All dimensions"
+OVERALL = "Overall"
+NOT_GROUPABLE = {"name", "id", "key", "program", "completed_on", "completed_by"}
+
+
+@st.cache_resource(show_spinner="Scoring…", max_entries=8)
+def _scores(url: str, fingerprint: Fingerprint, rubric_id: str) -> tuple[CohortScores, Rubric, int]:
+    """The scores of the studies of one rubric, and how many were left out as unreadable."""
+    studies = [s for _, s in stored_studies(fingerprint) if s.rubric.id == rubric_id]
+    rubric = find_rubric(rubric_id, studies[0].rubric.version)
+    usable = [s for s in studies if not errors(check_study(s, rubric))]
+    return score_studies(rubric, usable), rubric, len(studies) - len(usable)
+
+
+@st.cache_resource(max_entries=32)
+def _comparison(
+    url: str,
+    fingerprint: Fingerprint,
+    rubric_id: str,
+    cohorts: tuple[str, ...] | None,
+    rounds: tuple[str, ...] | None,
+    by: str,
+    pseudonyms: bool,
+) -> Comparison | None:
+    scores, _, _ = _scores(url, fingerprint, rubric_id)
+    scores = scores.where(cohort=cohorts, round=rounds)
+    if not len(scores):
+        return None
+    if pseudonyms:
+        scores = scores.with_pseudonyms(pseudonym_secret(), keep=("cohort", "round", by))
+    return compare(scores, by=by)
+
+
+def _options(values: pd.Series) -> list[str]:
+    return sorted({str(v) for v in values.dropna()})
+
+
+def _filters(scores: CohortScores, rubric: Rubric) -> dict:
+    programs = scores.programs
+    cohort_options, round_options = _options(programs["cohort"]), _options(programs["round"])
+    fields = [c for c in programs.columns if c not in NOT_GROUPABLE]
+    first, second, third, fourth = st.columns([3, 3, 2, 3])
+    cohorts = first.multiselect("Cohorts", cohort_options, default=cohort_options)
+    rounds = second.multiselect("Rounds", round_options, default=round_options)
+    by = third.selectbox("Group by", fields, index=fields.index("cohort"))
+    titles = {d.title: d.id for d in rubric.dimensions}
+    dimension = fourth.selectbox("Dimension", [ALL_DIMENSIONS, *titles])
+    pseudonyms = st.toggle(
+        "Show pseudonyms instead of program names (in every view and download)",
+        help="Stable stand-ins for sharing outside the network. Set "
+        f"{PSEUDONYM_SECRET_VARIABLE} on the server so outsiders cannot recompute them.",
+    )
+    return {
+        # Everything chosen means no filter, so studies without a cohort or round still count.
+        "cohorts": None if set(cohorts) == set(cohort_options) else tuple(cohorts),
+        "rounds": None if set(rounds) == set(round_options) else tuple(rounds),
+        "by": by,
+        "pseudonyms": pseudonyms,
+        "dimension": titles.get(dimension),
+    }
+
+
+def _group_table(comparison: Comparison, dimension: str | None, titles: dict[str, str]) -> None:
+    frame = comparison.dimensions
+    if dimension is not None:
+        frame = comparison.standards[comparison.standards["dimension"] == dimension]
+    part = "dimension" if dimension is None else "standard"
+    shown = frame.assign(**{part: frame[part].astype(str).map(lambda x: titles.get(x, x))})
+    columns = [*comparison.group_fields, part, "rated", "mean_level", "median_level"]
+    columns += ["std_level", "min_level", "max_level", "share_meets"]
+    st.dataframe(
+        shown[columns].round(2),
+        hide_index=True,
+        column_config={
+            **{f: st.column_config.TextColumn(f.capitalize()) for f in comparison.group_fields},
+            part: st.column_config.TextColumn(part.capitalize()),
+            "rated": st.column_config.NumberColumn("Programs rated"),
+            "mean_level": st.column_config.NumberColumn("Mean", format="%.2f"),
+            "median_level": st.column_config.NumberColumn("Median", format="%.2f"),
+            "std_level": st.column_config.NumberColumn("SD", format="%.2f"),
+            "min_level": st.column_config.NumberColumn("Min", format="%.2f"),
+            "max_level": st.column_config.NumberColumn("Max", format="%.2f"),
+            "share_meets": st.column_config.ProgressColumn(
+                "Share meeting target", min_value=0.0, max_value=1.0, format="percent"
+            ),
+        },
+    )
+    st.caption(
+        "Mean and median are over the group's programs' mean levels; the share meeting the "
+        "target counts only programs with it rated. Groups other than rounds are split by round."
+    )
+
+
+def _changes(comparison: Comparison, dimension: str | None, titles: dict[str, str]) -> None:
+    changes = comparison.changes
+    if changes.empty:
+        st.info("No program has both a baseline and a later round among the chosen studies.")
+        return
+    first, last = changes["baseline"].iloc[0], changes["follow_up"].iloc[0]
+    summary = comparison.change_summary
+    summary = summary[
+        summary["dimension"].isna() if dimension is None else summary["dimension"] == dimension
+    ]
+    st.markdown(f"**{first} → {last}**, programs paired by program id.")
+    st.dataframe(
+        summary[["group", "programs", "mean_change", "median_change", "share_improved"]].round(2),
+        hide_index=True,
+        column_config={
+            "group": st.column_config.TextColumn(comparison.by.capitalize()),
+            "programs": st.column_config.NumberColumn("Programs with both rounds"),
+            "mean_change": st.column_config.NumberColumn("Mean change", format="%+.2f"),
+            "median_change": st.column_config.NumberColumn("Median change", format="%+.2f"),
+            "share_improved": st.column_config.ProgressColumn(
+                "Share improved", min_value=0.0, max_value=1.0, format="percent"
+            ),
+        },
+    )
+    title = OVERALL if dimension is None else titles[dimension]
+    st.altair_chart(dumbbell(changes, dimension, title), width="stretch")
+    st.caption(f"Grey dot: {first}; blue dot: {last}. Programs with the largest gain first.")
+
+
+def _needs_and_assets(comparison: Comparison, rubric: Rubric) -> None:
+    for heading, frame in (
+        ("Network needs: the standards the fewest programs meet", comparison.needs),
+        ("Network assets: the standards the most programs meet", comparison.assets),
+    ):
+        st.markdown(f"**{heading}**")
+        meets = [f"{m} of {r}" for m, r in zip(frame["meets"], frame["rated"], strict=True)]
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "Standard": frame["standard"].astype(str),
+                    "Meets": meets,
+                    "Share": frame["share_meets"],
+                    "Title": [rubric.standard_by_id[s].title for s in frame["standard"]],
+                }
+            ),
+            hide_index=True,
+            column_config={
+                "Share": st.column_config.ProgressColumn(
+                    min_value=0.0, max_value=1.0, format="percent"
+                )
+            },
+        )
+    st.caption("Each program counts once, with its latest round.")
+
+
+def _one_program(comparison: Comparison, titles: dict[str, str]) -> None:
+    scores = comparison.scores
+    programs = scores.programs
+    labels = [
+        f"{p} ({r})" if isinstance(r, str) else str(p)
+        for p, r in zip(programs["program"], programs["round"], strict=True)
+    ]
+    choice = st.selectbox("Program", range(len(labels)), format_func=labels.__getitem__)
+    compared = against_group(scores, int(choice), comparison.by)
+    st.altair_chart(against_group_chart(compared, titles, labels[int(choice)]), width="stretch")
+    st.caption(
+        f"The tick is the median of the {int(compared['group_programs'].iloc[0])} programs "
+        f"with the same {comparison.by} and round."
+    )
+
+
+def page() -> None:
+    st.title("Cohorts")
+    st.caption("Compare programs across cohorts and rounds: where the network meets the standards.")
+    url = database_url()
+    fingerprint = get_storage().fingerprint()
+    studies = [study for _, study in stored_studies(fingerprint)]
+    if not studies:
+        st.info("There are no self-studies yet. Start one, or import sheet copies, then come back.")
+        return
+    rubric_ids = sorted({s.rubric.id for s in studies})
+    rubric_id = rubric_ids[0]
+    if len(rubric_ids) > 1:
+        rubric_id = st.selectbox("Rubric", rubric_ids)
+    try:
+        scores, rubric, left_out = _scores(url, fingerprint, rubric_id)
+    except ProblemsFound as exc:
+        st.error(f"The rubric {rubric_id!r} is not in the rubric folder.\n\n{exc.report()}")
+        return
+    if left_out:
+        st.warning(
+            f"{left_out} self-stud{'y' if left_out == 1 else 'ies'} left out: answers that "
+            "this rubric does not allow. Open them on the Self-study page to fix them."
+        )
+    if not len(scores):
+        return
+    chosen = _filters(scores, rubric)
+    comparison = _comparison(
+        url,
+        fingerprint,
+        rubric_id,
+        chosen["cohorts"],
+        chosen["rounds"],
+        chosen["by"],
+        chosen["pseudonyms"],
+    )
+    if comparison is None:
+        st.info("No self-study matches these cohorts and rounds.")
+        return
+    dimension = chosen["dimension"]
+    titles = {d.id: d.title for d in rubric.dimensions}
+    shown = comparison.scores
+    first, second, third = st.columns(3)
+    first.metric("Self-studies", len(shown))
+    second.metric("Programs", shown.programs["key"].nunique())
+    third.metric("Rounds", shown.programs["round"].nunique())
+    st.download_button(
+        "Download the cohort report (.xlsx)",
+        data=functools.partial(cohort_report_bytes, comparison),
+        file_name="cohort-report.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        icon=":material/download:",
+    )
+    groups, grid, spread, change, network, one = st.tabs(
+        ["Groups", "Heatmap", "Distributions", "Change", "Needs and assets", "One program"]
+    )
+    with groups:
+        _group_table(comparison, dimension, titles)
+    with grid:
+        st.altair_chart(heatmap(shown, dimension), width="stretch")
+    with spread:
+        frame = shown.dimensions()
+        labels = [
+            " · ".join(str(v) for v in values)
+            for values in zip(*(shown.programs[f] for f in comparison.group_fields), strict=True)
+        ]
+        frame["group"] = pd.Series(labels).to_numpy()[frame["study"]]
+        picked = titles if dimension is None else {dimension: titles[dimension]}
+        frame = frame[frame["dimension"].isin(list(picked))]
+        st.altair_chart(distributions(frame, "group", picked), width="content")
+    with change:
+        _changes(comparison, dimension, titles)
+    with network:
+        _needs_and_assets(comparison, rubric)
+    with one:
+        _one_program(comparison, titles)
+
+
+page()

@@ -1,0 +1,372 @@
+"""Import & sync page: upload a sheet copy, download copies, connect a study to a Google Sheet."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from selfstudy.app.session import current_study_id, get_storage, open_study, rubric_for, rubrics
+from selfstudy.core.merge import PROGRAM_KEY, Conflict, change_names
+from selfstudy.core.problems import Problem, ProblemsFound, errors
+from selfstudy.core.rubric import Rubric
+from selfstudy.core.scoring import STATUS_LABELS, score
+from selfstudy.core.sheetcopy import ImportResult, Sheets
+from selfstudy.core.study import SelfStudy, parse_study
+from selfstudy.core.wording import value_text
+from selfstudy.edges import gsheets
+from selfstudy.edges.rubric_files import find_rubric
+from selfstudy.edges.sheet_files import interpret
+from selfstudy.edges.storage import StaleEdit, StudyNotFound
+from selfstudy.edges.workbooks import read_csv_files, read_xlsx, xlsx_bytes
+
+FROM_COPY = "The one the copy names"
+SECRETS_KEY = "gcp_service_account"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+QUESTIONNAIRE = Path(__file__).parent / "questionnaire.py"
+
+
+# --- importing an uploaded copy -------------------------------------------------------------
+
+
+def uploaded_sheets(files: list) -> Sheets:
+    """One sheet copy from the upload: an .xlsx file, or the CSV files of its tabs."""
+    workbooks = [f for f in files if f.name.lower().endswith(".xlsx")]
+    csvs = [f for f in files if f.name.lower().endswith(".csv")]
+    if len(workbooks) > 1 or (workbooks and csvs):
+        raise ProblemsFound(
+            [
+                Problem(
+                    "one-copy-at-a-time",
+                    ", ".join(f.name for f in files),
+                    "upload one .xlsx copy, or the CSV files of one copy; for many copies use "
+                    "`selfstudy import FOLDER` on the command line",
+                )
+            ]
+        )
+    if workbooks:
+        return read_xlsx(workbooks[0].getvalue())
+    return read_csv_files({Path(f.name).stem: f.getvalue() for f in csvs})
+
+
+def read_upload(files: list, choice: str) -> ImportResult:
+    try:
+        sheets = uploaded_sheets(files)
+        rubric = None if choice == FROM_COPY else find_rubric(choice)
+    except ProblemsFound as exc:
+        return ImportResult(None, exc.problems)
+    return interpret(sheets, rubric)
+
+
+def problem_table(problems: list[Problem]) -> None:
+    """Every problem on its own row, cell first, wrapped so the whole fix is readable."""
+    frame = pd.DataFrame(
+        [
+            {
+                "Cell": p.location,
+                "Kind": p.severity,
+                "Problem and how to fix it": p.message,
+                "Code": p.code,
+            }
+            for p in problems
+        ]
+    )
+    st.table(frame.set_index("Cell"))
+
+
+def preview(study: SelfStudy, rubric: Rubric) -> None:
+    result = score(rubric, study)
+    st.markdown(
+        f"**{study.program.name}** · {rubric.title} (version {rubric.version}) · "
+        f"{len(study.answers)} answers · {result.completeness:.0%} complete · overall "
+        f"**{STATUS_LABELS[result.overall.status]}**"
+    )
+    rows = [
+        {
+            "ID": item.id,
+            "Statement": item.text,
+            "Answer": value_text(rubric, item, study.answers[item.id].value),
+            "Evidence": study.answers[item.id].evidence,
+        }
+        for item in rubric.items()
+        if item.id in study.answers
+    ]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=260)
+
+
+def import_section() -> None:
+    st.subheader("Import a sheet copy")
+    st.caption(
+        "Upload a filled-in copy of the self-study spreadsheet: the .xlsx file, or the CSV "
+        "files of its tabs. Nothing is saved until you say so, and nothing at all when "
+        "the copy has an error."
+    )
+    names = [FROM_COPY, *[r.id for r in rubrics()]]
+    choice = st.selectbox("Rubric", names, key="import_rubric")
+    files = st.file_uploader(
+        "Sheet copy (.xlsx, or CSV files)",
+        type=["xlsx", "csv"],
+        accept_multiple_files=True,
+        key="import_files",
+    )
+    if files:
+        show_import(read_upload(files, choice), "upload")
+
+
+def show_import(result: ImportResult, key: str) -> None:
+    """The problem report of a copy and, when it has no error, a preview and a Save button."""
+    found = errors(result.problems)
+    if found:
+        st.error(
+            f"{len(found)} problem(s) must be fixed in the copy before it can be imported; "
+            "nothing was saved. Each row names the cell."
+        )
+    elif result.problems:
+        st.warning(f"The copy can be imported; {len(result.problems)} thing(s) to check.")
+    if result.problems:
+        problem_table(result.problems)
+    if result.study is None:
+        return
+    rubric = find_rubric(result.study.rubric.id, result.study.rubric.version)
+    preview(result.study, rubric)
+    if st.button("Save as a new self-study", type="primary", key=f"save:{key}"):
+        study_id = get_storage().create_study(result.study)
+        open_study(study_id)
+        st.success(f"Saved **{result.study.program.name}** and opened it.")
+        st.page_link(str(QUESTIONNAIRE), label="Go to the self-study", icon=":material/checklist:")
+
+
+# --- downloads ------------------------------------------------------------------------------
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def sheet_copy_xlsx(study_json: str | None, rubric_id: str, rubric_version: str) -> bytes:
+    """A study's .xlsx sheet copy (a blank template without one), made once per version.
+
+    Given to the download button as data rather than as a callable: a deferred
+    download's response could be lost when the page reran while it was made.
+    """
+    study = parse_study(study_json) if study_json else None
+    return xlsx_bytes(study, find_rubric(rubric_id, rubric_version))
+
+
+def download_section(study: SelfStudy | None) -> None:
+    st.subheader("Download a spreadsheet")
+    left, right = st.columns(2)
+    with left:
+        available = rubrics()
+        if available:
+            rubric = available[0]
+            if len(available) > 1:
+                chosen = st.selectbox("Template rubric", [r.id for r in available])
+                rubric = next(r for r in available if r.id == chosen)
+            st.download_button(
+                "Blank template (.xlsx)",
+                data=sheet_copy_xlsx(None, rubric.id, rubric.version),
+                file_name=f"{rubric.id}-template.xlsx",
+                mime=XLSX_MIME,
+                icon=":material/download:",
+            )
+    with right:
+        if study is not None:
+            st.download_button(
+                "This self-study's sheet copy (.xlsx)",
+                data=sheet_copy_xlsx(study.to_json(), study.rubric.id, study.rubric.version),
+                file_name=f"{_slug(study.program.name)}.xlsx",
+                mime=XLSX_MIME,
+                icon=":material/download:",
+            )
+        else:
+            st.caption("Open a self-study to download its sheet copy.")
+
+
+def _slug(text: str) -> str:
+    return "-".join("".join(c if c.isalnum() else " " for c in text.casefold()).split()) or "copy"
+
+
+# --- Google Sheets --------------------------------------------------------------------------
+
+
+def sheets_client():
+    """A gspread client from Streamlit secrets (or the environment), or None with a hint."""
+    try:
+        info = st.secrets.get(SECRETS_KEY)
+    except Exception:  # no secrets file at all
+        info = None
+    try:
+        if info:
+            credentials = gsheets.credentials_from_info(
+                dict(info), f"Streamlit secrets [{SECRETS_KEY}]"
+            )
+        elif os.environ.get(gsheets.CREDENTIALS_ENV):
+            credentials = gsheets.credentials_from_file(None)
+        else:
+            st.info(
+                "To connect Google Sheets, add a service-account key to the app's secrets "
+                f"(`.streamlit/secrets.toml`, a `[{SECRETS_KEY}]` table with the key's fields) "
+                f"or set `{gsheets.CREDENTIALS_ENV}` to the key file, then share the sheet "
+                "with the service account's email as an editor."
+            )
+            return None
+    except ProblemsFound as exc:
+        show_problems(exc)
+        return None
+    return gsheets.connect(credentials)
+
+
+def show_problems(exc: ProblemsFound) -> None:
+    st.error("\n\n".join(f"{p.location}: {p.message}" for p in exc.problems))
+
+
+def google_section(study_id: str | None, study: SelfStudy | None) -> None:
+    st.subheader("Google Sheets")
+    if study_id is None or study is None:
+        st.caption("Open a self-study to push it to a Google Sheet or sync it with one.")
+    else:
+        connected_sheet(study_id, study)
+    st.subheader("Import a Google Sheet as a new self-study")
+    address = st.text_input("Google Sheet URL or key", key="pull_url")
+    if address and st.button("Read the sheet", icon=":material/download:"):
+        client = sheets_client()
+        if client is not None:
+            try:
+                st.session_state["pulled"] = (address, gsheets.pull(client, address))
+            except ProblemsFound as exc:
+                show_problems(exc)
+    pulled = st.session_state.get("pulled")
+    if pulled and pulled[0] == address:
+        show_import(pulled[1], "pulled")
+
+
+def connected_sheet(study_id: str, study: SelfStudy) -> None:
+    st.caption(
+        "Push writes this self-study into the sheet (tabs and dropdowns included). Sync "
+        "brings in answers changed in the sheet, sends answers changed here, and shows "
+        "answers changed in both places side by side for you to choose."
+    )
+    address = st.text_input("Google Sheet URL or key", key=f"sheet_url:{study_id}")
+    if not address:
+        return
+    client = sheets_client()
+    if client is None:
+        return
+    push, sync = st.columns(2)
+    message = st.session_state.pop(f"sync_message:{study_id}", None)
+    try:
+        if push.button("Push to the sheet", icon=":material/upload:"):
+            report = gsheets.push_stored(get_storage(), study_id, client, address)
+            created = f" Created tabs: {', '.join(report.created)}." if report.created else ""
+            st.success(f"Pushed **{study.program.name}** to the sheet.{created}")
+            st.session_state.pop(f"conflicts:{study_id}", None)
+        if sync.button("Sync with the sheet", icon=":material/sync:"):
+            run_sync(study_id, client, address, {})
+            message = st.session_state.pop(f"sync_message:{study_id}", None)
+    except ProblemsFound as exc:
+        show_problems(exc)
+        return
+    if message:
+        st.success(message)
+    conflicts: list[Conflict] = st.session_state.get(f"conflicts:{study_id}", [])
+    if conflicts:
+        choose_conflicts(study_id, study, client, address, conflicts)
+
+
+def run_sync(study_id: str, client, address: str, choices: dict) -> None:
+    try:
+        outcome = gsheets.sync_stored(get_storage(), study_id, client, address, choices)
+    except StaleEdit as exc:
+        st.warning(f"{exc}. Nothing was taken from the sheet; sync again.")
+        return
+    except StudyNotFound:
+        st.error("This self-study was deleted.")
+        return
+    st.session_state[f"conflicts:{study_id}"] = outcome.plan.conflicts
+    plan = outcome.plan
+    if outcome.pushed_layout:
+        message = "The sheet was empty, so the whole self-study was written to it."
+    else:
+        message = (
+            f"Synced. From the sheet: {change_names(plan.to_app)}. "
+            f"To the sheet: {change_names(plan.to_sheet)}."
+            + (f" {len(plan.conflicts)} conflict(s) to choose below." if plan.conflicts else "")
+        )
+    for key in outcome.unwritable:
+        message += f" {key} has no row in the sheet, so it was not written there."
+    st.session_state[f"sync_message:{study_id}"] = message
+
+
+def choose_conflicts(
+    study_id: str, study: SelfStudy, client, address: str, conflicts: list[Conflict]
+) -> None:
+    rubric = rubric_for(study)
+    st.markdown("#### Changed in both places: choose which to keep")
+    head = st.columns([3, 3, 3, 2])
+    for column, title in zip(head, ["Item", "In the app", "In the sheet", "Keep"], strict=True):
+        column.markdown(f"**{title}**")
+    choices = {}
+    for conflict in conflicts:
+        item, app, sheet, keep = st.columns([3, 3, 3, 2])
+        item.markdown(_item_label(rubric, conflict.key))
+        app.markdown(_entry_text(rubric, conflict.key, conflict.app))
+        sheet.markdown(_entry_text(rubric, conflict.key, conflict.sheet))
+        choices[conflict.key] = keep.radio(
+            f"Keep for {conflict.key}",
+            ["app", "sheet"],
+            format_func=lambda side: "the app's" if side == "app" else "the sheet's",
+            key=f"keep:{study_id}:{conflict.key}",
+            label_visibility="collapsed",
+        )
+    if st.button("Apply my choices", type="primary"):
+        try:
+            run_sync(study_id, client, address, choices)
+        except ProblemsFound as exc:
+            show_problems(exc)
+        st.rerun()
+
+
+def _item_label(rubric: Rubric, key: str) -> str:
+    if key == PROGRAM_KEY:
+        return "Program details"
+    item = rubric.item_by_id.get(key)
+    return f"**{key}** {item.text}" if item else key
+
+
+def _entry_text(rubric: Rubric, key: str, entry: dict | None) -> str:
+    if entry is None:
+        return "_no answer_"
+    if key == PROGRAM_KEY:
+        return "; ".join(f"{k}: {v}" for k, v in entry.items() if v)
+    item = rubric.item_by_id[key]
+    text = value_text(rubric, item, entry.get("value"))
+    for part in ("evidence", "notes"):
+        if entry.get(part):
+            text += f"  \n_{part}:_ {entry[part]}"
+    return text
+
+
+# --- the page -------------------------------------------------------------------------------
+
+
+def page() -> None:
+    st.title("Import & sync")
+    study_id = current_study_id()
+    study = None
+    if study_id:
+        try:
+            study = get_storage().get_study(study_id).study
+        except StudyNotFound:
+            study_id = None
+    if study is not None:
+        st.caption(f"Open self-study: **{study.program.name}**")
+    importing, downloading, google = st.tabs(["Import", "Download", "Google Sheets"])
+    with importing:
+        import_section()
+    with downloading:
+        download_section(study)
+    with google:
+        google_section(study_id, study)
+
+
+page()

@@ -1,0 +1,238 @@
+"""Self-study page: one dimension at a time, every answer saved as it is given.
+
+Each standard of the open dimension is drawn in its own fragment, so answering
+one item reruns only that standard. The whole page (sidebar progress, the list
+of what is left, other people's answers) is redrawn only when an answer changes
+what counts as done or someone else's answer arrives.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from selfstudy.app.autosave import SessionStudy, load_open_study, take_notices
+from selfstudy.app.session import current_study_id, get_storage, rubric_for
+from selfstudy.app.widgets import item_input, level_descriptors, progress_bar
+from selfstudy.core.rubric import Dimension, Rubric
+from selfstudy.core.scoring import Result, score
+from selfstudy.core.study import Answer, Program, shown_items, unanswered_required
+
+START = Path(__file__).parent / "start.py"
+RESULTS = Path(__file__).parent / "results.py"
+ONLY_MISSING = "only-missing"
+SHOWN_KEY = "shown-dimension"
+# A standard's block reuses the page's refresh from storage when it is this recent.
+REFRESH_SHARED_SECONDS = 0.5
+SCROLL_TO_TOP = """<script>
+const scrolled = '[data-testid="stMain"], [data-testid="stAppViewContainer"], section.main';
+for (const el of document.querySelectorAll(scrolled)) {
+  el.scrollTo({top: 0});
+}
+window.scrollTo({top: 0});
+</script>"""
+
+
+def dimension_key(study_id: str) -> str:
+    return f"dimension:{study_id}"
+
+
+def sidebar(result: Result, study_id: str) -> None:
+    with st.sidebar:
+        progress_bar(result.answered, result.required, "Whole self-study")
+        labels = {
+            i: f"{'✓' if d.answered == d.required else '○'} {d.title}"
+            for i, d in enumerate(result.dimensions)
+        }
+        st.radio(
+            "Dimension",
+            list(labels),
+            format_func=labels.__getitem__,
+            key=dimension_key(study_id),
+        )
+        st.toggle("Show only required items not answered yet", key=ONLY_MISSING)
+        st.caption("Progress per dimension")
+        for dimension in result.dimensions:
+            progress_bar(dimension.answered, dimension.required, dimension.title)
+
+
+def notices(session: SessionStudy) -> None:
+    for notice in take_notices(session):
+        if notice.kind == "conflict":
+            st.warning(notice.text, icon=":material/sync_problem:")
+            st.toast(
+                f"{notice.item_id}: someone else changed it first; their answer is kept "
+                "(details at the top of the page)",
+                icon=":material/sync_problem:",
+            )
+        else:
+            st.info(notice.text, icon=":material/group:")
+
+
+def missing_required(rubric: Rubric, dimension: Dimension, answers: dict[str, Answer]) -> list[str]:
+    """Ids of the dimension's required items still to answer, in rubric order."""
+    standards = {standard.id for standard in dimension.standards}
+    return [
+        item.id
+        for item in unanswered_required(rubric, answers)
+        if rubric.standard_of_item[item.id].id in standards
+    ]
+
+
+def missing_summary(missing: list[str]) -> None:
+    if missing:
+        st.markdown(f":orange[**{len(missing)} required left here:**] {', '.join(missing)}")
+    else:
+        st.markdown(":green[**✓ Every required item in this dimension is answered.**]")
+
+
+@st.fragment
+def standard_block(study_id: str, standard_id: str) -> None:
+    """One standard and its items; a click inside reruns only this block."""
+    session = load_open_study(study_id, max_age=REFRESH_SHARED_SECONDS)
+    if session is None:
+        st.error("This self-study was deleted; nothing more can be saved to it.")
+        return
+    if session.progress_changed:
+        # Progress, the list of what is left, or another person's answers changed:
+        # redraw the whole page so nothing on it is out of date.
+        st.rerun(scope="app")
+    rubric = rubric_for(session.study)
+    standard = rubric.standard_by_id[standard_id]
+    answers = session.study.answers
+    shown = shown_items(rubric, answers)
+    missing = {
+        item.id
+        for item in unanswered_required(rubric, answers, shown)
+        if rubric.standard_of_item[item.id].id == standard_id
+    }
+    only_missing = st.session_state.get(ONLY_MISSING, False)
+    items = [i for i in standard.items if i.id in shown and (not only_missing or i.id in missing)]
+    if not items:
+        return
+    with st.container(border=True):
+        st.subheader(f"{standard.id} · {standard.title}", anchor=standard.id)
+        if standard.description:
+            st.write(standard.description)
+        with st.expander("What each level looks like for this standard"):
+            level_descriptors(rubric, standard)
+        for item in items:
+            item_input(study_id, rubric, item, answers.get(item.id, Answer()), item.id in missing)
+
+
+def scroll_to_top() -> None:
+    """A new dimension starts at its top, not where the last one was left."""
+    st.html(SCROLL_TO_TOP, unsafe_allow_javascript=True, width="content")
+
+
+def study_link(study_id: str) -> str:
+    """The address that reopens this study in any browser."""
+    here = st.context.url or ""
+    base = here.split("?", 1)[0].rsplit("/", 1)[0] if here.startswith("http") else ""
+    return f"{base}/self-study?study={study_id}" if base else f"?study={study_id}"
+
+
+def program_details(study_id: str, program: Program) -> None:
+    """Correct the program's name, organization, cohort or round (drawn only while open)."""
+    box = st.expander("Program details", key=f"program-details:{study_id}", on_change="rerun")
+    if not box.open:
+        return
+    with box, st.form(f"program-{study_id}", border=False):
+        name = st.text_input("Program name *", value=program.name)
+        organization = st.text_input("Organization", value=program.organization or "")
+        cohort = st.text_input("Cohort", value=program.cohort or "")
+        round_ = st.text_input("Round", value=program.round or "")
+        if st.form_submit_button("Save program details"):
+            if not name.strip():
+                st.error("The program needs a name.")
+                return
+            changed = program.model_copy(
+                update={
+                    "name": name.strip(),
+                    "organization": organization.strip() or None,
+                    "cohort": cohort.strip() or None,
+                    "round": round_.strip() or None,
+                }
+            )
+            get_storage().update_program(study_id, changed)
+            st.rerun()
+
+
+def go_to_dimension(study_id: str, index: int) -> None:
+    st.session_state[dimension_key(study_id)] = index
+
+
+def header(study_id: str, program: Program, dimension: Dimension, index: int) -> None:
+    details = " · ".join(filter(None, [program.organization, program.cohort, program.round]))
+    st.caption(f"{program.name}" + (f" · {details}" if details else ""))
+    st.title(f"{index + 1}. {dimension.title}")
+    if dimension.description:
+        st.write(dimension.description)
+    link = study_link(study_id)
+    st.caption(
+        f"Answers save automatically. Link to reopen this self-study anywhere: [{link}]({link})"
+    )
+
+
+def previous_and_next(study_id: str, rubric: Rubric, index: int) -> None:
+    left, right = st.columns(2)
+    if index > 0:
+        left.button(
+            f"← {rubric.dimensions[index - 1].title}",
+            on_click=go_to_dimension,
+            args=(study_id, index - 1),
+        )
+    if index < len(rubric.dimensions) - 1:
+        right.button(
+            f"Next: {rubric.dimensions[index + 1].title} →",
+            type="primary",
+            on_click=go_to_dimension,
+            args=(study_id, index + 1),
+        )
+    else:
+        right.page_link(RESULTS, label="See the results", icon=":material/monitoring:")
+
+
+def no_study(message: str, problem: bool = False) -> None:
+    st.title("Self-study")
+    (st.error if problem else st.info)(message)
+    st.page_link(START, label="Go to the Start page", icon=":material/home:")
+
+
+def show() -> None:
+    study_id = current_study_id()
+    if not study_id:
+        no_study("No self-study is open. Begin one or resume one on the Start page.")
+        return
+    session = load_open_study(study_id)
+    if session is None:
+        no_study(
+            f"There is no self-study with the id `{study_id}`; it may have been deleted. "
+            "Check the link, or choose a self-study on the Start page.",
+            problem=True,
+        )
+        return
+    session.progress_changed = False
+    rubric = rubric_for(session.study)
+    key = dimension_key(study_id)
+    if st.session_state.get(key, 0) >= len(rubric.dimensions):
+        st.session_state[key] = 0  # the rubric lost dimensions since this was chosen
+    st.session_state.setdefault(key, 0)
+    sidebar(score(rubric, session.study), study_id)
+    with st.sidebar:
+        program_details(study_id, session.study.program)
+    index = st.session_state[key]
+    if st.session_state.get(SHOWN_KEY) not in (None, (study_id, index)):
+        scroll_to_top()
+    st.session_state[SHOWN_KEY] = (study_id, index)
+    dimension = rubric.dimensions[index]
+    header(study_id, session.study.program, dimension, index)
+    notices(session)
+    missing_summary(missing_required(rubric, dimension, session.study.answers))
+    for standard in dimension.standards:
+        standard_block(study_id, standard.id)
+    previous_and_next(study_id, rubric, index)
+
+
+show()

@@ -1,0 +1,229 @@
+"""Results page: scores against targets, gaps, priorities, reflections, change, downloads."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from selfstudy.app.autosave import load_open_study
+from selfstudy.app.session import current_study_id, rubric_for, stored_studies
+from selfstudy.app.widgets import level_text, resources, status_text
+from selfstudy.core.rounds import changes, previous_round, round_label
+from selfstudy.core.rubric import Rubric
+from selfstudy.core.scoring import Result, score
+from selfstudy.core.study import SelfStudy, is_answered, parse_study, unanswered_required
+from selfstudy.edges.reports.charts import dimension_chart, standard_chart
+from selfstudy.edges.reports.html_report import html_report, scores_csv
+
+START = Path(__file__).parent / "start.py"
+QUESTIONNAIRE = Path(__file__).parent / "questionnaire.py"
+
+DIRECTION_WORDS = {
+    "up": "▲ up",
+    "down": "▼ down",
+    "same": "= same",
+    "newly rated": "newly rated",
+    "no longer rated": "no longer rated",
+    "not rated": "not rated",
+}
+
+
+def _file_stem(study: SelfStudy) -> str:
+    words = " ".join(filter(None, [study.program.name, study.program.round]))
+    return re.sub(r"[^a-z0-9]+", "-", words.casefold()).strip("-") or "self-study"
+
+
+def _level(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def _gap(gap: float | None) -> str:
+    if gap is None:
+        return "–"
+    if abs(gap) < 0.005:
+        return "on target"
+    return f"{gap:.2f} below" if gap > 0 else f"{-gap:.2f} above"
+
+
+def summary(result: Result, previous: tuple[SelfStudy, Result] | None) -> None:
+    overall = result.overall
+    level, status, done = st.columns(3)
+    delta = None
+    before = previous[1].overall.mean_level if previous else None
+    if previous and overall.mean_level is not None and before is not None:
+        delta = f"{overall.mean_level - before:+.2f} since {round_label(previous[0])}"
+    level.metric("Overall mean level", level_text(overall), delta=delta)
+    status.metric("Overall status", status_text(overall))
+    done.metric("Complete", f"{result.completeness:.0%}", help="Required items answered")
+
+
+def dimension_table(result: Result, previous: Result | None) -> None:
+    before = {d.id: d.score.mean_level for d in previous.dimensions} if previous else {}
+    rows = []
+    for d in result.dimensions:
+        row = {
+            "Dimension": d.title,
+            "Mean level": _level(d.score.mean_level),
+            "Target": d.score.target,
+            "Gap to target": _gap(d.score.gap),
+            "Status": status_text(d.score),
+            "Answered": f"{d.answered} of {d.required}",
+        }
+        if previous is not None:
+            old = before.get(d.id)
+            row["Previous round"] = _level(old)
+        rows.append(row)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+
+def priorities(rubric: Rubric, result: Result) -> None:
+    st.subheader("Priorities")
+    if not result.priorities:
+        st.write("No standard is below its target. Keep checking with data.")
+        return
+    st.write(
+        "Standards below their target, largest gap first. Choose one or two to work on "
+        "first rather than everything at once."
+    )
+    for standard_id in result.priorities[:8]:
+        standard = rubric.standard_by_id[standard_id]
+        scored = result.standard(standard_id).score
+        with st.expander(
+            f"{status_text(scored)} · {standard.id} {standard.title} — level "
+            f"{scored.mean_level:.2f}, gap {scored.gap:.2f}"
+        ):
+            if standard.description:
+                st.write(standard.description)
+            st.markdown("**Resources**")
+            resources(standard)
+    if len(result.priorities) > 8:
+        st.caption(f"{len(result.priorities) - 8} more standards are below target.")
+
+
+def reflections(rubric: Rubric, study: SelfStudy) -> None:
+    written = [
+        (item, study.answers[item.id].value)
+        for item in rubric.items()
+        if item.type == "text" and item.id in study.answers and is_answered(study.value(item.id))
+    ]
+    st.subheader("What the team wrote")
+    if not written:
+        st.write("No reflections written yet; the text questions in each dimension collect them.")
+        return
+    for item, text in written:
+        dimension = rubric.dimension_of_standard[rubric.standard_of_item[item.id].id]
+        st.markdown(f"**{dimension.title}** — {item.text}")
+        st.markdown("> " + str(text).replace("\n", "\n> "))
+
+
+def missing_items(rubric: Rubric, study: SelfStudy) -> None:
+    missing = unanswered_required(rubric, study.answers)
+    if missing:
+        with st.expander(f"{len(missing)} required items not answered yet"):
+            for item in missing:
+                st.markdown(f"- **{item.id}** {item.text}")
+
+
+def change_table(result: Result, previous: tuple[SelfStudy, Result]) -> None:
+    st.subheader(f"Change since {round_label(previous[0])}")
+    rows = [
+        {
+            "": c.title,
+            "Before": _level(c.before_level),
+            "Now": _level(c.after_level),
+            "Change": "–" if c.delta is None else f"{c.delta:+.2f}",
+            "Direction": DIRECTION_WORDS.get(c.direction, c.direction),
+        }
+        for c in changes(previous[1], result)
+        if c.kind != "standard"
+    ]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+
+@st.cache_data(max_entries=32, show_spinner="Preparing the report…")
+def report_html(study_json: str, previous_json: str | None) -> str:
+    """The HTML report of a study (and its earlier round), made once per version of either.
+
+    The report is handed to the download button as data rather than as a callable:
+    a deferred download's response could be lost when the page reran while it was
+    being made, leaving the button spinning.
+    """
+    study = parse_study(study_json)
+    rubric = rubric_for(study)
+    earlier = parse_study(previous_json) if previous_json else None
+    previous = (earlier, score(rubric, earlier)) if earlier else None
+    return html_report(rubric, study, score(rubric, study), previous)
+
+
+def downloads(rubric: Rubric, study: SelfStudy, result: Result, previous) -> None:
+    stem = _file_stem(study)
+    left, middle, right = st.columns(3)
+    left.download_button(
+        "Self-study (JSON)",
+        study.to_json(),
+        file_name=f"{stem}.json",
+        mime="application/json",
+        icon=":material/download:",
+    )
+    middle.download_button(
+        "Scores (CSV)",
+        scores_csv(rubric, study, result),
+        file_name=f"{stem}-scores.csv",
+        mime="text/csv",
+        icon=":material/download:",
+    )
+    right.download_button(
+        "Report (HTML)",
+        report_html(study.to_json(), previous[0].to_json() if previous else None),
+        file_name=f"{stem}-report.html",
+        mime="text/html",
+        icon=":material/download:",
+    )
+
+
+def show() -> None:
+    study_id = current_study_id()
+    st.title("Results")
+    if not study_id:
+        st.info("No self-study is open. Begin one or resume one on the Start page.")
+        st.page_link(START, label="Go to the Start page", icon=":material/home:")
+        return
+    session = load_open_study(study_id)
+    if session is None:
+        st.error(f"There is no self-study with the id `{study_id}`; it may have been deleted.")
+        st.page_link(START, label="Go to the Start page", icon=":material/home:")
+        return
+    study = session.study
+    rubric = rubric_for(study)
+    result = score(rubric, study)
+    others = [s for other_id, s in stored_studies() if other_id != study_id]
+    earlier = previous_round(study, others)
+    previous = (earlier, score(rubric, earlier)) if earlier else None
+    program = study.program
+    st.caption(" · ".join(filter(None, [program.name, program.organization, program.round])))
+    summary(result, previous)
+    if result.completeness < 1:
+        st.page_link(QUESTIONNAIRE, label="Continue answering", icon=":material/checklist:")
+    missing_items(rubric, study)
+    st.subheader("Dimensions against their targets")
+    st.altair_chart(dimension_chart(rubric, result, previous[1] if previous else None))
+    dimension_table(result, previous[1] if previous else None)
+    if previous:
+        change_table(result, previous)
+    st.subheader("Standards")
+    # Only the open tab's chart is built: each chart takes tens of milliseconds.
+    tabs = st.tabs([d.title for d in result.dimensions], key="standards-tab", on_change="rerun")
+    for tab, dimension in zip(tabs, result.dimensions, strict=True):
+        if tab.open:
+            with tab:
+                st.altair_chart(standard_chart(rubric, result, dimension.id))
+    priorities(rubric, result)
+    reflections(rubric, study)
+    st.subheader("Download")
+    downloads(rubric, study, result, previous)
+
+
+show()

@@ -1,0 +1,60 @@
+"""Rubric page: browse dimensions, standards, level descriptors and resources without a study."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from selfstudy.app.session import rubrics
+from selfstudy.app.widgets import level_descriptors, resources
+from selfstudy.core.rubric import Rubric
+
+
+def scale(rubric: Rubric) -> None:
+    lines = [f"- **{lv.value} · {lv.label}** — {lv.description}" for lv in rubric.scale.levels]
+    if rubric.scale.allow_na:
+        lines.append("- **N/A** — the statement does not apply to this program")
+    target = rubric.scale.label_of(rubric.target)
+    st.markdown("\n".join(lines))
+    st.markdown(f"A standard **meets** its target at **{target} ({rubric.target})** or above.")
+
+
+def show() -> None:
+    st.title("Rubric")
+    available = rubrics()
+    if not available:
+        st.error("No valid rubric was found in the `rubrics/` folder; run `selfstudy validate`.")
+        return
+    rubric = st.selectbox(
+        "Rubric", available, format_func=lambda r: f"{r.title} (version {r.version})"
+    )
+    with st.expander("About this rubric", expanded=False):
+        st.markdown(rubric.description)
+    st.subheader("Rating scale")
+    scale(rubric)
+    titles = [d.title for d in rubric.dimensions]
+    chosen = st.radio(
+        "Dimension", range(len(titles)), format_func=titles.__getitem__, horizontal=True
+    )
+    dimension = rubric.dimensions[chosen]
+    st.header(dimension.title)
+    if dimension.description:
+        st.write(dimension.description)
+    for standard in dimension.standards:
+        with st.container(border=True):
+            st.subheader(f"{standard.id} · {standard.title}", anchor=f"rubric-{standard.id}")
+            if standard.description:
+                st.write(standard.description)
+            st.markdown(
+                f"Target: **{rubric.standard_target(standard)}** · "
+                f"{sum(1 for i in standard.items if i.is_rating)} rated statements"
+            )
+            with st.expander("What each level looks like"):
+                level_descriptors(rubric, standard)
+            with st.expander("Statements to rate"):
+                st.markdown("\n".join(f"- **{i.id}** {i.text}" for i in standard.items))
+            if standard.resources:
+                with st.expander("Resources"):
+                    resources(standard)
+
+
+show()

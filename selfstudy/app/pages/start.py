@@ -1,0 +1,167 @@
+"""Start page: begin a new self-study, resume a saved one, or load the samples on first start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from selfstudy.app.session import current_study_id, get_storage, open_study, rubrics, stored_studies
+from selfstudy.core.problems import ProblemsFound
+from selfstudy.core.rubric import Rubric
+from selfstudy.core.scoring import score
+from selfstudy.core.study import SelfStudy
+from selfstudy.edges.rubric_files import PROJECT_ROOT
+from selfstudy.edges.storage import StudySummary
+from selfstudy.edges.study_files import load_study
+
+QUESTIONNAIRE = Path(__file__).parent / "questionnaire.py"
+SAMPLES = PROJECT_ROOT / "sample_responses"
+
+
+def go_to_study(study_id: str) -> None:
+    open_study(study_id)
+    st.switch_page(QUESTIONNAIRE, query_params={"study": study_id})
+
+
+def offer_samples() -> None:
+    files = sorted(SAMPLES.glob("*.json"))
+    if not files:
+        return
+    st.info(
+        "There are no saved self-studies yet. Begin your own below, or load the "
+        f"{len(files)} bundled sample self-studies to look around first."
+    )
+    if st.button(f"Load the {len(files)} sample self-studies", icon=":material/download:"):
+        loaded, problems = [], []
+        for path in files:
+            try:
+                loaded.append(load_study(path))
+            except ProblemsFound as exc:
+                problems.extend(exc.problems)
+        if problems:
+            st.error("The samples could not be loaded:\n\n" + "\n".join(f"- {p}" for p in problems))
+            return
+        storage = get_storage()
+        for study in loaded:
+            storage.create_study(study)
+        st.session_state["samples-loaded"] = len(loaded)
+        st.rerun()
+
+
+def new_study_form() -> None:
+    available = rubrics()
+    if not available:
+        st.error("No valid rubric was found in the `rubrics/` folder; run `selfstudy validate`.")
+        return
+    with st.form("new-study", border=True):
+        st.subheader("Begin a new self-study")
+        name = st.text_input("Program name *", placeholder="e.g. Bridge to STEM Summer Academy")
+        organization = st.text_input("Organization")
+        left, right = st.columns(2)
+        cohort = left.text_input("Cohort", placeholder="e.g. 2025 network cohort")
+        round_ = right.text_input("Round", placeholder="e.g. baseline, follow-up")
+        rubric = st.selectbox(
+            "Rubric", available, format_func=lambda r: f"{r.title} (version {r.version})"
+        )
+        begin = st.form_submit_button("Begin the self-study", type="primary")
+    if begin:
+        if not name.strip():
+            st.error("Give the program a name, so you and others can find this self-study later.")
+            return
+        study = SelfStudy.new(
+            rubric,
+            name.strip(),
+            organization=organization.strip() or None,
+            cohort=cohort.strip() or None,
+            round=round_.strip() or None,
+        )
+        go_to_study(get_storage().create_study(study))
+
+
+def _completeness(study: SelfStudy, available: list[Rubric]) -> float | None:
+    """How complete a study is, by its own rubric (None when that rubric is missing)."""
+    same_id = [r for r in available if r.id == study.rubric.id]
+    exact = [r for r in same_id if r.version == study.rubric.version]
+    rubric = (exact or same_id or [None])[0]
+    return score(rubric, study).completeness if rubric else None
+
+
+def _matches(summary: StudySummary, query: str) -> bool:
+    text = " ".join(
+        filter(None, [summary.name, summary.organization, summary.cohort, summary.round])
+    )
+    return query.casefold() in text.casefold()
+
+
+def resume_list(summaries: list[StudySummary]) -> None:
+    st.subheader("Resume a self-study")
+    query = st.text_input(
+        "Search by program, organization, cohort or round", placeholder="Type to search"
+    )
+    shown = [s for s in summaries if _matches(s, query)] if query else summaries
+    if not shown:
+        st.write("No saved self-study matches that search.")
+        return
+    studies = dict(stored_studies())
+    available = rubrics()
+    for summary in shown[:30]:
+        study = studies.get(summary.id)
+        completeness = _completeness(study, available) if study else None
+        with st.container(border=True):
+            main, progress, action = st.columns([5, 3, 2], vertical_alignment="center")
+            details = " · ".join(
+                filter(None, [summary.organization, summary.cohort, summary.round])
+            )
+            main.markdown(f"**{summary.name}**  \n{details or ' '}")
+            if completeness is not None:
+                progress.progress(completeness, text=f"{completeness:.0%} complete")
+            progress.caption(f"Last edit {summary.updated_at:%d %b %Y, %H:%M} UTC")
+            if action.button("Open", key=f"open-{summary.id}", icon=":material/arrow_forward:"):
+                go_to_study(summary.id)
+    if len(shown) > 30:
+        st.caption(f"{len(shown) - 30} more; search to narrow the list.")
+
+
+def continue_open_study(summaries: list[StudySummary]) -> None:
+    """Offer the study this browser has open (or its link names) first."""
+    study_id = current_study_id()
+    summary = next((s for s in summaries if s.id == study_id), None)
+    if summary is None:
+        return
+    with st.container(border=True):
+        text, action = st.columns([4, 1], vertical_alignment="center")
+        text.markdown(
+            f"You have **{summary.name}** open"
+            + (f" ({summary.round})" if summary.round else "")
+            + "."
+        )
+        if action.button("Continue", type="primary", icon=":material/arrow_forward:"):
+            go_to_study(summary.id)
+
+
+def show() -> None:
+    st.title("STEM equity self-study")
+    st.write(
+        "Rate your program against equity-centred quality standards, one dimension at a "
+        "time. Every answer is saved the moment you give it, and each self-study has a "
+        "link of its own that reopens it in any browser."
+    )
+    summaries = get_storage().list_studies()
+    if loaded := st.session_state.pop("samples-loaded", None):
+        st.success(f"Loaded {loaded} sample self-studies; open one from the list.")
+    continue_open_study(summaries)
+    if not summaries:
+        offer_samples()
+    new_col, resume_col = st.columns([2, 3], gap="large")
+    with new_col:
+        new_study_form()
+    with resume_col:
+        if summaries:
+            resume_list(summaries)
+        else:
+            st.subheader("Resume a self-study")
+            st.write("Saved self-studies will be listed here.")
+
+
+show()

@@ -1,0 +1,93 @@
+"""What every page shares: the app's storage, the stored studies, rubrics, and the open study.
+
+The database is the only source of truth; a browser session remembers only
+which study is open (also in the `?study=` link).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import streamlit as st
+
+from selfstudy.core.problems import ProblemsFound
+from selfstudy.core.rubric import Rubric
+from selfstudy.core.study import SelfStudy
+from selfstudy.edges.rubric_files import available_rubrics, find_rubric
+from selfstudy.edges.storage import Storage, database_url
+
+STUDY_KEY = "study_id"
+
+
+@st.cache_resource(show_spinner=False)
+def _storage_for(url: str) -> Storage:
+    return Storage(url)
+
+
+def get_storage() -> Storage:
+    """The app's storage (one per database URL per server process)."""
+    return _storage_for(database_url())
+
+
+Fingerprint = tuple[int, datetime | None]
+
+
+@st.cache_resource(show_spinner="Reading the self-studies…", max_entries=4)
+def _stored(url: str, fingerprint: Fingerprint) -> list[tuple[str, SelfStudy]]:
+    return _storage_for(url).all_studies()
+
+
+def stored_studies(fingerprint: Fingerprint | None = None) -> list[tuple[str, SelfStudy]]:
+    """Every stored study as (id, study), oldest first, shared by all sessions: do not modify.
+
+    Reading them all is slow (about a second for 1,000 studies), so they are read
+    again only when `Storage.fingerprint()` changes: a study added, removed or edited.
+    Pass the fingerprint when the caller keys its own caches on it too.
+    """
+    if fingerprint is None:
+        fingerprint = get_storage().fingerprint()
+    return _stored(database_url(), fingerprint)
+
+
+@st.cache_resource(show_spinner=False, ttl=10)
+def _rubric_by_ref(rubric_id: str, version: str) -> Rubric:
+    return find_rubric(rubric_id, version)
+
+
+def rubric_for(study: SelfStudy) -> Rubric:
+    """The rubric a study names; stops the page with a clear message when it is missing.
+
+    `catalog` caches each rubric file until it changes; looking the id up scans the
+    folder, so the answer is kept for a few seconds (an edited rubric shows within 10 s).
+    """
+    try:
+        return _rubric_by_ref(study.rubric.id, study.rubric.version)
+    except ProblemsFound as exc:
+        st.error(
+            f"This self-study uses the rubric **{study.rubric.id}** (version "
+            f"{study.rubric.version}), which is not in the rubric folder. "
+            "Add that rubric file to `rubrics/` and reload.\n\n" + exc.report()
+        )
+        st.stop()
+        raise
+
+
+def rubrics() -> list[Rubric]:
+    return available_rubrics()
+
+
+def current_study_id() -> str | None:
+    """The open study: the `?study=` link wins, else the one this session opened."""
+    from_link = st.query_params.get("study")
+    if from_link:
+        st.session_state[STUDY_KEY] = from_link
+        return from_link
+    study_id = st.session_state.get(STUDY_KEY)
+    if study_id:
+        st.query_params["study"] = study_id
+    return study_id
+
+
+def open_study(study_id: str) -> None:
+    st.session_state[STUDY_KEY] = study_id
+    st.query_params["study"] = study_id

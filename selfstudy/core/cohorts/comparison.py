@@ -1,0 +1,202 @@
+"""The whole comparison: everything a facilitator's cohort report shows, computed once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from selfstudy.core.cohorts.changes import change_summary, changes
+from selfstudy.core.cohorts.groups import dimension_summary, group_fields, standard_summary
+from selfstudy.core.cohorts.network import assets, needs, standard_shares
+from selfstudy.core.cohorts.rounds import without_duplicates
+from selfstudy.core.cohorts.scoring import CohortScores
+from selfstudy.core.cohorts.table import _missing
+from selfstudy.core.rubric import Rubric
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Everything a facilitator's cohort report shows, computed once.
+
+    `scores` are the studies compared (one per program and round: a later
+    study of the same program and round replaces an earlier one).
+    """
+
+    by: str
+    scores: CohortScores
+    dimensions: pd.DataFrame
+    standards: pd.DataFrame
+    changes: pd.DataFrame
+    change_summary: pd.DataFrame
+    needs: pd.DataFrame
+    assets: pd.DataFrame
+
+    @property
+    def group_fields(self) -> list[str]:
+        return group_fields(self.by)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The `selfstudy cohort --format json` document; levels rounded to 2 places."""
+        rubric = self.scores.rubric.rubric
+        return {
+            "by": self.by,
+            "rubric": {"id": rubric.id, "version": rubric.version},
+            "groups": self._groups(),
+            "changes": self._changes(),
+            "needs": [_share_entry(rubric, r) for r in self.needs.to_dict("records")],
+            "assets": [_share_entry(rubric, r) for r in self.assets.to_dict("records")],
+        }
+
+    def _groups(self) -> list[dict[str, Any]]:
+        """One entry per group; both summaries list each group's rows together, in order."""
+        dimension_count = len(self.scores.rubric.dimension_ids)
+        standard_count = len(self.scores.rubric.standard_ids)
+        dimension_rows = self.dimensions.to_dict("records")
+        standard_rows = self.standards.to_dict("records")
+        groups = []
+        for index in range(len(dimension_rows) // dimension_count):
+            dimensions = dimension_rows[index * dimension_count : (index + 1) * dimension_count]
+            standards = standard_rows[index * standard_count : (index + 1) * standard_count]
+            first = dimensions[0]
+            entry: dict[str, Any] = {"key": _plain(first[self.by])}
+            if self.by != "round":
+                entry["round"] = _plain(first["round"])
+            entry["programs"] = int(first["programs"])
+            entry["dimensions"] = [
+                {"id": r["dimension"], **_summary_numbers(r)} for r in dimensions
+            ]
+            entry["standards"] = [
+                {"id": r["standard"], "dimension": r["dimension"], **_summary_numbers(r)}
+                for r in standards
+            ]
+            groups.append(entry)
+        return groups
+
+    def _changes(self) -> list[dict[str, Any]]:
+        entries = []
+        summary = self.change_summary
+        for (group, baseline, follow_up), rows in summary.groupby(
+            ["group", "baseline", "follow_up"], dropna=False, sort=False
+        ):
+            programs = self.changes[_matches(self.changes["group"], group)]
+            overall = rows[rows["dimension"].isna()]
+            entries.append(
+                {
+                    "key": _plain(group),
+                    "baseline": baseline,
+                    "follow_up": follow_up,
+                    "programs": programs["key"].nunique(),
+                    "overall": _change_numbers(overall.iloc[0]) if len(overall) else None,
+                    "dimensions": [
+                        {"id": r["dimension"], **_change_numbers(r)}
+                        for r in rows.dropna(subset=["dimension"]).to_dict("records")
+                    ],
+                    "by_program": _program_changes(programs),
+                }
+            )
+        return entries
+
+
+def compare(
+    scores: CohortScores,
+    by: str = "cohort",
+    top: int = 5,
+    baseline: str | None = None,
+    follow_up: str | None = None,
+) -> Comparison:
+    """Group `scores` by the program field `by` and compute every comparison."""
+    scores = without_duplicates(scores)
+    program_changes = changes(scores, by, baseline, follow_up)
+    shares = standard_shares(scores)
+    return Comparison(
+        by=by,
+        scores=scores,
+        dimensions=dimension_summary(scores, by),
+        standards=standard_summary(scores, by),
+        changes=program_changes,
+        change_summary=change_summary(program_changes),
+        needs=needs(scores, top, shares),
+        assets=assets(scores, top, shares),
+    )
+
+
+def _matches(column: pd.Series, value: Any) -> pd.Series:
+    return column.isna() if _missing(value) else column == value
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready value: None for missing, Python numbers for numpy ones."""
+    if _missing(value):
+        return None
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _level(value: Any) -> float | None:
+    return None if _missing(value) else round(float(value), 2)
+
+
+def _share(value: Any) -> float | None:
+    return None if _missing(value) else round(float(value), 4)
+
+
+def _summary_numbers(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "rated": int(row["rated"]),
+        "mean_level": _level(row["mean_level"]),
+        "median_level": _level(row["median_level"]),
+        "std_level": _level(row["std_level"]),
+        "min_level": _level(row["min_level"]),
+        "max_level": _level(row["max_level"]),
+        "meets": int(row["meets"]),
+        "share_meets": _share(row["share_meets"]),
+    }
+
+
+def _change_numbers(row: Any) -> dict[str, Any]:
+    return {
+        "programs": int(row["programs"]),
+        "mean_change": _level(row["mean_change"]),
+        "median_change": _level(row["median_change"]),
+        "improved": int(row["improved"]),
+        "share_improved": _share(row["share_improved"]),
+    }
+
+
+def _program_changes(rows: pd.DataFrame) -> list[dict[str, Any]]:
+    entries = []
+    for key, program in rows.groupby("key", sort=False):
+        overall = program[program["dimension"].isna()].iloc[0]
+        entries.append(
+            {
+                "key": key,
+                "program": program["program"].iloc[-1],
+                "baseline_level": _level(overall["baseline_level"]),
+                "follow_up_level": _level(overall["follow_up_level"]),
+                "change": _level(overall["change"]),
+                "dimensions": [
+                    {
+                        "id": r["dimension"],
+                        "baseline_level": _level(r["baseline_level"]),
+                        "follow_up_level": _level(r["follow_up_level"]),
+                        "change": _level(r["change"]),
+                    }
+                    for r in program.dropna(subset=["dimension"]).to_dict("records")
+                ],
+            }
+        )
+    return entries
+
+
+def _share_entry(rubric: Rubric, row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["standard"],
+        "title": rubric.standard_by_id[row["standard"]].title,
+        "dimension": row["dimension"],
+        "rated": int(row["rated"]),
+        "meets": int(row["meets"]),
+        "share_meets": _share(row["share_meets"]),
+        "mean_level": _level(row["mean_level"]),
+    }

@@ -1,0 +1,490 @@
+"""Import: a sheet copy's tabs read back into a self-study, with every problem found in
+one pass, each located by its tab and cell."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from selfstudy.core.problems import Problem, ProblemsFound, errors
+from selfstudy.core.rubric import Dimension, Rubric
+from selfstudy.core.sheetcopy.layout import Tab
+from selfstudy.core.sheetcopy.values import read_value
+from selfstudy.core.sheetcopy.vocabulary import (
+    _EXCEL_FORBIDDEN_IN_TITLES,
+    COLUMN_ALIASES,
+    EXCEL_TITLE_LIMIT,
+    EXTRA_FIELD_PREFIX,
+    HEADER_SEARCH_ROWS,
+    PROGRAM_LABELS,
+    RUBRIC_LABEL,
+    RUBRIC_VERSION_LABEL,
+    SHEETS_TITLE_LIMIT,
+    START_HERE,
+    SUMMARY,
+    Cell,
+    Rows,
+    Sheets,
+    a1,
+    cell_text,
+    column_letter,
+    dimension_tab_title,
+    is_blank,
+    normalize,
+)
+from selfstudy.core.study import Answer, Program, RubricRef, SelfStudy, is_answered
+
+_NUMBERING = re.compile(r"^\s*\d+\s*(?:[.):-]\s*|\s+)")
+
+
+_ALIAS_TO_COLUMN = {normalize(name): key for key, names in COLUMN_ALIASES.items() for name in names}
+
+
+@dataclass(frozen=True)
+class ItemCells:
+    """Where an item's cells are in a copy (1-based; a column is None when absent)."""
+
+    tab: str
+    row: int
+    rating: int
+    evidence: int | None
+    notes: int | None
+
+
+@dataclass
+class ImportResult:
+    """What a sheet copy holds: the study (None when any problem is an error) and every problem."""
+
+    study: SelfStudy | None
+    problems: list[Problem]
+    cells: dict[str, ItemCells] = field(default_factory=dict)
+    program_cells: dict[str, tuple[str, int, int]] = field(default_factory=dict)
+
+    def raise_on_errors(self) -> SelfStudy:
+        if self.study is None:
+            raise ProblemsFound(self.problems)
+        return self.study
+
+
+def copy_rubric_ref(sheets: Sheets) -> tuple[str | None, str | None]:
+    """The rubric id and version the copy names on START HERE (None where it does not)."""
+    fields = _start_here_fields(sheets, _find_start_here(sheets))
+    rubric_id = _named(fields, RUBRIC_LABEL)
+    version = _named(fields, RUBRIC_VERSION_LABEL)
+    return (rubric_id[1] if rubric_id else None, version[1] if version else None)
+
+
+def parse_sheet_copy(sheets: Sheets, rubric: Rubric) -> ImportResult:
+    """Interpret a sheet copy against `rubric`, collecting every problem."""
+    problems: list[Problem] = []
+    start = _find_start_here(sheets)
+    fields = _start_here_fields(sheets, start)
+    program = _read_start_here(sheets, start, fields, rubric, problems)
+    program_cells = _program_cells(start, fields)
+    tabs = _match_dimension_tabs(sheets, rubric, problems)
+    answers: dict[str, Answer] = {}
+    cells: dict[str, ItemCells] = {}
+    seen: dict[str, str] = {}
+    readable: list[tuple[Dimension, str]] = []
+    for dimension in rubric.dimensions:
+        title = tabs.get(dimension.id)
+        if title is not None and _read_dimension_tab(
+            title, sheets[title], rubric, dimension, answers, cells, seen, problems
+        ):
+            readable.append((dimension, title))
+    for dimension, title in readable:
+        for standard in dimension.standards:
+            for item in standard.items:
+                if item.id not in seen:
+                    problems.append(
+                        Problem(
+                            "missing-item",
+                            a1(title, 1),
+                            f"no row for {item.id} ({_clip(item.text)}); it is left unanswered. "
+                            "Add a row with this ID to answer it",
+                            severity="warning",
+                        )
+                    )
+    if errors(problems) or program is None:
+        return ImportResult(None, problems, cells, program_cells)
+    ordered = {item.id: answers[item.id] for item in rubric.items() if item.id in answers}
+    study = SelfStudy(
+        rubric=RubricRef(id=rubric.id, version=rubric.version), program=program, answers=ordered
+    )
+    return ImportResult(study, problems, cells, program_cells)
+
+
+def study_from_sheets(sheets: Sheets, rubric: Rubric) -> SelfStudy:
+    """`parse_sheet_copy`, raising `ProblemsFound` when any problem is an error."""
+    return parse_sheet_copy(sheets, rubric).raise_on_errors()
+
+
+def _clip(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# START HERE ---------------------------------------------------------------------------
+
+
+def _find_start_here(sheets: Sheets) -> str | None:
+    return next((t for t in sheets if normalize(t) == normalize(START_HERE)), None)
+
+
+def _start_here_fields(sheets: Sheets, tab: str | None) -> dict[str, tuple[int, Cell]]:
+    """The label rows of the START HERE tab `tab` (none when there is no such tab)."""
+    return _label_rows(sheets[tab]) if tab is not None else {}
+
+
+def _named(fields: dict[str, tuple[int, Cell]], label: str) -> tuple[int, str] | None:
+    """The 1-based row and the stripped text of `label`'s value; None when absent or blank."""
+    found = fields.get(normalize(label))
+    if found is None or is_blank(found[1]):
+        return None
+    return found[0], cell_text(found[1]).strip()
+
+
+def _label_rows(rows: Rows) -> dict[str, tuple[int, Cell]]:
+    """Normalized label -> (1-based row, value) for the first row with each label."""
+    found: dict[str, tuple[int, Cell]] = {}
+    for number, row in enumerate(rows, 1):
+        if not row or is_blank(row[0]):
+            continue
+        label = normalize(row[0]).rstrip(":").rstrip()
+        found.setdefault(label, (number, row[1] if len(row) > 1 else None))
+    return found
+
+
+def _extra_fields(rows: Rows) -> dict[str, str]:
+    """Program fields beyond the standard labels, from `Program field: <key>` rows."""
+    prefix = normalize(EXTRA_FIELD_PREFIX)
+    found: dict[str, str] = {}
+    for row in rows:
+        if not row or is_blank(row[0]) or not normalize(row[0]).startswith(prefix):
+            continue
+        key = str(row[0]).split(":", 1)[1].strip().rstrip(":").strip()
+        value = row[1] if len(row) > 1 else None
+        if key and key not in PROGRAM_LABELS.values() and not is_blank(value):
+            found.setdefault(key, cell_text(value))
+    return found
+
+
+def _program_cells(
+    tab: str | None, fields: dict[str, tuple[int, Cell]]
+) -> dict[str, tuple[str, int, int]]:
+    """Program field -> (tab, row, column) of its value cell on START HERE."""
+    if tab is None:
+        return {}
+    return {
+        key: (tab, fields[normalize(label)][0], 2)
+        for label, key in PROGRAM_LABELS.items()
+        if normalize(label) in fields
+    }
+
+
+def existing_tabs(
+    layout_tabs: Iterable[Tab], titles: Iterable[str], rubric: Rubric
+) -> dict[str, str]:
+    """Layout tab title -> the title of the tab already in a copy that plays its part."""
+    titles = list(titles)
+    found: dict[str, str] = {}
+    for tab in layout_tabs:
+        if normalize(tab.title) in (normalize(START_HERE), normalize(SUMMARY)):
+            match = next((t for t in titles if normalize(t) == normalize(tab.title)), None)
+        else:
+            dimension = _dimension_for_tab(tab.title, rubric)
+            match = next(
+                (t for t in titles if dimension and _dimension_for_tab(t, rubric) == dimension),
+                None,
+            )
+        if match is not None:
+            found[tab.title] = match
+    return found
+
+
+def _read_start_here(
+    sheets: Sheets,
+    tab: str | None,
+    fields: dict[str, tuple[int, Cell]],
+    rubric: Rubric,
+    problems: list[Problem],
+) -> Program | None:
+    if tab is None:
+        problems.append(
+            Problem(
+                "missing-tab",
+                a1(START_HERE, 1),
+                f"no {START_HERE!r} tab; add it back from a blank template, with the "
+                "program name in column B next to 'Program name'",
+            )
+        )
+        return None
+    _check_rubric_rows(tab, fields, rubric, problems)
+    program: dict[str, Any] = {}
+    for label, key in PROGRAM_LABELS.items():
+        value = fields.get(normalize(label))
+        if value is not None and not is_blank(value[1]):
+            program[key] = cell_text(value[1])
+    for key, value in _extra_fields(sheets[tab]).items():
+        program.setdefault(key, value)
+    if "name" not in program:
+        where = fields.get(normalize("Program name"))
+        problems.append(
+            Problem(
+                "missing-program-name",
+                a1(tab, where[0], 2) if where else a1(tab, 1),
+                "the program name is missing; write it in column B of the 'Program name' row",
+            )
+        )
+        return None
+    return Program(**program)
+
+
+def _check_rubric_rows(
+    tab: str, fields: dict[str, tuple[int, Cell]], rubric: Rubric, problems: list[Problem]
+) -> None:
+    named = _named(fields, RUBRIC_LABEL)
+    if named and named[1] != rubric.id:
+        problems.append(
+            Problem(
+                "rubric-mismatch",
+                a1(tab, named[0], 2),
+                f"this copy is for rubric {named[1]!r}, not {rubric.id!r}; "
+                "import it with the rubric it names (--rubric), or correct the Rubric row",
+            )
+        )
+        return
+    version = _named(fields, RUBRIC_VERSION_LABEL)
+    if version and version[1] != rubric.version:
+        problems.append(
+            Problem(
+                "rubric-version-mismatch",
+                a1(tab, version[0], 2),
+                f"this copy is for version {version[1]!r} of {rubric.id!r}, "
+                f"the chosen rubric is version {rubric.version!r}; import it with the version "
+                "it names, or correct the Rubric version row if the copy was made from this one",
+            )
+        )
+
+
+# Tabs ---------------------------------------------------------------------------------
+
+
+def _tab_name_forms(title: str) -> tuple[list[str], bool]:
+    """The names a tab title may stand for, and whether it looks cut short."""
+    base = normalize(_EXCEL_FORBIDDEN_IN_TITLES.sub(" ", title))
+    clipped = base.endswith("…") or len(title) in (EXCEL_TITLE_LIMIT, SHEETS_TITLE_LIMIT)
+    base = base.rstrip("…").strip()
+    forms = [base, normalize(_NUMBERING.sub("", base, count=1))]
+    if " - " in base:  # "Copy of template - 1. Program Goals.csv", as Google names downloads
+        tail = base.rsplit(" - ", 1)[1]
+        forms += [tail, normalize(_NUMBERING.sub("", tail, count=1))]
+    return [f for f in forms if f], clipped
+
+
+def _dimension_for_tab(title: str, rubric: Rubric) -> Dimension | None:
+    forms, clipped = _tab_name_forms(title)
+    names = {
+        d.id: normalize(_EXCEL_FORBIDDEN_IN_TITLES.sub(" ", d.title)) for d in rubric.dimensions
+    }
+    for form in forms:
+        exact = [d for d in rubric.dimensions if names[d.id] == form]
+        if exact:
+            return exact[0]
+    if clipped:
+        for form in forms:
+            prefixed = [d for d in rubric.dimensions if names[d.id].startswith(form)]
+            if len(prefixed) == 1:
+                return prefixed[0]
+    return None
+
+
+def _match_dimension_tabs(
+    sheets: Sheets, rubric: Rubric, problems: list[Problem]
+) -> dict[str, str]:
+    """Dimension id -> tab title; reports extra, doubled and missing tabs."""
+    found: dict[str, str] = {}
+    for title in sheets:
+        if normalize(title) in (normalize(START_HERE), normalize(SUMMARY)):
+            continue
+        dimension = _dimension_for_tab(title, rubric)
+        if dimension is None and not any(not is_blank(c) for row in sheets[title] for c in row):
+            continue  # an empty tab, such as the Sheet1 of a new Google Sheet
+        if dimension is None:
+            problems.append(
+                Problem(
+                    "extra-tab",
+                    a1(title, 1),
+                    "this tab is not a dimension of the rubric and is ignored; rename it to a "
+                    "dimension title if it holds answers",
+                    severity="warning",
+                )
+            )
+        elif dimension.id in found:
+            problems.append(
+                Problem(
+                    "duplicate-tab",
+                    a1(title, 1),
+                    f"a second tab for {dimension.title!r} (the first is {found[dimension.id]!r}); "
+                    "keep one and delete or rename the other",
+                )
+            )
+        else:
+            found[dimension.id] = title
+    for index, dimension in enumerate(rubric.dimensions, 1):
+        if dimension.id not in found:
+            problems.append(
+                Problem(
+                    "missing-tab",
+                    a1(dimension_tab_title(index, dimension), 1),
+                    f"no tab for the dimension {dimension.title!r}; add it back from a blank "
+                    f"template, titled {dimension_tab_title(index, dimension)!r} or "
+                    f"{dimension.title!r}",
+                )
+            )
+    return found
+
+
+# Dimension tabs -----------------------------------------------------------------------
+
+
+def _find_header(rows: Rows) -> int | None:
+    """0-based index of the first row, within the first 15, with an ID and a Rating cell."""
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        keys = {_ALIAS_TO_COLUMN.get(normalize(cell)) for cell in row}
+        if {"id", "rating"} <= keys:
+            return index
+    return None
+
+
+def _header_columns(
+    title: str, row: list[Cell], line: int, problems: list[Problem]
+) -> dict[str, int]:
+    """Column key -> 0-based column; reports doubled and extra columns."""
+    columns: dict[str, int] = {}
+    for index, cell in enumerate(row):
+        if is_blank(cell):
+            continue
+        key = _ALIAS_TO_COLUMN.get(normalize(cell))
+        where = a1(title, line, index + 1)
+        if key is None:
+            problems.append(
+                Problem(
+                    "extra-column",
+                    where,
+                    f"the column {cell_text(cell)!r} is not part of the layout and is ignored",
+                    severity="warning",
+                )
+            )
+        elif key in columns:
+            problems.append(
+                Problem(
+                    "duplicate-column",
+                    where,
+                    f"a second {COLUMN_ALIASES[key][0]!r} column (the first is column "
+                    f"{column_letter(columns[key] + 1)}); keep one and rename or delete the other",
+                )
+            )
+        else:
+            columns[key] = index
+    return columns
+
+
+def _read_dimension_tab(
+    title: str,
+    rows: Rows,
+    rubric: Rubric,
+    dimension: Dimension,
+    answers: dict[str, Answer],
+    cells: dict[str, ItemCells],
+    seen: dict[str, str],
+    problems: list[Problem],
+) -> bool:
+    """Read one dimension tab into `answers`; False when it has no header row."""
+    header = _find_header(rows)
+    if header is None:
+        problems.append(
+            Problem(
+                "no-header-row",
+                a1(title, 1, 1),
+                f"no header row in the first {HEADER_SEARCH_ROWS} rows; add a row with an 'ID' "
+                "and a 'Rating' column heading above the items",
+            )
+        )
+        return False
+    columns = _header_columns(title, rows[header], header + 1, problems)
+    by_folded_id = {i.id.casefold(): i for i in rubric.items()}
+    own_items = {i.id for s in dimension.standards for i in s.items}
+
+    def get(row: list[Cell], key: str) -> Cell:
+        index = columns.get(key)
+        return row[index] if index is not None and index < len(row) else None
+
+    for number, row in enumerate(rows[header + 1 :], header + 2):
+        raw_id, raw_value = get(row, "id"), get(row, "rating")
+        if is_blank(raw_id) and is_blank(raw_value):
+            continue
+        if is_blank(raw_value) and len(cell_text(raw_id).split()) > 1:
+            continue  # a section heading written in the ID column: IDs hold no spaces
+        id_cell = a1(title, number, columns["id"] + 1)
+        rating_cell = a1(title, number, columns["rating"] + 1)
+        if is_blank(raw_id):
+            problems.append(
+                Problem(
+                    "missing-id",
+                    id_cell,
+                    f"a rating ({cell_text(raw_value)!r}) with no ID; write the item's ID in this "
+                    "cell, or clear the rating",
+                )
+            )
+            continue
+        item = by_folded_id.get(cell_text(raw_id).strip().casefold())
+        if item is None:
+            problems.append(
+                Problem(
+                    "unknown-id",
+                    id_cell,
+                    f"{cell_text(raw_id).strip()!r} is not an item ID of {rubric.id!r}; "
+                    "correct it from a blank template, or clear the row",
+                )
+            )
+            continue
+        if item.id in seen:
+            problems.append(
+                Problem(
+                    "duplicate-id",
+                    id_cell,
+                    f"{item.id} appears twice (first at {seen[item.id]}); keep one row and "
+                    "delete the other",
+                )
+            )
+            continue
+        seen[item.id] = id_cell
+        if item.id not in own_items:
+            owner = rubric.dimension_of_standard[rubric.standard_of_item[item.id].id]
+            problems.append(
+                Problem(
+                    "item-in-other-tab",
+                    id_cell,
+                    f"{item.id} belongs to {owner.title!r}; it is imported, but move the row "
+                    "to that tab to keep the copy tidy",
+                    severity="warning",
+                )
+            )
+        cells[item.id] = ItemCells(
+            title,
+            number,
+            columns["rating"] + 1,
+            columns["evidence"] + 1 if "evidence" in columns else None,
+            columns["notes"] + 1 if "notes" in columns else None,
+        )
+        value = read_value(rubric, item, raw_value, rating_cell, problems)
+        answer = Answer(
+            value=value,
+            evidence=cell_text(get(row, "evidence")),
+            notes=cell_text(get(row, "notes")),
+        )
+        if is_answered(answer.value) or answer.evidence or answer.notes:
+            answers[item.id] = answer
+    return True

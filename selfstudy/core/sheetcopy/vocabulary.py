@@ -1,0 +1,98 @@
+"""The sheet-copy format's vocabulary: cell types, tab titles, column headers,
+START HERE labels, and the cell and A1 helpers every other module here shares."""
+
+from __future__ import annotations
+
+import re
+
+from selfstudy.core.rubric import Dimension
+
+Cell = str | int | float | bool | None
+Rows = list[list[Cell]]
+Sheets = dict[str, Rows]
+
+START_HERE = "START HERE"
+SUMMARY = "SUMMARY"
+HEADER_SEARCH_ROWS = 15
+EXCEL_TITLE_LIMIT = 31
+SHEETS_TITLE_LIMIT = 100
+MULTICHOICE_SEPARATOR = "; "
+NA_SPELLINGS = ("n/a", "na", "not applicable", "n.a.", "n. a.")
+
+# Column key -> accepted header names; the first one is what export writes.
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "id": ("ID", "Item ID", "Indicator ID"),
+    "standard": ("Standard", "Quality standard"),
+    "indicator": ("Indicator", "Item", "Question"),
+    "rating": ("Rating", "Score", "Level"),
+    "evidence": ("Evidence", "Evidence / examples"),
+    "notes": ("Notes", "Next steps", "Notes / next steps"),
+}
+COLUMN_WIDTHS = {
+    "id": 10,
+    "standard": 12,
+    "indicator": 70,
+    "rating": 18,
+    "evidence": 45,
+    "notes": 40,
+}
+
+# START HERE label -> Program field.
+PROGRAM_LABELS: dict[str, str] = {
+    "Program name": "name",
+    "Program ID": "id",
+    "Organization": "organization",
+    "Cohort": "cohort",
+    "Round": "round",
+    "Completed on": "completed_on",
+    "Completed by": "completed_by",
+}
+RUBRIC_LABEL = "Rubric"
+RUBRIC_VERSION_LABEL = "Rubric version"
+# Program fields beyond the labels above are written as `Program field: <key>` rows.
+EXTRA_FIELD_PREFIX = "Program field:"
+
+_EXCEL_FORBIDDEN_IN_TITLES = re.compile(r"[\[\]:*?/\\]")
+_EXACT_FLOAT_LIMIT = 2**53
+
+
+def normalize(text: Cell) -> str:
+    """Case-folded text with runs of whitespace collapsed: how names are compared."""
+    return " ".join(str(text).split()).casefold() if text is not None else ""
+
+
+def a1(tab: str, row: int, column: int | None = None) -> str:
+    """A cell (or a whole tab when `column` is None) in A1 notation, 1-based."""
+    quoted = "'" + tab.replace("'", "''") + "'"
+    if column is None:
+        return quoted
+    return f"{quoted}!{column_letter(column)}{row}"
+
+
+def column_letter(column: int) -> str:
+    letters = ""
+    while column:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def is_blank(cell: Cell) -> bool:
+    return cell is None or (isinstance(cell, str) and cell.strip() == "")
+
+
+def cell_text(cell: Cell) -> str:
+    """A cell as text: whole numbers without `.0`, blanks as ``."""
+    if cell is None:
+        return ""
+    if isinstance(cell, bool):
+        return "TRUE" if cell else "FALSE"
+    if isinstance(cell, float) and cell.is_integer() and abs(cell) < _EXACT_FLOAT_LIMIT:
+        return str(int(cell))
+    return str(cell)
+
+
+def dimension_tab_title(index: int, dimension: Dimension, limit: int = EXCEL_TITLE_LIMIT) -> str:
+    """`1. Program Goals`, cut to `limit` characters with `…` (Excel allows 31)."""
+    title = f"{index}. " + " ".join(_EXCEL_FORBIDDEN_IN_TITLES.sub(" ", dimension.title).split())
+    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"

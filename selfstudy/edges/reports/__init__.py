@@ -1,0 +1,1 @@
+"""Report files and charts: the HTML report, the scores CSV, charts, the cohort workbook."""

@@ -1,0 +1,608 @@
+"""Report files of one scored self-study: the scores as CSV and a self-contained HTML page.
+
+The HTML report is one file that needs nothing else: the styles are inline,
+the charts are inline SVG rendered by vl-convert (no scripts, no fonts or
+images fetched from anywhere), and the print styles make the browser's
+"Print to PDF" give a clean document. The only web addresses in it are the
+resource links a reader may choose to follow. Every piece of text a user or a
+rubric author wrote is escaped.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import altair as alt
+import vl_convert
+
+from selfstudy import __version__
+from selfstudy.core.rounds import Change, changes, round_label
+from selfstudy.core.rubric import Item, Rubric, Standard
+from selfstudy.core.scoring import STATUS_LABELS, Result, Score, Status
+from selfstudy.core.study import (
+    AnswerValue,
+    SelfStudy,
+    is_answered,
+    is_na,
+    shown_items,
+    unanswered_required,
+)
+from selfstudy.edges.reports.charts import dimension_chart
+
+# --- CSV ------------------------------------------------------------------------------
+
+CSV_COLUMNS = [
+    "program",
+    "round",
+    "scope",
+    "id",
+    "dimension",
+    "title",
+    "mean_level",
+    "percent",
+    "status",
+    "status_label",
+    "target",
+    "gap",
+    "answered",
+    "required",
+]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def scores_csv(rubric: Rubric, study: SelfStudy, result: Result) -> str:
+    """One row for the whole, each dimension and each standard, in rubric order.
+
+    Levels have 2 decimals and percents 1, as in `selfstudy score --format json`.
+    Text cells that a spreadsheet would run as a formula get a leading `'`
+    (the OWASP CSV-injection guidance); numbers are written as numbers.
+    """
+    about = [_safe_text(study.program.name), _safe_text(study.program.round or "")]
+    rows = [
+        _csv_row(
+            "overall", "overall", "", "Overall", result.overall, result.answered, result.required
+        )
+    ]
+    rows += [
+        _csv_row("dimension", d.id, d.id, d.title, d.score, d.answered, d.required)
+        for d in result.dimensions
+    ]
+    rows += [
+        _csv_row("standard", s.id, s.dimension, s.title, s.score, s.answered, s.required)
+        for s in result.standards
+    ]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows([*about, *row] for row in rows)
+    return buffer.getvalue()
+
+
+def _csv_row(
+    scope: str, row_id: str, dimension: str, title: str, score: Score, answered: int, required: int
+) -> list[Any]:
+    return [
+        scope,
+        _safe_text(row_id),
+        _safe_text(dimension),
+        _safe_text(title),
+        _fixed(score.mean_level, 2),
+        _fixed(score.percent, 1),
+        score.status,
+        STATUS_LABELS[score.status],
+        score.target,
+        _fixed(score.gap, 2),
+        answered,
+        required,
+    ]
+
+
+def _fixed(value: float | None, digits: int) -> str:
+    return "" if value is None else f"{round(value, digits):.{digits}f}"
+
+
+def _safe_text(text: str) -> str:
+    """Text a spreadsheet would run as a formula, with the OWASP single-quote prefix."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+# --- HTML -----------------------------------------------------------------------------
+
+STATUS_SYMBOLS: dict[str, str] = {
+    "meets": "●",
+    "approaching": "◐",
+    "not_yet": "○",
+    "not_rated": "–",
+}
+LINK_SCHEMES = ("http://", "https://", "mailto:")
+
+
+def html_report(
+    rubric: Rubric,
+    study: SelfStudy,
+    result: Result,
+    previous: tuple[SelfStudy, Result] | None = None,
+) -> str:
+    """The whole self-study report as one HTML document (see the module docstring)."""
+    name = _e(study.program.name)
+    shown = shown_items(rubric, study.answers)
+    sections = [
+        _header(rubric, study),
+        _summary(rubric, result, previous),
+        _dimensions_section(rubric, result, previous),
+        _change_section(result, previous) if previous else "",
+        _standards_section(rubric, result),
+        _priorities_section(rubric, result),
+        _reflections_section(rubric, study, shown),
+        _evidence_section(rubric, study, shown),
+        _completeness_section(rubric, study, result, shown),
+    ]
+    return (
+        "<!doctype html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>Self-study report: {name}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n"
+        + "\n".join(s for s in sections if s)
+        + f'\n<footer>Made with selfstudy {_e(__version__)} from the rubric "{_e(rubric.title)}" '
+        f"version {_e(rubric.version)}.</footer>\n</main>\n</body>\n</html>\n"
+    )
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _header(rubric: Rubric, study: SelfStudy) -> str:
+    program = study.program
+    extra = program.model_extra or {}
+    facts = [
+        ("Organization", program.organization),
+        ("Cohort", program.cohort),
+        ("Round", program.round),
+        ("Completed on", extra.get("completed_on")),
+        ("Completed by", extra.get("completed_by")),
+        ("Program ID", program.id),
+    ]
+    rows = "".join(f"<dt>{label}</dt><dd>{_e(value)}</dd>" for label, value in facts if value)
+    return (
+        '<header class="report-header">\n<p class="eyebrow">Self-study report</p>\n'
+        f"<h1>{_e(program.name)}</h1>\n"
+        f'<p class="rubric">{_e(rubric.title)} <span class="muted">· version '
+        f"{_e(rubric.version)}</span></p>\n"
+        + (f'<dl class="facts">{rows}</dl>\n' if rows else "")
+        + "</header>"
+    )
+
+
+def _summary(rubric: Rubric, result: Result, previous: tuple[SelfStudy, Result] | None) -> str:
+    overall = result.overall
+    target_label = (
+        rubric.scale.label_of(overall.target) if overall.target in rubric.scale.values else ""
+    )
+    cards = [
+        _card(
+            "Overall level",
+            f'{_level(overall.mean_level)} <span class="of">of {_e(rubric.scale.highest)}</span>',
+            _status_badge(overall.status),
+        ),
+        _card(
+            "Gap to target",
+            _gap_words(overall.gap),
+            f"target {_e(overall.target)} {_e(target_label)}".rstrip(),
+        ),
+        _card(
+            "Completeness",
+            f"{result.completeness:.0%}",
+            f"{result.answered} of {result.required} required items answered",
+        ),
+    ]
+    if previous:
+        before_study, before = previous
+        delta = _delta(before.overall.mean_level, overall.mean_level)
+        cards.append(_card("Change since previous round", delta, _e(round_label(before_study))))
+    return '<section class="summary" aria-label="Summary">' + "".join(cards) + "</section>"
+
+
+def _card(label: str, value: str, detail: str) -> str:
+    return (
+        f'<div class="card"><p class="card-label">{label}</p>'
+        f'<p class="card-value">{value}</p><p class="card-detail">{detail}</p></div>'
+    )
+
+
+def _dimensions_section(
+    rubric: Rubric, result: Result, previous: tuple[SelfStudy, Result] | None
+) -> str:
+    chart = dimension_chart(rubric, result, previous[1] if previous else None)
+    rows = "".join(
+        "<tr>"
+        f"<td>{_e(d.title)}</td>"
+        f'<td class="num">{_level(d.score.mean_level)}</td>'
+        f'<td class="num">{_e(d.score.target)}</td>'
+        f'<td class="nowrap">{_gap_words(d.score.gap)}</td>'
+        f"<td>{_status_badge(d.score.status)}</td>"
+        f'<td class="num">{d.answered} of {d.required}</td>'
+        "</tr>"
+        for d in result.dimensions
+    )
+    return (
+        '<section id="dimensions">\n<h2>Dimensions</h2>\n'
+        + _figure(chart, "Mean level of each dimension against its target.")
+        + '<table class="data">\n<thead><tr><th scope="col">Dimension</th>'
+        '<th scope="col" class="num">Level</th><th scope="col" class="num">Target</th>'
+        '<th scope="col">Gap</th><th scope="col">Status</th>'
+        '<th scope="col" class="num">Answered</th></tr></thead>\n'
+        f"<tbody>{rows}</tbody>\n</table>\n</section>"
+    )
+
+
+def _figure(chart: alt.TopLevelMixin, caption: str) -> str:
+    """The chart as inline SVG. Namespace declarations are dropped: HTML does not need them,
+    and without them the only web addresses in the report are the resource links.
+    The chart is not validated again here: its tests validate it."""
+    svg = vl_convert.vegalite_to_svg(chart.to_dict(validate=False))
+    svg = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", svg[svg.index("<svg") :])
+    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{_e(caption)}" ', 1)
+    return f'<figure class="chart">{svg}<figcaption>{_e(caption)}</figcaption></figure>\n'
+
+
+def _change_section(result: Result, previous: tuple[SelfStudy, Result]) -> str:
+    before_study, before = previous
+    found = changes(before, result)
+    shown = [c for c in found if c.kind in ("overall", "dimension")]
+    moved = [c for c in found if c.kind == "standard" and c.before_status != c.after_status]
+    rows = "".join(_change_row(c) for c in shown)
+    moved_rows = "".join(_change_row(c, f"{c.id} {c.title}") for c in moved)
+    moved_table = (
+        "<h3>Standards whose status changed</h3>\n" + _change_table(moved_rows, "Standard")
+        if moved
+        else "<p>No standard changed status.</p>\n"
+    )
+    return (
+        '<section id="change">\n<h2>Change since the previous round</h2>\n'
+        f'<p class="lead">Compared with {_e(before_study.program.name)}, '
+        f"{_e(round_label(before_study))}.</p>\n"
+        + _change_table(rows, "Dimension")
+        + moved_table
+        + "</section>"
+    )
+
+
+def _change_table(rows: str, first: str) -> str:
+    return (
+        f'<table class="data">\n<thead><tr><th scope="col">{first}</th>'
+        '<th scope="col" class="num">Before</th><th scope="col" class="num">Now</th>'
+        '<th scope="col" class="num">Change</th><th scope="col">Status before</th>'
+        f'<th scope="col">Status now</th></tr></thead>\n<tbody>{rows}</tbody>\n</table>\n'
+    )
+
+
+def _change_row(change: Change, title: str | None = None) -> str:
+    css = ' class="total"' if change.kind == "overall" else ""
+    return (
+        f"<tr{css}><td>{_e(title or change.title)}</td>"
+        f'<td class="num">{_level(change.before_level)}</td>'
+        f'<td class="num">{_level(change.after_level)}</td>'
+        f'<td class="num">{_delta(change.before_level, change.after_level)}</td>'
+        f"<td>{_status_badge(change.before_status)}</td>"
+        f"<td>{_status_badge(change.after_status)}</td></tr>"
+    )
+
+
+def _standards_section(rubric: Rubric, result: Result) -> str:
+    body = []
+    for dimension in result.dimensions:
+        body.append(_group_row(dimension.title, 6))
+        body.extend(
+            "<tr>"
+            f'<td class="id">{_e(s.id)}</td><td>{_e(s.title)}</td>'
+            f'<td class="num">{_level(s.score.mean_level)}</td>'
+            f'<td class="num">{_e(s.score.target)}</td>'
+            f'<td class="nowrap">{_gap_words(s.score.gap)}</td>'
+            f"<td>{_status_badge(s.score.status)}</td></tr>"
+            for s in dimension.standards
+        )
+    return (
+        '<section id="standards">\n<h2>Standards</h2>\n<table class="data">\n'
+        '<thead><tr><th scope="col">ID</th><th scope="col">Standard</th>'
+        '<th scope="col" class="num">Level</th><th scope="col" class="num">Target</th>'
+        '<th scope="col">Gap</th><th scope="col">Status</th></tr></thead>\n'
+        f"<tbody>{''.join(body)}</tbody>\n</table>\n</section>"
+    )
+
+
+def _priorities_section(rubric: Rubric, result: Result) -> str:
+    if not result.priorities:
+        rated = any(s.score.mean_level is not None for s in result.standards)
+        words = "Every rated standard meets its target." if rated else "No standard is rated yet."
+        return f'<section id="priorities">\n<h2>Priorities</h2>\n<p>{words}</p>\n</section>'
+
+    entries = "".join(
+        _priority(rubric, rubric.standard_by_id[sid], result) for sid in result.priorities
+    )
+    return (
+        '<section id="priorities">\n<h2>Priorities</h2>\n'
+        '<p class="lead">Standards below their target, largest gap first, with resources '
+        "to act on. Choose one or two to work on first.</p>\n"
+        f'<ol class="priorities">{entries}</ol>\n</section>'
+    )
+
+
+def _priority(rubric: Rubric, standard: Standard, result: Result) -> str:
+    score = result.standard(standard.id).score
+    dimension = rubric.dimension_of_standard[standard.id]
+    resources = "".join(
+        f"<li>{_resource_link(r.title, r.url)}"
+        + (f' <span class="muted">{_e(r.description)}</span>' if r.description else "")
+        + "</li>"
+        for r in standard.resources
+    )
+    return (
+        f'<li class="priority"><h3><span class="id">{_e(standard.id)}</span> '
+        f"{_e(standard.title)}</h3>"
+        f'<p class="muted">{_e(dimension.title)} · level {_level(score.mean_level)}, '
+        f"target {_e(score.target)}, {_gap_words(score.gap)} · "
+        f"{_status_badge(score.status)}</p>"
+        + (f"<p>{_e(standard.description)}</p>" if standard.description else "")
+        + (
+            f'<p class="resources-label">Resources</p><ul class="resources">{resources}</ul>'
+            if resources
+            else ""
+        )
+        + "</li>"
+    )
+
+
+def _resource_link(title: str, url: str | None) -> str:
+    """A link only for web and mail addresses, so a rubric cannot smuggle in `javascript:`."""
+    if url and url.strip().lower().startswith(LINK_SCHEMES):
+        return f'<a href="{_e(url.strip())}">{_e(title)}</a>'
+    return _e(title) + (f' <span class="muted">({_e(url)})</span>' if url else "")
+
+
+def _answered_items(
+    rubric: Rubric, study: SelfStudy, shown: set[str], kinds: Iterable[str]
+) -> list[Item]:
+    wanted = set(kinds)
+    return [
+        item
+        for item in rubric.items()
+        if item.type in wanted and item.id in shown and is_answered(study.value(item.id))
+    ]
+
+
+def _reflections_section(rubric: Rubric, study: SelfStudy, shown: set[str]) -> str:
+    written = _answered_items(rubric, study, shown, ["text"])
+    other = _answered_items(rubric, study, shown, ["choice", "multichoice", "number"])
+    if not written and not other:
+        return ""
+    parts = ['<section id="reflections">\n<h2>Reflections and other answers</h2>\n']
+    for item in written:
+        dimension = rubric.dimension_of_standard[rubric.standard_of_item[item.id].id]
+        parts.append(
+            f'<div class="reflection"><p class="question"><span class="muted">'
+            f"{_e(dimension.title)}</span><br>{_e(item.text)}</p>"
+            f"<blockquote>{_e(_answer_text(study.value(item.id)))}</blockquote></div>\n"
+        )
+    if other:
+        rows = "".join(
+            f'<tr><td class="id">{_e(item.id)}</td><td>{_e(item.text)}</td>'
+            f"<td>{_e(_answer_text(study.value(item.id)))}</td></tr>"
+            for item in other
+        )
+        parts.append(
+            '<table class="data">\n<thead><tr><th scope="col">ID</th>'
+            '<th scope="col">Question</th><th scope="col">Answer</th></tr></thead>\n'
+            f"<tbody>{rows}</tbody>\n</table>\n"
+        )
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _answer_text(value: AnswerValue) -> str:
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _evidence_section(rubric: Rubric, study: SelfStudy, shown: set[str]) -> str:
+    rows = []
+    for dimension in rubric.dimensions:
+        group = [
+            _evidence_row(rubric, item, study)
+            for standard in dimension.standards
+            for item in standard.items
+            if item.id in shown and _has_evidence_or_notes(study, item.id)
+        ]
+        if group:
+            rows.append(_group_row(dimension.title, 5))
+            rows.extend(group)
+    if not rows:
+        return ""
+    return (
+        '<section id="evidence">\n<h2>Evidence and notes</h2>\n'
+        '<p class="lead">What the team pointed to for each rating, and the next steps they noted.'
+        '</p>\n<table class="data evidence">\n<thead><tr><th scope="col">ID</th>'
+        '<th scope="col">Statement</th><th scope="col">Rating</th>'
+        '<th scope="col">Evidence</th><th scope="col">Notes</th></tr></thead>\n'
+        f"<tbody>{''.join(rows)}</tbody>\n</table>\n</section>"
+    )
+
+
+def _has_evidence_or_notes(study: SelfStudy, item_id: str) -> bool:
+    answer = study.answers.get(item_id)
+    return answer is not None and bool(answer.evidence.strip() or answer.notes.strip())
+
+
+def _evidence_row(rubric: Rubric, item: Item, study: SelfStudy) -> str:
+    answer = study.answers[item.id]
+    return (
+        f'<tr><td class="id">{_e(item.id)}</td><td>{_e(item.text)}</td>'
+        f'<td class="nowrap">{_e(_rating_text(rubric, item, answer.value))}</td>'
+        f'<td class="prose">{_e(answer.evidence)}</td>'
+        f'<td class="prose">{_e(answer.notes)}</td></tr>'
+    )
+
+
+def _rating_text(rubric: Rubric, item: Item, value: AnswerValue) -> str:
+    if not is_answered(value):
+        return "—"
+    if is_na(value):
+        return "Not applicable"
+    if item.is_rating:
+        level = rubric.scale.rating_value(value)
+        if level is not None:
+            return f"{_answer_text(level)} {rubric.scale.label_of(level)}"
+    return _answer_text(value)
+
+
+def _completeness_section(rubric: Rubric, study: SelfStudy, result: Result, shown: set[str]) -> str:
+    missing = unanswered_required(rubric, study.answers, shown)
+    summary = (
+        f'<p class="lead">{result.answered} of {result.required} required items answered '
+        f"({result.completeness:.0%}). Not applicable counts as answered.</p>\n"
+    )
+    if not missing:
+        return (
+            '<section id="completeness">\n<h2>Completeness</h2>\n'
+            + summary
+            + "<p>Every required item is answered.</p>\n</section>"
+        )
+    rows = "".join(
+        f'<tr><td class="id">{_e(item.id)}</td>'
+        f"<td>{_e(rubric.dimension_of_standard[rubric.standard_of_item[item.id].id].title)}</td>"
+        f"<td>{_e(item.text)}</td></tr>"
+        for item in missing
+    )
+    return (
+        '<section id="completeness">\n<h2>Completeness</h2>\n'
+        + summary
+        + "<h3>Required items not yet answered</h3>\n"
+        '<table class="data">\n<thead><tr><th scope="col">ID</th><th scope="col">Dimension</th>'
+        '<th scope="col">Statement</th></tr></thead>\n'
+        f"<tbody>{rows}</tbody>\n</table>\n</section>"
+    )
+
+
+# --- small formatters ----------------------------------------------------------------
+
+
+def _level(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def _gap_words(gap: float | None) -> str:
+    """The gap in words; `just below` keeps a 2.996 that shows as 3.00 honest."""
+    if gap is None:
+        return "—"
+    if gap == 0:
+        return "on target"
+    side = "below" if gap > 0 else "above"
+    return f"just {side}" if round(abs(gap), 2) == 0 else f"{abs(gap):.2f} {side}"
+
+
+def _delta(before: float | None, after: float | None) -> str:
+    if before is None or after is None:
+        return "—"
+    delta = after - before
+    if round(delta, 2) == 0:
+        return "no change"
+    arrow = "▲" if delta > 0 else "▼"
+    return f'<span class="delta">{arrow} {delta:+.2f}</span>'
+
+
+def _group_row(title: str, columns: int) -> str:
+    return f'<tr class="group"><th colspan="{columns}" scope="rowgroup">{_e(title)}</th></tr>'
+
+
+def _status_badge(status: Status) -> str:
+    return (
+        f'<span class="status status-{status}">'
+        f'<span aria-hidden="true">{STATUS_SYMBOLS[status]}</span> {STATUS_LABELS[status]}</span>'
+    )
+
+
+CSS = """
+:root { --ink: #1f2328; --muted: #5b6470; --rule: #d8dde3; --paper: #ffffff; --tint: #f5f7f9; }
+* { box-sizing: border-box; }
+body { margin: 0; background: var(--tint); color: var(--ink);
+  font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
+  "Liberation Sans", sans-serif; }
+main { max-width: 60rem; margin: 2rem auto; padding: 2.5rem 3rem; background: var(--paper);
+  border: 1px solid var(--rule); border-radius: 6px; }
+h1 { font-size: 1.9rem; line-height: 1.2; margin: 0.2rem 0 0.4rem; }
+h2 { font-size: 1.3rem; margin: 2.4rem 0 0.8rem; padding-bottom: 0.3rem;
+  border-bottom: 1px solid var(--rule); }
+h3 { font-size: 1.05rem; margin: 1.4rem 0 0.4rem; }
+p { margin: 0.4rem 0; }
+.eyebrow { text-transform: uppercase; letter-spacing: 0.08em; font-size: 0.78rem;
+  color: var(--muted); margin: 0; }
+.rubric { font-size: 1.05rem; margin: 0 0 1rem; }
+.muted { color: var(--muted); }
+.lead { color: var(--muted); }
+.facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.15rem 1.2rem; margin: 0; }
+.facts dt { color: var(--muted); }
+.facts dd { margin: 0; }
+.summary { display: grid; grid-template-columns: repeat(auto-fit, minmax(11rem, 1fr));
+  gap: 0.8rem; margin: 1.8rem 0 0.5rem; }
+.card { border: 1px solid var(--rule); border-radius: 6px; padding: 0.8rem 1rem; }
+.card-label { margin: 0; font-size: 0.8rem; color: var(--muted); text-transform: uppercase;
+  letter-spacing: 0.05em; }
+.card-value { margin: 0.2rem 0; font-size: 1.6rem; font-weight: 600; }
+.card-value .of { font-size: 0.95rem; font-weight: 400; color: var(--muted); }
+.card-detail { margin: 0; font-size: 0.88rem; color: var(--muted); }
+figure.chart { margin: 0.5rem 0 1.2rem; }
+figure.chart svg { width: 100%; max-width: 54rem; height: auto; }
+figcaption { font-size: 0.85rem; color: var(--muted); }
+table.data { width: 100%; border-collapse: collapse; margin: 0.5rem 0 1rem; font-size: 0.92rem; }
+table.data th, table.data td { text-align: left; vertical-align: top; padding: 0.4rem 0.6rem;
+  border-bottom: 1px solid var(--rule); }
+table.data thead th { font-size: 0.8rem; text-transform: uppercase; letter-spacing: 0.04em;
+  color: var(--muted); border-bottom: 2px solid var(--rule); }
+table.data .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+table.data tr.group th { background: var(--tint); font-weight: 600; padding-top: 0.6rem; }
+table.data tr.total td { font-weight: 600; }
+td.id, span.id { font-variant-numeric: tabular-nums; white-space: nowrap; color: var(--muted); }
+td.prose { white-space: pre-wrap; }
+td.nowrap { white-space: nowrap; }
+table.evidence td:nth-child(2) { width: 32%; }
+.status { display: inline-block; white-space: nowrap; padding: 0.05rem 0.5rem;
+  border-radius: 999px; font-size: 0.85rem; font-weight: 600; border: 1px solid transparent; }
+.status-meets { background: #e3eff8; color: #00497a; border-color: #9cc3e3; }
+.status-approaching { background: #fdf1d8; color: #6e4a00; border-color: #ecc56e; }
+.status-not_yet { background: #fbe5d9; color: #8a3300; border-color: #eaa47f; }
+.status-not_rated { background: #eeeff1; color: #4a4f55; border-color: #cfd3d8; }
+.delta { white-space: nowrap; }
+ol.priorities { padding-left: 1.4rem; }
+li.priority { margin-bottom: 1.2rem; }
+li.priority h3 { margin: 0 0 0.2rem; }
+.resources-label { font-weight: 600; font-size: 0.88rem; margin-top: 0.5rem; }
+ul.resources { margin: 0.2rem 0; padding-left: 1.2rem; }
+a { color: #00599c; }
+.reflection { margin: 0.8rem 0 1.1rem; }
+.question { margin: 0; }
+blockquote { margin: 0.3rem 0 0; padding: 0.5rem 0.9rem; border-left: 3px solid #9cc3e3;
+  background: var(--tint); white-space: pre-wrap; }
+footer { margin-top: 2.5rem; padding-top: 0.8rem; border-top: 1px solid var(--rule);
+  font-size: 0.82rem; color: var(--muted); }
+@media print {
+  @page { size: auto; margin: 16mm 14mm; }
+  body { background: none; font-size: 10.5pt; }
+  main { max-width: none; margin: 0; padding: 0; border: 0; }
+  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  h2, h3 { break-after: avoid; page-break-after: avoid; }
+  tr, figure, .card, li.priority, .reflection { break-inside: avoid; page-break-inside: avoid; }
+  thead { display: table-header-group; }
+  .summary { grid-template-columns: repeat(auto-fit, minmax(8.5rem, 1fr)); }
+  section#priorities, section#evidence { break-before: page; }
+  ul.resources a[href]::after { content: " (" attr(href) ")"; color: var(--muted);
+    font-size: 0.85em; word-break: break-all; }
+}
+"""

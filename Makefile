@@ -42,11 +42,14 @@ postgres:
 
 test: $(VENV)/.test-installed browser postgres
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	SELFSTUDY_TEST_POSTGRES_URL=$$(scripts/start-postgres $$$$) $(BIN)/python -m pytest
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(VENV)/.test-installed
 	$(BIN)/ruff format .

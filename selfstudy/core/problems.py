@@ -1,14 +1,15 @@
-"""One problem type for every loader and importer.
+"""One problem type and one report for every loader and importer.
 
 Loaders never stop at the first problem: they collect every `Problem` they find
-and raise `ProblemsFound` once, so a user can fix a file in one pass.
+in a `Report` and raise `ProblemsFound` once, so a user can fix a file in one
+pass. Every code a problem can carry is listed in `problem_codes.CODES`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
-from typing import Literal
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
 
@@ -37,23 +38,60 @@ class Problem:
         return asdict(self)
 
 
+class Report(list[Problem]):
+    """Every problem found in one input, in the order found.
+
+    A plain list of problems otherwise, so it compares equal to one
+    (`report == []` when nothing was found).
+    """
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self if p.severity == "warning"]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.severity == "error" for p in self)
+
+    def codes(self) -> list[str]:
+        return [p.code for p in self]
+
+    def flatten(self, fields: Iterable[str]) -> list[list[Any]]:
+        """The named attributes of every problem: `flatten(["code", "location"])`."""
+        names = list(fields)
+        return [[getattr(p, name) for name in names] for p in self]
+
+    def raise_if_errors(self) -> None:
+        """Raise `ProblemsFound` with the whole report when any problem is an error."""
+        if self.has_errors:
+            raise ProblemsFound(self)
+
+    def in_file(self, source: str) -> Report:
+        """The same problems with each location prefixed by `source: ` (once)."""
+        return Report(
+            p if p.location.startswith(source) else replace(p, location=f"{source}: {p.location}")
+            for p in self
+        )
+
+
 def errors(problems: Iterable[Problem]) -> list[Problem]:
-    return [p for p in problems if p.severity == "error"]
-
-
-def warnings(problems: Iterable[Problem]) -> list[Problem]:
-    return [p for p in problems if p.severity == "warning"]
+    """The errors among `problems`, for callers that hold a plain list."""
+    return Report(problems).errors
 
 
 class ProblemsFound(Exception):
     """Raised by a loader or importer when any problem is an error."""
 
     def __init__(self, problems: Iterable[Problem]):
-        self.problems = list(problems)
+        self.problems = Report(problems)
         super().__init__(self.report())
 
     def report(self) -> str:
         return "\n".join(str(p) for p in self.problems)
 
     def codes(self) -> list[str]:
-        return [p.code for p in self.problems]
+        return self.problems.codes()

@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from selfstudy.core.problems import Problem, ProblemsFound
+from selfstudy.core.problems import Problem, ProblemsFound, Report
 from selfstudy.core.rubric import NA, Item, Number, Rubric, ShowIf
 from selfstudy.core.rubric.checks import format_path
 
@@ -95,16 +95,13 @@ def parse_study(text: str, source: str = "<self-study>") -> SelfStudy:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ProblemsFound(
-            [
-                Problem(
-                    "json-syntax",
-                    f"{source}:{exc.lineno}",
-                    f"not valid JSON: {exc.msg} at column {exc.colno}; "
-                    "a self-study file is the JSON document the app or `selfstudy import` writes",
-                )
-            ]
-        ) from None
+        problem = Problem(
+            "json-syntax",
+            f"{source}:{exc.lineno}",
+            f"not valid JSON: {exc.msg} at column {exc.colno}; "
+            "a self-study file is the JSON document the app or `selfstudy import` writes",
+        )
+        raise ProblemsFound(Report([problem])) from None
     return study_from_data(data, source)
 
 
@@ -112,9 +109,8 @@ def study_from_data(data: Any, source: str = "<self-study>") -> SelfStudy:
     try:
         return SelfStudy.model_validate(data)
     except ValidationError as exc:
-        raise ProblemsFound(
-            [_problem_from_error(error, source) for error in exc.errors()]
-        ) from None
+        report = Report(_problem_from_error(error, source) for error in exc.errors())
+        raise ProblemsFound(report) from None
 
 
 def _problem_from_error(error: Any, source: str) -> Problem:
@@ -254,9 +250,9 @@ def _scale_text(rubric: Rubric) -> str:
     )
 
 
-def check_study(study: SelfStudy, rubric: Rubric, source: str = "<self-study>") -> list[Problem]:
+def check_study(study: SelfStudy, rubric: Rubric, source: str = "<self-study>") -> Report:
     """Every answer that the rubric does not allow, and a rubric that does not match."""
-    problems: list[Problem] = []
+    problems = Report()
     if study.rubric.id != rubric.id:
         problems.append(
             Problem(

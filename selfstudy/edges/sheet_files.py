@@ -7,10 +7,9 @@ reading to `selfstudy.edges.workbooks` and the rubric lookup to `selfstudy.edges
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 from pathlib import Path
 
-from selfstudy.core.problems import Problem, ProblemsFound, errors
+from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.sheetcopy.parse import ImportResult, copy_rubric_ref, parse_sheet_copy
 from selfstudy.core.sheetcopy.vocabulary import START_HERE, Sheets, a1, normalize
@@ -76,12 +75,12 @@ def read_sheet_copy(path: Path, rubric: Rubric | None = None) -> ImportResult:
             study = load_study(path)
             rubric = rubric or find_rubric(study.rubric.id, study.rubric.version)
             problems = check_study(study, rubric, source)
-            return ImportResult(None if errors(problems) else study, problems)
+            return ImportResult(None if problems.has_errors else study, problems)
         sheets = workbooks.read_sheets(path)
     except ProblemsFound as exc:
-        return ImportResult(None, [_in_file(p, source) for p in exc.problems])
+        return ImportResult(None, exc.problems.in_file(source))
     result = interpret(sheets, rubric)
-    result.problems = [_in_file(p, source) for p in result.problems]
+    result.problems = result.problems.in_file(source)
     return result
 
 
@@ -120,9 +119,3 @@ def _rubric_named_in(sheets: Sheets) -> Rubric:
             ]
         )
     return find_rubric(rubric_id, version)
-
-
-def _in_file(problem: Problem, source: str) -> Problem:
-    if problem.location.startswith(source):
-        return problem
-    return replace(problem, location=f"{source}: {problem.location}")

@@ -8,21 +8,19 @@ check tolerates missing or mistyped parts: those are reported by the models.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-Path = tuple[str | int, ...]
-LineOf = Callable[[Path], int | None]
+from selfstudy.core.problems import Problem, Report
+
+KeyPath = tuple[str | int, ...]
+"""Where a value is inside the document: `("dimensions", 0, "id")`."""
+
+LineOf = Callable[[KeyPath], int | None]
+Locate = Callable[[KeyPath], str]
+Add = Callable[[str, KeyPath, str], None]
 
 
-@dataclass(frozen=True)
-class Finding:
-    path: Path
-    code: str
-    message: str
-
-
-def format_path(path: Path) -> str:
+def format_path(path: KeyPath) -> str:
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
@@ -41,45 +39,53 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _where(path: Path, line_of: LineOf | None) -> str:
+def _where(path: KeyPath, line_of: LineOf | None) -> str:
     line = line_of(path) if line_of else None
     return f"line {line}" if line else format_path(path)
 
 
-def check_rubric_document(doc: Any, line_of: LineOf | None = None) -> list[Finding]:
-    doc = _dict(doc)
-    found: list[Finding] = []
-    values, labels = _check_scale(_dict(doc.get("scale")), found)
-    scale_values = set(values)
-    _check_target(doc.get("target"), ("target",), scale_values, found)
+def check_rubric_document(
+    doc: Any, locate: Locate = format_path, line_of: LineOf | None = None
+) -> Report:
+    """Every cross-node problem of `doc`, each located by `locate(key path)`.
 
-    seen_dimensions: dict[str, Path] = {}
-    seen_ids: dict[str, Path] = {}  # standards and items share one namespace
+    `line_of`, when given, names the line of an earlier use in a duplicate-id message.
+    """
+    doc = _dict(doc)
+    found = Report()
+
+    def add(code: str, path: KeyPath, message: str) -> None:
+        found.append(Problem(code, locate(path), message, format_path(path)))
+
+    values, labels = _check_scale(_dict(doc.get("scale")), add)
+    scale_values = set(values)
+    _check_target(doc.get("target"), ("target",), scale_values, add)
+
+    seen_dimensions: dict[str, KeyPath] = {}
+    seen_ids: dict[str, KeyPath] = {}  # standards and items share one namespace
     items_so_far: dict[str, dict[str, Any]] = {}
     for d_index, dimension in enumerate(_list(doc.get("dimensions"))):
-        d_path: Path = ("dimensions", d_index)
+        d_path: KeyPath = ("dimensions", d_index)
         dimension = _dict(dimension)
-        _check_unique(dimension.get("id"), (*d_path, "id"), seen_dimensions, found, line_of)
-        _check_target(dimension.get("target"), (*d_path, "target"), scale_values, found)
+        _check_unique(dimension.get("id"), (*d_path, "id"), seen_dimensions, add, line_of)
+        _check_target(dimension.get("target"), (*d_path, "target"), scale_values, add)
         for s_index, standard in enumerate(_list(dimension.get("standards"))):
-            s_path: Path = (*d_path, "standards", s_index)
+            s_path: KeyPath = (*d_path, "standards", s_index)
             standard = _dict(standard)
-            _check_unique(standard.get("id"), (*s_path, "id"), seen_ids, found, line_of)
-            _check_target(standard.get("target"), (*s_path, "target"), scale_values, found)
+            _check_unique(standard.get("id"), (*s_path, "id"), seen_ids, add, line_of)
+            _check_target(standard.get("target"), (*s_path, "target"), scale_values, add)
             for key in _dict(standard.get("levels")):
                 if scale_values and key not in scale_values:
-                    found.append(
-                        Finding(
-                            (*s_path, "levels", key),
-                            "level-not-on-scale",
-                            f"{key!r} is not a scale value; use one of {_show(values)}",
-                        )
+                    add(
+                        "level-not-on-scale",
+                        (*s_path, "levels", key),
+                        f"{key!r} is not a scale value; use one of {_show(values)}",
                     )
             for i_index, item in enumerate(_list(standard.get("items"))):
-                i_path: Path = (*s_path, "items", i_index)
+                i_path: KeyPath = (*s_path, "items", i_index)
                 item = _dict(item)
-                _check_unique(item.get("id"), (*i_path, "id"), seen_ids, found, line_of)
-                _check_item(item, i_path, items_so_far, values, labels, found)
+                _check_unique(item.get("id"), (*i_path, "id"), seen_ids, add, line_of)
+                _check_item(item, i_path, items_so_far, values, labels, add)
                 if isinstance(item.get("id"), str):
                     items_so_far.setdefault(item["id"], item)
     return found
@@ -89,20 +95,18 @@ def _show(values: list[Any]) -> str:
     return ", ".join(str(v) for v in values)
 
 
-def _check_scale(scale: dict[str, Any], found: list[Finding]) -> tuple[list[Any], list[str]]:
+def _check_scale(scale: dict[str, Any], add: Add) -> tuple[list[Any], list[str]]:
     levels = [_dict(level) for level in _list(scale.get("levels"))]
     values = [level.get("value") for level in levels if _number(level.get("value"))]
     labels = [level.get("label") for level in levels if isinstance(level.get("label"), str)]
     for index in range(1, len(levels)):
         previous, current = levels[index - 1].get("value"), levels[index].get("value")
         if _number(previous) and _number(current) and current <= previous:
-            found.append(
-                Finding(
-                    ("scale", "levels", index, "value"),
-                    "scale-not-increasing",
-                    f"value {current} must be greater than the value before it ({previous}); "
-                    "list the levels from lowest to highest",
-                )
+            add(
+                "scale-not-increasing",
+                ("scale", "levels", index, "value"),
+                f"value {current} must be greater than the value before it ({previous}); "
+                "list the levels from lowest to highest",
             )
     seen: dict[str, int] = {}
     for index, level in enumerate(levels):
@@ -111,50 +115,42 @@ def _check_scale(scale: dict[str, Any], found: list[Finding]) -> tuple[list[Any]
             continue
         key = " ".join(label.split()).casefold()
         if key in seen:
-            found.append(
-                Finding(
-                    ("scale", "levels", index, "label"),
-                    "duplicate-label",
-                    f"label {label!r} is already used by level {seen[key] + 1}; "
-                    "give every level its own label",
-                )
+            add(
+                "duplicate-label",
+                ("scale", "levels", index, "label"),
+                f"label {label!r} is already used by level {seen[key] + 1}; "
+                "give every level its own label",
             )
         elif key in {"n/a", "na", "not applicable"}:
-            found.append(
-                Finding(
-                    ("scale", "levels", index, "label"),
-                    "reserved-label",
-                    f"label {label!r} is reserved for 'not applicable'; use allow_na: true instead",
-                )
+            add(
+                "reserved-label",
+                ("scale", "levels", index, "label"),
+                f"label {label!r} is reserved for 'not applicable'; use allow_na: true instead",
             )
         seen.setdefault(key, index)
     return values, labels
 
 
-def _check_target(value: Any, path: Path, scale_values: set[Any], found: list[Finding]) -> None:
+def _check_target(value: Any, path: KeyPath, scale_values: set[Any], add: Add) -> None:
     if _number(value) and scale_values and value not in scale_values:
-        found.append(
-            Finding(
-                path,
-                "target-not-on-scale",
-                f"target {value} is not a scale value; use one of {_show(sorted(scale_values))}",
-            )
+        add(
+            "target-not-on-scale",
+            path,
+            f"target {value} is not a scale value; use one of {_show(sorted(scale_values))}",
         )
 
 
 def _check_unique(
-    value: Any, path: Path, seen: dict[str, Path], found: list[Finding], line_of: LineOf | None
+    value: Any, path: KeyPath, seen: dict[str, KeyPath], add: Add, line_of: LineOf | None
 ) -> None:
     if not isinstance(value, str):
         return
     if value in seen:
-        found.append(
-            Finding(
-                path,
-                "duplicate-id",
-                f"duplicate id {value!r} (first used at {_where(seen[value], line_of)}); "
-                "ids must be unique, rename one of them",
-            )
+        add(
+            "duplicate-id",
+            path,
+            f"duplicate id {value!r} (first used at {_where(seen[value], line_of)}); "
+            "ids must be unique, rename one of them",
         )
     else:
         seen[value] = path
@@ -162,68 +158,60 @@ def _check_unique(
 
 def _check_item(
     item: dict[str, Any],
-    path: Path,
+    path: KeyPath,
     earlier: dict[str, dict[str, Any]],
     values: list[Any],
     labels: list[str],
-    found: list[Finding],
+    add: Add,
 ) -> None:
     kind = item.get("type", "rating")
     if kind in ("choice", "multichoice") and not _list(item.get("options")):
-        found.append(
-            Finding(
-                (*path, "options"),
-                "missing-options",
-                f"a {kind} item needs options: add `options: [First, Second, ...]`",
-            )
+        add(
+            "missing-options",
+            (*path, "options"),
+            f"a {kind} item needs options: add `options: [First, Second, ...]`",
         )
     if kind not in ("choice", "multichoice") and item.get("options") is not None:
-        found.append(
-            Finding(
-                (*path, "options"),
-                "unexpected-options",
-                f"options are only for choice and multichoice items, not {kind}; remove them",
-            )
+        add(
+            "unexpected-options",
+            (*path, "options"),
+            f"options are only for choice and multichoice items, not {kind}; remove them",
         )
     if kind != "rating" and item.get("weight") is not None:
-        found.append(
-            Finding(
-                (*path, "weight"),
-                "unexpected-weight",
-                f"only rating items are scored, so a {kind} item takes no weight; remove it",
-            )
+        add(
+            "unexpected-weight",
+            (*path, "weight"),
+            f"only rating items are scored, so a {kind} item takes no weight; remove it",
         )
     options = item.get("options")
     if isinstance(options, list) and len(set(map(str, options))) != len(options):
-        found.append(Finding((*path, "options"), "duplicate-option", "options must be unique"))
+        add("duplicate-option", (*path, "options"), "options must be unique")
     show_if = item.get("show_if")
     if isinstance(show_if, dict):
-        _check_show_if(show_if, (*path, "show_if"), item.get("id"), earlier, values, labels, found)
+        _check_show_if(show_if, (*path, "show_if"), item.get("id"), earlier, values, labels, add)
 
 
 def _check_show_if(
     rule: dict[str, Any],
-    path: Path,
+    path: KeyPath,
     own_id: Any,
     earlier: dict[str, dict[str, Any]],
     values: list[Any],
     labels: list[str],
-    found: list[Finding],
+    add: Add,
 ) -> None:
     target_id = rule.get("item")
     if not isinstance(target_id, str):
         return
     if target_id == own_id:
-        found.append(Finding((*path, "item"), "show-if-self", "an item cannot depend on itself"))
+        add("show-if-self", (*path, "item"), "an item cannot depend on itself")
         return
     if target_id not in earlier:
-        found.append(
-            Finding(
-                (*path, "item"),
-                "show-if-unknown-item",
-                f"show_if names {target_id!r}, which is not an item earlier in the rubric; "
-                "name an item that comes before this one",
-            )
+        add(
+            "show-if-unknown-item",
+            (*path, "item"),
+            f"show_if names {target_id!r}, which is not an item earlier in the rubric; "
+            "name an item that comes before this one",
         )
         return
     target = earlier[target_id]
@@ -233,27 +221,22 @@ def _check_show_if(
         operand = rule[op]
         if op in ("at_least", "at_most"):
             if kind not in ("rating", "number"):
-                found.append(
-                    Finding(
-                        (*path, op),
-                        "show-if-bad-value",
-                        f"{op} compares numbers, but {target_id!r} is a {kind} item; "
-                        "use equals or in",
-                    )
+                add(
+                    "show-if-bad-value",
+                    (*path, op),
+                    f"{op} compares numbers, but {target_id!r} is a {kind} item; use equals or in",
                 )
             elif kind == "rating" and values and operand not in values:
-                found.append(
-                    Finding(
-                        (*path, op),
-                        "show-if-bad-value",
-                        f"{operand!r} is not a scale value; use one of {_show(values)}",
-                    )
+                add(
+                    "show-if-bad-value",
+                    (*path, op),
+                    f"{operand!r} is not a scale value; use one of {_show(values)}",
                 )
             continue
         for value in operand if op == "in" and isinstance(operand, list) else [operand]:
             problem = _impossible_value(value, kind, target, values, labels)
             if problem:
-                found.append(Finding((*path, op), "show-if-bad-value", problem))
+                add("show-if-bad-value", (*path, op), problem)
 
 
 def _impossible_value(

@@ -3,7 +3,7 @@
 The models follow `rubric-format.md` key for key. Field-level rules (types,
 required keys, unknown keys, weights > 0) live on the models; the rules that
 span several nodes (unique ids, targets on the scale, `show_if` references)
-live in `rubric_checks`, which the loader runs on the raw document so it can
+live in `checks`, which the loader runs on the raw document so it can
 report them together with the field-level problems, and which the `Rubric`
 model also runs when it is built directly from Python.
 """
@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
-from selfstudy.core.rubric.checks import check_rubric_document, format_path
+from selfstudy.core.rubric.checks import check_rubric_document
 
 Number = int | float
 ItemType = Literal["rating", "text", "choice", "multichoice", "number"]
@@ -164,9 +164,9 @@ class Rubric(_Model):
     def _cross_checks(self, info: ValidationInfo) -> Rubric:
         if info.context and info.context.get("checked"):
             return self
-        found = check_rubric_document(self.model_dump(by_alias=True, exclude_defaults=True))
-        if found:
-            raise ValueError("; ".join(f"{format_path(f.path)}: {f.message}" for f in found))
+        problems = check_rubric_document(self.model_dump(by_alias=True, exclude_defaults=True))
+        if problems:
+            raise ValueError("; ".join(f"{p.path}: {p.message}" for p in problems))
         return self
 
     # --- lookups, built once per rubric -------------------------------------------------

@@ -17,9 +17,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from selfstudy.core.problems import Problem, ProblemsFound
+from selfstudy.core.problems import Problem, ProblemsFound, Report
 from selfstudy.core.rubric import Dimension, Item, Level, Resource, Rubric, Scale, ShowIf, Standard
-from selfstudy.core.rubric.checks import Path, check_rubric_document, format_path
+from selfstudy.core.rubric.checks import KeyPath, check_rubric_document, format_path
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when installed
 
@@ -41,8 +41,8 @@ class _Document:
     """A YAML document as plain data, with the line of every key path."""
 
     def __init__(self, text: str):
-        self.lines: dict[Path, int] = {}
-        self.duplicates: list[tuple[Path, int, int]] = []
+        self.lines: dict[KeyPath, int] = {}
+        self.duplicates: list[tuple[KeyPath, int, int]] = []
         loader = _Yaml12Loader(text)
         try:
             node = loader.get_single_node()
@@ -50,7 +50,7 @@ class _Document:
         finally:
             loader.dispose()
 
-    def _build(self, loader: yaml.SafeLoader, node: yaml.Node, path: Path) -> Any:
+    def _build(self, loader: yaml.SafeLoader, node: yaml.Node, path: KeyPath) -> Any:
         self.lines.setdefault(path, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
             loader.flatten_mapping(node)
@@ -69,7 +69,7 @@ class _Document:
             return [self._build(loader, n, (*path, i)) for i, n in enumerate(node.value)]
         return loader.construct_object(node, deep=True)
 
-    def line_of(self, path: Path) -> int | None:
+    def line_of(self, path: KeyPath) -> int | None:
         while path not in self.lines and path:
             path = path[:-1]
         return self.lines.get(path)
@@ -83,7 +83,7 @@ def parse_rubric(text: str, source: str = "<rubric>") -> Rubric:
     return rubric
 
 
-def _parse(text: str, source: str) -> tuple[Rubric | None, list[Problem]]:
+def _parse(text: str, source: str) -> tuple[Rubric | None, Report]:
     try:
         doc = _Document(text)
     except yaml.MarkedYAMLError as exc:
@@ -93,14 +93,14 @@ def _parse(text: str, source: str) -> tuple[Rubric | None, list[Problem]]:
         if exc.context:
             message += f" ({exc.context})"
         message += "; check indentation, colons and quotes on this line or the one above"
-        return None, [Problem("yaml-syntax", f"{source}:{line}", message)]
+        return None, Report([Problem("yaml-syntax", f"{source}:{line}", message)])
     except yaml.YAMLError as exc:
-        return None, [Problem("yaml-syntax", f"{source}:1", f"YAML error: {exc}")]
+        return None, Report([Problem("yaml-syntax", f"{source}:1", f"YAML error: {exc}")])
 
-    def at(path: Path) -> str:
+    def at(path: KeyPath) -> str:
         return f"{source}:{doc.line_of(path) or 1}"
 
-    problems = [
+    problems = Report(
         Problem(
             "duplicate-key",
             f"{source}:{line}",
@@ -109,7 +109,7 @@ def _parse(text: str, source: str) -> tuple[Rubric | None, list[Problem]]:
             format_path(path),
         )
         for path, line, first in doc.duplicates
-    ]
+    )
     if not isinstance(doc.data, dict):
         problems.append(
             Problem(
@@ -120,14 +120,11 @@ def _parse(text: str, source: str) -> tuple[Rubric | None, list[Problem]]:
             )
         )
         return None, problems
-    for finding in check_rubric_document(doc.data, doc.line_of):
-        problems.append(
-            Problem(finding.code, at(finding.path), finding.message, format_path(finding.path))
-        )
+    problems += check_rubric_document(doc.data, at, doc.line_of)
     try:
         rubric = Rubric.model_validate(doc.data, context={"checked": True})
     except ValidationError as exc:
-        reported: set[Path] = set()
+        reported: set[KeyPath] = set()
         for error in exc.errors():
             path = _data_path(tuple(error["loc"]), doc.data)
             if path in reported:  # the other members of a union (int | float) say the same
@@ -140,7 +137,7 @@ def _parse(text: str, source: str) -> tuple[Rubric | None, list[Problem]]:
     return (None if problems else rubric), problems
 
 
-def _data_path(loc: Path, data: Any) -> Path:
+def _data_path(loc: KeyPath, data: Any) -> KeyPath:
     """`loc` without the union member names pydantic inserts (`target.int`)."""
     path: list[str | int] = []
     node = data
@@ -174,7 +171,7 @@ _MODEL_AT_DEPTH: dict[tuple[str | int, ...], type[BaseModel]] = {
 }
 
 
-def _model_at(path: Path) -> type[BaseModel] | None:
+def _model_at(path: KeyPath) -> type[BaseModel] | None:
     shape = tuple(0 if isinstance(p, int) else p for p in path)
     return _MODEL_AT_DEPTH.get(shape)
 
@@ -229,4 +226,4 @@ def _explain(error: dict[str, Any]) -> tuple[str, str]:
     message = error["msg"]
     if kind.endswith("_type") or kind.endswith("_parsing"):
         return "wrong-type", f"{message[0].lower()}{message[1:]}, got {error.get('input')!r}"
-    return kind.replace("_", "-"), f"{message[0].lower()}{message[1:]}"
+    return "bad-value", f"{message[0].lower()}{message[1:]}"

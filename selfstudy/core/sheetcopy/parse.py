@@ -4,12 +4,12 @@ one pass, each located by its tab and cell."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from selfstudy.core.problems import Problem, ProblemsFound, errors
-from selfstudy.core.rubric import Dimension, Rubric
+from selfstudy.core.problems import Problem, ProblemsFound, Report
+from selfstudy.core.rubric import Dimension, Item, Rubric
 from selfstudy.core.sheetcopy.layout import Tab
 from selfstudy.core.sheetcopy.values import read_value
 from selfstudy.core.sheetcopy.vocabulary import (
@@ -55,14 +55,23 @@ class ItemCells:
 
 @dataclass
 class ImportResult:
-    """What a sheet copy holds: the study (None when any problem is an error) and every problem."""
+    """What a sheet copy holds: the study (None when any problem is an error) and every problem.
+
+    `problems` is always a `Report`; a plain list given or assigned becomes one.
+    """
 
     study: SelfStudy | None
-    problems: list[Problem]
+    problems: Report
     cells: dict[str, ItemCells] = field(default_factory=dict)
     program_cells: dict[str, tuple[str, int, int]] = field(default_factory=dict)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "problems" and not isinstance(value, Report):
+            value = Report(value)
+        super().__setattr__(name, value)
+
     def raise_on_errors(self) -> SelfStudy:
+        """The study; raises `ProblemsFound` with the whole report when there is none."""
         if self.study is None:
             raise ProblemsFound(self.problems)
         return self.study
@@ -78,7 +87,7 @@ def copy_rubric_ref(sheets: Sheets) -> tuple[str | None, str | None]:
 
 def parse_sheet_copy(sheets: Sheets, rubric: Rubric) -> ImportResult:
     """Interpret a sheet copy against `rubric`, collecting every problem."""
-    problems: list[Problem] = []
+    problems = Report()
     start = _find_start_here(sheets)
     fields = _start_here_fields(sheets, start)
     program = _read_start_here(sheets, start, fields, rubric, problems)
@@ -90,10 +99,16 @@ def parse_sheet_copy(sheets: Sheets, rubric: Rubric) -> ImportResult:
     readable: list[tuple[Dimension, str]] = []
     for dimension in rubric.dimensions:
         title = tabs.get(dimension.id)
-        if title is not None and _read_dimension_tab(
-            title, sheets[title], rubric, dimension, answers, cells, seen, problems
-        ):
-            readable.append((dimension, title))
+        if title is None:
+            continue
+        item_rows = _read_dimension_tab(title, sheets[title], rubric, dimension, seen, problems)
+        if item_rows is None:
+            continue
+        readable.append((dimension, title))
+        for item_row in item_rows:
+            cells[item_row.item_id] = item_row.cells
+            if item_row.answer is not None:
+                answers[item_row.item_id] = item_row.answer
     for dimension, title in readable:
         for standard in dimension.standards:
             for item in standard.items:
@@ -107,7 +122,7 @@ def parse_sheet_copy(sheets: Sheets, rubric: Rubric) -> ImportResult:
                             severity="warning",
                         )
                     )
-    if errors(problems) or program is None:
+    if problems.has_errors or program is None:
         return ImportResult(None, problems, cells, program_cells)
     ordered = {item.id: answers[item.id] for item in rubric.items() if item.id in answers}
     study = SelfStudy(
@@ -391,100 +406,158 @@ def _header_columns(
     return columns
 
 
+@dataclass(frozen=True)
+class _ItemRow:
+    """One item's row on a dimension tab: where its cells are and the answer they hold."""
+
+    item_id: str
+    cells: ItemCells
+    answer: Answer | None  # None when the row holds no value, evidence or notes
+
+
 def _read_dimension_tab(
     title: str,
     rows: Rows,
     rubric: Rubric,
     dimension: Dimension,
-    answers: dict[str, Answer],
-    cells: dict[str, ItemCells],
     seen: dict[str, str],
     problems: list[Problem],
-) -> bool:
-    """Read one dimension tab into `answers`; False when it has no header row."""
+) -> list[_ItemRow] | None:
+    """The item rows of one dimension tab; None when it has no header row.
+
+    `seen` holds the ID cell of every item read so far, on any tab.
+    """
     header = _find_header(rows)
     if header is None:
-        problems.append(
-            Problem(
-                "no-header-row",
-                a1(title, 1, 1),
-                f"no header row in the first {HEADER_SEARCH_ROWS} rows; add a row with an 'ID' "
-                "and a 'Rating' column heading above the items",
-            )
-        )
-        return False
+        problems.append(_no_header_row(title))
+        return None
     columns = _header_columns(title, rows[header], header + 1, problems)
     by_folded_id = {i.id.casefold(): i for i in rubric.items()}
     own_items = {i.id for s in dimension.standards for i in s.items}
+    found: list[_ItemRow] = []
+    for number, row in _item_rows(rows, header, columns):
+        id_cell = a1(title, number, columns["id"] + 1)
+        item = _row_item(row, columns, id_cell, rubric, by_folded_id, seen, problems)
+        if item is None:
+            continue
+        seen[item.id] = id_cell
+        if item.id not in own_items:
+            problems.append(_item_in_other_tab(rubric, item, id_cell))
+        rating_cell = a1(title, number, columns["rating"] + 1)
+        answer = _row_answer(rubric, item, row, columns, rating_cell, problems)
+        found.append(_ItemRow(item.id, _item_cells(title, number, columns), answer))
+    return found
 
-    def get(row: list[Cell], key: str) -> Cell:
-        index = columns.get(key)
-        return row[index] if index is not None and index < len(row) else None
 
+def _no_header_row(title: str) -> Problem:
+    return Problem(
+        "no-header-row",
+        a1(title, 1, 1),
+        f"no header row in the first {HEADER_SEARCH_ROWS} rows; add a row with an 'ID' "
+        "and a 'Rating' column heading above the items",
+    )
+
+
+def _cell(row: list[Cell], columns: dict[str, int], key: str) -> Cell:
+    """The cell of `row` in column `key`; None when the tab has no such column or the row ends."""
+    index = columns.get(key)
+    return row[index] if index is not None and index < len(row) else None
+
+
+def _item_rows(
+    rows: Rows, header: int, columns: dict[str, int]
+) -> Iterator[tuple[int, list[Cell]]]:
+    """(1-based row number, row) of every row below the header that may hold an item."""
     for number, row in enumerate(rows[header + 1 :], header + 2):
-        raw_id, raw_value = get(row, "id"), get(row, "rating")
+        raw_id, raw_value = _cell(row, columns, "id"), _cell(row, columns, "rating")
         if is_blank(raw_id) and is_blank(raw_value):
             continue
         if is_blank(raw_value) and len(cell_text(raw_id).split()) > 1:
             continue  # a section heading written in the ID column: IDs hold no spaces
-        id_cell = a1(title, number, columns["id"] + 1)
-        rating_cell = a1(title, number, columns["rating"] + 1)
-        if is_blank(raw_id):
-            problems.append(
-                Problem(
-                    "missing-id",
-                    id_cell,
-                    f"a rating ({cell_text(raw_value)!r}) with no ID; write the item's ID in this "
-                    "cell, or clear the rating",
-                )
+        yield number, row
+
+
+def _row_item(
+    row: list[Cell],
+    columns: dict[str, int],
+    id_cell: str,
+    rubric: Rubric,
+    by_folded_id: dict[str, Item],
+    seen: dict[str, str],
+    problems: list[Problem],
+) -> Item | None:
+    """The item a row's ID names; None, with a problem, when it is missing, unknown or doubled."""
+    raw_id = _cell(row, columns, "id")
+    if is_blank(raw_id):
+        problems.append(
+            Problem(
+                "missing-id",
+                id_cell,
+                f"a rating ({cell_text(_cell(row, columns, 'rating'))!r}) with no ID; write the "
+                "item's ID in this cell, or clear the rating",
             )
-            continue
-        item = by_folded_id.get(cell_text(raw_id).strip().casefold())
-        if item is None:
-            problems.append(
-                Problem(
-                    "unknown-id",
-                    id_cell,
-                    f"{cell_text(raw_id).strip()!r} is not an item ID of {rubric.id!r}; "
-                    "correct it from a blank template, or clear the row",
-                )
-            )
-            continue
-        if item.id in seen:
-            problems.append(
-                Problem(
-                    "duplicate-id",
-                    id_cell,
-                    f"{item.id} appears twice (first at {seen[item.id]}); keep one row and "
-                    "delete the other",
-                )
-            )
-            continue
-        seen[item.id] = id_cell
-        if item.id not in own_items:
-            owner = rubric.dimension_of_standard[rubric.standard_of_item[item.id].id]
-            problems.append(
-                Problem(
-                    "item-in-other-tab",
-                    id_cell,
-                    f"{item.id} belongs to {owner.title!r}; it is imported, but move the row "
-                    "to that tab to keep the copy tidy",
-                    severity="warning",
-                )
-            )
-        cells[item.id] = ItemCells(
-            title,
-            number,
-            columns["rating"] + 1,
-            columns["evidence"] + 1 if "evidence" in columns else None,
-            columns["notes"] + 1 if "notes" in columns else None,
         )
-        value = read_value(rubric, item, raw_value, rating_cell, problems)
-        answer = Answer(
-            value=value,
-            evidence=cell_text(get(row, "evidence")),
-            notes=cell_text(get(row, "notes")),
+        return None
+    item = by_folded_id.get(cell_text(raw_id).strip().casefold())
+    if item is None:
+        problems.append(
+            Problem(
+                "unknown-id",
+                id_cell,
+                f"{cell_text(raw_id).strip()!r} is not an item ID of {rubric.id!r}; "
+                "correct it from a blank template, or clear the row",
+            )
         )
-        if is_answered(answer.value) or answer.evidence or answer.notes:
-            answers[item.id] = answer
-    return True
+        return None
+    if item.id in seen:
+        problems.append(
+            Problem(
+                "duplicate-id",
+                id_cell,
+                f"{item.id} appears twice (first at {seen[item.id]}); keep one row and "
+                "delete the other",
+            )
+        )
+        return None
+    return item
+
+
+def _item_in_other_tab(rubric: Rubric, item: Item, id_cell: str) -> Problem:
+    owner = rubric.dimension_of_standard[rubric.standard_of_item[item.id].id]
+    return Problem(
+        "item-in-other-tab",
+        id_cell,
+        f"{item.id} belongs to {owner.title!r}; it is imported, but move the row "
+        "to that tab to keep the copy tidy",
+        severity="warning",
+    )
+
+
+def _item_cells(title: str, number: int, columns: dict[str, int]) -> ItemCells:
+    return ItemCells(
+        title,
+        number,
+        columns["rating"] + 1,
+        columns["evidence"] + 1 if "evidence" in columns else None,
+        columns["notes"] + 1 if "notes" in columns else None,
+    )
+
+
+def _row_answer(
+    rubric: Rubric,
+    item: Item,
+    row: list[Cell],
+    columns: dict[str, int],
+    rating_cell: str,
+    problems: list[Problem],
+) -> Answer | None:
+    """The answer a row holds; None when it has no value, evidence or notes."""
+    value = read_value(rubric, item, _cell(row, columns, "rating"), rating_cell, problems)
+    answer = Answer(
+        value=value,
+        evidence=cell_text(_cell(row, columns, "evidence")),
+        notes=cell_text(_cell(row, columns, "notes")),
+    )
+    if is_answered(answer.value) or answer.evidence or answer.notes:
+        return answer
+    return None

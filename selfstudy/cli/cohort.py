@@ -11,19 +11,12 @@ import click
 from selfstudy.cli import main
 from selfstudy.cli.core import write_whole
 from selfstudy.cli.tables import text_table
-from selfstudy.core.cohorts import (
-    PSEUDONYM_SECRET_VARIABLE,
-    CohortScores,
-    Comparison,
-    compare,
-    duplicate_studies,
-    pseudonym_secret,
-    score_studies,
-)
-from selfstudy.core.problems import Problem, ProblemsFound, errors
+from selfstudy.core.cohorts import Comparison
+from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.rubric import Rubric
-from selfstudy.core.study import SelfStudy, check_study
+from selfstudy.core.study import SelfStudy
 from selfstudy.edges.rubric_files import find_rubric
+from selfstudy.workflows.cohorts import PSEUDONYM_SECRET_VARIABLE
 
 
 @main.command("cohort")
@@ -118,6 +111,8 @@ def cohort_command(
         raise click.UsageError("--format xlsx needs --out FILE.xlsx")
     if not inputs and not from_db:
         raise click.UsageError("give self-study files or folders, or --from-db")
+    from selfstudy.workflows import cohorts as cohort_workflow
+
     rubric = find_rubric(rubric_option) if rubric_option else None
     loaded, failed = _load_inputs(inputs, rubric)
     if from_db:
@@ -136,23 +131,27 @@ def cohort_command(
             ]
         )
     rubric = rubric or find_rubric(loaded[0][1].rubric.id, loaded[0][1].rubric.version)
-    studies, rejected = _checked(loaded, rubric)
-    failed += rejected
+    studies, problems = cohort_workflow.comparable(loaded, rubric)
+    failed += len(loaded) - len(studies)
+    _echo_problems(problems)
     if not studies:
         raise SystemExit(1)
-    scores = _scores(rubric, studies, by, (cohorts, rounds), pseudonymize)
-    known_rounds = set(scores.programs["round"].dropna())
-    for option, wanted in (("--baseline", baseline), ("--follow-up", follow_up)):
-        if wanted is not None and wanted not in known_rounds:
-            raise click.UsageError(
-                f"{option}: no self-study has round {wanted!r}; "
-                f"rounds: {', '.join(sorted(known_rounds)) or 'none'}"
-            )
-    comparison = compare(scores, by=by, top=top, baseline=baseline, follow_up=follow_up)
+    scores, repeats = cohort_workflow.scores_of(rubric, studies)
+    try:
+        chosen = cohort_workflow.choose(scores, by, cohorts, rounds, pseudonymize)
+        _echo_problems(repeats)
+        comparison = cohort_workflow.comparison(chosen, by, top, baseline, follow_up)
+    except cohort_workflow.CohortChoiceError as exc:
+        raise click.UsageError(str(exc)) from None
     _write(comparison, fmt, out_path)
     if failed:
         click.echo(f"{failed} input(s) left out because of the problems above", err=True)
         raise SystemExit(1)
+
+
+def _echo_problems(problems: Iterable[Problem]) -> None:
+    for problem in problems:
+        click.echo(str(problem), err=True)
 
 
 def _load_inputs(
@@ -164,8 +163,7 @@ def _load_inputs(
     failed = 0
     for path in discover_sources(inputs):
         result = read_sheet_copy(path, rubric)
-        for problem in result.problems:
-            click.echo(str(problem), err=True)
+        _echo_problems(result.problems)
         if result.study is None:
             failed += 1
             continue
@@ -177,50 +175,6 @@ def _load_database() -> list[tuple[str, SelfStudy]]:
     from selfstudy.edges.storage import Storage
 
     return [(f"database study {sid}", study) for sid, study in Storage().all_studies()]
-
-
-def _checked(
-    loaded: list[tuple[str, SelfStudy]], rubric: Rubric
-) -> tuple[list[tuple[str, SelfStudy]], int]:
-    """The studies that fit `rubric`; every problem is reported, warnings keep the study."""
-    kept, rejected = [], 0
-    for source, study in loaded:
-        problems = check_study(study, rubric, source)
-        for problem in problems:
-            click.echo(str(problem), err=True)
-        if errors(problems):
-            rejected += 1
-        else:
-            kept.append((source, study))
-    return kept, rejected
-
-
-def _scores(
-    rubric: Rubric,
-    loaded: list[tuple[str, SelfStudy]],
-    by: str,
-    filters: tuple[tuple[str, ...], tuple[str, ...]],
-    pseudonymize: bool,
-) -> CohortScores:
-    """The studies scored, checked for repeats, filtered and, if asked, under pseudonyms."""
-    cohorts, rounds = filters
-    sources = [source for source, _ in loaded]
-    scores = score_studies(rubric, [study for _, study in loaded])
-    if by not in scores.programs:
-        fields = ", ".join(c for c in scores.programs.columns if c not in ("key", "program"))
-        raise click.UsageError(f"no program field {by!r}; the self-studies have: {fields}")
-    for position, row in duplicate_studies(scores.programs).iterrows():
-        click.echo(
-            f"{sources[position]}: warning: another input holds the {row['round']!r} round of "
-            f"program {row['key']!r} too; the later one is used",
-            err=True,
-        )
-    scores = scores.where(cohort=cohorts, round=rounds)
-    if not len(scores):
-        raise click.UsageError("no self-study matches --cohort/--round")
-    if pseudonymize:
-        scores = scores.with_pseudonyms(pseudonym_secret(), keep=("cohort", "round", by))
-    return scores
 
 
 def _write(comparison: Comparison, fmt: str, out_path: Path | None) -> None:

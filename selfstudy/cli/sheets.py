@@ -2,34 +2,27 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 import click
 
 from selfstudy.cli import main
-from selfstudy.cli.core import load_checked_study, rubric_for
+from selfstudy.cli.core import load_checked_study
 from selfstudy.cli.tables import clip, text_table
-from selfstudy.core.merge import PROGRAM_KEY, Conflict, Side, change_names, snapshot
-from selfstudy.core.problems import Problem, ProblemsFound, errors
+from selfstudy.core.merge import PROGRAM_KEY, Side, SyncConflict, change_names
+from selfstudy.core.problems import errors
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.sheetcopy import ImportResult
 from selfstudy.core.study import SelfStudy
-from selfstudy.edges.rubric_files import find_rubric
-from selfstudy.edges.sheet_files import discover_sources, read_sheet_copy
-from selfstudy.edges.study_files import load_study
+from selfstudy.edges.rubric_files import find_rubric, rubric_of
 from selfstudy.edges.workbooks import export_csv, export_xlsx
 
 if TYPE_CHECKING:
-    from selfstudy.edges import gsheets
-    from selfstudy.edges.storage import Storage, StoredStudy
+    from selfstudy.workflows.imports import Source
 
 DEFAULT_RUBRIC = "stem-equity-self-study"
-SIDECAR_SUFFIX = ".sync.json"
 
 rubric_option = click.option(
     "--rubric",
@@ -46,15 +39,6 @@ credentials_option = click.option(
 
 
 # --- import -------------------------------------------------------------------------------
-
-
-@dataclass
-class _Source:
-    """One sheet copy to import: a file, a CSV folder or a Google Sheet."""
-
-    label: str  # how reports name it
-    stem: str  # the base of its output file name
-    read: Callable[[], ImportResult]
 
 
 @main.command("import")
@@ -83,17 +67,19 @@ def import_command(
     when any copy has an error (nothing is written for that copy). With one
     source and neither --out nor --save, the self-study JSON is printed.
     """
+    from selfstudy.workflows import imports
+
     rubric = find_rubric(rubric_option) if rubric_option else None
     found = _sources(sources, rubric, credentials)
     if not found:
         raise click.ClickException("no sheet copies (.xlsx, CSV folders, .json) found there")
-    results: list[tuple[_Source, ImportResult]] = []
+    results: list[tuple[Source, ImportResult]] = []
     with click.progressbar(found, label="Importing", file=sys.stderr, show_pos=True) as bar:
         for source in bar:
             results.append((source, source.read()))
     good = [(source, r.study) for source, r in results if r.study is not None]
     if out is not None:
-        for source, written in _write_studies(good, out, many=len(found) > 1):
+        for source, written in imports.write_studies(good, out, many=len(found) > 1):
             click.echo(f"{source.label} -> {written}")
     if save:
         _save_studies(good)
@@ -104,83 +90,34 @@ def import_command(
 
 def _sources(
     names: tuple[str, ...], rubric: Rubric | None, credentials: Path | None
-) -> list[_Source]:
+) -> list[Source]:
     """Files and folders as they are found on disk, then Google Sheets by URL."""
-    from selfstudy.edges import gsheets
+    from selfstudy.workflows import imports
 
-    urls = [n for n in names if _is_sheet_url(n)]
-    paths = [Path(n) for n in names if not _is_sheet_url(n)]
+    urls = [n for n in names if imports.is_sheet_url(n)]
+    paths = [Path(n) for n in names if not imports.is_sheet_url(n)]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise click.BadParameter(
             f"no such file or folder: {', '.join(missing)}", param_hint="SOURCES"
         )
-    found = [
-        _Source(str(path), path.stem if path.is_file() else path.name, _reader(path, rubric))
-        for path in discover_sources(paths)
-    ]
+    found = imports.file_sources(paths, rubric)
     if urls:
-        client = gsheets.connect(gsheets.credentials_from_file(credentials))
-        for url in urls:
-            key = gsheets.spreadsheet_key(url)
-            found.append(_Source(url, key, _sheet_reader(client, url, rubric)))
+        found += imports.sheet_sources(urls, _client(credentials), rubric)
     return found
 
 
-def _is_sheet_url(name: str) -> bool:
-    return name.startswith(("https://docs.google.com/spreadsheets/", "docs.google.com/"))
-
-
-def _reader(path: Path, rubric: Rubric | None) -> Callable[[], ImportResult]:
-    return lambda: read_sheet_copy(path, rubric)
-
-
-def _sheet_reader(client: Any, url: str, rubric: Rubric | None) -> Callable[[], ImportResult]:
-    def read() -> ImportResult:
-        from selfstudy.edges import gsheets
-
-        try:
-            result = gsheets.pull(client, url, rubric)
-        except ProblemsFound as exc:
-            return ImportResult(None, exc.problems)
-        result.problems = [replace(p, location=f"{url}: {p.location}") for p in result.problems]
-        return result
-
-    return read
-
-
-def _write_studies(
-    studies: list[tuple[_Source, SelfStudy]], out: Path, many: bool
-) -> list[tuple[_Source, Path]]:
-    if not many and out.suffix.lower() == ".json":
-        out.parent.mkdir(parents=True, exist_ok=True)
-        targets = [(source, out) for source, _ in studies]
-    else:
-        out.mkdir(parents=True, exist_ok=True)
-        used: set[str] = set()
-        targets = []
-        for source, _ in studies:
-            candidate, n = source.stem, 1
-            while candidate in used:
-                n += 1
-                candidate = f"{source.stem}-{n}"
-            used.add(candidate)
-            targets.append((source, out / f"{candidate}.json"))
-    for (_, study), (_, target) in zip(studies, targets, strict=True):
-        target.write_text(study.to_json(), encoding="utf-8")
-    return targets
-
-
-def _save_studies(studies: list[tuple[_Source, SelfStudy]]) -> None:
+def _save_studies(studies: list[tuple[Source, SelfStudy]]) -> None:
     from selfstudy.edges.storage import Storage
+    from selfstudy.workflows import imports
 
     storage = Storage()
     for source, study in studies:
-        study_id = storage.create_study(study)
+        study_id = imports.save_imported(storage, study)
         click.echo(f"{source.label}: saved {study.program.name!r} as {study_id}")
 
 
-def _report(results: list[tuple[_Source, ImportResult]]) -> None:
+def _report(results: list[tuple[Source, ImportResult]]) -> None:
     failed = 0
     warned = 0
     for _, result in results:
@@ -265,110 +202,6 @@ def sheets_group() -> None:
     """
 
 
-@dataclass
-class _Target:
-    """A study being synced: a JSON file (base in a sidecar), or a study in the database."""
-
-    study: SelfStudy
-    path: Path | None = None
-    storage: Storage | None = None
-    stored: StoredStudy | None = None
-
-    @classmethod
-    def open(cls, reference: str) -> _Target:
-        path = Path(reference)
-        if path.is_file():
-            return cls(study=load_study(path), path=path)
-        from selfstudy.edges.storage import Storage, StudyNotFound
-
-        storage = Storage()
-        try:
-            stored = storage.get_study(reference)
-        except StudyNotFound:
-            raise ProblemsFound(
-                [
-                    Problem(
-                        "study-not-found",
-                        reference,
-                        "no such self-study file, and no study with this id in the database; "
-                        "give a .json file or an id from the app",
-                    )
-                ]
-            ) from None
-        return cls(study=stored.study, storage=storage, stored=stored)
-
-    def push(self, client: Any, key: str, rubric: Rubric) -> gsheets.PushReport:
-        from selfstudy.edges import gsheets
-
-        if self.path is None:
-            assert self.storage is not None and self.stored is not None
-            return gsheets.push_stored(
-                self.storage, self.stored.id, client, key, rubric, stored=self.stored
-            )
-        report = gsheets.push(client, key, self.study, rubric)
-        _remember(self.path, key, snapshot(self.study))
-        return report
-
-    def sync(
-        self, client: Any, key: str, rubric: Rubric, choices: Mapping[str, Side]
-    ) -> gsheets.SyncOutcome:
-        from selfstudy.edges import gsheets
-
-        if self.path is None:
-            from selfstudy.edges.storage import StaleEdit
-
-            assert self.storage is not None and self.stored is not None
-            try:
-                return gsheets.sync_stored(
-                    self.storage, self.stored.id, client, key, choices, rubric, self.stored
-                )
-            except StaleEdit as exc:
-                raise ProblemsFound(
-                    [
-                        Problem(
-                            "stale-edit",
-                            self.stored.id,
-                            f"{exc}; nothing was taken from the sheet into the app, run sync again",
-                        )
-                    ]
-                ) from None
-        base = _read_sidecar(self.path).get(key)
-        outcome = gsheets.sync(client, key, self.study, rubric, base, choices)
-        if outcome.plan.to_app:
-            self.path.write_text(outcome.study.to_json(), encoding="utf-8")
-        _remember(self.path, key, outcome.base)
-        return outcome
-
-
-def _sidecar(path: Path) -> Path:
-    return path.with_name(path.stem + SIDECAR_SUFFIX)
-
-
-def _remember(path: Path, key: str, base: dict) -> None:
-    bases = _read_sidecar(path)
-    bases[key] = base
-    _sidecar(path).write_text(json.dumps(bases, indent=2, ensure_ascii=False) + "\n")
-
-
-def _read_sidecar(path: Path) -> dict:
-    sidecar = _sidecar(path)
-    if not sidecar.is_file():
-        return {}
-    try:
-        return json.loads(sidecar.read_text(encoding="utf-8"))
-    except ValueError:
-        raise ProblemsFound(
-            [
-                Problem(
-                    "bad-sync-file",
-                    str(sidecar),
-                    "this sync record is damaged; delete it (the next sync then treats every "
-                    "difference as a conflict to choose)",
-                )
-            ]
-        ) from None
-
-
 def _client(credentials: Path | None):
     from selfstudy.edges import gsheets
 
@@ -389,12 +222,12 @@ def push_command(
     when people have been editing the sheet.
     """
     from selfstudy.edges import gsheets
+    from selfstudy.workflows import sheet_sync
 
-    target = _Target.open(study_ref)
-    rubric = rubric_for(target.study, rubric_option)
+    target = sheet_sync.open_target(study_ref)
+    rubric = rubric_of(target.study, rubric_option)
     key = gsheets.spreadsheet_key(spreadsheet)
-    client = _client(credentials)
-    report = target.push(client, key, rubric)
+    report = sheet_sync.push(target, _client(credentials), key, rubric)
     created = f", created {', '.join(report.created)}" if report.created else ""
     click.echo(f"pushed {target.study.program.name!r} to {key}{created}")
 
@@ -418,23 +251,21 @@ def pull_command(
     report, cell by cell, when the sheet has errors.
     """
     from selfstudy.edges import gsheets
+    from selfstudy.workflows import sheet_sync
 
     key = gsheets.spreadsheet_key(spreadsheet)
     rubric = find_rubric(rubric_option) if rubric_option else None
-    result = gsheets.pull(_client(credentials), key, rubric)
+    result = sheet_sync.pull(_client(credentials), key, rubric)
+    study = result.raise_on_errors()  # the errors are printed by the command group
     for problem in result.problems:
         click.echo(str(problem), err=True)
-    study = result.raise_on_errors()
     if out is not None:
-        out.write_text(study.to_json(), encoding="utf-8")
-        _remember(out, key, snapshot(study))
+        sheet_sync.keep_pulled_in_file(study, key, out)
         click.echo(f"wrote {out}")
     if save:
         from selfstudy.edges.storage import Storage
 
-        storage = Storage()
-        study_id = storage.create_study(study)
-        storage.set_sync_base(study_id, gsheets.sync_target(key), snapshot(study))
+        study_id = sheet_sync.keep_pulled_in_database(study, key, Storage())
         click.echo(f"saved {study.program.name!r} as {study_id}")
     if out is None and not save:
         click.echo(study.to_json(), nl=False)
@@ -474,13 +305,13 @@ def sync_command(
     choose with --keep ITEM=app|sheet or --keep-all.
     """
     from selfstudy.edges import gsheets
+    from selfstudy.workflows import sheet_sync
 
-    target = _Target.open(study_ref)
-    rubric = rubric_for(target.study, rubric_option)
+    target = sheet_sync.open_target(study_ref)
+    rubric = rubric_of(target.study, rubric_option)
     key = gsheets.spreadsheet_key(spreadsheet)
     choices = _choices(keeps, keep_all, target.study, rubric)
-    client = _client(credentials)
-    outcome = target.sync(client, key, rubric, choices)
+    outcome = sheet_sync.sync(target, _client(credentials), key, choices, rubric)
     if outcome.pushed_layout:
         click.echo(f"the sheet was empty: pushed {target.study.program.name!r} to {key}")
         return
@@ -524,7 +355,7 @@ def _choices(
     return choices
 
 
-def _conflict_table(conflicts: list[Conflict], rubric: Rubric) -> str:
+def _conflict_table(conflicts: list[SyncConflict], rubric: Rubric) -> str:
     return text_table(
         ["Item", "In the app", "In the sheet", "Last synced"],
         [

@@ -7,7 +7,7 @@ program details as one entry) is compared with the base on both sides:
 * changed only in the sheet -> taken into the app;
 * changed only in the app   -> written to the sheet;
 * changed on both sides to the same thing -> nothing to do;
-* changed on both sides differently -> a `Conflict`, showing both values. It is
+* changed on both sides differently -> a `SyncConflict`, showing both values. It is
   left alone on both sides until the user chooses a side; the base keeps its
   old entry so the conflict is offered again next time.
 
@@ -30,7 +30,7 @@ Snapshot = dict[str, Any]
 
 
 @dataclass(frozen=True)
-class Conflict:
+class SyncConflict:
     """An entry changed on both sides since the base; `None` means no answer."""
 
     key: str
@@ -43,7 +43,7 @@ class Conflict:
 class SyncPlan:
     to_app: dict[str, Any] = field(default_factory=dict)
     to_sheet: dict[str, Any] = field(default_factory=dict)
-    conflicts: list[Conflict] = field(default_factory=list)
+    conflicts: list[SyncConflict] = field(default_factory=list)
     base: Snapshot = field(default_factory=dict)
 
     @property
@@ -89,7 +89,7 @@ def plan_sync(
             winner = "app" if app_changed else "sheet"
         if winner is None:
             plan.conflicts.append(
-                Conflict(key, None if base is None else base.get(key), ours, theirs)
+                SyncConflict(key, None if base is None else base.get(key), ours, theirs)
             )
             if base is not None and key in base:
                 plan.base[key] = base[key]

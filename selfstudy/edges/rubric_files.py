@@ -13,6 +13,7 @@ from pathlib import Path
 from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.rubric.parse import parse_rubric
+from selfstudy.core.study import SelfStudy
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -98,3 +99,10 @@ def find_rubric(path_or_id: str, version: str | None = None, folder: Path | None
             )
         ]
     )
+
+
+def rubric_of(study: SelfStudy, path_or_id: str | None = None) -> Rubric:
+    """The rubric given by path or id (a `--rubric` option), else the one the study names."""
+    if path_or_id:
+        return find_rubric(path_or_id)
+    return find_rubric(study.rubric.id, study.rubric.version)

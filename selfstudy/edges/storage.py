@@ -63,7 +63,7 @@ class StudyNotFound(KeyError):
 
 
 @dataclass(frozen=True)
-class Conflict:
+class NewerAnswer:
     """An answer someone else saved after this session last saw it."""
 
     item_id: str
@@ -75,7 +75,7 @@ class Conflict:
 class StaleEdit(Exception):
     """A write based on an out-of-date revision; nothing was written."""
 
-    def __init__(self, conflicts: list[Conflict]):
+    def __init__(self, conflicts: list[NewerAnswer]):
         self.conflicts = conflicts
         first = conflicts[0]
         self.item_id = first.item_id
@@ -361,7 +361,7 @@ class Storage:
             with self.engine.begin() as conn:
                 self._touch_study(conn, study_id, now)
                 revisions: dict[str, int] = {}
-                conflicts: list[Conflict] = []
+                conflicts: list[NewerAnswer] = []
                 for item_id, answer in changes.items():
                     seen_revision = seen.get(item_id)
                     revision = _write_answer(conn, study_id, item_id, answer, seen_revision, now)
@@ -466,15 +466,15 @@ def _is_blank(answer: Answer) -> bool:
     return answer.value is None and not answer.evidence and not answer.notes
 
 
-def _current(conn: Connection, study_id: str, item_id: str) -> Conflict:
+def _current(conn: Connection, study_id: str, item_id: str) -> NewerAnswer:
     row = conn.execute(
         select(answers_table).where(
             answers_table.c.study_id == study_id, answers_table.c.item_id == item_id
         )
     ).one_or_none()
     if row is None:
-        return Conflict(item_id, None, None, None)
-    return Conflict(item_id, _answer_of(row), row.revision, _time(row.updated_at))
+        return NewerAnswer(item_id, None, None, None)
+    return NewerAnswer(item_id, _answer_of(row), row.revision, _time(row.updated_at))
 
 
 def _stored_study(row: Any, answer_rows: Iterable[Any]) -> StoredStudy:

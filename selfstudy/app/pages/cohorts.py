@@ -17,18 +17,9 @@ import pandas as pd
 import streamlit as st
 
 from selfstudy.app.session import Fingerprint, get_storage, stored_studies
-from selfstudy.core.cohorts import (
-    PSEUDONYM_SECRET_VARIABLE,
-    CohortScores,
-    Comparison,
-    against_group,
-    compare,
-    pseudonym_secret,
-    score_studies,
-)
-from selfstudy.core.problems import ProblemsFound, errors
+from selfstudy.core.cohorts import CohortScores, Comparison, against_group, levels_by_group
+from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.rubric import Rubric
-from selfstudy.core.study import check_study
 from selfstudy.edges.reports.cohort_charts import (
     against_group_chart,
     distributions,
@@ -36,8 +27,9 @@ from selfstudy.edges.reports.cohort_charts import (
     heatmap,
 )
 from selfstudy.edges.reports.cohort_workbook import cohort_report_bytes
-from selfstudy.edges.rubric_files import find_rubric
 from selfstudy.edges.storage import database_url
+from selfstudy.workflows import cohorts as cohort_workflow
+from selfstudy.workflows.cohorts import PSEUDONYM_SECRET_VARIABLE
 
 ALL_DIMENSIONS = "All dimensions"
 OVERALL = "Overall"
@@ -47,10 +39,10 @@ NOT_GROUPABLE = {"name", "id", "key", "program", "completed_on", "completed_by"}
 @st.cache_resource(show_spinner="Scoring…", max_entries=8)
 def _scores(url: str, fingerprint: Fingerprint, rubric_id: str) -> tuple[CohortScores, Rubric, int]:
     """The scores of the studies of one rubric, and how many were left out as unreadable."""
-    studies = [s for _, s in stored_studies(fingerprint) if s.rubric.id == rubric_id]
-    rubric = find_rubric(rubric_id, studies[0].rubric.version)
-    usable = [s for s in studies if not errors(check_study(s, rubric))]
-    return score_studies(rubric, usable), rubric, len(studies) - len(usable)
+    rubric, studies = cohort_workflow.rubric_and_studies(stored_studies(fingerprint), rubric_id)
+    usable, _ = cohort_workflow.comparable(studies, rubric)
+    scores, _ = cohort_workflow.scores_of(rubric, usable)
+    return scores, rubric, len(studies) - len(usable)
 
 
 @st.cache_resource(max_entries=32)
@@ -64,12 +56,11 @@ def _comparison(
     pseudonyms: bool,
 ) -> Comparison | None:
     scores, _, _ = _scores(url, fingerprint, rubric_id)
-    scores = scores.where(cohort=cohorts, round=rounds)
-    if not len(scores):
+    try:
+        chosen = cohort_workflow.choose(scores, by, cohorts, rounds, pseudonyms)
+    except cohort_workflow.CohortChoiceError:
         return None
-    if pseudonyms:
-        scores = scores.with_pseudonyms(pseudonym_secret(), keep=("cohort", "round", by))
-    return compare(scores, by=by)
+    return cohort_workflow.comparison(chosen, by)
 
 
 def _options(values: pd.Series) -> list[str]:
@@ -203,19 +194,63 @@ def _one_program(comparison: Comparison, titles: dict[str, str]) -> None:
     )
 
 
+def _spread(comparison: Comparison, dimension: str | None, titles: dict[str, str]) -> None:
+    picked = titles if dimension is None else {dimension: titles[dimension]}
+    frame = levels_by_group(comparison.scores, comparison.group_fields, list(picked))
+    st.altair_chart(distributions(frame, "group", picked), width="content")
+
+
+def _headline(comparison: Comparison) -> None:
+    shown = comparison.scores
+    first, second, third = st.columns(3)
+    first.metric("Self-studies", len(shown))
+    second.metric("Programs", shown.programs["key"].nunique())
+    third.metric("Rounds", shown.programs["round"].nunique())
+    st.download_button(
+        "Download the cohort report (.xlsx)",
+        data=functools.partial(cohort_report_bytes, comparison),
+        file_name="cohort-report.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        icon=":material/download:",
+    )
+
+
+def _views(comparison: Comparison, rubric: Rubric, dimension: str | None) -> None:
+    titles = {d.id: d.title for d in rubric.dimensions}
+    groups, grid, spread, change, network, one = st.tabs(
+        ["Groups", "Heatmap", "Distributions", "Change", "Needs and assets", "One program"]
+    )
+    with groups:
+        _group_table(comparison, dimension, titles)
+    with grid:
+        st.altair_chart(heatmap(comparison.scores, dimension), width="stretch")
+    with spread:
+        _spread(comparison, dimension, titles)
+    with change:
+        _changes(comparison, dimension, titles)
+    with network:
+        _needs_and_assets(comparison, rubric)
+    with one:
+        _one_program(comparison, titles)
+
+
+def _rubric_id(fingerprint: Fingerprint) -> str | None:
+    """The rubric to compare by: the only one the studies use, else the one chosen."""
+    rubric_ids = sorted({study.rubric.id for _, study in stored_studies(fingerprint)})
+    if len(rubric_ids) > 1:
+        return st.selectbox("Rubric", rubric_ids)
+    return rubric_ids[0] if rubric_ids else None
+
+
 def page() -> None:
     st.title("Cohorts")
     st.caption("Compare programs across cohorts and rounds: where the network meets the standards.")
     url = database_url()
     fingerprint = get_storage().fingerprint()
-    studies = [study for _, study in stored_studies(fingerprint)]
-    if not studies:
+    rubric_id = _rubric_id(fingerprint)
+    if rubric_id is None:
         st.info("There are no self-studies yet. Start one, or import sheet copies, then come back.")
         return
-    rubric_ids = sorted({s.rubric.id for s in studies})
-    rubric_id = rubric_ids[0]
-    if len(rubric_ids) > 1:
-        rubric_id = st.selectbox("Rubric", rubric_ids)
     try:
         scores, rubric, left_out = _scores(url, fingerprint, rubric_id)
     except ProblemsFound as exc:
@@ -241,43 +276,8 @@ def page() -> None:
     if comparison is None:
         st.info("No self-study matches these cohorts and rounds.")
         return
-    dimension = chosen["dimension"]
-    titles = {d.id: d.title for d in rubric.dimensions}
-    shown = comparison.scores
-    first, second, third = st.columns(3)
-    first.metric("Self-studies", len(shown))
-    second.metric("Programs", shown.programs["key"].nunique())
-    third.metric("Rounds", shown.programs["round"].nunique())
-    st.download_button(
-        "Download the cohort report (.xlsx)",
-        data=functools.partial(cohort_report_bytes, comparison),
-        file_name="cohort-report.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        icon=":material/download:",
-    )
-    groups, grid, spread, change, network, one = st.tabs(
-        ["Groups", "Heatmap", "Distributions", "Change", "Needs and assets", "One program"]
-    )
-    with groups:
-        _group_table(comparison, dimension, titles)
-    with grid:
-        st.altair_chart(heatmap(shown, dimension), width="stretch")
-    with spread:
-        frame = shown.dimensions()
-        labels = [
-            " · ".join(str(v) for v in values)
-            for values in zip(*(shown.programs[f] for f in comparison.group_fields), strict=True)
-        ]
-        frame["group"] = pd.Series(labels).to_numpy()[frame["study"]]
-        picked = titles if dimension is None else {dimension: titles[dimension]}
-        frame = frame[frame["dimension"].isin(list(picked))]
-        st.altair_chart(distributions(frame, "group", picked), width="content")
-    with change:
-        _changes(comparison, dimension, titles)
-    with network:
-        _needs_and_assets(comparison, rubric)
-    with one:
-        _one_program(comparison, titles)
+    _headline(comparison)
+    _views(comparison, rubric, chosen["dimension"])
 
 
 page()

@@ -9,18 +9,18 @@ import pandas as pd
 import streamlit as st
 
 from selfstudy.app.session import current_study_id, get_storage, open_study, rubric_for, rubrics
-from selfstudy.core.merge import PROGRAM_KEY, Conflict, change_names
+from selfstudy.core.merge import PROGRAM_KEY, SyncConflict, change_names
 from selfstudy.core.problems import Problem, ProblemsFound, errors
 from selfstudy.core.rubric import Rubric
-from selfstudy.core.scoring import STATUS_LABELS, score
-from selfstudy.core.sheetcopy import ImportResult, Sheets
+from selfstudy.core.scoring import score
+from selfstudy.core.sheetcopy import ImportResult
 from selfstudy.core.study import SelfStudy, parse_study
-from selfstudy.core.wording import value_text
+from selfstudy.core.wording import STATUS_LABELS, value_text
 from selfstudy.edges import gsheets
 from selfstudy.edges.rubric_files import find_rubric
-from selfstudy.edges.sheet_files import interpret
-from selfstudy.edges.storage import StaleEdit, StudyNotFound
-from selfstudy.edges.workbooks import read_csv_files, read_xlsx, xlsx_bytes
+from selfstudy.edges.storage import StudyNotFound
+from selfstudy.edges.workbooks import xlsx_bytes
+from selfstudy.workflows import imports, sheet_sync
 
 FROM_COPY = "The one the copy names"
 SECRETS_KEY = "gcp_service_account"
@@ -31,33 +31,10 @@ QUESTIONNAIRE = Path(__file__).parent / "questionnaire.py"
 # --- importing an uploaded copy -------------------------------------------------------------
 
 
-def uploaded_sheets(files: list) -> Sheets:
-    """One sheet copy from the upload: an .xlsx file, or the CSV files of its tabs."""
-    workbooks = [f for f in files if f.name.lower().endswith(".xlsx")]
-    csvs = [f for f in files if f.name.lower().endswith(".csv")]
-    if len(workbooks) > 1 or (workbooks and csvs):
-        raise ProblemsFound(
-            [
-                Problem(
-                    "one-copy-at-a-time",
-                    ", ".join(f.name for f in files),
-                    "upload one .xlsx copy, or the CSV files of one copy; for many copies use "
-                    "`selfstudy import FOLDER` on the command line",
-                )
-            ]
-        )
-    if workbooks:
-        return read_xlsx(workbooks[0].getvalue())
-    return read_csv_files({Path(f.name).stem: f.getvalue() for f in csvs})
-
-
 def read_upload(files: list, choice: str) -> ImportResult:
-    try:
-        sheets = uploaded_sheets(files)
-        rubric = None if choice == FROM_COPY else find_rubric(choice)
-    except ProblemsFound as exc:
-        return ImportResult(None, exc.problems)
-    return interpret(sheets, rubric)
+    return imports.read_uploaded_copy(
+        [(f.name, f.getvalue()) for f in files], None if choice == FROM_COPY else choice
+    )
 
 
 def problem_table(problems: list[Problem]) -> None:
@@ -132,7 +109,7 @@ def show_import(result: ImportResult, key: str) -> None:
     rubric = find_rubric(result.study.rubric.id, result.study.rubric.version)
     preview(result.study, rubric)
     if st.button("Save as a new self-study", type="primary", key=f"save:{key}"):
-        study_id = get_storage().create_study(result.study)
+        study_id = imports.save_imported(get_storage(), result.study)
         open_study(study_id)
         st.success(f"Saved **{result.study.program.name}** and opened it.")
         st.page_link(str(QUESTIONNAIRE), label="Go to the self-study", icon=":material/checklist:")
@@ -256,7 +233,7 @@ def connected_sheet(study_id: str, study: SelfStudy) -> None:
     message = st.session_state.pop(f"sync_message:{study_id}", None)
     try:
         if push.button("Push to the sheet", icon=":material/upload:"):
-            report = gsheets.push_stored(get_storage(), study_id, client, address)
+            report = sheet_sync.push(stored_target(study_id), client, address)
             created = f" Created tabs: {', '.join(report.created)}." if report.created else ""
             st.success(f"Pushed **{study.program.name}** to the sheet.{created}")
             st.session_state.pop(f"conflicts:{study_id}", None)
@@ -268,17 +245,19 @@ def connected_sheet(study_id: str, study: SelfStudy) -> None:
         return
     if message:
         st.success(message)
-    conflicts: list[Conflict] = st.session_state.get(f"conflicts:{study_id}", [])
+    conflicts: list[SyncConflict] = st.session_state.get(f"conflicts:{study_id}", [])
     if conflicts:
         choose_conflicts(study_id, study, client, address, conflicts)
 
 
+def stored_target(study_id: str) -> sheet_sync.StoredTarget:
+    storage = get_storage()
+    return sheet_sync.StoredTarget(storage, storage.get_study(study_id))
+
+
 def run_sync(study_id: str, client, address: str, choices: dict) -> None:
     try:
-        outcome = gsheets.sync_stored(get_storage(), study_id, client, address, choices)
-    except StaleEdit as exc:
-        st.warning(f"{exc}. Nothing was taken from the sheet; sync again.")
-        return
+        outcome = sheet_sync.sync(stored_target(study_id), client, address, choices)
     except StudyNotFound:
         st.error("This self-study was deleted.")
         return
@@ -298,7 +277,7 @@ def run_sync(study_id: str, client, address: str, choices: dict) -> None:
 
 
 def choose_conflicts(
-    study_id: str, study: SelfStudy, client, address: str, conflicts: list[Conflict]
+    study_id: str, study: SelfStudy, client, address: str, conflicts: list[SyncConflict]
 ) -> None:
     rubric = rubric_for(study)
     st.markdown("#### Changed in both places: choose which to keep")

@@ -26,14 +26,13 @@ from selfstudy.core.cohorts.groups import (
     dimension_summary,
     group_fields,
     groups_of,
+    levels_by_group,
     standard_summary,
 )
 from selfstudy.core.cohorts.network import assets, needs, standard_shares
 from selfstudy.core.cohorts.pseudonyms import (
     DEFAULT_PSEUDONYM_SECRET,
-    PSEUDONYM_SECRET_VARIABLE,
     pseudonym,
-    pseudonym_secret,
     pseudonymized,
 )
 from selfstudy.core.cohorts.rounds import (
@@ -68,7 +67,6 @@ __all__ = [
     "NOT_RATED",
     "NOT_YET",
     "PROGRAM_FIELDS",
-    "PSEUDONYM_SECRET_VARIABLE",
     "STATISTICS",
     "Answers",
     "CohortScores",
@@ -85,11 +83,11 @@ __all__ = [
     "group_fields",
     "groups_of",
     "latest_rounds",
+    "levels_by_group",
     "long_table",
     "needs",
     "programs_table",
     "pseudonym",
-    "pseudonym_secret",
     "pseudonymized",
     "round_order",
     "rubric_arrays",

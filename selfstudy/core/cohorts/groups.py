@@ -24,6 +24,17 @@ def group_fields(by: str) -> list[str]:
     return [by] if by == "round" else [by, "round"]
 
 
+def levels_by_group(scores: CohortScores, fields: list[str], dimensions: list[str]) -> pd.DataFrame:
+    """Each study's level in these dimensions, with its group as one label (`2025 · baseline`)."""
+    frame = scores.dimensions()
+    labels = [
+        " · ".join(str(v) for v in values)
+        for values in zip(*(scores.programs[f] for f in fields), strict=True)
+    ]
+    frame["group"] = pd.Series(labels).to_numpy()[frame["study"]]
+    return frame[frame["dimension"].isin(dimensions)]
+
+
 def groups_of(scores: CohortScores, fields: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
     """Each study's group number, and the groups' field values, in display order.
 

@@ -5,19 +5,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 from collections.abc import Iterable
 
 import pandas as pd
 
 DEFAULT_PSEUDONYM_SECRET = "selfstudy"
-# The environment variable the app and the CLI read a network's own pseudonym secret from.
-PSEUDONYM_SECRET_VARIABLE = "SELFSTUDY_PSEUDONYM_SECRET"
-
-
-def pseudonym_secret() -> str:
-    """The network's own secret from `SELFSTUDY_PSEUDONYM_SECRET`, else the default."""
-    return os.environ.get(PSEUDONYM_SECRET_VARIABLE) or DEFAULT_PSEUDONYM_SECRET
 
 
 def pseudonym(key: str, secret: str = DEFAULT_PSEUDONYM_SECRET) -> str:

@@ -1,0 +1,41 @@
+"""Writing files whole: to a temporary file beside the target, then renamed into place.
+
+A failed write (a missing folder, no permission, a full disk) leaves whatever
+was at the target as it was and raises `ProblemsFound` with one line saying
+what went wrong; nothing is ever half-written.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from selfstudy.core.problems import Problem, ProblemsFound
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write `data` to `path` whole, or not at all."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise _cannot_write(folder, f"folder {folder} does not exist; create it or choose another")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise _cannot_write(folder, f"cannot write in {folder}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise _cannot_write(path, f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    write_atomically(path, text.encode("utf-8"))
+
+
+def _cannot_write(where: Path, message: str) -> ProblemsFound:
+    return ProblemsFound([Problem("cannot-write", str(where), message)])

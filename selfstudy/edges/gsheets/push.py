@@ -1,0 +1,187 @@
+"""Push: the whole sheet-copy layout of a study written into a spreadsheet (3 requests)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from gspread import Client
+
+from selfstudy.core.rubric import Rubric
+from selfstudy.core.sheetcopy import SHEETS_TITLE_LIMIT, Cell, Tab, a1, existing_tabs, layout
+from selfstudy.core.study import SelfStudy
+from selfstudy.edges.gsheets.client import api_errors, spreadsheet_key
+
+_PIXELS_PER_CHARACTER = 7
+
+
+@dataclass
+class PushReport:
+    created: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
+
+
+def push(client: Client, url_or_key: str, study: SelfStudy | None, rubric: Rubric) -> PushReport:
+    """Write the sheet copy of `study` into the spreadsheet, creating missing tabs."""
+    key = spreadsheet_key(url_or_key)
+    with api_errors(key, client):
+        metadata = client.http_client.fetch_sheet_metadata(key)
+        return push_layout(client, key, metadata, layout(rubric, study, SHEETS_TITLE_LIMIT), rubric)
+
+
+def push_layout(
+    client: Client, key: str, metadata: Mapping[str, Any], tabs: list[Tab], rubric: Rubric
+) -> PushReport:
+    sheets = {s["properties"]["title"]: s["properties"] for s in metadata.get("sheets", [])}
+    matched = existing_tabs(tabs, sheets, rubric)
+    used_ids = {p["sheetId"] for p in sheets.values()}
+    report = PushReport()
+    requests_body: list[dict[str, Any]] = []
+    targets: list[tuple[Tab, str, int]] = []
+    for index, tab in enumerate(tabs):
+        title = matched.get(tab.title)
+        rows_needed = max(len(tab.rows) + 20, 100)
+        columns_needed = max([len(r) for r in tab.rows] + [len(tab.widths), 10])
+        if title is None:
+            sheet_id = _new_sheet_id(used_ids, index)
+            title = tab.title
+            report.created.append(title)
+            requests_body.append(_add_sheet(tab, sheet_id, index, rows_needed, columns_needed))
+        else:
+            properties = sheets[title]
+            sheet_id = properties["sheetId"]
+            grid = properties.get("gridProperties", {})
+            requests_body.append(
+                _resize(
+                    tab,
+                    sheet_id,
+                    max(grid.get("rowCount", 0), rows_needed),
+                    max(grid.get("columnCount", 0), columns_needed),
+                )
+            )
+        targets.append((tab, title, sheet_id))
+        report.written.append(title)
+    for tab, _, sheet_id in targets:
+        requests_body += _format_requests(tab, sheet_id)
+    client.http_client.batch_update(key, {"requests": requests_body})
+    client.http_client.values_batch_update(
+        key,
+        {
+            "valueInputOption": "RAW",
+            "data": [
+                {"range": a1(title, 1, 1), "values": [[json_cell(c) for c in r] for r in tab.rows]}
+                for tab, title, _ in targets
+            ],
+        },
+    )
+    return report
+
+
+def _new_sheet_id(used: set[int], index: int) -> int:
+    sheet_id = 1_000_000 + index
+    while sheet_id in used:
+        sheet_id += 1
+    used.add(sheet_id)
+    return sheet_id
+
+
+def _add_sheet(tab: Tab, sheet_id: int, index: int, rows: int, columns: int) -> dict[str, Any]:
+    return {
+        "addSheet": {
+            "properties": {
+                "sheetId": sheet_id,
+                "title": tab.title,
+                "index": index,
+                "gridProperties": {
+                    "rowCount": rows,
+                    "columnCount": columns,
+                    "frozenRowCount": tab.frozen_rows,
+                },
+            }
+        }
+    }
+
+
+def _resize(tab: Tab, sheet_id: int, rows: int, columns: int) -> dict[str, Any]:
+    return {
+        "updateSheetProperties": {
+            "properties": {
+                "sheetId": sheet_id,
+                "gridProperties": {
+                    "rowCount": rows,
+                    "columnCount": columns,
+                    "frozenRowCount": tab.frozen_rows,
+                },
+            },
+            "fields": "gridProperties.rowCount,gridProperties.columnCount,"
+            "gridProperties.frozenRowCount",
+        }
+    }
+
+
+def _format_requests(tab: Tab, sheet_id: int) -> list[dict[str, Any]]:
+    whole = {"sheetId": sheet_id}
+    found: list[dict[str, Any]] = [
+        {"updateCells": {"range": whole, "fields": "userEnteredValue"}},  # clear old values
+        {"setDataValidation": {"range": whole}},  # and old dropdowns
+    ]
+    for column, width in enumerate(tab.widths):
+        found.append(
+            {
+                "updateDimensionProperties": {
+                    "range": {
+                        "sheetId": sheet_id,
+                        "dimension": "COLUMNS",
+                        "startIndex": column,
+                        "endIndex": column + 1,
+                    },
+                    "properties": {"pixelSize": width * _PIXELS_PER_CHARACTER + 10},
+                    "fields": "pixelSize",
+                }
+            }
+        )
+    for row in tab.bold_rows:
+        found.append(
+            {
+                "repeatCell": {
+                    "range": _grid(sheet_id, row, 1, row, max(len(tab.rows[row - 1]), 1)),
+                    "cell": {"userEnteredFormat": {"textFormat": {"bold": True}}},
+                    "fields": "userEnteredFormat.textFormat.bold",
+                }
+            }
+        )
+    for dropdown in tab.dropdowns:
+        rule = {
+            "condition": {
+                "type": "ONE_OF_LIST",
+                "values": [{"userEnteredValue": option} for option in dropdown.options],
+            },
+            "showCustomUi": True,
+            "strict": False,
+        }
+        for row, column in dropdown.cells:
+            found.append(
+                {
+                    "setDataValidation": {
+                        "range": _grid(sheet_id, row, column, row, column),
+                        "rule": rule,
+                    }
+                }
+            )
+    return found
+
+
+def _grid(sheet_id: int, row: int, column: int, last_row: int, last_column: int) -> dict[str, int]:
+    """A GridRange from 1-based inclusive cells."""
+    return {
+        "sheetId": sheet_id,
+        "startRowIndex": row - 1,
+        "endRowIndex": last_row,
+        "startColumnIndex": column - 1,
+        "endColumnIndex": last_column,
+    }
+
+
+def json_cell(cell: Cell) -> Any:
+    return "" if cell is None else cell

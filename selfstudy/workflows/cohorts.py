@@ -1,0 +1,125 @@
+"""Comparing a network's self-studies: which studies a rubric can compare, and the comparison.
+
+The app's Cohorts page and `selfstudy cohort` go through these functions, so
+the same studies are left out for the same reasons and the same filters,
+pseudonyms and rounds apply on both.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+
+from selfstudy.core.cohorts import (
+    DEFAULT_PSEUDONYM_SECRET,
+    CohortScores,
+    Comparison,
+    compare,
+    duplicate_studies,
+    score_studies,
+)
+from selfstudy.core.problems import Problem, errors
+from selfstudy.core.rubric import Rubric
+from selfstudy.core.study import SelfStudy, check_study
+from selfstudy.edges.rubric_files import find_rubric
+
+# The environment variable the app and the CLI read a network's own pseudonym secret from.
+PSEUDONYM_SECRET_VARIABLE = "SELFSTUDY_PSEUDONYM_SECRET"
+
+Labelled = tuple[str, SelfStudy]  # (where the study came from, the study)
+
+
+class CohortChoiceError(ValueError):
+    """A filter, grouping or round that none of the studies has; the message says which exist."""
+
+
+def pseudonym_secret() -> str:
+    """The network's own secret from `SELFSTUDY_PSEUDONYM_SECRET`, else the default."""
+    return os.environ.get(PSEUDONYM_SECRET_VARIABLE) or DEFAULT_PSEUDONYM_SECRET
+
+
+def comparable(studies: Iterable[Labelled], rubric: Rubric) -> tuple[list[Labelled], list[Problem]]:
+    """The studies whose answers `rubric` allows, and every problem of every study.
+
+    A study with an error is left out; one with only warnings (another version
+    of the rubric, say) is kept.
+    """
+    kept: list[Labelled] = []
+    problems: list[Problem] = []
+    for source, study in studies:
+        found = check_study(study, rubric, source)
+        problems += found
+        if not errors(found):
+            kept.append((source, study))
+    return kept, problems
+
+
+def rubric_and_studies(
+    studies: Sequence[Labelled], rubric_id: str
+) -> tuple[Rubric, list[Labelled]]:
+    """The studies of the rubric `rubric_id`, and that rubric (the version the first names)."""
+    chosen = [(source, s) for source, s in studies if s.rubric.id == rubric_id]
+    version = chosen[0][1].rubric.version if chosen else None
+    return find_rubric(rubric_id, version), chosen
+
+
+def scores_of(rubric: Rubric, studies: Sequence[Labelled]) -> tuple[CohortScores, list[Problem]]:
+    """Every study scored at once, with a warning for each study a later one replaces.
+
+    A program with two studies of the same round counts once, with the later one.
+    """
+    scores = score_studies(rubric, [study for _, study in studies])
+    warnings = [
+        Problem(
+            "repeated-round",
+            studies[position][0],
+            f"another input holds the {row['round']!r} round of program {row['key']!r} too; "
+            "the later one is used",
+            severity="warning",
+        )
+        for position, row in duplicate_studies(scores.programs).iterrows()
+    ]
+    return scores, warnings
+
+
+def choose(
+    scores: CohortScores,
+    by: str = "cohort",
+    cohorts: Iterable[str] | None = None,
+    rounds: Iterable[str] | None = None,
+    pseudonymize: bool = False,
+) -> CohortScores:
+    """The studies of these cohorts and rounds (None or empty: all), under pseudonyms if asked.
+
+    Raises `CohortChoiceError` for a `by` field the studies lack, or when no study matches.
+    """
+    if by not in scores.programs:
+        fields = ", ".join(c for c in scores.programs.columns if c not in ("key", "program"))
+        raise CohortChoiceError(f"no program field {by!r}; the self-studies have: {fields}")
+    chosen = scores.where(cohort=cohorts, round=rounds)
+    if not len(chosen):
+        raise CohortChoiceError("no self-study matches these cohorts and rounds")
+    if pseudonymize:
+        chosen = chosen.with_pseudonyms(pseudonym_secret(), keep=("cohort", "round", by))
+    return chosen
+
+
+def comparison(
+    scores: CohortScores,
+    by: str = "cohort",
+    top: int = 5,
+    baseline: str | None = None,
+    follow_up: str | None = None,
+) -> Comparison:
+    """Groups, change from `baseline` to `follow_up`, needs and assets of the chosen studies.
+
+    Raises `CohortChoiceError` for a baseline or follow-up round no study has.
+    """
+    known = set(scores.programs["round"].dropna())
+    for name, wanted in (("baseline", baseline), ("follow-up", follow_up)):
+        if wanted is not None and wanted not in known:
+            raise CohortChoiceError(
+                f"{name}: no self-study has round {wanted!r}; "
+                f"rounds: {', '.join(sorted(known)) or 'none'}"
+            )
+    return compare(scores, by=by, top=top, baseline=baseline, follow_up=follow_up)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from selfstudy.core.rounds import round_label
-from selfstudy.core.scoring import STATUS_LABELS, score
+from selfstudy.core.scoring import score
+from selfstudy.core.wording import STATUS_LABELS
 from selfstudy.edges.rubric_files import PROJECT_ROOT
 
 APP = str(PROJECT_ROOT / "app.py")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import vl_convert
 
-from selfstudy.core.scoring import STATUS_LABELS, score
+from selfstudy.core.scoring import score
 from selfstudy.core.study import Answer, SelfStudy
+from selfstudy.core.wording import STATUS_LABELS
 from selfstudy.edges.reports.charts import STATUS_COLOURS, dimension_chart, standard_chart
 
 

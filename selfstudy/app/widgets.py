@@ -1,4 +1,4 @@
-"""Small drawing helpers shared by the pages: an item's input, status badges, progress."""
+"""Small drawing helpers shared by the pages: an item's input, descriptors, resources, progress."""
 
 from __future__ import annotations
 
@@ -7,23 +7,7 @@ import streamlit as st
 from selfstudy.app.autosave import save_from_widget
 from selfstudy.app.widget_values import widget_key, widget_value
 from selfstudy.core.rubric import NA, Item, Rubric, Standard
-from selfstudy.core.scoring import STATUS_LABELS, Score
 from selfstudy.core.study import Answer, value_problem
-from selfstudy.edges.reports.html_report import STATUS_SYMBOLS
-
-
-def status_text(score: Score) -> str:
-    """Status in words with an icon, never by colour alone.
-
-    The icons are the HTML report's text symbols (not emoji, which some systems lack).
-    """
-    return f"{STATUS_SYMBOLS[score.status]} {STATUS_LABELS[score.status]}"
-
-
-def level_text(score: Score) -> str:
-    if score.mean_level is None:
-        return "not rated yet"
-    return f"{score.mean_level:.2f} (target {score.target})"
 
 
 def progress_bar(answered: int, required: int, label: str) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from selfstudy.core.rubric import Rubric
-from selfstudy.core.scoring import STATUS_LABELS, Result, Score
+from selfstudy.core.scoring import Result
 from selfstudy.core.study import SelfStudy
+from selfstudy.core.wording import STATUS_LABELS, gap_text, level_text, percent_text
 
 
 def text_table(headers: Sequence[str], rows: Sequence[Sequence[object]], align: str = "") -> str:
@@ -27,63 +28,70 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[object]], align: 
     return "\n".join([line(cells[0]), rule, *(line(row) for row in cells[1:])])
 
 
-def _level(score: Score) -> str:
-    return "—" if score.mean_level is None else f"{score.mean_level:.2f}"
-
-
-def _gap(score: Score) -> str:
-    return "" if score.gap is None else f"{score.gap:+.2f}"
-
-
 def result_table(rubric: Rubric, study: SelfStudy, result: Result) -> str:
+    """A scored study for the terminal: who, overall, dimensions, standards, priorities."""
     program = study.program
     about = " · ".join(x for x in (program.organization, program.cohort, program.round) if x)
-    overall = result.overall
     lines = [
         f"{program.name}" + (f" ({about})" if about else ""),
         f"{rubric.title}, version {rubric.version}",
         "",
-        f"Overall: {_level(overall)} of {rubric.scale.highest} (target {overall.target}) — "
-        f"{STATUS_LABELS[overall.status]}; completeness {result.completeness:.0%} "
-        f"({result.answered} of {result.required} required items)",
+        _overall_line(rubric, result),
         "",
-        text_table(
-            ["Dimension", "Level", "Target", "Gap", "Status", "Answered"],
-            [
-                [
-                    d.title,
-                    _level(d.score),
-                    d.score.target,
-                    _gap(d.score),
-                    STATUS_LABELS[d.score.status],
-                    f"{d.answered}/{d.required}",
-                ]
-                for d in result.dimensions
-            ],
-            "lrrrlr",
-        ),
+        _dimension_table(result),
         "",
-        text_table(
-            ["Standard", "Title", "Level", "Target", "Status"],
-            [
-                [
-                    s.id,
-                    clip(s.title, 56),
-                    _level(s.score),
-                    s.score.target,
-                    STATUS_LABELS[s.score.status],
-                ]
-                for s in result.standards
-            ],
-            "llrrl",
-        ),
+        _standard_table(result),
     ]
     if result.priorities:
-        lines += ["", "Priorities (largest gap first):"]
-        for rank, standard_id in enumerate(result.priorities, 1):
-            s = result.standard(standard_id)
-            lines.append(f"{rank:>3}. {s.id}  {s.title}  (gap {s.score.gap:.2f})")
+        lines += ["", "Priorities (largest gap first):", *_priority_lines(result)]
     return "\n".join(lines)
+
+
+def _overall_line(rubric: Rubric, result: Result) -> str:
+    overall = result.overall
+    return (
+        f"Overall: {level_text(overall.mean_level)} of {rubric.scale.highest} "
+        f"(target {overall.target}) — {STATUS_LABELS[overall.status]}; "
+        f"completeness {percent_text(result.completeness)} "
+        f"({result.answered} of {result.required} required items)"
+    )
+
+
+def _dimension_table(result: Result) -> str:
+    rows = [
+        [
+            d.title,
+            level_text(d.score.mean_level),
+            d.score.target,
+            gap_text(d.score.gap),
+            STATUS_LABELS[d.score.status],
+            f"{d.answered}/{d.required}",
+        ]
+        for d in result.dimensions
+    ]
+    return text_table(["Dimension", "Level", "Target", "Gap", "Status", "Answered"], rows, "lrrrlr")
+
+
+def _standard_table(result: Result) -> str:
+    rows = [
+        [
+            s.id,
+            clip(s.title, 56),
+            level_text(s.score.mean_level),
+            s.score.target,
+            STATUS_LABELS[s.score.status],
+        ]
+        for s in result.standards
+    ]
+    return text_table(["Standard", "Title", "Level", "Target", "Status"], rows, "llrrl")
+
+
+def _priority_lines(result: Result) -> list[str]:
+    lines = []
+    for rank, standard_id in enumerate(result.priorities, 1):
+        s = result.standard(standard_id)
+        lines.append(f"{rank:>3}. {s.id}  {s.title}  ({gap_text(s.score.gap)})")
+    return lines
 
 
 def clip(text: str, width: int) -> str:

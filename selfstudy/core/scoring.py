@@ -16,12 +16,6 @@ from selfstudy.core.study import Answer, SelfStudy, is_answered, is_na, shown_it
 
 Status = Literal["meets", "approaching", "not_yet", "not_rated"]
 STATUSES: tuple[Status, ...] = ("meets", "approaching", "not_yet", "not_rated")
-STATUS_LABELS: dict[Status, str] = {
-    "meets": "Meets",
-    "approaching": "Approaching",
-    "not_yet": "Not yet",
-    "not_rated": "Not rated",
-}
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,12 @@ import streamlit as st
 
 from selfstudy.app.autosave import load_open_study
 from selfstudy.app.session import current_study_id, rubric_for, stored_studies
-from selfstudy.app.widgets import level_text, resources, status_text
+from selfstudy.app.widgets import resources
 from selfstudy.core.rounds import changes, previous_round, round_label
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.scoring import Result, score
 from selfstudy.core.study import SelfStudy, is_answered, parse_study, unanswered_required
+from selfstudy.core.wording import gap_text, level_text, percent_text, signed_text, status_text
 from selfstudy.edges.reports.charts import dimension_chart, standard_chart
 from selfstudy.edges.reports.html_report import html_report, scores_csv
 
@@ -36,28 +37,17 @@ def _file_stem(study: SelfStudy) -> str:
     return re.sub(r"[^a-z0-9]+", "-", words.casefold()).strip("-") or "self-study"
 
 
-def _level(value: float | None) -> str:
-    return "–" if value is None else f"{value:.2f}"
-
-
-def _gap(gap: float | None) -> str:
-    if gap is None:
-        return "–"
-    if abs(gap) < 0.005:
-        return "on target"
-    return f"{gap:.2f} below" if gap > 0 else f"{-gap:.2f} above"
-
-
 def summary(result: Result, previous: tuple[SelfStudy, Result] | None) -> None:
     overall = result.overall
     level, status, done = st.columns(3)
     delta = None
     before = previous[1].overall.mean_level if previous else None
     if previous and overall.mean_level is not None and before is not None:
-        delta = f"{overall.mean_level - before:+.2f} since {round_label(previous[0])}"
-    level.metric("Overall mean level", level_text(overall), delta=delta)
-    status.metric("Overall status", status_text(overall))
-    done.metric("Complete", f"{result.completeness:.0%}", help="Required items answered")
+        delta = f"{signed_text(overall.mean_level - before)} since {round_label(previous[0])}"
+    shown_level = f"{level_text(overall.mean_level)} (target {overall.target})"
+    level.metric("Overall mean level", shown_level, delta=delta)
+    status.metric("Overall status", status_text(overall.status))
+    done.metric("Complete", percent_text(result.completeness), help="Required items answered")
 
 
 def dimension_table(result: Result, previous: Result | None) -> None:
@@ -66,15 +56,15 @@ def dimension_table(result: Result, previous: Result | None) -> None:
     for d in result.dimensions:
         row = {
             "Dimension": d.title,
-            "Mean level": _level(d.score.mean_level),
+            "Mean level": level_text(d.score.mean_level),
             "Target": d.score.target,
-            "Gap to target": _gap(d.score.gap),
-            "Status": status_text(d.score),
+            "Gap to target": gap_text(d.score.gap),
+            "Status": status_text(d.score.status),
             "Answered": f"{d.answered} of {d.required}",
         }
         if previous is not None:
             old = before.get(d.id)
-            row["Previous round"] = _level(old)
+            row["Previous round"] = level_text(old)
         rows.append(row)
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
@@ -92,8 +82,8 @@ def priorities(rubric: Rubric, result: Result) -> None:
         standard = rubric.standard_by_id[standard_id]
         scored = result.standard(standard_id).score
         with st.expander(
-            f"{status_text(scored)} · {standard.id} {standard.title} — level "
-            f"{scored.mean_level:.2f}, gap {scored.gap:.2f}"
+            f"{status_text(scored.status)} · {standard.id} {standard.title} — level "
+            f"{level_text(scored.mean_level)}, {gap_text(scored.gap)}"
         ):
             if standard.description:
                 st.write(standard.description)
@@ -132,9 +122,9 @@ def change_table(result: Result, previous: tuple[SelfStudy, Result]) -> None:
     rows = [
         {
             "": c.title,
-            "Before": _level(c.before_level),
-            "Now": _level(c.after_level),
-            "Change": "–" if c.delta is None else f"{c.delta:+.2f}",
+            "Before": level_text(c.before_level),
+            "Now": level_text(c.after_level),
+            "Change": signed_text(c.delta),
             "Direction": DIRECTION_WORDS.get(c.direction, c.direction),
         }
         for c in changes(previous[1], result)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from selfstudy.core.rubric import NA, Dimension, Item, Rubric
-from selfstudy.core.scoring import STATUS_LABELS, score
+from selfstudy.core.scoring import score
 from selfstudy.core.sheetcopy.values import export_value
 from selfstudy.core.sheetcopy.vocabulary import (
     COLUMN_ALIASES,
@@ -27,6 +27,7 @@ from selfstudy.core.sheetcopy.vocabulary import (
     dimension_tab_title,
 )
 from selfstudy.core.study import Answer, SelfStudy
+from selfstudy.core.wording import STATUS_LABELS
 
 
 @dataclass(frozen=True)

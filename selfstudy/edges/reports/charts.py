@@ -15,7 +15,8 @@ from typing import Any
 import altair as alt
 
 from selfstudy.core.rubric import Rubric
-from selfstudy.core.scoring import STATUS_LABELS, STATUSES, Result, Score
+from selfstudy.core.scoring import STATUSES, Result, Score
+from selfstudy.core.wording import STATUS_LABELS, level_text
 
 STATUS_COLOURS: dict[str, str] = {
     "meets": "#0072B2",  # blue
@@ -93,7 +94,7 @@ def _row(
 def _label(level: float | None, score: Score) -> str:
     """The words beside a bar: `2.67 Approaching`, or `Not rated`."""
     words = STATUS_LABELS[score.status]
-    return words if level is None else f"{level:.2f} {words}"
+    return words if level is None else f"{level_text(level)} {words}"
 
 
 def _level_chart(

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from selfstudy.core.cohorts import CohortScores
-from selfstudy.core.scoring import STATUS_LABELS, STATUSES
+from selfstudy.core.scoring import STATUSES
+from selfstudy.core.wording import STATUS_LABELS
 from selfstudy.edges.reports.charts import STATUS_COLOURS
 
 ROW_HEIGHT = 18

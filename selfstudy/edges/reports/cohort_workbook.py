@@ -22,7 +22,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from selfstudy.core.cohorts import Comparison
-from selfstudy.core.scoring import STATUS_LABELS, STATUSES
+from selfstudy.core.scoring import STATUSES
+from selfstudy.core.wording import STATUS_LABELS
 
 STATUS_FILLS = {
     "meets": "C6E5B3",

@@ -23,7 +23,7 @@ import vl_convert
 from selfstudy import __version__
 from selfstudy.core.rounds import Change, changes, round_label
 from selfstudy.core.rubric import Item, Rubric, Standard
-from selfstudy.core.scoring import STATUS_LABELS, Result, Score, Status
+from selfstudy.core.scoring import Result, Score, Status
 from selfstudy.core.study import (
     AnswerValue,
     SelfStudy,
@@ -31,6 +31,14 @@ from selfstudy.core.study import (
     is_na,
     shown_items,
     unanswered_required,
+)
+from selfstudy.core.wording import (
+    STATUS_LABELS,
+    STATUS_SYMBOLS,
+    gap_text,
+    level_text,
+    percent_text,
+    signed_text,
 )
 from selfstudy.edges.reports.charts import dimension_chart
 
@@ -113,12 +121,6 @@ def _safe_text(text: str) -> str:
 
 # --- HTML -----------------------------------------------------------------------------
 
-STATUS_SYMBOLS: dict[str, str] = {
-    "meets": "●",
-    "approaching": "◐",
-    "not_yet": "○",
-    "not_rated": "–",
-}
 LINK_SCHEMES = ("http://", "https://", "mailto:")
 
 
@@ -187,17 +189,18 @@ def _summary(rubric: Rubric, result: Result, previous: tuple[SelfStudy, Result] 
     cards = [
         _card(
             "Overall level",
-            f'{_level(overall.mean_level)} <span class="of">of {_e(rubric.scale.highest)}</span>',
+            f"{level_text(overall.mean_level)} "
+            f'<span class="of">of {_e(rubric.scale.highest)}</span>',
             _status_badge(overall.status),
         ),
         _card(
             "Gap to target",
-            _gap_words(overall.gap),
+            gap_text(overall.gap),
             f"target {_e(overall.target)} {_e(target_label)}".rstrip(),
         ),
         _card(
             "Completeness",
-            f"{result.completeness:.0%}",
+            percent_text(result.completeness),
             f"{result.answered} of {result.required} required items answered",
         ),
     ]
@@ -222,9 +225,9 @@ def _dimensions_section(
     rows = "".join(
         "<tr>"
         f"<td>{_e(d.title)}</td>"
-        f'<td class="num">{_level(d.score.mean_level)}</td>'
+        f'<td class="num">{level_text(d.score.mean_level)}</td>'
         f'<td class="num">{_e(d.score.target)}</td>'
-        f'<td class="nowrap">{_gap_words(d.score.gap)}</td>'
+        f'<td class="nowrap">{gap_text(d.score.gap)}</td>'
         f"<td>{_status_badge(d.score.status)}</td>"
         f'<td class="num">{d.answered} of {d.required}</td>'
         "</tr>"
@@ -286,8 +289,8 @@ def _change_row(change: Change, title: str | None = None) -> str:
     css = ' class="total"' if change.kind == "overall" else ""
     return (
         f"<tr{css}><td>{_e(title or change.title)}</td>"
-        f'<td class="num">{_level(change.before_level)}</td>'
-        f'<td class="num">{_level(change.after_level)}</td>'
+        f'<td class="num">{level_text(change.before_level)}</td>'
+        f'<td class="num">{level_text(change.after_level)}</td>'
         f'<td class="num">{_delta(change.before_level, change.after_level)}</td>'
         f"<td>{_status_badge(change.before_status)}</td>"
         f"<td>{_status_badge(change.after_status)}</td></tr>"
@@ -301,9 +304,9 @@ def _standards_section(rubric: Rubric, result: Result) -> str:
         body.extend(
             "<tr>"
             f'<td class="id">{_e(s.id)}</td><td>{_e(s.title)}</td>'
-            f'<td class="num">{_level(s.score.mean_level)}</td>'
+            f'<td class="num">{level_text(s.score.mean_level)}</td>'
             f'<td class="num">{_e(s.score.target)}</td>'
-            f'<td class="nowrap">{_gap_words(s.score.gap)}</td>'
+            f'<td class="nowrap">{gap_text(s.score.gap)}</td>'
             f"<td>{_status_badge(s.score.status)}</td></tr>"
             for s in dimension.standards
         )
@@ -345,8 +348,8 @@ def _priority(rubric: Rubric, standard: Standard, result: Result) -> str:
     return (
         f'<li class="priority"><h3><span class="id">{_e(standard.id)}</span> '
         f"{_e(standard.title)}</h3>"
-        f'<p class="muted">{_e(dimension.title)} · level {_level(score.mean_level)}, '
-        f"target {_e(score.target)}, {_gap_words(score.gap)} · "
+        f'<p class="muted">{_e(dimension.title)} · level {level_text(score.mean_level)}, '
+        f"target {_e(score.target)}, {gap_text(score.gap)} · "
         f"{_status_badge(score.status)}</p>"
         + (f"<p>{_e(standard.description)}</p>" if standard.description else "")
         + (
@@ -467,7 +470,7 @@ def _completeness_section(rubric: Rubric, study: SelfStudy, result: Result, show
     missing = unanswered_required(rubric, study.answers, shown)
     summary = (
         f'<p class="lead">{result.answered} of {result.required} required items answered '
-        f"({result.completeness:.0%}). Not applicable counts as answered.</p>\n"
+        f"({percent_text(result.completeness)}). Not applicable counts as answered.</p>\n"
     )
     if not missing:
         return (
@@ -494,20 +497,6 @@ def _completeness_section(rubric: Rubric, study: SelfStudy, result: Result, show
 # --- small formatters ----------------------------------------------------------------
 
 
-def _level(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}"
-
-
-def _gap_words(gap: float | None) -> str:
-    """The gap in words; `just below` keeps a 2.996 that shows as 3.00 honest."""
-    if gap is None:
-        return "—"
-    if gap == 0:
-        return "on target"
-    side = "below" if gap > 0 else "above"
-    return f"just {side}" if round(abs(gap), 2) == 0 else f"{abs(gap):.2f} {side}"
-
-
 def _delta(before: float | None, after: float | None) -> str:
     if before is None or after is None:
         return "—"
@@ -515,7 +504,7 @@ def _delta(before: float | None, after: float | None) -> str:
     if round(delta, 2) == 0:
         return "no change"
     arrow = "▲" if delta > 0 else "▼"
-    return f'<span class="delta">{arrow} {delta:+.2f}</span>'
+    return f'<span class="delta">{arrow} {signed_text(delta)}</span>'
 
 
 def _group_row(title: str, columns: int) -> str:

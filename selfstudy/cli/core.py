@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import click
@@ -16,7 +14,8 @@ from selfstudy.core.rubric import Rubric, rubric_json_schema
 from selfstudy.core.samples import sample_studies
 from selfstudy.core.scoring import score
 from selfstudy.core.study import SelfStudy, check_study, study_json_schema
-from selfstudy.edges.rubric_files import find_rubric, rubric_files, rubric_problems
+from selfstudy.edges.files import write_atomically
+from selfstudy.edges.rubric_files import find_rubric, rubric_files, rubric_of, rubric_problems
 from selfstudy.edges.study_files import load_study
 
 
@@ -45,17 +44,10 @@ def validate(paths: tuple[Path, ...]) -> None:
         raise SystemExit(1)
 
 
-def rubric_for(study: SelfStudy, rubric_option: str | None) -> Rubric:
-    """The rubric given with --rubric, else the one the self-study names."""
-    if rubric_option:
-        return find_rubric(rubric_option)
-    return find_rubric(study.rubric.id, study.rubric.version)
-
-
 def load_checked_study(path: Path, rubric_option: str | None) -> tuple[SelfStudy, Rubric]:
     """Load a self-study and its rubric; print warnings, raise on errors."""
     study = load_study(path)
-    rubric = rubric_for(study, rubric_option)
+    rubric = rubric_of(study, rubric_option)
     problems = check_study(study, rubric, str(path))
     if errors(problems):
         raise ProblemsFound(problems)
@@ -65,25 +57,11 @@ def load_checked_study(path: Path, rubric_option: str | None) -> tuple[SelfStudy
 
 
 def write_whole(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: never a half-written output.
-
-    A missing folder or an unwritable file is a one-line error, not a traceback.
-    """
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise click.ClickException(f"folder {folder} does not exist; create it or choose another")
+    """Write an output file whole (`write_atomically`); a failure is one `Error:` line."""
     try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise click.ClickException(f"cannot write in {folder}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
-        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
+        write_atomically(path, data)
+    except ProblemsFound as exc:
+        raise click.ClickException(exc.problems[0].message) from None
 
 
 study_rubric_option = click.option(

@@ -1,4 +1,4 @@
-"""Self-study files on disk: reading one (`parse_study` does the checking)."""
+"""Self-study files on disk: reading one (`parse_study` does the checking), and the samples."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from pathlib import Path
 
 from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.study import SelfStudy, parse_study
+
+SAMPLES_DIR = Path(__file__).resolve().parents[2] / "sample_responses"
 
 
 def load_study(path: str | Path) -> SelfStudy:
@@ -18,3 +20,8 @@ def load_study(path: str | Path) -> SelfStudy:
             [Problem("unreadable-file", str(path), f"cannot read the file: {exc}")]
         ) from None
     return parse_study(text, str(path))
+
+
+def sample_files(folder: Path | None = None) -> list[Path]:
+    """The bundled sample self-studies (`sample_responses/*.json`), in name order."""
+    return sorted((folder or SAMPLES_DIR).glob("*.json"))

@@ -8,15 +8,11 @@ import streamlit as st
 
 from selfstudy.app.session import current_study_id, get_storage, open_study, rubrics, stored_studies
 from selfstudy.core.problems import ProblemsFound
-from selfstudy.core.rubric import Rubric
-from selfstudy.core.scoring import score
-from selfstudy.core.study import SelfStudy
-from selfstudy.edges.rubric_files import PROJECT_ROOT
 from selfstudy.edges.storage import StudySummary
-from selfstudy.edges.study_files import load_study
+from selfstudy.edges.study_files import sample_files
+from selfstudy.workflows import studies
 
 QUESTIONNAIRE = Path(__file__).parent / "questionnaire.py"
-SAMPLES = PROJECT_ROOT / "sample_responses"
 
 
 def go_to_study(study_id: str) -> None:
@@ -25,27 +21,21 @@ def go_to_study(study_id: str) -> None:
 
 
 def offer_samples() -> None:
-    files = sorted(SAMPLES.glob("*.json"))
-    if not files:
+    count = len(sample_files())
+    if not count:
         return
     st.info(
         "There are no saved self-studies yet. Begin your own below, or load the "
-        f"{len(files)} bundled sample self-studies to look around first."
+        f"{count} bundled sample self-studies to look around first."
     )
-    if st.button(f"Load the {len(files)} sample self-studies", icon=":material/download:"):
-        loaded, problems = [], []
-        for path in files:
-            try:
-                loaded.append(load_study(path))
-            except ProblemsFound as exc:
-                problems.extend(exc.problems)
-        if problems:
-            st.error("The samples could not be loaded:\n\n" + "\n".join(f"- {p}" for p in problems))
+    if st.button(f"Load the {count} sample self-studies", icon=":material/download:"):
+        try:
+            st.session_state["samples-loaded"] = studies.load_samples(get_storage())
+        except ProblemsFound as exc:
+            st.error(
+                "The samples could not be loaded:\n\n" + "\n".join(f"- {p}" for p in exc.problems)
+            )
             return
-        storage = get_storage()
-        for study in loaded:
-            storage.create_study(study)
-        st.session_state["samples-loaded"] = len(loaded)
         st.rerun()
 
 
@@ -66,32 +56,14 @@ def new_study_form() -> None:
         )
         begin = st.form_submit_button("Begin the self-study", type="primary")
     if begin:
-        if not name.strip():
-            st.error("Give the program a name, so you and others can find this self-study later.")
+        try:
+            study_id = studies.begin_study(
+                get_storage(), rubric, name, organization, cohort, round_
+            )
+        except ProblemsFound as exc:
+            st.error(f"{exc.problems[0].message[0].upper()}{exc.problems[0].message[1:]}.")
             return
-        study = SelfStudy.new(
-            rubric,
-            name.strip(),
-            organization=organization.strip() or None,
-            cohort=cohort.strip() or None,
-            round=round_.strip() or None,
-        )
-        go_to_study(get_storage().create_study(study))
-
-
-def _completeness(study: SelfStudy, available: list[Rubric]) -> float | None:
-    """How complete a study is, by its own rubric (None when that rubric is missing)."""
-    same_id = [r for r in available if r.id == study.rubric.id]
-    exact = [r for r in same_id if r.version == study.rubric.version]
-    rubric = (exact or same_id or [None])[0]
-    return score(rubric, study).completeness if rubric else None
-
-
-def _matches(summary: StudySummary, query: str) -> bool:
-    text = " ".join(
-        filter(None, [summary.name, summary.organization, summary.cohort, summary.round])
-    )
-    return query.casefold() in text.casefold()
+        go_to_study(study_id)
 
 
 def resume_list(summaries: list[StudySummary]) -> None:
@@ -99,15 +71,15 @@ def resume_list(summaries: list[StudySummary]) -> None:
     query = st.text_input(
         "Search by program, organization, cohort or round", placeholder="Type to search"
     )
-    shown = [s for s in summaries if _matches(s, query)] if query else summaries
+    shown = studies.matching(summaries, query) if query else summaries
     if not shown:
         st.write("No saved self-study matches that search.")
         return
-    studies = dict(stored_studies())
+    stored = dict(stored_studies())
     available = rubrics()
     for summary in shown[:30]:
-        study = studies.get(summary.id)
-        completeness = _completeness(study, available) if study else None
+        study = stored.get(summary.id)
+        completeness = studies.completeness(study, available) if study else None
         with st.container(border=True):
             main, progress, action = st.columns([5, 3, 2], vertical_alignment="center")
             details = " · ".join(

@@ -1,0 +1,80 @@
+"""Beginning, finding and loading self-studies: what the Start page does, as plain functions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from selfstudy.core.problems import Problem, ProblemsFound
+from selfstudy.core.rubric import Rubric
+from selfstudy.core.scoring import score
+from selfstudy.core.study import SelfStudy
+from selfstudy.edges.storage import Storage, StudySummary
+from selfstudy.edges.study_files import load_study, sample_files
+
+
+def begin_study(
+    storage: Storage,
+    rubric: Rubric,
+    name: str,
+    organization: str = "",
+    cohort: str = "",
+    round: str = "",
+) -> str:
+    """Store a new, empty self-study of a program; its id. Blank details are left out."""
+    if not name.strip():
+        raise ProblemsFound(
+            [
+                Problem(
+                    "missing-program-name",
+                    "Program name",
+                    "give the program a name, so you and others can find this self-study later",
+                )
+            ]
+        )
+    study = SelfStudy.new(
+        rubric,
+        name.strip(),
+        organization=organization.strip() or None,
+        cohort=cohort.strip() or None,
+        round=round.strip() or None,
+    )
+    return storage.create_study(study)
+
+
+def load_samples(storage: Storage, folder: Path | None = None) -> int:
+    """Store every bundled sample self-study; how many. Nothing is stored if any is unreadable."""
+    studies, problems = [], []
+    for path in sample_files(folder):
+        try:
+            studies.append(load_study(path))
+        except ProblemsFound as exc:
+            problems += exc.problems
+    if problems:
+        raise ProblemsFound(problems)
+    for study in studies:
+        storage.create_study(study)
+    return len(studies)
+
+
+def matching(summaries: Iterable[StudySummary], query: str) -> list[StudySummary]:
+    """The studies whose program, organization, cohort or round contain `query` (any case)."""
+    wanted = query.strip().casefold()
+    return [s for s in summaries if wanted in _searchable(s)]
+
+
+def _searchable(summary: StudySummary) -> str:
+    fields = [summary.name, summary.organization, summary.cohort, summary.round]
+    return " ".join(filter(None, fields)).casefold()
+
+
+def completeness(study: SelfStudy, rubrics: Sequence[Rubric]) -> float | None:
+    """The share of required items answered, by the study's own rubric (None when it is missing).
+
+    The exact version the study names is preferred; another version of the same rubric scores
+    the same ids.
+    """
+    same_id = [r for r in rubrics if r.id == study.rubric.id]
+    exact = [r for r in same_id if r.version == study.rubric.version]
+    rubric = (exact or same_id or [None])[0]
+    return score(rubric, study).completeness if rubric else None

@@ -311,6 +311,16 @@ def test_a_damaged_sync_record_is_reported_with_what_to_do(tmp_path, google):
     assert "p01.sync.json: this sync record is damaged; delete it" in result.stderr
 
 
+def test_a_sync_record_that_is_json_but_not_an_object_is_reported_too(tmp_path, google):
+    study_file = tmp_path / "p01.json"
+    study_file.write_text(P01.read_text())
+    (tmp_path / "p01.sync.json").write_text("[1, 2]")
+    result = invoke("sheets", "sync", study_file, "--spreadsheet", KEY)
+    assert result.exit_code == 1
+    assert "p01.sync.json: this sync record is damaged; delete it" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_import_takes_google_sheet_urls_alongside_files(
     tmp_path, google, default_rubric, sample_set
 ):

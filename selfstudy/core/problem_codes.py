@@ -1,0 +1,266 @@
+"""Every code a `Problem` can carry: its title and how to fix it, in general words.
+
+A problem's own message says what exactly is wrong and where; this table says
+what a code means in general. `docs/problems.md` lists the same codes for
+users, and `tests/test_problem_codes.py` checks that every code the package
+produces is here, that every code here is produced, and that the page lists them.
+"""
+
+from __future__ import annotations
+
+CODES: dict[str, tuple[str, str]] = {
+    # Rubric files (YAML)
+    "yaml-syntax": (
+        "The rubric file is not valid YAML",
+        "Check indentation, colons and quotes on the line named and the one above it.",
+    ),
+    "duplicate-key": (
+        "A key appears twice in the same block",
+        "Keep one of the two and delete the other.",
+    ),
+    "not-a-mapping": (
+        "The rubric file is not a list of keys and values",
+        "Start the file with `id:`, `version:` and `title:`, as in rubric-format.md.",
+    ),
+    "unknown-key": (
+        "A key the format does not know",
+        "Check its spelling (the message may suggest one), or remove it.",
+    ),
+    "missing-key": (
+        "A required key is missing",
+        "Add the key named in the message.",
+    ),
+    "empty-list": (
+        "A list that needs entries is empty",
+        "Add at least one entry (a scale needs at least two levels).",
+    ),
+    "bad-weight": (
+        "A weight is zero or negative",
+        "Give a weight greater than 0, or leave it out for the default of 1.",
+    ),
+    "bad-slug": (
+        "The rubric id is not a valid id",
+        "Use lower-case letters, digits and '-' only, such as 'stem-equity-self-study'.",
+    ),
+    "wrong-type": (
+        "A value of the wrong kind",
+        "Write the kind of value the message asks for: text (in quotes), a number, or true/false.",
+    ),
+    "bad-value": (
+        "A value that is not allowed here",
+        "Use one of the values the message names.",
+    ),
+    "bad-show-if": (
+        "A show_if rule is incomplete",
+        "Give `item:` and exactly one of equals, in, at_least or at_most.",
+    ),
+    "scale-not-increasing": (
+        "Scale levels are not in increasing order",
+        "List the levels from lowest value to highest.",
+    ),
+    "duplicate-label": (
+        "Two scale levels share a label",
+        "Give every level its own label.",
+    ),
+    "reserved-label": (
+        "A scale label means 'not applicable'",
+        "Remove that level and set `allow_na: true` on the scale instead.",
+    ),
+    "target-not-on-scale": (
+        "A target is not a value on the scale",
+        "Use one of the scale's values as the target.",
+    ),
+    "level-not-on-scale": (
+        "A level description is for a value not on the scale",
+        "Describe only the scale's values.",
+    ),
+    "duplicate-id": (
+        "The same id is used twice",
+        "In a rubric, rename one of the two; in a sheet copy, keep one row and delete the other.",
+    ),
+    "missing-options": (
+        "A choice item has no options",
+        "Add `options: [First, Second, ...]` to the item.",
+    ),
+    "unexpected-options": (
+        "Options on an item that is not a choice",
+        "Remove the options, or make the item a choice or multichoice item.",
+    ),
+    "unexpected-weight": (
+        "A weight on an item that is not scored",
+        "Only rating items are scored; remove the weight.",
+    ),
+    "duplicate-option": (
+        "An option is listed twice",
+        "Keep each option once.",
+    ),
+    "show-if-self": (
+        "An item's show_if names the item itself",
+        "Name an earlier item instead.",
+    ),
+    "show-if-unknown-item": (
+        "A show_if names an item that does not come before it",
+        "Name an item that comes earlier in the rubric, spelled as its id.",
+    ),
+    "show-if-bad-value": (
+        "A show_if compares with an answer the item cannot have",
+        "Compare with one of that item's options or scale values.",
+    ),
+    # Self-study files (JSON)
+    "json-syntax": (
+        "The self-study file is not valid JSON",
+        "Use the file as the app or `selfstudy import` wrote it, or fix the place named.",
+    ),
+    "unknown-format": (
+        "The self-study file is in a format this version does not read",
+        'The file must say `"format": "selfstudy/1"`.',
+    ),
+    "empty-value": (
+        "A value that must not be empty is empty",
+        "Fill it in.",
+    ),
+    "unknown-item": (
+        "An answer to an item the rubric does not have",
+        "Remove the answer, or correct the item id.",
+    ),
+    "bad-answer": (
+        "An answer the rubric does not allow",
+        "Choose a rating on the scale, one of the item's options, or a number, as the item asks.",
+    ),
+    # Self-studies and sheet copies against their rubric
+    "rubric-mismatch": (
+        "The self-study or copy is for another rubric",
+        "Choose the rubric it names, or compare rounds of the same rubric.",
+    ),
+    "rubric-version-mismatch": (
+        "The self-study or copy is for another version of the rubric",
+        "Use the version it names; scores may differ between versions.",
+    ),
+    "missing-rubric": (
+        "A sheet copy does not name its rubric",
+        "Choose the rubric yourself, or add the 'Rubric' row back to START HERE.",
+    ),
+    "rubric-not-found": (
+        "No rubric file or rubric with that id was found",
+        "Give the path of a rubric file, or one of the known rubric ids.",
+    ),
+    # Sheet copies (.xlsx, CSV, Google Sheets)
+    "missing-tab": (
+        "A tab of the copy is missing",
+        "Add the tab back from a blank template, with the title the message gives.",
+    ),
+    "extra-tab": (
+        "A tab that is not part of the copy is ignored",
+        "Rename it to a dimension title if it holds answers; otherwise leave it.",
+    ),
+    "duplicate-tab": (
+        "Two tabs for the same dimension",
+        "Keep one and delete or rename the other.",
+    ),
+    "missing-program-name": (
+        "The program name is missing",
+        "Write it in column B of the 'Program name' row on START HERE.",
+    ),
+    "no-header-row": (
+        "A dimension tab has no header row",
+        "Add a row with 'ID' and 'Rating' column headings above the items.",
+    ),
+    "extra-column": (
+        "A column that is not part of the copy is ignored",
+        "Nothing to do, unless it was meant to be the Rating, Evidence or Notes column.",
+    ),
+    "duplicate-column": (
+        "The same column appears twice",
+        "Keep one and rename or delete the other.",
+    ),
+    "missing-id": (
+        "A rating with no item ID next to it",
+        "Write the item's ID in the ID column, or clear the rating.",
+    ),
+    "unknown-id": (
+        "An item ID the rubric does not have",
+        "Correct the ID from a blank template, or clear the row.",
+    ),
+    "item-in-other-tab": (
+        "An item's row is on another dimension's tab",
+        "It is still imported; move the row to its own tab to keep the copy tidy.",
+    ),
+    "missing-item": (
+        "An item has no row, so it is left unanswered",
+        "Add a row with the item's ID to answer it.",
+    ),
+    "bad-rating": (
+        "A rating that is not on the scale",
+        "Choose one of the scale's ratings (or N/A, when the rubric allows it).",
+    ),
+    "na-not-allowed": (
+        "N/A where the rubric does not allow it",
+        "Choose a rating, or clear the cell.",
+    ),
+    "bad-choice": (
+        "An answer that is not one of the item's options",
+        "Choose from the options, separated by ';' where several are allowed.",
+    ),
+    "bad-number": (
+        "A number item holds something that is not a number",
+        "Write a number such as 120, or clear the cell.",
+    ),
+    "number-trimmed": (
+        "A number was read from a cell that holds more than a number",
+        "Check the number read, and write only the number to stop this warning.",
+    ),
+    # Files and sources
+    "unreadable-file": (
+        "A file cannot be read",
+        "Check that it exists and is the right kind of file; save a workbook again as .xlsx.",
+    ),
+    "unsupported-source": (
+        "Not something a self-study can be read from",
+        "Give an .xlsx file, a folder of CSV files (one per tab) or a self-study .json file.",
+    ),
+    "no-csv-files": (
+        "A folder has no CSV files",
+        "Put the copy's tabs in the folder as CSV files, one per tab.",
+    ),
+    "cannot-write": (
+        "A file cannot be written",
+        "Check that the folder exists and that you may write in it, or choose another.",
+    ),
+    "study-not-found": (
+        "No self-study file or saved self-study of that name",
+        "Give the path of a .json file, or the id of a self-study saved in the app.",
+    ),
+    "no-studies": (
+        "No self-study could be read",
+        "Fix the problems listed above it, or point to the folder that holds the copies.",
+    ),
+    "one-copy-at-a-time": (
+        "Several copies were uploaded at once",
+        "Upload one .xlsx copy, or the CSV files of one copy; for many use `selfstudy import`.",
+    ),
+    "repeated-round": (
+        "Two inputs hold the same round of the same program",
+        "The later one is used; remove the other input if that is not the one you meant.",
+    ),
+    # Google Sheets
+    "sheets-credentials": (
+        "The Google credentials are missing or not usable",
+        "Give the service-account JSON key file, downloaded again if it is damaged.",
+    ),
+    "bad-spreadsheet": (
+        "Not a Google Sheet address",
+        "Copy the sheet's address from the browser.",
+    ),
+    "sheets-access": (
+        "Google Sheets refused or failed the request",
+        "Share the sheet with the service account, check the address, or retry later.",
+    ),
+    "bad-sync-file": (
+        "The record of the last sync is damaged",
+        "Delete it; the next sync then asks about every difference.",
+    ),
+    "stale-edit": (
+        "An answer was changed in the app during the sync",
+        "Nothing was taken from the sheet; run the sync again.",
+    ),
+}

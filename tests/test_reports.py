@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from selfstudy.core.rounds import previous_round
 from selfstudy.core.scoring import score
 from selfstudy.core.study import Answer, SelfStudy
-from selfstudy.edges.reports.html_report import html_report, scores_csv
+from selfstudy.edges.reports.html_report import html_report
+from selfstudy.edges.reports.scores_csv import scores_csv
 
 SMALL_RUBRIC = """
 id: tiny

@@ -12,7 +12,8 @@ from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.rounds import compare_rounds, same_program
 from selfstudy.core.scoring import score
 from selfstudy.core.study import SelfStudy
-from selfstudy.edges.reports.html_report import html_report, scores_csv
+from selfstudy.edges.reports.html_report import html_report
+from selfstudy.edges.reports.scores_csv import scores_csv
 
 FORMAT_OF_SUFFIX = {".html": "html", ".htm": "html", ".csv": "csv"}
 

@@ -17,7 +17,8 @@ from selfstudy.core.scoring import Result, score
 from selfstudy.core.study import SelfStudy, is_answered, parse_study, unanswered_required
 from selfstudy.core.wording import gap_text, level_text, percent_text, signed_text, status_text
 from selfstudy.edges.reports.charts import dimension_chart, standard_chart
-from selfstudy.edges.reports.html_report import html_report, scores_csv
+from selfstudy.edges.reports.html_report import html_report
+from selfstudy.edges.reports.scores_csv import scores_csv
 
 START = Path(__file__).parent / "start.py"
 QUESTIONNAIRE = Path(__file__).parent / "questionnaire.py"

@@ -1,18 +1,17 @@
-"""Report files of one scored self-study: the scores as CSV and a self-contained HTML page.
+"""The report of one scored self-study as a self-contained HTML page.
 
 The HTML report is one file that needs nothing else: the styles are inline,
 the charts are inline SVG rendered by vl-convert (no scripts, no fonts or
 images fetched from anywhere), and the print styles make the browser's
 "Print to PDF" give a clean document. The only web addresses in it are the
 resource links a reader may choose to follow. Every piece of text a user or a
-rubric author wrote is escaped.
+rubric author wrote is escaped. Numbers and statuses are worded by
+`selfstudy.core.wording`, as on every other screen.
 """
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -42,85 +41,6 @@ from selfstudy.core.wording import (
 )
 from selfstudy.edges.reports.charts import dimension_chart
 
-# --- CSV ------------------------------------------------------------------------------
-
-CSV_COLUMNS = [
-    "program",
-    "round",
-    "scope",
-    "id",
-    "dimension",
-    "title",
-    "mean_level",
-    "percent",
-    "status",
-    "status_label",
-    "target",
-    "gap",
-    "answered",
-    "required",
-]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def scores_csv(rubric: Rubric, study: SelfStudy, result: Result) -> str:
-    """One row for the whole, each dimension and each standard, in rubric order.
-
-    Levels have 2 decimals and percents 1, as in `selfstudy score --format json`.
-    Text cells that a spreadsheet would run as a formula get a leading `'`
-    (the OWASP CSV-injection guidance); numbers are written as numbers.
-    """
-    about = [_safe_text(study.program.name), _safe_text(study.program.round or "")]
-    rows = [
-        _csv_row(
-            "overall", "overall", "", "Overall", result.overall, result.answered, result.required
-        )
-    ]
-    rows += [
-        _csv_row("dimension", d.id, d.id, d.title, d.score, d.answered, d.required)
-        for d in result.dimensions
-    ]
-    rows += [
-        _csv_row("standard", s.id, s.dimension, s.title, s.score, s.answered, s.required)
-        for s in result.standards
-    ]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows([*about, *row] for row in rows)
-    return buffer.getvalue()
-
-
-def _csv_row(
-    scope: str, row_id: str, dimension: str, title: str, score: Score, answered: int, required: int
-) -> list[Any]:
-    return [
-        scope,
-        _safe_text(row_id),
-        _safe_text(dimension),
-        _safe_text(title),
-        _fixed(score.mean_level, 2),
-        _fixed(score.percent, 1),
-        score.status,
-        STATUS_LABELS[score.status],
-        score.target,
-        _fixed(score.gap, 2),
-        answered,
-        required,
-    ]
-
-
-def _fixed(value: float | None, digits: int) -> str:
-    return "" if value is None else f"{round(value, digits):.{digits}f}"
-
-
-def _safe_text(text: str) -> str:
-    """Text a spreadsheet would run as a formula, with the OWASP single-quote prefix."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-# --- HTML -----------------------------------------------------------------------------
-
 LINK_SCHEMES = ("http://", "https://", "mailto:")
 
 
@@ -131,9 +51,16 @@ def html_report(
     previous: tuple[SelfStudy, Result] | None = None,
 ) -> str:
     """The whole self-study report as one HTML document (see the module docstring)."""
-    name = _e(study.program.name)
+    sections = _sections(rubric, study, result, previous)
+    return _document(rubric, study, "\n".join(s for s in sections if s))
+
+
+def _sections(
+    rubric: Rubric, study: SelfStudy, result: Result, previous: tuple[SelfStudy, Result] | None
+) -> list[str]:
+    """The report's sections in reading order; a section with nothing to show is empty."""
     shown = shown_items(rubric, study.answers)
-    sections = [
+    return [
         _header(rubric, study),
         _summary(rubric, result, previous),
         _dimensions_section(rubric, result, previous),
@@ -144,12 +71,17 @@ def html_report(
         _evidence_section(rubric, study, shown),
         _completeness_section(rubric, study, result, shown),
     ]
+
+
+def _document(rubric: Rubric, study: SelfStudy, body: str) -> str:
+    """The page around the sections: head, inline styles and the footer."""
     return (
         "<!doctype html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>Self-study report: {name}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n"
-        + "\n".join(s for s in sections if s)
+        f"<title>Self-study report: {_e(study.program.name)}</title>\n"
+        f"<style>{CSS}</style>\n</head>\n<body>\n<main>\n"
+        + body
         + f'\n<footer>Made with selfstudy {_e(__version__)} from the rubric "{_e(rubric.title)}" '
         f"version {_e(rubric.version)}.</footer>\n</main>\n</body>\n</html>\n"
     )
@@ -181,34 +113,52 @@ def _header(rubric: Rubric, study: SelfStudy) -> str:
     )
 
 
+# --- summary --------------------------------------------------------------------------
+
+
 def _summary(rubric: Rubric, result: Result, previous: tuple[SelfStudy, Result] | None) -> str:
-    overall = result.overall
-    target_label = (
-        rubric.scale.label_of(overall.target) if overall.target in rubric.scale.values else ""
-    )
     cards = [
-        _card(
-            "Overall level",
-            f"{level_text(overall.mean_level)} "
-            f'<span class="of">of {_e(rubric.scale.highest)}</span>',
-            _status_badge(overall.status),
-        ),
-        _card(
-            "Gap to target",
-            gap_text(overall.gap),
-            f"target {_e(overall.target)} {_e(target_label)}".rstrip(),
-        ),
-        _card(
-            "Completeness",
-            percent_text(result.completeness),
-            f"{result.answered} of {result.required} required items answered",
-        ),
+        _level_card(rubric, result),
+        _gap_card(rubric, result),
+        _completeness_card(result),
     ]
     if previous:
-        before_study, before = previous
-        delta = _delta(before.overall.mean_level, overall.mean_level)
-        cards.append(_card("Change since previous round", delta, _e(round_label(before_study))))
+        cards.append(_change_card(result, previous))
     return '<section class="summary" aria-label="Summary">' + "".join(cards) + "</section>"
+
+
+def _level_card(rubric: Rubric, result: Result) -> str:
+    overall = result.overall
+    return _card(
+        "Overall level",
+        f'{level_text(overall.mean_level)} <span class="of">of {_e(rubric.scale.highest)}</span>',
+        _status_badge(overall.status),
+    )
+
+
+def _gap_card(rubric: Rubric, result: Result) -> str:
+    overall = result.overall
+    scale = rubric.scale
+    target_label = scale.label_of(overall.target) if overall.target in scale.values else ""
+    return _card(
+        "Gap to target",
+        gap_text(overall.gap),
+        f"target {_e(overall.target)} {_e(target_label)}".rstrip(),
+    )
+
+
+def _completeness_card(result: Result) -> str:
+    return _card(
+        "Completeness",
+        percent_text(result.completeness),
+        f"{result.answered} of {result.required} required items answered",
+    )
+
+
+def _change_card(result: Result, previous: tuple[SelfStudy, Result]) -> str:
+    before_study, before = previous
+    delta = _delta(before.overall.mean_level, result.overall.mean_level)
+    return _card("Change since previous round", delta, _e(round_label(before_study)))
 
 
 def _card(label: str, value: str, detail: str) -> str:
@@ -218,29 +168,47 @@ def _card(label: str, value: str, detail: str) -> str:
     )
 
 
+# --- dimensions, change and standards -------------------------------------------------
+
+DIMENSIONS_HEAD = (
+    '<thead><tr><th scope="col">Dimension</th>'
+    '<th scope="col" class="num">Level</th><th scope="col" class="num">Target</th>'
+    '<th scope="col">Gap</th><th scope="col">Status</th>'
+    '<th scope="col" class="num">Answered</th></tr></thead>\n'
+)
+STANDARDS_HEAD = (
+    '<thead><tr><th scope="col">ID</th><th scope="col">Standard</th>'
+    '<th scope="col" class="num">Level</th><th scope="col" class="num">Target</th>'
+    '<th scope="col">Gap</th><th scope="col">Status</th></tr></thead>\n'
+)
+
+
 def _dimensions_section(
     rubric: Rubric, result: Result, previous: tuple[SelfStudy, Result] | None
 ) -> str:
     chart = dimension_chart(rubric, result, previous[1] if previous else None)
     rows = "".join(
-        "<tr>"
-        f"<td>{_e(d.title)}</td>"
-        f'<td class="num">{level_text(d.score.mean_level)}</td>'
-        f'<td class="num">{_e(d.score.target)}</td>'
-        f'<td class="nowrap">{gap_text(d.score.gap)}</td>'
-        f"<td>{_status_badge(d.score.status)}</td>"
-        f'<td class="num">{d.answered} of {d.required}</td>'
-        "</tr>"
-        for d in result.dimensions
+        _dimension_row(d.title, d.score, d.answered, d.required) for d in result.dimensions
     )
     return (
         '<section id="dimensions">\n<h2>Dimensions</h2>\n'
         + _figure(chart, "Mean level of each dimension against its target.")
-        + '<table class="data">\n<thead><tr><th scope="col">Dimension</th>'
-        '<th scope="col" class="num">Level</th><th scope="col" class="num">Target</th>'
-        '<th scope="col">Gap</th><th scope="col">Status</th>'
-        '<th scope="col" class="num">Answered</th></tr></thead>\n'
-        f"<tbody>{rows}</tbody>\n</table>\n</section>"
+        + '<table class="data">\n'
+        + DIMENSIONS_HEAD
+        + f"<tbody>{rows}</tbody>\n</table>\n</section>"
+    )
+
+
+def _dimension_row(title: str, score: Score, answered: int, required: int) -> str:
+    return (
+        "<tr>"
+        f"<td>{_e(title)}</td>"
+        f'<td class="num">{level_text(score.mean_level)}</td>'
+        f'<td class="num">{_e(score.target)}</td>'
+        f'<td class="nowrap">{gap_text(score.gap)}</td>'
+        f"<td>{_status_badge(score.status)}</td>"
+        f'<td class="num">{answered} of {required}</td>'
+        "</tr>"
     )
 
 
@@ -257,23 +225,24 @@ def _figure(chart: alt.TopLevelMixin, caption: str) -> str:
 def _change_section(result: Result, previous: tuple[SelfStudy, Result]) -> str:
     before_study, before = previous
     found = changes(before, result)
-    shown = [c for c in found if c.kind in ("overall", "dimension")]
-    moved = [c for c in found if c.kind == "standard" and c.before_status != c.after_status]
-    rows = "".join(_change_row(c) for c in shown)
-    moved_rows = "".join(_change_row(c, f"{c.id} {c.title}") for c in moved)
-    moved_table = (
-        "<h3>Standards whose status changed</h3>\n" + _change_table(moved_rows, "Standard")
-        if moved
-        else "<p>No standard changed status.</p>\n"
-    )
+    rows = "".join(_change_row(c) for c in found if c.kind in ("overall", "dimension"))
     return (
         '<section id="change">\n<h2>Change since the previous round</h2>\n'
         f'<p class="lead">Compared with {_e(before_study.program.name)}, '
         f"{_e(round_label(before_study))}.</p>\n"
         + _change_table(rows, "Dimension")
-        + moved_table
+        + _moved_standards(found)
         + "</section>"
     )
+
+
+def _moved_standards(found: list[Change]) -> str:
+    """The standards whose status changed between the rounds, or a line saying none did."""
+    moved = [c for c in found if c.kind == "standard" and c.before_status != c.after_status]
+    if not moved:
+        return "<p>No standard changed status.</p>\n"
+    rows = "".join(_change_row(c, f"{c.id} {c.title}") for c in moved)
+    return "<h3>Standards whose status changed</h3>\n" + _change_table(rows, "Standard")
 
 
 def _change_table(rows: str, first: str) -> str:
@@ -301,22 +270,26 @@ def _standards_section(rubric: Rubric, result: Result) -> str:
     body = []
     for dimension in result.dimensions:
         body.append(_group_row(dimension.title, 6))
-        body.extend(
-            "<tr>"
-            f'<td class="id">{_e(s.id)}</td><td>{_e(s.title)}</td>'
-            f'<td class="num">{level_text(s.score.mean_level)}</td>'
-            f'<td class="num">{_e(s.score.target)}</td>'
-            f'<td class="nowrap">{gap_text(s.score.gap)}</td>'
-            f"<td>{_status_badge(s.score.status)}</td></tr>"
-            for s in dimension.standards
-        )
+        body.extend(_standard_row(s.id, s.title, s.score) for s in dimension.standards)
     return (
         '<section id="standards">\n<h2>Standards</h2>\n<table class="data">\n'
-        '<thead><tr><th scope="col">ID</th><th scope="col">Standard</th>'
-        '<th scope="col" class="num">Level</th><th scope="col" class="num">Target</th>'
-        '<th scope="col">Gap</th><th scope="col">Status</th></tr></thead>\n'
-        f"<tbody>{''.join(body)}</tbody>\n</table>\n</section>"
+        + STANDARDS_HEAD
+        + f"<tbody>{''.join(body)}</tbody>\n</table>\n</section>"
     )
+
+
+def _standard_row(standard_id: str, title: str, score: Score) -> str:
+    return (
+        "<tr>"
+        f'<td class="id">{_e(standard_id)}</td><td>{_e(title)}</td>'
+        f'<td class="num">{level_text(score.mean_level)}</td>'
+        f'<td class="num">{_e(score.target)}</td>'
+        f'<td class="nowrap">{gap_text(score.gap)}</td>'
+        f"<td>{_status_badge(score.status)}</td></tr>"
+    )
+
+
+# --- priorities -----------------------------------------------------------------------
 
 
 def _priorities_section(rubric: Rubric, result: Result) -> str:
@@ -339,12 +312,7 @@ def _priorities_section(rubric: Rubric, result: Result) -> str:
 def _priority(rubric: Rubric, standard: Standard, result: Result) -> str:
     score = result.standard(standard.id).score
     dimension = rubric.dimension_of_standard[standard.id]
-    resources = "".join(
-        f"<li>{_resource_link(r.title, r.url)}"
-        + (f' <span class="muted">{_e(r.description)}</span>' if r.description else "")
-        + "</li>"
-        for r in standard.resources
-    )
+    resources = _resource_items(standard)
     return (
         f'<li class="priority"><h3><span class="id">{_e(standard.id)}</span> '
         f"{_e(standard.title)}</h3>"
@@ -361,11 +329,24 @@ def _priority(rubric: Rubric, standard: Standard, result: Result) -> str:
     )
 
 
+def _resource_items(standard: Standard) -> str:
+    """The standard's resources as list items, each a link where it safely can be."""
+    return "".join(
+        f"<li>{_resource_link(r.title, r.url)}"
+        + (f' <span class="muted">{_e(r.description)}</span>' if r.description else "")
+        + "</li>"
+        for r in standard.resources
+    )
+
+
 def _resource_link(title: str, url: str | None) -> str:
     """A link only for web and mail addresses, so a rubric cannot smuggle in `javascript:`."""
     if url and url.strip().lower().startswith(LINK_SCHEMES):
         return f'<a href="{_e(url.strip())}">{_e(title)}</a>'
     return _e(title) + (f' <span class="muted">({_e(url)})</span>' if url else "")
+
+
+# --- what the team wrote --------------------------------------------------------------
 
 
 def _answered_items(
@@ -385,26 +366,33 @@ def _reflections_section(rubric: Rubric, study: SelfStudy, shown: set[str]) -> s
     if not written and not other:
         return ""
     parts = ['<section id="reflections">\n<h2>Reflections and other answers</h2>\n']
-    for item in written:
-        dimension = rubric.dimension_of_standard[rubric.standard_of_item[item.id].id]
-        parts.append(
-            f'<div class="reflection"><p class="question"><span class="muted">'
-            f"{_e(dimension.title)}</span><br>{_e(item.text)}</p>"
-            f"<blockquote>{_e(_answer_text(study.value(item.id)))}</blockquote></div>\n"
-        )
+    parts.extend(_reflection(rubric, study, item) for item in written)
     if other:
-        rows = "".join(
-            f'<tr><td class="id">{_e(item.id)}</td><td>{_e(item.text)}</td>'
-            f"<td>{_e(_answer_text(study.value(item.id)))}</td></tr>"
-            for item in other
-        )
-        parts.append(
-            '<table class="data">\n<thead><tr><th scope="col">ID</th>'
-            '<th scope="col">Question</th><th scope="col">Answer</th></tr></thead>\n'
-            f"<tbody>{rows}</tbody>\n</table>\n"
-        )
+        parts.append(_other_answers_table(study, other))
     parts.append("</section>")
     return "".join(parts)
+
+
+def _reflection(rubric: Rubric, study: SelfStudy, item: Item) -> str:
+    dimension = rubric.dimension_of_standard[rubric.standard_of_item[item.id].id]
+    return (
+        f'<div class="reflection"><p class="question"><span class="muted">'
+        f"{_e(dimension.title)}</span><br>{_e(item.text)}</p>"
+        f"<blockquote>{_e(_answer_text(study.value(item.id)))}</blockquote></div>\n"
+    )
+
+
+def _other_answers_table(study: SelfStudy, items: list[Item]) -> str:
+    rows = "".join(
+        f'<tr><td class="id">{_e(item.id)}</td><td>{_e(item.text)}</td>'
+        f"<td>{_e(_answer_text(study.value(item.id)))}</td></tr>"
+        for item in items
+    )
+    return (
+        '<table class="data">\n<thead><tr><th scope="col">ID</th>'
+        '<th scope="col">Question</th><th scope="col">Answer</th></tr></thead>\n'
+        f"<tbody>{rows}</tbody>\n</table>\n"
+    )
 
 
 def _answer_text(value: AnswerValue) -> str:
@@ -466,18 +454,25 @@ def _rating_text(rubric: Rubric, item: Item, value: AnswerValue) -> str:
     return _answer_text(value)
 
 
+# --- completeness ---------------------------------------------------------------------
+
+
 def _completeness_section(rubric: Rubric, study: SelfStudy, result: Result, shown: set[str]) -> str:
     missing = unanswered_required(rubric, study.answers, shown)
-    summary = (
+    return (
+        '<section id="completeness">\n<h2>Completeness</h2>\n'
         f'<p class="lead">{result.answered} of {result.required} required items answered '
         f"({percent_text(result.completeness)}). Not applicable counts as answered.</p>\n"
-    )
-    if not missing:
-        return (
-            '<section id="completeness">\n<h2>Completeness</h2>\n'
-            + summary
-            + "<p>Every required item is answered.</p>\n</section>"
+        + (
+            _missing_table(rubric, missing)
+            if missing
+            else "<p>Every required item is answered.</p>\n"
         )
+        + "</section>"
+    )
+
+
+def _missing_table(rubric: Rubric, missing: list[Item]) -> str:
     rows = "".join(
         f'<tr><td class="id">{_e(item.id)}</td>'
         f"<td>{_e(rubric.dimension_of_standard[rubric.standard_of_item[item.id].id].title)}</td>"
@@ -485,19 +480,18 @@ def _completeness_section(rubric: Rubric, study: SelfStudy, result: Result, show
         for item in missing
     )
     return (
-        '<section id="completeness">\n<h2>Completeness</h2>\n'
-        + summary
-        + "<h3>Required items not yet answered</h3>\n"
+        "<h3>Required items not yet answered</h3>\n"
         '<table class="data">\n<thead><tr><th scope="col">ID</th><th scope="col">Dimension</th>'
         '<th scope="col">Statement</th></tr></thead>\n'
-        f"<tbody>{rows}</tbody>\n</table>\n</section>"
+        f"<tbody>{rows}</tbody>\n</table>\n"
     )
 
 
-# --- small formatters ----------------------------------------------------------------
+# --- small pieces ---------------------------------------------------------------------
 
 
 def _delta(before: float | None, after: float | None) -> str:
+    """The change between two levels with an arrow, or `no change` when it shows as 0.00."""
     if before is None or after is None:
         return "—"
     delta = after - before

@@ -1,0 +1,90 @@
+"""The scores of one self-study as CSV: one row for the whole, each dimension and each standard.
+
+A machine output: levels, percents and gaps stay numbers (with fixed decimals),
+not the words the screens use.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from selfstudy.core.rubric import Rubric
+from selfstudy.core.scoring import Result, Score
+from selfstudy.core.study import SelfStudy
+from selfstudy.core.wording import STATUS_LABELS
+
+CSV_COLUMNS = [
+    "program",
+    "round",
+    "scope",
+    "id",
+    "dimension",
+    "title",
+    "mean_level",
+    "percent",
+    "status",
+    "status_label",
+    "target",
+    "gap",
+    "answered",
+    "required",
+]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def scores_csv(rubric: Rubric, study: SelfStudy, result: Result) -> str:
+    """One row for the whole, each dimension and each standard, in rubric order.
+
+    Levels have 2 decimals and percents 1, as in `selfstudy score --format json`.
+    Text cells that a spreadsheet would run as a formula get a leading `'`
+    (the OWASP CSV-injection guidance); numbers are written as numbers.
+    """
+    about = [_safe_text(study.program.name), _safe_text(study.program.round or "")]
+    rows = [
+        _csv_row(
+            "overall", "overall", "", "Overall", result.overall, result.answered, result.required
+        )
+    ]
+    rows += [
+        _csv_row("dimension", d.id, d.id, d.title, d.score, d.answered, d.required)
+        for d in result.dimensions
+    ]
+    rows += [
+        _csv_row("standard", s.id, s.dimension, s.title, s.score, s.answered, s.required)
+        for s in result.standards
+    ]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows([*about, *row] for row in rows)
+    return buffer.getvalue()
+
+
+def _csv_row(
+    scope: str, row_id: str, dimension: str, title: str, score: Score, answered: int, required: int
+) -> list[Any]:
+    return [
+        scope,
+        _safe_text(row_id),
+        _safe_text(dimension),
+        _safe_text(title),
+        _fixed(score.mean_level, 2),
+        _fixed(score.percent, 1),
+        score.status,
+        STATUS_LABELS[score.status],
+        score.target,
+        _fixed(score.gap, 2),
+        answered,
+        required,
+    ]
+
+
+def _fixed(value: float | None, digits: int) -> str:
+    return "" if value is None else f"{round(value, digits):.{digits}f}"
+
+
+def _safe_text(text: str) -> str:
+    """Text a spreadsheet would run as a formula, with the OWASP single-quote prefix."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text

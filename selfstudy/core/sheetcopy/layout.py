@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from selfstudy.core.rubric import NA, Dimension, Item, Rubric
-from selfstudy.core.scoring import score
+from selfstudy.core.scoring import Result, score
 from selfstudy.core.sheetcopy.values import export_value
 from selfstudy.core.sheetcopy.vocabulary import (
     COLUMN_ALIASES,
@@ -171,76 +171,117 @@ def _indicator_text(item: Item) -> str:
     return item.text
 
 
+SUMMARY_WIDTHS = [26, 60, 14, 10, 10, 14, 16]
+
+
 def summary_tab(rubric: Rubric, study: SelfStudy | None = None) -> Tab:
-    """The SUMMARY tab of `study`: scores, status, gaps, priorities and resources."""
+    """The SUMMARY tab of `study`: scores, status, gaps, priorities and resources.
+
+    Levels, percents and gaps are numbers in their cells (rounded as in the
+    score JSON), so a spreadsheet can compute with them.
+    """
     result = score(rubric, study.answers if study else {})
-
-    def level(x: float | None) -> Cell:
-        return None if x is None else round(x, 2)
-
-    overall = result.overall
     rows: Rows = [
         [f"Summary: {study.program.name if study else rubric.title}"],
         ["Written by the app from the answers; edits here are ignored on import."],
-        [],
-        ["Overall", "Mean level", "Percent", "Target", "Gap", "Status", "Completeness"],
-        [
-            "All dimensions",
-            level(overall.mean_level),
-            None if overall.percent is None else round(overall.percent, 1),
-            overall.target,
-            level(overall.gap),
-            STATUS_LABELS[overall.status],
-            f"{result.completeness:.0%} ({result.answered} of {result.required})",
-        ],
-        [],
-        ["Dimension", "Mean level", "Percent", "Target", "Gap", "Status", "Answered"],
     ]
-    bold = [1, 4, 7]
-    for d in result.dimensions:
-        rows.append(
-            [
-                d.title,
-                level(d.score.mean_level),
-                None if d.score.percent is None else round(d.score.percent, 1),
-                d.score.target,
-                level(d.score.gap),
-                STATUS_LABELS[d.score.status],
-                f"{d.answered} of {d.required}",
-            ]
-        )
-    rows += [[], ["Standard", "Title", "Mean level", "Target", "Gap", "Status", "Priority"]]
-    bold.append(len(rows))
-    rank = {sid: n for n, sid in enumerate(result.priorities, 1)}
-    for s in result.standards:
-        rows.append(
-            [
-                s.id,
-                s.title,
-                level(s.score.mean_level),
-                s.score.target,
-                level(s.score.gap),
-                STATUS_LABELS[s.score.status],
-                rank.get(s.id),
-            ]
-        )
+    bold = [1]
+    sections = [
+        (
+            ["Overall", "Mean level", "Percent", "Target", "Gap", "Status", "Completeness"],
+            [_overall_row(result)],
+        ),
+        (
+            ["Dimension", "Mean level", "Percent", "Target", "Gap", "Status", "Answered"],
+            _dimension_rows(result),
+        ),
+        (
+            ["Standard", "Title", "Mean level", "Target", "Gap", "Status", "Priority"],
+            _standard_rows(result),
+        ),
+    ]
+    for header, body in sections:
+        rows += [[], header]
+        bold.append(len(rows))
+        rows += body
     rows += [[], ["Priorities (largest gap first) and resources"]]
     bold.append(len(rows))
-    links: dict[tuple[int, int], str] = {}
+    priorities, links = _priority_rows(rubric, result, first_row=len(rows) + 1)
+    rows += priorities
+    return Tab(
+        SUMMARY,
+        rows,
+        frozen_rows=0,
+        widths=SUMMARY_WIDTHS,
+        links=links,
+        bold_rows=bold,
+    )
+
+
+def _rounded(value: float | None, digits: int = 2) -> Cell:
+    return None if value is None else round(value, digits)
+
+
+def _overall_row(result: Result) -> list[Cell]:
+    overall = result.overall
+    return [
+        "All dimensions",
+        _rounded(overall.mean_level),
+        _rounded(overall.percent, 1),
+        overall.target,
+        _rounded(overall.gap),
+        STATUS_LABELS[overall.status],
+        f"{result.completeness:.0%} ({result.answered} of {result.required})",
+    ]
+
+
+def _dimension_rows(result: Result) -> Rows:
+    return [
+        [
+            d.title,
+            _rounded(d.score.mean_level),
+            _rounded(d.score.percent, 1),
+            d.score.target,
+            _rounded(d.score.gap),
+            STATUS_LABELS[d.score.status],
+            f"{d.answered} of {d.required}",
+        ]
+        for d in result.dimensions
+    ]
+
+
+def _standard_rows(result: Result) -> Rows:
+    rank = {sid: n for n, sid in enumerate(result.priorities, 1)}
+    return [
+        [
+            s.id,
+            s.title,
+            _rounded(s.score.mean_level),
+            s.score.target,
+            _rounded(s.score.gap),
+            STATUS_LABELS[s.score.status],
+            rank.get(s.id),
+        ]
+        for s in result.standards
+    ]
+
+
+def _priority_rows(
+    rubric: Rubric, result: Result, first_row: int
+) -> tuple[Rows, dict[tuple[int, int], str]]:
+    """Each priority then its resources, and the links of those resources' cells.
+
+    `first_row` is the sheet row (from 1) the first of these rows lands on.
+    """
     if not result.priorities:
-        rows.append(["No standard is below its target."])
+        return [["No standard is below its target."]], {}
+    rows: Rows = []
+    links: dict[tuple[int, int], str] = {}
     for n, sid in enumerate(result.priorities, 1):
         standard = rubric.standard_by_id[sid]
         rows.append([f"{n}. {sid}", standard.title, f"gap {result.standard(sid).score.gap:.2f}"])
         for resource in standard.resources:
             rows.append([None, resource.title, resource.url])
             if resource.url:
-                links[(len(rows), 3)] = resource.url
-    return Tab(
-        SUMMARY,
-        rows,
-        frozen_rows=0,
-        widths=[26, 60, 14, 10, 10, 14, 16],
-        links=links,
-        bold_rows=bold,
-    )
+                links[(first_row + len(rows) - 1, 3)] = resource.url
+    return rows, links

@@ -100,15 +100,39 @@ def _label(level: float | None, score: Score) -> str:
 def _level_chart(
     rubric: Rubric, rows: list[dict[str, Any]], title: str, subtitle: str, with_previous: bool
 ) -> alt.LayerChart:
+    """Bars of level over the whole scale, a target tick, the previous round, status words."""
     scale = rubric.scale
     x_scale = alt.Scale(domain=[scale.lowest, scale.highest], nice=False, zero=False)
-    order = [row["name"] for row in rows]
-    y = alt.Y(
+    y = _name_axis([row["name"] for row in rows])
+    tooltip = _tooltip(with_previous)
+    layers: list[alt.Chart] = [
+        _bars(rubric, x_scale, y, tooltip),
+        _target_ticks(x_scale, y, tooltip),
+    ]
+    if with_previous:
+        layers.append(_previous_marks(x_scale, y, tooltip))
+    layers.append(_status_words(x_scale, y))
+    return alt.layer(
+        *layers,
+        data=alt.Data(values=rows),
+        title=alt.Title(title, subtitle=subtitle, anchor="start", subtitleColor="#555555"),
+        width=WIDTH,
+        height=alt.Step(ROW_HEIGHT),
+        view=alt.ViewBackground(stroke=None),
+    )
+
+
+def _name_axis(order: list[str]) -> alt.Y:
+    """One row per name, in the order given."""
+    return alt.Y(
         "name:N",
         sort=order,
         title=None,
         axis=alt.Axis(labelLimit=LABEL_LIMIT, labelFontSize=12, ticks=False, domain=False),
     )
+
+
+def _tooltip(with_previous: bool) -> list[alt.Tooltip]:
     tooltip = [
         alt.Tooltip("name:N", title="Name"),
         alt.Tooltip("level:Q", title="Mean level", format=".2f"),
@@ -118,7 +142,12 @@ def _level_chart(
     ]
     if with_previous:
         tooltip.append(alt.Tooltip("previous:Q", title="Previous round", format=".2f"))
-    bars = (
+    return tooltip
+
+
+def _bars(rubric: Rubric, x_scale: alt.Scale, y: alt.Y, tooltip: list[alt.Tooltip]) -> alt.Chart:
+    """A bar from the bottom of the scale to the level, coloured by status."""
+    return (
         alt.Chart()
         .mark_bar(height={"band": 0.62}, cornerRadiusEnd=2)
         .encode(
@@ -127,7 +156,7 @@ def _level_chart(
                 scale=x_scale,
                 title="Mean level",
                 axis=alt.Axis(
-                    values=list(scale.values),
+                    values=list(rubric.scale.values),
                     labelExpr=_scale_label_expression(rubric),
                     grid=True,
                     gridDash=[2, 3],
@@ -144,39 +173,39 @@ def _level_chart(
             tooltip=tooltip,
         )
     )
-    target = (
+
+
+def _target_ticks(x_scale: alt.Scale, y: alt.Y, tooltip: list[alt.Tooltip]) -> alt.Chart:
+    return (
         alt.Chart()
         .mark_tick(color=TARGET_COLOUR, thickness=3, size=ROW_HEIGHT * 0.85)
         .encode(x=alt.X("target:Q", scale=x_scale), y=y, tooltip=tooltip)
     )
-    labels = (
+
+
+def _previous_marks(x_scale: alt.Scale, y: alt.Y, tooltip: list[alt.Tooltip]) -> alt.Chart:
+    """The previous round's level as a white diamond on each bar."""
+    return (
+        alt.Chart()
+        .mark_point(
+            shape="diamond",
+            filled=True,
+            fill="white",
+            stroke=PREVIOUS_COLOUR,
+            strokeWidth=2,
+            size=120,
+            opacity=1,
+        )
+        .encode(x=alt.X("previous:Q", scale=x_scale), y=y, tooltip=tooltip)
+    )
+
+
+def _status_words(x_scale: alt.Scale, y: alt.Y) -> alt.Chart:
+    """The level and status in words beside each bar, past the end of the scale."""
+    return (
         alt.Chart()
         .mark_text(align="left", dx=8, fontSize=12)
         .encode(x=alt.X("text_x:Q", scale=x_scale), y=y, text="label:N")
-    )
-    layers: list[alt.Chart] = [bars, target]
-    if with_previous:
-        layers.append(
-            alt.Chart()
-            .mark_point(
-                shape="diamond",
-                filled=True,
-                fill="white",
-                stroke=PREVIOUS_COLOUR,
-                strokeWidth=2,
-                size=120,
-                opacity=1,
-            )
-            .encode(x=alt.X("previous:Q", scale=x_scale), y=y, tooltip=tooltip)
-        )
-    layers.append(labels)
-    return alt.layer(
-        *layers,
-        data=alt.Data(values=rows),
-        title=alt.Title(title, subtitle=subtitle, anchor="start", subtitleColor="#555555"),
-        width=WIDTH,
-        height=alt.Step(ROW_HEIGHT),
-        view=alt.ViewBackground(stroke=None),
     )
 
 

@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 from selfstudy.core.rounds import round_label
 from selfstudy.core.scoring import score
-from selfstudy.core.wording import STATUS_LABELS
+from selfstudy.core.wording import STATUS_LABELS, gap_text
 from selfstudy.edges.rubric_files import PROJECT_ROOT
 
 APP = str(PROJECT_ROOT / "app.py")
@@ -36,8 +36,7 @@ def test_results_show_overall_and_dimension_scores_with_status_in_words(
     assert list(table["Dimension"]) == [d.title for d in default_rubric.dimensions]
     for (_, row), dimension in zip(table.iterrows(), result.dimensions, strict=True):
         assert STATUS_LABELS[dimension.score.status] in row["Status"]
-        gap = round(dimension.score.gap, 2)
-        words = "on target" if gap == 0 else f"{abs(gap):.2f} {'below' if gap > 0 else 'above'}"
+        words = gap_text(dimension.score.gap)
         assert row["Gap to target"] == words
     charts = at.get("vega_lite_chart")
     assert len(charts) == 2  # the dimensions, and the standards of the open tab

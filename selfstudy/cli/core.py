@@ -9,7 +9,7 @@ import click
 
 from selfstudy.cli import main
 from selfstudy.cli.tables import result_table
-from selfstudy.core.problems import ProblemsFound, errors
+from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.rubric import Rubric, rubric_json_schema
 from selfstudy.core.samples import sample_studies
 from selfstudy.core.scoring import score
@@ -49,8 +49,7 @@ def load_checked_study(path: Path, rubric_option: str | None) -> tuple[SelfStudy
     study = load_study(path)
     rubric = rubric_of(study, rubric_option)
     problems = check_study(study, rubric, str(path))
-    if errors(problems):
-        raise ProblemsFound(problems)
+    problems.raise_if_errors()
     for problem in problems:
         click.echo(str(problem), err=True)
     return study, rubric

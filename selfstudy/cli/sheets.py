@@ -12,7 +12,6 @@ from selfstudy.cli import main
 from selfstudy.cli.core import load_checked_study
 from selfstudy.cli.tables import clip, text_table
 from selfstudy.core.merge import PROGRAM_KEY, Side, SyncConflict, change_names
-from selfstudy.core.problems import errors
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.sheetcopy import ImportResult
 from selfstudy.core.study import SelfStudy
@@ -123,8 +122,8 @@ def _report(results: list[tuple[Source, ImportResult]]) -> None:
     for _, result in results:
         for problem in result.problems:
             click.echo(str(problem), err=True)
-        failed += bool(errors(result.problems))
-        warned += len(result.problems) - len(errors(result.problems))
+        failed += result.problems.has_errors
+        warned += len(result.problems.warnings)
     total = len(results)
     summary = f"imported {total - failed} of {total} sheet cop{'y' if total == 1 else 'ies'}"
     if failed:

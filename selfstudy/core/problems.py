@@ -78,11 +78,6 @@ class Report(list[Problem]):
         )
 
 
-def errors(problems: Iterable[Problem]) -> list[Problem]:
-    """The errors among `problems`, for callers that hold a plain list."""
-    return Report(problems).errors
-
-
 class ProblemsFound(Exception):
     """Raised by a loader or importer when any problem is an error."""
 

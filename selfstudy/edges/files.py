@@ -1,4 +1,5 @@
-"""Writing files whole: to a temporary file beside the target, then renamed into place.
+"""Reading text files, and writing files whole: to a temporary file beside the target,
+then renamed into place.
 
 A failed write (a missing folder, no permission, a full disk) leaves whatever
 was at the target as it was and raises `ProblemsFound` with one line saying
@@ -12,6 +13,16 @@ import tempfile
 from pathlib import Path
 
 from selfstudy.core.problems import Problem, ProblemsFound
+
+
+def read_text(path: Path) -> str:
+    """The UTF-8 text of a file; an unreadable or undecodable file is one located problem."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProblemsFound(
+            [Problem("unreadable-file", str(path), f"cannot read the file: {exc}")]
+        ) from None
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -10,10 +10,11 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from selfstudy.core.problems import Problem, ProblemsFound
+from selfstudy.core.problems import Problem, ProblemsFound, Report
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.rubric.parse import parse_rubric
 from selfstudy.core.study import SelfStudy
+from selfstudy.edges.files import read_text
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,16 +34,10 @@ def rubric_files(folder: Path | None = None) -> list[Path]:
 def load_rubric(path: str | Path) -> Rubric:
     """The rubric in `path`; raises `ProblemsFound` listing every problem."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProblemsFound(
-            [Problem("unreadable-file", str(path), f"cannot read the file: {exc}")]
-        ) from None
-    return parse_rubric(text, str(path))
+    return parse_rubric(read_text(path), str(path))
 
 
-def rubric_problems(path: str | Path) -> list[Problem]:
+def rubric_problems(path: str | Path) -> Report:
     """Every problem of the rubric file at `path` (empty when it is valid)."""
     try:
         load_rubric(path)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.study import SelfStudy, parse_study
+from selfstudy.edges.files import read_text
 
 SAMPLES_DIR = Path(__file__).resolve().parents[2] / "sample_responses"
 
@@ -13,13 +13,7 @@ SAMPLES_DIR = Path(__file__).resolve().parents[2] / "sample_responses"
 def load_study(path: str | Path) -> SelfStudy:
     """The self-study in `path`; raises `ProblemsFound` naming each bad key path."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProblemsFound(
-            [Problem("unreadable-file", str(path), f"cannot read the file: {exc}")]
-        ) from None
-    return parse_study(text, str(path))
+    return parse_study(read_text(path), str(path))
 
 
 def sample_files(folder: Path | None = None) -> list[Path]:

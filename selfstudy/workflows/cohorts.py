@@ -18,7 +18,7 @@ from selfstudy.core.cohorts import (
     duplicate_studies,
     score_studies,
 )
-from selfstudy.core.problems import Problem, errors
+from selfstudy.core.problems import Problem, Report
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.study import SelfStudy, check_study
 from selfstudy.edges.rubric_files import find_rubric
@@ -38,18 +38,18 @@ def pseudonym_secret() -> str:
     return os.environ.get(PSEUDONYM_SECRET_VARIABLE) or DEFAULT_PSEUDONYM_SECRET
 
 
-def comparable(studies: Iterable[Labelled], rubric: Rubric) -> tuple[list[Labelled], list[Problem]]:
+def comparable(studies: Iterable[Labelled], rubric: Rubric) -> tuple[list[Labelled], Report]:
     """The studies whose answers `rubric` allows, and every problem of every study.
 
     A study with an error is left out; one with only warnings (another version
     of the rubric, say) is kept.
     """
     kept: list[Labelled] = []
-    problems: list[Problem] = []
+    problems = Report()
     for source, study in studies:
         found = check_study(study, rubric, source)
         problems += found
-        if not errors(found):
+        if not found.has_errors:
             kept.append((source, study))
     return kept, problems
 
@@ -63,13 +63,13 @@ def rubric_and_studies(
     return find_rubric(rubric_id, version), chosen
 
 
-def scores_of(rubric: Rubric, studies: Sequence[Labelled]) -> tuple[CohortScores, list[Problem]]:
+def scores_of(rubric: Rubric, studies: Sequence[Labelled]) -> tuple[CohortScores, Report]:
     """Every study scored at once, with a warning for each study a later one replaces.
 
     A program with two studies of the same round counts once, with the later one.
     """
     scores = score_studies(rubric, [study for _, study in studies])
-    warnings = [
+    warnings = Report(
         Problem(
             "repeated-round",
             studies[position][0],
@@ -78,7 +78,7 @@ def scores_of(rubric: Rubric, studies: Sequence[Labelled]) -> tuple[CohortScores
             severity="warning",
         )
         for position, row in duplicate_studies(scores.programs).iterrows()
-    ]
+    )
     return scores, warnings
 
 

@@ -8,7 +8,7 @@ through these functions. Reading never stops at the first bad copy: each
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from gspread import Client
@@ -68,7 +68,7 @@ def _sheet_reader(client: Client, url: str, rubric: Rubric | None) -> Callable[[
             result = gsheets.pull(client, url, rubric)
         except ProblemsFound as exc:
             return ImportResult(None, exc.problems)
-        result.problems = [replace(p, location=f"{url}: {p.location}") for p in result.problems]
+        result.problems = result.problems.in_file(url)
         return result
 
     return read

@@ -10,7 +10,7 @@ import streamlit as st
 
 from selfstudy.app.session import current_study_id, get_storage, open_study, rubric_for, rubrics
 from selfstudy.core.merge import PROGRAM_KEY, SyncConflict, change_names
-from selfstudy.core.problems import Problem, ProblemsFound, errors
+from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.scoring import score
 from selfstudy.core.sheetcopy import ImportResult
@@ -94,7 +94,7 @@ def import_section() -> None:
 
 def show_import(result: ImportResult, key: str) -> None:
     """The problem report of a copy and, when it has no error, a preview and a Save button."""
-    found = errors(result.problems)
+    found = result.problems.errors
     if found:
         st.error(
             f"{len(found)} problem(s) must be fixed in the copy before it can be imported; "

@@ -14,7 +14,8 @@ from benchmarks.timing import describe, repeat
 from selfstudy.core.samples import sample_studies
 from selfstudy.core.scoring import score
 from selfstudy.edges.reports.charts import dimension_chart, standard_chart
-from selfstudy.edges.reports.html_report import html_report, scores_csv
+from selfstudy.edges.reports.html_report import html_report
+from selfstudy.edges.reports.scores_csv import scores_csv
 from selfstudy.edges.rubric_files import PROJECT_ROOT, load_rubric
 
 DEFAULT_RUBRIC = PROJECT_ROOT / "rubrics" / "stem-equity-self-study.yaml"

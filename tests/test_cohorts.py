@@ -21,11 +21,24 @@ import math
 import pandas as pd
 import pytest
 
-from selfstudy.core.cohorts import against_group, assets, change_summary, changes, dimension_summary, duplicate_studies, long_table, needs, pseudonym, round_order, score_studies, standard_summary
-from selfstudy.workflows.cohorts import pseudonym_secret
+from selfstudy.core.cohorts import (
+    against_group,
+    assets,
+    change_summary,
+    changes,
+    dimension_summary,
+    duplicate_studies,
+    long_table,
+    needs,
+    pseudonym,
+    round_order,
+    score_studies,
+    standard_summary,
+)
 from selfstudy.core.rubric.parse import parse_rubric
 from selfstudy.core.scoring import score
 from selfstudy.core.study import Answer, SelfStudy
+from selfstudy.workflows.cohorts import pseudonym_secret
 
 RUBRIC = parse_rubric(
     """

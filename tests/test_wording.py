@@ -18,6 +18,7 @@ from selfstudy.core.wording import (
     gap_text,
     level_text,
     percent_text,
+    sentence,
     signed_text,
     status_text,
 )
@@ -143,3 +144,9 @@ def test_a_tiny_gap_reads_the_same_in_the_app_the_report_and_the_terminal(
     assert printed.exit_code == 0, printed.output
     line = next(x for x in printed.output.splitlines() if x.startswith("Program goals"))
     assert line.split()[2:6] == ["3.00", "3", "just", "below"]
+
+
+def test_a_problem_message_reads_as_a_sentence_on_a_page():
+    assert sentence("give the program a name") == "Give the program a name."
+    assert sentence("is it there?") == "Is it there?"
+    assert sentence("") == ""

@@ -19,7 +19,7 @@ from selfstudy.app.session import get_storage, rubric_for
 from selfstudy.app.widget_values import stored_value, widget_key, widget_value
 from selfstudy.core.rubric import Item, Rubric
 from selfstudy.core.study import Answer, SelfStudy, is_answered
-from selfstudy.core.wording import value_text
+from selfstudy.core.wording import clip, value_text
 from selfstudy.edges.storage import StaleEdit, StoredStudy, StudyNotFound
 
 
@@ -164,7 +164,7 @@ def _when(moment: datetime | None) -> str:
 
 
 def _short(item: Item) -> str:
-    return item.text if len(item.text) <= 70 else item.text[:67] + "…"
+    return clip(item.text, 70)
 
 
 def _conflict_text(

@@ -15,6 +15,7 @@ from selfstudy.core.cohorts import Comparison
 from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.study import SelfStudy
+from selfstudy.core.wording import clip, level_text, percent_text, signed_text
 from selfstudy.edges.rubric_files import find_rubric
 from selfstudy.workflows.cohorts import PSEUDONYM_SECRET_VARIABLE
 
@@ -219,9 +220,9 @@ def comparison_table(comparison: Comparison) -> str:
                 [
                     [
                         e["id"],
-                        _clip(e["title"], 50),
+                        clip(e["title"], 50),
                         f"{e['meets']}/{e['rated']}",
-                        _pct(e["share_meets"]),
+                        percent_text(e["share_meets"]),
                     ]
                     for e in entries
                 ],
@@ -238,11 +239,11 @@ def _dimension_rows(group: dict, title: dict[str, str]) -> str:
             [
                 title[d["id"]],
                 d["rated"],
-                _num(d["mean_level"]),
-                _num(d["median_level"]),
-                _num(d["std_level"]),
-                f"{_num(d['min_level'])}–{_num(d['max_level'])}" if d["rated"] else "",
-                _pct(d["share_meets"]),
+                level_text(d["mean_level"]),
+                level_text(d["median_level"]),
+                level_text(d["std_level"]),
+                f"{level_text(d['min_level'])}–{level_text(d['max_level'])}" if d["rated"] else "",
+                percent_text(d["share_meets"]),
             ]
             for d in group["dimensions"]
         ],
@@ -258,9 +259,9 @@ def _change_rows(change: dict, title: dict[str, str]) -> str:
         [
             title[d["id"]],
             d["programs"],
-            _signed(d["mean_change"]),
-            _signed(d["median_change"]),
-            _pct(d["share_improved"]),
+            signed_text(d["mean_change"]),
+            signed_text(d["median_change"]),
+            percent_text(d["share_improved"]),
         ]
         for d in change["dimensions"]
     ]
@@ -270,27 +271,11 @@ def _change_rows(change: dict, title: dict[str, str]) -> str:
             [
                 "Overall",
                 o["programs"],
-                _signed(o["mean_change"]),
-                _signed(o["median_change"]),
-                _pct(o["share_improved"]),
+                signed_text(o["mean_change"]),
+                signed_text(o["median_change"]),
+                percent_text(o["share_improved"]),
             ]
         )
     return f"{heading}: {change['programs']} program(s) with both rounds\n" + text_table(
         ["Dimension", "Programs", "Mean change", "Median change", "Improved"], rows, "lrrrr"
     )
-
-
-def _num(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}"
-
-
-def _signed(value: float | None) -> str:
-    return "—" if value is None else f"{value:+.2f}"
-
-
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0%}"
-
-
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"

@@ -10,11 +10,12 @@ import click
 
 from selfstudy.cli import main
 from selfstudy.cli.core import load_checked_study
-from selfstudy.cli.tables import clip, text_table
+from selfstudy.cli.tables import text_table
 from selfstudy.core.merge import PROGRAM_KEY, Side, SyncConflict, change_names
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.sheetcopy import ImportResult
 from selfstudy.core.study import SelfStudy
+from selfstudy.core.wording import clip
 from selfstudy.edges.rubric_files import find_rubric, rubric_of
 from selfstudy.edges.workbooks import export_csv, export_xlsx
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.scoring import Result
 from selfstudy.core.study import SelfStudy
-from selfstudy.core.wording import STATUS_LABELS, gap_text, level_text, percent_text
+from selfstudy.core.wording import STATUS_LABELS, clip, gap_text, level_text, percent_text
 
 
 def text_table(headers: Sequence[str], rows: Sequence[Sequence[object]], align: str = "") -> str:
@@ -92,7 +92,3 @@ def _priority_lines(result: Result) -> list[str]:
         s = result.standard(standard_id)
         lines.append(f"{rank:>3}. {s.id}  {s.title}  ({gap_text(s.score.gap)})")
     return lines
-
-
-def clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"

@@ -67,6 +67,19 @@ def percent_text(share: float | None) -> str:
     return NONE if share is None else f"{share:.0%}"
 
 
+def sentence(text: str) -> str:
+    """A problem's message as a sentence on a page: a capital first letter and a full stop."""
+    text = text.strip()
+    if not text:
+        return text
+    return text[0].upper() + text[1:] + ("" if text.endswith((".", "?", "!")) else ".")
+
+
+def clip(text: str, width: int) -> str:
+    """`text` cut to at most `width` characters, ending in `…` when it was cut."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def value_text(rubric: Rubric, item: Item, value: AnswerValue) -> str:
     """An answer as a person reads it: the level label, the choice, the text."""
     if not is_answered(value):
@@ -79,4 +92,4 @@ def value_text(rubric: Rubric, item: Item, value: AnswerValue) -> str:
     if isinstance(value, list):
         return ", ".join(value)
     text = str(value)
-    return text if len(text) <= 80 else text[:77] + "…"
+    return clip(text, 80)

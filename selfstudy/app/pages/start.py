@@ -8,6 +8,7 @@ import streamlit as st
 
 from selfstudy.app.session import current_study_id, get_storage, open_study, rubrics, stored_studies
 from selfstudy.core.problems import ProblemsFound
+from selfstudy.core.wording import sentence
 from selfstudy.edges.storage import StudySummary
 from selfstudy.edges.study_files import sample_files
 from selfstudy.workflows import studies
@@ -61,7 +62,7 @@ def new_study_form() -> None:
                 get_storage(), rubric, name, organization, cohort, round_
             )
         except ProblemsFound as exc:
-            st.error(f"{exc.problems[0].message[0].upper()}{exc.problems[0].message[1:]}.")
+            st.error(sentence(exc.problems[0].message))
             return
         go_to_study(study_id)
 

@@ -3,12 +3,15 @@ app's database, a Sheets API stand-in and a free port."""
 
 from __future__ import annotations
 
+import os
+import secrets
 import socket
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.rubric.parse import parse_rubric
@@ -65,3 +68,54 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# --- databases: SQLite always, PostgreSQL when make test starts one -----------------------
+
+POSTGRES_URL = os.environ.get("SELFSTUDY_TEST_POSTGRES_URL")
+
+
+def fresh_postgres_url(base: str) -> str:
+    """A new empty database on the test server, so tests never see each other's rows."""
+    name = f"t_{secrets.token_hex(6)}"
+    admin = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return base.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param(
+            "postgresql",
+            marks=pytest.mark.skipif(
+                not POSTGRES_URL,
+                reason="SELFSTUDY_TEST_POSTGRES_URL not set (make test starts a server)",
+            ),
+        ),
+    ]
+)
+def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'selfstudy.db'}"
+    return fresh_postgres_url(POSTGRES_URL)
+
+
+@pytest.fixture
+def storage(db_url: str) -> Storage:
+    store = Storage(db_url)
+    yield store
+    store.engine.dispose()
+
+
+@pytest.fixture
+def new_study(default_rubric) -> SelfStudy:
+    return SelfStudy.new(
+        default_rubric,
+        "Bridge to STEM",
+        organization="Eastside CC",
+        cohort="2025",
+        round="baseline",
+    )

@@ -6,63 +6,12 @@ against a real PostgreSQL server as well.
 
 from __future__ import annotations
 
-import os
-import secrets
 import threading
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from selfstudy.core.study import Answer, SelfStudy
+from selfstudy.core.study import Answer
 from selfstudy.edges.storage import StaleEdit, Storage, StudyNotFound, database_url
-
-POSTGRES_URL = os.environ.get("SELFSTUDY_TEST_POSTGRES_URL")
-
-
-def fresh_postgres_url(base: str) -> str:
-    """A new empty database on the test server, so tests never see each other's rows."""
-    name = f"t_{secrets.token_hex(6)}"
-    admin = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    return base.rsplit("/", 1)[0] + "/" + name
-
-
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=pytest.mark.skipif(
-                not POSTGRES_URL,
-                reason="SELFSTUDY_TEST_POSTGRES_URL not set (make test starts a server)",
-            ),
-        ),
-    ]
-)
-def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'selfstudy.db'}"
-    return fresh_postgres_url(POSTGRES_URL)
-
-
-@pytest.fixture
-def storage(db_url: str) -> Storage:
-    store = Storage(db_url)
-    yield store
-    store.engine.dispose()
-
-
-@pytest.fixture
-def new_study(default_rubric) -> SelfStudy:
-    return SelfStudy.new(
-        default_rubric,
-        "Bridge to STEM",
-        organization="Eastside CC",
-        cohort="2025",
-        round="baseline",
-    )
 
 
 def test_a_new_study_is_found_again_by_its_id_with_its_program(storage, new_study):
@@ -269,7 +218,10 @@ def test_sync_bases_are_remembered_per_study_and_target(storage, new_study):
 def test_the_schema_is_migrated_once_and_recorded(db_url):
     Storage(db_url).engine.dispose()
     again = Storage(db_url)
-    assert again.applied_migrations() == ["001_studies_answers_sync_bases"]
+    assert again.applied_migrations() == [
+        "001_studies_answers_sync_bases",
+        "002_history_field_revisions_soft_delete",
+    ]
 
 
 def test_the_default_database_is_a_sqlite_file_under_data_or_selfstudy_db(monkeypatch, tmp_path):

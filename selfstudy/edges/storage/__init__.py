@@ -1,0 +1,26 @@
+"""The database: self-studies, their answers field by field, history, sync bases.
+
+`database` holds `Storage` and what it returns; `schema` the tables and migrations.
+"""
+
+from selfstudy.edges.storage.database import (
+    Change,
+    NewerAnswer,
+    StaleEdit,
+    Storage,
+    StoredStudy,
+    StudyNotFound,
+    StudySummary,
+    database_url,
+)
+
+__all__ = [
+    "Change",
+    "NewerAnswer",
+    "StaleEdit",
+    "Storage",
+    "StoredStudy",
+    "StudyNotFound",
+    "StudySummary",
+    "database_url",
+]

@@ -1,0 +1,783 @@
+"""Where self-studies live between visits: SQLite by default, PostgreSQL by URL.
+
+Every answer is its own row, and each of its fields (the value, the evidence,
+the notes) changes on its own. A writer sends the fields it changed and the
+revision of the item it last saw; a field that someone else changed since
+then is refused with `StaleEdit` (nothing is written), while a change to
+another field of the same item goes through. A save that changes nothing
+writes nothing. Every change, and every refused edit, is kept in the history,
+from which any earlier value can be restored; a deleted study is kept out of
+sight until it is restored or purged.
+
+The schema is created and migrated by `Storage` itself (see `schema`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from selfstudy.core.study import Answer, Program, RubricRef, SelfStudy, is_answered
+from selfstudy.edges.storage.schema import (
+    FIELDS,
+    PROGRAM_ENTRY,
+    STUDY_ENTRY,
+    answers_table,
+    changes_table,
+    migrate,
+    migrations_table,
+    now,
+    studies_table,
+    sync_bases_table,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+Seen = int | None | Mapping[str, int | None]  # the item revision a writer saw, or one per field
+
+
+def database_url() -> str:
+    """`SELFSTUDY_DATABASE_URL`, else a SQLite file at `SELFSTUDY_DB` or `data/selfstudy.db`."""
+    if url := os.environ.get("SELFSTUDY_DATABASE_URL"):
+        return url
+    path = Path(os.environ.get("SELFSTUDY_DB") or PROJECT_ROOT / "data" / "selfstudy.db")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+class StudyNotFound(KeyError):
+    """No self-study has this id (it was never created, or was deleted)."""
+
+    def __init__(self, study_id: str):
+        super().__init__(study_id)
+        self.study_id = study_id
+
+    def __str__(self) -> str:
+        return f"no self-study with id {self.study_id!r}; it may have been deleted"
+
+
+@dataclass(frozen=True)
+class NewerAnswer:
+    """An answer field someone else saved after this writer last saw it."""
+
+    item_id: str
+    answer: Answer | None  # what is stored now (None: nothing stored)
+    revision: int | None
+    updated_at: datetime | None
+    field: str = "value"  # the field that was refused
+    mine: Any = None  # what this writer tried to save in it (kept in the history too)
+    updated_by: str = ""
+
+
+class StaleEdit(Exception):
+    """A write based on an out-of-date revision; nothing was written."""
+
+    def __init__(self, conflicts: list[NewerAnswer]):
+        self.conflicts = conflicts
+        first = conflicts[0]
+        self.item_id = first.item_id
+        self.answer = first.answer
+        self.revision = first.revision
+        self.updated_at = first.updated_at
+        self.field = first.field
+        names = ", ".join(dict.fromkeys(c.item_id for c in conflicts))
+        super().__init__(f"changed by someone else since you loaded it: {names}")
+
+
+@dataclass(frozen=True)
+class StoredStudy:
+    id: str
+    study: SelfStudy
+    revisions: dict[str, int]
+    updated_at: datetime
+    answer_times: dict[str, datetime]
+    field_revisions: dict[str, dict[str, int]]  # item -> field -> item revision it changed at
+
+
+@dataclass(frozen=True)
+class StudySummary:
+    id: str
+    name: str
+    organization: str | None
+    cohort: str | None
+    round: str | None
+    rubric_id: str
+    rubric_version: str
+    updated_at: datetime
+    answered: int
+    deleted_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry of a study's history: a field's old and new value, when and by whom."""
+
+    id: int
+    study_id: str
+    item_id: str  # an item id, or `@program` / `@study`
+    field: str
+    old: Any
+    new: Any
+    revision: int
+    accepted: bool
+    changed_at: datetime
+    changed_by: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "item": self.item_id,
+            "field": self.field,
+            "old": self.old,
+            "new": self.new,
+            "revision": self.revision,
+            "accepted": self.accepted,
+            "at": self.changed_at.isoformat(),
+            "by": self.changed_by,
+        }
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _engine_url(url: str) -> str:
+    """Use psycopg (version 3) for plain PostgreSQL URLs; it is the driver we ship."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _make_engine(url: str) -> Engine:
+    url = _engine_url(url)
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    return engine
+
+
+_LIVE = studies_table.c.deleted_at.is_(None)
+
+
+class Storage:
+    """Self-studies in a database; creates and migrates its schema on first use."""
+
+    def __init__(self, url: str | None = None):
+        self.url = url or database_url()
+        self.engine = _make_engine(self.url)
+        with self.engine.begin() as conn:
+            migrate(conn)
+
+    def applied_migrations(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return sorted(conn.scalars(select(migrations_table.c.name)))
+
+    # --- studies ----------------------------------------------------------------------
+
+    def create_study(self, study: SelfStudy, by: str = "", creation_key: str | None = None) -> str:
+        """Store a new self-study with its answers; returns its new url-safe id.
+
+        With a `creation_key` (one per form shown), creating again with the same
+        key returns the study made the first time: a double click makes one study.
+        """
+        if creation_key is not None and (found := self._created_with(creation_key)):
+            return found
+        study_id = secrets.token_urlsafe(9)
+        stamp = now()
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(studies_table).values(
+                        id=study_id,
+                        name=study.program.name,
+                        rubric_id=study.rubric.id,
+                        rubric_version=study.rubric.version,
+                        program=study.program.model_dump_json(),
+                        created_at=stamp,
+                        updated_at=stamp,
+                        creation_key=creation_key,
+                    )
+                )
+                rows = [_answer_row(study_id, i, a, 1, stamp) for i, a in study.answers.items()]
+                if rows:
+                    conn.execute(insert(answers_table), rows)
+                    history = [
+                        _change_row(study_id, item_id, field, None, new, 1, stamp, by)
+                        for item_id, answer in study.answers.items()
+                        for field, new in _fields(answer).items()
+                        if new not in (None, "")
+                    ]
+                    if history:
+                        conn.execute(insert(changes_table), history)
+        except IntegrityError:
+            if creation_key is not None and (found := self._created_with(creation_key)):
+                return found  # the same form, submitted twice at the same moment
+            raise
+        return study_id
+
+    def _created_with(self, creation_key: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.scalar(
+                select(studies_table.c.id).where(studies_table.c.creation_key == creation_key)
+            )
+
+    def get_study(self, study_id: str) -> StoredStudy:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(studies_table).where(studies_table.c.id == study_id, _LIVE)
+            ).one_or_none()
+            if row is None:
+                raise StudyNotFound(study_id)
+            answers = conn.execute(
+                select(answers_table).where(answers_table.c.study_id == study_id)
+            ).all()
+        return _stored_study(row, answers)
+
+    def all_studies(self) -> list[tuple[str, SelfStudy]]:
+        """Every stored self-study, oldest first (what a cohort comparison reads).
+
+        Built for many studies at once: the stored values are decoded in one JSON
+        call and the per-item revisions and times `get_study` needs are not read.
+        """
+        columns = answers_table.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(studies_table).where(_LIVE).order_by(studies_table.c.created_at)
+            ).all()
+            answers = conn.execute(
+                select(
+                    columns.study_id,
+                    columns.item_id,
+                    columns.value,
+                    columns.evidence,
+                    columns.notes,
+                )
+            ).all()
+        values = json.loads("[" + ",".join(answer.value for answer in answers) + "]")
+        by_study: dict[str, dict[str, Answer]] = {row.id: {} for row in rows}
+        for answer_row, value in zip(answers, values, strict=True):
+            if answer_row.study_id not in by_study:
+                continue  # a deleted study's answers
+            answer = Answer(value=value, evidence=answer_row.evidence, notes=answer_row.notes)
+            if not _is_blank(answer):
+                by_study[answer_row.study_id][answer_row.item_id] = answer
+        return [(row.id, _study_of(row, by_study[row.id])) for row in rows]
+
+    def fingerprint(self) -> tuple[int, datetime | None]:
+        """How many studies there are and when the latest was edited: one cheap query.
+
+        It changes whenever a study is created, deleted, restored, renamed or has
+        an answer changed (a change touches the study's `updated_at`), so it can
+        key a cache of `all_studies`.
+        """
+        with self.engine.connect() as conn:
+            count, latest = conn.execute(
+                select(func.count(), func.max(studies_table.c.updated_at))
+                .select_from(studies_table)
+                .where(_LIVE)
+            ).one()
+        return int(count), _time(latest) if latest else None
+
+    def list_studies(self) -> list[StudySummary]:
+        """A summary of every stored self-study, most recently edited first."""
+        return self._summaries(deleted=False)
+
+    def deleted_studies(self) -> list[StudySummary]:
+        """The deleted self-studies that can still be restored, most recently deleted first."""
+        return self._summaries(deleted=True)
+
+    def _summaries(self, deleted: bool) -> list[StudySummary]:
+        answered = (
+            select(answers_table.c.study_id, func.sum(answers_table.c.answered).label("answered"))
+            .group_by(answers_table.c.study_id)
+            .subquery()
+        )
+        order = studies_table.c.deleted_at if deleted else studies_table.c.updated_at
+        query = (
+            select(studies_table, answered.c.answered)
+            .outerjoin(answered, answered.c.study_id == studies_table.c.id)
+            .where(~_LIVE if deleted else _LIVE)
+            .order_by(order.desc())
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [_summary_of(row) for row in rows]
+
+    def update_program(self, study_id: str, program: Program, by: str = "") -> None:
+        stamp = now()
+        with self.engine.begin() as conn:
+            old = self._lock_study(conn, study_id)
+            if old.program == program.model_dump_json():
+                return
+            conn.execute(
+                update(studies_table)
+                .where(studies_table.c.id == study_id)
+                .values(name=program.name, program=program.model_dump_json(), updated_at=stamp)
+            )
+            conn.execute(
+                insert(changes_table).values(
+                    _change_row(
+                        study_id,
+                        PROGRAM_ENTRY,
+                        "program",
+                        json.loads(old.program),
+                        program.model_dump(mode="json"),
+                        0,
+                        stamp,
+                        by,
+                    )
+                )
+            )
+
+    def delete_study(self, study_id: str, by: str = "") -> None:
+        """Move a study out of sight; `restore_study` brings it back with every answer."""
+        self._set_deleted(study_id, deleted=True, by=by)
+
+    def restore_study(self, study_id: str, by: str = "") -> None:
+        """Bring back a deleted study, as it was."""
+        self._set_deleted(study_id, deleted=False, by=by)
+
+    def _set_deleted(self, study_id: str, deleted: bool, by: str) -> None:
+        stamp = now()
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(studies_table)
+                .where(studies_table.c.id == study_id, _LIVE if deleted else ~_LIVE)
+                .values(deleted_at=stamp if deleted else None, updated_at=stamp)
+            )
+            if done.rowcount == 0:
+                raise StudyNotFound(study_id)
+            conn.execute(
+                insert(changes_table).values(
+                    _change_row(
+                        study_id, STUDY_ENTRY, "deleted", not deleted, deleted, 0, stamp, by
+                    )
+                )
+            )
+
+    def purge_deleted(self, older_than: timedelta = timedelta(days=30)) -> list[str]:
+        """Remove for good the studies deleted longer ago than `older_than`; their ids."""
+        cutoff = (datetime.fromisoformat(now()) - older_than).isoformat(timespec="microseconds")
+        with self.engine.begin() as conn:
+            ids = list(
+                conn.scalars(
+                    select(studies_table.c.id).where(~_LIVE, studies_table.c.deleted_at < cutoff)
+                )
+            )
+            for table in (answers_table, sync_bases_table, changes_table):
+                conn.execute(delete(table).where(table.c.study_id.in_(ids)))
+            conn.execute(delete(studies_table).where(studies_table.c.id.in_(ids)))
+        return ids
+
+    # --- answers ----------------------------------------------------------------------
+
+    def save_answer(
+        self, study_id: str, item_id: str, answer: Answer, seen_revision: Seen, by: str = ""
+    ) -> int:
+        """Save one whole answer (every field); returns the item's revision after it.
+
+        `seen_revision` is the item revision this writer last saw (None: it saw no
+        answer). Raises `StaleEdit` with what is stored now when a field this
+        save changes was changed by someone else since, and writes nothing.
+        """
+        return self.save_answers(study_id, {item_id: answer}, {item_id: seen_revision}, by)[item_id]
+
+    def save_field(
+        self, study_id: str, item_id: str, field: str, value: Any, seen: int | None, by: str = ""
+    ) -> int:
+        """Save one field of an answer (`value`, `evidence` or `notes`); the item's revision.
+
+        Only that field is compared: someone else's change to another field of the
+        item never refuses this one. Saving what is already stored writes nothing.
+        """
+        return self._save(study_id, {item_id: {field: value}}, {item_id: seen}, by)[item_id]
+
+    def save_answers(
+        self,
+        study_id: str,
+        changes: Mapping[str, Answer],
+        seen: Mapping[str, Seen],
+        by: str = "",
+    ) -> dict[str, int]:
+        """Save several whole answers at once, all or nothing; `StaleEdit` lists every conflict."""
+        fields = {item_id: _fields(answer) for item_id, answer in changes.items()}
+        return self._save(study_id, fields, seen, by)
+
+    def _save(
+        self,
+        study_id: str,
+        changes: Mapping[str, Mapping[str, Any]],
+        seen: Mapping[str, Seen],
+        by: str,
+    ) -> dict[str, int]:
+        for attempt in range(3):
+            try:
+                return self._save_once(study_id, changes, seen, by)
+            except IntegrityError:
+                # Someone inserted an answer this writer believed absent, between our
+                # look and our insert: look again (it is then an update, checked as one).
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _save_once(
+        self,
+        study_id: str,
+        changes: Mapping[str, Mapping[str, Any]],
+        seen: Mapping[str, Seen],
+        by: str,
+    ) -> dict[str, int]:
+        stamp = now()
+        try:
+            with self.engine.begin() as conn:
+                self._lock_study(conn, study_id)
+                revisions: dict[str, int] = {}
+                refused: list[NewerAnswer] = []
+                written = False
+                for item_id, fields in changes.items():
+                    current = _current_row(conn, study_id, item_id)
+                    plan = _plan(current, fields, seen.get(item_id))
+                    refused += [
+                        _newer(conn, study_id, current, item_id, field, fields[field])
+                        for field in plan.conflicts
+                    ]
+                    revisions[item_id] = plan.revision
+                    if plan.to_write and not refused:
+                        _write(conn, study_id, item_id, current, plan, stamp, by)
+                        written = True
+                if refused:
+                    raise StaleEdit(refused)  # leaving the block rolls everything back
+                if written:
+                    conn.execute(
+                        update(studies_table)
+                        .where(studies_table.c.id == study_id)
+                        .values(updated_at=stamp)
+                    )
+        except StaleEdit as stale:
+            self._keep_refused(study_id, stale.conflicts, stamp, by)
+            raise
+        return revisions
+
+    def _keep_refused(self, study_id: str, refused: list[NewerAnswer], stamp: str, by: str) -> None:
+        """Keep every refused edit in the history, so nobody's words are lost."""
+        rows = [
+            _change_row(
+                study_id,
+                c.item_id,
+                c.field,
+                _fields(c.answer or Answer())[c.field],
+                c.mine,
+                c.revision or 0,
+                stamp,
+                by,
+                accepted=False,
+            )
+            for c in refused
+        ]
+        with self.engine.begin() as conn:
+            conn.execute(insert(changes_table), rows)
+
+    def _lock_study(self, conn: Connection, study_id: str) -> Any:
+        """The live study's row, locked for this transaction (so writers take turns)."""
+        done = conn.execute(
+            update(studies_table)
+            .where(studies_table.c.id == study_id, _LIVE)
+            .values(id=studies_table.c.id)
+        )
+        if done.rowcount == 0:
+            raise StudyNotFound(study_id)
+        return conn.execute(select(studies_table).where(studies_table.c.id == study_id)).one()
+
+    # --- history ----------------------------------------------------------------------
+
+    def history(self, study_id: str, item_id: str | None = None) -> list[Change]:
+        """The changes of a study (or one item of it), newest first, refused edits included."""
+        query = select(changes_table).where(changes_table.c.study_id == study_id)
+        if item_id is not None:
+            query = query.where(changes_table.c.item_id == item_id)
+        with self.engine.connect() as conn:
+            if not conn.scalar(select(studies_table.c.id).where(studies_table.c.id == study_id)):
+                raise StudyNotFound(study_id)
+            rows = conn.execute(query.order_by(changes_table.c.id.desc())).all()
+        return [_change_of(row) for row in rows]
+
+    def restore_value(self, study_id: str, change_id: int, by: str = "") -> int:
+        """Put back the value a history entry gave its field (a refused one: the text tried).
+
+        The restore is itself a new change, kept in the history; the item's revision after it.
+        """
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(changes_table).where(
+                    changes_table.c.id == change_id, changes_table.c.study_id == study_id
+                )
+            ).one_or_none()
+        if row is None or row.field not in FIELDS:
+            raise KeyError(f"no answer change {change_id} in self-study {study_id!r}")
+        change = _change_of(row)
+        current = self.get_study(study_id).field_revisions.get(change.item_id, {})
+        return self.save_field(
+            study_id, change.item_id, change.field, change.new, current.get(change.field), by
+        )
+
+    # --- sync bases (what was last pushed to / pulled from an outside copy) -------------
+
+    def get_sync_base(self, study_id: str, target: str) -> dict | None:
+        with self.engine.connect() as conn:
+            text = conn.scalar(
+                select(sync_bases_table.c.snapshot).where(
+                    sync_bases_table.c.study_id == study_id, sync_bases_table.c.target == target
+                )
+            )
+        return None if text is None else json.loads(text)
+
+    def set_sync_base(self, study_id: str, target: str, snapshot: dict) -> None:
+        values = {"snapshot": json.dumps(snapshot, ensure_ascii=False), "updated_at": now()}
+        with self.engine.begin() as conn:
+            if not conn.scalar(select(studies_table.c.id).where(studies_table.c.id == study_id)):
+                raise StudyNotFound(study_id)
+            done = conn.execute(
+                update(sync_bases_table)
+                .where(sync_bases_table.c.study_id == study_id, sync_bases_table.c.target == target)
+                .values(**values)
+            )
+            if done.rowcount == 0:
+                conn.execute(
+                    insert(sync_bases_table).values(study_id=study_id, target=target, **values)
+                )
+
+
+# --- one item's fields ----------------------------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    revision: int  # the item's revision after the save
+    to_write: dict[str, Any]  # the fields that change
+    conflicts: list[str]  # the fields someone else changed since this writer looked
+
+
+def _plan(current: Any, fields: Mapping[str, Any], seen: Seen) -> _Plan:
+    """What saving `fields` over the `current` row means: what to write, what conflicts."""
+    stored = _fields(_answer_of(current)) if current is not None else _fields(Answer())
+    revision = current.revision if current is not None else 0
+    to_write: dict[str, Any] = {}
+    conflicts: list[str] = []
+    for field, new in fields.items():
+        if _same(new, stored[field]):
+            continue  # nothing to save, and nothing to refuse
+        saw = seen.get(field) if isinstance(seen, Mapping) else seen
+        changed_at = getattr(current, f"{field}_changed", 0) if current is not None else 0
+        if changed_at > (saw or 0):
+            conflicts.append(field)
+        else:
+            to_write[field] = new
+    return _Plan(revision + 1 if to_write else revision, to_write, conflicts)
+
+
+def _same(new: Any, stored: Any) -> bool:
+    blank = (None, "")
+    if new in blank and stored in blank:
+        return True
+    return type(new) is type(stored) and new == stored
+
+
+def _write(
+    conn: Connection, study_id: str, item_id: str, current: Any, plan: _Plan, stamp: str, by: str
+) -> None:
+    stored = _fields(_answer_of(current)) if current is not None else _fields(Answer())
+    merged = {**stored, **plan.to_write}
+    answer = Answer(
+        value=merged["value"], evidence=merged["evidence"] or "", notes=merged["notes"] or ""
+    )
+    row = _answer_row(study_id, item_id, answer, plan.revision, stamp)
+    for field in FIELDS:
+        if field in plan.to_write:
+            row[f"{field}_changed"] = plan.revision
+        else:
+            row[f"{field}_changed"] = getattr(current, f"{field}_changed") if current else 0
+    if current is None:
+        conn.execute(insert(answers_table).values(row))
+    else:
+        del row["study_id"], row["item_id"]
+        conn.execute(
+            update(answers_table)
+            .where(answers_table.c.study_id == study_id, answers_table.c.item_id == item_id)
+            .values(**row)
+        )
+    conn.execute(
+        insert(changes_table),
+        [
+            _change_row(study_id, item_id, field, stored[field], new, plan.revision, stamp, by)
+            for field, new in plan.to_write.items()
+        ],
+    )
+
+
+def _fields(answer: Answer) -> dict[str, Any]:
+    return {"value": answer.value, "evidence": answer.evidence, "notes": answer.notes}
+
+
+def _answer_row(study_id: str, item_id: str, answer: Answer, revision: int, stamp: str) -> dict:
+    """The row of an answer; each field that holds something is stamped as changed now."""
+    fields = _fields(answer)
+    return {
+        "study_id": study_id,
+        "item_id": item_id,
+        "value": json.dumps(answer.value, ensure_ascii=False),
+        "evidence": answer.evidence,
+        "notes": answer.notes,
+        "answered": int(is_answered(answer.value)),
+        "revision": revision,
+        "updated_at": stamp,
+        **{f"{f}_changed": 0 if fields[f] in (None, "") else revision for f in FIELDS},
+    }
+
+
+def _change_row(
+    study_id: str,
+    item_id: str,
+    field: str,
+    old: Any,
+    new: Any,
+    revision: int,
+    stamp: str,
+    by: str,
+    accepted: bool = True,
+) -> dict[str, Any]:
+    return {
+        "study_id": study_id,
+        "item_id": item_id,
+        "field": field,
+        "old": json.dumps(old, ensure_ascii=False),
+        "new": json.dumps(new, ensure_ascii=False),
+        "revision": revision,
+        "accepted": int(accepted),
+        "changed_at": stamp,
+        "changed_by": by,
+    }
+
+
+def _change_of(row: Any) -> Change:
+    return Change(
+        id=row.id,
+        study_id=row.study_id,
+        item_id=row.item_id,
+        field=row.field,
+        old=json.loads(row.old),
+        new=json.loads(row.new),
+        revision=row.revision,
+        accepted=bool(row.accepted),
+        changed_at=_time(row.changed_at),
+        changed_by=row.changed_by,
+    )
+
+
+def _answer_of(row: Any) -> Answer:
+    return Answer(value=json.loads(row.value), evidence=row.evidence, notes=row.notes)
+
+
+def _is_blank(answer: Answer) -> bool:
+    return answer.value is None and not answer.evidence and not answer.notes
+
+
+def _current_row(conn: Connection, study_id: str, item_id: str) -> Any:
+    return conn.execute(
+        select(answers_table).where(
+            answers_table.c.study_id == study_id, answers_table.c.item_id == item_id
+        )
+    ).one_or_none()
+
+
+def _newer(
+    conn: Connection, study_id: str, current: Any, item_id: str, field: str, mine: Any
+) -> NewerAnswer:
+    """What is stored now in a field this writer may not change, and who changed it last."""
+    by = conn.scalar(
+        select(changes_table.c.changed_by)
+        .where(
+            changes_table.c.study_id == study_id,
+            changes_table.c.item_id == item_id,
+            changes_table.c.field == field,
+            changes_table.c.accepted == 1,
+        )
+        .order_by(changes_table.c.id.desc())
+        .limit(1)
+    )
+    return NewerAnswer(
+        item_id,
+        _answer_of(current),
+        current.revision,
+        _time(current.updated_at),
+        field,
+        mine,
+        by or "",
+    )
+
+
+def _stored_study(row: Any, answer_rows: Iterable[Any]) -> StoredStudy:
+    answers: dict[str, Answer] = {}
+    revisions: dict[str, int] = {}
+    times: dict[str, datetime] = {}
+    fields: dict[str, dict[str, int]] = {}
+    for answer_row in answer_rows:
+        revisions[answer_row.item_id] = answer_row.revision
+        times[answer_row.item_id] = _time(answer_row.updated_at)
+        fields[answer_row.item_id] = {f: getattr(answer_row, f"{f}_changed") for f in FIELDS}
+        answer = _answer_of(answer_row)
+        if not _is_blank(answer):
+            answers[answer_row.item_id] = answer
+    return StoredStudy(
+        row.id, _study_of(row, answers), revisions, _time(row.updated_at), times, fields
+    )
+
+
+def _study_of(row: Any, answers: dict[str, Answer]) -> SelfStudy:
+    """The self-study of a `studies` row with these (non-blank) answers."""
+    return SelfStudy(
+        rubric=RubricRef(id=row.rubric_id, version=row.rubric_version),
+        program=Program.model_validate_json(row.program),
+        answers=answers,
+    )
+
+
+def _summary_of(row: Any) -> StudySummary:
+    program = Program.model_validate_json(row.program)
+    return StudySummary(
+        id=row.id,
+        name=program.name,
+        organization=program.organization,
+        cohort=program.cohort,
+        round=program.round,
+        rubric_id=row.rubric_id,
+        rubric_version=row.rubric_version,
+        updated_at=_time(row.updated_at),
+        answered=int(row.answered or 0),
+        deleted_at=_time(row.deleted_at) if row.deleted_at else None,
+    )

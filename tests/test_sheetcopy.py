@@ -399,7 +399,7 @@ def test_summary_lists_scores_status_priorities_and_resource_links():
     text = [[c for c in row if c is not None] for row in summary.rows]
     assert ["Program Goals", 2.5, 50.0, 3, 0.5, "Approaching", "2 of 2"] in text
     assert ["PG.1", "Explicit goals", 2.5, 3, 0.5, "Approaching", 1] in text
-    assert ["1. PG.1", "Explicit goals", "gap 0.50"] in text
+    assert ["1. PG.1", "Explicit goals", "0.50 below"] in text
     assert "https://example.org/logic" in summary.links.values()
 
 

@@ -27,7 +27,7 @@ from selfstudy.core.sheetcopy.vocabulary import (
     dimension_tab_title,
 )
 from selfstudy.core.study import Answer, SelfStudy
-from selfstudy.core.wording import STATUS_LABELS
+from selfstudy.core.wording import STATUS_LABELS, gap_text
 
 
 @dataclass(frozen=True)
@@ -279,7 +279,7 @@ def _priority_rows(
     links: dict[tuple[int, int], str] = {}
     for n, sid in enumerate(result.priorities, 1):
         standard = rubric.standard_by_id[sid]
-        rows.append([f"{n}. {sid}", standard.title, f"gap {result.standard(sid).score.gap:.2f}"])
+        rows.append([f"{n}. {sid}", standard.title, gap_text(result.standard(sid).score.gap)])
         for resource in standard.resources:
             rows.append([None, resource.title, resource.url])
             if resource.url:

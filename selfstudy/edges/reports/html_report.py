@@ -32,6 +32,7 @@ from selfstudy.core.study import (
     unanswered_required,
 )
 from selfstudy.core.wording import (
+    NONE,
     STATUS_LABELS,
     STATUS_SYMBOLS,
     gap_text,
@@ -444,7 +445,7 @@ def _evidence_row(rubric: Rubric, item: Item, study: SelfStudy) -> str:
 
 def _rating_text(rubric: Rubric, item: Item, value: AnswerValue) -> str:
     if not is_answered(value):
-        return "—"
+        return NONE
     if is_na(value):
         return "Not applicable"
     if item.is_rating:
@@ -493,7 +494,7 @@ def _missing_table(rubric: Rubric, missing: list[Item]) -> str:
 def _delta(before: float | None, after: float | None) -> str:
     """The change between two levels with an arrow, or `no change` when it shows as 0.00."""
     if before is None or after is None:
-        return "—"
+        return NONE
     delta = after - before
     if round(delta, 2) == 0:
         return "no change"

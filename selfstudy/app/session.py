@@ -57,7 +57,7 @@ def _rubric_by_ref(rubric_id: str, version: str) -> Rubric:
 def rubric_for(study: SelfStudy) -> Rubric:
     """The rubric a study names; stops the page with a clear message when it is missing.
 
-    `catalog` caches each rubric file until it changes; looking the id up scans the
+    `rubric_files` caches each rubric file until it changes; looking the id up scans the
     folder, so the answer is kept for a few seconds (an edited rubric shows within 10 s).
     """
     try:

@@ -43,7 +43,7 @@ def rubric_problems(path: str | Path) -> Report:
         load_rubric(path)
     except ProblemsFound as exc:
         return exc.problems
-    return []
+    return Report()
 
 
 @lru_cache(maxsize=32)

@@ -13,7 +13,9 @@ from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.sheetcopy.parse import ImportResult, copy_rubric_ref, parse_sheet_copy
 from selfstudy.core.sheetcopy.vocabulary import START_HERE, Sheets, a1, normalize
-from selfstudy.core.study import SelfStudy
+from selfstudy.core.study import SelfStudy, check_study
+from selfstudy.edges.rubric_files import find_rubric
+from selfstudy.edges.study_files import load_study
 
 JSON_SUFFIX = ".json"
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")  # what `workbooks.read_sheets` opens
@@ -64,10 +66,8 @@ def read_sheet_copy(path: Path, rubric: Rubric | None = None) -> ImportResult:
 
     Problem locations are prefixed with the file (`copy.xlsx: '1. Program Goals'!D7`).
     """
-    from selfstudy.core.study import check_study
+    # Imported here: `workbooks` imports `WORKBOOK_SUFFIXES` and `is_skipped` from this module.
     from selfstudy.edges import workbooks
-    from selfstudy.edges.rubric_files import find_rubric
-    from selfstudy.edges.study_files import load_study
 
     source = str(path)
     try:
@@ -92,7 +92,7 @@ def read_study_source(path: Path, rubric: Rubric | None = None) -> SelfStudy:
 def interpret(sheets: Sheets, rubric: Rubric | None = None) -> ImportResult:
     """`parse_sheet_copy` against `rubric`, by default the rubric the copy names on START HERE.
 
-    A copy that names no rubric, or one the catalog lacks, gives an import
+    A copy that names no rubric, or one the rubric folder lacks, gives an import
     result with that problem and no study.
     """
     if rubric is None:
@@ -104,8 +104,6 @@ def interpret(sheets: Sheets, rubric: Rubric | None = None) -> ImportResult:
 
 
 def _rubric_named_in(sheets: Sheets) -> Rubric:
-    from selfstudy.edges.rubric_files import find_rubric
-
     rubric_id, version = copy_rubric_ref(sheets)
     if rubric_id is None:
         raise ProblemsFound(

@@ -9,7 +9,7 @@ On top of the scores sit the comparisons a facilitator asks for: per group
 (cohort, round or any program field) and dimension or standard, the number of
 programs, the mean and median of their mean levels, the spread and the share
 that meets the target (`groups`); the change from baseline to follow-up, pairing
-a program's rounds by program id (`progress`, with `rounds` deciding which
+a program's rounds by program id (`changes`, with `rounds` deciding which
 studies count); the standards that the fewest and the most programs meet
 (`network` needs and assets); one program against its group's median; and
 stable pseudonyms for sharing outside the network (`pseudonyms`). `comparison`

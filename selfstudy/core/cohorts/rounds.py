@@ -14,7 +14,7 @@ from selfstudy.core.rounds import round_key
 
 
 def round_order(rounds: Iterable[str | None]) -> list[str | None]:
-    """Rounds from first to last: no round, then the order of `progress.round_key`.
+    """Rounds from first to last: no round, then the order of `selfstudy.core.rounds.round_key`.
 
     So baseline-like names, then midpoint-like, then follow-up-like, then other
     names, each in natural order (`Round 2` before `Round 10`).

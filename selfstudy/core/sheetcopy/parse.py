@@ -35,6 +35,7 @@ from selfstudy.core.sheetcopy.vocabulary import (
     normalize,
 )
 from selfstudy.core.study import Answer, Program, RubricRef, SelfStudy, is_answered
+from selfstudy.core.wording import clip
 
 _NUMBERING = re.compile(r"^\s*\d+\s*(?:[.):-]\s*|\s+)")
 
@@ -117,7 +118,7 @@ def parse_sheet_copy(sheets: Sheets, rubric: Rubric) -> ImportResult:
                         Problem(
                             "missing-item",
                             a1(title, 1),
-                            f"no row for {item.id} ({_clip(item.text)}); it is left unanswered. "
+                            f"no row for {item.id} ({clip(item.text, 60)}); it is left unanswered. "
                             "Add a row with this ID to answer it",
                             severity="warning",
                         )
@@ -134,10 +135,6 @@ def parse_sheet_copy(sheets: Sheets, rubric: Rubric) -> ImportResult:
 def study_from_sheets(sheets: Sheets, rubric: Rubric) -> SelfStudy:
     """`parse_sheet_copy`, raising `ProblemsFound` when any problem is an error."""
     return parse_sheet_copy(sheets, rubric).raise_on_errors()
-
-
-def _clip(text: str, width: int = 60) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 # START HERE ---------------------------------------------------------------------------

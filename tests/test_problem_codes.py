@@ -145,6 +145,15 @@ def _documented_codes() -> list[str]:
     return re.findall(r"^\|\s*`([a-z0-9-]+)`\s*\|", text, flags=re.M)
 
 
+def _documented_rows() -> dict[str, tuple[str, str]]:
+    """Code -> (title, fix) of the rows `| `code` | title | fix |` of docs/problems.md."""
+    text = DOCS.read_text(encoding="utf-8")
+    rows = re.findall(r"^\|\s*`([a-z0-9-]+)`\s*\|(.*)\|\s*$", text, flags=re.M)
+    cells = {code: [c.strip() for c in rest.split("|")] for code, rest in rows}
+    assert all(len(c) == 2 for c in cells.values()), "a row of docs/problems.md lacks 3 cells"
+    return {code: (title, fix) for code, (title, fix) in cells.items()}
+
+
 def test_every_code_the_package_produces_is_in_the_table():
     produced, _, _ = _read_package()
     unlisted = {code: sorted(places) for code, places in produced.items() if code not in CODES}
@@ -174,3 +183,13 @@ def test_every_code_has_a_title_and_a_fix():
     for code, (title, fix) in CODES.items():
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", code), code
         assert title.strip() and fix.strip(), code
+
+
+def test_the_page_words_every_code_as_the_table_does():
+    documented = _documented_rows()
+    differ = {
+        code: {"table": CODES[code], "page": documented[code]}
+        for code in CODES
+        if code in documented and documented[code] != CODES[code]
+    }
+    assert differ == {}, "make docs/problems.md and selfstudy/core/problem_codes.py agree"

@@ -166,6 +166,31 @@ def test_push_then_sync_shows_conflicts_side_by_side_and_applies_the_choice(
     assert not [r for r in at.radio if r.key and r.key.startswith("keep:")]
 
 
+def test_an_edit_made_in_the_app_during_a_sync_is_kept_and_the_page_says_so(
+    db, google, tmp_path, sample_set
+):
+    study_id = db.create_study(sample_set[0])
+    at = click(connected_page(study_id, tmp_path, google), "Sync with the sheet")  # first sync
+    assert not at.exception and not at.error
+    google.set_cell(KEY, "1. Program Goals", 6, 4, "Sustaining")  # PG.1.a, in the sheet
+
+    def a_colleague_edits_the_app(method: str, path: str) -> None:
+        if path.endswith("values:batchGet"):  # while the sync reads the sheet
+            stored = db.get_study(study_id)
+            answer = stored.study.answers["PG.1.a"].model_copy(update={"notes": "typed here"})
+            db.save_answer(study_id, "PG.1.a", answer, stored.revisions["PG.1.a"])
+
+    google.on_request = a_colleague_edits_the_app
+    try:
+        at = click(at, "Sync with the sheet")
+    finally:
+        google.on_request = None
+    assert not at.exception and not at.error
+    assert "nothing was taken from the sheet" in at.warning[0].value
+    stored = db.get_study(study_id).study.answers["PG.1.a"]
+    assert (stored.value, stored.notes) == (sample_set[0].answers["PG.1.a"].value, "typed here")
+
+
 def test_a_sheet_not_shared_is_explained_on_the_page(db, google, tmp_path, sample_set):
     google.forbidden.add(KEY)
     study_id = db.create_study(sample_set[0])
@@ -203,3 +228,13 @@ def test_a_google_sheet_can_be_imported_as_a_new_study(
     assert sample_set[3].program.name in "".join(m.value for m in at.markdown)
     at = click(at, "Save as a new self-study")
     assert db.all_studies()[0][1] == sample_set[3]
+    # The sheet is remembered as the new study's sync base: later edits on each side
+    # are taken each way, not offered as conflicts.
+    [(study_id, _)] = db.all_studies()
+    google.set_cell(KEY, "1. Program Goals", 6, 4, "Not yet")  # PG.1.a, in the sheet
+    revision = db.get_study(study_id).revisions["PG.1.b"]
+    db.save_field(study_id, "PG.1.b", "notes", "checked in the app", revision)
+    at = click(connected_page(study_id, tmp_path, google), "Sync with the sheet")
+    assert not at.exception and not at.error
+    assert "From the sheet: PG.1.a. To the sheet: PG.1.b." in at.success[0].value
+    assert "conflict" not in at.success[0].value

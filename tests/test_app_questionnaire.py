@@ -15,7 +15,7 @@ from selfstudy.core.rubric import NA
 from selfstudy.core.study import Answer, SelfStudy
 from selfstudy.edges.rubric_files import PROJECT_ROOT
 from selfstudy.edges.storage import Storage
-from tests.test_storage import fresh_postgres_url
+from tests.conftest import fresh_postgres_url
 
 APP = str(PROJECT_ROOT / "app.py")
 QUESTIONNAIRE = "selfstudy/app/pages/questionnaire.py"

@@ -343,3 +343,14 @@ def test_import_names_sources_that_do_not_exist(tmp_path):
     result = invoke("import", tmp_path / "nowhere.xlsx")
     assert result.exit_code == 2
     assert "no such file or folder" in result.output
+
+
+def test_pull_of_a_sheet_with_errors_reports_each_problem_once(tmp_path, google):
+    study_file = tmp_path / "p01.json"
+    study_file.write_text(P01.read_text())
+    assert invoke("sheets", "push", study_file, "--spreadsheet", KEY).exit_code == 0
+    google.set_cell(KEY, "1. Program Goals", 6, 4, "Great")
+    result = invoke("sheets", "pull", KEY)
+    assert result.exit_code == 1
+    lines = [line for line in result.stderr.splitlines() if "'Great' is not a rating" in line]
+    assert len(lines) == 1

@@ -38,7 +38,7 @@ from selfstudy.core.cohorts import (
 from selfstudy.core.rubric.parse import parse_rubric
 from selfstudy.core.scoring import score
 from selfstudy.core.study import Answer, SelfStudy
-from selfstudy.workflows.cohorts import pseudonym_secret
+from selfstudy.edges.settings import pseudonym_secret
 
 RUBRIC = parse_rubric(
     """

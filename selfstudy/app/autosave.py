@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import streamlit as st
-from sqlalchemy.exc import SQLAlchemyError
 
 from selfstudy.app.session import get_storage, rubric_for
 from selfstudy.app.widget_values import stored_value, widget_key, widget_value
 from selfstudy.core.rubric import Item, Rubric
 from selfstudy.core.study import Answer, SelfStudy, is_answered
 from selfstudy.core.wording import clip, value_text
-from selfstudy.edges.storage import StaleEdit, StoredStudy, StudyNotFound
+from selfstudy.edges.storage import DatabaseError, StaleEdit, StoredStudy, StudyNotFound
 
 
 @dataclass
@@ -135,7 +134,7 @@ def save_from_widget(study_id: str, item_id: str, part: str) -> None:
             Notice("conflict", item_id, "This self-study was deleted; your answer was not saved.")
         )
         return
-    except SQLAlchemyError as exc:
+    except DatabaseError as exc:
         # Show what is stored, not an answer that was never saved.
         _take_answer(session, rubric, item_id, old, session.revisions.get(item_id))
         session.notices.append(
@@ -164,7 +163,7 @@ def _when(moment: datetime | None) -> str:
 
 
 def _short(item: Item) -> str:
-    return clip(item.text, 70)
+    return clip(item.text, 68)
 
 
 def _conflict_text(

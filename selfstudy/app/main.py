@@ -5,10 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from selfstudy.edges.storage import database_url
+from selfstudy.edges.storage import DatabaseError, database_url, first_line, shown_url
 
 PAGES = Path(__file__).parent / "pages"
 
@@ -37,24 +35,10 @@ def run() -> None:
     )
     try:
         st.navigation(pages()).run()
-    except SQLAlchemyError as exc:
+    except DatabaseError as exc:
         st.error(
-            f"The database at {safe_url(database_url())} cannot be used right now "
-            f"({type(exc).__name__}: {_first_line(exc)}). Nothing saved "
+            f"The database at {shown_url(database_url())} cannot be used right now "
+            f"({type(exc).__name__}: {first_line(exc)}). Nothing saved "
             "before is lost. Check that the database is running and that "
             "`SELFSTUDY_DATABASE_URL` (or `SELFSTUDY_DB`) points to it, then reload the page."
         )
-
-
-def _first_line(exc: SQLAlchemyError) -> str:
-    """The first line of the driver's message (only DBAPI errors carry one in `orig`)."""
-    lines = str(getattr(exc, "orig", None) or exc).splitlines()
-    return lines[0] if lines else "no details"
-
-
-def safe_url(url: str) -> str:
-    """The database URL without its password, fit to show (never the raw text of a bad URL)."""
-    try:
-        return f"`{make_url(url).render_as_string(hide_password=True)}`"
-    except (ArgumentError, ValueError):
-        return "the address in `SELFSTUDY_DATABASE_URL` (not a database URL)"

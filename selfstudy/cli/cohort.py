@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from selfstudy.cli import main
-from selfstudy.cli.core import write_whole
+from selfstudy.cli.study_commands import write_whole
 from selfstudy.cli.tables import text_table
 from selfstudy.core.cohorts import Comparison
 from selfstudy.core.problems import Problem, ProblemsFound
@@ -17,7 +17,15 @@ from selfstudy.core.rubric import Rubric
 from selfstudy.core.study import SelfStudy
 from selfstudy.core.wording import clip, level_text, percent_text, signed_text
 from selfstudy.edges.rubric_files import find_rubric
-from selfstudy.workflows.cohorts import PSEUDONYM_SECRET_VARIABLE
+from selfstudy.edges.settings import PSEUDONYM_SECRET_VARIABLE
+
+# How this command names what the cohort workflow calls a choice.
+OPTION_OF_CHOICE = {
+    "by": "--by",
+    "cohorts and rounds": "--cohort/--round",
+    "baseline": "--baseline",
+    "follow-up": "--follow-up",
+}
 
 
 @main.command("cohort")
@@ -138,12 +146,12 @@ def cohort_command(
     if not studies:
         raise SystemExit(1)
     scores, repeats = cohort_workflow.scores_of(rubric, studies)
+    _echo_problems(repeats)
     try:
         chosen = cohort_workflow.choose(scores, by, cohorts, rounds, pseudonymize)
-        _echo_problems(repeats)
         comparison = cohort_workflow.comparison(chosen, by, top, baseline, follow_up)
     except cohort_workflow.CohortChoiceError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise click.UsageError(f"{OPTION_OF_CHOICE[exc.choice]}: {exc}") from None
     _write(comparison, fmt, out_path)
     if failed:
         click.echo(f"{failed} input(s) left out because of the problems above", err=True)

@@ -7,11 +7,8 @@ from pathlib import Path
 import click
 
 from selfstudy.cli import main
-from selfstudy.cli.core import load_checked_study, study_rubric_option, write_whole
-from selfstudy.core.problems import Problem, ProblemsFound
-from selfstudy.core.rounds import compare_rounds, same_program
+from selfstudy.cli.study_commands import load_checked_study, study_rubric_option, write_whole
 from selfstudy.core.scoring import score
-from selfstudy.core.study import SelfStudy
 from selfstudy.edges.reports.html_report import html_report
 from selfstudy.edges.reports.scores_csv import scores_csv
 
@@ -69,11 +66,15 @@ def report_command(
         # utf-8-sig: Excel then reads accented names correctly.
         write_whole(out_path, scores_csv(rubric, study, result).encode("utf-8-sig"))
     else:
+        from selfstudy.workflows import reports
+
         previous = None
         if previous_path:
             earlier, earlier_rubric = load_checked_study(previous_path, rubric_option)
-            _check_previous(study_path, previous_path, study, earlier)
-            previous = (earlier, score(earlier_rubric, earlier))
+            checks = reports.check_previous(study, earlier, str(previous_path), str(study_path))
+            for problem in checks:
+                click.echo(str(problem), err=True)
+            previous = reports.scored(earlier, earlier_rubric)
         write_whole(out_path, html_report(rubric, study, result, previous).encode("utf-8"))
     click.echo(f"wrote the {fmt.upper()} report of {study.program.name} to {out_path}")
 
@@ -85,32 +86,3 @@ def _format_from_suffix(out_path: Path) -> str:
             f"cannot tell the format from {out_path.name!r}; add --format html or --format csv"
         )
     return fmt
-
-
-def _check_previous(
-    study_path: Path, previous_path: Path, study: SelfStudy, earlier: SelfStudy
-) -> None:
-    """Refuse a previous round of another rubric; warn when it may not be an earlier round."""
-    if earlier.rubric.id != study.rubric.id:
-        raise ProblemsFound(
-            [
-                Problem(
-                    "rubric-mismatch",
-                    str(previous_path),
-                    f"the previous round uses rubric {earlier.rubric.id!r} and {study_path} "
-                    f"uses {study.rubric.id!r}; compare rounds of the same rubric",
-                    "rubric.id",
-                )
-            ]
-        )
-    if not same_program(study, earlier):
-        click.echo(
-            f"{previous_path}: warning: {earlier.program.name!r} may be a different program "
-            f"from {study.program.name!r}",
-            err=True,
-        )
-    elif compare_rounds(earlier, study) > 0:
-        click.echo(
-            f"{previous_path}: warning: this looks like a later round than {study_path}",
-            err=True,
-        )

@@ -9,20 +9,21 @@ from typing import TYPE_CHECKING, cast
 import click
 
 from selfstudy.cli import main
-from selfstudy.cli.core import load_checked_study
+from selfstudy.cli.study_commands import load_checked_study
 from selfstudy.cli.tables import text_table
 from selfstudy.core.merge import PROGRAM_KEY, Side, SyncConflict, change_names
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.sheetcopy import ImportResult
 from selfstudy.core.study import SelfStudy
 from selfstudy.core.wording import clip
+from selfstudy.edges.files import ensure_folder
+from selfstudy.edges.paths import DEFAULT_RUBRIC_ID
 from selfstudy.edges.rubric_files import find_rubric, rubric_of
 from selfstudy.edges.workbooks import export_csv, export_xlsx
 
 if TYPE_CHECKING:
     from selfstudy.workflows.imports import Source
 
-DEFAULT_RUBRIC = "stem-equity-self-study"
 
 rubric_option = click.option(
     "--rubric",
@@ -92,10 +93,11 @@ def _sources(
     names: tuple[str, ...], rubric: Rubric | None, credentials: Path | None
 ) -> list[Source]:
     """Files and folders as they are found on disk, then Google Sheets by URL."""
+    from selfstudy.edges.gsheets import is_sheet_url
     from selfstudy.workflows import imports
 
-    urls = [n for n in names if imports.is_sheet_url(n)]
-    paths = [Path(n) for n in names if not imports.is_sheet_url(n)]
+    urls = [n for n in names if is_sheet_url(n)]
+    paths = [Path(n) for n in names if not is_sheet_url(n)]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise click.BadParameter(
@@ -158,7 +160,7 @@ def _report(results: list[tuple[Source, ImportResult]]) -> None:
     "--template",
     is_flag=True,
     help="A blank template (no STUDY needed; --rubric picks the rubric, default "
-    f"{DEFAULT_RUBRIC}).",
+    f"{DEFAULT_RUBRIC_ID}).",
 )
 def export_command(
     study_path: Path | None, target: Path, rubric_option: str | None, template: bool
@@ -174,9 +176,9 @@ def export_command(
     if study_path is not None:
         study, rubric = load_checked_study(study_path, rubric_option)
     else:
-        study, rubric = None, find_rubric(rubric_option or DEFAULT_RUBRIC)
+        study, rubric = None, find_rubric(rubric_option or DEFAULT_RUBRIC_ID)
     if target.suffix.lower() == ".xlsx":
-        target.parent.mkdir(parents=True, exist_ok=True)
+        ensure_folder(target.parent)
         export_xlsx(study, rubric, target)
         click.echo(f"wrote {target}")
     elif target.suffix == "" or target.is_dir():

@@ -242,6 +242,14 @@ CODES: dict[str, tuple[str, str]] = {
         "Two inputs hold the same round of the same program",
         "The later one is used; remove the other input if that is not the one you meant.",
     ),
+    "other-program": (
+        "The previous round may be another program's",
+        "Check that both self-studies are the same program (same program id, or same name).",
+    ),
+    "later-round": (
+        "The previous round looks later than this one",
+        "Check the rounds and completion dates, or give the earlier round as the previous one.",
+    ),
     # Google Sheets
     "sheets-credentials": (
         "The Google credentials are missing or not usable",

@@ -92,4 +92,4 @@ def value_text(rubric: Rubric, item: Item, value: AnswerValue) -> str:
     if isinstance(value, list):
         return ", ".join(value)
     text = str(value)
-    return clip(text, 80)
+    return clip(text, 78)

@@ -9,10 +9,21 @@ what went wrong; nothing is ever half-written.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
 from selfstudy.core.problems import Problem, ProblemsFound
+
+
+def _process_umask() -> int:
+    """The umask, read once at import (reading it means setting it, which is not thread-safe)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
+
+
+_UMASK = _process_umask()
 
 
 def read_text(path: Path) -> str:
@@ -26,7 +37,12 @@ def read_text(path: Path) -> str:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to `path` whole, or not at all."""
+    """Write `data` to `path` whole, or not at all.
+
+    A link is followed (the file it points to is replaced), and a file that is
+    already there keeps its permissions; a new file gets the usual ones.
+    """
+    path = path.resolve() if path.is_symlink() else path
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise _cannot_write(folder, f"folder {folder} does not exist; create it or choose another")
@@ -37,11 +53,29 @@ def write_atomically(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(handle, "wb") as file:
             file.write(data)
-        os.chmod(temporary, 0o644)
+        os.chmod(temporary, _mode_for(path))
         os.replace(temporary, path)
     except OSError as exc:
         Path(temporary).unlink(missing_ok=True)
         raise _cannot_write(path, f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _mode_for(path: Path) -> int:
+    """The permissions of the file being replaced, else those a new file gets (umask)."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return 0o666 & ~_UMASK
+
+
+def ensure_folder(folder: Path) -> None:
+    """Make `folder` (and its parents) if missing; a file in the way is one located problem."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise _cannot_write(folder, f"{folder} is a file, not a folder; choose a folder") from None
+    except OSError as exc:
+        raise _cannot_write(folder, f"cannot make {folder}: {exc.strerror or exc}") from None
 
 
 def write_text_atomically(path: Path, text: str) -> None:

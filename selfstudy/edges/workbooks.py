@@ -38,6 +38,7 @@ from selfstudy.core.sheetcopy import (
     layout,
 )
 from selfstudy.core.study import SelfStudy
+from selfstudy.edges.files import ensure_folder, write_atomically, write_text_atomically
 from selfstudy.edges.sheet_files import WORKBOOK_SUFFIXES, is_skipped
 
 CSV_ESCAPED_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
@@ -216,7 +217,7 @@ def write_xlsx(tabs: list[Tab], target: Path | IO[bytes]) -> None:
     if isinstance(target, Path):
         buffer = io.BytesIO()
         workbook.save(buffer)
-        target.write_bytes(buffer.getvalue())
+        write_atomically(target, buffer.getvalue())
     else:
         workbook.save(target)
 
@@ -288,11 +289,11 @@ def _ooxml_escape(text: str) -> str:
 
 
 def write_csv_folder(tabs: list[Tab], folder: Path) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
+    ensure_folder(folder)
     written = []
-    for tab in tabs:
+    for tab in tabs:  # each file whole; the folder is written one tab after another
         path = folder / f"{tab.title}.csv"
-        path.write_text(csv_text(tab.rows), encoding="utf-8")
+        write_text_atomically(path, csv_text(tab.rows))
         written.append(path)
     return written
 

@@ -7,11 +7,9 @@ pseudonyms and rounds apply on both.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 
 from selfstudy.core.cohorts import (
-    DEFAULT_PSEUDONYM_SECRET,
     CohortScores,
     Comparison,
     compare,
@@ -22,20 +20,21 @@ from selfstudy.core.problems import Problem, Report
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.study import SelfStudy, check_study
 from selfstudy.edges.rubric_files import find_rubric
-
-# The environment variable the app and the CLI read a network's own pseudonym secret from.
-PSEUDONYM_SECRET_VARIABLE = "SELFSTUDY_PSEUDONYM_SECRET"
+from selfstudy.edges.settings import pseudonym_secret
 
 Labelled = tuple[str, SelfStudy]  # (where the study came from, the study)
 
 
 class CohortChoiceError(ValueError):
-    """A filter, grouping or round that none of the studies has; the message says which exist."""
+    """A filter, grouping or round that none of the studies has; the message says which exist.
 
+    `choice` names what was chosen (`by`, `cohorts and rounds`, `baseline`, `follow-up`),
+    so each face can name its own control or option.
+    """
 
-def pseudonym_secret() -> str:
-    """The network's own secret from `SELFSTUDY_PSEUDONYM_SECRET`, else the default."""
-    return os.environ.get(PSEUDONYM_SECRET_VARIABLE) or DEFAULT_PSEUDONYM_SECRET
+    def __init__(self, choice: str, message: str):
+        super().__init__(message)
+        self.choice = choice
 
 
 def comparable(studies: Iterable[Labelled], rubric: Rubric) -> tuple[list[Labelled], Report]:
@@ -95,10 +94,10 @@ def choose(
     """
     if by not in scores.programs:
         fields = ", ".join(c for c in scores.programs.columns if c not in ("key", "program"))
-        raise CohortChoiceError(f"no program field {by!r}; the self-studies have: {fields}")
+        raise CohortChoiceError("by", f"no program field {by!r}; the self-studies have: {fields}")
     chosen = scores.where(cohort=cohorts, round=rounds)
     if not len(chosen):
-        raise CohortChoiceError("no self-study matches these cohorts and rounds")
+        raise CohortChoiceError("cohorts and rounds", "no self-study matches them")
     if pseudonymize:
         chosen = chosen.with_pseudonyms(pseudonym_secret(), keep=("cohort", "round", by))
     return chosen
@@ -119,7 +118,7 @@ def comparison(
     for name, wanted in (("baseline", baseline), ("follow-up", follow_up)):
         if wanted is not None and wanted not in known:
             raise CohortChoiceError(
-                f"{name}: no self-study has round {wanted!r}; "
-                f"rounds: {', '.join(sorted(known)) or 'none'}"
+                name,
+                f"no self-study has round {wanted!r}; rounds: {', '.join(sorted(known)) or 'none'}",
             )
     return compare(scores, by=by, top=top, baseline=baseline, follow_up=follow_up)

@@ -10,21 +10,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-from gspread import Client
+from typing import TYPE_CHECKING
 
 from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.sheetcopy import ImportResult, Sheets
 from selfstudy.core.study import SelfStudy
 from selfstudy.edges import gsheets
-from selfstudy.edges.files import write_text_atomically
+from selfstudy.edges.files import ensure_folder, write_text_atomically
 from selfstudy.edges.rubric_files import find_rubric
 from selfstudy.edges.sheet_files import discover_sources, interpret, read_sheet_copy
 from selfstudy.edges.storage import Storage
 from selfstudy.edges.workbooks import read_csv_files, read_xlsx
 
-SHEET_URL_STARTS = ("https://docs.google.com/spreadsheets/", "docs.google.com/")
+if TYPE_CHECKING:
+    from gspread import Client
 
 
 @dataclass
@@ -34,10 +34,6 @@ class Source:
     label: str  # how reports name it
     stem: str  # the base of its output file name
     read: Callable[[], ImportResult]
-
-
-def is_sheet_url(name: str) -> bool:
-    return name.startswith(SHEET_URL_STARTS)
 
 
 def file_sources(paths: Iterable[Path], rubric: Rubric | None = None) -> list[Source]:
@@ -116,10 +112,10 @@ def write_studies(
     In a folder, files are named after their source; repeated names get `-2`, `-3`…
     """
     if not many and out.suffix.lower() == ".json":
-        out.parent.mkdir(parents=True, exist_ok=True)
+        ensure_folder(out.parent)
         targets = [(source, out) for source, _ in studies]
     else:
-        out.mkdir(parents=True, exist_ok=True)
+        ensure_folder(out)
         used: set[str] = set()
         targets = []
         for source, _ in studies:

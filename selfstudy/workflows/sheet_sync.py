@@ -2,7 +2,7 @@
 
 A study being synced is a `SyncTarget`: a self-study file, whose sync bases
 (what was last pushed to or pulled from each sheet) live in a sidecar file
-`STUDY.sync.json` beside it, or a study kept in the database, whose bases
+`STUDY.sync.json` beside it (`edges.sync_records`), or a study kept in the database, whose bases
 live there too. Both remember a base per spreadsheet key, and both save what
 a sync brought in from the sheet: the file is rewritten whole; the database
 takes the changed answers with the revisions read before the sync, so an
@@ -12,26 +12,24 @@ nothing from the sheet is saved.
 
 from __future__ import annotations
 
-import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-from gspread import Client
+from typing import TYPE_CHECKING
 
 from selfstudy.core.merge import PROGRAM_KEY, Side, Snapshot, snapshot
 from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.sheetcopy import ImportResult
 from selfstudy.core.study import Answer, SelfStudy
-from selfstudy.edges import gsheets
+from selfstudy.edges import gsheets, sync_records
 from selfstudy.edges.files import write_text_atomically
 from selfstudy.edges.rubric_files import rubric_of
 from selfstudy.edges.storage import StaleEdit, Storage, StoredStudy, StudyNotFound
 from selfstudy.edges.study_files import load_study
 
-SIDECAR_SUFFIX = ".sync.json"
+if TYPE_CHECKING:
+    from gspread import Client
 
 
 class SyncTarget(ABC):
@@ -58,7 +56,7 @@ class SyncTarget(ABC):
 
 
 class FileTarget(SyncTarget):
-    """A self-study .json file; its bases are in `STUDY.sync.json` beside it."""
+    """A self-study .json file; its bases are in the sync record beside it."""
 
     def __init__(self, path: Path, study: SelfStudy | None = None):
         self.path = path
@@ -68,42 +66,16 @@ class FileTarget(SyncTarget):
     def label(self) -> str:
         return str(self.path)
 
-    @property
-    def sidecar(self) -> Path:
-        return sidecar_of(self.path)
-
     def base(self, key: str) -> Snapshot | None:
-        return self._bases().get(key)
+        return sync_records.read_bases(self.path).get(key)
 
     def remember(self, key: str, base: Snapshot) -> None:
-        bases = self._bases()
-        bases[key] = base
-        write_text_atomically(self.sidecar, json.dumps(bases, indent=2, ensure_ascii=False) + "\n")
+        sync_records.remember(self.path, key, base)
 
     def save_from_sheet(self, outcome: gsheets.SyncOutcome) -> None:
         if outcome.plan.to_app:
             write_text_atomically(self.path, outcome.study.to_json())
         self.study = outcome.study
-
-    def _bases(self) -> dict[str, Any]:
-        if not self.sidecar.is_file():
-            return {}
-        try:
-            bases = json.loads(self.sidecar.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError):
-            bases = None
-        if not isinstance(bases, dict):
-            raise ProblemsFound(
-                [
-                    Problem(
-                        "bad-sync-file",
-                        str(self.sidecar),
-                        "this sync record is damaged; delete it (the next sync then treats "
-                        "every difference as a conflict to choose)",
-                    )
-                ]
-            )
-        return bases
 
 
 class StoredTarget(SyncTarget):
@@ -154,25 +126,24 @@ def _base_name(key: str) -> str:
     return f"gsheet:{key}"
 
 
-def sidecar_of(path: Path) -> Path:
-    """Where the sync bases of the self-study file `path` are kept."""
-    return path.with_name(path.stem + SIDECAR_SUFFIX)
-
-
 def open_target(reference: str, storage: Storage | None = None) -> SyncTarget:
     """The study named by `reference`: a self-study file, else the id of a stored study."""
     path = Path(reference)
     if path.is_file():
         return FileTarget(path)
-    storage = storage or Storage()
+    return open_stored(storage or Storage(), reference)
+
+
+def open_stored(storage: Storage, study_id: str) -> StoredTarget:
+    """The stored study `study_id`; a deleted or unknown one is a `study-not-found` problem."""
     try:
-        return StoredTarget(storage, storage.get_study(reference))
+        return StoredTarget(storage, storage.get_study(study_id))
     except StudyNotFound:
         raise ProblemsFound(
             [
                 Problem(
                     "study-not-found",
-                    reference,
+                    study_id,
                     "no such self-study file, and no study with this id in the database; "
                     "give a .json file or an id from the app",
                 )

@@ -27,9 +27,9 @@ from selfstudy.edges.reports.cohort_charts import (
     heatmap,
 )
 from selfstudy.edges.reports.cohort_workbook import cohort_report_bytes
+from selfstudy.edges.settings import PSEUDONYM_SECRET_VARIABLE
 from selfstudy.edges.storage import database_url
 from selfstudy.workflows import cohorts as cohort_workflow
-from selfstudy.workflows.cohorts import PSEUDONYM_SECRET_VARIABLE
 
 ALL_DIMENSIONS = "All dimensions"
 OVERALL = "Overall"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +14,7 @@ from selfstudy.core.rubric import Rubric
 from selfstudy.core.scoring import score
 from selfstudy.core.sheetcopy import ImportResult
 from selfstudy.core.study import SelfStudy, parse_study
-from selfstudy.core.wording import STATUS_LABELS, value_text
+from selfstudy.core.wording import STATUS_LABELS, percent_text, value_text
 from selfstudy.edges import gsheets
 from selfstudy.edges.rubric_files import find_rubric
 from selfstudy.edges.storage import StudyNotFound
@@ -57,7 +56,7 @@ def preview(study: SelfStudy, rubric: Rubric) -> None:
     result = score(rubric, study)
     st.markdown(
         f"**{study.program.name}** · {rubric.title} (version {rubric.version}) · "
-        f"{len(study.answers)} answers · {result.completeness:.0%} complete · overall "
+        f"{len(study.answers)} answers · {percent_text(result.completeness)} complete · overall "
         f"**{STATUS_LABELS[result.overall.status]}**"
     )
     rows = [
@@ -92,8 +91,12 @@ def import_section() -> None:
         show_import(read_upload(files, choice), "upload")
 
 
-def show_import(result: ImportResult, key: str) -> None:
-    """The problem report of a copy and, when it has no error, a preview and a Save button."""
+def show_import(result: ImportResult, key: str, spreadsheet: str | None = None) -> None:
+    """The problem report of a copy and, when it has no error, a preview and a Save button.
+
+    A copy pulled from a Google Sheet (`spreadsheet`) is saved with the sheet remembered
+    as its sync base, so the first sync finds no false conflicts.
+    """
     found = result.problems.errors
     if found:
         st.error(
@@ -109,7 +112,10 @@ def show_import(result: ImportResult, key: str) -> None:
     rubric = find_rubric(result.study.rubric.id, result.study.rubric.version)
     preview(result.study, rubric)
     if st.button("Save as a new self-study", type="primary", key=f"save:{key}"):
-        study_id = imports.save_imported(get_storage(), result.study)
+        if spreadsheet is None:
+            study_id = imports.save_imported(get_storage(), result.study)
+        else:
+            study_id = sheet_sync.keep_pulled_in_database(result.study, spreadsheet, get_storage())
         open_study(study_id)
         st.success(f"Saved **{result.study.program.name}** and opened it.")
         st.page_link(str(QUESTIONNAIRE), label="Go to the self-study", icon=":material/checklist:")
@@ -173,13 +179,9 @@ def sheets_client():
     except Exception:  # no secrets file at all
         info = None
     try:
-        if info:
-            credentials = gsheets.credentials_from_info(
-                dict(info), f"Streamlit secrets [{SECRETS_KEY}]"
-            )
-        elif os.environ.get(gsheets.CREDENTIALS_ENV):
-            credentials = gsheets.credentials_from_file(None)
-        else:
+        where = f"Streamlit secrets [{SECRETS_KEY}]"
+        credentials = gsheets.configured_credentials(dict(info) if info else None, where)
+        if credentials is None:
             st.info(
                 "To connect Google Sheets, add a service-account key to the app's secrets "
                 f"(`.streamlit/secrets.toml`, a `[{SECRETS_KEY}]` table with the key's fields) "
@@ -209,12 +211,12 @@ def google_section(study_id: str | None, study: SelfStudy | None) -> None:
         client = sheets_client()
         if client is not None:
             try:
-                st.session_state["pulled"] = (address, gsheets.pull(client, address))
+                st.session_state["pulled"] = (address, sheet_sync.pull(client, address))
             except ProblemsFound as exc:
                 show_problems(exc)
     pulled = st.session_state.get("pulled")
     if pulled and pulled[0] == address:
-        show_import(pulled[1], "pulled")
+        show_import(pulled[1], "pulled", spreadsheet=address)
 
 
 def connected_sheet(study_id: str, study: SelfStudy) -> None:
@@ -233,7 +235,8 @@ def connected_sheet(study_id: str, study: SelfStudy) -> None:
     message = st.session_state.pop(f"sync_message:{study_id}", None)
     try:
         if push.button("Push to the sheet", icon=":material/upload:"):
-            report = sheet_sync.push(stored_target(study_id), client, address)
+            target = sheet_sync.open_stored(get_storage(), study_id)
+            report = sheet_sync.push(target, client, address)
             created = f" Created tabs: {', '.join(report.created)}." if report.created else ""
             st.success(f"Pushed **{study.program.name}** to the sheet.{created}")
             st.session_state.pop(f"conflicts:{study_id}", None)
@@ -245,21 +248,25 @@ def connected_sheet(study_id: str, study: SelfStudy) -> None:
         return
     if message:
         st.success(message)
+    if warning := st.session_state.pop(f"sync_warning:{study_id}", None):
+        st.warning(warning)
     conflicts: list[SyncConflict] = st.session_state.get(f"conflicts:{study_id}", [])
     if conflicts:
         choose_conflicts(study_id, study, client, address, conflicts)
 
 
-def stored_target(study_id: str) -> sheet_sync.StoredTarget:
-    storage = get_storage()
-    return sheet_sync.StoredTarget(storage, storage.get_study(study_id))
-
-
 def run_sync(study_id: str, client, address: str, choices: dict) -> None:
+    target = sheet_sync.open_stored(get_storage(), study_id)
     try:
-        outcome = sheet_sync.sync(stored_target(study_id), client, address, choices)
-    except StudyNotFound:
-        st.error("This self-study was deleted.")
+        outcome = sheet_sync.sync(target, client, address, choices)
+    except ProblemsFound as exc:
+        if "stale-edit" not in exc.codes():
+            raise
+        # Someone changed an answer here during the sync: nothing came in, the choices stay.
+        st.session_state[f"sync_warning:{study_id}"] = (
+            "An answer was changed in the app while the sheet was read, so nothing was "
+            "taken from the sheet. Sync again."
+        )
         return
     st.session_state[f"conflicts:{study_id}"] = outcome.plan.conflicts
     plan = outcome.plan

@@ -11,7 +11,7 @@ import streamlit as st
 from selfstudy.app.autosave import load_open_study
 from selfstudy.app.session import current_study_id, rubric_for, stored_studies
 from selfstudy.app.widgets import resources
-from selfstudy.core.rounds import changes, previous_round, round_label
+from selfstudy.core.rounds import changes, round_label
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.scoring import Result, score
 from selfstudy.core.study import SelfStudy, is_answered, parse_study, unanswered_required
@@ -19,6 +19,7 @@ from selfstudy.core.wording import gap_text, level_text, percent_text, signed_te
 from selfstudy.edges.reports.charts import dimension_chart, standard_chart
 from selfstudy.edges.reports.html_report import html_report
 from selfstudy.edges.reports.scores_csv import scores_csv
+from selfstudy.workflows import reports
 
 START = Path(__file__).parent / "start.py"
 QUESTIONNAIRE = Path(__file__).parent / "questionnaire.py"
@@ -45,7 +46,11 @@ def summary(result: Result, previous: tuple[SelfStudy, Result] | None) -> None:
     before = previous[1].overall.mean_level if previous else None
     if previous and overall.mean_level is not None and before is not None:
         delta = f"{signed_text(overall.mean_level - before)} since {round_label(previous[0])}"
-    shown_level = f"{level_text(overall.mean_level)} (target {overall.target})"
+    shown_level = (
+        "not rated yet"
+        if overall.mean_level is None
+        else f"{level_text(overall.mean_level)} (target {overall.target})"
+    )
     level.metric("Overall mean level", shown_level, delta=delta)
     status.metric("Overall status", status_text(overall.status))
     done.metric("Complete", percent_text(result.completeness), help="Required items answered")
@@ -191,8 +196,7 @@ def show() -> None:
     rubric = rubric_for(study)
     result = score(rubric, study)
     others = [s for other_id, s in stored_studies() if other_id != study_id]
-    earlier = previous_round(study, others)
-    previous = (earlier, score(rubric, earlier)) if earlier else None
+    previous = reports.previous_among(study, others)
     program = study.program
     st.caption(" · ".join(filter(None, [program.name, program.organization, program.round])))
     summary(result, previous)

@@ -8,7 +8,7 @@ import streamlit as st
 
 from selfstudy.app.session import current_study_id, get_storage, open_study, rubrics, stored_studies
 from selfstudy.core.problems import ProblemsFound
-from selfstudy.core.wording import sentence
+from selfstudy.core.wording import percent_text, sentence
 from selfstudy.edges.storage import StudySummary
 from selfstudy.edges.study_files import sample_files
 from selfstudy.workflows import studies
@@ -88,7 +88,7 @@ def resume_list(summaries: list[StudySummary]) -> None:
             )
             main.markdown(f"**{summary.name}**  \n{details or ' '}")
             if completeness is not None:
-                progress.progress(completeness, text=f"{completeness:.0%} complete")
+                progress.progress(completeness, text=f"{percent_text(completeness)} complete")
             progress.caption(f"Last edit {summary.updated_at:%d %b %Y, %H:%M} UTC")
             if action.button("Open", key=f"open-{summary.id}", icon=":material/arrow_forward:"):
                 go_to_study(summary.id)

@@ -26,9 +26,11 @@ from selfstudy.edges.gsheets.client import (
     CREDENTIALS_ENV,
     ENDPOINT_ENV,
     RetryingHTTPClient,
+    configured_credentials,
     connect,
     credentials_from_file,
     credentials_from_info,
+    is_sheet_url,
     spreadsheet_key,
 )
 from selfstudy.edges.gsheets.pull import pull, pull_sheets
@@ -41,9 +43,11 @@ __all__ = [
     "PushReport",
     "RetryingHTTPClient",
     "SyncOutcome",
+    "configured_credentials",
     "connect",
     "credentials_from_file",
     "credentials_from_info",
+    "is_sheet_url",
     "pull",
     "pull_sheets",
     "push",

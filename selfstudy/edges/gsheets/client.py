@@ -120,6 +120,16 @@ def credentials_from_file(path: Path | str | None = None) -> Credentials:
     return credentials_from_info(info, where)
 
 
+def configured_credentials(info: Mapping[str, Any] | None, where: str) -> Credentials | None:
+    """The credential an app server is configured with: a key given as `info` (from its
+    secrets), else the key file `GOOGLE_APPLICATION_CREDENTIALS` names; None when neither is."""
+    if info:
+        return credentials_from_info(info, where)
+    if os.environ.get(CREDENTIALS_ENV):
+        return credentials_from_file(None)
+    return None
+
+
 def credentials_from_info(info: Any, where: str = "credentials") -> Credentials:
     """Service-account credentials from a parsed key (a file's JSON, or Streamlit secrets)."""
     from google.oauth2 import service_account
@@ -140,6 +150,14 @@ def credentials_from_info(info: Any, where: str = "credentials") -> Credentials:
 
 def _credential_problem(where: str, message: str) -> ProblemsFound:
     return ProblemsFound([Problem("sheets-credentials", where, message)])
+
+
+SHEET_URL_STARTS = ("https://docs.google.com/spreadsheets/", "docs.google.com/")
+
+
+def is_sheet_url(name: str) -> bool:
+    """Whether a command-line source names a Google Sheet by its address."""
+    return name.startswith(SHEET_URL_STARTS)
 
 
 def spreadsheet_key(url_or_key: str) -> str:

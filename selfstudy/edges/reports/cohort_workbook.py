@@ -5,7 +5,7 @@ Tabs: `About` (what was compared and how to read it), `Dimensions` and
 coloured by status), `Changes` (baseline → follow-up, per group and per
 program) and `Needs and assets`. Every cell holds a value, never a formula:
 text is written as text whatever it begins with. The command line writes the
-file whole or not at all (`cli.core.write_whole`).
+file whole or not at all (`edges.files.write_atomically`).
 """
 
 from __future__ import annotations

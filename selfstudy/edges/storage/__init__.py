@@ -5,6 +5,7 @@
 
 from selfstudy.edges.storage.database import (
     Change,
+    DatabaseError,
     NewerAnswer,
     StaleEdit,
     Storage,
@@ -12,10 +13,13 @@ from selfstudy.edges.storage.database import (
     StudyNotFound,
     StudySummary,
     database_url,
+    first_line,
+    shown_url,
 )
 
 __all__ = [
     "Change",
+    "DatabaseError",
     "NewerAnswer",
     "StaleEdit",
     "Storage",
@@ -23,4 +27,6 @@ __all__ = [
     "StudyNotFound",
     "StudySummary",
     "database_url",
+    "first_line",
+    "shown_url",
 ]

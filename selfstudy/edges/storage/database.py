@@ -32,10 +32,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
 from selfstudy.core.study import Answer, Program, RubricRef, SelfStudy, is_answered
+from selfstudy.edges.paths import DATA_DIR
 from selfstudy.edges.storage.schema import (
     FIELDS,
     PROGRAM_ENTRY,
@@ -49,7 +50,8 @@ from selfstudy.edges.storage.schema import (
     sync_bases_table,
 )
 
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
+# What the database driver raises when the database cannot be used (down, locked, refused).
+DatabaseError = SQLAlchemyError
 Seen = int | None | Mapping[str, int | None]  # the item revision a writer saw, or one per field
 
 
@@ -57,9 +59,23 @@ def database_url() -> str:
     """`SELFSTUDY_DATABASE_URL`, else a SQLite file at `SELFSTUDY_DB` or `data/selfstudy.db`."""
     if url := os.environ.get("SELFSTUDY_DATABASE_URL"):
         return url
-    path = Path(os.environ.get("SELFSTUDY_DB") or PROJECT_ROOT / "data" / "selfstudy.db")
+    path = Path(os.environ.get("SELFSTUDY_DB") or DATA_DIR / "selfstudy.db")
     path.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{path}"
+
+
+def shown_url(url: str) -> str:
+    """The database URL without its password, fit to show (never the raw text of a bad URL)."""
+    try:
+        return f"`{make_url(url).render_as_string(hide_password=True)}`"
+    except (ArgumentError, ValueError):
+        return "the address in `SELFSTUDY_DATABASE_URL` (not a database URL)"
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of a database error (only driver errors carry one in `orig`)."""
+    lines = str(getattr(exc, "orig", None) or exc).splitlines()
+    return lines[0] if lines else "no details"
 
 
 class StudyNotFound(KeyError):

@@ -14,7 +14,8 @@ from selfstudy.core.rubric import Rubric, rubric_json_schema
 from selfstudy.core.samples import sample_studies
 from selfstudy.core.scoring import score
 from selfstudy.core.study import SelfStudy, check_study, study_json_schema
-from selfstudy.edges.files import write_atomically
+from selfstudy.edges.files import ensure_folder, write_atomically, write_text_atomically
+from selfstudy.edges.paths import DEFAULT_RUBRIC_ID
 from selfstudy.edges.rubric_files import find_rubric, rubric_files, rubric_of, rubric_problems
 from selfstudy.edges.study_files import load_study
 
@@ -114,7 +115,7 @@ def schema(which: str) -> None:
 @click.option(
     "--rubric",
     "rubric_option",
-    default="stem-equity-self-study",
+    default=DEFAULT_RUBRIC_ID,
     show_default=True,
     metavar="PATH_OR_ID",
 )
@@ -130,9 +131,9 @@ def schema(which: str) -> None:
 def sample(out_dir: Path, rubric_option: str, programs: int, seed: int) -> None:
     """Write a realistic synthetic set of self-studies (baseline and follow-up per program)."""
     rubric = find_rubric(rubric_option)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    ensure_folder(out_dir)
     studies = sample_studies(rubric, programs=programs, seed=seed)
     for study in studies:
         name = f"{study.program.id}-{study.program.round}.json"
-        (out_dir / name).write_text(study.to_json(), encoding="utf-8")
+        write_text_atomically(out_dir / name, study.to_json())
     click.echo(f"wrote {len(studies)} self-studies to {out_dir}")

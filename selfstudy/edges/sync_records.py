@@ -1,0 +1,53 @@
+"""The sync record beside a self-study file: what was last pushed to or pulled from each sheet.
+
+`STUDY.sync.json` holds one snapshot per spreadsheet key (see `core.merge`).
+It is written whole; a damaged one is reported with what to do.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from selfstudy.core.merge import Snapshot
+from selfstudy.core.problems import Problem, ProblemsFound
+from selfstudy.edges.files import write_text_atomically
+
+SUFFIX = ".sync.json"
+
+
+def record_of(study_path: Path) -> Path:
+    """Where the sync record of the self-study file `study_path` is kept."""
+    return study_path.with_name(study_path.stem + SUFFIX)
+
+
+def read_bases(study_path: Path) -> dict[str, Any]:
+    """Every remembered snapshot, by spreadsheet key (empty when there is no record yet)."""
+    record = record_of(study_path)
+    if not record.is_file():
+        return {}
+    try:
+        bases = json.loads(record.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError, OSError):
+        bases = None
+    if not isinstance(bases, dict):
+        raise ProblemsFound(
+            [
+                Problem(
+                    "bad-sync-file",
+                    str(record),
+                    "this sync record is damaged; delete it (the next sync then treats "
+                    "every difference as a conflict to choose)",
+                )
+            ]
+        )
+    return bases
+
+
+def remember(study_path: Path, key: str, base: Snapshot) -> None:
+    """Keep `base` as the state last shared with the spreadsheet `key`."""
+    bases = read_bases(study_path)
+    bases[key] = base
+    text = json.dumps(bases, indent=2, ensure_ascii=False) + "\n"
+    write_text_atomically(record_of(study_path), text)

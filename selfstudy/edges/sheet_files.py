@@ -14,16 +14,12 @@ from selfstudy.core.rubric import Rubric
 from selfstudy.core.sheetcopy.parse import ImportResult, copy_rubric_ref, parse_sheet_copy
 from selfstudy.core.sheetcopy.vocabulary import START_HERE, Sheets, a1, normalize
 from selfstudy.core.study import SelfStudy, check_study
+from selfstudy.edges import workbooks
 from selfstudy.edges.rubric_files import find_rubric
 from selfstudy.edges.study_files import load_study
+from selfstudy.edges.workbooks import WORKBOOK_SUFFIXES, is_skipped
 
 JSON_SUFFIX = ".json"
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")  # what `workbooks.read_sheets` opens
-
-
-def is_skipped(path: Path) -> bool:
-    """An Office lock file (`~$copy.xlsx`, `~$tab.csv`) or a hidden file: never a copy or a tab."""
-    return path.name.startswith(("~$", "."))
 
 
 def is_csv_copy_folder(path: Path) -> bool:
@@ -66,9 +62,6 @@ def read_sheet_copy(path: Path, rubric: Rubric | None = None) -> ImportResult:
 
     Problem locations are prefixed with the file (`copy.xlsx: '1. Program Goals'!D7`).
     """
-    # Imported here: `workbooks` imports `WORKBOOK_SUFFIXES` and `is_skipped` from this module.
-    from selfstudy.edges import workbooks
-
     source = str(path)
     try:
         if path.suffix.lower() == JSON_SUFFIX and path.is_file():

@@ -39,13 +39,19 @@ from selfstudy.core.sheetcopy import (
 )
 from selfstudy.core.study import SelfStudy
 from selfstudy.edges.files import ensure_folder, write_atomically, write_text_atomically
-from selfstudy.edges.sheet_files import WORKBOOK_SUFFIXES, is_skipped
 
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")  # what `read_sheets` opens
 CSV_ESCAPED_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
 _OOXML_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 _XML_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f]")
 _NOT_IN_XML = re.compile(r"[\ufffe\uffff]")  # no file format based on XML can hold these
 _INLINE_LIST_LIMIT = 255
+
+
+def is_skipped(path: Path) -> bool:
+    """An Office lock file (`~$copy.xlsx`, `~$tab.csv`) or a hidden file: never a copy or a tab."""
+    return path.name.startswith(("~$", "."))
+
 
 # --- reading -----------------------------------------------------------------------------
 

@@ -161,7 +161,7 @@ def test_two_people_answering_the_same_item_the_later_one_is_told_not_overwritte
     assert db.get_study(study_id).study.value("PG.1.a") == 2
     [warning] = ben.warning
     assert "PG.1.a" in warning.value
-    assert "changed by someone else" in warning.value
+    assert f"changed by {ana.session_state['who']}" in warning.value  # who, since no sign-in
     assert "Emerging (2)" in warning.value  # what Ana saved
     assert "Sustaining (4)" in warning.value  # what Ben tried, not saved
     assert rating(ben, "PG.1.a").value == 2  # Ben now sees Ana's answer
@@ -216,7 +216,63 @@ def test_autosave_and_stale_edits_work_the_same_on_postgresql(monkeypatch, defau
     ana, ben = open_link(study_id), open_link(study_id)
     rating(ana, "PG.1.a").set_value(2).run()
     rating(ben, "PG.1.a").set_value(4).run()
-    assert "changed by someone else" in ben.warning[0].value
+    assert f"changed by {ana.session_state['who']}" in ben.warning[0].value
     assert store.get_study(study_id).study.value("PG.1.a") == 2
     assert rating(open_link(study_id), "PG.1.a").value == 2  # a third browser sees it too
     store.engine.dispose()
+
+
+def open_evidence(at: AppTest, study_id: str, item_id: str) -> AppTest:
+    """The person opens the item's 'Evidence and notes'."""
+    at.session_state[f"w:{study_id}:{item_id}:more"] = True
+    return at.run()
+
+
+def evidence_box(at: AppTest, item_id: str):
+    return next(
+        t
+        for t in at.text_input
+        if t.label.startswith("Evidence") and t.key and t.key.endswith(f":{item_id}:evidence")
+    )
+
+
+def test_a_colleagues_new_rating_never_discards_my_evidence(db, study_id):
+    ana = open_evidence(open_link(study_id), study_id, "PG.1.a")  # Ana opens the evidence box
+    ben = open_link(study_id)
+    rating(ben, "PG.1.a").set_value(3).run()  # meanwhile Ben rates the item
+
+    evidence_box(ana, "PG.1.a").input("Board minutes, March").run()  # Ana leaves the box
+
+    stored = db.get_study(study_id).study.answers["PG.1.a"]
+    assert (stored.value, stored.evidence) == (3, "Board minutes, March")
+    assert not ana.warning  # nothing of Ana's was refused
+    assert rating(ana, "PG.1.a").value == 3  # and she now sees Ben's rating
+
+
+def test_a_real_same_field_conflict_keeps_the_refused_text_on_screen(db, study_id):
+    ana = open_evidence(open_link(study_id), study_id, "PG.1.a")
+    ben = open_evidence(open_link(study_id), study_id, "PG.1.a")
+    evidence_box(ana, "PG.1.a").input("Ana: board minutes").run()
+
+    evidence_box(ben, "PG.1.a").input("Ben: survey of families").run()
+
+    assert db.get_study(study_id).study.answers["PG.1.a"].evidence == "Ana: board minutes"
+    assert any("The evidence of **PG.1.a**" in w.value for w in ben.warning)
+    assert "Ben: survey of families" in [c.value for c in ben.code]  # kept, to copy
+    assert evidence_box(ben, "PG.1.a").value == "Ana: board minutes"
+    refused = [c for c in db.history(study_id, "PG.1.a") if not c.accepted]
+    assert [c.new for c in refused] == ["Ben: survey of families"]  # and in the history
+
+    next(b for b in ben.button if b.label == "Dismiss").click().run()
+    assert not ben.code  # dismissed once copied
+
+
+def test_opening_a_study_and_moving_on_writes_nothing(db, study_id):
+    db.save_answer(study_id, "PG.1.a", Answer(value=3, evidence="Minutes"), None)
+    before = db.get_study(study_id)
+    at = open_evidence(open_link(study_id), study_id, "PG.1.a")
+    next(b for b in at.button if b.label.startswith("Next:")).click().run()
+    after = db.get_study(study_id)
+    assert after.revisions == before.revisions
+    assert after.updated_at == before.updated_at
+    assert len(db.history(study_id)) == len(db.history(study_id, "PG.1.a")) == 2

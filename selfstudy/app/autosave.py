@@ -1,9 +1,13 @@
 """Autosave of the open study, as this browser session sees it.
 
-A session keeps a copy of the open study and, for every answer, the revision
-it last saw; each autosave sends that revision so a stale edit (someone else
-saved the same answer in between) is refused by `Storage` and reported, never
-silently overwritten. Answers other people saved are taken in with a notice.
+A session keeps a copy of the open study and, for every field of every answer
+(the rating or value, the evidence, the notes), the item revision at which it
+last saw that field. Each autosave sends only the field that changed with
+that revision, so a colleague's change to another field never refuses it, and
+a change to the same field since this person looked is refused by `Storage`:
+their text stays on screen in the notice, and in the item's history. Fields
+other people saved are taken in with a notice. A save that changes nothing
+writes nothing.
 """
 
 from __future__ import annotations
@@ -11,15 +15,25 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import streamlit as st
 
-from selfstudy.app.session import get_storage, rubric_for
+from selfstudy.app.session import get_storage, rubric_for, who
 from selfstudy.app.widget_values import stored_value, widget_key, widget_value
 from selfstudy.core.rubric import Item, Rubric
 from selfstudy.core.study import Answer, SelfStudy, is_answered
 from selfstudy.core.wording import clip, value_text
-from selfstudy.edges.storage import DatabaseError, StaleEdit, StoredStudy, StudyNotFound
+from selfstudy.edges.storage import (
+    DatabaseError,
+    NewerAnswer,
+    StaleEdit,
+    StoredStudy,
+    StudyNotFound,
+)
+
+FIELDS = ("value", "evidence", "notes")
+FIELD_NAMES = {"value": "answer", "evidence": "evidence", "notes": "notes"}
 
 
 @dataclass
@@ -29,16 +43,26 @@ class Notice:
     kind: str  # "conflict": your edit was refused; "updated": their edit arrived
     item_id: str
     text: str
+    kept_text: str = ""  # the refused text, shown so it can be copied (also in the history)
 
 
 @dataclass
 class SessionStudy:
     id: str
     study: SelfStudy
-    revisions: dict[str, int]
+    revisions: dict[str, int]  # item -> the stored item revision last compared with
+    seen: dict[str, dict[str, int]] = field(default_factory=dict)  # item -> field -> revision
     notices: list[Notice] = field(default_factory=list)
+    kept: dict[str, list[Notice]] = field(default_factory=dict)  # refused words, until dismissed
     progress_changed: bool = False
     loaded_at: float = 0.0  # time.monotonic() of the last refresh from storage
+
+    def seen_revision(self, item_id: str, part: str) -> int | None:
+        return self.seen.get(item_id, {}).get(part)
+
+    def mark_seen(self, item_id: str, part: str, revision: int | None) -> None:
+        if revision is not None:
+            self.seen.setdefault(item_id, {})[part] = revision
 
 
 def _session_key(study_id: str) -> str:
@@ -48,7 +72,7 @@ def _session_key(study_id: str) -> str:
 def load_open_study(study_id: str, max_age: float = 0.0) -> SessionStudy | None:
     """The open study, refreshed from storage; None when no study has this id.
 
-    Answers other people saved since this session last looked are taken in
+    Fields other people saved since this session last looked are taken in
     (and their widgets updated) with a notice, so nobody edits an old copy.
     A copy refreshed less than `max_age` seconds ago is used as it is (the
     fragments of one page run share the page's refresh). Stale edits are
@@ -64,6 +88,8 @@ def load_open_study(study_id: str, max_age: float = 0.0) -> SessionStudy | None:
         return None
     if session is None:
         session = SessionStudy(study_id, stored.study, dict(stored.revisions))
+        for item_id, revision in stored.revisions.items():
+            session.seen[item_id] = dict.fromkeys(FIELDS, revision)
         st.session_state[key] = session
     else:
         _take_others_changes(session, stored)
@@ -72,62 +98,63 @@ def load_open_study(study_id: str, max_age: float = 0.0) -> SessionStudy | None:
 
 
 def _take_others_changes(session: SessionStudy, stored: StoredStudy) -> None:
-    """Adopt every answer someone else saved since this session last looked, with a notice."""
+    """Adopt every field someone else saved since this session last looked, with a notice."""
     rubric = rubric_for(stored.study)
     for item_id, revision in stored.revisions.items():
         if session.revisions.get(item_id) == revision:
             continue
+        session.revisions[item_id] = revision
         answer = stored.study.answers.get(item_id, Answer())
-        _take_answer(session, rubric, item_id, answer, revision)
-        when = stored.answer_times.get(item_id)
-        text = _changed_text(rubric, item_id, answer, when)
+        changed_at = stored.field_revisions.get(item_id, {})
+        theirs = [
+            part
+            for part in FIELDS
+            if changed_at.get(part, 0) > (session.seen_revision(item_id, part) or 0)
+        ]
+        for part in FIELDS:
+            session.mark_seen(item_id, part, revision)
+        if not theirs:
+            continue  # only this session's own saves
+        _take_fields(session, rubric, item_id, answer, theirs)
+        text = _changed_text(rubric, item_id, answer, theirs, stored.answer_times.get(item_id))
         session.notices.append(Notice("updated", item_id, text))
         session.progress_changed = True
     session.study = session.study.model_copy(update={"program": stored.study.program})
 
 
-def _take_answer(
-    session: SessionStudy, rubric: Rubric, item_id: str, answer: Answer, revision: int | None
+def _take_fields(
+    session: SessionStudy, rubric: Rubric, item_id: str, stored: Answer, parts: list[str]
 ) -> None:
-    """Adopt a stored answer in this session: its copy, its revision and its widgets."""
+    """Adopt stored fields of an answer in this session: its copy and its widgets."""
     answers = dict(session.study.answers)
+    mine = answers.get(item_id, Answer())
+    answer = mine.model_copy(update={part: getattr(stored, part) for part in parts})
     answers[item_id] = answer
     session.study = session.study.model_copy(update={"answers": answers})
-    if revision is None:
-        session.revisions.pop(item_id, None)
-    else:
-        session.revisions[item_id] = revision
     item = rubric.item_by_id.get(item_id)
-    if item is not None:
-        st.session_state[widget_key(session.id, item_id, "value")] = widget_value(
-            rubric, item, answer.value
+    if item is None:
+        return
+    for part in parts:
+        shown = (
+            widget_value(rubric, item, answer.value) if part == "value" else getattr(answer, part)
         )
-        st.session_state[widget_key(session.id, item_id, "evidence")] = answer.evidence
-        st.session_state[widget_key(session.id, item_id, "notes")] = answer.notes
+        st.session_state[widget_key(session.id, item_id, part)] = shown
 
 
 def save_from_widget(study_id: str, item_id: str, part: str) -> None:
-    """Widget callback: save the answer the moment it changes (autosave)."""
+    """Widget callback: save the field the moment it changes (autosave)."""
     session: SessionStudy = st.session_state[_session_key(study_id)]
     rubric = rubric_for(session.study)
     item = rubric.item_by_id[item_id]
     raw = st.session_state[widget_key(study_id, item_id, part)]
     old = session.study.answers.get(item_id, Answer())
-    if part == "value":
-        answer = old.model_copy(update={"value": stored_value(item, raw)})
-    else:
-        answer = old.model_copy(update={part: raw or ""})
+    new_value: Any = stored_value(item, raw) if part == "value" else (raw or "")
     try:
-        revision = get_storage().save_answer(
-            study_id, item_id, answer, session.revisions.get(item_id)
+        revision = get_storage().save_field(
+            study_id, item_id, part, new_value, session.seen_revision(item_id, part), by=who()
         )
     except StaleEdit as stale:
-        theirs = stale.answer or Answer()
-        _take_answer(session, rubric, item_id, theirs, stale.revision)
-        session.notices.append(
-            Notice("conflict", item_id, _conflict_text(rubric, item, answer, theirs, stale))
-        )
-        session.progress_changed = True
+        _refused(session, rubric, item, stale.conflicts[0])
         return
     except StudyNotFound:
         session.notices.append(
@@ -136,26 +163,44 @@ def save_from_widget(study_id: str, item_id: str, part: str) -> None:
         return
     except DatabaseError as exc:
         # Show what is stored, not an answer that was never saved.
-        _take_answer(session, rubric, item_id, old, session.revisions.get(item_id))
+        _take_fields(session, rubric, item_id, old, [part])
         session.notices.append(
             Notice(
                 "conflict",
                 item_id,
-                f"Your answer to **{item_id}** could not be saved: the database did not "
-                f"respond ({type(exc).__name__}). Nothing was lost that was saved before; "
-                "give the answer again in a moment.",
+                f"Your {FIELD_NAMES[part]} for **{item_id}** could not be saved: the database "
+                f"did not respond ({type(exc).__name__}). Nothing was lost that was saved "
+                "before; give it again in a moment.",
+                kept_text="" if part == "value" else str(new_value),
             )
         )
         session.progress_changed = True
         return
     answers = dict(session.study.answers)
-    answers[item_id] = answer
+    answers[item_id] = old.model_copy(update={part: new_value})
     session.study = session.study.model_copy(update={"answers": answers})
-    session.revisions[item_id] = revision
+    session.mark_seen(item_id, part, revision)
     # Progress moves when an item becomes (un)answered or when other items' `show_if` hangs on it.
     controls_others = any(i.show_if and i.show_if.item == item_id for i in rubric.items())
-    if is_answered(old.value) != is_answered(answer.value) or controls_others:
+    if part == "value" and (is_answered(old.value) != is_answered(new_value) or controls_others):
         session.progress_changed = True
+
+
+def _refused(session: SessionStudy, rubric: Rubric, item: Item, newer: NewerAnswer) -> None:
+    """Show what a colleague saved in the field, and keep this person's words on screen."""
+    theirs = newer.answer or Answer()
+    _take_fields(session, rubric, item.id, theirs, [newer.field])
+    session.mark_seen(item.id, newer.field, newer.revision)
+    notice = Notice(
+        "conflict",
+        item.id,
+        _conflict_text(rubric, item, newer),
+        kept_text="" if newer.field == "value" else str(newer.mine or ""),
+    )
+    session.notices.append(notice)
+    if notice.kept_text:
+        session.kept.setdefault(item.id, []).append(notice)
+    session.progress_changed = True
 
 
 def _when(moment: datetime | None) -> str:
@@ -166,30 +211,55 @@ def _short(item: Item) -> str:
     return clip(item.text, 68)
 
 
-def _conflict_text(
-    rubric: Rubric, item: Item, mine: Answer, theirs: Answer, stale: StaleEdit
-) -> str:
-    what = "answer" if mine.value != theirs.value else "evidence or notes"
+def _by(name: str) -> str:
+    return f"by {name}" if name else "by someone else"
+
+
+def _field_text(rubric: Rubric, item: Item, part: str, value: Any) -> str:
+    if part == "value":
+        return value_text(rubric, item, value)
+    return f"“{clip(value, 120)}”" if value else "empty"
+
+
+def _conflict_text(rubric: Rubric, item: Item, newer: NewerAnswer) -> str:
+    theirs = getattr(newer.answer or Answer(), newer.field)
+    what = FIELD_NAMES[newer.field]
+    text = (
+        f"The {what} of **{item.id}** ({_short(item)}) was changed {_by(newer.updated_by)} at "
+        f"{_when(newer.updated_at)} while you were editing: it is now "
+        f"**{_field_text(rubric, item, newer.field, theirs)}**. Your {what} was not saved"
+    )
+    if newer.field == "value":
+        mine = value_text(rubric, item, newer.mine)
+        return text + f" (you chose **{mine}**); change it again if you still disagree."
     return (
-        f"**{item.id}** ({_short(item)}) was changed by someone else at "
-        f"{_when(stale.updated_at)} while you were editing: it is now "
-        f"**{value_text(rubric, item, theirs.value)}**. Your {what} "
-        f"(**{value_text(rubric, item, mine.value)}**) was not saved, so theirs is kept; "
-        "change it again if you still disagree."
+        text + ". It is kept below and in the item's history: copy it into the box, or merge "
+        "the two, if you still want it."
     )
 
 
-def _changed_text(rubric: Rubric, item_id: str, answer: Answer, stored_at: datetime | None) -> str:
+def _changed_text(
+    rubric: Rubric, item_id: str, answer: Answer, parts: list[str], stored_at: datetime | None
+) -> str:
     item = rubric.item_by_id.get(item_id)
     if item is None:
         return f"**{item_id}** was changed by someone else."
+    what = " and ".join(FIELD_NAMES[part] for part in parts)
+    shown = "; ".join(_field_text(rubric, item, part, getattr(answer, part)) for part in parts)
     return (
-        f"**{item.id}** ({_short(item)}) was changed by someone else at "
-        f"{_when(stored_at)}: it is now "
-        f"**{value_text(rubric, item, answer.value)}**."
+        f"The {what} of **{item.id}** ({_short(item)}) was changed by someone else at "
+        f"{_when(stored_at)}: it is now **{shown}**."
     )
 
 
 def take_notices(session: SessionStudy) -> list[Notice]:
     notices, session.notices = session.notices, []
     return notices
+
+
+def dismiss_kept(study_id: str, item_id: str, index: int) -> None:
+    """Button callback: the person has copied or dropped a refused text."""
+    session: SessionStudy = st.session_state[_session_key(study_id)]
+    kept = session.kept.get(item_id, [])
+    if 0 <= index < len(kept):
+        kept.pop(index)

@@ -6,6 +6,7 @@ which study is open (also in the `?study=` link).
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 import streamlit as st
@@ -17,6 +18,7 @@ from selfstudy.edges.rubric_files import available_rubrics, find_rubric
 from selfstudy.edges.storage import Storage, database_url
 
 STUDY_KEY = "study_id"
+WHO_KEY = "who"
 
 
 @st.cache_resource(show_spinner=False)
@@ -91,3 +93,14 @@ def current_study_id() -> str | None:
 def open_study(study_id: str) -> None:
     st.session_state[STUDY_KEY] = study_id
     st.query_params["study"] = study_id
+
+
+def who() -> str:
+    """Who the history records for this browser's changes.
+
+    Without sign-in there are no people yet, only browser sessions: each gets a
+    short name of its own, the same for every change it makes.
+    """
+    if WHO_KEY not in st.session_state:
+        st.session_state[WHO_KEY] = f"browser session {secrets.token_hex(3)}"
+    return st.session_state[WHO_KEY]

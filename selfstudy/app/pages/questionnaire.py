@@ -12,7 +12,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from selfstudy.app.autosave import SessionStudy, load_open_study, take_notices
+from selfstudy.app.autosave import (
+    Notice,
+    SessionStudy,
+    dismiss_kept,
+    load_open_study,
+    take_notices,
+)
 from selfstudy.app.session import current_study_id, get_storage, rubric_for
 from selfstudy.app.widgets import item_input, level_descriptors, progress_bar
 from selfstudy.core.rubric import Dimension, Rubric
@@ -62,12 +68,29 @@ def notices(session: SessionStudy) -> None:
         if notice.kind == "conflict":
             st.warning(notice.text, icon=":material/sync_problem:")
             st.toast(
-                f"{notice.item_id}: someone else changed it first; their answer is kept "
-                "(details at the top of the page)",
+                f"{notice.item_id}: someone else changed it first; what you typed is kept "
+                "beside the item (details at the top of the page)",
                 icon=":material/sync_problem:",
             )
         else:
             st.info(notice.text, icon=":material/group:")
+
+
+def kept_texts(study_id: str, item_id: str, kept: list[Notice]) -> None:
+    """Words of this person that a colleague's change refused, until they dismiss them."""
+    for index, notice in enumerate(kept):
+        with st.container(border=True):
+            st.caption(
+                f"Not saved: your text for {item_id}, refused because a colleague changed "
+                "it first. Copy it into the box (or merge it), then dismiss this."
+            )
+            st.code(notice.kept_text, language=None, wrap_lines=True)
+            st.button(
+                "Dismiss",
+                key=f"dismiss:{study_id}:{item_id}:{index}",
+                on_click=dismiss_kept,
+                args=(study_id, item_id, index),
+            )
 
 
 def missing_required(rubric: Rubric, dimension: Dimension, answers: dict[str, Answer]) -> list[str]:
@@ -119,6 +142,7 @@ def standard_block(study_id: str, standard_id: str) -> None:
             level_descriptors(rubric, standard)
         for item in items:
             item_input(study_id, rubric, item, answers.get(item.id, Answer()), item.id in missing)
+            kept_texts(study_id, item.id, session.kept.get(item.id, []))
 
 
 def scroll_to_top() -> None:

@@ -276,3 +276,30 @@ def test_opening_a_study_and_moving_on_writes_nothing(db, study_id):
     assert after.revisions == before.revisions
     assert after.updated_at == before.updated_at
     assert len(db.history(study_id)) == len(db.history(study_id, "PG.1.a")) == 2
+
+
+def test_the_link_carries_the_dimension_so_a_reload_opens_where_the_person_was(
+    db, study_id, default_rubric
+):
+    at = open_link(study_id)
+    next(b for b in at.button if b.label.startswith("Next:")).click().run()
+    second = default_rubric.dimensions[1]
+    assert at.query_params["dimension"] == second.id
+    assert f"dimension={second.id}" in "".join(c.value for c in at.caption)  # the shared link
+
+    reloaded = AppTest.from_file(APP, default_timeout=30)  # a reload: a new browser session
+    reloaded.query_params["study"] = study_id
+    reloaded.query_params["dimension"] = second.id
+    reloaded.run()
+    reloaded.switch_page(QUESTIONNAIRE).run()
+    assert reloaded.title[0].value == f"2. {second.title}"
+
+
+def test_a_link_to_an_unknown_dimension_opens_the_first(db, study_id, default_rubric):
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["study"] = study_id
+    at.query_params["dimension"] = "../../etc/passwd"
+    at.run()
+    at.switch_page(QUESTIONNAIRE).run()
+    assert not at.exception
+    assert at.title[0].value == f"1. {default_rubric.dimensions[0].title}"

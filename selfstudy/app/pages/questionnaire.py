@@ -150,11 +150,28 @@ def scroll_to_top() -> None:
     st.html(SCROLL_TO_TOP, unsafe_allow_javascript=True, width="content")
 
 
-def study_link(study_id: str) -> str:
-    """The address that reopens this study in any browser."""
+def study_link(study_id: str, dimension: Dimension) -> str:
+    """The address that reopens this study, at this dimension, in any browser."""
     here = st.context.url or ""
     base = here.split("?", 1)[0].rsplit("/", 1)[0] if here.startswith("http") else ""
-    return f"{base}/self-study?study={study_id}" if base else f"?study={study_id}"
+    query = f"study={study_id}&dimension={dimension.id}"
+    return f"{base}/self-study?{query}" if base else f"?{query}"
+
+
+def open_dimension(study_id: str, rubric: Rubric) -> int:
+    """The dimension to show: this session's choice, else the link's `?dimension=`, else the first.
+
+    The choice is written back into the address, so a reload or a shared link
+    opens where the person was.
+    """
+    key = dimension_key(study_id)
+    ids = [d.id for d in rubric.dimensions]
+    if st.session_state.get(key, 0) >= len(ids):
+        st.session_state[key] = 0  # the rubric lost dimensions since this was chosen
+    if key not in st.session_state:
+        wanted = st.query_params.get("dimension")
+        st.session_state[key] = ids.index(wanted) if wanted in ids else 0
+    return st.session_state[key]
 
 
 def program_details(study_id: str, program: Program) -> None:
@@ -193,7 +210,7 @@ def header(study_id: str, program: Program, dimension: Dimension, index: int) ->
     st.title(f"{index + 1}. {dimension.title}")
     if dimension.description:
         st.write(dimension.description)
-    link = study_link(study_id)
+    link = study_link(study_id, dimension)
     st.caption(
         f"Answers save automatically. Link to reopen this self-study anywhere: [{link}]({link})"
     )
@@ -239,14 +256,12 @@ def show() -> None:
         return
     session.progress_changed = False
     rubric = rubric_for(session.study)
-    key = dimension_key(study_id)
-    if st.session_state.get(key, 0) >= len(rubric.dimensions):
-        st.session_state[key] = 0  # the rubric lost dimensions since this was chosen
-    st.session_state.setdefault(key, 0)
+    open_dimension(study_id, rubric)
     sidebar(score(rubric, session.study), study_id)
     with st.sidebar:
         program_details(study_id, session.study.program)
-    index = st.session_state[key]
+    index = st.session_state[dimension_key(study_id)]
+    st.query_params["dimension"] = rubric.dimensions[index].id
     if st.session_state.get(SHOWN_KEY) not in (None, (study_id, index)):
         scroll_to_top()
     st.session_state[SHOWN_KEY] = (study_id, index)

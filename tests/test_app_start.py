@@ -167,3 +167,15 @@ def test_a_database_url_that_cannot_be_used_is_reported_without_a_traceback(
     assert "cannot be used right now" in message
     assert error in message
     assert "secret" not in message
+
+
+def test_sending_the_same_new_study_form_twice_makes_one_study(db):
+    at = begin_study(new_session().run(), "Bridge to STEM", Round="baseline")
+    at.switch_page("selfstudy/app/pages/start.py").run()  # back, and the form sent again
+    at = begin_study(at, "Bridge to STEM", Round="baseline")
+    assert not at.exception
+    [summary] = db.list_studies()
+    assert at.query_params["study"] == summary.id
+    at.switch_page("selfstudy/app/pages/start.py").run()  # another round is another study
+    begin_study(at, "Bridge to STEM", Round="follow-up")
+    assert len(db.list_studies()) == 2

@@ -260,3 +260,11 @@ def test_any_interleaving_keeps_every_accepted_write_and_ends_with_the_last_of_e
 
 def _same(a: object, b: object) -> bool:
     return (a in (None, "") and b in (None, "")) or (type(a) is type(b) and a == b)
+
+
+def test_a_key_used_by_a_deleted_study_starts_a_new_one(storage, new_study):
+    first = storage.create_study(new_study, creation_key="form-1")
+    storage.delete_study(first)
+    again = storage.create_study(new_study, creation_key="form-1")
+    assert again != first
+    assert [s.id for s in storage.list_studies()] == [again]

@@ -20,8 +20,13 @@ def begin_study(
     organization: str = "",
     cohort: str = "",
     round: str = "",
+    creation_key: str | None = None,
 ) -> str:
-    """Store a new, empty self-study of a program; its id. Blank details are left out."""
+    """Store a new, empty self-study of a program; its id. Blank details are left out.
+
+    The same `creation_key` (one per form a person fills in) gives back the study
+    made the first time, so a double click or a resubmitted form makes one study.
+    """
     if not name.strip():
         raise ProblemsFound(
             [
@@ -39,7 +44,7 @@ def begin_study(
         cohort=cohort.strip() or None,
         round=round.strip() or None,
     )
-    return storage.create_study(study)
+    return storage.create_study(study, creation_key=creation_key)
 
 
 def load_samples(storage: Storage, folder: Path | None = None) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from pathlib import Path
 
 import streamlit as st
@@ -14,6 +16,13 @@ from selfstudy.edges.study_files import sample_files
 from selfstudy.workflows import studies
 
 QUESTIONNAIRE = Path(__file__).parent / "questionnaire.py"
+
+
+def creation_key(details: tuple[str, ...]) -> str:
+    """One key per browser session and form content: sending the same form twice makes one study."""
+    token = st.session_state.setdefault("begin-token", secrets.token_hex(8))
+    text = "\x1f".join([token, *(" ".join(d.split()).casefold() for d in details)])
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def go_to_study(study_id: str) -> None:
@@ -57,9 +66,16 @@ def new_study_form() -> None:
         )
         begin = st.form_submit_button("Begin the self-study", type="primary")
     if begin:
+        details = (rubric.key, name, organization, cohort, round_)
         try:
             study_id = studies.begin_study(
-                get_storage(), rubric, name, organization, cohort, round_
+                get_storage(),
+                rubric,
+                name,
+                organization,
+                cohort,
+                round_,
+                creation_key=creation_key(details),
             )
         except ProblemsFound as exc:
             st.error(sentence(exc.problems[0].message))

@@ -258,10 +258,21 @@ class Storage:
         return study_id
 
     def _created_with(self, creation_key: str) -> str | None:
-        with self.engine.connect() as conn:
-            return conn.scalar(
-                select(studies_table.c.id).where(studies_table.c.creation_key == creation_key)
-            )
+        """The live study made with this key; a deleted one gives its key up."""
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(studies_table.c.id, studies_table.c.deleted_at).where(
+                    studies_table.c.creation_key == creation_key
+                )
+            ).one_or_none()
+            if row is not None and row.deleted_at is not None:
+                conn.execute(
+                    update(studies_table)
+                    .where(studies_table.c.id == row.id)
+                    .values(creation_key=None)
+                )
+                return None
+            return None if row is None else row.id
 
     def get_study(self, study_id: str) -> StoredStudy:
         with self.engine.connect() as conn:

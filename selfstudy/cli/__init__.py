@@ -36,4 +36,4 @@ def main() -> None:
 
 
 # Each module registers its commands on `main`.
-from selfstudy.cli import cohort, report, sheets, study_commands  # noqa: E402, F401
+from selfstudy.cli import cohort, history, report, sheets, study_commands  # noqa: E402, F401

@@ -230,6 +230,11 @@ CODES: dict[str, tuple[str, str]] = {
         "No self-study file or saved self-study of that name",
         "Give the path of a .json file, or the id of a self-study saved in the app.",
     ),
+    "change-not-found": (
+        "No change to an answer with that number in the study's history",
+        "Take the number from the history (`selfstudy history STUDY_ID`); only a value, "
+        "evidence or notes change can be put back.",
+    ),
     "no-studies": (
         "No self-study could be read",
         "Fix the problems listed above it, or point to the folder that holds the copies.",

@@ -303,3 +303,21 @@ def test_a_link_to_an_unknown_dimension_opens_the_first(db, study_id, default_ru
     at.switch_page(QUESTIONNAIRE).run()
     assert not at.exception
     assert at.title[0].value == f"1. {default_rubric.dimensions[0].title}"
+
+
+def test_an_items_history_shows_each_change_and_restores_an_earlier_value(db, study_id):
+    at = open_evidence(open_link(study_id), study_id, "PG.1.a")
+    evidence_box(at, "PG.1.a").input("first draft").run()
+    evidence_box(at, "PG.1.a").input("second draft").run()
+    at.session_state[f"w:{study_id}:PG.1.a:history"] = True  # the person opens "History"
+    at.run()
+    shown = "\n".join(m.value for m in at.markdown)
+    assert "first draft → **second draft**" in shown
+    assert at.session_state["who"] in shown  # who made each change
+
+    first = next(c for c in db.history(study_id, "PG.1.a") if c.new == "first draft")
+    next(b for b in at.button if b.key == f"restore:{study_id}:PG.1.a:{first.id}").click().run()
+    assert not at.exception
+    assert db.get_study(study_id).study.answers["PG.1.a"].evidence == "first draft"
+    assert evidence_box(at, "PG.1.a").value == "first draft"  # the box shows it at once
+    assert db.history(study_id, "PG.1.a")[0].new == "first draft"  # the restore is a change

@@ -179,3 +179,29 @@ def test_sending_the_same_new_study_form_twice_makes_one_study(db):
     at.switch_page("selfstudy/app/pages/start.py").run()  # another round is another study
     begin_study(at, "Bridge to STEM", Round="follow-up")
     assert len(db.list_studies()) == 2
+
+
+def test_a_study_is_deleted_after_a_confirmation_and_restored_with_its_answers(db, sample_set):
+    study_id = db.create_study(sample_set[0])
+    at = new_session().run()
+    next(b for b in at.button if b.key == f"delete-{study_id}").click().run()
+    assert db.list_studies() != []  # nothing deleted before the person confirms
+    assert "Recently deleted" in at.warning[0].value
+    next(b for b in at.button if b.label == "Delete it").click().run()
+    assert db.list_studies() == []
+    assert [s.id for s in db.deleted_studies()] == [study_id]
+    assert "Recently deleted (1)" in [e.label for e in at.expander]
+
+    next(b for b in at.button if b.key == f"restore-{study_id}").click().run()
+    assert not at.exception
+    assert db.get_study(study_id).study == sample_set[0]
+    assert [b.label for b in at.button].count("Open") == 1
+
+
+def test_keeping_a_study_when_asked_deletes_nothing(db, sample_set):
+    study_id = db.create_study(sample_set[0])
+    at = new_session().run()
+    next(b for b in at.button if b.key == f"delete-{study_id}").click().run()
+    next(b for b in at.button if b.label == "Keep it").click().run()
+    assert [s.id for s in db.list_studies()] == [study_id]
+    assert not at.warning

@@ -21,6 +21,7 @@ import streamlit as st
 
 from selfstudy.app.session import get_storage, rubric_for, who
 from selfstudy.app.widget_values import stored_value, widget_key, widget_value
+from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.rubric import Item, Rubric
 from selfstudy.core.study import Answer, SelfStudy, is_answered
 from selfstudy.core.wording import clip, value_text
@@ -31,6 +32,7 @@ from selfstudy.edges.storage import (
     StoredStudy,
     StudyNotFound,
 )
+from selfstudy.workflows import history
 
 FIELDS = ("value", "evidence", "notes")
 FIELD_NAMES = {"value": "answer", "evidence": "evidence", "notes": "notes"}
@@ -263,3 +265,20 @@ def dismiss_kept(study_id: str, item_id: str, index: int) -> None:
     kept = session.kept.get(item_id, [])
     if 0 <= index < len(kept):
         kept.pop(index)
+
+
+def restore_from_history(study_id: str, item_id: str, change_id: int) -> None:
+    """Button callback: put back the value a history entry gave its field, and show it."""
+    session: SessionStudy = st.session_state[_session_key(study_id)]
+    storage = get_storage()
+    try:
+        restored = history.restore_value(storage, study_id, change_id, by=who())
+        stored = storage.get_study(study_id)
+    except (ProblemsFound, StudyNotFound) as exc:
+        session.notices.append(Notice("conflict", item_id, f"Nothing was restored: {exc}"))
+        return
+    part = restored.change.field
+    rubric = rubric_for(stored.study)
+    _take_fields(session, rubric, item_id, stored.study.answers.get(item_id, Answer()), [part])
+    session.mark_seen(item_id, part, stored.revisions.get(item_id))
+    session.progress_changed = True

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from selfstudy.app.autosave import save_from_widget
+from selfstudy.app.autosave import FIELD_NAMES, restore_from_history, save_from_widget
+from selfstudy.app.session import get_storage
 from selfstudy.app.widget_values import widget_key, widget_value
 from selfstudy.core.rubric import NA, Item, Rubric, Standard
 from selfstudy.core.study import Answer, value_problem
+from selfstudy.core.wording import clip
+from selfstudy.workflows import history
 
 
 def progress_bar(answered: int, required: int, label: str) -> None:
@@ -70,6 +73,7 @@ def item_input(study_id: str, rubric: Rubric, item: Item, answer: Answer, missin
         )
     if item.is_rating:
         evidence_and_notes(study_id, item, answer)
+    item_history(study_id, item)
 
 
 def evidence_and_notes(study_id: str, item: Item, answer: Answer) -> None:
@@ -98,6 +102,36 @@ def evidence_and_notes(study_id: str, item: Item, answer: Answer) -> None:
             on_change=save_from_widget,
             args=(study_id, item.id, "notes"),
         )
+
+
+def item_history(study_id: str, item: Item) -> None:
+    """Every change to the item, who made it and when, each value restorable in one click.
+
+    Read only while open: one query per item would slow every page.
+    """
+    box = st.expander("History", key=widget_key(study_id, item.id, "history"), on_change="rerun")
+    if not box.open:
+        return
+    with box:
+        lines = history.history_lines(get_storage(), study_id, item.id)
+        if not lines:
+            st.caption("No changes yet.")
+        for line in reversed(lines):  # newest first
+            change = line.change
+            refused = "" if change.accepted else " — **not saved** (someone else's came first)"
+            text, action = st.columns([5, 1], vertical_alignment="center")
+            text.markdown(
+                f"{change.changed_at:%d %b %Y, %H:%M:%S} UTC · {change.changed_by or 'unknown'} · "
+                f"{FIELD_NAMES.get(line.field, line.field)}: {clip(line.old, 60)} → "
+                f"**{clip(line.new, 60)}**{refused}"
+            )
+            action.button(
+                "Restore",
+                key=f"restore:{study_id}:{item.id}:{change.id}",
+                help="Put this value back (the restore is a new change in the history)",
+                on_click=restore_from_history,
+                args=(study_id, item.id, change.id),
+            )
 
 
 def level_descriptors(rubric: Rubric, standard: Standard) -> None:

@@ -8,12 +8,19 @@ from pathlib import Path
 
 import streamlit as st
 
-from selfstudy.app.session import current_study_id, get_storage, open_study, rubrics, stored_studies
+from selfstudy.app.session import (
+    current_study_id,
+    get_storage,
+    open_study,
+    rubrics,
+    stored_studies,
+    who,
+)
 from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.wording import percent_text, sentence
 from selfstudy.edges.storage import StudySummary
 from selfstudy.edges.study_files import sample_files
-from selfstudy.workflows import studies
+from selfstudy.workflows import history, studies
 
 QUESTIONNAIRE = Path(__file__).parent / "questionnaire.py"
 
@@ -47,6 +54,51 @@ def offer_samples() -> None:
             )
             return
         st.rerun()
+
+
+CONFIRM_DELETE = "confirm-delete"
+
+
+def ask_to_delete(study_id: str) -> None:
+    st.session_state[CONFIRM_DELETE] = study_id
+
+
+def confirm_delete(summary: StudySummary) -> None:
+    """Ask once more before a study goes to Recently deleted."""
+    st.warning(
+        f"Delete **{summary.name}**"
+        + (f" ({summary.round})" if summary.round else "")
+        + f"? It moves to Recently deleted below, where it can be restored, with every "
+        f"answer and its history, for at least {history.GRACE_PERIOD.days} days."
+    )
+    yes, no = st.columns(2)
+    if yes.button("Delete it", key=f"really-delete-{summary.id}", type="primary"):
+        history.delete(get_storage(), summary.id, by=who())
+        st.session_state.pop(CONFIRM_DELETE, None)
+        st.rerun()
+    if no.button("Keep it", key=f"keep-{summary.id}"):
+        st.session_state.pop(CONFIRM_DELETE, None)
+        st.rerun()
+
+
+def recently_deleted() -> None:
+    """Deleted studies, each with a button that brings it back as it was."""
+    deleted = history.recently_deleted(get_storage())
+    if not deleted:
+        return
+    with st.expander(f"Recently deleted ({len(deleted)})", icon=":material/restore_from_trash:"):
+        st.caption(
+            f"Deleted self-studies are kept for at least {history.GRACE_PERIOD.days} days, "
+            "with every answer and its history."
+        )
+        for summary in deleted:
+            text, action = st.columns([4, 1], vertical_alignment="center")
+            when = f"{summary.deleted_at:%d %b %Y, %H:%M} UTC" if summary.deleted_at else ""
+            details = " · ".join(filter(None, [summary.round, f"deleted {when}"]))
+            text.markdown(f"**{summary.name}**  \n{details}")
+            if action.button("Restore", key=f"restore-{summary.id}", icon=":material/undo:"):
+                history.restore(get_storage(), summary.id, by=who())
+                st.rerun()
 
 
 def new_study_form() -> None:
@@ -108,6 +160,15 @@ def resume_list(summaries: list[StudySummary]) -> None:
             progress.caption(f"Last edit {summary.updated_at:%d %b %Y, %H:%M} UTC")
             if action.button("Open", key=f"open-{summary.id}", icon=":material/arrow_forward:"):
                 go_to_study(summary.id)
+            action.button(
+                "Delete",
+                key=f"delete-{summary.id}",
+                icon=":material/delete:",
+                on_click=ask_to_delete,
+                args=(summary.id,),
+            )
+            if st.session_state.get(CONFIRM_DELETE) == summary.id:
+                confirm_delete(summary)
     if len(shown) > 30:
         st.caption(f"{len(shown) - 30} more; search to narrow the list.")
 
@@ -151,6 +212,7 @@ def show() -> None:
         else:
             st.subheader("Resume a self-study")
             st.write("Saved self-studies will be listed here.")
+        recently_deleted()
 
 
 show()

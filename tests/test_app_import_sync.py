@@ -238,3 +238,112 @@ def test_a_google_sheet_can_be_imported_as_a_new_study(
     assert not at.exception and not at.error
     assert "From the sheet: PG.1.a. To the sheet: PG.1.b." in at.success[0].value
     assert "conflict" not in at.success[0].value
+
+
+# --- a copy of a program and round that is already stored -----------------------------------
+
+
+def a_changed_copy(study, rubric) -> bytes:
+    """The study's copy with PG.1.a rated 1 and PG.1.b left blank."""
+    answers = dict(study.answers)
+    answers["PG.1.a"] = answers["PG.1.a"].model_copy(update={"value": 1})
+    del answers["PG.1.b"]
+    return xlsx_bytes(study.model_copy(update={"answers": answers}), rubric)
+
+
+def test_a_copy_of_a_stored_round_shows_what_would_change_and_updates_that_study(
+    db, sample_set, default_rubric
+):
+    study_id = db.create_study(sample_set[0])
+    at = upload(open_page(), ("p01.xlsx", a_changed_copy(sample_set[0], default_rubric), XLSX))
+    assert not at.exception and not at.error
+    assert "**Bridge to STEM Summer Academy** (round **baseline**) is already stored" in (
+        at.warning[0].value
+    )
+    assert "Save as a new self-study" not in [b.label for b in at.button]
+    changes = at.dataframe[1].value
+    assert changes.to_dict("records") == [
+        {
+            "Item": "PG.1.a",
+            "Field": "answer",
+            "In the app": "Established (3)",
+            "In the copy": "Not yet (1)",
+        },
+        {
+            "Item": "PG.1.b",
+            "Field": "answer",
+            "In the app": "Established (3)",
+            "In the copy": "left blank (the app's is kept)",
+        },
+    ]
+    at = click(at, "Update the existing self-study")
+    assert not at.exception and not at.error
+    [(only_id, stored)] = db.all_studies()
+    assert only_id == study_id
+    assert stored.answers["PG.1.a"].value == 1
+    assert stored.answers["PG.1.b"] == sample_set[0].answers["PG.1.b"]  # kept, not erased
+    assert "Updated **Bridge to STEM Summer Academy**: 1 item(s) changed" in at.success[0].value
+    assert at.query_params["study"] == study_id
+
+
+def test_keep_both_saves_the_copy_as_another_study(db, sample_set, default_rubric):
+    study_id = db.create_study(sample_set[0])
+    at = upload(open_page(), ("p01.xlsx", a_changed_copy(sample_set[0], default_rubric), XLSX))
+    at = click(at, "Keep both (save as a new self-study)")
+    assert not at.exception and not at.error
+    studies = dict(db.all_studies())
+    assert len(studies) == 2
+    assert studies[study_id] == sample_set[0]  # the stored one as it was
+    [new_id] = set(studies) - {study_id}
+    assert studies[new_id].answers["PG.1.a"].value == 1
+    assert at.query_params["study"] == new_id
+
+
+def test_cancel_saves_nothing_and_empties_the_upload(db, sample_set, default_rubric):
+    study_id = db.create_study(sample_set[0])
+    at = upload(open_page(), ("p01.xlsx", a_changed_copy(sample_set[0], default_rubric), XLSX))
+    at = click(at, "Cancel")
+    assert not at.exception and not at.error
+    assert db.all_studies() == [(study_id, sample_set[0])]
+    assert "Cancelled: nothing was saved" in at.info[0].value
+    assert not at.file_uploader[0].value
+    assert "Update the existing self-study" not in [b.label for b in at.button]
+
+
+def test_an_answer_changed_in_the_app_after_the_changes_were_shown_is_not_overwritten(
+    db, sample_set, default_rubric
+):
+    study_id = db.create_study(sample_set[0])
+    at = upload(open_page(), ("p01.xlsx", a_changed_copy(sample_set[0], default_rubric), XLSX))
+    revision = db.get_study(study_id).revisions["PG.1.a"]
+    db.save_field(study_id, "PG.1.a", "value", 4, revision, by="colleague")
+    at = click(at, "Update the existing self-study")
+    assert not at.exception
+    assert "PG.1.a changed in the app since you looked, so nothing was updated" in (
+        at.warning[0].value
+    )
+    assert db.get_study(study_id).study.answers["PG.1.a"].value == 4  # the colleague's
+    rows = at.dataframe[1].value.to_dict("records")
+    assert rows[0]["In the app"] == "Sustaining (4)"  # shown again, as it is now
+
+
+def test_a_google_sheet_of_a_stored_round_updates_that_study(
+    db, google, tmp_path, sample_set, default_rubric
+):
+    study_id = db.create_study(sample_set[3])
+    client = gsheets.connect(Credentials(token="test-token"), endpoint=google.url)
+    gsheets.push(client, KEY, sample_set[3], default_rubric)
+    google.set_cell(KEY, "1. Program Goals", 6, 4, "Not yet")  # PG.1.a, in the sheet
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.secrets["gcp_service_account"] = json.loads(
+        service_account_file(tmp_path, google.url).read_text()
+    )
+    at.run()
+    at.switch_page(PAGE).run()
+    at.text_input(key="pull_url").input(URL)
+    at = click(at.run(), "Read the sheet")
+    assert "is already stored" in at.warning[0].value
+    at = click(at, "Update the existing self-study")
+    assert not at.exception and not at.error
+    [(only_id, stored)] = db.all_studies()
+    assert (only_id, stored.answers["PG.1.a"].value) == (study_id, 1)

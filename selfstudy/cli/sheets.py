@@ -12,6 +12,7 @@ from selfstudy.cli import main
 from selfstudy.cli.study_commands import load_checked_study
 from selfstudy.cli.tables import text_table
 from selfstudy.core.merge import PROGRAM_KEY, Side, SyncConflict, change_names
+from selfstudy.core.problems import Report
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.sheetcopy import ImportResult
 from selfstudy.core.study import SelfStudy
@@ -22,7 +23,7 @@ from selfstudy.edges.rubric_files import find_rubric, rubric_of
 from selfstudy.edges.workbooks import export_csv, export_xlsx
 
 if TYPE_CHECKING:
-    from selfstudy.workflows.imports import Source
+    from selfstudy.workflows.imports import CopyChange, OnMatch, Source
 
 
 rubric_option = click.option(
@@ -31,6 +32,7 @@ rubric_option = click.option(
     metavar="PATH_OR_ID",
     help="Rubric file or id (default: the one the copy or self-study names).",
 )
+IMPORT_BY = "selfstudy import"  # who the history names for changes an import makes
 credentials_option = click.option(
     "--credentials",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -52,12 +54,26 @@ credentials_option = click.option(
     "(one file per source, named after it).",
 )
 @click.option("--save", is_flag=True, help="Store the imported self-studies in the app's database.")
+@click.option(
+    "--update",
+    is_flag=True,
+    help="With --save: a copy whose program and round are already stored updates that "
+    "self-study (printing what changed) instead of being skipped.",
+)
+@click.option(
+    "--keep-both",
+    is_flag=True,
+    help="With --save: save every copy as a new self-study, even when its program and "
+    "round are already stored.",
+)
 @credentials_option
 def import_command(
     sources: tuple[str, ...],
     rubric_option: str | None,
     out: Path | None,
     save: bool,
+    update: bool,
+    keep_both: bool,
     credentials: Path | None,
 ) -> None:
     """Import sheet copies: .xlsx files, folders of CSV files, self-study .json, Google Sheets.
@@ -67,9 +83,20 @@ def import_command(
     copy with its cell, e.g. `copy.xlsx: '1. Program Goals'!D7: ...`. Exits 1
     when any copy has an error (nothing is written for that copy). With one
     source and neither --out nor --save, the self-study JSON is printed.
+
+    With --save, a copy whose program and round are already stored is not saved:
+    it is reported with the stored study's id, and the command exits 1. Give
+    --update to update the stored study from the copy (answers the copy leaves
+    blank keep their stored value), or --keep-both to save it as another study.
+    Two copies of one program and round in the same import are both skipped
+    (unless --keep-both), since nothing tells which of them is right.
     """
     from selfstudy.workflows import imports
 
+    if update and keep_both:
+        raise click.UsageError("give --update or --keep-both, not both")
+    if (update or keep_both) and not save:
+        raise click.UsageError("--update and --keep-both go with --save")
     rubric = find_rubric(rubric_option) if rubric_option else None
     found = _sources(sources, rubric, credentials)
     if not found:
@@ -82,11 +109,14 @@ def import_command(
     if out is not None:
         for source, written in imports.write_studies(good, out, many=len(found) > 1):
             click.echo(f"{source.label} -> {written}")
+    not_saved = Report()
     if save:
-        _save_studies(good)
+        not_saved = _save_studies(
+            good, "update" if update else "keep-both" if keep_both else "skip"
+        )
     if out is None and not save and len(found) == 1 and good:
         click.echo(good[0][1].to_json(), nl=False)
-    _report(results)
+    _report(results, not_saved)
 
 
 def _sources(
@@ -109,17 +139,33 @@ def _sources(
     return found
 
 
-def _save_studies(studies: list[tuple[Source, SelfStudy]]) -> None:
+def _save_studies(studies: list[tuple[Source, SelfStudy]], on_match: OnMatch) -> Report:
+    """Save the copies; print what was saved or updated; the copies not saved, and why."""
     from selfstudy.edges.storage import Storage
     from selfstudy.workflows import imports
 
-    storage = Storage()
-    for source, study in studies:
-        study_id = imports.save_imported(storage, study)
-        click.echo(f"{source.label}: saved {study.program.name!r} as {study_id}")
+    saved, not_saved = imports.save_copies(Storage(), studies, on_match, by=IMPORT_BY)
+    for copy in saved:
+        name, label = copy.study.program.name, copy.source.label
+        if not copy.updated:
+            click.echo(f"{label}: saved {name!r} as {copy.study_id}")
+            continue
+        what = f"{len(copy.changed)} changed" if copy.changed else "nothing changed"
+        click.echo(f"{label}: updated {name!r} ({copy.study_id}): {what}")
+        if copy.changes:
+            rubric = find_rubric(copy.study.rubric.id, copy.study.rubric.version)
+            click.echo(_changes_table(copy.changes, rubric))
+    return not_saved
 
 
-def _report(results: list[tuple[Source, ImportResult]]) -> None:
+def _changes_table(changes: list[CopyChange], rubric: Rubric) -> str:
+    return text_table(
+        ["Item", "Field", "In the app", "In the copy"],
+        [[c.item_id, c.field, *(" ".join(t.split()) for t in c.texts(rubric))] for c in changes],
+    )
+
+
+def _report(results: list[tuple[Source, ImportResult]], not_saved: Report) -> None:
     failed = 0
     warned = 0
     for _, result in results:
@@ -127,14 +173,18 @@ def _report(results: list[tuple[Source, ImportResult]]) -> None:
             click.echo(str(problem), err=True)
         failed += result.problems.has_errors
         warned += len(result.problems.warnings)
+    for problem in not_saved:
+        click.echo(str(problem), err=True)
     total = len(results)
     summary = f"imported {total - failed} of {total} sheet cop{'y' if total == 1 else 'ies'}"
     if failed:
         summary += f"; {failed} with errors (not imported)"
+    if not_saved:
+        summary += f"; {len(not_saved)} not saved (already stored, or repeated)"
     if warned:
         summary += f"; {warned} warning(s)"
     click.echo(summary, err=True)
-    if failed:
+    if failed or not_saved:
         raise SystemExit(1)
 
 

@@ -247,6 +247,19 @@ CODES: dict[str, tuple[str, str]] = {
         "Two inputs hold the same round of the same program",
         "The later one is used; remove the other input if that is not the one you meant.",
     ),
+    "already-stored": (
+        "A self-study of this program and round is already stored",
+        "Nothing was saved from the copy; import it with `--update` to update the stored "
+        "one, or with `--keep-both` to save another.",
+    ),
+    "repeated-copy": (
+        "Two copies in one import are the same program and round",
+        "Neither was saved; import only the one you mean.",
+    ),
+    "changed-during-import": (
+        "An answer was changed in the app while a copy updated it",
+        "Nothing was updated from the copy; import it again to see the changes.",
+    ),
     "other-program": (
         "The previous round may be another program's",
         "Check that both self-studies are the same program (same program id, or same name).",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pandas as pd
@@ -17,7 +18,7 @@ from selfstudy.core.study import SelfStudy, parse_study
 from selfstudy.core.wording import STATUS_LABELS, percent_text, value_text
 from selfstudy.edges import gsheets
 from selfstudy.edges.rubric_files import find_rubric
-from selfstudy.edges.storage import StudyNotFound
+from selfstudy.edges.storage import StaleEdit, StoredStudy, StudyNotFound
 from selfstudy.edges.workbooks import xlsx_bytes
 from selfstudy.workflows import imports, sheet_sync
 
@@ -25,6 +26,8 @@ FROM_COPY = "The one the copy names"
 SECRETS_KEY = "gcp_service_account"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 QUESTIONNAIRE = Path(__file__).parent / "questionnaire.py"
+UPLOADS_CLEARED = "import_uploads_cleared"  # how many times Cancel emptied the uploader
+IMPORT_BY = "import of a sheet copy in the app"  # who the history names for an update
 
 
 # --- importing an uploaded copy -------------------------------------------------------------
@@ -81,21 +84,28 @@ def import_section() -> None:
     )
     names = [FROM_COPY, *[r.id for r in rubrics()]]
     choice = st.selectbox("Rubric", names, key="import_rubric")
+    show_flash("upload")
+    cleared = st.session_state.get(UPLOADS_CLEARED, 0)
     files = st.file_uploader(
         "Sheet copy (.xlsx, or CSV files)",
         type=["xlsx", "csv"],
         accept_multiple_files=True,
-        key="import_files",
+        key=f"import_files:{cleared}" if cleared else "import_files",
     )
     if files:
         show_import(read_upload(files, choice), "upload")
 
 
 def show_import(result: ImportResult, key: str, spreadsheet: str | None = None) -> None:
-    """The problem report of a copy and, when it has no error, a preview and a Save button.
+    """The problem report of a copy and, when it has no error, a preview and what to do.
+
+    A copy of a program and round that is not stored yet gets a Save button. One
+    that is stored already shows what an update would change and offers to update
+    the stored study, keep both, or cancel.
 
     A copy pulled from a Google Sheet (`spreadsheet`) is saved with the sheet remembered
-    as its sync base, so the first sync finds no false conflicts.
+    as its sync base, so the first sync finds no false conflicts; an update from it
+    changes the answers only, like an update from an uploaded copy.
     """
     found = result.problems.errors
     if found:
@@ -111,14 +121,102 @@ def show_import(result: ImportResult, key: str, spreadsheet: str | None = None) 
         return
     rubric = find_rubric(result.study.rubric.id, result.study.rubric.version)
     preview(result.study, rubric)
-    if st.button("Save as a new self-study", type="primary", key=f"save:{key}"):
-        if spreadsheet is None:
-            study_id = imports.save_imported(get_storage(), result.study)
-        else:
-            study_id = sheet_sync.keep_pulled_in_database(result.study, spreadsheet, get_storage())
-        open_study(study_id)
-        st.success(f"Saved **{result.study.program.name}** and opened it.")
+    match = imports.existing_match(get_storage(), result.study)
+    if match is not None:
+        offer_update(result.study, rubric, match, key, spreadsheet)
+    elif st.button("Save as a new self-study", type="primary", key=f"save:{key}"):
+        save_new(result.study, spreadsheet)
+
+
+def save_new(study: SelfStudy, spreadsheet: str | None) -> None:
+    if spreadsheet is None:
+        study_id = imports.save_imported(get_storage(), study)
+    else:
+        study_id = sheet_sync.keep_pulled_in_database(study, spreadsheet, get_storage())
+    open_study(study_id)
+    st.success(f"Saved **{study.program.name}** and opened it.")
+    st.page_link(str(QUESTIONNAIRE), label="Go to the self-study", icon=":material/checklist:")
+
+
+def offer_update(
+    study: SelfStudy, rubric: Rubric, match: str, key: str, spreadsheet: str | None
+) -> None:
+    """A stored study has the copy's program and round: what would change, and three choices.
+
+    The stored study is remembered as first shown, so an update is checked against
+    what the user saw: an answer someone changed since is refused, not overwritten.
+    """
+    seen_key = f"seen:{key}:{match}:{hashlib.sha256(study.to_json().encode()).hexdigest()}"
+    if seen_key not in st.session_state:
+        st.session_state[seen_key] = get_storage().get_study(match)
+    seen: StoredStudy = st.session_state[seen_key]
+    stored = seen.study.program
+    round_words = f"round **{stored.round}**" if stored.round else "no round"
+    st.warning(
+        f"**{stored.name}** ({round_words}) is already stored as a self-study. Update it "
+        "from this copy, keep both, or cancel."
+    )
+    changes = imports.what_would_change(seen.study, study, rubric)
+    if any(not c.kept for c in changes):
+        st.dataframe(changes_frame(changes, rubric), hide_index=True, width="stretch")
+    else:
+        st.info("Updating would change nothing: the stored self-study already has this copy.")
+    if any(c.kept for c in changes):
+        st.caption("Answers the copy leaves blank are not erased: the app's stay as they are.")
+    update, keep_both, cancel = st.columns(3)
+    if update.button("Update the existing self-study", type="primary", key=f"update:{key}"):
+        try:
+            changed = imports.update_from_copy(get_storage(), match, study, IMPORT_BY, seen)
+        except StaleEdit as stale:
+            names = ", ".join(dict.fromkeys(c.item_id for c in stale.conflicts))
+            flash(
+                key,
+                f"{names} changed in the app since you looked, so nothing was updated. "
+                "Look at what would change again.",
+                warning=True,
+            )
+            del st.session_state[seen_key]
+            st.rerun()
+        del st.session_state[seen_key]
+        open_study(match)
+        st.success(f"Updated **{stored.name}**: {len(changed)} item(s) changed. It is now open.")
         st.page_link(str(QUESTIONNAIRE), label="Go to the self-study", icon=":material/checklist:")
+    if keep_both.button("Keep both (save as a new self-study)", key=f"keep_both:{key}"):
+        save_new(study, spreadsheet)
+    if cancel.button("Cancel", key=f"cancel:{key}"):
+        if key == "upload":
+            st.session_state[UPLOADS_CLEARED] = st.session_state.get(UPLOADS_CLEARED, 0) + 1
+        else:
+            st.session_state.pop("pulled", None)
+        flash(key, f"Cancelled: nothing was saved, and **{stored.name}** is as it was.")
+        st.rerun()
+
+
+def changes_frame(changes: list[imports.CopyChange], rubric: Rubric) -> pd.DataFrame:
+    """What an update would change: item, field, the app's value and the copy's."""
+    return pd.DataFrame(
+        [
+            {
+                "Item": "Program details" if c.item_id == PROGRAM_KEY else c.item_id,
+                "Field": "answer" if c.field == "value" else c.field,
+                "In the app": shown[0],
+                "In the copy": shown[1],
+            }
+            for c in changes
+            for shown in [c.texts(rubric)]
+        ]
+    )
+
+
+def flash(key: str, message: str, warning: bool = False) -> None:
+    """A message to show once, on the next run of the page."""
+    st.session_state[f"flash:{key}"] = (message, warning)
+
+
+def show_flash(key: str) -> None:
+    if shown := st.session_state.pop(f"flash:{key}", None):
+        message, warning = shown
+        (st.warning if warning else st.info)(message)
 
 
 # --- downloads ------------------------------------------------------------------------------
@@ -206,6 +304,7 @@ def google_section(study_id: str | None, study: SelfStudy | None) -> None:
     else:
         connected_sheet(study_id, study)
     st.subheader("Import a Google Sheet as a new self-study")
+    show_flash("pulled")
     address = st.text_input("Google Sheet URL or key", key="pull_url")
     if address and st.button("Read the sheet", icon=":material/download:"):
         client = sheets_client()

@@ -21,6 +21,7 @@ def begin_study(
     cohort: str = "",
     round: str = "",
     creation_key: str | None = None,
+    by: str = "",
 ) -> str:
     """Store a new, empty self-study of a program; its id. Blank details are left out.
 
@@ -44,7 +45,7 @@ def begin_study(
         cohort=cohort.strip() or None,
         round=round.strip() or None,
     )
-    return storage.create_study(study, creation_key=creation_key)
+    return storage.create_study(study, by=by, creation_key=creation_key)
 
 
 def load_samples(storage: Storage, folder: Path | None = None) -> int:

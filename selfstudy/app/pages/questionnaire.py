@@ -19,7 +19,7 @@ from selfstudy.app.autosave import (
     load_open_study,
     take_notices,
 )
-from selfstudy.app.session import current_study_id, get_storage, rubric_for
+from selfstudy.app.session import current_study_id, get_storage, rubric_for, who
 from selfstudy.app.widgets import item_input, level_descriptors, progress_bar
 from selfstudy.core.rubric import Dimension, Rubric
 from selfstudy.core.scoring import Result, score
@@ -196,7 +196,7 @@ def program_details(study_id: str, program: Program) -> None:
                     "round": round_.strip() or None,
                 }
             )
-            get_storage().update_program(study_id, changed)
+            get_storage().update_program(study_id, changed, by=who())
             st.rerun()
 
 

@@ -128,6 +128,7 @@ def new_study_form() -> None:
                 cohort,
                 round_,
                 creation_key=creation_key(details),
+                by=who(),
             )
         except ProblemsFound as exc:
             st.error(sentence(exc.problems[0].message))

@@ -8,7 +8,14 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from selfstudy.app.session import current_study_id, get_storage, open_study, rubric_for, rubrics
+from selfstudy.app.session import (
+    current_study_id,
+    get_storage,
+    open_study,
+    rubric_for,
+    rubrics,
+    who,
+)
 from selfstudy.core.merge import PROGRAM_KEY, SyncConflict, change_names
 from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.rubric import Rubric
@@ -27,7 +34,6 @@ SECRETS_KEY = "gcp_service_account"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 QUESTIONNAIRE = Path(__file__).parent / "questionnaire.py"
 UPLOADS_CLEARED = "import_uploads_cleared"  # how many times Cancel emptied the uploader
-IMPORT_BY = "import of a sheet copy in the app"  # who the history names for an update
 
 
 # --- importing an uploaded copy -------------------------------------------------------------
@@ -166,7 +172,7 @@ def offer_update(
     update, keep_both, cancel = st.columns(3)
     if update.button("Update the existing self-study", type="primary", key=f"update:{key}"):
         try:
-            changed = imports.update_from_copy(get_storage(), match, study, IMPORT_BY, seen)
+            changed = imports.update_from_copy(get_storage(), match, study, who(), seen)
         except StaleEdit as stale:
             names = ", ".join(dict.fromkeys(c.item_id for c in stale.conflicts))
             flash(

@@ -298,6 +298,7 @@ def test_keep_both_saves_the_copy_as_another_study(db, sample_set, default_rubri
     [new_id] = set(studies) - {study_id}
     assert studies[new_id].answers["PG.1.a"].value == 1
     assert at.query_params["study"] == new_id
+    assert db.history(new_id)[0].changed_by.startswith("browser session ")
 
 
 def test_cancel_saves_nothing_and_empties_the_upload(db, sample_set, default_rubric):

@@ -202,6 +202,8 @@ def test_keep_both_saves_another_study_as_before(db, copies, sample_set):
     result = invoke("import", copies / "p01.xlsx", "--save", "--keep-both")
     assert result.exit_code == 0, result.output
     assert [s.name for s in db.list_studies()] == ["Bridge to STEM Summer Academy"] * 2
+    newest = db.list_studies()[0].id
+    assert {c.changed_by for c in db.history(newest)} == {"selfstudy import"}
 
 
 def test_two_copies_of_one_program_and_round_in_one_import_are_both_skipped(

@@ -139,9 +139,9 @@ def write_studies(
     return targets
 
 
-def save_imported(storage: Storage, study: SelfStudy) -> str:
+def save_imported(storage: Storage, study: SelfStudy, by: str = "") -> str:
     """Store an imported study as a new self-study (also when its round is stored: keep both)."""
-    return storage.create_study(study)
+    return storage.create_study(study, by=by)
 
 
 # --- a copy of a program and round that is already stored ----------------------------------
@@ -364,7 +364,7 @@ def save_copies(
         if n in repeats:
             problems.append(_repeated_problem(source, study, copies[repeats[n]][0]))
         elif match is None or on_match == "keep-both":
-            saved.append(SavedCopy(source, study, save_imported(storage, study)))
+            saved.append(SavedCopy(source, study, save_imported(storage, study, by)))
         elif on_match == "skip":
             problems.append(_stored_problem(source, study, match, storage))
         else:

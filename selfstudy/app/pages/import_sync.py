@@ -136,7 +136,7 @@ def show_import(result: ImportResult, key: str, spreadsheet: str | None = None) 
 
 def save_new(study: SelfStudy, spreadsheet: str | None) -> None:
     if spreadsheet is None:
-        study_id = imports.save_imported(get_storage(), study)
+        study_id = imports.save_imported(get_storage(), study, who())
     else:
         study_id = sheet_sync.keep_pulled_in_database(study, spreadsheet, get_storage())
     open_study(study_id)

@@ -233,3 +233,8 @@ def test_the_default_database_is_a_sqlite_file_under_data_or_selfstudy_db(monkey
     assert database_url().endswith("/data/selfstudy.db")
     monkeypatch.setenv("SELFSTUDY_DATABASE_URL", "postgresql://u@localhost/db")
     assert database_url() == "postgresql://u@localhost/db"
+
+
+def test_study_ids_never_start_like_a_command_line_option(storage, new_study):
+    ids = [storage.create_study(new_study) for _ in range(200)]
+    assert all(study_id[0].isalnum() for study_id in ids)

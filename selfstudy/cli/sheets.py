@@ -317,7 +317,9 @@ def pull_command(
     if save:
         from selfstudy.edges.storage import Storage
 
-        study_id = sheet_sync.keep_pulled_in_database(study, key, Storage())
+        study_id = sheet_sync.keep_pulled_in_database(
+            study, key, Storage(), "selfstudy sheets pull"
+        )
         click.echo(f"saved {study.program.name!r} as {study_id}")
     if out is None and not save:
         click.echo(study.to_json(), nl=False)

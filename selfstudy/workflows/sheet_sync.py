@@ -195,9 +195,11 @@ def keep_pulled_in_file(study: SelfStudy, spreadsheet: str, path: Path) -> None:
     FileTarget(path, study).remember(gsheets.spreadsheet_key(spreadsheet), snapshot(study))
 
 
-def keep_pulled_in_database(study: SelfStudy, spreadsheet: str, storage: Storage) -> str:
+def keep_pulled_in_database(
+    study: SelfStudy, spreadsheet: str, storage: Storage, by: str = ""
+) -> str:
     """Store a pulled study as a new one, remembering the sheet as its sync base; its id."""
-    study_id = storage.create_study(study)
+    study_id = storage.create_study(study, by=by)
     storage.set_sync_base(
         study_id, _base_name(gsheets.spreadsheet_key(spreadsheet)), snapshot(study)
     )

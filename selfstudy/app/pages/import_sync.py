@@ -138,7 +138,7 @@ def save_new(study: SelfStudy, spreadsheet: str | None) -> None:
     if spreadsheet is None:
         study_id = imports.save_imported(get_storage(), study, who())
     else:
-        study_id = sheet_sync.keep_pulled_in_database(study, spreadsheet, get_storage())
+        study_id = sheet_sync.keep_pulled_in_database(study, spreadsheet, get_storage(), who())
     open_study(study_id)
     st.success(f"Saved **{study.program.name}** and opened it.")
     st.page_link(str(QUESTIONNAIRE), label="Go to the self-study", icon=":material/checklist:")

@@ -170,6 +170,15 @@ class Change:
         }
 
 
+def _new_study_id() -> str:
+    """A url-safe random id that starts with a letter or digit, so no command line takes it
+    for an option (`-x…`)."""
+    while True:
+        study_id = secrets.token_urlsafe(9)
+        if study_id[0].isalnum():
+            return study_id
+
+
 def _time(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
@@ -224,7 +233,7 @@ class Storage:
         """
         if creation_key is not None and (found := self._created_with(creation_key)):
             return found
-        study_id = secrets.token_urlsafe(9)
+        study_id = _new_study_id()
         stamp = now()
         try:
             with self.engine.begin() as conn:

@@ -12,6 +12,9 @@ from selfstudy.core.study import Answer, value_problem
 from selfstudy.core.wording import clip
 from selfstudy.workflows import history
 
+# Evidence and notes are saved after this pause in typing, without leaving the box.
+TYPING_PAUSE = "600ms"
+
 
 def progress_bar(answered: int, required: int, label: str) -> None:
     fraction = answered / required if required else 1.0
@@ -95,12 +98,14 @@ def evidence_and_notes(study_id: str, item: Item, answer: Answer) -> None:
             key=widget_key(study_id, item.id, "evidence"),
             on_change=save_from_widget,
             args=(study_id, item.id, "evidence"),
+            live=TYPING_PAUSE,
         )
         st.text_input(
             "Notes",
             key=widget_key(study_id, item.id, "notes"),
             on_change=save_from_widget,
             args=(study_id, item.id, "notes"),
+            live=TYPING_PAUSE,
         )
 
 

@@ -145,6 +145,18 @@ def standard_block(study_id: str, standard_id: str) -> None:
             kept_texts(study_id, item.id, session.kept.get(item.id, []))
 
 
+SAVE_BEFORE_LEAVING = (
+    Path(__file__).parent.parent / "static" / "save_before_leaving.js"
+).read_text()
+
+
+def save_before_leaving() -> None:
+    """Hold back a click that would leave the page while a text box is still being typed in."""
+    st.html(
+        f"<script>{SAVE_BEFORE_LEAVING}</script>", unsafe_allow_javascript=True, width="content"
+    )
+
+
 def scroll_to_top() -> None:
     """A new dimension starts at its top, not where the last one was left."""
     st.html(SCROLL_TO_TOP, unsafe_allow_javascript=True, width="content")
@@ -267,6 +279,7 @@ def show() -> None:
     st.session_state[SHOWN_KEY] = (study_id, index)
     dimension = rubric.dimensions[index]
     header(study_id, session.study.program, dimension, index)
+    save_before_leaving()
     notices(session)
     missing_summary(missing_required(rubric, dimension, session.study.answers))
     for standard in dimension.standards:

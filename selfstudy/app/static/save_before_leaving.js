@@ -1,0 +1,87 @@
+// Save what is being typed: after a pause in a text area, and before a click elsewhere
+// takes the person away.
+//
+// Streamlit saves a text box when it loses focus. When the click that takes the
+// focus away also starts another page (a sidebar link, "Next: ..."), the save
+// and the page change race: the text could be lost, or the next page drawn
+// blank. So a click made while a text box has focus is held back: the box is
+// left first (which saves it), and the click is replayed once the app has
+// finished the save, or after at most three seconds.
+(() => {
+  if (window.__selfstudySaveBeforeLeaving) return;
+  window.__selfstudySaveBeforeLeaving = true;
+  const TEXT_BOX = '[data-testid="stTextInput"] input, [data-testid="stTextArea"] textarea';
+  const TAKES_AWAY = 'a, button, [role="radio"], [role="tab"], summary';
+  const running = () => document.querySelector('[data-testid="stStatusWidget"]') !== null;
+  let replaying = false;
+  const typingIn = () => {
+    const box = document.activeElement;
+    return box && box.matches && box.matches(TEXT_BOX) ? box : null;
+  };
+  const leaving = (event, box) => {
+    const target = event.target.closest && event.target.closest(TAKES_AWAY);
+    return target && !target.contains(box) ? target : null;
+  };
+
+  // Text areas have no save-while-typing of their own: after a pause in typing,
+  // press Ctrl+Enter for the person, which saves the box and keeps the focus.
+  const AREA = '[data-testid="stTextArea"] textarea';
+  const PAUSE_MS = 600;
+  const pauses = new WeakMap();
+  document.addEventListener(
+    "input",
+    (event) => {
+      const area = event.target;
+      if (!area.matches || !area.matches(AREA)) return;
+      clearTimeout(pauses.get(area));
+      pauses.set(
+        area,
+        setTimeout(() => {
+          const keys = { key: "Enter", code: "Enter", keyCode: 13, which: 13, ctrlKey: true };
+          area.dispatchEvent(new KeyboardEvent("keydown", { ...keys, bubbles: true }));
+        }, PAUSE_MS),
+      );
+    },
+    true,
+  );
+
+  // A press would take the focus (and so save the box) before the click arrives:
+  // keep the focus until the click, which then leaves the box in order.
+  document.addEventListener(
+    "mousedown",
+    (event) => {
+      const box = typingIn();
+      if (!replaying && box && leaving(event, box)) event.preventDefault();
+    },
+    true,
+  );
+
+  document.addEventListener(
+    "click",
+    (event) => {
+      if (replaying) return;
+      const box = typingIn();
+      const target = box && leaving(event, box);
+      if (!target) return;
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      box.blur();
+      const started = Date.now();
+      const replay = () => {
+        const waited = Date.now() - started;
+        if ((running() || waited < 150) && waited < 3000) {
+          setTimeout(replay, 50);
+          return;
+        }
+        replaying = true;
+        try {
+          target.click();
+        } finally {
+          replaying = false;
+        }
+      };
+      setTimeout(replay, 50);
+    },
+    true,
+  );
+})();

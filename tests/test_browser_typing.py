@@ -1,0 +1,99 @@
+# ruff: noqa: F811  (the browser fixtures are imported from tests/test_browser.py)
+"""What a person types is kept when they click elsewhere without leaving the box first.
+
+A real browser against the real app (see tests/test_browser.py): the race the
+issue saw 7 times in 8 — type, then at once click Results or "Next" — is run
+several times, and each time the next page must be drawn and the text stored.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from selfstudy.core.study import SelfStudy
+from selfstudy.edges.rubric_files import find_rubric
+from selfstudy.edges.storage import Storage
+from tests.test_browser import CHROMIUM, TIMEOUT_MS, app_url, browser, database  # noqa: F401
+
+pytestmark = pytest.mark.skipif(
+    not __import__("pathlib").Path(CHROMIUM).exists(),
+    reason="chromium is not installed; `make test` installs it",
+)
+TRIALS = 3
+
+
+def open_evidence(page, app_url: str, study_id: str) -> object:
+    page.goto(f"{app_url}/self-study?study={study_id}")
+    page.get_by_role("heading", name="1. Program Goals").wait_for()
+    page.get_by_role("radiogroup", name="PG.1.a — ").wait_for()
+    page.wait_for_load_state("networkidle")
+    page.get_by_text("Evidence and notes", exact=True).first.click()
+    box = page.get_by_label("Evidence (how do you know?)")
+    box.wait_for()
+    return box
+
+
+@pytest.mark.parametrize(
+    ("leave_by", "next_heading"),
+    [("link:Results", "Overall status"), ("button:Next: Student Recruitment", None)],
+)
+def test_text_typed_then_a_click_elsewhere_is_stored_and_the_next_page_drawn(
+    app_url, browser, database, leave_by, next_heading
+):
+    storage = Storage(f"sqlite:///{database}")
+    rubric = find_rubric("stem-equity-self-study")
+    kind, name = leave_by.split(":", 1)
+    for trial in range(TRIALS):
+        study_id = storage.create_study(SelfStudy.new(rubric, f"Typing {trial}"))
+        page = browser.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        box = open_evidence(page, app_url, study_id)
+        text = f"Minutes of meeting {trial}, typed and left at once"
+        box.click()
+        box.press_sequentially(text, delay=10)
+        page.get_by_role(kind, name=name).click()  # without leaving the box first
+        if next_heading:
+            page.get_by_text(next_heading).wait_for()
+        else:
+            page.get_by_role("heading", name="2. Student Recruitment").wait_for()
+        page.wait_for_load_state("networkidle")
+        stored = storage.get_study(study_id).study.answers.get("PG.1.a")
+        assert stored is not None and stored.evidence == text, f"trial {trial}"
+        page.close()
+    storage.engine.dispose()
+
+
+def test_text_is_saved_while_typing_without_leaving_the_box(app_url, browser, database):
+    storage = Storage(f"sqlite:///{database}")
+    rubric = find_rubric("stem-equity-self-study")
+    study_id = storage.create_study(SelfStudy.new(rubric, "Typing, then closing the tab"))
+    page = browser.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    box = open_evidence(page, app_url, study_id)
+    box.click()
+    box.press_sequentially("Notes from the family evening", delay=10)
+    page.wait_for_timeout(1500)  # a pause in typing; the box still has the focus
+    page.close()  # the tab is closed without leaving the box
+    stored = storage.get_study(study_id).study.answers.get("PG.1.a")
+    assert stored is not None and stored.evidence == "Notes from the family evening"
+    storage.engine.dispose()
+
+
+def test_a_reflection_is_saved_after_a_pause_in_typing(app_url, browser, database):
+    storage = Storage(f"sqlite:///{database}")
+    rubric = find_rubric("stem-equity-self-study")
+    study_id = storage.create_study(SelfStudy.new(rubric, "Reflecting, then closing the tab"))
+    page = browser.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(f"{app_url}/self-study?study={study_id}")
+    reflection = page.get_by_label("PG.R — What would most help")
+    reflection.wait_for()
+    page.wait_for_load_state("networkidle")
+    reflection.click()
+    reflection.press_sequentially("Time to meet families\nand a shared calendar", delay=10)
+    page.wait_for_timeout(1500)  # a pause in typing; the box still has the focus
+    assert reflection.evaluate("box => box === document.activeElement")
+    page.close()
+    stored = storage.get_study(study_id).study.value("PG.R")
+    assert stored == "Time to meet families\nand a shared calendar"
+    storage.engine.dispose()

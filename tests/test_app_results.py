@@ -83,6 +83,7 @@ def test_the_study_json_scores_and_report_can_be_downloaded(db, sample_set):
     at = open_results(db.create_study(sample_set[0]))
     assert [b.label for b in at.download_button] == [
         "Self-study (JSON)",
+        "Self-study with its history (JSON)",
         "Scores (CSV)",
         "Report (HTML)",
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from selfstudy.app.autosave import load_open_study
-from selfstudy.app.session import current_study_id, rubric_for, stored_studies
+from selfstudy.app.session import current_study_id, get_storage, rubric_for, stored_studies
 from selfstudy.app.widgets import resources
 from selfstudy.core.rounds import changes, round_label
 from selfstudy.core.rubric import Rubric
@@ -19,7 +20,7 @@ from selfstudy.core.wording import gap_text, level_text, percent_text, signed_te
 from selfstudy.edges.reports.charts import dimension_chart, standard_chart
 from selfstudy.edges.reports.html_report import html_report
 from selfstudy.edges.reports.scores_csv import scores_csv
-from selfstudy.workflows import reports
+from selfstudy.workflows import history, reports
 
 START = Path(__file__).parent / "start.py"
 QUESTIONNAIRE = Path(__file__).parent / "questionnaire.py"
@@ -154,15 +155,23 @@ def report_html(study_json: str, previous_json: str | None) -> str:
     return html_report(rubric, study, score(rubric, study), previous)
 
 
-def downloads(rubric: Rubric, study: SelfStudy, result: Result, previous) -> None:
+def downloads(rubric: Rubric, study_id: str, study: SelfStudy, result: Result, previous) -> None:
     stem = _file_stem(study)
-    left, middle, right = st.columns(3)
+    left, with_history, middle, right = st.columns(4)
     left.download_button(
         "Self-study (JSON)",
         study.to_json(),
         file_name=f"{stem}.json",
         mime="application/json",
         icon=":material/download:",
+    )
+    document = history.history_document(get_storage(), study_id)
+    with_history.download_button(
+        "Self-study with its history (JSON)",
+        json.dumps(document, indent=2, ensure_ascii=False),
+        file_name=f"{stem}-with-history.json",
+        mime="application/json",
+        icon=":material/history:",
     )
     middle.download_button(
         "Scores (CSV)",
@@ -218,7 +227,7 @@ def show() -> None:
     priorities(rubric, result)
     reflections(rubric, study)
     st.subheader("Download")
-    downloads(rubric, study, result, previous)
+    downloads(rubric, study_id, study, result, previous)
 
 
 show()

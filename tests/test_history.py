@@ -268,3 +268,55 @@ def test_a_key_used_by_a_deleted_study_starts_a_new_one(storage, new_study):
     again = storage.create_study(new_study, creation_key="form-1")
     assert again != first
     assert [s.id for s in storage.list_studies()] == [again]
+
+
+def test_a_database_of_the_previous_schema_migrates_on_either_engine(db_url):
+    """The same v1 rows, written by migration 001 alone, come through 002 on SQLite and PostgreSQL."""
+    from sqlalchemy import create_engine, insert
+
+    from selfstudy.edges.storage.schema import (
+        _create_first_tables,
+        migrations_table,
+        studies_table,
+    )
+
+    engine = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        migrations_table.create(conn)
+        _create_first_tables(conn)
+        conn.execute(
+            insert(migrations_table).values(
+                name="001_studies_answers_sync_bases", applied_at="2026-01-01T00:00:00+00:00"
+            )
+        )
+        conn.execute(
+            insert(studies_table).values(
+                id="old-study",
+                name="Bridge",
+                rubric_id="stem-equity-self-study",
+                rubric_version="1.0",
+                program='{"name": "Bridge"}',
+                created_at="2026-01-01T00:00:00+00:00",
+                updated_at="2026-01-02T00:00:00+00:00",
+            )
+        )
+        conn.execute(  # the columns the answers table had in version 1, no more
+            text(
+                "INSERT INTO answers (study_id, item_id, value, evidence, notes, answered, "
+                "revision, updated_at) VALUES ('old-study', 'PG.1.a', '3', 'Minutes', '', 1, 2, "
+                "'2026-01-02T00:00:00+00:00')"
+            )
+        )
+    engine.dispose()
+
+    storage = Storage(db_url)
+    stored = storage.get_study("old-study")
+    assert stored.study.answers["PG.1.a"] == Answer(value=3, evidence="Minutes")
+    assert stored.revisions["PG.1.a"] == 2
+    assert {(c.field, c.new) for c in storage.history("old-study")} == {
+        ("value", 3),
+        ("evidence", "Minutes"),
+    }
+    storage.save_field("old-study", "PG.1.a", "notes", "after the migration", 2)
+    assert storage.get_study("old-study").study.answers["PG.1.a"].notes == "after the migration"
+    storage.engine.dispose()

@@ -271,7 +271,7 @@ def test_a_key_used_by_a_deleted_study_starts_a_new_one(storage, new_study):
 
 
 def test_a_database_of_the_previous_schema_migrates_on_either_engine(db_url):
-    """The same v1 rows, written by migration 001 alone, come through 002 on SQLite and PostgreSQL."""
+    """Rows written by migration 001 alone come through 002 on SQLite and PostgreSQL."""
     from sqlalchemy import create_engine, insert
 
     from selfstudy.edges.storage.schema import (

@@ -1,5 +1,6 @@
 # ruff: noqa: F811  (the browser fixtures are imported from tests/test_browser.py)
-"""What a person types is kept when they click elsewhere without leaving the box first.
+"""Keeping work and place in a real browser: text typed then a click elsewhere, a pause
+in typing, and the item just answered staying in view.
 
 A real browser against the real app (see tests/test_browser.py): the race the
 issue saw 7 times in 8 — type, then at once click Results or "Next" — is run
@@ -96,4 +97,26 @@ def test_a_reflection_is_saved_after_a_pause_in_typing(app_url, browser, databas
     page.close()
     stored = storage.get_study(study_id).study.value("PG.R")
     assert stored == "Time to meet families\nand a shared calendar"
+    storage.engine.dispose()
+
+
+def test_answering_an_item_keeps_it_in_view(app_url, browser, database):
+    storage = Storage(f"sqlite:///{database}")
+    rubric = find_rubric("stem-equity-self-study")
+    study_id = storage.create_study(SelfStudy.new(rubric, "Keeping my place"))
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(f"{app_url}/self-study?study={study_id}")
+    page.get_by_role("heading", name="1. Program Goals").wait_for()
+    page.wait_for_load_state("networkidle")
+    left = 12
+    for item in ["PG.1.b", "PG.2.b", "PG.3.a", "PG.3.c", "PG.4.b"]:
+        group = page.get_by_role("radiogroup", name=f"{item} — ")
+        group.scroll_into_view_if_needed()
+        group.get_by_role("radio", name="Established").click()
+        left -= 1
+        page.get_by_text(f"{left} required left here").wait_for()  # the page has redrawn
+        page.wait_for_load_state("networkidle")
+        box = group.bounding_box()
+        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 900, item
     storage.engine.dispose()

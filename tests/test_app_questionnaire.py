@@ -321,3 +321,14 @@ def test_an_items_history_shows_each_change_and_restores_an_earlier_value(db, st
     assert db.get_study(study_id).study.answers["PG.1.a"].evidence == "first draft"
     assert evidence_box(at, "PG.1.a").value == "first draft"  # the box shows it at once
     assert db.history(study_id, "PG.1.a")[0].new == "first draft"  # the restore is a change
+
+
+def test_a_colleagues_answer_made_while_i_was_on_another_dimension_shows_when_i_return(
+    db, study_id, default_rubric
+):
+    ana = open_link(study_id)
+    ben = open_link(study_id)  # Ben has Program Goals open
+    rating(ana, "PG.1.a").set_value(3).run()  # Ana answers PG.1.a
+    next(b for b in ben.button if b.label.startswith("Next:")).click().run()  # Ben moves on
+    go_to(ben, default_rubric.dimensions[0].title)  # and comes back
+    assert rating(ben, "PG.1.a").value == 3  # not blank: he must not answer it again unaware

@@ -377,3 +377,23 @@ def test_link_with_a_dimension_reopens_it_after_a_reload(
     elsewhere = person()
     open_study(elsewhere, team_app_url, study_id, dimension="student-recruitment")
     expect(elsewhere.get_by_role("heading", level=1).first).to_have_text("2. Student Recruitment")
+
+
+def test_a_colleagues_rating_shows_after_moving_away_and_back(
+    team_app_url, store, person, default_rubric
+):
+    study_id = make_study(store, default_rubric, "Away and Back STEM")
+    ana, ben = person(), person()
+    open_study(ana, team_app_url, study_id)
+    open_study(ben, team_app_url, study_id)  # Ben has Program Goals open
+    left_here(ben, 12)
+    rating(ana, "PG.1.a").get_by_role("radio", name="Established").click()
+    left_here(ana, 11)
+    ben.get_by_role("button", name="Next: Student Recruitment").click()
+    ben.get_by_role("heading", name="2. Student Recruitment").wait_for()
+    ben.get_by_role("button", name="← Program Goals").click()
+    ben.get_by_role("heading", name="1. Program Goals").wait_for()
+    left_here(ben, 11)
+    # Not blank: a blank rating would invite Ben to answer again over Ana's answer.
+    wait_for_checked(ben, "PG.1.a", "Established")
+    assert store.get_study(study_id).study.value("PG.1.a") == 3

@@ -56,6 +56,9 @@ class SessionStudy:
     seen: dict[str, dict[str, int]] = field(default_factory=dict)  # item -> field -> revision
     notices: list[Notice] = field(default_factory=list)
     kept: dict[str, list[Notice]] = field(default_factory=dict)  # refused words, until dismissed
+    # Fields taken from colleagues whose widgets must be told again when next drawn: a widget
+    # not on screen when its value was set keeps showing its old value in the browser.
+    to_redraw: set[tuple[str, str]] = field(default_factory=set)
     progress_changed: bool = False
     loaded_at: float = 0.0  # time.monotonic() of the last refresh from storage
 
@@ -141,6 +144,25 @@ def _take_fields(
             widget_value(rubric, item, answer.value) if part == "value" else getattr(answer, part)
         )
         st.session_state[widget_key(session.id, item_id, part)] = shown
+        session.to_redraw.add((item_id, part))
+
+
+def seed_widgets(study_id: str, rubric: Rubric, item: Item, answer: Answer) -> None:
+    """Give an item's widgets their stored values, just before they are drawn.
+
+    A widget gets its value the first time it is drawn in this browser session,
+    and again after a colleague's change to it arrived (see `to_redraw`); never
+    otherwise, so text being typed is not replaced.
+    """
+    session: SessionStudy | None = st.session_state.get(_session_key(study_id))
+    to_redraw = session.to_redraw if session is not None else set()
+    for part in FIELDS:
+        key = widget_key(study_id, item.id, part)
+        if key in st.session_state and (item.id, part) not in to_redraw:
+            continue
+        value = getattr(answer, part)
+        st.session_state[key] = widget_value(rubric, item, value) if part == "value" else value
+        to_redraw.discard((item.id, part))
 
 
 def save_from_widget(study_id: str, item_id: str, part: str) -> None:

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from selfstudy.app.autosave import FIELD_NAMES, restore_from_history, save_from_widget
+from selfstudy.app.autosave import (
+    FIELD_NAMES,
+    restore_from_history,
+    save_from_widget,
+    seed_widgets,
+)
 from selfstudy.app.session import get_storage
-from selfstudy.app.widget_values import widget_key, widget_value
+from selfstudy.app.widget_values import widget_key
 from selfstudy.core.rubric import NA, Item, Rubric, Standard
 from selfstudy.core.study import Answer, value_problem
 from selfstudy.core.wording import clip
@@ -21,20 +26,9 @@ def progress_bar(answered: int, required: int, label: str) -> None:
     st.progress(fraction, text=f"{label} — {answered}/{required} required answered")
 
 
-def _ensure_widget_state(study_id: str, rubric: Rubric, item: Item, answer: Answer) -> None:
-    """Seed a widget from the stored answer the first time it is drawn in this session."""
-    key = widget_key(study_id, item.id, "value")
-    if key not in st.session_state:
-        st.session_state[key] = widget_value(rubric, item, answer.value)
-    for part in ("evidence", "notes"):
-        key = widget_key(study_id, item.id, part)
-        if key not in st.session_state:
-            st.session_state[key] = getattr(answer, part)
-
-
 def item_input(study_id: str, rubric: Rubric, item: Item, answer: Answer, missing: bool) -> None:
     """The input for one item, saved the moment it changes."""
-    _ensure_widget_state(study_id, rubric, item, answer)
+    seed_widgets(study_id, rubric, item, answer)
     key = widget_key(study_id, item.id, "value")
     save = {"on_change": save_from_widget, "args": (study_id, item.id, "value")}
     # Plain text: a widget's label is also its accessible name, read aloud as written.

@@ -158,10 +158,10 @@ def test_answers_survive_a_reload_and_open_from_the_link_with_results_drawn(
     choose_dimension(page, "Program Goals")
     wait_for_checked(page, "PG.1.a", "Established")
     wait_for_checked(page, "PG.1.b", "Emerging")
-    assert page.get_by_label("Evidence (how do you know?)").input_value() == (
+    expect(page.get_by_label("Evidence (how do you know?)")).to_have_value(
         "Minutes of the October staff meeting"
     )
-    assert page.get_by_label("PG.R — What would most help").input_value() == (
+    expect(page.get_by_label("PG.R — What would most help")).to_have_value(
         "Time to meet families"
     )
 

@@ -14,6 +14,7 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -60,12 +61,12 @@ def database(tmp_path) -> Path:
     return tmp_path / "browser.db"
 
 
-@pytest.fixture
-def app_url(tmp_path, database, free_port) -> Iterator[str]:
-    port = free_port
+@contextmanager
+def running_app(database: Path, folder: Path, port: int) -> Iterator[str]:
+    """`streamlit run app.py` on a loopback port with its own SQLite file; its URL."""
     env = {k: v for k, v in os.environ.items() if k != "SELFSTUDY_DATABASE_URL"}
     env["SELFSTUDY_DB"] = str(database)
-    log = (tmp_path / "streamlit.log").open("w")
+    log = (folder / "streamlit.log").open("w")
     process = subprocess.Popen(
         [
             str(PROJECT_ROOT / ".venv" / "bin" / "streamlit"),
@@ -94,6 +95,12 @@ def app_url(tmp_path, database, free_port) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture
+def app_url(tmp_path, database, free_port) -> Iterator[str]:
+    with running_app(database, tmp_path, free_port) as url:
+        yield url
 
 
 @pytest.fixture
@@ -161,9 +168,7 @@ def test_answers_survive_a_reload_and_open_from_the_link_with_results_drawn(
     expect(page.get_by_label("Evidence (how do you know?)")).to_have_value(
         "Minutes of the October staff meeting"
     )
-    expect(page.get_by_label("PG.R — What would most help")).to_have_value(
-        "Time to meet families"
-    )
+    expect(page.get_by_label("PG.R — What would most help")).to_have_value("Time to meet families")
 
     elsewhere = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     elsewhere.set_default_timeout(TIMEOUT_MS)

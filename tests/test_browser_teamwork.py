@@ -7,10 +7,8 @@ own, so a browser session of the app. The database is read with `Storage`.
 
 from __future__ import annotations
 
-import os
 import re
 import socket
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,15 +16,14 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from selfstudy.core.study import Answer, SelfStudy
-from selfstudy.edges.rubric_files import PROJECT_ROOT
 from selfstudy.edges.storage import Storage
 from tests.test_browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     TIMEOUT_MS,
     rating,
+    running_app,
     wait_for_checked,
-    wait_until_healthy,
 )
 
 pytestmark = pytest.mark.skipif(
@@ -57,37 +54,8 @@ def team_app_url(team_folder, team_database) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if k != "SELFSTUDY_DATABASE_URL"}
-    env["SELFSTUDY_DB"] = str(team_database)
-    log = (team_folder / "streamlit.log").open("w")
-    process = subprocess.Popen(
-        [
-            str(PROJECT_ROOT / ".venv" / "bin" / "streamlit"),
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(url, process)
+    with running_app(team_database, team_folder, port) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")

@@ -320,3 +320,20 @@ def test_a_database_of_the_previous_schema_migrates_on_either_engine(db_url):
     storage.save_field("old-study", "PG.1.a", "notes", "after the migration", 2)
     assert storage.get_study("old-study").study.answers["PG.1.a"].notes == "after the migration"
     storage.engine.dispose()
+
+
+def test_a_migration_stopped_half_way_completes_on_the_next_start(tmp_path):
+    from sqlalchemy import create_engine
+    from sqlalchemy import text as sql
+
+    path = tmp_path / "half.db"
+    shutil.copy(V1_DATABASE, path)
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:  # as if the first start had stopped after two columns
+        conn.execute(sql("ALTER TABLE answers ADD COLUMN value_changed INTEGER NOT NULL DEFAULT 0"))
+        conn.execute(sql("ALTER TABLE studies ADD COLUMN deleted_at VARCHAR(40)"))
+    engine.dispose()
+    storage = Storage(f"sqlite:///{path}")
+    assert storage.applied_migrations()[-1] == "002_history_field_revisions_soft_delete"
+    assert len(storage.list_studies()) == 2
+    storage.engine.dispose()

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     insert,
+    inspect,
     select,
     text,
     update,
@@ -120,8 +121,11 @@ def _history_and_field_revisions(conn: Connection) -> None:
     """Field revisions on answers, soft deletion and creation keys on studies, the history.
 
     Every answer already stored enters the history once, as it is, so it can be
-    restored later like any other value.
+    restored later like any other value. SQLite commits each ALTER at once, so a
+    start that stopped half way leaves some columns behind: they are skipped, and
+    the migration completes on the next start.
     """
+    schema = inspect(conn)
     for table, column in (
         ("answers", "value_changed INTEGER NOT NULL DEFAULT 0"),
         ("answers", "evidence_changed INTEGER NOT NULL DEFAULT 0"),
@@ -129,8 +133,10 @@ def _history_and_field_revisions(conn: Connection) -> None:
         ("studies", "deleted_at VARCHAR(40)"),
         ("studies", "creation_key VARCHAR(100)"),
     ):
-        conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column}"))
-    conn.execute(text("CREATE UNIQUE INDEX studies_creation_key ON studies (creation_key)"))
+        if column.split()[0] not in {c["name"] for c in schema.get_columns(table)}:
+            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column}"))
+    if "studies_creation_key" not in {i["name"] for i in schema.get_indexes("studies")}:
+        conn.execute(text("CREATE UNIQUE INDEX studies_creation_key ON studies (creation_key)"))
     conn.execute(
         update(answers_table).values(
             value_changed=answers_table.c.revision,
@@ -139,6 +145,7 @@ def _history_and_field_revisions(conn: Connection) -> None:
         )
     )
     changes_table.create(conn, checkfirst=True)
+    conn.execute(changes_table.delete())  # what a start that stopped half way left
     rows = []
     for answer in conn.execute(select(answers_table)).all():
         stored = {

@@ -332,3 +332,21 @@ def test_a_colleagues_answer_made_while_i_was_on_another_dimension_shows_when_i_
     next(b for b in ben.button if b.label.startswith("Next:")).click().run()  # Ben moves on
     go_to(ben, default_rubric.dimensions[0].title)  # and comes back
     assert rating(ben, "PG.1.a").value == 3  # not blank: he must not answer it again unaware
+
+
+def test_restoring_over_a_colleagues_newer_text_is_refused_and_kept(db, study_id):
+    at = open_evidence(open_link(study_id), study_id, "PG.1.a")
+    evidence_box(at, "PG.1.a").input("first draft").run()
+    at.session_state[f"w:{study_id}:PG.1.a:history"] = True
+    at.run()
+    first = next(c for c in db.history(study_id, "PG.1.a") if c.new == "first draft")
+    revision = db.get_study(study_id).revisions["PG.1.a"]
+    db.save_field(study_id, "PG.1.a", "evidence", "a colleague's newer text", revision)
+
+    next(b for b in at.button if b.key == f"restore:{study_id}:PG.1.a:{first.id}").click().run()
+
+    assert not at.exception
+    stored = db.get_study(study_id).study.answers["PG.1.a"].evidence
+    assert stored == "a colleague's newer text"  # not overwritten without a word
+    assert any("The evidence of **PG.1.a**" in w.value for w in at.warning)
+    assert "first draft" in [c.value for c in at.code]

@@ -182,8 +182,16 @@ def save_from_widget(study_id: str, item_id: str, part: str) -> None:
         return
     except StudyNotFound:
         session.notices.append(
-            Notice("conflict", item_id, "This self-study was deleted; your answer was not saved.")
+            Notice(
+                "conflict",
+                item_id,
+                "This self-study was deleted; your answer was not saved. It is kept below "
+                "to copy; the study can be restored from Recently deleted on the Start page.",
+                kept_text=_typed_text(item, part, new_value),
+            )
         )
+        if session.notices[-1].kept_text:
+            session.kept.setdefault(item_id, []).append(session.notices[-1])
         return
     except DatabaseError as exc:
         # Show what is stored, not an answer that was never saved.
@@ -195,9 +203,11 @@ def save_from_widget(study_id: str, item_id: str, part: str) -> None:
                 f"Your {FIELD_NAMES[part]} for **{item_id}** could not be saved: the database "
                 f"did not respond ({type(exc).__name__}). Nothing was lost that was saved "
                 "before; give it again in a moment.",
-                kept_text="" if part == "value" else str(new_value),
+                kept_text=_typed_text(item, part, new_value),
             )
         )
+        if session.notices[-1].kept_text:
+            session.kept.setdefault(item_id, []).append(session.notices[-1])
         session.progress_changed = True
         return
     answers = dict(session.study.answers)
@@ -210,6 +220,13 @@ def save_from_widget(study_id: str, item_id: str, part: str) -> None:
         session.progress_changed = True
 
 
+def _typed_text(item: Item, part: str, value: Any) -> str:
+    """What the person typed, to keep on screen when it could not be saved ('' for a choice)."""
+    if part != "value" or item.type == "text":
+        return "" if value is None else str(value)
+    return ""
+
+
 def _refused(session: SessionStudy, rubric: Rubric, item: Item, newer: NewerAnswer) -> None:
     """Show what a colleague saved in the field, and keep this person's words on screen."""
     theirs = newer.answer or Answer()
@@ -219,7 +236,7 @@ def _refused(session: SessionStudy, rubric: Rubric, item: Item, newer: NewerAnsw
         "conflict",
         item.id,
         _conflict_text(rubric, item, newer),
-        kept_text="" if newer.field == "value" else str(newer.mine or ""),
+        kept_text=_typed_text(item, newer.field, newer.mine),
     )
     session.notices.append(notice)
     if notice.kept_text:
@@ -293,10 +310,18 @@ def restore_from_history(study_id: str, item_id: str, change_id: int) -> None:
     """Button callback: put back the value a history entry gave its field, and show it."""
     session: SessionStudy = st.session_state[_session_key(study_id)]
     storage = get_storage()
+    change = next((c for c in storage.history(study_id, item_id) if c.id == change_id), None)
+    part = change.field if change is not None else "value"
     try:
-        restored = history.restore_value(storage, study_id, change_id, by=who())
+        restored = history.restore_value(
+            storage, study_id, change_id, by=who(), seen=session.seen_revision(item_id, part)
+        )
         stored = storage.get_study(study_id)
-    except (ProblemsFound, StudyNotFound) as exc:
+    except StaleEdit as stale:  # someone changed the field since this page last showed it
+        rubric = rubric_for(session.study)
+        _refused(session, rubric, rubric.item_by_id[item_id], stale.conflicts[0])
+        return
+    except (ProblemsFound, StudyNotFound, DatabaseError) as exc:
         session.notices.append(Notice("conflict", item_id, f"Nothing was restored: {exc}"))
         return
     part = restored.change.field

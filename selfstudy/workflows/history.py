@@ -188,7 +188,9 @@ class RestoredValue:
     changed: bool
 
 
-def restore_value(storage: Storage, study_id: str, change_id: int, by: str = "") -> RestoredValue:
+def restore_value(
+    storage: Storage, study_id: str, change_id: int, by: str = "", seen: int | None = None
+) -> RestoredValue:
     """Put back the value a change gave its answer field (a refused change: the text tried).
 
     The restore is itself a change, kept in the history. Only answer fields
@@ -208,7 +210,7 @@ def restore_value(storage: Storage, study_id: str, change_id: int, by: str = "")
         )
     try:
         before = storage.get_study(study_id).revisions.get(change.item_id)
-        after = storage.restore_value(study_id, change_id, by=by)
+        after = storage.restore_value(study_id, change_id, by=by, seen=seen)
     except StudyNotFound:
         raise _not_found(storage, study_id) from None
     return RestoredValue(change, changed=after != before)

@@ -32,7 +32,7 @@
     "input",
     (event) => {
       const area = event.target;
-      if (!area.matches || !area.matches(AREA)) return;
+      if (!area.matches || !area.matches(AREA) || event.isComposing) return;
       clearTimeout(pauses.get(area));
       pauses.set(
         area,
@@ -73,6 +73,7 @@
           setTimeout(replay, 50);
           return;
         }
+        if (!target.isConnected) return; // the save's redraw replaced it: nothing to replay
         replaying = true;
         try {
           target.click();

@@ -563,10 +563,15 @@ class Storage:
             rows = conn.execute(query.order_by(changes_table.c.id.desc())).all()
         return [_change_of(row) for row in rows]
 
-    def restore_value(self, study_id: str, change_id: int, by: str = "") -> int:
+    def restore_value(
+        self, study_id: str, change_id: int, by: str = "", seen: int | None = None
+    ) -> int:
         """Put back the value a history entry gave its field (a refused one: the text tried).
 
         The restore is itself a new change, kept in the history; the item's revision after it.
+        `seen` is the revision at which the restorer last saw the field: someone's change
+        since is refused (`StaleEdit`) as with any save. Without it, the value now stored
+        is the one the restorer replaces.
         """
         with self.engine.connect() as conn:
             row = conn.execute(
@@ -577,10 +582,11 @@ class Storage:
         if row is None or row.field not in FIELDS:
             raise KeyError(f"no answer change {change_id} in self-study {study_id!r}")
         change = _change_of(row)
-        current = self.get_study(study_id).field_revisions.get(change.item_id, {})
-        return self.save_field(
-            study_id, change.item_id, change.field, change.new, current.get(change.field), by
-        )
+        if seen is None:
+            seen = (
+                self.get_study(study_id).field_revisions.get(change.item_id, {}).get(change.field)
+            )
+        return self.save_field(study_id, change.item_id, change.field, change.new, seen, by)
 
     # --- sync bases (what was last pushed to / pulled from an outside copy) -------------
 
@@ -641,6 +647,11 @@ def _same(new: Any, stored: Any) -> bool:
     blank = (None, "")
     if new in blank and stored in blank:
         return True
+    numbers = (int, float)
+    if isinstance(new, numbers) and isinstance(stored, numbers):
+        both_bool = isinstance(new, bool) and isinstance(stored, bool)
+        no_bool = not isinstance(new, bool) and not isinstance(stored, bool)
+        return (both_bool or no_bool) and new == stored  # 3 and 3.0 are one rating
     return type(new) is type(stored) and new == stored
 
 

@@ -337,3 +337,14 @@ def test_a_migration_stopped_half_way_completes_on_the_next_start(tmp_path):
     assert storage.applied_migrations()[-1] == "002_history_field_revisions_soft_delete"
     assert len(storage.list_studies()) == 2
     storage.engine.dispose()
+
+
+def test_two_people_correcting_different_program_details_keep_both(storage, new_study):
+    study_id = storage.create_study(new_study)
+    shown = storage.get_study(study_id).study.program  # both forms show this
+    ana = shown.model_copy(update={"organization": "Eastside Community College"})
+    ben = shown.model_copy(update={"cohort": "2026"})
+    storage.update_program(study_id, ana, by="Ana", shown=shown)
+    storage.update_program(study_id, ben, by="Ben", shown=shown)
+    program = storage.get_study(study_id).study.program
+    assert (program.organization, program.cohort) == ("Eastside Community College", "2026")

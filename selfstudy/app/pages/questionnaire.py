@@ -208,7 +208,7 @@ def program_details(study_id: str, program: Program) -> None:
                     "round": round_.strip() or None,
                 }
             )
-            get_storage().update_program(study_id, changed, by=who())
+            get_storage().update_program(study_id, changed, by=who(), shown=program)
             st.rerun()
 
 

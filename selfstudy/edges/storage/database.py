@@ -365,10 +365,24 @@ class Storage:
             rows = conn.execute(query).all()
         return [_summary_of(row) for row in rows]
 
-    def update_program(self, study_id: str, program: Program, by: str = "") -> None:
+    def update_program(
+        self, study_id: str, program: Program, by: str = "", shown: Program | None = None
+    ) -> None:
+        """Change a study's program details.
+
+        With `shown` (the details as the person's form showed them), only the details
+        the person changed are written over what is stored now, so a colleague's change
+        to another detail in the meantime is kept.
+        """
         stamp = now()
         with self.engine.begin() as conn:
             old = self._lock_study(conn, study_id)
+            if shown is not None:
+                mine = program.model_dump(mode="json")
+                theirs = shown.model_dump(mode="json")
+                stored = json.loads(old.program)
+                changed = {k: v for k, v in mine.items() if theirs.get(k) != v}
+                program = Program.model_validate({**stored, **changed})
             if old.program == program.model_dump_json():
                 return
             conn.execute(

@@ -181,33 +181,25 @@ def save_from_widget(study_id: str, item_id: str, part: str) -> None:
         _refused(session, rubric, item, stale.conflicts[0])
         return
     except StudyNotFound:
-        session.notices.append(
-            Notice(
-                "conflict",
-                item_id,
-                "This self-study was deleted; your answer was not saved. It is kept below "
-                "to copy; the study can be restored from Recently deleted on the Start page.",
-                kept_text=_typed_text(item, part, new_value),
-            )
+        _not_saved(
+            session,
+            item,
+            "This self-study was deleted; your answer was not saved. It is kept below "
+            "to copy; the study can be restored from Recently deleted on the Start page.",
+            _typed_text(item, part, new_value),
         )
-        if session.notices[-1].kept_text:
-            session.kept.setdefault(item_id, []).append(session.notices[-1])
         return
     except DatabaseError as exc:
         # Show what is stored, not an answer that was never saved.
         _take_fields(session, rubric, item_id, old, [part])
-        session.notices.append(
-            Notice(
-                "conflict",
-                item_id,
-                f"Your {FIELD_NAMES[part]} for **{item_id}** could not be saved: the database "
-                f"did not respond ({type(exc).__name__}). Nothing was lost that was saved "
-                "before; give it again in a moment.",
-                kept_text=_typed_text(item, part, new_value),
-            )
+        _not_saved(
+            session,
+            item,
+            f"Your {FIELD_NAMES[part]} for **{item_id}** could not be saved: the database "
+            f"did not respond ({type(exc).__name__}). Nothing was lost that was saved "
+            "before; give it again in a moment.",
+            _typed_text(item, part, new_value),
         )
-        if session.notices[-1].kept_text:
-            session.kept.setdefault(item_id, []).append(session.notices[-1])
         session.progress_changed = True
         return
     answers = dict(session.study.answers)
@@ -227,20 +219,25 @@ def _typed_text(item: Item, part: str, value: Any) -> str:
     return ""
 
 
+def _not_saved(session: SessionStudy, item: Item, text: str, typed: str) -> None:
+    """Tell the person once, and keep what they typed beside the item until they dismiss it."""
+    notice = Notice("conflict", item.id, text, kept_text=typed)
+    session.notices.append(notice)
+    if typed:
+        session.kept.setdefault(item.id, []).append(notice)
+
+
 def _refused(session: SessionStudy, rubric: Rubric, item: Item, newer: NewerAnswer) -> None:
     """Show what a colleague saved in the field, and keep this person's words on screen."""
     theirs = newer.answer or Answer()
     _take_fields(session, rubric, item.id, theirs, [newer.field])
     session.mark_seen(item.id, newer.field, newer.revision)
-    notice = Notice(
-        "conflict",
-        item.id,
+    _not_saved(
+        session,
+        item,
         _conflict_text(rubric, item, newer),
-        kept_text=_typed_text(item, newer.field, newer.mine),
+        _typed_text(item, newer.field, newer.mine),
     )
-    session.notices.append(notice)
-    if notice.kept_text:
-        session.kept.setdefault(item.id, []).append(notice)
     session.progress_changed = True
 
 
@@ -310,11 +307,9 @@ def restore_from_history(study_id: str, item_id: str, change_id: int) -> None:
     """Button callback: put back the value a history entry gave its field, and show it."""
     session: SessionStudy = st.session_state[_session_key(study_id)]
     storage = get_storage()
-    change = next((c for c in storage.history(study_id, item_id) if c.id == change_id), None)
-    part = change.field if change is not None else "value"
     try:
         restored = history.restore_value(
-            storage, study_id, change_id, by=who(), seen=session.seen_revision(item_id, part)
+            storage, study_id, change_id, by=who(), seen=session.seen.get(item_id, {})
         )
         stored = storage.get_study(study_id)
     except StaleEdit as stale:  # someone changed the field since this page last showed it

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from selfstudy.app.autosave import (
@@ -19,6 +21,17 @@ from selfstudy.workflows import history
 
 # Evidence and notes are saved after this pause in typing, without leaving the box.
 TYPING_PAUSE = "600ms"
+
+
+# Read once when the app starts: page scripts run again on every rerun, this module does not.
+SAVE_BEFORE_LEAVING = (Path(__file__).parent / "static" / "save_before_leaving.js").read_text()
+
+
+def save_before_leaving() -> None:
+    """Hold back a click that would leave the page while a text box is still being typed in."""
+    st.html(
+        f"<script>{SAVE_BEFORE_LEAVING}</script>", unsafe_allow_javascript=True, width="content"
+    )
 
 
 def progress_bar(answered: int, required: int, label: str) -> None:

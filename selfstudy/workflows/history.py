@@ -19,6 +19,7 @@ from selfstudy.core.study import RubricRef
 from selfstudy.core.wording import value_text
 from selfstudy.edges.rubric_files import find_rubric
 from selfstudy.edges.storage import Change, Storage, StudyNotFound, StudySummary
+from selfstudy.edges.storage.database import Seen
 from selfstudy.edges.storage.schema import FIELDS, PROGRAM_ENTRY, STUDY_ENTRY
 
 GRACE_PERIOD = timedelta(days=30)
@@ -189,7 +190,7 @@ class RestoredValue:
 
 
 def restore_value(
-    storage: Storage, study_id: str, change_id: int, by: str = "", seen: int | None = None
+    storage: Storage, study_id: str, change_id: int, by: str = "", seen: Seen = None
 ) -> RestoredValue:
     """Put back the value a change gave its answer field (a refused change: the text tried).
 

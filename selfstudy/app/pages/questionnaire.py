@@ -20,7 +20,7 @@ from selfstudy.app.autosave import (
     take_notices,
 )
 from selfstudy.app.session import current_study_id, get_storage, rubric_for, who
-from selfstudy.app.widgets import item_input, level_descriptors, progress_bar
+from selfstudy.app.widgets import item_input, level_descriptors, progress_bar, save_before_leaving
 from selfstudy.core.rubric import Dimension, Rubric
 from selfstudy.core.scoring import Result, score
 from selfstudy.core.study import Answer, Program, shown_items, unanswered_required
@@ -143,18 +143,6 @@ def standard_block(study_id: str, standard_id: str) -> None:
         for item in items:
             item_input(study_id, rubric, item, answers.get(item.id, Answer()), item.id in missing)
             kept_texts(study_id, item.id, session.kept.get(item.id, []))
-
-
-SAVE_BEFORE_LEAVING = (
-    Path(__file__).parent.parent / "static" / "save_before_leaving.js"
-).read_text()
-
-
-def save_before_leaving() -> None:
-    """Hold back a click that would leave the page while a text box is still being typed in."""
-    st.html(
-        f"<script>{SAVE_BEFORE_LEAVING}</script>", unsafe_allow_javascript=True, width="content"
-    )
 
 
 def scroll_to_top() -> None:

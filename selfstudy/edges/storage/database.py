@@ -577,15 +577,13 @@ class Storage:
             rows = conn.execute(query.order_by(changes_table.c.id.desc())).all()
         return [_change_of(row) for row in rows]
 
-    def restore_value(
-        self, study_id: str, change_id: int, by: str = "", seen: int | None = None
-    ) -> int:
+    def restore_value(self, study_id: str, change_id: int, by: str = "", seen: Seen = None) -> int:
         """Put back the value a history entry gave its field (a refused one: the text tried).
 
         The restore is itself a new change, kept in the history; the item's revision after it.
-        `seen` is the revision at which the restorer last saw the field: someone's change
-        since is refused (`StaleEdit`) as with any save. Without it, the value now stored
-        is the one the restorer replaces.
+        `seen` is the revision at which the restorer last saw the field (or the item's
+        fields, field by field): someone's change since is refused (`StaleEdit`) as with
+        any save. Without it, the value now stored is the one the restorer replaces.
         """
         with self.engine.connect() as conn:
             row = conn.execute(
@@ -600,7 +598,8 @@ class Storage:
             seen = (
                 self.get_study(study_id).field_revisions.get(change.item_id, {}).get(change.field)
             )
-        return self.save_field(study_id, change.item_id, change.field, change.new, seen, by)
+        changes = {change.item_id: {change.field: change.new}}
+        return self._save(study_id, changes, {change.item_id: seen}, by)[change.item_id]
 
     # --- sync bases (what was last pushed to / pulled from an outside copy) -------------
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from selfstudy.core.study import SelfStudy
-from selfstudy.edges.rubric_files import find_rubric
+from selfstudy.edges.rubric_files import rubric_by_id
 from selfstudy.edges.storage import Storage
 from tests.test_browser import CHROMIUM, TIMEOUT_MS, app_url, browser, database  # noqa: F401
 
@@ -42,7 +42,7 @@ def test_text_typed_then_a_click_elsewhere_is_stored_and_the_next_page_drawn(
     app_url, browser, database, leave_by, next_heading
 ):
     storage = Storage(f"sqlite:///{database}")
-    rubric = find_rubric("stem-equity-self-study")
+    rubric = rubric_by_id("stem-equity-self-study")
     kind, name = leave_by.split(":", 1)
     for trial in range(TRIALS):
         study_id = storage.create_study(SelfStudy.new(rubric, f"Typing {trial}"))
@@ -66,7 +66,7 @@ def test_text_typed_then_a_click_elsewhere_is_stored_and_the_next_page_drawn(
 
 def test_text_is_saved_while_typing_without_leaving_the_box(app_url, browser, database):
     storage = Storage(f"sqlite:///{database}")
-    rubric = find_rubric("stem-equity-self-study")
+    rubric = rubric_by_id("stem-equity-self-study")
     study_id = storage.create_study(SelfStudy.new(rubric, "Typing, then closing the tab"))
     page = browser.new_page()
     page.set_default_timeout(TIMEOUT_MS)
@@ -82,7 +82,7 @@ def test_text_is_saved_while_typing_without_leaving_the_box(app_url, browser, da
 
 def test_a_reflection_is_saved_after_a_pause_in_typing(app_url, browser, database):
     storage = Storage(f"sqlite:///{database}")
-    rubric = find_rubric("stem-equity-self-study")
+    rubric = rubric_by_id("stem-equity-self-study")
     study_id = storage.create_study(SelfStudy.new(rubric, "Reflecting, then closing the tab"))
     page = browser.new_page()
     page.set_default_timeout(TIMEOUT_MS)
@@ -102,7 +102,7 @@ def test_a_reflection_is_saved_after_a_pause_in_typing(app_url, browser, databas
 
 def test_answering_an_item_keeps_it_in_view(app_url, browser, database):
     storage = Storage(f"sqlite:///{database}")
-    rubric = find_rubric("stem-equity-self-study")
+    rubric = rubric_by_id("stem-equity-self-study")
     study_id = storage.create_study(SelfStudy.new(rubric, "Keeping my place"))
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     page.set_default_timeout(TIMEOUT_MS)

@@ -31,7 +31,7 @@ from openpyxl import Workbook, load_workbook
 
 from selfstudy.cli import main
 from selfstudy.core.cohorts import compare, score_studies
-from selfstudy.edges.rubric_files import find_rubric
+from selfstudy.edges.rubric_files import rubric_by_id
 from selfstudy.edges.sheet_files import discover_sources, read_study_source
 from selfstudy.edges.storage import Storage
 
@@ -202,7 +202,7 @@ def test_needs_and_assets_use_each_programs_latest_round(copies):
 
 def test_json_is_the_library_comparison_of_the_same_copies(copies):
     document, _ = cohort_json(str(copies), "--by", "round")
-    rubric = find_rubric("stem-equity-self-study")
+    rubric = rubric_by_id("stem-equity-self-study")
     studies = [read_study_source(p) for p in discover_sources([copies])]
     expected = compare(score_studies(rubric, studies), by="round").to_dict()
     assert document == json.loads(json.dumps(expected))

@@ -14,7 +14,7 @@ import streamlit as st
 from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.study import SelfStudy
-from selfstudy.edges.rubric_files import available_rubrics, find_rubric
+from selfstudy.edges.rubric_files import available_rubrics, rubric_by_id
 from selfstudy.edges.storage import Storage, database_url
 
 STUDY_KEY = "study_id"
@@ -53,7 +53,7 @@ def stored_studies(fingerprint: Fingerprint | None = None) -> list[tuple[str, Se
 
 @st.cache_resource(show_spinner=False, ttl=10)
 def _rubric_by_ref(rubric_id: str, version: str) -> Rubric:
-    return find_rubric(rubric_id, version)
+    return rubric_by_id(rubric_id, version)
 
 
 def rubric_for(study: SelfStudy) -> Rubric:
@@ -65,9 +65,9 @@ def rubric_for(study: SelfStudy) -> Rubric:
     try:
         return _rubric_by_ref(study.rubric.id, study.rubric.version)
     except ProblemsFound as exc:
+        # The report names the id only when it is a proper one: a stored id is data.
         st.error(
-            f"This self-study uses the rubric **{study.rubric.id}** (version "
-            f"{study.rubric.version}), which is not in the rubric folder. "
+            "This self-study uses a rubric that is not in the rubric folder. "
             "Add that rubric file to `rubrics/` and reload.\n\n" + exc.report()
         )
         st.stop()

@@ -16,7 +16,7 @@ from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.study import SelfStudy
 from selfstudy.core.wording import clip, level_text, percent_text, signed_text
-from selfstudy.edges.rubric_files import find_rubric
+from selfstudy.edges.rubric_files import rubric_by_id, rubric_from_option
 from selfstudy.edges.settings import PSEUDONYM_SECRET_VARIABLE
 
 # How this command names what the cohort workflow calls a choice.
@@ -122,7 +122,7 @@ def cohort_command(
         raise click.UsageError("give self-study files or folders, or --from-db")
     from selfstudy.workflows import cohorts as cohort_workflow
 
-    rubric = find_rubric(rubric_option) if rubric_option else None
+    rubric = rubric_from_option(rubric_option) if rubric_option else None
     loaded, failed = _load_inputs(inputs, rubric)
     if from_db:
         loaded += _load_database()
@@ -139,7 +139,8 @@ def cohort_command(
                 )
             ]
         )
-    rubric = rubric or find_rubric(loaded[0][1].rubric.id, loaded[0][1].rubric.version)
+    first_source, first = loaded[0]
+    rubric = rubric or rubric_by_id(first.rubric.id, first.rubric.version, first_source)
     studies, problems = cohort_workflow.comparable(loaded, rubric)
     failed += len(loaded) - len(studies)
     _echo_problems(problems)

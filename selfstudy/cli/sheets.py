@@ -19,7 +19,7 @@ from selfstudy.core.study import SelfStudy
 from selfstudy.core.wording import clip
 from selfstudy.edges.files import ensure_folder
 from selfstudy.edges.paths import DEFAULT_RUBRIC_ID
-from selfstudy.edges.rubric_files import find_rubric, rubric_of
+from selfstudy.edges.rubric_files import rubric_by_id, rubric_from_option, rubric_of
 from selfstudy.edges.workbooks import export_csv, export_xlsx
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ def import_command(
         raise click.UsageError("give --update or --keep-both, not both")
     if (update or keep_both) and not save:
         raise click.UsageError("--update and --keep-both go with --save")
-    rubric = find_rubric(rubric_option) if rubric_option else None
+    rubric = rubric_from_option(rubric_option) if rubric_option else None
     found = _sources(sources, rubric, credentials)
     if not found:
         raise click.ClickException("no sheet copies (.xlsx, CSV folders, .json) found there")
@@ -153,7 +153,7 @@ def _save_studies(studies: list[tuple[Source, SelfStudy]], on_match: OnMatch) ->
         what = f"{len(copy.changed)} changed" if copy.changed else "nothing changed"
         click.echo(f"{label}: updated {name!r} ({copy.study_id}): {what}")
         if copy.changes:
-            rubric = find_rubric(copy.study.rubric.id, copy.study.rubric.version)
+            rubric = rubric_by_id(copy.study.rubric.id, copy.study.rubric.version)
             click.echo(_changes_table(copy.changes, rubric))
     return not_saved
 
@@ -226,7 +226,7 @@ def export_command(
     if study_path is not None:
         study, rubric = load_checked_study(study_path, rubric_option)
     else:
-        study, rubric = None, find_rubric(rubric_option or DEFAULT_RUBRIC_ID)
+        study, rubric = None, rubric_from_option(rubric_option or DEFAULT_RUBRIC_ID)
     if target.suffix.lower() == ".xlsx":
         ensure_folder(target.parent)
         export_xlsx(study, rubric, target)
@@ -306,7 +306,7 @@ def pull_command(
     from selfstudy.workflows import sheet_sync
 
     key = gsheets.spreadsheet_key(spreadsheet)
-    rubric = find_rubric(rubric_option) if rubric_option else None
+    rubric = rubric_from_option(rubric_option) if rubric_option else None
     result = sheet_sync.pull(_client(credentials), key, rubric)
     study = result.raise_on_errors()  # the errors are printed by the command group
     for problem in result.problems:

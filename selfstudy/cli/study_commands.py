@@ -16,7 +16,12 @@ from selfstudy.core.scoring import score
 from selfstudy.core.study import SelfStudy, check_study, study_json_schema
 from selfstudy.edges.files import ensure_folder, write_atomically, write_text_atomically
 from selfstudy.edges.paths import DEFAULT_RUBRIC_ID
-from selfstudy.edges.rubric_files import find_rubric, rubric_files, rubric_of, rubric_problems
+from selfstudy.edges.rubric_files import (
+    rubric_files,
+    rubric_from_option,
+    rubric_of,
+    rubric_problems,
+)
 from selfstudy.edges.study_files import load_study
 
 
@@ -25,8 +30,8 @@ from selfstudy.edges.study_files import load_study
 def validate(paths: tuple[Path, ...]) -> None:
     """Check rubric files (or folders of them) and list every problem.
 
-    Exits 0 when every rubric is valid, otherwise prints each problem as
-    `file:line: key.path: message` and exits 1.
+    Prints each problem as `file:line: key.path: message`; exits 0 when no
+    rubric has an error (warnings only), otherwise 1.
     """
     files = [f for p in paths for f in (rubric_files(p) if p.is_dir() else [p])]
     if not files:
@@ -36,7 +41,7 @@ def validate(paths: tuple[Path, ...]) -> None:
         problems = rubric_problems(file)
         for problem in problems:
             click.echo(str(problem), err=True)
-        if problems:
+        if problems.has_errors:
             failed += 1
         else:
             click.echo(f"{file}: ok")
@@ -48,7 +53,7 @@ def validate(paths: tuple[Path, ...]) -> None:
 def load_checked_study(path: Path, rubric_option: str | None) -> tuple[SelfStudy, Rubric]:
     """Load a self-study and its rubric; print warnings, raise on errors."""
     study = load_study(path)
-    rubric = rubric_of(study, rubric_option)
+    rubric = rubric_of(study, rubric_option, str(path))
     problems = check_study(study, rubric, str(path))
     problems.raise_if_errors()
     for problem in problems:
@@ -130,7 +135,7 @@ def schema(which: str) -> None:
 )
 def sample(out_dir: Path, rubric_option: str, programs: int, seed: int) -> None:
     """Write a realistic synthetic set of self-studies (baseline and follow-up per program)."""
-    rubric = find_rubric(rubric_option)
+    rubric = rubric_from_option(rubric_option)
     ensure_folder(out_dir)
     studies = sample_studies(rubric, programs=programs, seed=seed)
     for study in studies:

@@ -106,6 +106,22 @@ CODES: dict[str, tuple[str, str]] = {
         "A show_if compares with an answer the item cannot have",
         "Compare with one of that item's options or scale values.",
     ),
+    "yaml-alias": (
+        "The rubric file uses a YAML alias (`*name`)",
+        "Write the value out in full where the alias is, and remove its anchor (`&name`).",
+    ),
+    "yaml-too-deep": (
+        "The rubric file is nested too deeply",
+        "Indent only as rubric-format.md shows; a rubric needs about ten levels.",
+    ),
+    "rubric-too-large": (
+        "The rubric file is too large to be a rubric",
+        "Check that it is the rubric file, or split it into several rubrics.",
+    ),
+    "not-a-link": (
+        "A resource address that will not become a link",
+        "Use a web (https://) or e-mail (mailto:) address, or put the address in the description.",
+    ),
     # Self-study files (JSON)
     "json-syntax": (
         "The self-study file is not valid JSON",

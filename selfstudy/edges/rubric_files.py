@@ -1,4 +1,5 @@
-"""Finding rubrics: by path, or by id (and version) among the bundled ones.
+"""Finding rubrics: by id (and version) among those in the rubric folder, or, for a
+`--rubric` option only, by path.
 
 The rubric folder is `SELFSTUDY_RUBRICS` when set, else `rubrics/` in the
 current directory when it exists, else the `rubrics/` folder of this project.
@@ -11,8 +12,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from selfstudy.core.problems import Problem, ProblemsFound, Report
-from selfstudy.core.rubric import Rubric
-from selfstudy.core.rubric.parse import parse_rubric
+from selfstudy.core.rubric import Rubric, is_rubric_id
+from selfstudy.core.rubric.parse import MAX_RUBRIC_CHARS, read_rubric, too_large
 from selfstudy.core.study import SelfStudy
 from selfstudy.edges.files import read_text
 
@@ -33,17 +34,25 @@ def rubric_files(folder: Path | None = None) -> list[Path]:
 
 def load_rubric(path: str | Path) -> Rubric:
     """The rubric in `path`; raises `ProblemsFound` listing every problem."""
-    path = Path(path)
-    return parse_rubric(read_text(path), str(path))
+    rubric, problems = _read(Path(path))
+    problems.raise_if_errors()
+    assert rubric is not None
+    return rubric
 
 
 def rubric_problems(path: str | Path) -> Report:
-    """Every problem of the rubric file at `path` (empty when it is valid)."""
+    """Every problem of the rubric file at `path`, warnings included (empty when there is none)."""
     try:
-        load_rubric(path)
+        return _read(Path(path))[1]
     except ProblemsFound as exc:
         return exc.problems
-    return Report()
+
+
+def _read(path: Path) -> tuple[Rubric | None, Report]:
+    """`read_rubric` of a file, which is not read at all when it is larger than a rubric can be."""
+    if path.is_file() and path.stat().st_size > MAX_RUBRIC_CHARS * 4:
+        return None, Report([too_large(str(path))])
+    return read_rubric(read_text(path), str(path))
 
 
 @lru_cache(maxsize=32)
@@ -67,8 +76,53 @@ def available_rubrics(folder: Path | None = None) -> list[Rubric]:
     return found
 
 
-def find_rubric(path_or_id: str, version: str | None = None, folder: Path | None = None) -> Rubric:
-    """The rubric at a path, or the one with this id (and version) in the rubric folder."""
+def rubric_by_id(
+    rubric_id: str, version: str | None = None, where: str = "rubric.id", folder: Path | None = None
+) -> Rubric:
+    """The rubric with this id (and version) among those in the rubric folder.
+
+    For every id read from data (a self-study file, a sheet copy's START HERE, the
+    database): such an id is never a path. One that could not be a rubric id is refused
+    without touching any file, by the same words whatever it names, so a copy cannot
+    make the server read, quote or even confirm a file of its choosing. `where` is where
+    the id was read (a file, a cell), the location of the problem.
+    """
+    rubrics = available_rubrics(folder)
+    known = ", ".join(sorted({r.id for r in rubrics})) or "none"
+    if not is_rubric_id(rubric_id):
+        raise ProblemsFound(
+            [
+                Problem(
+                    "bad-slug",
+                    where,
+                    "the rubric named here is not a rubric id (an id is lower-case letters, "
+                    f"digits and '-'); name one of the known rubrics: {known}",
+                )
+            ]
+        )
+    same_id = [r for r in rubrics if r.id == rubric_id]
+    exact = [r for r in same_id if version is None or r.version == version]
+    if exact or same_id:
+        # Another version of the same rubric still scores the same ids;
+        # `check_study` warns about the version difference.
+        return (exact or same_id)[0]
+    raise ProblemsFound(
+        [
+            Problem(
+                "rubric-not-found",
+                where,
+                f"no rubric with id {rubric_id!r}; known ids: {known}. Add its rubric file to "
+                "the rubric folder, or name one of the known rubrics",
+            )
+        ]
+    )
+
+
+def rubric_from_option(path_or_id: str) -> Rubric:
+    """The rubric a person named on the command line (`--rubric`): a file path or an id.
+
+    Only here may a rubric be a path: the person running the command chose the file.
+    """
     candidate = Path(path_or_id)
     if candidate.suffix in (".yaml", ".yml") or candidate.is_file():
         if not candidate.is_file():
@@ -76,28 +130,14 @@ def find_rubric(path_or_id: str, version: str | None = None, folder: Path | None
                 [Problem("rubric-not-found", path_or_id, "no such rubric file; check the path")]
             )
         return load_rubric_file(candidate)
-    rubrics = available_rubrics(folder)
-    same_id = [r for r in rubrics if r.id == path_or_id]
-    exact = [r for r in same_id if version is None or r.version == version]
-    if exact or same_id:
-        # Another version of the same rubric still scores the same ids;
-        # `check_study` warns about the version difference.
-        return (exact or same_id)[0]
-    known = ", ".join(sorted({r.id for r in rubrics})) or "none"
-    raise ProblemsFound(
-        [
-            Problem(
-                "rubric-not-found",
-                str(folder or rubrics_dir()),
-                f"no rubric with id {path_or_id!r}; known ids: {known}. "
-                "Pass --rubric with a rubric file path or a known id",
-            )
-        ]
-    )
+    return rubric_by_id(path_or_id, where="--rubric")
 
 
-def rubric_of(study: SelfStudy, path_or_id: str | None = None) -> Rubric:
-    """The rubric given by path or id (a `--rubric` option), else the one the study names."""
+def rubric_of(study: SelfStudy, path_or_id: str | None = None, where: str = "rubric.id") -> Rubric:
+    """The rubric named by a `--rubric` option (path or id), else the one the study names.
+
+    `where` is the study's file or name, the location of a problem with the id it names.
+    """
     if path_or_id:
-        return find_rubric(path_or_id)
-    return find_rubric(study.rubric.id, study.rubric.version)
+        return rubric_from_option(path_or_id)
+    return rubric_by_id(study.rubric.id, study.rubric.version, where)

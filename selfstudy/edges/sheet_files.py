@@ -11,11 +11,16 @@ from pathlib import Path
 
 from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.rubric import Rubric
-from selfstudy.core.sheetcopy.parse import ImportResult, copy_rubric_ref, parse_sheet_copy
+from selfstudy.core.sheetcopy.parse import (
+    ImportResult,
+    copy_rubric_cell,
+    copy_rubric_ref,
+    parse_sheet_copy,
+)
 from selfstudy.core.sheetcopy.vocabulary import START_HERE, Sheets, a1, normalize
 from selfstudy.core.study import SelfStudy, check_study
 from selfstudy.edges import workbooks
-from selfstudy.edges.rubric_files import find_rubric
+from selfstudy.edges.rubric_files import rubric_by_id
 from selfstudy.edges.study_files import load_study
 from selfstudy.edges.workbooks import WORKBOOK_SUFFIXES, is_skipped
 
@@ -66,7 +71,7 @@ def read_sheet_copy(path: Path, rubric: Rubric | None = None) -> ImportResult:
     try:
         if path.suffix.lower() == JSON_SUFFIX and path.is_file():
             study = load_study(path)
-            rubric = rubric or find_rubric(study.rubric.id, study.rubric.version)
+            rubric = rubric or rubric_by_id(study.rubric.id, study.rubric.version, source)
             problems = check_study(study, rubric, source)
             return ImportResult(None if problems.has_errors else study, problems)
         sheets = workbooks.read_sheets(path)
@@ -109,4 +114,4 @@ def _rubric_named_in(sheets: Sheets) -> Rubric:
                 )
             ]
         )
-    return find_rubric(rubric_id, version)
+    return rubric_by_id(rubric_id, version, copy_rubric_cell(sheets))

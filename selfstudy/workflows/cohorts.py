@@ -19,7 +19,7 @@ from selfstudy.core.cohorts import (
 from selfstudy.core.problems import Problem, Report
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.study import SelfStudy, check_study
-from selfstudy.edges.rubric_files import find_rubric
+from selfstudy.edges.rubric_files import rubric_by_id
 from selfstudy.edges.settings import pseudonym_secret
 
 Labelled = tuple[str, SelfStudy]  # (where the study came from, the study)
@@ -59,7 +59,7 @@ def rubric_and_studies(
     """The studies of the rubric `rubric_id`, and that rubric (the version the first names)."""
     chosen = [(source, s) for source, s in studies if s.rubric.id == rubric_id]
     version = chosen[0][1].rubric.version if chosen else None
-    return find_rubric(rubric_id, version), chosen
+    return rubric_by_id(rubric_id, version), chosen
 
 
 def scores_of(rubric: Rubric, studies: Sequence[Labelled]) -> tuple[CohortScores, Report]:

@@ -17,7 +17,7 @@ from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.study import RubricRef
 from selfstudy.core.wording import value_text
-from selfstudy.edges.rubric_files import find_rubric
+from selfstudy.edges.rubric_files import rubric_by_id
 from selfstudy.edges.storage import Change, Storage, StudyNotFound, StudySummary
 from selfstudy.edges.storage.database import Seen
 from selfstudy.edges.storage.schema import FIELDS, PROGRAM_ENTRY, STUDY_ENTRY
@@ -173,7 +173,7 @@ def _rubric_or_none(ref: RubricRef | None) -> Rubric | None:
     if ref is None:
         return None
     try:
-        return find_rubric(ref.id, ref.version)
+        return rubric_by_id(ref.id, ref.version)
     except ProblemsFound:
         return None  # values then read as stored
 

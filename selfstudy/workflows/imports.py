@@ -27,7 +27,7 @@ from selfstudy.core.study import Answer, Program, SelfStudy
 from selfstudy.core.wording import clip, value_text
 from selfstudy.edges import gsheets
 from selfstudy.edges.files import ensure_folder, write_text_atomically
-from selfstudy.edges.rubric_files import find_rubric
+from selfstudy.edges.rubric_files import rubric_by_id
 from selfstudy.edges.sheet_files import discover_sources, interpret, read_sheet_copy
 from selfstudy.edges.storage import NewerAnswer, StaleEdit, Storage, StoredStudy
 from selfstudy.edges.workbooks import read_csv_files, read_xlsx
@@ -88,7 +88,7 @@ def read_uploaded_copy(
     """
     try:
         sheets = _uploaded_sheets(files)
-        rubric = find_rubric(rubric_id) if rubric_id else None
+        rubric = rubric_by_id(rubric_id) if rubric_id else None
     except ProblemsFound as exc:
         return ImportResult(None, exc.problems)
     return interpret(sheets, rubric)
@@ -375,7 +375,7 @@ def save_copies(
                 problems.append(_stale_problem(source, stale))
                 continue
             changes = what_would_change(
-                seen.study, study, find_rubric(study.rubric.id, study.rubric.version)
+                seen.study, study, rubric_by_id(study.rubric.id, study.rubric.version)
             )
             saved.append(SavedCopy(source, study, match, True, changes, changed))
     return saved, problems

@@ -254,7 +254,7 @@ def page() -> None:
     try:
         scores, rubric, left_out = _scores(url, fingerprint, rubric_id)
     except ProblemsFound as exc:
-        st.error(f"The rubric {rubric_id!r} is not in the rubric folder.\n\n{exc.report()}")
+        st.error(f"This rubric is not in the rubric folder.\n\n{exc.report()}")
         return
     if left_out:
         st.warning(

@@ -24,7 +24,7 @@ from selfstudy.core.sheetcopy import ImportResult
 from selfstudy.core.study import SelfStudy, parse_study
 from selfstudy.core.wording import STATUS_LABELS, percent_text, value_text
 from selfstudy.edges import gsheets
-from selfstudy.edges.rubric_files import find_rubric
+from selfstudy.edges.rubric_files import rubric_by_id
 from selfstudy.edges.storage import StaleEdit, StoredStudy, StudyNotFound
 from selfstudy.edges.workbooks import xlsx_bytes
 from selfstudy.workflows import imports, sheet_sync
@@ -125,7 +125,7 @@ def show_import(result: ImportResult, key: str, spreadsheet: str | None = None) 
         problem_table(result.problems)
     if result.study is None:
         return
-    rubric = find_rubric(result.study.rubric.id, result.study.rubric.version)
+    rubric = rubric_by_id(result.study.rubric.id, result.study.rubric.version)
     preview(result.study, rubric)
     match = imports.existing_match(get_storage(), result.study)
     if match is not None:
@@ -236,7 +236,7 @@ def sheet_copy_xlsx(study_json: str | None, rubric_id: str, rubric_version: str)
     download's response could be lost when the page reran while it was made.
     """
     study = parse_study(study_json) if study_json else None
-    return xlsx_bytes(study, find_rubric(rubric_id, rubric_version))
+    return xlsx_bytes(study, rubric_by_id(rubric_id, rubric_version))
 
 
 def download_section(study: SelfStudy | None) -> None:

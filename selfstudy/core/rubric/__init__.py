@@ -13,6 +13,7 @@ from selfstudy.core.rubric.model import (
     Scale,
     ShowIf,
     Standard,
+    is_rubric_id,
     rubric_json_schema,
 )
 
@@ -28,5 +29,6 @@ __all__ = [
     "Scale",
     "ShowIf",
     "Standard",
+    "is_rubric_id",
     "rubric_json_schema",
 ]

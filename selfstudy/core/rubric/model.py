@@ -10,6 +10,7 @@ model also runs when it is built directly from Python.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from functools import cached_property
 from typing import Annotated, Any, Literal
@@ -22,7 +23,9 @@ Number = int | float
 ItemType = Literal["rating", "text", "choice", "multichoice", "number"]
 NA = "N/A"
 
-Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+RUBRIC_ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+RUBRIC_ID_MAX_LENGTH = 100
+Slug = Annotated[str, Field(pattern=RUBRIC_ID_PATTERN, max_length=RUBRIC_ID_MAX_LENGTH)]
 NonEmpty = Annotated[str, Field(min_length=1)]
 Weight = Annotated[Number, Field(gt=0)]
 
@@ -212,6 +215,12 @@ class Rubric(_Model):
     def key(self) -> str:
         """`id@version`, how a self-study names its rubric."""
         return f"{self.id}@{self.version}"
+
+
+def is_rubric_id(text: str) -> bool:
+    """Whether `text` could be a rubric's id: a short slug, so never a path, a URL or a name
+    with hidden characters. Ids read from self-studies and sheet copies are checked with it."""
+    return len(text) <= RUBRIC_ID_MAX_LENGTH and re.fullmatch(RUBRIC_ID_PATTERN, text) is not None
 
 
 def rubric_json_schema() -> dict[str, Any]:

@@ -6,20 +6,33 @@ Each problem carries the file, the line, the key path and how to fix it:
 
 YAML is read with the YAML 1.2 notion of booleans (only `true`/`false`), so a
 rubric author's `equals: Yes` or `options: [Yes, No]` stays the text "Yes".
+
+A rubric file may come from anyone, so reading it is bounded before anything
+is built: its size (`MAX_RUBRIC_CHARS`), its nesting (`MAX_DEPTH`, far beyond
+the few levels the format has), and no aliases at all. An alias (`*name`)
+repeats an anchored value (`&name`) wherever it is named, so nine lines of
+aliases can stand for a billion values ("billion laughs"); a rubric has no need
+of them, since each standard and item is written out once, and a value spelt
+out where it applies also keeps its own line for the problem reports.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from selfstudy.core.problems import Problem, ProblemsFound, Report
+from selfstudy.core.links import LINK_SCHEMES, link_target, scheme_of
+from selfstudy.core.problems import Problem, Report
 from selfstudy.core.rubric import Dimension, Item, Level, Resource, Rubric, Scale, ShowIf, Standard
 from selfstudy.core.rubric.checks import KeyPath, check_rubric_document, format_path
+
+MAX_RUBRIC_CHARS = 1_000_000  # about twenty times the bundled rubric
+MAX_DEPTH = 32  # the format needs about ten levels of nesting
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when installed
 
@@ -43,6 +56,7 @@ class _Document:
     def __init__(self, text: str):
         self.lines: dict[KeyPath, int] = {}
         self.duplicates: list[tuple[KeyPath, int, int]] = []
+        self.unusable_keys: list[int] = []  # lines of keys that are lists or blocks
         loader = _Yaml12Loader(text)
         try:
             node = loader.get_single_node()
@@ -57,8 +71,11 @@ class _Document:
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
                 key = loader.construct_object(key_node, deep=True)
-                child = (*path, key)
                 line = key_node.start_mark.line + 1
+                if not isinstance(key, Hashable):
+                    self.unusable_keys.append(line)
+                    continue
+                child = (*path, key)
                 if key in out:
                     self.duplicates.append((child, line, self.lines[child]))
                     continue
@@ -76,15 +93,23 @@ class _Document:
 
 
 def parse_rubric(text: str, source: str = "<rubric>") -> Rubric:
-    rubric, problems = _parse(text, source)
-    if problems:
-        raise ProblemsFound(problems)
+    """The rubric in `text`; raises `ProblemsFound` when any problem is an error."""
+    rubric, problems = read_rubric(text, source)
+    problems.raise_if_errors()
     assert rubric is not None
     return rubric
 
 
-def _parse(text: str, source: str) -> tuple[Rubric | None, Report]:
+def read_rubric(text: str, source: str = "<rubric>") -> tuple[Rubric | None, Report]:
+    """The rubric in `text` (None when it has an error) and every problem, warnings included."""
+    if len(text) > MAX_RUBRIC_CHARS:
+        return None, Report([too_large(source)])
+    if unreadable := _unreadable_characters(text, source):
+        return None, unreadable
     try:
+        unsafe = _unsafe_structure(text, source)
+        if unsafe:
+            return None, unsafe
         doc = _Document(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -110,6 +135,14 @@ def _parse(text: str, source: str) -> tuple[Rubric | None, Report]:
         )
         for path, line, first in doc.duplicates
     )
+    problems += (
+        Problem(
+            "wrong-type",
+            f"{source}:{line}",
+            "a key is a list or a block here; a key is a name (or a scale value), then `:`",
+        )
+        for line in doc.unusable_keys
+    )
     if not isinstance(doc.data, dict):
         problems.append(
             Problem(
@@ -133,8 +166,110 @@ def _parse(text: str, source: str) -> tuple[Rubric | None, Report]:
             code, message = _explain({**error, "loc": path})
             problems.append(Problem(code, at(path), message, format_path(path)))
         rubric = None
+    if rubric is not None:
+        problems += _resources_not_links(rubric, at)
     problems.sort(key=lambda p: _line_number(p.location))
-    return (None if problems else rubric), problems
+    return (None if problems.has_errors else rubric), problems
+
+
+def too_large(source: str) -> Problem:
+    return Problem(
+        "rubric-too-large",
+        f"{source}:1",
+        f"the file is larger than a rubric can be ({MAX_RUBRIC_CHARS:,} characters); "
+        "check that it is the rubric file, or split it into several rubrics",
+    )
+
+
+# What YAML 1.1 lets a file hold (its spec, section 5.1): no other control character, no
+# lone surrogate. Found first, so each is reported on its line whichever YAML reader is used.
+_NOT_IN_YAML = re.compile(r"[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _unreadable_characters(text: str, source: str) -> Report:
+    problems = Report()
+    for number, line in enumerate(text.split("\n"), 1):
+        if found := _NOT_IN_YAML.search(line):
+            problems.append(
+                Problem(
+                    "yaml-syntax",
+                    f"{source}:{number}",
+                    f"a hidden character (U+{ord(found.group()):04X}) that a YAML file cannot "
+                    "hold; delete it, or type the line again",
+                )
+            )
+    return problems
+
+
+def _unsafe_structure(text: str, source: str) -> Report:
+    """Aliases and nesting beyond `MAX_DEPTH`, read from the YAML events before any value is
+    built (see the module docstring); each alias once per line."""
+    problems = Report()
+    depth = 0
+    loader = _Yaml12Loader(text)
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            where = f"{source}:{event.start_mark.line + 1}"
+            if isinstance(event, yaml.AliasEvent):
+                if not problems or problems[-1].location != where:
+                    problems.append(
+                        Problem(
+                            "yaml-alias",
+                            where,
+                            "a YAML alias (`*name`) is not allowed in a rubric; write the value "
+                            "out in full here, and remove its anchor (`&name`)",
+                        )
+                    )
+            elif isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    problems.append(
+                        Problem(
+                            "yaml-too-deep",
+                            where,
+                            f"lists and blocks are nested more than {MAX_DEPTH} levels deep "
+                            "here; a rubric needs about ten, as in rubric-format.md",
+                        )
+                    )
+                    break
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    finally:
+        loader.dispose()
+    return problems
+
+
+def _resources_not_links(rubric: Rubric, at: Callable[[KeyPath], str]) -> Report:
+    """A warning for each resource address that will be shown as text, not as a link."""
+    warnings = Report()
+    for d, dimension in enumerate(rubric.dimensions):
+        for s, standard in enumerate(dimension.standards):
+            for r, resource in enumerate(standard.resources):
+                if resource.url is None or link_target(resource.url) is not None:
+                    continue
+                path = ("dimensions", d, "standards", s, "resources", r, "url")
+                warnings.append(
+                    Problem(
+                        "not-a-link",
+                        at(path),
+                        _not_a_link_message(resource.url),
+                        format_path(path),
+                        severity="warning",
+                    )
+                )
+    return warnings
+
+
+def _not_a_link_message(url: str) -> str:
+    scheme = scheme_of(url)
+    fix = "use a web (https://…) or e-mail (mailto:…) address"
+    if scheme and scheme not in LINK_SCHEMES and len(scheme) <= 20:
+        return f"a {scheme!r} address is shown as text, never as a link; {fix}"
+    return (
+        "this address is shown as text, not as a link: it is not a whole web or e-mail "
+        f"address, or has spaces or hidden characters in it; {fix}"
+    )
 
 
 def _data_path(loc: KeyPath, data: Any) -> KeyPath:
@@ -197,7 +332,7 @@ def _explain(error: dict[str, Any]) -> tuple[str, str]:
         return "empty-list", f"{field} is empty; add {need}"
     if kind in ("greater_than",) and field == "weight":
         return "bad-weight", f"weight must be greater than 0, got {error.get('input')!r}"
-    if kind == "string_pattern_mismatch" and field == "id":
+    if kind in ("string_pattern_mismatch", "string_too_long") and field == "id":
         return "bad-slug", (
             f"{error.get('input')!r} is not a valid rubric id; use lower-case letters, digits "
             "and '-' (for example 'stem-equity-self-study')"

@@ -14,6 +14,7 @@ study with every problem. Reading files is the edges' work (`selfstudy.edges.she
 from selfstudy.core.sheetcopy.layout import Tab, layout, sheets_of, summary_tab
 from selfstudy.core.sheetcopy.parse import (
     ImportResult,
+    copy_rubric_cell,
     copy_rubric_ref,
     existing_tabs,
     parse_sheet_copy,
@@ -42,6 +43,7 @@ __all__ = [
     "Tab",
     "a1",
     "cell_text",
+    "copy_rubric_cell",
     "copy_rubric_ref",
     "dimension_tab_title",
     "existing_tabs",

@@ -86,6 +86,13 @@ def copy_rubric_ref(sheets: Sheets) -> tuple[str | None, str | None]:
     return (rubric_id[1] if rubric_id else None, version[1] if version else None)
 
 
+def copy_rubric_cell(sheets: Sheets) -> str:
+    """The START HERE cell where the copy names its rubric (the tab when there is none)."""
+    tab = _find_start_here(sheets)
+    named = _named(_start_here_fields(sheets, tab), RUBRIC_LABEL)
+    return a1(tab, named[0], 2) if tab and named else a1(tab or START_HERE, 1)
+
+
 def parse_sheet_copy(sheets: Sheets, rubric: Rubric) -> ImportResult:
     """Interpret a sheet copy against `rubric`, collecting every problem."""
     problems = Report()

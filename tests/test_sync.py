@@ -50,6 +50,24 @@ def test_a_change_on_both_sides_is_a_conflict_showing_both_and_touching_neither(
     assert plan.base == {"A": entry(1)}  # so the conflict is offered again
 
 
+def test_a_row_deleted_in_the_sheet_is_a_conflict_not_a_cleared_answer():
+    base = {"A": entry(1), "B": entry(2)}
+    plan = plan_sync(base, app=dict(base), sheet={"A": entry(1)}, rowless=["B"])
+    assert plan.to_app == {} and plan.to_sheet == {}
+    [conflict] = plan.conflicts
+    assert (conflict.key, conflict.row_deleted, conflict.app, conflict.sheet) == (
+        "B",
+        True,
+        entry(2),
+        None,
+    )
+    assert plan.base == base  # so it is asked again
+    confirmed = plan_sync(base, dict(base), {"A": entry(1)}, {"B": "sheet"}, rowless=["B"])
+    assert confirmed.to_app == {"B": None} and confirmed.conflicts == []
+    emptied = plan_sync(base, dict(base), {"A": entry(1)})  # the row is there, its cells empty
+    assert emptied.to_app == {"B": None} and emptied.conflicts == []
+
+
 def test_the_users_choice_settles_a_conflict_either_way():
     base = {"A": entry(1)}
     app, sheet = {"A": entry(2)}, {"A": entry(3)}
@@ -112,3 +130,14 @@ def test_after_a_sync_both_sides_agree_except_on_conflicts_and_no_edit_is_lost(b
     again = plan_sync(plan.base, new_app, new_sheet)
     assert {c.key for c in again.conflicts} == conflicted
     assert again.to_app == {} and again.to_sheet == {}
+
+
+@settings(max_examples=200, deadline=None)
+@given(base=ENTRIES, app=ENTRIES, sheet=ENTRIES, rowless=st.sets(st.sampled_from("ABCDE")))
+def test_no_answer_leaves_the_app_because_its_row_is_gone_unless_chosen(base, app, sheet, rowless):
+    sheet = {k: v for k, v in sheet.items() if k not in rowless}
+    plan = plan_sync(base, app, sheet, rowless=rowless)
+    assert not rowless & set(plan.to_app)
+    assert all(c.row_deleted == (c.key in rowless) for c in plan.conflicts)
+    chosen = plan_sync(base, app, sheet, {k: "sheet" for k in rowless}, rowless)
+    assert {c.key for c in chosen.conflicts} == {c.key for c in plan.conflicts} - rowless

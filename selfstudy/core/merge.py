@@ -12,13 +12,18 @@ program details as one entry) is compared with the base on both sides:
   old entry so the conflict is offered again next time.
 
 With no base yet (the first sync), an entry present on one side only is copied
-to the other, and entries that differ are conflicts. Pure functions over plain
-dicts: no I/O.
+to the other, and entries that differ are conflicts.
+
+A row deleted in the sheet is not an answer cleared there: an item whose row
+is gone (`rowless`) has no answer in the sheet, but that is taken into the app
+only when the user chooses the sheet's side. Until then it is a conflict like
+any other (its `row_deleted` set), offered again at every sync. Pure functions
+over plain dicts: no I/O.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -31,12 +36,17 @@ Snapshot = dict[str, Any]
 
 @dataclass(frozen=True)
 class SyncConflict:
-    """An entry changed on both sides since the base; `None` means no answer."""
+    """An entry changed on both sides since the base; `None` means no answer.
+
+    `row_deleted`: the sheet has no row for the item any more, so taking the
+    sheet's side deletes the app's answer.
+    """
 
     key: str
     base: Any
     app: Any
     sheet: Any
+    row_deleted: bool = False
 
 
 @dataclass
@@ -65,10 +75,12 @@ def plan_sync(
     app: Snapshot,
     sheet: Snapshot,
     choices: Mapping[str, Side] | None = None,
+    rowless: Collection[str] = (),
 ) -> SyncPlan:
     """What to copy each way, what conflicts, and the base to remember afterwards.
 
     `choices` settles conflicts the user has decided: key -> the side that wins.
+    `rowless` are the keys the sheet has no row for (absent from `sheet`).
     """
     choices = choices or {}
     plan = SyncPlan()
@@ -82,14 +94,17 @@ def plan_sync(
             app_changed, sheet_changed = ours is not None, theirs is not None
         else:
             app_changed, sheet_changed = ours != base.get(key), theirs != base.get(key)
+        row_deleted = sheet_changed and key in rowless
         winner: Side | None
-        if app_changed and sheet_changed:
+        if (app_changed and sheet_changed) or row_deleted:
             winner = choices.get(key)
         else:
             winner = "app" if app_changed else "sheet"
         if winner is None:
             plan.conflicts.append(
-                SyncConflict(key, None if base is None else base.get(key), ours, theirs)
+                SyncConflict(
+                    key, None if base is None else base.get(key), ours, theirs, row_deleted
+                )
             )
             if base is not None and key in base:
                 plan.base[key] = base[key]

@@ -2,7 +2,7 @@
 
 Targets: importing a filled-in copy of the default rubric takes well under
 50 ms with calamine, so a facilitator's folder of a few hundred copies imports
-in seconds; push, pull and sync cost 3, 2 and 3 API requests whatever the
+in seconds; push, pull and sync cost 2, 2 and 3 API requests whatever the
 rubric's size (Google allows about 60 requests a minute per user).
 """
 

@@ -5,22 +5,30 @@ push, pull and sync use, the way Google documents it:
 
 * GET  /v4/spreadsheets/{id}                      spreadsheets.get (metadata)
 * POST /v4/spreadsheets/{id}:batchUpdate          addSheet, updateSheetProperties,
-  updateCells (clearing), setDataValidation, updateDimensionProperties, repeatCell
-* GET  /v4/spreadsheets/{id}/values:batchGet      ranges=..., valueRenderOption
+  updateCells, setDataValidation, updateDimensionProperties, repeatCell; applied
+  whole or not at all, as Google documents
+* GET  /v4/spreadsheets/{id}/values:batchGet      ranges=... (bounded ranges too),
+  valueRenderOption
 * POST /v4/spreadsheets/{id}/values:batchUpdate   valueInputOption RAW | USER_ENTERED
 * POST /token                                     an OAuth token endpoint for service accounts
 * GET  /v1/projects/-/serviceAccounts/{email}/allowedLocations   what google-auth asks after a token
 
-USER_ENTERED is parsed like Sheets does (a leading `=` makes a formula, which
-reads back as its result, here `#NAME?`), so a test can tell RAW writes apart.
-Every request is recorded; `fail_next` makes the next requests fail with the
-given statuses (e.g. one 429), `forbidden` lists keys that answer 403, and
-`on_request` lets a test act (say, edit the app's database) while a call is
-in flight.
+USER_ENTERED and a `formulaValue` are parsed like Sheets does (a leading `=`
+makes a formula, which reads back as its result, here `#NAME?`), so a test can
+tell RAW writes apart. Every request is recorded; `fail_next` gives the next
+requests to the Sheets API canned answers instead (a status such as 429, or a
+whole `Reply`: an HTML error page, a Retry-After header, JSON of the wrong
+shape; `None` answers one request as usual); `forbidden` lists keys that
+answer 403, `tokens_revoked` makes the API refuse every token (401),
+`reject_token_requests` makes the token endpoint refuse the key and
+`token_reply` makes it answer that instead, and `on_request` lets a test act
+(say, edit the app's database) while a call is in flight.
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import json
 import re
 import threading
@@ -32,7 +40,26 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 Value = str | int | float | bool
 
-_A1 = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))(?:!([A-Z]+)(\d+)(?::[A-Z]+\d+)?)?$")
+_A1 = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))(?:!([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?)?$")
+
+
+@dataclass
+class Reply:
+    """A canned answer: any status, body and headers (say, Google's HTML error page)."""
+
+    status: int
+    body: str = ""
+    content_type: str = "application/json; charset=UTF-8"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+HTML_503 = Reply(
+    503,
+    "<!DOCTYPE html>\n<html lang=en>\n<meta charset=utf-8>\n<title>Error 503 (Service "
+    "Unavailable)!!1</title>\n<p><b>503.</b> <ins>That's an error.</ins>\n<p>The service is "
+    "unavailable. Please try again later. <ins>That's all we know.</ins>\n</html>\n",
+    "text/html; charset=UTF-8",
+)
 
 
 @dataclass
@@ -51,13 +78,13 @@ class Sheet:
         """Values as the API returns them: trailing empty rows and cells left out."""
         if not self.cells:
             return []
-        last_row = max(r for r, _ in self.cells)
-        rows: list[list[Value]] = []
-        for r in range(last_row + 1):
-            columns = [c for (row, c) in self.cells if row == r]
-            width = max(columns) + 1 if columns else 0
-            rows.append([self.cells.get((r, c), "") for c in range(width)])
-        return rows
+        widths: dict[int, int] = {}
+        for r, c in self.cells:
+            widths[r] = max(widths.get(r, 0), c + 1)
+        return [
+            [self.cells.get((r, c), "") for c in range(widths.get(r, 0))]
+            for r in range(max(widths) + 1)
+        ]
 
 
 @dataclass
@@ -83,10 +110,12 @@ class SheetsStandIn:
     def __init__(self) -> None:
         self.spreadsheets: dict[str, Spreadsheet] = {}
         self.requests: list[dict[str, Any]] = []
-        self.fail_next: list[int] = []
+        self.fail_next: list[int | Reply | None] = []
         self.forbidden: set[str] = set()
         self.tokens: set[str] = {"test-token"}
+        self.tokens_revoked = False
         self.reject_token_requests = False
+        self.token_reply: Reply | None = None
         self.on_request: Callable[[str, str], None] | None = (
             None  # (method, path), before answering
         )
@@ -112,7 +141,9 @@ class SheetsStandIn:
             self.requests.clear()
             self.fail_next.clear()
             self.forbidden.clear()
+            self.tokens_revoked = False
             self.reject_token_requests = False
+            self.token_reply = None
             self.on_request = None
 
     # --- test helpers ---------------------------------------------------------------------
@@ -135,6 +166,13 @@ class SheetsStandIn:
         else:
             cells[(row - 1, column - 1)] = value
 
+    def delete_row(self, key: str, title: str, row: int) -> None:
+        """What a person deleting a row in the sheet does: the rows below move up (1-based)."""
+        sheet = self.spreadsheets[key].sheet(title)
+        sheet.cells = {
+            (r if r < row - 1 else r - 1, c): v for (r, c), v in sheet.cells.items() if r != row - 1
+        }
+
     def api_requests(self) -> list[dict[str, Any]]:
         """Requests to the Sheets API (not the token endpoint)."""
         return [r for r in self.requests if r["path"].startswith("/v4/")]
@@ -147,10 +185,13 @@ class SheetsStandIn:
         self.requests.append({"method": method, "path": path, "query": query, "body": body})
         if self.on_request is not None:
             self.on_request(method, path)
-        if self.fail_next:
-            code = self.fail_next.pop(0)
+        api = path.startswith("/v4/")
+        canned = self.fail_next.pop(0) if api and self.fail_next else None
+        if isinstance(canned, Reply):
+            return canned
+        if canned is not None:
             raise ApiError(
-                code, "Quota exceeded for quota metric 'Write requests'", "RESOURCE_EXHAUSTED"
+                canned, "Quota exceeded for quota metric 'Write requests'", "RESOURCE_EXHAUSTED"
             )
         if path == "/token":
             return self._token()
@@ -161,7 +202,7 @@ class SheetsStandIn:
                 "locations": [],
                 "encodedLocations": "0x0",
             }  # IAM credentials, asked by google-auth
-        if not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
+        if self.tokens_revoked or not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
             raise ApiError(
                 401, "Request had invalid authentication credentials.", "UNAUTHENTICATED"
             )
@@ -184,7 +225,9 @@ class SheetsStandIn:
             return self._values_batch_update(spreadsheet, body)
         raise ApiError(404, f"the stand-in does not implement {method} {rest}", "NOT_FOUND")
 
-    def _token(self) -> dict[str, Any]:
+    def _token(self) -> dict[str, Any] | Reply:
+        if self.token_reply is not None:
+            return self.token_reply
         if self.reject_token_requests:
             raise ApiError(400, "invalid_grant: Invalid JWT Signature.", "invalid_grant")
         token = f"sa-token-{len(self.tokens)}"
@@ -199,13 +242,18 @@ class SheetsStandIn:
         }
 
     def _batch_update(self, spreadsheet: Spreadsheet, body: dict[str, Any]) -> dict[str, Any]:
+        """Every request applied to a copy, which replaces the spreadsheet only when all
+        succeed: "if any request is not valid, the entire update fails and nothing is
+        applied" (Google's reference for spreadsheets.batchUpdate)."""
+        draft = copy.deepcopy(spreadsheet)
         replies: list[dict[str, Any]] = []
         for request in body.get("requests", []):
             ((kind, spec),) = request.items()
             handler = getattr(self, f"_do_{kind}", None)
             if handler is None:
                 raise ApiError(400, f"the stand-in does not implement {kind}")
-            replies.append(handler(spreadsheet, spec) or {})
+            replies.append(handler(draft, spec) or {})
+        spreadsheet.sheets = draft.sheets
         return {"spreadsheetId": spreadsheet.key, "replies": replies}
 
     def _do_addSheet(self, spreadsheet: Spreadsheet, spec: dict[str, Any]) -> dict[str, Any]:
@@ -231,11 +279,22 @@ class SheetsStandIn:
             sheet.properties["title"] = spec["properties"]["title"]
 
     def _do_updateCells(self, spreadsheet: Spreadsheet, spec: dict[str, Any]) -> None:
-        if spec.get("rows"):
-            raise ApiError(400, "the stand-in only clears with updateCells")
-        sheet = spreadsheet.by_id(spec["range"]["sheetId"])
-        for cell in [c for c in sheet.cells if _in_range(c, spec["range"])]:
+        """Values written from the range's first cell; the rest of the range is cleared."""
+        if spec.get("fields") != "userEnteredValue" or "range" not in spec:
+            raise ApiError(400, "the stand-in writes only userEnteredValue over a range")
+        grid = spec["range"]
+        sheet = spreadsheet.by_id(grid["sheetId"])
+        size = sheet.properties["gridProperties"]
+        for cell in [c for c in sheet.cells if _in_range(c, grid)]:
             del sheet.cells[cell]
+        top, left = grid.get("startRowIndex", 0), grid.get("startColumnIndex", 0)
+        for r, row in enumerate(spec.get("rows", [])):
+            for c, data in enumerate(row.get("values", [])):
+                if top + r >= size["rowCount"] or left + c >= size["columnCount"]:
+                    raise ApiError(400, f"Range ({sheet.title}) exceeds grid limits.")
+                value = _cell_value(data.get("userEnteredValue"))
+                if value is not None:
+                    sheet.cells[(top + r, left + c)] = value
 
     def _do_setDataValidation(self, spreadsheet: Spreadsheet, spec: dict[str, Any]) -> None:
         grid = spec["range"]
@@ -267,8 +326,12 @@ class SheetsStandIn:
         ranges = []
         for text in query.get("ranges", []):
             sheet, _, _ = _parse_range(spreadsheet, text)
-            ranges.append({"range": text, "majorDimension": "ROWS", "values": sheet.rows()})
-            if not ranges[-1]["values"]:
+            rows, columns = _range_end(text)
+            values = [row[:columns] for row in sheet.rows()[:rows]]
+            while values and not values[-1]:
+                values.pop()
+            ranges.append({"range": text, "majorDimension": "ROWS", "values": values})
+            if not values:
                 del ranges[-1]["values"]
         return {"spreadsheetId": spreadsheet.key, "valueRanges": ranges}
 
@@ -312,21 +375,46 @@ def _in_range(cell: tuple[int, int], grid: dict[str, int]) -> bool:
     ) <= c < grid.get("endColumnIndex", 10**9)
 
 
+def _range_end(text: str) -> tuple[int, int]:
+    """How many rows and columns a range from A1 reaches (all when unbounded)."""
+    match = _A1.match(text)
+    last_letters, last_number = match.groups()[4:] if match else (None, None)
+    if not last_letters:
+        return 10**9, 10**9
+    return int(last_number), _column_number(last_letters)
+
+
+def _column_number(letters: str) -> int:
+    column = 0
+    for letter in letters:
+        column = column * 26 + ord(letter) - 64
+    return column
+
+
+def _cell_value(value: dict[str, Any] | None) -> Value | None:
+    """A CellData's userEnteredValue as the cell it makes."""
+    if not value:
+        return None
+    ((kind, given),) = value.items()
+    if kind == "formulaValue":
+        return "#NAME?"
+    if kind not in ("stringValue", "numberValue", "boolValue"):
+        raise ApiError(400, f"the stand-in does not implement {kind}")
+    return None if given == "" else given
+
+
 def _parse_range(spreadsheet: Spreadsheet, text: str) -> tuple[Sheet, int, int]:
     match = _A1.match(text)
     if not match:
         raise ApiError(400, f"Unable to parse range: {text}")
-    quoted, plain, letters, number = match.groups()
+    quoted, plain, letters, number, _, _ = match.groups()
     title = quoted.replace("''", "'") if quoted else plain
     sheet = spreadsheet.sheet(title)
     if sheet is None:
         raise ApiError(400, f"Unable to parse range: {text}")
     if not letters:
         return sheet, 0, 0
-    column = 0
-    for letter in letters:
-        column = column * 26 + ord(letter) - 64
-    return sheet, int(number) - 1, column - 1
+    return sheet, int(number) - 1, _column_number(letters) - 1
 
 
 def _user_entered(value: Value) -> Value:
@@ -358,28 +446,32 @@ def _handler(standin: SheetsStandIn) -> type[BaseHTTPRequestHandler]:
                 body = None
             try:
                 with standin.lock:
-                    reply = standin.handle(
+                    answer = standin.handle(
                         method,
                         unquote(parts.path),
                         parse_qs(parts.query),
                         body,
                         self.headers.get("Authorization", ""),
                     )
-                status = 200
+                reply = answer if isinstance(answer, Reply) else Reply(200, json.dumps(answer))
             except ApiError as exc:
-                status = exc.code
                 if parts.path == "/token":
-                    reply = {"error": exc.status, "error_description": exc.message}
+                    error: Any = {"error": exc.status, "error_description": exc.message}
                 else:
-                    reply = {
+                    error = {
                         "error": {"code": exc.code, "message": exc.message, "status": exc.status}
                     }
-            data = json.dumps(reply).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
+                reply = Reply(exc.code, json.dumps(error))
+            data = reply.body.encode()
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
             self.send_header("Content-Length", str(len(data)))
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(data)
+            # the client may stop reading: an answer it found too large
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(data)
 
         def do_GET(self) -> None:
             self._serve("GET")

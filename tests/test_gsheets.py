@@ -15,10 +15,13 @@ from hypothesis import strategies as st
 
 from selfstudy.core.merge import PROGRAM_KEY, snapshot
 from selfstudy.core.problems import ProblemsFound
+from selfstudy.core.sheetcopy.vocabulary import column_letter
 from selfstudy.core.study import Answer, Program
 from selfstudy.edges import gsheets
+from selfstudy.edges.study_files import load_study
+from selfstudy.workflows import sheet_sync
 from tests.sheet_tables import TINY, studies, tiny_study
-from tests.sheets_standin import SheetsStandIn
+from tests.sheets_standin import HTML_503, Reply, SheetsStandIn
 
 KEY = "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"
 URL = f"https://docs.google.com/spreadsheets/d/{KEY}/edit#gid=0"
@@ -43,13 +46,13 @@ def client(standin: SheetsStandIn, delays: list[float]):
     return client
 
 
-def test_push_writes_every_tab_with_dropdowns_and_frozen_headers_in_3_requests(
+def test_push_writes_every_tab_with_dropdowns_and_frozen_headers_in_2_requests(
     standin, client, default_rubric, sample_set
 ):
     report = gsheets.push(client, URL, sample_set[0], default_rubric)
     assert report.created[0] == "START HERE"
     assert "5. Assessment and Evidence of Performance" in report.created
-    assert len(standin.api_requests()) == 3
+    assert len(standin.api_requests()) == 2
     sheet = standin.spreadsheets[KEY].sheet("1. Program Goals")
     assert sheet.properties["gridProperties"]["frozenRowCount"] == 4
     assert standin.values(KEY, "1. Program Goals")[3] == [
@@ -77,18 +80,16 @@ def test_push_costs_the_same_requests_whatever_the_rubric_size(standin, client, 
     standin.reset()
     standin.create(KEY)
     gsheets.push(client, KEY, None, default_rubric)
-    assert small == len(standin.api_requests()) == 3
+    assert small == len(standin.api_requests()) == 2
 
 
-def test_push_writes_values_raw_so_formulas_stay_text(standin, client):
+def test_push_writes_values_as_text_so_formulas_stay_text(standin, client):
     study = tiny_study(**{"PG.R": Answer(value="=1+1", evidence="@SUM(A1)", notes="+3")})
     gsheets.push(client, KEY, study, TINY)
-    writes = [r for r in standin.api_requests() if r["path"].endswith("values:batchUpdate")]
-    assert [w["body"]["valueInputOption"] for w in writes] == ["RAW"]
     assert gsheets.pull(client, KEY, TINY).study == study
 
 
-def test_the_standin_evaluates_user_entered_formulas_so_raw_matters(standin, client):
+def test_the_standin_evaluates_formulas_so_writing_text_matters(standin, client):
     client.http_client.values_batch_update(
         KEY,
         {
@@ -96,7 +97,22 @@ def test_the_standin_evaluates_user_entered_formulas_so_raw_matters(standin, cli
             "data": [{"range": "'Sheet1'!A1", "values": [["=1+1"]]}],
         },
     )
-    assert standin.values(KEY, "Sheet1") == [["#NAME?"]]
+    sheet_id = standin.spreadsheets[KEY].sheet("Sheet1").properties["sheetId"]
+    client.http_client.batch_update(
+        KEY,
+        {
+            "requests": [
+                {
+                    "updateCells": {
+                        "range": {"sheetId": sheet_id, "startRowIndex": 1},
+                        "rows": [{"values": [{"userEnteredValue": {"formulaValue": "=2+2"}}]}],
+                        "fields": "userEnteredValue",
+                    }
+                }
+            ]
+        },
+    )
+    assert standin.values(KEY, "Sheet1") == [["#NAME?"], ["#NAME?"]]
 
 
 def test_pull_reads_back_exactly_what_push_wrote_in_2_requests(
@@ -135,8 +151,8 @@ def test_a_429_is_retried_after_a_backoff(standin, client, delays):
     standin.fail_next = [429]
     gsheets.push(client, KEY, tiny_study(), TINY)
     assert delays == [1.0]
-    assert len(standin.api_requests()) == 4  # the refused request and its retry
-    assert client.http_client.requests_sent == 4
+    assert len(standin.api_requests()) == 3  # the refused request and its retry
+    assert client.http_client.requests_sent == 3
     assert gsheets.pull(client, KEY, TINY).study == tiny_study()
 
 
@@ -145,8 +161,77 @@ def test_backoff_is_bounded_and_ends_with_a_clear_problem(standin, client, delay
     with pytest.raises(ProblemsFound) as raised:
         gsheets.pull(client, KEY, TINY)
     assert delays == [1.0, 2.0, 4.0, 8.0, 16.0]
+    assert max(delays) == gsheets.MAX_DELAY
     assert raised.value.codes() == ["sheets-access"]
     assert "429" in raised.value.problems[0].message
+
+
+def test_a_503_with_googles_html_page_is_retried_like_any_503(standin, client, delays):
+    standin.fail_next = [HTML_503]
+    gsheets.push(client, KEY, tiny_study(), TINY)
+    assert delays == [1.0]
+    assert gsheets.pull(client, KEY, TINY).study == tiny_study()
+
+
+def test_a_503_that_never_ends_is_one_line_with_the_status_and_no_html(standin, client, delays):
+    standin.fail_next = [HTML_503] * 10
+    with pytest.raises(ProblemsFound) as raised:
+        gsheets.pull(client, KEY, TINY)
+    assert len(delays) == 5
+    [problem] = raised.value.problems
+    assert problem.code == "sheets-access"
+    assert "503 Service Unavailable" in problem.message and "try again" in problem.message
+    assert "<" not in str(problem) and "\n" not in str(problem)
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "waited"),
+    [
+        ("3", 3.0),
+        ("0", 0.0),
+        ("120", gsheets.MAX_DELAY),  # asked for longer than the bound: the bound
+        ("Wed, 21 Oct 2099 07:28:00 GMT", gsheets.MAX_DELAY),  # a date far ahead
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),  # a date gone by
+        ("soon", 1.0),  # unreadable: the backoff's own wait
+    ],
+)
+def test_retry_after_is_honoured_up_to_the_backoffs_bound(
+    standin, client, delays, retry_after, waited
+):
+    standin.fail_next = [Reply(429, "{}", headers={"Retry-After": retry_after})]
+    assert gsheets.pull(client, KEY).problems.codes() == ["missing-rubric"]  # then it read
+    assert delays == [waited]
+
+
+def test_a_push_that_fails_at_any_request_leaves_the_sheet_as_it_was(standin, client, delays):
+    before = tiny_study(**{"PG.1.a": Answer(value=3, evidence="minutes")})
+    gsheets.push(client, KEY, before, TINY)
+    spreadsheet = standin.spreadsheets[KEY]
+    values = {s.title: s.rows() for s in spreadsheet.sheets}
+    after = tiny_study(**{"PG.1.b": Answer(value=1)})
+    succeeding = 0  # requests answered before every later one fails
+    while True:
+        standin.fail_next = [None] * succeeding + [500] * 10
+        try:
+            gsheets.push(client, KEY, after, TINY)
+            break
+        except ProblemsFound:
+            standin.fail_next = []
+            assert {s.title: s.rows() for s in spreadsheet.sheets} == values
+            assert gsheets.pull(client, KEY, TINY).study == before
+        succeeding += 1
+    standin.fail_next = []
+    assert succeeding == 2  # it failed at each of its 2 requests, then succeeded
+    assert gsheets.pull(client, KEY, TINY).study == after
+
+
+def test_a_push_clears_what_the_new_layout_leaves_blank(standin, client):
+    gsheets.push(client, KEY, tiny_study(**{"PG.1.a": Answer(value=3, notes="old")}), TINY)
+    standin.set_cell(KEY, "1. Program Goals", 40, 9, "typed far below")
+    gsheets.push(client, KEY, tiny_study(), TINY)
+    rows = standin.values(KEY, "1. Program Goals")
+    assert "old" not in str(rows) and "typed far below" not in str(rows)
+    assert gsheets.pull(client, KEY, TINY).study == tiny_study()
 
 
 def test_a_sheet_not_shared_with_the_service_account_says_whom_to_share_with(
@@ -164,6 +249,7 @@ def test_an_unknown_spreadsheet_and_a_bad_address_are_reported(client):
     with pytest.raises(ProblemsFound) as raised:
         gsheets.pull(client, "Z" * 30)
     assert "no such spreadsheet" in raised.value.problems[0].message
+    assert "share the sheet" in raised.value.problems[0].message
     with pytest.raises(ProblemsFound) as raised:
         gsheets.pull(client, "my sheet")
     assert raised.value.codes() == ["bad-spreadsheet"]
@@ -208,7 +294,7 @@ def test_a_service_account_key_file_gets_a_token_and_pushes(standin, tmp_path, s
     client = gsheets.connect(credentials, endpoint=server.url)
     gsheets.push(client, KEY, tiny_study(), TINY)
     assert standin.requests[0]["path"] == "/token"
-    assert len(standin.api_requests()) == 3
+    assert len(standin.api_requests()) == 2
 
 
 def test_a_refused_service_account_key_gives_a_clear_message(standin, tmp_path, server):
@@ -259,9 +345,10 @@ def test_the_credential_path_may_come_from_the_environment(tmp_path, monkeypatch
 # --- sync --------------------------------------------------------------------------------------
 
 
-def test_first_sync_to_an_empty_spreadsheet_pushes_the_layout(standin, client):
+def test_first_sync_to_an_empty_spreadsheet_pushes_the_layout_in_3_requests(standin, client):
     study = tiny_study(**{"PG.1.a": Answer(value=3)})
     outcome = gsheets.sync(client, KEY, study, TINY, base=None)
+    assert len(standin.api_requests()) == 3
     assert outcome.pushed_layout
     assert outcome.base == snapshot(study)
     assert gsheets.pull(client, KEY, TINY).study == study
@@ -315,6 +402,47 @@ def test_sync_takes_sheet_edits_pushes_app_edits_and_reports_conflicts(standin, 
     assert chosen.study.answers["SR.1.a"].value == 3
     settled = gsheets.sync(client, KEY, chosen.study, TINY, chosen.base)
     assert settled.plan.in_sync
+
+
+def test_a_row_deleted_in_the_sheet_deletes_the_answer_only_when_the_user_says_so(
+    standin, client, tmp_path
+):
+    study = tiny_study(
+        **{"PG.1.a": Answer(value=3), "PG.1.b": Answer(value=2, evidence="board minutes")}
+    )
+    path = tmp_path / "study.json"
+    path.write_text(study.to_json())
+    sheet_sync.sync(sheet_sync.FileTarget(path), client, KEY, rubric=TINY)
+    standin.set_cell(KEY, "1. Program Goals", 6, 4, None)  # PG.1.a's rating emptied
+    standin.delete_row(KEY, "1. Program Goals", 7)  # PG.1.b's row deleted
+
+    outcome = sheet_sync.sync(sheet_sync.FileTarget(path), client, KEY, rubric=TINY)
+
+    assert outcome.plan.to_app == {"PG.1.a": None}  # an emptied rating is an edit: taken
+    [conflict] = outcome.plan.conflicts
+    assert (conflict.key, conflict.row_deleted, conflict.sheet) == ("PG.1.b", True, None)
+    assert load_study(path).answers == {"PG.1.b": study.answers["PG.1.b"]}  # kept
+    again = sheet_sync.sync(sheet_sync.FileTarget(path), client, KEY, rubric=TINY)
+    assert [c.key for c in again.plan.conflicts] == ["PG.1.b"]  # asked again, every time
+
+    chosen = sheet_sync.sync(
+        sheet_sync.FileTarget(path), client, KEY, {"PG.1.b": "sheet"}, rubric=TINY
+    )
+    assert chosen.plan.to_app == {"PG.1.b": None} and chosen.plan.conflicts == []
+    assert load_study(path).answers == {}
+    assert sheet_sync.sync(sheet_sync.FileTarget(path), client, KEY, rubric=TINY).plan.in_sync
+
+
+def test_keeping_the_apps_answer_of_a_deleted_row_says_the_sheet_has_no_row_for_it(standin, client):
+    study = tiny_study(**{"PG.1.b": Answer(value=2)})
+    base = gsheets.sync(client, KEY, study, TINY, base=None).base
+    standin.delete_row(KEY, "1. Program Goals", 7)
+    kept = gsheets.sync(client, KEY, study, TINY, base, {"PG.1.b": "app"})
+    assert kept.study.answers["PG.1.b"].value == 2
+    assert kept.unwritable == ["PG.1.b"]
+    later = gsheets.sync(client, KEY, kept.study, TINY, kept.base)
+    assert later.plan.conflicts == [] and later.unwritable == ["PG.1.b"]
+    assert later.study.answers["PG.1.b"].value == 2
 
 
 def test_sync_writes_program_details_to_start_here(standin, client):
@@ -373,3 +501,141 @@ def test_sync_rewrites_the_summary_for_the_sheets_answers(standin, client):
     assert len(standin.api_requests()) == 3
     summary = standin.values(KEY, "SUMMARY")
     assert ["Program Goals", 2.5, 50, 3, 0.5, "Approaching", "2 of 2"] in summary
+
+
+# --- answers that are not what Google promises ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answers", "what"),
+    [
+        ([Reply(200, "<html><body>Sign in to continue</body></html>", "text/html")], "tabs"),
+        ([Reply(200, "[]")], "tabs"),  # a list where an object is expected
+        ([Reply(200, '{"sheets": {"title": "Sheet1"}}')], "tabs"),
+        ([Reply(200, '{"sheets": [{"properties": {"sheetId": 0}}]}')], "tabs"),  # no title
+        ([Reply(200, '{"sheets": [' * 100_000 + "]" * 100_000 + "}")], "tabs"),  # too deep
+        ([None, Reply(200, '{"valueRanges": [{"values": "PG.1.a"}]}')], "values"),
+        ([None, Reply(200, '{"valueRanges": [{"values": [[{"formula": 1}]]}]}')], "values"),
+        ([None, Reply(200, '{"valueRanges": [{"values": [[1e999]]}]}')], "values"),
+        ([None, Reply(200, '{"valueRanges": [{"values": [[1' + "0" * 5000 + "]]}]}")], "values"),
+        ([None, Reply(200, '{"valueRanges": []}')], "values"),  # fewer ranges than asked
+        ([None, Reply(200, "")], "values"),
+    ],
+)
+def test_an_answer_of_the_wrong_shape_is_one_readable_line(standin, client, answers, what):
+    standin.fail_next = answers
+    with pytest.raises(ProblemsFound) as raised:
+        gsheets.pull(client, KEY, TINY)
+    [problem] = raised.value.problems
+    assert problem.code == "sheets-bad-answer"
+    assert what in problem.message and "try again later" in problem.message
+    assert "\n" not in str(problem) and len(str(problem)) < 400
+
+
+@pytest.mark.parametrize(
+    "body", ['{"error": "invalid"}', '{"error": {}}', "[]", '{"error": {"code": "x"}}', ""]
+)
+def test_an_error_answer_of_any_shape_is_one_line_from_its_status(standin, client, body):
+    standin.fail_next = [Reply(400, body)]
+    with pytest.raises(ProblemsFound) as raised:
+        gsheets.pull(client, KEY)
+    [problem] = raised.value.problems
+    assert problem.code == "sheets-access"
+    assert "(400 Bad Request)" in problem.message and "error" not in problem.message
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        Reply(200, "<html>Welcome to the hotel wifi</html>", "text/html"),
+        Reply(200, "[1, 2]"),
+        Reply(200, '{"token_type": "Bearer", "expires_in": 3600}'),  # no access_token
+        Reply(200, '{"access_token": "t", "expires_in": "soon"}'),
+        Reply(200, '{"access_token": "t", "expires_in": 1e30}'),
+        Reply(400, "<html>Bad Request</html>", "text/html"),
+    ],
+)
+def test_a_garbled_token_answer_is_one_readable_line(standin, tmp_path, server, answer):
+    standin.token_reply = answer
+    credentials = gsheets.credentials_from_file(service_account_file(tmp_path, server.url))
+    client = gsheets.connect(credentials, endpoint=server.url)
+    with pytest.raises(ProblemsFound) as raised:
+        gsheets.pull(client, KEY)
+    [problem] = raised.value.problems
+    assert problem.code == "sheets-credentials"
+    assert "Google did not accept the credential" in problem.message
+    assert "<" not in str(problem) and "{" not in str(problem) and "\n" not in str(problem)
+    assert standin.api_requests() == []  # nothing was asked of the sheet without a token
+
+
+def test_an_expired_or_revoked_credential_speaks_of_the_key_not_of_sharing(
+    standin, tmp_path, server
+):
+    expired = gsheets.connect(Credentials(token="expired-token"), endpoint=server.url)
+    standin.tokens_revoked = True
+    key_file = gsheets.credentials_from_file(service_account_file(tmp_path, server.url))
+    revoked = gsheets.connect(key_file, endpoint=server.url)
+    for client in (expired, revoked):
+        with pytest.raises(ProblemsFound) as raised:
+            gsheets.pull(client, KEY)
+        [problem] = raised.value.problems
+        assert problem.code == "sheets-credentials"
+        assert "create a new JSON key" in problem.message
+        assert "share" not in problem.message
+    assert "(401 Unauthorized)" in problem.message
+    assert "robot@selfstudy-test.iam.gserviceaccount.com" in problem.message
+
+
+def test_a_sheet_not_shared_speaks_of_sharing_not_of_the_key(standin, tmp_path, server):
+    standin.forbidden.add(KEY)
+    credentials = gsheets.credentials_from_file(service_account_file(tmp_path, server.url))
+    client = gsheets.connect(credentials, endpoint=server.url)
+    with pytest.raises(ProblemsFound) as raised:
+        gsheets.push(client, KEY, tiny_study(), TINY)
+    [problem] = raised.value.problems
+    assert problem.code == "sheets-access"
+    assert "(403 Forbidden)" in problem.message
+    assert "share the sheet with robot@selfstudy-test.iam.gserviceaccount.com" in problem.message
+    assert "key" not in problem.message.replace("key's project", "")
+
+
+# --- sizes ---------------------------------------------------------------------------------
+
+
+def test_a_spreadsheet_with_more_tabs_than_a_copy_could_have_is_refused(standin, client):
+    standin.create(KEY, tuple(f"Tab {n}" for n in range(gsheets.MAX_TABS + 1)))
+    with pytest.raises(ProblemsFound) as raised:
+        gsheets.pull(client, KEY)
+    assert raised.value.codes() == ["sheet-too-large"]
+    assert f"{gsheets.MAX_TABS + 1} tabs" in raised.value.problems[0].message
+    assert len(standin.api_requests()) == 1  # no tab was read
+
+
+def test_a_tab_longer_than_any_copy_is_refused_without_reading_it_whole(standin, client):
+    gsheets.push(client, KEY, tiny_study(), TINY)
+    sheet = standin.spreadsheets[KEY].sheet("1. Program Goals")
+    sheet.properties["gridProperties"]["rowCount"] = 100_000
+    for row in range(0, 100_000, 7):  # a hundred thousand rows, and a cell far to the right
+        sheet.cells[(row, 0)] = f"row {row}"
+    sheet.cells[(3, 700)] = "far right"
+    standin.requests.clear()
+    with pytest.raises(ProblemsFound) as raised:
+        gsheets.pull(client, KEY, TINY)
+    [problem] = raised.value.problems
+    assert (problem.code, problem.location) == ("sheet-too-large", "'1. Program Goals'")
+    assert f"more than {gsheets.MAX_ROWS} rows" in problem.message
+    [read] = [r for r in standin.api_requests() if r["path"].endswith("values:batchGet")]
+    last_cell = f"{column_letter(gsheets.MAX_COLUMNS + 1)}{gsheets.MAX_ROWS + 1}"
+    assert all(r.endswith(f"!A1:{last_cell}") for r in read["query"]["ranges"])
+
+
+def test_an_answer_larger_than_the_client_reads_is_refused(standin, server):
+    client = gsheets.connect(Credentials(token="test-token"), server.url, max_reply_bytes=50_000)
+    gsheets.push(client, KEY, tiny_study(**{"PG.1.a": Answer(value=2, notes="n" * 20_000)}), TINY)
+    assert gsheets.pull(client, KEY, TINY).study is not None  # within the bound
+    long = Answer(value=2, evidence="e" * 25_000, notes="n" * 25_000)
+    gsheets.push(client, KEY, tiny_study(**{"PG.1.a": long}), TINY)
+    with pytest.raises(ProblemsFound) as raised:
+        gsheets.pull(client, KEY, TINY)
+    assert raised.value.codes() == ["sheet-too-large"]
+    assert "e" * 100 not in str(raised.value)

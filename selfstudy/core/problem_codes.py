@@ -297,6 +297,14 @@ CODES: dict[str, tuple[str, str]] = {
         "Google Sheets refused or failed the request",
         "Share the sheet with the service account, check the address, or retry later.",
     ),
+    "sheets-bad-answer": (
+        "Google Sheets answered in a form that cannot be read",
+        "Try again later; if it keeps happening, a proxy or firewall may be answering for Google.",
+    ),
+    "sheet-too-large": (
+        "The Google Sheet is far larger than a sheet copy",
+        "Move the other tabs elsewhere and delete the rows, columns or texts that do not belong.",
+    ),
     "bad-sync-file": (
         "The record of the last sync is damaged",
         "Delete it; the next sync then asks about every difference.",

@@ -1,45 +1,56 @@
 """Sheet copies in Google Sheets, through gspread: push, pull and sync.
 
-`client` connects and turns Google's failures into problems; `push`, `pull`
-and `sync` each make the requests of one action.
+`credentials` reads the service-account key; `client` connects, retries and
+turns Google's failures into problems; `replies` checks the shape of what
+Google answers; `push`, `pull` and `sync` each make the requests of one action.
 
 Every call costs a small, fixed number of API requests whatever the size of the
 rubric (Google allows about 60 a minute per user):
 
-* push: spreadsheets.get, one spreadsheets.batchUpdate (missing tabs, frozen
-  rows, widths, bold headings, dropdowns, clearing old values), one
-  values.batchUpdate with every tab -> 3 requests;
+* push: spreadsheets.get and one spreadsheets.batchUpdate (missing tabs, sizes,
+  frozen rows, widths, bold headings, dropdowns and every value) -> 2 requests;
+  Google applies it whole or not at all, so a failed push changes nothing;
 * pull: spreadsheets.get and one values.batchGet of every tab -> 2 requests;
-* sync: a pull, then one values.batchUpdate of only the changed cells -> 3.
+* sync: a pull, then one values.batchUpdate of only the changed cells, or the
+  push's batchUpdate when the spreadsheet is empty -> 3.
 
-Values are written with `valueInputOption=RAW`, so text such as `=SUM(A1)`
-stays text. A 429 (rate limit) or a 5xx is retried with bounded exponential
-backoff. Every failure a user can meet (no credential, a wrong one, a sheet not
-shared with the service account, no network) becomes a `ProblemsFound` with a
-sentence saying what to do, never a traceback.
+Values are written as values, never parsed (typed cells in a push,
+`valueInputOption=RAW` in a sync), so text such as `=SUM(A1)` stays text. An
+answer of 429 or 5xx, whatever its body, is retried with bounded exponential
+backoff (honouring Retry-After up to the same bound). Every failure a user can
+meet (no credential, a wrong or revoked one, a sheet not shared with the
+service account, no network, an answer of the wrong shape or too large) becomes
+a `ProblemsFound` with a sentence saying what to do, never a traceback.
 
 `SELFSTUDY_SHEETS_ENDPOINT` sends the requests to another base URL instead of
 https://sheets.googleapis.com (a local emulator or stand-in).
 """
 
 from selfstudy.edges.gsheets.client import (
-    CREDENTIALS_ENV,
     ENDPOINT_ENV,
+    MAX_DELAY,
     RetryingHTTPClient,
-    configured_credentials,
     connect,
-    credentials_from_file,
-    credentials_from_info,
     is_sheet_url,
     spreadsheet_key,
 )
-from selfstudy.edges.gsheets.pull import pull, pull_sheets
+from selfstudy.edges.gsheets.credentials import (
+    CREDENTIALS_ENV,
+    configured_credentials,
+    credentials_from_file,
+    credentials_from_info,
+)
+from selfstudy.edges.gsheets.pull import MAX_COLUMNS, MAX_ROWS, MAX_TABS, pull, pull_sheets
 from selfstudy.edges.gsheets.push import PushReport, push
 from selfstudy.edges.gsheets.sync import SyncOutcome, sync
 
 __all__ = [
     "CREDENTIALS_ENV",
     "ENDPOINT_ENV",
+    "MAX_COLUMNS",
+    "MAX_DELAY",
+    "MAX_ROWS",
+    "MAX_TABS",
     "PushReport",
     "RetryingHTTPClient",
     "SyncOutcome",

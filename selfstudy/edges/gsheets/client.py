@@ -1,155 +1,180 @@
-"""Connecting to Google Sheets: credentials, the retrying HTTP client, sheet keys, and
-Google's failures turned into problems a person can act on."""
+"""Talking to Google Sheets: the retrying, bounded HTTP client, sheet keys, and every
+failure of a request turned into one problem a person can act on."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
-from pathlib import Path
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from http import HTTPStatus
 from typing import Any
 
 import requests
 from google.auth.credentials import Credentials
-from google.auth.exceptions import GoogleAuthError
+from google.auth.exceptions import GoogleAuthError, TransportError
 from gspread import Client
-from gspread.exceptions import APIError, NoValidUrlKeyFound
+from gspread.exceptions import NoValidUrlKeyFound
 from gspread.http_client import HTTPClient
 from gspread.utils import extract_id_from_url
 from requests.adapters import HTTPAdapter
 
 from selfstudy.core.problems import Problem, ProblemsFound
+from selfstudy.edges.gsheets.credentials import credential_problem, credential_refused, oauth_error
+from selfstudy.edges.gsheets.replies import Reply, read_reply
 
-SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
-CREDENTIALS_ENV = "GOOGLE_APPLICATION_CREDENTIALS"
 ENDPOINT_ENV = "SELFSTUDY_SHEETS_ENDPOINT"
 SHEETS_API = "https://sheets.googleapis.com"
 IAM_CREDENTIALS_API = "https://iamcredentials.googleapis.com"  # google-auth asks it after a token
-RETRY_STATUSES = (408, 429, 500, 502, 503, 504)
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_RETRIES = 5
+FIRST_DELAY = 1.0
+MAX_DELAY = 16.0  # seconds: the longest wait between tries, for backoff and Retry-After alike
+MAX_REPLY_BYTES = 32 * 2**20  # far above a sheet copy, even with every text at its longest
 TIMEOUT = (10.0, 60.0)  # seconds to connect, and to wait for an answer
 _KEY = re.compile(r"^[A-Za-z0-9_-]{20,}$")
-_PIXELS_PER_CHARACTER = 7
+_SECONDS = re.compile(r"^[0-9]+$")
+
+
+class ReplyTooLarge(Exception):
+    """An answer longer than the client reads (`connect`'s `max_reply_bytes`)."""
+
+
+class Refused(Exception):
+    """An HTTP error status that retries did not overcome; its body is never read."""
+
+    def __init__(self, status: int):
+        super().__init__(status)
+        self.status = status
 
 
 class RetryingHTTPClient(HTTPClient):
-    """gspread's HTTP client with bounded exponential backoff on 429 and 5xx.
+    """gspread's HTTP client, retrying an answer of 429 or 5xx, whatever its body.
 
-    Counts every HTTP request it sends (retries included) in `requests_sent`.
+    It waits 1, 2, 4, 8 and 16 seconds between the tries, or what the answer's
+    Retry-After asks, never more than `MAX_DELAY`, and then raises `Refused`
+    with the status alone: gspread's own APIError reads the body, and fails on
+    one that is not the JSON it expects. Counts every HTTP request it sends
+    (retries included) in `requests_sent`; `sleep` is how it waits.
     """
 
-    max_retries = 5
-    first_delay = 1.0
-    max_delay = 32.0
-    sleep: Callable[[float], None] = staticmethod(time.sleep)
+    sleep = staticmethod(time.sleep)
 
     def __init__(self, auth: Credentials, session: requests.Session | None = None) -> None:
         super().__init__(auth, session)
         self.requests_sent = 0
 
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
-        for attempt in range(self.max_retries + 1):
+    def request(
+        self,
+        method: str,
+        endpoint: str,
+        params: Any = None,
+        data: bytes | None = None,
+        json: Mapping[str, Any] | None = None,
+        files: Any = None,
+        headers: MutableMapping[str, str] | None = None,
+    ) -> requests.Response:
+        for attempt in range(MAX_RETRIES + 1):
             self.requests_sent += 1
-            try:
-                return super().request(*args, **kwargs)
-            except APIError as exc:
-                if exc.code not in RETRY_STATUSES or attempt == self.max_retries:
-                    raise
-                self.sleep(self._delay(exc, attempt))
+            response = self.session.request(
+                method=method,
+                url=endpoint,
+                params=params,
+                data=data,
+                json=json,
+                files=files,
+                headers=headers,
+                timeout=self.timeout,
+            )
+            if response.ok:
+                return response
+            if response.status_code not in RETRY_STATUSES or attempt == MAX_RETRIES:
+                raise Refused(response.status_code)
+            self.sleep(retry_delay(response.headers.get("Retry-After"), attempt))
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _delay(self, exc: APIError, attempt: int) -> float:
-        retry_after = exc.response.headers.get("Retry-After", "")
-        if retry_after.isdigit():
-            return min(float(retry_after), self.max_delay)
-        return min(self.first_delay * 2**attempt, self.max_delay)
+
+def retry_delay(retry_after: str | None, attempt: int) -> float:
+    """Seconds to wait after the failed try number `attempt` (from 0): what Retry-After
+    asks, in seconds or as an HTTP date, else 1, 2, 4... seconds; at most `MAX_DELAY`."""
+    wanted = FIRST_DELAY * 2**attempt
+    text = (retry_after or "").strip()
+    if _SECONDS.match(text):
+        wanted = float(text)
+    elif text:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            pass
+        else:
+            aware = when if when.tzinfo else when.replace(tzinfo=UTC)
+            wanted = (aware - datetime.now(UTC)).total_seconds()
+    return min(max(wanted, 0.0), MAX_DELAY)
 
 
-class _RedirectAdapter(HTTPAdapter):
-    """Sends requests meant for one Google API to another base URL."""
+class _BoundedBody:
+    """A response body that raises `ReplyTooLarge` once more than `limit` bytes came out."""
 
-    def __init__(self, api: str, base_url: str):
+    def __init__(self, raw: Any, limit: int):
+        self._raw = raw
+        self._left = limit
+
+    def stream(self, amt: int = 2**16, decode_content: bool | None = None) -> Iterator[bytes]:
+        for chunk in self._raw.stream(amt, decode_content=decode_content):
+            self._left -= len(chunk)
+            if self._left < 0:
+                self._raw.close()
+                raise ReplyTooLarge
+            yield chunk
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
+
+
+class _GoogleAdapter(HTTPAdapter):
+    """Reads at most `limit` bytes of an answer; sends requests meant for the API at
+    `api` to `base_url` instead, when both are given."""
+
+    def __init__(self, limit: int, api: str = "", base_url: str = ""):
         super().__init__()
+        self.limit = limit
         self.api = api
         self.base_url = base_url.rstrip("/")
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
-        request.url = self.base_url + (request.url or "")[len(self.api) :]
-        return super().send(request, *args, **kwargs)
+        if self.api:
+            request.url = self.base_url + (request.url or "")[len(self.api) :]
+        response = super().send(request, *args, **kwargs)
+        response.raw = _BoundedBody(response.raw, self.limit)
+        return response
 
 
-def connect(credentials: Credentials, endpoint: str | None = None) -> Client:
-    """A gspread client with retries, talking to `endpoint` (default: Google)."""
+def connect(
+    credentials: Credentials, endpoint: str | None = None, max_reply_bytes: int = MAX_REPLY_BYTES
+) -> Client:
+    """A gspread client with retries, talking to `endpoint` (default: Google), that reads
+    no answer longer than `max_reply_bytes` (the token endpoint's included)."""
     client = Client(auth=credentials, http_client=RetryingHTTPClient)
     client.set_timeout(TIMEOUT)
     endpoint = endpoint or os.environ.get(ENDPOINT_ENV)
+    session = client.http_client.session
+    # google-auth asks for tokens through a session of its own (token_uri is taken
+    # from the key); its follow-up lookup at IAM credentials goes there too.
+    auth_session = getattr(session, "_auth_request_session", None)
+    for each in (session, auth_session):
+        if each is not None:
+            each.mount("https://", _GoogleAdapter(max_reply_bytes))
+            each.mount("http://", _GoogleAdapter(max_reply_bytes))
     if endpoint:
-        session = client.http_client.session
-        session.mount(SHEETS_API, _RedirectAdapter(SHEETS_API, endpoint))
-        # google-auth refreshes tokens through a session of its own (token_uri is
-        # taken from the key); its follow-up lookup at IAM credentials goes there too.
-        auth_session = getattr(session, "_auth_request_session", None)
+        session.mount(SHEETS_API, _GoogleAdapter(max_reply_bytes, SHEETS_API, endpoint))
         if auth_session is not None:
-            auth_session.mount(IAM_CREDENTIALS_API, _RedirectAdapter(IAM_CREDENTIALS_API, endpoint))
+            auth_session.mount(
+                IAM_CREDENTIALS_API, _GoogleAdapter(max_reply_bytes, IAM_CREDENTIALS_API, endpoint)
+            )
     return client
-
-
-def credentials_from_file(path: Path | str | None = None) -> Credentials:
-    """Service-account credentials from `path`, else from `GOOGLE_APPLICATION_CREDENTIALS`."""
-    where = str(path) if path else os.environ.get(CREDENTIALS_ENV)
-    if not where:
-        raise _credential_problem(
-            "credentials",
-            "no Google credential given: pass --credentials with the service-account JSON "
-            f"key file, or set {CREDENTIALS_ENV} to its path",
-        )
-    try:
-        info = json.loads(Path(where).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise _credential_problem(
-            where, f"cannot read the credential file ({exc.strerror}); check the path"
-        ) from None
-    except (ValueError, UnicodeDecodeError):
-        raise _credential_problem(
-            where,
-            "the credential file is not JSON; download the service-account key again "
-            "(Google Cloud console > IAM > Service accounts > Keys > Add key > JSON)",
-        ) from None
-    return credentials_from_info(info, where)
-
-
-def configured_credentials(info: Mapping[str, Any] | None, where: str) -> Credentials | None:
-    """The credential an app server is configured with: a key given as `info` (from its
-    secrets), else the key file `GOOGLE_APPLICATION_CREDENTIALS` names; None when neither is."""
-    if info:
-        return credentials_from_info(info, where)
-    if os.environ.get(CREDENTIALS_ENV):
-        return credentials_from_file(None)
-    return None
-
-
-def credentials_from_info(info: Any, where: str = "credentials") -> Credentials:
-    """Service-account credentials from a parsed key (a file's JSON, or Streamlit secrets)."""
-    from google.oauth2 import service_account
-
-    if not isinstance(info, Mapping) or info.get("type") != "service_account":
-        raise _credential_problem(
-            where,
-            'this is not a service-account key (its "type" is not "service_account"); '
-            "create a JSON key for a service account and share the sheet with its email",
-        )
-    try:
-        return service_account.Credentials.from_service_account_info(dict(info), scopes=SCOPES)
-    except (ValueError, GoogleAuthError) as exc:
-        raise _credential_problem(
-            where, f"the service-account key is incomplete or damaged ({exc}); download it again"
-        ) from None
-
-
-def _credential_problem(where: str, message: str) -> ProblemsFound:
-    return ProblemsFound([Problem("sheets-credentials", where, message)])
 
 
 SHEET_URL_STARTS = ("https://docs.google.com/spreadsheets/", "docs.google.com/")
@@ -182,26 +207,58 @@ def spreadsheet_key(url_or_key: str) -> str:
     )
 
 
+# --- requests and their failures ------------------------------------------------------------
+
+
+def get(
+    client: Client,
+    key: str,
+    url: str,
+    params: Mapping[str, Any],
+    reply: type[Reply],
+    what: str,
+) -> Reply:
+    """One GET of the API for the spreadsheet `key`, its answer read as `reply`."""
+    with _api_errors(key, client):
+        response = client.http_client.request("get", url, params=params)
+    return read_reply(reply, response, key, what)
+
+
+def post(client: Client, key: str, url: str, body: Mapping[str, Any]) -> None:
+    """One POST (a write) to the API for the spreadsheet `key`; its answer is not needed."""
+    with _api_errors(key, client):
+        client.http_client.request("post", url, json=body)
+
+
 @contextmanager
-def api_errors(key: str, client: Client) -> Iterator[None]:
-    """Turn what can go wrong talking to Google into a problem a user can act on."""
+def _api_errors(key: str, client: Client) -> Iterator[None]:
+    """Turn what can go wrong talking to Google into one problem a user can act on.
+
+    Messages are built from the HTTP status alone: Google's own text (an HTML
+    page, a JSON error that may quote what was written) is never shown.
+    """
     email = getattr(getattr(client.http_client, "auth", None), "service_account_email", None)
-    share = f"share it with {email} as an editor" if email else "share it with your account"
     try:
         yield
-    except APIError as exc:
-        if exc.code in (401, 403):
-            raise _sheet_problem(key, f"Google refused access ({exc.code}); {share}") from None
-        if exc.code == 404:
-            raise _sheet_problem(key, f"no such spreadsheet; check the key. {share}") from None
-        raise _sheet_problem(
-            key, f"Google Sheets answered {exc.code}: {_api_message(exc)}; try again later"
+    except Refused as exc:
+        raise _refused(key, exc.status, email) from None
+    except TransportError:
+        raise credential_problem(
+            "credentials", "cannot reach Google's sign-in service; check the network"
         ) from None
     except GoogleAuthError as exc:
-        raise _credential_problem(
-            "credentials",
-            f"Google did not accept the credential ({_first_line(exc)}); check that the "
-            "service-account key is current and the Sheets API is enabled for its project",
+        raise credential_refused(email, oauth_error(exc)) from None
+    except ReplyTooLarge:
+        raise ProblemsFound(
+            [
+                Problem(
+                    "sheet-too-large",
+                    f"spreadsheet {key}",
+                    "Google's answer is larger than selfstudy reads, far larger than a sheet "
+                    "copy; remove what does not belong to the copy (other tabs, very long "
+                    "texts) and try again",
+                )
+            ]
         ) from None
     except requests.RequestException as exc:
         raise _sheet_problem(
@@ -209,13 +266,51 @@ def api_errors(key: str, client: Client) -> Iterator[None]:
         ) from None
 
 
-def _api_message(exc: APIError) -> str:
-    error = exc.error if isinstance(exc.error, dict) else {}
-    return str(error.get("message") or exc)
+def _refused(key: str, status: int, email: str | None) -> ProblemsFound:
+    """The problem for an HTTP error `status` that retries did not overcome."""
+    account = email or "selfstudy's Google account"
+    share = f"share the sheet with {account} as an editor"
+    name = _status_name(status)
+    if status == 401:
+        return credential_refused(email, name)
+    if status == 403:
+        return _sheet_problem(
+            key,
+            f"Google refused access to the spreadsheet ({name}); {share} (Share button, top "
+            "right of the sheet). If it is shared, unprotect the tabs of the copy (Data > "
+            "Protect sheets and ranges), or turn on the Google Sheets API for the key's "
+            "project in the Google Cloud console",
+        )
+    if status == 404:
+        return _sheet_problem(
+            key,
+            f"no such spreadsheet, or one not shared with {account} ({name}); check the "
+            f"address, and {share}",
+        )
+    tries = MAX_RETRIES + 1
+    if status == 429:
+        return _sheet_problem(
+            key,
+            f"Google Sheets kept refusing ({name}) after {tries} tries; wait a minute and "
+            "try again",
+        )
+    if status in RETRY_STATUSES:
+        return _sheet_problem(
+            key,
+            f"Google Sheets kept failing ({name}) after {tries} tries; try again in a few minutes",
+        )
+    return _sheet_problem(
+        key,
+        f"Google Sheets refused the request ({name}); try again, and if it keeps happening "
+        "report it: the sheet is not at fault",
+    )
 
 
-def _first_line(exc: Exception) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+def _status_name(status: int) -> str:
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return str(status)
 
 
 def _sheet_problem(key: str, message: str) -> ProblemsFound:

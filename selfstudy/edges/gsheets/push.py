@@ -1,4 +1,11 @@
-"""Push: the whole sheet-copy layout of a study written into a spreadsheet (3 requests)."""
+"""Push: the whole sheet-copy layout of a study written into a spreadsheet (2 requests).
+
+Everything is written by ONE spreadsheets.batchUpdate: the missing tabs, sizes,
+frozen rows, widths, bold headings, dropdowns, and the values themselves
+(`updateCells`, which clears what the layout leaves blank). Google applies a
+batchUpdate whole or not at all, so a push that fails, at any point, leaves
+the sheet exactly as it was: never cleared and half written.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gspread import Client
+from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL
 
 from selfstudy.core.rubric import Rubric
-from selfstudy.core.sheetcopy import SHEETS_TITLE_LIMIT, Cell, Tab, a1, existing_tabs, layout
+from selfstudy.core.sheetcopy import SHEETS_TITLE_LIMIT, Cell, Tab, existing_tabs, layout
 from selfstudy.core.study import SelfStudy
-from selfstudy.edges.gsheets.client import api_errors, spreadsheet_key
+from selfstudy.edges.gsheets.client import post, spreadsheet_key
+from selfstudy.edges.gsheets.pull import fetch_tabs
+from selfstudy.edges.gsheets.replies import TabProperties
 
 _PIXELS_PER_CHARACTER = 7
 
@@ -25,20 +35,19 @@ class PushReport:
 def push(client: Client, url_or_key: str, study: SelfStudy | None, rubric: Rubric) -> PushReport:
     """Write the sheet copy of `study` into the spreadsheet, creating missing tabs."""
     key = spreadsheet_key(url_or_key)
-    with api_errors(key, client):
-        metadata = client.http_client.fetch_sheet_metadata(key)
-        return push_layout(client, key, metadata, layout(rubric, study, SHEETS_TITLE_LIMIT), rubric)
+    tabs = fetch_tabs(client, key)
+    return push_layout(client, key, tabs, layout(rubric, study, SHEETS_TITLE_LIMIT), rubric)
 
 
 def push_layout(
-    client: Client, key: str, metadata: Mapping[str, Any], tabs: list[Tab], rubric: Rubric
+    client: Client, key: str, sheets: Mapping[str, TabProperties], tabs: list[Tab], rubric: Rubric
 ) -> PushReport:
-    sheets = {s["properties"]["title"]: s["properties"] for s in metadata.get("sheets", [])}
+    """Write `tabs` into the spreadsheet whose tabs are `sheets`, in one request."""
     matched = existing_tabs(tabs, sheets, rubric)
-    used_ids = {p["sheetId"] for p in sheets.values()}
+    used_ids = {p.sheetId for p in sheets.values()}
     report = PushReport()
     requests_body: list[dict[str, Any]] = []
-    targets: list[tuple[Tab, str, int]] = []
+    targets: list[tuple[Tab, int]] = []
     for index, tab in enumerate(tabs):
         title = matched.get(tab.title)
         rows_needed = max(len(tab.rows) + 20, 100)
@@ -50,31 +59,21 @@ def push_layout(
             requests_body.append(_add_sheet(tab, sheet_id, index, rows_needed, columns_needed))
         else:
             properties = sheets[title]
-            sheet_id = properties["sheetId"]
-            grid = properties.get("gridProperties", {})
+            sheet_id = properties.sheetId
+            grid = properties.gridProperties
             requests_body.append(
                 _resize(
                     tab,
                     sheet_id,
-                    max(grid.get("rowCount", 0), rows_needed),
-                    max(grid.get("columnCount", 0), columns_needed),
+                    max(grid.rowCount, rows_needed),
+                    max(grid.columnCount, columns_needed),
                 )
             )
-        targets.append((tab, title, sheet_id))
+        targets.append((tab, sheet_id))
         report.written.append(title)
-    for tab, _, sheet_id in targets:
-        requests_body += _format_requests(tab, sheet_id)
-    client.http_client.batch_update(key, {"requests": requests_body})
-    client.http_client.values_batch_update(
-        key,
-        {
-            "valueInputOption": "RAW",
-            "data": [
-                {"range": a1(title, 1, 1), "values": [[json_cell(c) for c in r] for r in tab.rows]}
-                for tab, title, _ in targets
-            ],
-        },
-    )
+    for tab, sheet_id in targets:
+        requests_body += _content_requests(tab, sheet_id)
+    post(client, key, SPREADSHEET_BATCH_UPDATE_URL % key, {"requests": requests_body})
     return report
 
 
@@ -120,11 +119,18 @@ def _resize(tab: Tab, sheet_id: int, rows: int, columns: int) -> dict[str, Any]:
     }
 
 
-def _format_requests(tab: Tab, sheet_id: int) -> list[dict[str, Any]]:
+def _content_requests(tab: Tab, sheet_id: int) -> list[dict[str, Any]]:
+    """The tab's values (clearing every other cell), dropdowns, widths and bold rows."""
     whole = {"sheetId": sheet_id}
     found: list[dict[str, Any]] = [
-        {"updateCells": {"range": whole, "fields": "userEnteredValue"}},  # clear old values
-        {"setDataValidation": {"range": whole}},  # and old dropdowns
+        {
+            "updateCells": {
+                "range": whole,  # cells of the range that `rows` leaves out are cleared
+                "rows": [{"values": [_cell_data(c) for c in row]} for row in tab.rows],
+                "fields": "userEnteredValue",
+            }
+        },
+        {"setDataValidation": {"range": whole}},  # old dropdowns go
     ]
     for column, width in enumerate(tab.widths):
         found.append(
@@ -172,6 +178,17 @@ def _format_requests(tab: Tab, sheet_id: int) -> list[dict[str, Any]]:
     return found
 
 
+def _cell_data(cell: Cell) -> dict[str, Any]:
+    """A cell as Sheets' CellData: typed, never parsed, so `=SUM(A1)` stays text."""
+    if cell is None:
+        return {}
+    if isinstance(cell, bool):
+        return {"userEnteredValue": {"boolValue": cell}}
+    if isinstance(cell, int | float):
+        return {"userEnteredValue": {"numberValue": cell}}
+    return {"userEnteredValue": {"stringValue": cell}}
+
+
 def _grid(sheet_id: int, row: int, column: int, last_row: int, last_column: int) -> dict[str, int]:
     """A GridRange from 1-based inclusive cells."""
     return {
@@ -184,4 +201,5 @@ def _grid(sheet_id: int, row: int, column: int, last_row: int, last_column: int)
 
 
 def json_cell(cell: Cell) -> Any:
+    """A cell as a RAW value of the values API: blank is ``."""
     return "" if cell is None else cell

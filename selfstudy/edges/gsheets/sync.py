@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gspread import Client
+from gspread.urls import SPREADSHEET_VALUES_BATCH_UPDATE_URL
 
 from selfstudy.core.merge import PROGRAM_KEY, Side, SyncPlan, apply_changes, plan_sync, snapshot
 from selfstudy.core.rubric import Rubric
@@ -25,7 +26,7 @@ from selfstudy.core.sheetcopy import (
     summary_tab,
 )
 from selfstudy.core.study import SelfStudy
-from selfstudy.edges.gsheets.client import api_errors, spreadsheet_key
+from selfstudy.edges.gsheets.client import post, spreadsheet_key
 from selfstudy.edges.gsheets.pull import pull_sheets
 from selfstudy.edges.gsheets.push import json_cell, push_layout
 
@@ -54,27 +55,30 @@ def sync(
     An empty spreadsheet gets the whole layout (a push). Otherwise changes made
     only in the sheet come into the returned study, changes made only in the app
     are written to their cells in the sheet, and conflicts are left as they are
-    on both sides (see `selfstudy.core.merge`). The caller saves the returned study
-    and remembers the returned base.
+    on both sides (see `selfstudy.core.merge`). An item whose row was deleted in
+    the sheet keeps its answer in the app until the user chooses the sheet's
+    side. The caller saves the returned study and remembers the returned base.
     """
     key = spreadsheet_key(url_or_key)
-    metadata, sheets = pull_sheets(client, key)
+    sheet_tabs, sheets = pull_sheets(client, key)
     tabs = layout(rubric, study, SHEETS_TITLE_LIMIT)
     if not existing_tabs(tabs, sheets, rubric):  # a new spreadsheet: give it the layout
-        with api_errors(key, client):
-            push_layout(client, key, metadata, tabs, rubric)
+        push_layout(client, key, sheet_tabs, tabs, rubric)
         plan = SyncPlan(base=snapshot(study))
         return SyncOutcome(study, plan.base, plan, pushed_layout=True)
     result = parse_sheet_copy(sheets, rubric)
     sheet_study = result.raise_on_errors()
-    plan = plan_sync(base, snapshot(study), snapshot(sheet_study), choices)
+    rowless = [item.id for item in rubric.items() if item.id not in result.cells]
+    plan = plan_sync(base, snapshot(study), snapshot(sheet_study), choices, rowless)
     updates, unwritable = _cell_updates(plan, result, rubric)
     if updates or plan.to_app:
         updates += _summary_update(sheets, rubric, apply_changes(sheet_study, plan.to_sheet))
-        with api_errors(key, client):
-            client.http_client.values_batch_update(
-                key, {"valueInputOption": "RAW", "data": updates}
-            )
+        post(
+            client,
+            key,
+            SPREADSHEET_VALUES_BATCH_UPDATE_URL % key,
+            {"valueInputOption": "RAW", "data": updates},
+        )
     for entry_key in unwritable:
         plan.base.pop(entry_key, None)
     merged = apply_changes(study, plan.to_app)

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import io
 import json
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -261,3 +264,211 @@ def test_odd_yaml_is_a_located_problem_not_a_crash(text, line):
     assert rubric is None
     assert problems[0].location == f"odd.yaml:{line}"
     assert problems.has_errors
+
+
+# --- 4. only web and e-mail addresses become links ------------------------------------------
+
+HIDDEN = "".join(f"\\x{c:02x}" for c in [*range(0x20), 0x7F])  # as YAML escapes
+
+HOSTILE_RUBRIC = f"""\
+id: hostile
+version: "1"
+title: "Hostile{HIDDEN} rubric"
+scale:
+  levels:
+    - {{value: 1, label: "Not{HIDDEN} yet"}}
+    - {{value: 2, label: Emerging}}
+    - {{value: 3, label: Established}}
+target: 3
+dimensions:
+  - id: goals
+    title: "Goals{HIDDEN} and [aims](javascript:alert(1)) <b>bold</b>"
+    description: "See [here](javascript:alert(2)) or <javascript:alert(3)> or ![x](https://x.example/i.png)"
+    standards:
+      - id: G.1
+        title: "Written{HIDDEN} goals"
+        description: "Costs $5 or $10 \\\\[x](javascript:alert(4))"
+        resources:
+          - {{title: Script, url: "javascript:alert(5)"}}
+          - {{title: Data, url: "data:text/html,<script>alert(6)</script>"}}
+          - {{title: VB, url: "vbscript:msgbox(7)"}}
+          - {{title: File, url: "file:///etc/passwd"}}
+          - {{title: Tabbed, url: "java\\tscript:alert(8)"}}
+          - {{title: Shouting, url: " JAVASCRIPT:alert(9)"}}
+          - {{title: "Safe [guide]", url: "https://example.org/guide_(2)"}}
+          - {{title: Mail us, url: "mailto:team@example.org"}}
+        items:
+          - {{id: G.1.a, text: "We have goals{HIDDEN} [x](javascript:alert(10))"}}
+"""
+HOSTILE_URLS = 6
+SAFE = "https://example.org/guide_(2)"
+
+
+@pytest.fixture
+def hostile_path(tmp_path) -> Path:
+    path = tmp_path / "rubrics" / "hostile.yaml"
+    path.parent.mkdir()
+    path.write_text(HOSTILE_RUBRIC, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def hostile_study(tmp_path, hostile_path) -> Path:
+    """A study of the hostile rubric below its target, so G.1 and its resources are a priority."""
+    path = tmp_path / "study.json"
+    study = {
+        "format": "selfstudy/1",
+        "rubric": {"id": "hostile", "version": "1"},
+        "program": {"name": "Bridge\x00to\x1bSTEM", "cohort": "2025", "round": "baseline"},
+        "answers": {"G.1.a": {"value": 1}},
+    }
+    path.write_text(json.dumps(study), encoding="utf-8")
+    return path
+
+
+def test_the_loader_warns_of_every_address_that_will_not_be_a_link(hostile_path):
+    problems = rubric_problems(hostile_path)
+    assert problems.codes() == ["not-a-link"] * HOSTILE_URLS
+    assert {p.severity for p in problems} == {"warning"}
+    lines = HOSTILE_RUBRIC.splitlines()
+    for problem in problems:
+        number = int(problem.location.rsplit(":", 1)[1])
+        assert "url:" in lines[number - 1]
+        assert "alert" not in problem.message and "passwd" not in problem.message
+    assert "a 'javascript' address is shown as text, never as a link" in problems[0].message
+    result = invoke("validate", hostile_path)
+    assert result.exit_code == 0
+    assert result.stderr.count("warning: ") == HOSTILE_URLS
+
+
+def _hostile(hostile_path):
+    from selfstudy.core.scoring import score
+    from selfstudy.edges.rubric_files import load_rubric
+    from selfstudy.edges.study_files import load_study
+
+    rubric = load_rubric(hostile_path)
+    study = load_study(hostile_path.parent.parent / "study.json")
+    return rubric, study, score(rubric, study)
+
+
+def test_the_exported_workbook_links_only_web_and_mail_addresses(hostile_path, hostile_study):
+    rubric, study, _ = _hostile(hostile_path)
+    workbook = load_workbook(io.BytesIO(xlsx_bytes(study, rubric)))
+    links = [
+        (cell.value, cell.hyperlink.target)
+        for sheet in workbook
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.hyperlink is not None
+    ]
+    assert links == [(SAFE, SAFE), ("mailto:team@example.org", "mailto:team@example.org")]
+    texts = {cell.value for row in workbook["SUMMARY"].iter_rows() for cell in row}
+    assert "javascript:alert(5)" in texts  # still there to read, as text
+
+
+def _hrefs(page: str) -> list[str]:
+    from html.parser import HTMLParser
+
+    found: list[str] = []
+
+    class Links(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.extend(value for name, value in attrs if name in ("href", "src", "xlink:href"))
+
+    Links().feed(page)
+    return found
+
+
+def test_the_html_report_links_only_web_and_mail_addresses(tmp_path, hostile_path, hostile_study):
+    from selfstudy.edges.reports.html_report import html_report
+
+    page = html_report(*_hostile(hostile_path))
+    assert _hrefs(page) == [SAFE, "mailto:team@example.org"]
+    assert "javascript:alert(5)" in page  # shown as text
+
+
+def _unescaped_links(markdown: str) -> list[str]:
+    """The addresses Streamlit would make links of: `[..](address)` and `<address>` not
+    escaped by a backslash."""
+    unescaped = r"(?<!\\)(?:\\\\)*"
+    inline = re.findall(unescaped + r"\[(?:\\.|[^\]\\])*\]\(([^)\s]*)", markdown)
+    auto = re.findall(unescaped + r"<([a-zA-Z][a-zA-Z0-9+.-]*:[^>\s]*)>", markdown)
+    return inline + auto
+
+
+def test_the_rubric_page_links_only_web_and_mail_addresses(monkeypatch, hostile_path):
+    monkeypatch.setenv("SELFSTUDY_RUBRICS", str(hostile_path.parent))
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.run()
+    at.switch_page("selfstudy/app/pages/rubric.py").run()
+    assert not at.exception
+    labels = [e.value for kind in ("header", "subheader", "title") for e in at.get(kind)]
+    labels += list(at.radio[0].options)
+    shown = [e.value for e in at.markdown] + labels
+    links = [address for text in shown for address in _unescaped_links(text)]
+    assert links == ["https://example.org/guide_%282%29", "mailto:team@example.org"]
+    assert "Safe \\[guide\\]" in "\n".join(shown)
+    assert "javascript:alert(5)" in "\n".join(shown)  # shown as text
+
+
+def test_the_page_helpers_leave_ordinary_text_alone():
+    from selfstudy.app import markdown
+
+    assert markdown.text("**Fill it in together.** *Not yet*: 3 - 4") == (
+        "**Fill it in together.** *Not yet*: 3 - 4"
+    )
+    assert markdown.link("Guide", "https://example.org/a?b=1#c") == (
+        "[Guide](https://example.org/a?b=1#c)"
+    )
+    assert markdown.link("Guide", None) == "Guide"
+
+
+# --- 9. control characters reach no chart ---------------------------------------------------
+
+
+def test_a_report_of_a_rubric_with_control_characters_in_its_titles_is_written(
+    tmp_path, hostile_path, hostile_study
+):
+    """Run as its own process: the chart renderer used to abort the whole process here."""
+    out = tmp_path / "report.html"
+    selfstudy = Path(sys.executable).parent / "selfstudy"
+    args = [hostile_study, "--rubric", hostile_path, "--previous", hostile_study, "--out", out]
+    run = subprocess.run(
+        [str(selfstudy), "report", *map(str, args)], capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    page = out.read_text(encoding="utf-8")
+    assert page.count("<svg") == 1
+    svg = page[page.index("<svg") : page.index("</svg>")]
+    assert "Goals and" in svg
+    assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", svg)
+
+
+def test_every_chart_of_a_hostile_rubric_renders_to_svg_and_png(hostile_path, hostile_study):
+    import vl_convert
+
+    from selfstudy.core.cohorts import against_group, changes, score_studies
+    from selfstudy.edges.reports import charts, cohort_charts
+
+    rubric, study, result = _hostile(hostile_path)
+    later = study.model_copy(
+        update={"program": study.program.model_copy(update={"round": "follow\x07up"})}
+    )
+    scores = score_studies(rubric, [study, later])
+    titles = {d.id: d.title for d in rubric.dimensions}
+    frame = scores.dimensions()
+    frame["group"] = "North\x00"
+    made = [
+        charts.dimension_chart(rubric, result, result),
+        charts.standard_chart(rubric, result),
+        charts.standard_chart(rubric, result, "goals"),
+        cohort_charts.heatmap(scores),
+        cohort_charts.distributions(frame, "group", titles),
+        cohort_charts.dumbbell(changes(scores), None, "Overall\x1b"),
+        cohort_charts.against_group_chart(against_group(scores, 0), titles, "Bridge\x00"),
+    ]
+    for chart in made:
+        spec = chart.to_dict()
+        assert not re.search(r"[\x00-\x1f\x7f]", json.dumps(spec, ensure_ascii=False))
+        assert vl_convert.vegalite_to_svg(spec).startswith("<svg")
+        assert vl_convert.vegalite_to_png(spec).startswith(b"\x89PNG")

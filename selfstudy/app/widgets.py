@@ -6,6 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from selfstudy.app import markdown
 from selfstudy.app.autosave import (
     FIELD_NAMES,
     restore_from_history,
@@ -151,14 +152,16 @@ def level_descriptors(rubric: Rubric, standard: Standard) -> None:
     rows = []
     for level in rubric.scale.levels:
         described = standard.levels.get(level.value) or level.description
-        rows.append(f"- **{level.value} · {level.label}** — {described}")
+        rows.append(
+            f"- **{level.value} · {markdown.text(level.label)}** — {markdown.text(described)}"
+        )
     st.markdown("\n".join(rows))
 
 
 def resources(standard: Standard) -> None:
+    """Each resource, a link only to a web or e-mail address (`markdown.link`)."""
     for resource in standard.resources:
-        title = f"[{resource.title}]({resource.url})" if resource.url else resource.title
-        line = f"- {title}"
+        line = f"- {markdown.link(resource.title, resource.url)}"
         if resource.description:
-            line += f" — {resource.description}"
+            line += f" — {markdown.text(resource.description)}"
         st.markdown(line)

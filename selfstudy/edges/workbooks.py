@@ -277,8 +277,8 @@ def _write_tab(sheet: Any, tab: Tab) -> None:
 
 def _inline_list(options: list[str]) -> str | None:
     """An Excel list-validation formula, or None when the options cannot be written inline."""
-    if any("," in o or '"' in o for o in options):
-        return None
+    if any("," in o or '"' in o or _XML_UNSAFE.search(o) or _NOT_IN_XML.search(o) for o in options):
+        return None  # a control character would make the workbook unreadable
     formula = '"' + ",".join(options) + '"'
     return formula if len(formula) - 2 <= _INLINE_LIST_LIMIT else None
 

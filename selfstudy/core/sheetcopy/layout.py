@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from selfstudy.core.links import link_target
 from selfstudy.core.rubric import NA, Dimension, Item, Rubric
 from selfstudy.core.scoring import Result, score
 from selfstudy.core.sheetcopy.values import export_value
@@ -47,7 +48,7 @@ class Tab:
     frozen_rows: int = 0
     widths: list[int] = field(default_factory=list)
     dropdowns: list[Dropdown] = field(default_factory=list)
-    links: dict[tuple[int, int], str] = field(default_factory=dict)
+    links: dict[tuple[int, int], str] = field(default_factory=dict)  # only `link_target`s
     bold_rows: list[int] = field(default_factory=list)
     wrap: bool = False
 
@@ -282,6 +283,6 @@ def _priority_rows(
         rows.append([f"{n}. {sid}", standard.title, gap_text(result.standard(sid).score.gap)])
         for resource in standard.resources:
             rows.append([None, resource.title, resource.url])
-            if resource.url:
-                links[(first_row + len(rows) - 1, 3)] = resource.url
+            if target := link_target(resource.url):  # a web or mail address, nothing else
+                links[(first_row + len(rows) - 1, 3)] = target
     return rows, links

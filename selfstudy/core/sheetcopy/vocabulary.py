@@ -52,7 +52,7 @@ RUBRIC_VERSION_LABEL = "Rubric version"
 # Program fields beyond the labels above are written as `Program field: <key>` rows.
 EXTRA_FIELD_PREFIX = "Program field:"
 
-_EXCEL_FORBIDDEN_IN_TITLES = re.compile(r"[\[\]:*?/\\]")
+_EXCEL_FORBIDDEN_IN_TITLES = re.compile(r"[\[\]:*?/\\\x00-\x1f\x7f]")  # and control characters
 _EXACT_FLOAT_LIMIT = 2**53
 
 

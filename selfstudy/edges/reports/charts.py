@@ -5,18 +5,23 @@ saved here. The app hands the chart to Streamlit, the HTML report renders it to
 SVG. Every chart says its status in words next to the bar, so nothing depends
 on telling colours apart; the colours themselves come from the Okabe-Ito
 palette, which stays distinct under the common kinds of colour blindness.
+
+Every text that goes into a chart (names, titles, axis labels) passes through
+`chart_text`: the SVG and PNG renderer stops the whole process at a control
+character, and a rubric or a program name may hold any character at all.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import altair as alt
 
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.scoring import STATUSES, Result, Score
-from selfstudy.core.wording import STATUS_LABELS, level_text
+from selfstudy.core.wording import STATUS_LABELS, clip, level_text
 
 STATUS_COLOURS: dict[str, str] = {
     "meets": "#0072B2",  # blue
@@ -29,6 +34,15 @@ PREVIOUS_COLOUR = "#222222"
 ROW_HEIGHT = 30
 WIDTH = 380
 LABEL_LIMIT = 300
+TEXT_LIMIT = 120  # characters of one name or title in a chart
+
+# Control characters, lone surrogates and the two non-characters: none can be in an SVG.
+_NOT_IN_CHARTS = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def chart_text(text: object) -> str:
+    """`text` fit for a chart: control characters as spaces, spaces collapsed, not too long."""
+    return clip(" ".join(_NOT_IN_CHARTS.sub(" ", str(text)).split()), TEXT_LIMIT)
 
 
 def dimension_chart(
@@ -61,7 +75,9 @@ def standard_chart(
         for d in dimensions
         for s in d.standards
     ]
-    title = dimensions[0].title if dimension_id is not None else "Mean level by standard"
+    title = (
+        chart_text(dimensions[0].title) if dimension_id is not None else "Mean level by standard"
+    )
     return _level_chart(rubric, rows, title, "Bar: mean level · black tick: target", False)
 
 
@@ -76,9 +92,9 @@ def _row(
     level = None if score.mean_level is None else round(score.mean_level, 2)
     before = None if previous is None or previous.mean_level is None else previous.mean_level
     return {
-        "id": row_id,
-        "name": name,
-        "dimension": dimension,
+        "id": chart_text(row_id),
+        "name": chart_text(name),
+        "dimension": chart_text(dimension),
         "base": rubric.scale.lowest,
         "level": level,
         "target": score.target,
@@ -213,6 +229,6 @@ def _scale_label_expression(rubric: Rubric) -> str:
     """A Vega expression that writes each axis value as `3 Established`."""
     expression = "datum.label"
     for level in reversed(rubric.scale.levels):
-        text = json.dumps(f"{level.value} {level.label}")
+        text = json.dumps(chart_text(f"{level.value} {level.label}"))
         expression = f"datum.value == {level.value} ? {text} : ({expression})"
     return expression

@@ -2,7 +2,8 @@
 
 Pure: scores and comparisons go in, a chart comes out. Colours follow the
 single-study charts (Okabe-Ito status colours, readable under colour
-blindness), and every mark has a tooltip with the numbers in words.
+blindness), and every mark has a tooltip with the numbers in words. Every
+program name, standard id, group and title goes through `chart_text` first.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pandas as pd
 from selfstudy.core.cohorts import CohortScores
 from selfstudy.core.scoring import STATUSES
 from selfstudy.core.wording import STATUS_LABELS
-from selfstudy.edges.reports.charts import STATUS_COLOURS
+from selfstudy.edges.reports.charts import STATUS_COLOURS, chart_text
 
 ROW_HEIGHT = 18
 BASELINE_COLOUR = "#999999"
@@ -34,8 +35,11 @@ def study_labels(scores: CohortScores) -> list[str]:
     names = programs["program"].astype(str).to_numpy()
     rounds = programs["round"]
     if rounds.nunique(dropna=False) <= 1:
-        return list(names)
-    return [f"{n} ({r})" if isinstance(r, str) else n for n, r in zip(names, rounds, strict=True)]
+        return [chart_text(n) for n in names]
+    return [
+        chart_text(f"{n} ({r})" if isinstance(r, str) else n)
+        for n, r in zip(names, rounds, strict=True)
+    ]
 
 
 def heatmap(scores: CohortScores, dimension: str | None = None) -> alt.Chart:
@@ -57,7 +61,10 @@ def heatmap(scores: CohortScores, dimension: str | None = None) -> alt.Chart:
     frame = pd.DataFrame(
         {
             "Program": np.repeat(labels, count),
-            "Standard": np.tile(np.array(arrays.standard_ids, dtype=object)[columns], len(scores)),
+            "Standard": np.tile(
+                np.array([chart_text(s) for s in arrays.standard_ids], dtype=object)[columns],
+                len(scores),
+            ),
             "Level": np.round(levels.ravel(), 2),
             "Status": status_labels[status.ravel()],
             "Overall": np.repeat(np.nan_to_num(scores.overall_level, nan=-1.0), count),
@@ -95,9 +102,10 @@ def distributions(dimensions: pd.DataFrame, group: str, titles: dict[str, str]) 
 
     `dimensions` is `CohortScores.dimensions()` with a `group` column added.
     """
+    titles = {key: chart_text(title) for key, title in titles.items()}
     frame = dimensions.dropna(subset=["mean_level"]).assign(
         Dimension=lambda f: f["dimension"].map(titles).astype(str),
-        Group=lambda f: f[group].astype(str),
+        Group=lambda f: f[group].map(chart_text),
     )[["Dimension", "Group", "mean_level"]]
     return (
         alt.Chart(frame, title="Spread of programs' mean levels by dimension")
@@ -129,13 +137,13 @@ def dumbbell(program_changes: pd.DataFrame, dimension: str | None, title: str) -
     ].dropna(subset=["change"])
     frame = pd.DataFrame(
         {
-            "Program": rows["program"].astype(str).to_numpy(),
+            "Program": rows["program"].map(chart_text).to_numpy(),
             "Baseline": rows["baseline_level"].round(2).to_numpy(),
             "Follow-up": rows["follow_up_level"].round(2).to_numpy(),
             "Change": rows["change"].round(2).to_numpy(),
         }
     )
-    base = alt.Chart(frame, title=f"{title}: baseline → follow-up").encode(
+    base = alt.Chart(frame, title=f"{chart_text(title)}: baseline → follow-up").encode(
         y=alt.Y(
             "Program:N",
             title=None,
@@ -156,13 +164,14 @@ def against_group_chart(
     compared: pd.DataFrame, titles: dict[str, str], program: str
 ) -> alt.LayerChart:
     """One program's dimension levels (bars, status colour) with its group's median (ticks)."""
+    titles = {key: chart_text(title) for key, title in titles.items()}
     frame = compared.assign(
         Dimension=compared["dimension"].map(titles),
         Status=compared["status"].map(STATUS_LABELS),
         Level=compared["mean_level"].round(2),
         Median=compared["group_median"].round(2),
     )[["Dimension", "Status", "Level", "Median"]]
-    base = alt.Chart(frame, title=f"{program} against the group median").encode(
+    base = alt.Chart(frame, title=f"{chart_text(program)} against the group median").encode(
         y=alt.Y(
             "Dimension:N", sort=list(titles.values()), title=None, axis=alt.Axis(labelLimit=300)
         ),

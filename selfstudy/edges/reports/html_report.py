@@ -20,6 +20,7 @@ import altair as alt
 import vl_convert
 
 from selfstudy import __version__
+from selfstudy.core.links import link_target
 from selfstudy.core.rounds import Change, changes, round_label
 from selfstudy.core.rubric import Item, Rubric, Standard
 from selfstudy.core.scoring import Result, Score, Status
@@ -41,8 +42,6 @@ from selfstudy.core.wording import (
     signed_text,
 )
 from selfstudy.edges.reports.charts import dimension_chart
-
-LINK_SCHEMES = ("http://", "https://", "mailto:")
 
 
 def html_report(
@@ -341,9 +340,9 @@ def _resource_items(standard: Standard) -> str:
 
 
 def _resource_link(title: str, url: str | None) -> str:
-    """A link only for web and mail addresses, so a rubric cannot smuggle in `javascript:`."""
-    if url and url.strip().lower().startswith(LINK_SCHEMES):
-        return f'<a href="{_e(url.strip())}">{_e(title)}</a>'
+    """A link only for web and mail addresses (`link_target`); any other address is text."""
+    if target := link_target(url):
+        return f'<a href="{_e(target)}">{_e(title)}</a>'
     return _e(title) + (f' <span class="muted">({_e(url)})</span>' if url else "")
 
 

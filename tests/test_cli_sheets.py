@@ -16,7 +16,7 @@ from selfstudy.edges.study_files import load_study
 from selfstudy.edges.workbooks import export_xlsx, read_xlsx
 from tests.conftest import SAMPLES_DIR
 from tests.sheet_tables import xlsx
-from tests.sheets_standin import SheetsStandIn
+from tests.sheets_standin import HTML_503, SheetsStandIn
 from tests.test_gsheets import KEY, URL, service_account_file
 
 P01 = SAMPLES_DIR / "p01-baseline.json"
@@ -349,8 +349,47 @@ def test_pull_of_a_sheet_with_errors_reports_each_problem_once(tmp_path, google)
     study_file = tmp_path / "p01.json"
     study_file.write_text(P01.read_text())
     assert invoke("sheets", "push", study_file, "--spreadsheet", KEY).exit_code == 0
+    google.delete_row(KEY, "2. Student Recruitment", 7)  # a warning: no row for SR.1.b
+    warned = invoke("sheets", "pull", KEY, "--out", tmp_path / "back.json")
+    assert warned.exit_code == 0
+    assert warned.stderr.splitlines() == [
+        line for line in warned.stderr.splitlines() if "no row for SR.1.b" in line
+    ]
+    assert len(warned.stderr.splitlines()) == 1
     google.set_cell(KEY, "1. Program Goals", 6, 4, "Great")
     result = invoke("sheets", "pull", KEY)
     assert result.exit_code == 1
-    lines = [line for line in result.stderr.splitlines() if "'Great' is not a rating" in line]
-    assert len(lines) == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2  # the error and the warning, each once
+    assert len([line for line in lines if "'Great' is not a rating" in line]) == 1
+    assert len([line for line in lines if "no row for SR.1.b" in line]) == 1
+
+
+def test_google_failing_for_good_is_one_line_and_exit_1(tmp_path, google):
+    google.fail_next = [HTML_503] * 10
+    result = invoke("sheets", "pull", KEY)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"spreadsheet {KEY}: Google Sheets kept failing (503 Service")
+    assert "<" not in result.output and "Traceback" not in result.output
+
+
+def test_a_row_deleted_in_the_sheet_is_listed_and_deleted_here_only_with_keep(tmp_path, google):
+    study_file = tmp_path / "p01.json"
+    study_file.write_text(P01.read_text())
+    assert invoke("sheets", "sync", study_file, "--spreadsheet", KEY).exit_code == 0
+    google.delete_row(KEY, "1. Program Goals", 7)  # PG.1.b
+
+    result = invoke("sheets", "sync", study_file, "--spreadsheet", KEY)
+
+    assert result.exit_code == 0, result.output
+    assert "from the sheet: nothing; to the sheet: nothing; conflicts: 1" in result.stdout
+    assert "PG.1.b  3 Established  (row deleted)  3 Established" in result.stdout
+    assert "only with --keep ITEM=sheet" in result.stderr
+    assert load_study(study_file).answers["PG.1.b"] == load_study(P01).answers["PG.1.b"]
+    assert "conflicts: 1" in invoke("sheets", "sync", study_file, "--spreadsheet", KEY).stdout
+
+    chosen = invoke("sheets", "sync", study_file, "--spreadsheet", KEY, "--keep", "PG.1.b=sheet")
+    assert "from the sheet: PG.1.b; to the sheet: nothing; conflicts: 0" in chosen.stdout
+    assert "PG.1.b" not in load_study(study_file).answers

@@ -356,7 +356,9 @@ def sync_command(
     An answer changed only in the sheet is taken into the study; one changed
     only in the study is written to its cell in the sheet; one changed on both
     sides is listed as a conflict, with both values, and left as it is until you
-    choose with --keep ITEM=app|sheet or --keep-all.
+    choose with --keep ITEM=app|sheet or --keep-all. An item whose row was
+    deleted in the sheet is listed the same way: its answer is deleted here only
+    when you keep the sheet's side.
     """
     from selfstudy.edges import gsheets
     from selfstudy.workflows import sheet_sync
@@ -388,6 +390,12 @@ def sync_command(
             "(or --keep-all app|sheet) and sync again.",
             err=True,
         )
+    if any(c.row_deleted for c in plan.conflicts):
+        click.echo(
+            "A row deleted in the sheet deletes the answer here only with --keep ITEM=sheet; "
+            "--keep ITEM=app keeps it (add the row back to the sheet to sync it again).",
+            err=True,
+        )
 
 
 def _choices(
@@ -413,7 +421,12 @@ def _conflict_table(conflicts: list[SyncConflict], rubric: Rubric) -> str:
     return text_table(
         ["Item", "In the app", "In the sheet", "Last synced"],
         [
-            [c.key, _show(c.app, rubric), _show(c.sheet, rubric), _show(c.base, rubric)]
+            [
+                c.key,
+                _show(c.app, rubric),
+                "(row deleted)" if c.row_deleted else _show(c.sheet, rubric),
+                _show(c.base, rubric),
+            ]
             for c in conflicts
         ],
     )

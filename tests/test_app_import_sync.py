@@ -166,6 +166,33 @@ def test_push_then_sync_shows_conflicts_side_by_side_and_applies_the_choice(
     assert not [r for r in at.radio if r.key and r.key.startswith("keep:")]
 
 
+def test_rows_deleted_in_the_sheet_are_shown_for_confirmation_before_anything_is_deleted(
+    db, google, tmp_path, sample_set
+):
+    study_id = db.create_study(sample_set[0])
+    at = click(connected_page(study_id, tmp_path, google), "Push to the sheet")
+    google.delete_row(KEY, "1. Program Goals", 7)  # PG.1.b's row
+    google.delete_row(KEY, "1. Program Goals", 6)  # PG.1.a's row
+
+    at = click(at, "Sync with the sheet")
+    assert not at.exception and not at.error
+    assert "2 conflict(s)" in at.success[0].value
+    assert "its row was deleted in the sheet" in "\n".join(m.value for m in at.markdown)
+    keep = at.radio(key=f"keep:{study_id}:PG.1.b")
+    assert keep.options == ["keep the app's answer", "delete it here too"]
+    assert keep.value == "app"  # nothing is deleted unless chosen
+    answers = sample_set[0].answers
+    assert db.get_study(study_id).study.answers["PG.1.a"] == answers["PG.1.a"]
+
+    at.radio(key=f"keep:{study_id}:PG.1.a").set_value("sheet")
+    at = click(at, "Apply my choices")
+    assert not at.exception
+    stored = db.get_study(study_id).study.answers
+    assert "PG.1.a" not in stored  # deleted, as chosen
+    assert stored["PG.1.b"] == answers["PG.1.b"]  # kept, the default
+    assert "PG.1.b has no row in the sheet" in at.success[0].value
+
+
 def test_an_edit_made_in_the_app_during_a_sync_is_kept_and_the_page_says_so(
     db, google, tmp_path, sample_set
 ):

@@ -34,6 +34,8 @@ SECRETS_KEY = "gcp_service_account"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 QUESTIONNAIRE = Path(__file__).parent / "questionnaire.py"
 UPLOADS_CLEARED = "import_uploads_cleared"  # how many times Cancel emptied the uploader
+KEEP = {"app": "the app's", "sheet": "the sheet's"}
+KEEP_ROW_DELETED = {"app": "keep the app's answer", "sheet": "delete it here too"}
 
 
 # --- importing an uploaded copy -------------------------------------------------------------
@@ -401,11 +403,15 @@ def choose_conflicts(
         item, app, sheet, keep = st.columns([3, 3, 3, 2])
         item.markdown(_item_label(rubric, conflict.key))
         app.markdown(_entry_text(rubric, conflict.key, conflict.app))
-        sheet.markdown(_entry_text(rubric, conflict.key, conflict.sheet))
+        if conflict.row_deleted:
+            sheet.markdown("_its row was deleted in the sheet_")
+        else:
+            sheet.markdown(_entry_text(rubric, conflict.key, conflict.sheet))
+        sides = KEEP_ROW_DELETED if conflict.row_deleted else KEEP
         choices[conflict.key] = keep.radio(
             f"Keep for {conflict.key}",
-            ["app", "sheet"],
-            format_func=lambda side: "the app's" if side == "app" else "the sheet's",
+            list(sides),
+            format_func=sides.get,
             key=f"keep:{study_id}:{conflict.key}",
             label_visibility="collapsed",
         )

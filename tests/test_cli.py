@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -167,3 +169,20 @@ def test_score_finds_rubrics_in_a_rubric_folder_named_by_environment(tmp_path, m
     result = CliRunner().invoke(main, ["score", str(study), "--format", "json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["standards"][0]["mean_level"] == 5.0
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_output_to_a_full_disk_is_one_line_and_exit_1():
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-c", "from selfstudy.cli import main; main()", "schema", "study"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 1
+    assert done.stderr == (
+        "selfstudy: No space left on device; check that the file or folder exists, that you "
+        "may read and write it and that its disk has space, then run the command again\n"
+    )

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from selfstudy.edges.storage import DatabaseError, database_url, first_line, shown_url
+from selfstudy.app.session import show_database_trouble
+from selfstudy.edges.storage import DatabaseError
 
 PAGES = Path(__file__).parent / "pages"
 
@@ -35,10 +36,5 @@ def run() -> None:
     )
     try:
         st.navigation(pages()).run()
-    except DatabaseError as exc:
-        st.error(
-            f"The database at {shown_url(database_url())} cannot be used right now "
-            f"({type(exc).__name__}: {first_line(exc)}). Nothing saved "
-            "before is lost. Check that the database is running and that "
-            "`SELFSTUDY_DATABASE_URL` (or `SELFSTUDY_DB`) points to it, then reload the page."
-        )
+    except DatabaseError as exc:  # any page: one line, and the app stays up
+        show_database_trouble(exc)

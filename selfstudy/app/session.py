@@ -14,8 +14,9 @@ import streamlit as st
 from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.study import SelfStudy
+from selfstudy.core.wording import sentence
 from selfstudy.edges.rubric_files import available_rubrics, rubric_by_id
-from selfstudy.edges.storage import Storage, database_url
+from selfstudy.edges.storage import DatabaseError, Storage, database_url
 
 STUDY_KEY = "study_id"
 WHO_KEY = "who"
@@ -27,8 +28,21 @@ def _storage_for(url: str) -> Storage:
 
 
 def get_storage() -> Storage:
-    """The app's storage (one per database URL per server process)."""
+    """The app's storage (one per database URL per server process).
+
+    It raises `DatabaseError` when the database cannot be used, as every call on it
+    may: `main.run` shows it on any page with `show_database_trouble`.
+    """
     return _storage_for(database_url())
+
+
+def show_database_trouble(exc: DatabaseError) -> None:
+    """One line on the page that says why the database cannot be used (never a traceback)."""
+    problem = exc.problem
+    st.error(
+        f"**The database cannot be used right now.** `{problem.location}`: "
+        f"{sentence(problem.message)} Reload the page to try again."
+    )
 
 
 Fingerprint = tuple[int, datetime | None]

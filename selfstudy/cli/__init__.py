@@ -1,28 +1,47 @@
 """The `selfstudy` command line: a thin face over the library.
 
 Each command builds library objects, calls one library function and prints the
-result. Problems found in an input become one line each on stderr
-(`file:line: key.path: message`) and exit status 1; nothing ends in a traceback.
+result. Problems found in an input, a database that cannot be used (a
+`DatabaseError` is a `ProblemsFound` too) and a file the system refuses become
+one line each on stderr (`where: message`) and exit status 1; nothing ends in a
+traceback.
 """
 
 from __future__ import annotations
 
+import errno
+
 import click
 
 from selfstudy import __version__
-from selfstudy.core.problems import ProblemsFound
+from selfstudy.core.problems import Problem, ProblemsFound
 
 
 class SelfStudyGroup(click.Group):
-    """A click group that turns `ProblemsFound` into a report and exit status 1."""
+    """A click group that reports `ProblemsFound` and `OSError` as lines and exit status 1."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except ProblemsFound as exc:
-            for problem in exc.problems:
-                click.echo(str(problem), err=True)
-            raise SystemExit(1) from None
+            problems = list(exc.problems)
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:
+                raise  # the reader of the output has gone: click ends quietly
+            problems = [_file_problem(exc)]
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        raise SystemExit(1)
+
+
+def _file_problem(exc: OSError) -> Problem:
+    return Problem(
+        "file-access",
+        str(exc.filename or "selfstudy"),
+        f"{exc.strerror or 'the system refused to read or write'}; check that the file or "
+        "folder exists, that you may read and write it and that its disk has space, then run "
+        "the command again",
+    )
 
 
 @click.group(cls=SelfStudyGroup, context_settings={"help_option_names": ["-h", "--help"]})

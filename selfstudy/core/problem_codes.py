@@ -242,6 +242,10 @@ CODES: dict[str, tuple[str, str]] = {
         "A file cannot be written",
         "Check that the folder exists and that you may write in it, or choose another.",
     ),
+    "file-access": (
+        "A file or folder cannot be used",
+        "Check that it exists, that you may read and write it and that its disk has space.",
+    ),
     "study-not-found": (
         "No self-study file or saved self-study of that name",
         "Give the path of a .json file, or the id of a self-study saved in the app.",
@@ -312,5 +316,43 @@ CODES: dict[str, tuple[str, str]] = {
     "stale-edit": (
         "An answer was changed in the app during the sync",
         "Nothing was taken from the sheet; run the sync again.",
+    ),
+    # The database (SQLite or PostgreSQL)
+    "database-setting": (
+        "A database setting cannot be used",
+        "Correct the setting the line names (`SELFSTUDY_DATABASE_URL`, `SELFSTUDY_DB` or "
+        "a timeout), or leave it out to use the default.",
+    ),
+    "database-unreachable": (
+        "The database server cannot be reached",
+        "Check that the server is running and that `SELFSTUDY_DATABASE_URL` names its "
+        "host and port.",
+    ),
+    "database-login": (
+        "The database server refused the login",
+        "Check the user name, password and database name in `SELFSTUDY_DATABASE_URL`.",
+    ),
+    "database-timeout": (
+        "The database did not answer in time",
+        "Try again in a moment; if it keeps happening, check the server, or wait longer "
+        "with `SELFSTUDY_DB_CONNECT_TIMEOUT` or `SELFSTUDY_DB_STATEMENT_TIMEOUT`.",
+    ),
+    "database-damaged": (
+        "The database file is damaged or is not a database",
+        "Put back a backup copy of the file, or choose another file with `SELFSTUDY_DB` "
+        "to begin a new database.",
+    ),
+    "database-access": (
+        "The database cannot be opened or written",
+        "Let the app write to the database file and its folder (SQLite keeps -wal and "
+        "-shm files beside it), or give the database user the right to write.",
+    ),
+    "database-full": (
+        "The disk that holds the database is full",
+        "Free some space on that disk, then try again; nothing saved before is lost.",
+    ),
+    "database-failed": (
+        "The database failed",
+        "Try again in a moment; if it keeps failing, tell whoever runs the app what the line says.",
     ),
 }

@@ -9,34 +9,27 @@ writes nothing. Every change, and every refused edit, is kept in the history,
 from which any earlier value can be restored; a deleted study is kept out of
 sight until it is restored or purged.
 
-The schema is created and migrated by `Storage` itself (see `schema`).
+The schema is created and migrated by `Storage` itself (see `schema`); any
+failure of the database is one `DatabaseError` line (see `errors`).
 """
 
 from __future__ import annotations
 
+import functools
 import json
-import os
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    create_engine,
-    delete,
-    event,
-    func,
-    insert,
-    select,
-    update,
-)
-from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from selfstudy.core.study import Answer, Program, RubricRef, SelfStudy, is_answered
-from selfstudy.edges.paths import DATA_DIR
+from selfstudy.edges.storage.connection import database_url, make_engine, timeouts
+from selfstudy.edges.storage.errors import database_error
 from selfstudy.edges.storage.schema import (
     FIELDS,
     PROGRAM_ENTRY,
@@ -50,32 +43,7 @@ from selfstudy.edges.storage.schema import (
     sync_bases_table,
 )
 
-# What the database driver raises when the database cannot be used (down, locked, refused).
-DatabaseError = SQLAlchemyError
 Seen = int | None | Mapping[str, int | None]  # the item revision a writer saw, or one per field
-
-
-def database_url() -> str:
-    """`SELFSTUDY_DATABASE_URL`, else a SQLite file at `SELFSTUDY_DB` or `data/selfstudy.db`."""
-    if url := os.environ.get("SELFSTUDY_DATABASE_URL"):
-        return url
-    path = Path(os.environ.get("SELFSTUDY_DB") or DATA_DIR / "selfstudy.db")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{path}"
-
-
-def shown_url(url: str) -> str:
-    """The database URL without its password, fit to show (never the raw text of a bad URL)."""
-    try:
-        return f"`{make_url(url).render_as_string(hide_password=True)}`"
-    except (ArgumentError, ValueError):
-        return "the address in `SELFSTUDY_DATABASE_URL` (not a database URL)"
-
-
-def first_line(exc: BaseException) -> str:
-    """The first line of a database error (only driver errors carry one in `orig`)."""
-    lines = str(getattr(exc, "orig", None) or exc).splitlines()
-    return lines[0] if lines else "no details"
 
 
 class StudyNotFound(KeyError):
@@ -183,39 +151,40 @@ def _time(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def _engine_url(url: str) -> str:
-    """Use psycopg (version 3) for plain PostgreSQL URLs; it is the driver we ship."""
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
+def _reporting_failures(cls: type[Storage]) -> type[Storage]:
+    """Every public method of `cls` (and its constructor) raises any failure of the
+    database as one `DatabaseError`, never SQLAlchemy's or the driver's own text."""
 
+    def reporting(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def run(self: Storage, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, *args, **kwargs)
+            except SQLAlchemyError as exc:
+                raise database_error(exc, self.url, self.timeouts) from None
 
-def _make_engine(url: str) -> Engine:
-    url = _engine_url(url)
-    if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"timeout": 30})
+        return run
 
-    @event.listens_for(engine, "connect")
-    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.close()
-
-    return engine
+    for name, member in list(vars(cls).items()):
+        if callable(member) and (name == "__init__" or not name.startswith("_")):
+            setattr(cls, name, reporting(member))
+    return cls
 
 
 _LIVE = studies_table.c.deleted_at.is_(None)
 
 
+@_reporting_failures
 class Storage:
-    """Self-studies in a database; creates and migrates its schema on first use."""
+    """Self-studies in a database; creates and migrates its schema on first use.
+
+    Any failure of the database is raised as a `DatabaseError` (see `errors`).
+    """
 
     def __init__(self, url: str | None = None):
         self.url = url or database_url()
-        self.engine = _make_engine(self.url)
+        self.timeouts = timeouts()
+        self.engine = make_engine(self.url, self.timeouts)
         with self.engine.begin() as conn:
             migrate(conn)
 

@@ -266,6 +266,15 @@ def test_odd_yaml_is_a_located_problem_not_a_crash(text, line):
     assert problems.has_errors
 
 
+@pytest.mark.parametrize("number", [".inf", "-.inf", ".nan"])
+def test_a_number_that_is_not_an_ordinary_one_is_a_located_problem(number):
+    text = DEFAULT_RUBRIC_PATH.read_text(encoding="utf-8").replace("target: 3", f"target: {number}")
+    rubric, problems = read_rubric(text, "r.yaml")
+    assert rubric is None
+    line = text.splitlines().index(f"target: {number}") + 1
+    assert ["wrong-type", f"r.yaml:{line}"] in problems.flatten(["code", "location"])
+
+
 # --- 4. only web and e-mail addresses become links ------------------------------------------
 
 HIDDEN = "".join(f"\\x{c:02x}" for c in [*range(0x20), 0x7F])  # as YAML escapes

@@ -15,11 +15,18 @@ from collections.abc import Iterator
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    FiniteFloat,
+    ValidationInfo,
+    model_validator,
+)
 
 from selfstudy.core.rubric.checks import check_rubric_document
 
-Number = int | float
+Number = int | FiniteFloat  # no infinity or NaN: they cannot be compared, drawn or averaged
 ItemType = Literal["rating", "text", "choice", "multichoice", "number"]
 NA = "N/A"
 

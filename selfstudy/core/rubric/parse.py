@@ -354,6 +354,8 @@ def _explain(error: dict[str, Any]) -> tuple[str, str]:
             "bad-show-if",
             "show_if needs `item:` and exactly one of equals, in, at_least, at_most",
         )
+    if kind == "finite_number":
+        return "wrong-type", f"expected an ordinary number, got {error.get('input')!r}"
     if kind.startswith(("int_", "float_")):
         return "wrong-type", f"expected a number, got {error.get('input')!r}"
     if kind == "bool_type":

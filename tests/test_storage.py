@@ -6,6 +6,7 @@ against a real PostgreSQL server as well.
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 
 import pytest
@@ -222,6 +223,37 @@ def test_the_schema_is_migrated_once_and_recorded(db_url):
         "001_studies_answers_sync_bases",
         "002_history_field_revisions_soft_delete",
     ]
+
+
+def _start_and_create(url: str, creation_key: str, ready, results) -> None:
+    """One process: start on the database when every other is ready, send one form."""
+    from selfstudy.core.study import Program, RubricRef, SelfStudy
+
+    study = SelfStudy(rubric=RubricRef(id="r", version="1"), program=Program(name="P"))
+    ready.wait()
+    try:
+        results.put(Storage(url).create_study(study, creation_key=creation_key))
+    except Exception as exc:  # reported to the test, which names it
+        results.put(f"failed: {exc}")
+
+
+def test_processes_starting_at_once_on_a_new_database_make_it_once_and_one_study(db_url):
+    processes = 4
+    context = multiprocessing.get_context("spawn")
+    ready, results = context.Barrier(processes), context.Queue()
+    started = [
+        context.Process(target=_start_and_create, args=(db_url, "form-1", ready, results))
+        for _ in range(processes)
+    ]
+    for process in started:
+        process.start()
+    ids = [results.get(timeout=120) for _ in started]
+    for process in started:
+        process.join()
+    assert len(set(ids)) == 1, ids
+    storage = Storage(db_url)
+    assert [s.id for s in storage.list_studies()] == ids[:1]
+    assert len(storage.applied_migrations()) == 2
 
 
 def test_the_default_database_is_a_sqlite_file_under_data_or_selfstudy_db(monkeypatch, tmp_path):

@@ -39,6 +39,7 @@ from selfstudy.edges.storage.schema import (
     migrate,
     migrations_table,
     now,
+    pending_migrations,
     studies_table,
     sync_bases_table,
 )
@@ -185,8 +186,11 @@ class Storage:
         self.url = url or database_url()
         self.timeouts = timeouts()
         self.engine = make_engine(self.url, self.timeouts)
-        with self.engine.begin() as conn:
-            migrate(conn)
+        with self.engine.connect() as conn:
+            behind = bool(pending_migrations(conn))
+        if behind:
+            with self.engine.begin() as conn:
+                migrate(conn)
 
     def applied_migrations(self) -> list[str]:
         with self.engine.connect() as conn:

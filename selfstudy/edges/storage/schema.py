@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
     insert,
     inspect,
     select,
@@ -179,10 +180,36 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
 ]
 
 
+def pending_migrations(conn: Connection) -> list[str]:
+    """The migrations not yet applied (a read only: a read-only database can be used)."""
+    done: set[str] = set()
+    if inspect(conn).has_table(migrations_table.name):
+        done = set(conn.scalars(select(migrations_table.c.name)))
+    return [name for name, _ in MIGRATIONS if name not in done]
+
+
 def migrate(conn: Connection) -> None:
+    """Apply the migrations not yet applied, in one transaction that holds the write lock.
+
+    Two processes that start at once on a new database take turns: the second waits
+    (as long as any write waits) and then finds nothing left to do.
+    """
+    _take_write_lock(conn)
     migrations_table.create(conn, checkfirst=True)
     done = set(conn.scalars(select(migrations_table.c.name)))
     for name, apply in MIGRATIONS:
         if name not in done:
             apply(conn)
             conn.execute(insert(migrations_table).values(name=name, applied_at=now()))
+
+
+MIGRATION_LOCK = 0x5E1F57D7  # PostgreSQL advisory lock key, held while migrating
+
+
+def _take_write_lock(conn: Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        # SQLite's driver begins a transaction only before a change, and not before a
+        # CREATE TABLE: begin one now, holding the write lock (schema changes included).
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    elif conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from streamlit.testing.v1 import AppTest
 
 from selfstudy.core.rounds import round_label
 from selfstudy.core.scoring import score
+from selfstudy.core.study import Answer
 from selfstudy.core.wording import STATUS_LABELS, gap_text
 from selfstudy.edges.rubric_files import PROJECT_ROOT
 
@@ -103,3 +106,20 @@ def test_results_without_an_open_study_point_to_the_start_page(db):
     at = AppTest.from_file(APP, default_timeout=30).run()
     at.switch_page(RESULTS).run()
     assert "No self-study is open" in at.info[0].value
+
+
+def test_what_a_team_wrote_never_becomes_a_link_or_image(db, sample_set, default_rubric):
+    """A program name or reflection with Markdown link syntax is shown as written, not clicked."""
+    study = sample_set[0].model_copy(deep=True)
+    study.program.name = "[Open me](data:text/html,<script>alert(1)</script>)"
+    text_item = next(i for i in default_rubric.items() if i.type == "text")
+    study.answers[text_item.id] = Answer(
+        value="See ![x](file:///etc/passwd) and [here](javascript:x)"
+    )
+    at = open_results(db.create_study(study))
+    assert not at.exception
+    shown = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    written = "\n".join(shown)
+    assert "Open me" in written and "file:///etc/passwd" in written
+    unescaped_link = re.compile(r"(?<!\\)\]\((?:data|file|javascript):")
+    assert not [text for text in shown if unescaped_link.search(text)]

@@ -16,6 +16,7 @@ import functools
 import pandas as pd
 import streamlit as st
 
+from selfstudy.app import markdown
 from selfstudy.app.session import Fingerprint, get_storage, stored_studies
 from selfstudy.core.cohorts import CohortScores, Comparison, against_group, levels_by_group
 from selfstudy.core.problems import ProblemsFound
@@ -133,7 +134,10 @@ def _changes(comparison: Comparison, dimension: str | None, titles: dict[str, st
     summary = summary[
         summary["dimension"].isna() if dimension is None else summary["dimension"] == dimension
     ]
-    st.markdown(f"**{first} → {last}**, programs paired by program id.")
+    st.markdown(
+        f"**{markdown.text(str(first))} → {markdown.text(str(last))}**, "
+        "programs paired by program id."
+    )
     st.dataframe(
         summary[["group", "programs", "mean_change", "median_change", "share_improved"]].round(2),
         hide_index=True,
@@ -149,7 +153,10 @@ def _changes(comparison: Comparison, dimension: str | None, titles: dict[str, st
     )
     title = OVERALL if dimension is None else titles[dimension]
     st.altair_chart(dumbbell(changes, dimension, title), width="stretch")
-    st.caption(f"Grey dot: {first}; blue dot: {last}. Programs with the largest gain first.")
+    st.caption(
+        f"Grey dot: {markdown.text(str(first))}; blue dot: {markdown.text(str(last))}. "
+        "Programs with the largest gain first."
+    )
 
 
 def _needs_and_assets(comparison: Comparison, rubric: Rubric) -> None:

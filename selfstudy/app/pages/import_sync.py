@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from selfstudy.app import markdown
 from selfstudy.app.session import (
     current_study_id,
     get_storage,
@@ -66,7 +67,8 @@ def problem_table(problems: list[Problem]) -> None:
 def preview(study: SelfStudy, rubric: Rubric) -> None:
     result = score(rubric, study)
     st.markdown(
-        f"**{study.program.name}** · {rubric.title} (version {rubric.version}) · "
+        f"**{markdown.text(study.program.name)}** · {markdown.text(rubric.title)} "
+        f"(version {markdown.text(rubric.version)}) · "
         f"{len(study.answers)} answers · {percent_text(result.completeness)} complete · overall "
         f"**{STATUS_LABELS[result.overall.status]}**"
     )
@@ -142,7 +144,7 @@ def save_new(study: SelfStudy, spreadsheet: str | None) -> None:
     else:
         study_id = sheet_sync.keep_pulled_in_database(study, spreadsheet, get_storage(), who())
     open_study(study_id)
-    st.success(f"Saved **{study.program.name}** and opened it.")
+    st.success(f"Saved **{markdown.text(study.program.name)}** and opened it.")
     st.page_link(str(QUESTIONNAIRE), label="Go to the self-study", icon=":material/checklist:")
 
 
@@ -345,7 +347,7 @@ def connected_sheet(study_id: str, study: SelfStudy) -> None:
             target = sheet_sync.open_stored(get_storage(), study_id)
             report = sheet_sync.push(target, client, address)
             created = f" Created tabs: {', '.join(report.created)}." if report.created else ""
-            st.success(f"Pushed **{study.program.name}** to the sheet.{created}")
+            st.success(f"Pushed **{markdown.text(study.program.name)}** to the sheet.{created}")
             st.session_state.pop(f"conflicts:{study_id}", None)
         if sync.button("Sync with the sheet", icon=":material/sync:"):
             run_sync(study_id, client, address, {})
@@ -456,7 +458,7 @@ def page() -> None:
         except StudyNotFound:
             study_id = None
     if study is not None:
-        st.caption(f"Open self-study: **{study.program.name}**")
+        st.caption(f"Open self-study: **{markdown.text(study.program.name)}**")
     importing, downloading, google = st.tabs(["Import", "Download", "Google Sheets"])
     with importing:
         import_section()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from selfstudy.app import markdown
 from selfstudy.app.autosave import load_open_study
 from selfstudy.app.session import current_study_id, get_storage, rubric_for, stored_studies
 from selfstudy.app.widgets import resources
@@ -89,11 +90,11 @@ def priorities(rubric: Rubric, result: Result) -> None:
         standard = rubric.standard_by_id[standard_id]
         scored = result.standard(standard_id).score
         with st.expander(
-            f"{status_text(scored.status)} · {standard.id} {standard.title} — level "
+            f"{status_text(scored.status)} · {standard.id} {markdown.text(standard.title)} — level "
             f"{level_text(scored.mean_level)}, {gap_text(scored.gap)}"
         ):
             if standard.description:
-                st.write(standard.description)
+                st.markdown(markdown.text(standard.description))
             st.markdown("**Resources**")
             resources(standard)
     if len(result.priorities) > 8:
@@ -112,8 +113,8 @@ def reflections(rubric: Rubric, study: SelfStudy) -> None:
         return
     for item, text in written:
         dimension = rubric.dimension_of_standard[rubric.standard_of_item[item.id].id]
-        st.markdown(f"**{dimension.title}** — {item.text}")
-        st.markdown("> " + str(text).replace("\n", "\n> "))
+        st.markdown(f"**{markdown.text(dimension.title)}** — {markdown.text(item.text)}")
+        st.markdown("> " + markdown.text(str(text)).replace("\n", "\n> "))
 
 
 def missing_items(rubric: Rubric, study: SelfStudy) -> None:
@@ -121,7 +122,7 @@ def missing_items(rubric: Rubric, study: SelfStudy) -> None:
     if missing:
         with st.expander(f"{len(missing)} required items not answered yet"):
             for item in missing:
-                st.markdown(f"- **{item.id}** {item.text}")
+                st.markdown(f"- **{item.id}** {markdown.text(item.text)}")
 
 
 def change_table(result: Result, previous: tuple[SelfStudy, Result]) -> None:
@@ -207,7 +208,9 @@ def show() -> None:
     others = [s for other_id, s in stored_studies() if other_id != study_id]
     previous = reports.previous_among(study, others)
     program = study.program
-    st.caption(" · ".join(filter(None, [program.name, program.organization, program.round])))
+    st.caption(
+        markdown.text(" · ".join(filter(None, [program.name, program.organization, program.round])))
+    )
     summary(result, previous)
     if result.completeness < 1:
         st.page_link(QUESTIONNAIRE, label="Continue answering", icon=":material/checklist:")

@@ -1,0 +1,474 @@
+"""Hostile inputs for the fuzz suite: valid documents broken on purpose, and the bombs.
+
+The strategies start from a valid document (a rubric, a self-study, a sheet
+copy) and change a few of its parts: a value replaced by one of another type,
+a key dropped or added, text full of control characters, a number with 5,000
+digits, nesting thousands deep. The bombs are small files that grow huge only
+once something unpacks them; they are built on disk without ever holding the
+unpacked size in memory.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import re
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import yaml
+from hypothesis import strategies as st
+
+T = TypeVar("T")
+
+
+class Changed(Generic[T]):
+    """A document a strategy changed; it shows as the list of changes, not the whole document,
+    so that a failing example reads as what was done to the original."""
+
+    def __init__(self, value: T, changes: tuple[str, ...]):
+        self.value = value
+        self.changes = changes
+
+    def __repr__(self) -> str:
+        return "<" + "; ".join(self.changes) + ">"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # how Hypothesis prints it
+        printer.text(repr(self))
+
+
+def shown(value: Any) -> str:
+    """A value's repr, clipped: a failing example stays readable when it holds huge text."""
+    text = repr(value)
+    return text if len(text) <= 120 else f"{text[:100]}...{text[-10:]} ({len(text)} chars)"
+
+
+# --- text ----------------------------------------------------------------------------------
+
+CONTROL = "".join(chr(c) for c in [*range(0x20), 0x7F, 0x85]) + "\u2028\u2029\u202e\ufeff"
+NASTY = [
+    "",
+    " ",
+    "\t\n",
+    "N/A",
+    "n/a ",
+    "3 - Established",
+    "=1+1",
+    '=HYPERLINK("http://x.example","y")',
+    "@SUM(A1)",
+    "+1",
+    "-0",
+    "NaN",
+    "Infinity",
+    "1e309",
+    "true",
+    "null",
+    "../../../etc/passwd",
+    "/etc/passwd",
+    "C:\\Windows\\win.ini",
+    "javascript:alert(1)",
+    "<script>alert(1)</script>",
+    "%s%n%x{0}",
+    "_x000D_",
+    "'quoted",
+    "\u202eevil\u202c",
+    "\ufffd",
+    "é😀",
+    "START HERE",
+    "Rubric",
+    "ID",
+    "Rating",
+    "PG.1.a",
+]
+
+_any_text = st.text(max_size=40)
+_control_text = st.text(alphabet=CONTROL, min_size=1, max_size=8)
+_mixed = st.builds(lambda a, b, c: a + b + c, _any_text, _control_text, _any_text)
+_long = st.builds(
+    lambda piece, times: piece * times,
+    st.sampled_from(["a", "é", "😀", "a\n", "x,y;", '"']),
+    st.integers(1_000, 140_000),  # past the csv module's 131,072 and Excel's 32,767
+)
+TEXT = st.one_of(st.sampled_from(NASTY), _any_text, _control_text, _mixed, _long)
+"""Text a hostile file may hold anywhere (no lone surrogates: no file encoding carries them)."""
+
+SURROGATE_TEXT = st.builds(
+    lambda a, s: a + s, _any_text, st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
+)
+"""Text with a lone surrogate, which JSON can carry as an escape (`"\\ud800"`)."""
+
+NUMBERS = st.one_of(
+    st.integers(-10, 10),
+    st.integers(-(10**30), 10**30),
+    st.floats(),  # NaN and the infinities included
+    st.sampled_from([0.5, -0.0, 1e308, 5e-324, 2**53 + 1, 2**63, -(2**63) - 1]),
+)
+
+# --- documents as plain data, and their text -------------------------------------------------
+
+# A placeholder string that becomes, in the document's text, nesting `n` deep or a number of
+# `n` digits: neither can be built as data and dumped (the dumpers recurse, ints cap digits).
+_SPECIAL = re.compile(r"""["']@@(deep|big)-(\d+)@@["']""")
+SPECIAL = st.one_of(
+    st.builds(lambda n: f"@@deep-{n}@@", st.sampled_from([50, 999, 1_001, 5_000, 100_000])),
+    st.builds(lambda n: f"@@big-{n}@@", st.sampled_from([20, 309, 400, 4_301, 5_000])),
+)
+
+
+def _specials(text: str) -> str:
+    def expand(match: re.Match[str]) -> str:
+        kind, n = match.group(1), int(match.group(2))
+        return "[" * n + "]" * n if kind == "deep" else "9" * n
+
+    return _SPECIAL.sub(expand, text)
+
+
+def json_text(document: Any) -> str:
+    """JSON as `json.dumps` writes it (NaN and Infinity included), with the specials expanded."""
+    return _specials(json.dumps(document, allow_nan=True))
+
+
+def yaml_text(document: Any) -> str:
+    """YAML as a person might write it, with the specials expanded."""
+    return _specials(yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=10**6))
+
+
+SCALARS = st.one_of(st.none(), st.booleans(), NUMBERS, TEXT, SPECIAL)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
+    max_leaves=8,
+)
+"""A value of any shape and type, for wherever a document has a value."""
+
+YAML_KEYS = st.one_of(TEXT, st.integers(-3, 3), st.booleans(), st.none(), st.floats())
+
+
+def _paths(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    yield path
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _paths(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _paths(value, (*path, index))
+
+
+def _at(node: Any, path: tuple[Any, ...]) -> Any:
+    for part in path:
+        node = node[part]
+    return node
+
+
+@st.composite
+def mutated(
+    draw: st.DrawFn, document: Any, values: st.SearchStrategy = VALUES, keys=TEXT, most: int = 3
+) -> Changed[Any]:
+    """`document` with one to `most` parts replaced, dropped, added to, wrapped or repeated."""
+    document = copy.deepcopy(document)
+    changes = []
+    for _ in range(draw(st.integers(1, most))):
+        path = draw(st.sampled_from(list(_paths(document))))
+        action = draw(st.sampled_from(["replace", "replace", "drop", "add", "wrap", "repeat"]))
+        where = "".join(f"[{part!r}]" for part in path) or "document"
+        if not path:
+            document = draw(values) if action == "replace" else [document]
+            changes.append(f"document = {shown(document)}" if action == "replace" else "[document]")
+            continue
+        parent, last = _at(document, path[:-1]), path[-1]
+        if action == "replace":
+            parent[last] = draw(values)
+            changes.append(f"{where} = {shown(parent[last])}")
+        elif action == "drop":
+            del parent[last]
+            changes.append(f"del {where}")
+        elif action == "wrap":
+            parent[last] = draw(st.sampled_from([[parent[last]], {"value": parent[last]}]))
+            changes.append(f"{where} wrapped in a {type(parent[last]).__name__}")
+        elif action == "repeat" and isinstance(parent, list):
+            parent.insert(last, copy.deepcopy(parent[last]))
+            changes.append(f"{where} repeated")
+        else:
+            node = _at(document, path)
+            if isinstance(node, dict):
+                key = draw(keys)
+                node[key] = draw(values)
+                changes.append(f"{where}[{shown(key)}] = {shown(node[key])}")
+            elif isinstance(node, list):
+                node.append(draw(values))
+                changes.append(f"{where}.append({shown(node[-1])})")
+            else:
+                parent[last] = draw(values)
+                changes.append(f"{where} = {shown(parent[last])}")
+    return Changed(document, tuple(changes))
+
+
+# Snippets of YAML syntax a hand-edited rubric may hold, for inserting into its text.
+YAML_SNIPPETS = [
+    "&anchor",
+    "*anchor",
+    "*missing",
+    "<<: *anchor",
+    "!!python/object/apply:os.system ['echo pwned']",
+    "!!binary aGVsbG8=",
+    "!!timestamp 2025-01-01",
+    "!!set {a, b}",
+    "!custom x",
+    "? [a, b]\n: c",
+    "{[1, 2]: x}",
+    "- - - -",
+    ": :",
+    "'unclosed",
+    '"unclosed',
+    "\t",
+    "%YAML 1.1\n---",
+    "---\n...",
+    "--- second document",
+    "\ufeff",
+    ".nan",
+    "-.inf",
+    "0x1F",
+    "0o17",
+    "1_000",
+    "2001-12-14t21:59:43.10-05:00",
+    "~",
+    "yes",
+]
+
+
+@st.composite
+def edited_text(draw: st.DrawFn, text: str, snippets: list[str]) -> Changed[str]:
+    """`text` with a few edits by hand: snippets or junk put in, a stretch cut out or cut off."""
+    changes = []
+    for _ in range(draw(st.integers(1, 3))):
+        at = draw(st.integers(0, len(text)))
+        action = draw(st.sampled_from(["insert", "insert", "cut", "truncate"]))
+        if action == "insert":
+            piece = draw(st.sampled_from(snippets) | st.text(max_size=10) | _control_text)
+            text = text[:at] + piece + text[at:]
+            changes.append(f"at {at} put {piece!r}")
+        elif action == "cut":
+            length = draw(st.integers(1, 200))
+            changes.append(f"at {at} cut {shown(text[at : at + length])}")
+            text = text[:at] + text[at + length :]
+        else:
+            text = text[:at]
+            changes.append(f"cut off at {at}")
+    return Changed(text, tuple(changes))
+
+
+@st.composite
+def edited_bytes(draw: st.DrawFn, data: bytes) -> Changed[bytes]:
+    """`data` with a few bytes flipped, inserted or removed, or cut off."""
+    data = bytearray(data)
+    changes = []
+    for _ in range(draw(st.integers(1, 4))):
+        at = draw(st.integers(0, max(len(data) - 1, 0)))
+        action = draw(st.sampled_from(["flip", "flip", "insert", "delete", "truncate"]))
+        if action == "flip" and data:
+            bit = draw(st.integers(0, 7))
+            data[at] ^= 1 << bit
+            changes.append(f"flip bit {bit} of byte {at}")
+        elif action == "insert":
+            piece = draw(st.binary(min_size=1, max_size=16))
+            data[at:at] = piece
+            changes.append(f"at {at} put {piece!r}")
+        elif action == "delete":
+            length = draw(st.integers(1, 64))
+            del data[at : at + length]
+            changes.append(f"at {at} cut {length} bytes")
+        else:
+            del data[at:]
+            changes.append(f"cut off at {at}")
+    return Changed(bytes(data), tuple(changes))
+
+
+# --- sheet copies as grids -----------------------------------------------------------------
+
+CELLS = st.one_of(st.none(), st.booleans(), NUMBERS, TEXT)
+"""A cell as any reader hands it over: text, a number (NaN too), a boolean or empty."""
+
+ROWS = st.lists(st.lists(CELLS, max_size=12), max_size=30)
+"""Rows of any length, ragged."""
+
+TAB_TITLES = st.one_of(
+    st.sampled_from(["START HERE", "SUMMARY", "1. Program Goals", "Program Goals", "1", ""]),
+    TEXT.map(lambda t: t[:120]),
+)
+
+
+@st.composite
+def edited_sheets(draw: st.DrawFn, sheets: dict[str, list[list[Any]]]) -> Changed[dict]:
+    """A sheet copy with a few cells changed, rows dropped or added, tabs renamed or dropped."""
+    sheets = {title: [list(row) for row in rows] for title, rows in sheets.items()}
+    changes = []
+    for _ in range(draw(st.integers(1, 6))):
+        title = draw(st.sampled_from(sorted(sheets))) if sheets else None
+        action = draw(
+            st.sampled_from(["cell", "cell", "cell", "row", "drop-row", "rename", "drop", "add"])
+        )
+        rows = sheets.get(title, []) if title is not None else []
+        if action == "cell" and rows:
+            r = draw(st.integers(0, len(rows) - 1))
+            c = draw(st.integers(0, len(rows[r]) + 2))
+            rows[r].extend([None] * (c + 1 - len(rows[r])))
+            rows[r][c] = draw(CELLS)
+            changes.append(f"{title!r} row {r + 1} column {c + 1} = {shown(rows[r][c])}")
+        elif action == "row" and title is not None:
+            r = draw(st.integers(0, len(rows)))
+            rows.insert(r, draw(st.lists(CELLS, max_size=12)))
+            changes.append(f"{title!r} new row {r + 1} = {shown(rows[r])}")
+        elif action == "drop-row" and rows:
+            r = draw(st.integers(0, len(rows) - 1))
+            del rows[r]
+            changes.append(f"{title!r} row {r + 1} removed")
+        elif action == "rename" and title is not None:
+            new = draw(TAB_TITLES)
+            sheets[new] = sheets.pop(title)
+            changes.append(f"tab {title!r} renamed {shown(new)}")
+        elif action == "drop" and title is not None:
+            del sheets[title]
+            changes.append(f"tab {title!r} removed")
+        else:
+            new = draw(TAB_TITLES)
+            sheets[new] = draw(ROWS)
+            changes.append(f"tab {shown(new)} = {shown(sheets[new])}")
+    return Changed(sheets, tuple(changes))
+
+
+# --- the bombs -----------------------------------------------------------------------------
+
+BILLION_LAUGHS = """\
+# A rubric of a billion laughs: nine nested lists of nine aliases each.
+id: laughs
+version: "1.0"
+title: Laughs
+lol: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
+g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
+h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]
+i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]
+"""
+
+
+def deep_json(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def zip_bomb_xlsx(workbook: bytes, target: Path, inflated: int = 1_100_000_000) -> Path:
+    """A copy of `workbook` whose first sheet unpacks to `inflated` bytes of valid rows.
+
+    The rest of the workbook is as it was, so the file opens as a real .xlsx; the
+    sheet is written in 1 MB pieces, so building it never holds more than that.
+    """
+    cell = '<c t="inlineStr"><is><t>' + "a" * 30_000 + "</t></is></c>"
+    rows = ("<row>" + cell * 8 + "</row>") * 4
+    with zipfile.ZipFile(io.BytesIO(workbook)) as source:
+        sheet = next(n for n in source.namelist() if n.startswith("xl/worksheets/sheet"))
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as bomb:
+            for info in source.infolist():
+                if info.filename != sheet:
+                    bomb.writestr(info, source.read(info))
+                    continue
+                with bomb.open(sheet, "w", force_zip64=True) as out:
+                    out.write(
+                        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                        b'<worksheet xmlns="http://schemas.openxmlformats.org/'
+                        b'spreadsheetml/2006/main"><sheetData>'
+                    )
+                    piece = rows.encode()
+                    for _ in range(inflated // len(piece) + 1):
+                        out.write(piece)
+                    out.write(b"</sheetData></worksheet>")
+    return target
+
+
+def far_cell_xlsx(workbook: bytes, target: Path) -> Path:
+    """A copy of `workbook` whose first sheet has one more cell, in its last row and column.
+
+    A few bytes on disk; a reader that fills the empty area builds 17 billion cells.
+    """
+    with zipfile.ZipFile(io.BytesIO(workbook)) as source:
+        sheet = next(n for n in source.namelist() if n.startswith("xl/worksheets/sheet"))
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+            for info in source.infolist():
+                data = source.read(info)
+                if info.filename == sheet:
+                    far = b'<row r="1048576"><c r="XFD1048576" t="n"><v>1</v></c></row>'
+                    data = data.replace(b"</sheetData>", far + b"</sheetData>")
+                    data = re.sub(
+                        rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', data
+                    )
+                out.writestr(info, data)
+    return target
+
+
+def unwrap(value: Changed[T] | T) -> T:
+    """The document itself, whether a strategy changed it or drew it whole."""
+    return value.value if isinstance(value, Changed) else value
+
+
+# --- workbooks as zipped XML ------------------------------------------------------------------
+
+XML_SNIPPETS = [
+    '<c r="B2" t="s"><v>99999</v></c>',
+    '<c r="B2" t="s"><v>-1</v></c>',
+    '<c r="B2" t="n"><v>NaN</v></c>',
+    '<c r="B2" t="n"><v>1e999</v></c>',
+    '<c r="B2"><v>12345678901234567890123</v></c>',
+    '<c r="C3" t="e"><v>#DIV/0!</v></c>',
+    '<c r="D4" t="d"><v>not a date</v></c>',
+    '<c r="D4" t="b"><v>7</v></c>',
+    '<c r="D4"><f>1/0</f></c>',
+    '<c r="D4" t="str"><f>A1</f><v>=cmd|"/c calc"!A1</v></c>',
+    '<c r="D4" t="inlineStr"><is><t>_xD800_ _x0000_ _x001B_</t></is></c>',
+    '<c r="D4" t="inlineStr"><is><t>&amp;&lt;&#0;&#xD800;</t></is></c>',
+    '<row r="0"><c r="A0"><v>1</v></c></row>',
+    '<row r="3"><c r="A3"><v>1</v></c></row>',
+    "<row><c><v>1</v></c></row>",
+    '<c r="A1"><v>1</v></c>',
+    "<si><t>extra</t></si>",
+    '<sheet name="START HERE" sheetId="99" r:id="rId99"/>',
+    '<sheet name="" sheetId="1" r:id="rId1"/>',
+    '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>',
+    "&e;",
+    "&unknown;",
+    "<![CDATA[x]]>",
+    "<?pi x?>",
+    "<!-- comment -->",
+    "</sheetData>",
+    "<sheetData>",
+    "</worksheet>",
+    "<",
+    '"',
+]
+
+
+@st.composite
+def edited_zip_xml(draw: st.DrawFn, data: bytes, snippets: list[str] = XML_SNIPPETS) -> Changed:
+    """A zip of XML files (an .xlsx) with a few snippets put in after a tag of one member."""
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        members = {info.filename: source.read(info) for info in source.infolist()}
+    name = draw(st.sampled_from(sorted(n for n in members if n.endswith((".xml", ".rels")))))
+    text = members[name].decode("utf-8")
+    changes = []
+    for _ in range(draw(st.integers(1, 3))):
+        # After a '>' only: a snippet never lands inside a number, where it could make a
+        # row or column millions of cells away (the bombs do that, in a child process).
+        at = draw(st.sampled_from([m.end() for m in re.finditer(">", text)] or [0]))
+        piece = draw(st.sampled_from(snippets))
+        text = text[:at] + piece + text[at:]
+        changes.append(f"{name} at {at} put {piece!r}")
+    members[name] = text.encode("utf-8")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for member, content in members.items():
+            target.writestr(member, content)
+    return Changed(out.getvalue(), tuple(changes))

@@ -7,6 +7,7 @@ import pytest
 from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.sheetcopy import (
     SUMMARY,
+    Formula,
     a1,
     copy_rubric_ref,
     dimension_tab_title,
@@ -429,3 +430,20 @@ def test_start_here_explains_what_each_rating_means(default_rubric):
     established = default_rubric.scale.levels[2]
     assert ["Established (3)", established.description] in rows
     assert ["N/A", "The statement does not apply to this program."] in rows
+
+
+def test_a_formula_is_not_read_anywhere_a_person_writes_and_is_named_at_its_cell():
+    copy = tiny_copy(
+        **{
+            "START HERE": [["Program name", Formula("=B9")], ["Rubric", "tiny"]],
+            "1. Program Goals": [["ID", "Rating", "Notes"], ["PG.1.a", "3", Formula("=C9")]],
+        }
+    )
+    result = parse_sheet_copy(copy, TINY)
+    assert flat(result) == [
+        ("warning", "formula-not-read", "'START HERE'!B1"),
+        ("error", "missing-program-name", "'START HERE'!B1"),
+        ("warning", "formula-not-read", "'1. Program Goals'!C2"),
+        ("warning", "missing-item", "'1. Program Goals'"),
+        ("warning", "missing-item", "'1. Program Goals'"),
+    ]

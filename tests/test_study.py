@@ -9,6 +9,7 @@ import pytest
 
 from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.study import (
+    MAX_TEXT_LENGTH,
     Answer,
     SelfStudy,
     check_study,
@@ -110,3 +111,22 @@ def test_study_schema_describes_the_file():
     schema = study_json_schema()
     assert schema["required"] == ["rubric", "program"]
     assert {"format", "rubric", "program", "answers"} <= set(schema["properties"])
+
+
+def test_a_value_that_fits_no_kind_of_answer_is_one_problem_saying_what_fits():
+    for value in ("true", "{}", "NaN", "[1, 2]"):
+        text = json.dumps(minimal()).replace('"value": 3', f'"value": {value}')
+        assert problems(text) == [("bad-value", "answers['PG.1.a'].value")], value
+    with pytest.raises(ProblemsFound) as caught:
+        parse_study(json.dumps(minimal()).replace('"value": 3', '"value": true'), "s.json")
+    assert str(caught.value.problems[0]) == (
+        "s.json: answers['PG.1.a'].value: true is not an answer: write a number such as 3, "
+        "text in quotes, or a list of options in [ ]"
+    )
+
+
+def test_a_program_detail_is_text_or_a_number_and_no_longer_than_any_text():
+    document = minimal(program={"name": "X", "region": ["East"], "grant": 2025})
+    assert problems(json.dumps(document)) == [("bad-value", "program.region")]
+    document = minimal(program={"name": "X" * (MAX_TEXT_LENGTH + 1)})
+    assert problems(json.dumps(document)) == [("text-too-long", "program.name")]

@@ -16,7 +16,7 @@ from selfstudy.app.autosave import (
 from selfstudy.app.session import get_storage
 from selfstudy.app.widget_values import widget_key
 from selfstudy.core.rubric import NA, Item, Rubric, Standard
-from selfstudy.core.study import Answer, value_problem
+from selfstudy.core.study import MAX_TEXT_LENGTH, Answer, value_problem
 from selfstudy.core.wording import clip
 from selfstudy.workflows import history
 
@@ -61,7 +61,7 @@ def item_input(study_id: str, rubric: Rubric, item: Item, answer: Answer, missin
             **save,
         )
     elif item.type == "text":
-        st.text_area(label, key=key, height=100, **save)
+        st.text_area(label, key=key, height=100, max_chars=MAX_TEXT_LENGTH, **save)
     elif item.type == "choice":
         st.pills(label, item.options or [], key=key, **save)
     elif item.type == "multichoice":
@@ -104,6 +104,7 @@ def evidence_and_notes(study_id: str, item: Item, answer: Answer) -> None:
         st.text_input(
             "Evidence (how do you know?)",
             key=widget_key(study_id, item.id, "evidence"),
+            max_chars=MAX_TEXT_LENGTH,
             on_change=save_from_widget,
             args=(study_id, item.id, "evidence"),
             live=TYPING_PAUSE,
@@ -111,6 +112,7 @@ def evidence_and_notes(study_id: str, item: Item, answer: Answer) -> None:
         st.text_input(
             "Notes",
             key=widget_key(study_id, item.id, "notes"),
+            max_chars=MAX_TEXT_LENGTH,
             on_change=save_from_widget,
             args=(study_id, item.id, "notes"),
             live=TYPING_PAUSE,

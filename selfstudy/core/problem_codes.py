@@ -131,6 +131,19 @@ CODES: dict[str, tuple[str, str]] = {
         "The self-study file is in a format this version does not read",
         'The file must say `"format": "selfstudy/1"`.',
     ),
+    "json-too-deep": (
+        "The self-study file nests lists or objects too deeply",
+        "Use the file as the app or `selfstudy import` wrote it; a self-study nests only a "
+        "few levels.",
+    ),
+    "number-too-long": (
+        "A number in the self-study file has thousands of digits",
+        "Correct the number; no answer needs more than a few digits.",
+    ),
+    "text-too-long": (
+        "A text is longer than the 30,000 characters a text may hold",
+        "Shorten it; keep a long document elsewhere and name it in the text.",
+    ),
     "empty-value": (
         "A value that must not be empty is empty",
         "Fill it in.",
@@ -224,6 +237,11 @@ CODES: dict[str, tuple[str, str]] = {
     "number-trimmed": (
         "A number was read from a cell that holds more than a number",
         "Check the number read, and write only the number to stop this warning.",
+    ),
+    "formula-not-read": (
+        "A cell holds a formula, which import does not read",
+        "Type the value itself, or copy the cell and paste it as a value; the cell counts as "
+        "blank until then.",
     ),
     # Files and sources
     "unreadable-file": (

@@ -11,30 +11,71 @@ An answer's `value` is a scale value, `"N/A"`, text, a number, or a list of
 options. This module also says what an answer means: whether it counts as
 answered, whether an item is shown (`show_if`), and whether a value is one the
 rubric allows.
+
+Every text a person writes (evidence, notes, a text answer, a program detail)
+holds at most `MAX_TEXT_LENGTH` characters: the most every format carries
+whole. An Excel cell holds 32,767 characters, a Google Sheets cell 50,000, and
+the .xlsx writer lengthens text that holds control characters (`_x000D_`), so
+the limit leaves room. Characters are counted as spreadsheets and browsers
+count them (`text_length`: an emoji counts two). A longer text is refused
+where it comes in, never cut.
+Numbers are numbers: `true` is not an answer, though Python counts it as 1.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+)
+from pydantic_core import PydanticCustomError
 
 from selfstudy.core.problems import Problem, ProblemsFound, Report
-from selfstudy.core.rubric import NA, Item, Number, Rubric, ShowIf
+from selfstudy.core.rubric import NA, Item, Rubric, ShowIf
 from selfstudy.core.rubric.checks import format_path
 
 FORMAT = "selfstudy/1"
+MAX_TEXT_LENGTH = 30_000
 
-AnswerValue = Number | str | list[str] | None
+
+def text_length(text: str) -> int:
+    """How many characters a spreadsheet or a browser counts in `text`: UTF-16 code units,
+    so a character beyond the first 65,536 (an emoji, say) counts two."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _within_limit(text: str) -> str:
+    if text_length(text) > MAX_TEXT_LENGTH:
+        raise PydanticCustomError(
+            "string_too_long",
+            "at most {max_length} characters",
+            {"max_length": MAX_TEXT_LENGTH},
+        )
+    return text
+
+
+Text = Annotated[str, AfterValidator(_within_limit)]
+FiniteFloat = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+AnswerValue = StrictInt | FiniteFloat | Text | list[Text] | None
+ProgramValue = Text | StrictInt | FiniteFloat | StrictBool | None
 
 
 class Answer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     value: AnswerValue = None
-    evidence: str = ""
-    notes: str = ""
+    evidence: Text = ""
+    notes: Text = ""
 
 
 class RubricRef(BaseModel):
@@ -48,12 +89,13 @@ class Program(BaseModel):
     """Who the self-study is about. Fields beyond these are kept as they are."""
 
     model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, ProgramValue] = Field(init=False)
 
-    name: Annotated[str, Field(min_length=1)]
-    id: str | None = None
-    organization: str | None = None
-    cohort: str | None = None
-    round: str | None = None
+    name: Annotated[str, Field(min_length=1), AfterValidator(_within_limit)]
+    id: Text | None = None
+    organization: Text | None = None
+    cohort: Text | None = None
+    round: Text | None = None
 
 
 class SelfStudy(BaseModel):
@@ -92,6 +134,7 @@ def study_json_schema() -> dict[str, Any]:
 
 
 def parse_study(text: str, source: str = "<self-study>") -> SelfStudy:
+    """The self-study in a JSON document; raises `ProblemsFound` naming each bad key path."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -101,36 +144,122 @@ def parse_study(text: str, source: str = "<self-study>") -> SelfStudy:
             f"not valid JSON: {exc.msg} at column {exc.colno}; "
             "a self-study file is the JSON document the app or `selfstudy import` writes",
         )
-        raise ProblemsFound(Report([problem])) from None
+        raise ProblemsFound([problem]) from None
+    except ValueError:  # an integer longer than Python reads (4,300 digits)
+        raise ProblemsFound([_number_too_long(text, source)]) from None
+    except RecursionError:
+        problem = Problem(
+            "json-too-deep",
+            source,
+            "lists or objects are nested inside each other too deeply to read; a self-study "
+            "nests only a few levels: use the file the app or `selfstudy import` wrote",
+        )
+        raise ProblemsFound([problem]) from None
     return study_from_data(data, source)
+
+
+def _number_too_long(text: str, source: str) -> Problem:
+    digits = re.search(r"\d{4301,}", text)  # Python reads up to 4,300 digits
+    line = text.count("\n", 0, digits.start()) + 1 if digits else 1
+    return Problem(
+        "number-too-long",
+        f"{source}:{line}",
+        "a number has thousands of digits, more than can be read; no answer needs such a "
+        "number: correct it, or use the file the app or `selfstudy import` wrote",
+    )
 
 
 def study_from_data(data: Any, source: str = "<self-study>") -> SelfStudy:
     try:
         return SelfStudy.model_validate(data)
     except ValidationError as exc:
-        report = Report(_problem_from_error(error, source) for error in exc.errors())
-        raise ProblemsFound(report) from None
+        raise ProblemsFound(_problems_of(exc, source)) from None
 
 
-def _problem_from_error(error: Any, source: str) -> Problem:
-    loc = [p for p in error["loc"] if p not in ("int", "float", "str", "list[str]", "none")]
-    if len(loc) > 1 and loc[0] == "answers":
-        loc = [f"answers[{loc[1]!r}]", *loc[2:]]
-    path = format_path(tuple(loc))
+def too_long(where: str, text: str, what: str = "the text", path: str = "") -> Problem:
+    """The problem of a text longer than `MAX_TEXT_LENGTH`: refused, never cut."""
+    return Problem(
+        "text-too-long",
+        where,
+        f"{what} is {text_length(text):,} characters long, more than the "
+        f"{MAX_TEXT_LENGTH:,} a text may hold; shorten it (keep a long document elsewhere "
+        "and name it here)",
+        path,
+    )
+
+
+def check_texts(item_id: str, fields: Mapping[str, Any]) -> None:
+    """Raise `ProblemsFound` when a field of an answer (value, evidence, notes) is too long."""
+    problems = [
+        too_long(item_id, text, f"the {name}", name)
+        for name, value in fields.items()
+        for text in (value if isinstance(value, list) else [value])
+        if isinstance(text, str) and text_length(text) > MAX_TEXT_LENGTH
+    ]
+    if problems:
+        raise ProblemsFound(problems)
+
+
+def _problems_of(exc: ValidationError, source: str) -> Report:
+    """One problem per key path: a value that fits none of the kinds allowed is one problem."""
+    by_path: dict[str, list[Any]] = {}
+    for error in exc.errors():
+        by_path.setdefault(_error_path(error["loc"]), []).append(error)
+    return Report(_problem_from_errors(path, errors, source) for path, errors in by_path.items())
+
+
+def _error_path(loc: tuple[Any, ...]) -> str:
+    """The key path of an error: an answer's field or a program detail, not deeper (where
+    pydantic names the kinds of value it tried, and the item of a list)."""
+    parts = list(loc[:3] if loc[0] == "answers" else loc[:2] if loc[0] == "program" else loc)
+    if len(parts) > 1 and parts[0] == "answers":
+        parts = [f"answers[{parts[1]!r}]", *parts[2:]]
+    return format_path(tuple(parts))
+
+
+def _problem_from_errors(path: str, errors: list[Any], source: str) -> Problem:
+    long_text = next((e["input"] for e in errors if e["type"] == "string_too_long"), None)
+    if isinstance(long_text, str):
+        return too_long(source, long_text, path=path)
+    error = errors[0]
     kind = error["type"]
+    if len(errors) > 1:  # no kind of value fits
+        shown = _shown(error["input"])
+        if path.startswith("answers"):
+            return Problem(
+                "bad-value",
+                source,
+                f"{shown} is not an answer: write a number such as 3, text in quotes, "
+                "or a list of options in [ ]",
+                path,
+            )
+        return Problem(
+            "bad-value",
+            source,
+            f"{shown} is not a program detail: write text in quotes, or a number",
+            path,
+        )
     if kind == "missing":
         return Problem("missing-key", source, "missing required key; add it", path)
     if kind == "extra_forbidden":
         return Problem("unknown-key", source, "unknown key; remove it or check its spelling", path)
     if kind == "literal_error" and path == "format":
         return Problem(
-            "unknown-format", source, f'expected "{FORMAT}", got {error.get("input")!r}', path
+            "unknown-format", source, f'expected "{FORMAT}", got {_shown(error["input"])}', path
         )
     if kind == "string_too_short":
         return Problem("empty-value", source, "must not be empty", path)
     message = error["msg"]
     return Problem("bad-value", source, f"{message[0].lower()}{message[1:]}", path)
+
+
+def _shown(value: Any) -> str:
+    """A value as JSON writes it, cut short: `true`, `"Gr…"`."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 # --- what answers mean ------------------------------------------------------------------

@@ -23,7 +23,13 @@ from selfstudy.app.session import current_study_id, get_storage, rubric_for, who
 from selfstudy.app.widgets import item_input, level_descriptors, progress_bar, save_before_leaving
 from selfstudy.core.rubric import Dimension, Rubric
 from selfstudy.core.scoring import Result, score
-from selfstudy.core.study import Answer, Program, shown_items, unanswered_required
+from selfstudy.core.study import (
+    MAX_TEXT_LENGTH,
+    Answer,
+    Program,
+    shown_items,
+    unanswered_required,
+)
 
 START = Path(__file__).parent / "start.py"
 RESULTS = Path(__file__).parent / "results.py"
@@ -180,10 +186,12 @@ def program_details(study_id: str, program: Program) -> None:
     if not box.open:
         return
     with box, st.form(f"program-{study_id}", border=False):
-        name = st.text_input("Program name *", value=program.name)
-        organization = st.text_input("Organization", value=program.organization or "")
-        cohort = st.text_input("Cohort", value=program.cohort or "")
-        round_ = st.text_input("Round", value=program.round or "")
+        name = st.text_input("Program name *", value=program.name, max_chars=MAX_TEXT_LENGTH)
+        organization = st.text_input(
+            "Organization", value=program.organization or "", max_chars=MAX_TEXT_LENGTH
+        )
+        cohort = st.text_input("Cohort", value=program.cohort or "", max_chars=MAX_TEXT_LENGTH)
+        round_ = st.text_input("Round", value=program.round or "", max_chars=MAX_TEXT_LENGTH)
         if st.form_submit_button("Save program details"):
             if not name.strip():
                 st.error("The program needs a name.")

@@ -17,6 +17,7 @@ from selfstudy.app.session import (
     who,
 )
 from selfstudy.core.problems import ProblemsFound
+from selfstudy.core.study import MAX_TEXT_LENGTH
 from selfstudy.core.wording import percent_text, sentence
 from selfstudy.edges.storage import StudySummary
 from selfstudy.edges.study_files import sample_files
@@ -108,11 +109,19 @@ def new_study_form() -> None:
         return
     with st.form("new-study", border=True):
         st.subheader("Begin a new self-study")
-        name = st.text_input("Program name *", placeholder="e.g. Bridge to STEM Summer Academy")
-        organization = st.text_input("Organization")
+        name = st.text_input(
+            "Program name *",
+            placeholder="e.g. Bridge to STEM Summer Academy",
+            max_chars=MAX_TEXT_LENGTH,
+        )
+        organization = st.text_input("Organization", max_chars=MAX_TEXT_LENGTH)
         left, right = st.columns(2)
-        cohort = left.text_input("Cohort", placeholder="e.g. 2025 network cohort")
-        round_ = right.text_input("Round", placeholder="e.g. baseline, follow-up")
+        cohort = left.text_input(
+            "Cohort", placeholder="e.g. 2025 network cohort", max_chars=MAX_TEXT_LENGTH
+        )
+        round_ = right.text_input(
+            "Round", placeholder="e.g. baseline, follow-up", max_chars=MAX_TEXT_LENGTH
+        )
         rubric = st.selectbox(
             "Rubric", available, format_func=lambda r: f"{r.title} (version {r.version})"
         )

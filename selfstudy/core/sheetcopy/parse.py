@@ -25,6 +25,7 @@ from selfstudy.core.sheetcopy.vocabulary import (
     START_HERE,
     SUMMARY,
     Cell,
+    Formula,
     Rows,
     Sheets,
     a1,
@@ -33,8 +34,18 @@ from selfstudy.core.sheetcopy.vocabulary import (
     dimension_tab_title,
     is_blank,
     normalize,
+    shown,
 )
-from selfstudy.core.study import Answer, Program, RubricRef, SelfStudy, is_answered
+from selfstudy.core.study import (
+    MAX_TEXT_LENGTH,
+    Answer,
+    Program,
+    RubricRef,
+    SelfStudy,
+    is_answered,
+    text_length,
+    too_long,
+)
 from selfstudy.core.wording import clip
 
 _NUMBERING = re.compile(r"^\s*\d+\s*(?:[.):-]\s*|\s+)")
@@ -175,17 +186,18 @@ def _label_rows(rows: Rows) -> dict[str, tuple[int, Cell]]:
     return found
 
 
-def _extra_fields(rows: Rows) -> dict[str, str]:
-    """Program fields beyond the standard labels, from `Program field: <key>` rows."""
+def _extra_fields(rows: Rows) -> dict[str, tuple[int, Cell]]:
+    """Program fields beyond the standard labels, from `Program field: <key>` rows:
+    key -> (1-based row, value)."""
     prefix = normalize(EXTRA_FIELD_PREFIX)
-    found: dict[str, str] = {}
-    for row in rows:
+    found: dict[str, tuple[int, Cell]] = {}
+    for number, row in enumerate(rows, 1):
         if not row or is_blank(row[0]) or not normalize(row[0]).startswith(prefix):
             continue
         key = str(row[0]).split(":", 1)[1].strip().rstrip(":").strip()
         value = row[1] if len(row) > 1 else None
         if key and key not in PROGRAM_LABELS.values() and not is_blank(value):
-            found.setdefault(key, cell_text(value))
+            found.setdefault(key, (number, value))
     return found
 
 
@@ -240,13 +252,18 @@ def _read_start_here(
         )
         return None
     _check_rubric_rows(tab, fields, rubric, problems)
+    cells = {
+        key: (label, *fields[normalize(label)])
+        for label, key in PROGRAM_LABELS.items()
+        if normalize(label) in fields
+    }
+    for key, (number, value) in _extra_fields(sheets[tab]).items():
+        cells[key] = (f"{EXTRA_FIELD_PREFIX} {key}", number, value)
     program: dict[str, Any] = {}
-    for label, key in PROGRAM_LABELS.items():
-        value = fields.get(normalize(label))
-        if value is not None and not is_blank(value[1]):
-            program[key] = cell_text(value[1])
-    for key, value in _extra_fields(sheets[tab]).items():
-        program.setdefault(key, value)
+    for key, (label, number, value) in cells.items():
+        read = _answer_cell(value, a1(tab, number, 2), f"the {shown(label)}", problems)
+        if not is_blank(read):
+            program[key] = cell_text(read)
     if "name" not in program:
         where = fields.get(normalize("Program name"))
         problems.append(
@@ -392,7 +409,7 @@ def _header_columns(
                 Problem(
                     "extra-column",
                     where,
-                    f"the column {cell_text(cell)!r} is not part of the layout and is ignored",
+                    f"the column {shown(cell)} is not part of the layout and is ignored",
                     severity="warning",
                 )
             )
@@ -447,8 +464,7 @@ def _read_dimension_tab(
         seen[item.id] = id_cell
         if item.id not in own_items:
             problems.append(_item_in_other_tab(rubric, item, id_cell))
-        rating_cell = a1(title, number, columns["rating"] + 1)
-        answer = _row_answer(rubric, item, row, columns, rating_cell, problems)
+        answer = _row_answer(rubric, item, row, columns, title, number, problems)
         found.append(_ItemRow(item.id, _item_cells(title, number, columns), answer))
     return found
 
@@ -497,7 +513,7 @@ def _row_item(
             Problem(
                 "missing-id",
                 id_cell,
-                f"a rating ({cell_text(_cell(row, columns, 'rating'))!r}) with no ID; write the "
+                f"a rating ({shown(_cell(row, columns, 'rating'))}) with no ID; write the "
                 "item's ID in this cell, or clear the rating",
             )
         )
@@ -508,7 +524,7 @@ def _row_item(
             Problem(
                 "unknown-id",
                 id_cell,
-                f"{cell_text(raw_id).strip()!r} is not an item ID of {rubric.id!r}; "
+                f"{shown(raw_id)} is not an item ID of {rubric.id!r}; "
                 "correct it from a blank template, or clear the row",
             )
         )
@@ -552,16 +568,48 @@ def _row_answer(
     item: Item,
     row: list[Cell],
     columns: dict[str, int],
-    rating_cell: str,
+    title: str,
+    number: int,
     problems: list[Problem],
 ) -> Answer | None:
-    """The answer a row holds; None when it has no value, evidence or notes."""
-    value = read_value(rubric, item, _cell(row, columns, "rating"), rating_cell, problems)
+    """The answer in row `number` of tab `title`; None when it has no value, evidence or notes."""
+    cells: dict[str, Cell] = {}
+    for key in ("rating", "evidence", "notes"):
+        where = a1(title, number, columns[key] + 1) if key in columns else ""
+        name = COLUMN_ALIASES[key][0]
+        cells[key] = _answer_cell(
+            _cell(row, columns, key), where, f"the {name} of {item.id}", problems
+        )
+    rating_cell = a1(title, number, columns["rating"] + 1)
     answer = Answer(
-        value=value,
-        evidence=cell_text(_cell(row, columns, "evidence")),
-        notes=cell_text(_cell(row, columns, "notes")),
+        value=read_value(rubric, item, cells["rating"], rating_cell, problems),
+        evidence=cell_text(cells["evidence"]),
+        notes=cell_text(cells["notes"]),
     )
     if is_answered(answer.value) or answer.evidence or answer.notes:
         return answer
     return None
+
+
+def _answer_cell(cell: Cell, where: str, what: str, problems: list[Problem]) -> Cell:
+    """A cell holding what a person wrote, as import takes it.
+
+    A formula is not read: it counts as blank, with a warning at its cell. A text
+    longer than `MAX_TEXT_LENGTH` is refused at its cell, never cut.
+    """
+    if isinstance(cell, Formula):
+        problems.append(
+            Problem(
+                "formula-not-read",
+                where,
+                f"{what} is a formula ({shown(cell.text, 40)}), which import does not read; "
+                "type the value itself, or copy the cell and paste it as a value",
+                severity="warning",
+            )
+        )
+        return None
+    text = cell_text(cell)
+    if text_length(text) > MAX_TEXT_LENGTH:
+        problems.append(too_long(where, text, what))
+        return None
+    return cell

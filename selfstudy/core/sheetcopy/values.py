@@ -31,12 +31,16 @@ from selfstudy.core.sheetcopy.vocabulary import (
     cell_text,
     is_blank,
     normalize,
+    shown,
 )
 from selfstudy.core.study import AnswerValue, is_answered
 
 _NUMBER_AND_LABEL = re.compile(r"^\s*([-+]?\d+(?:\.\d+)?)\s*(?:[-–—:.)=]\s*|\s+)(.+)$")
 _LABEL_AND_NUMBER = re.compile(r"^\s*(.+?)\s*\(\s*([-+]?\d+(?:\.\d+)?)\s*\)\s*$")  # Established (3)
 _NUMBER_IN_TEXT = re.compile(r"[-+]?(?:\d[\d,]*)?\.?\d+(?:[eE][-+]?\d+)?")
+# A rating cell with more text than this is no rating; the patterns above never see it
+# (matching them takes time that grows with the square of the text's length).
+_RATING_TEXT_LIMIT = 200
 
 
 def export_value(rubric: Rubric, item: Item, value: AnswerValue) -> Cell:
@@ -95,7 +99,7 @@ def _read_rating(
             Problem(
                 "bad-rating",
                 where,
-                f"{cell_text(cell).strip()!r} is not a rating on this scale; choose one of "
+                f"{shown(cell)} is not a rating on this scale; choose one of "
                 f"{choices}" + (" or N/A" if scale.allow_na else ""),
             )
         )
@@ -109,6 +113,8 @@ def _rating_from_cell(rubric: Rubric, cell: Cell) -> Number | None:
     if isinstance(cell, int | float):
         return scale.rating_value(cell)
     text = str(cell).strip()
+    if len(text) > _RATING_TEXT_LIMIT:
+        return None
     by_label = scale.rating_value(text)
     if by_label is not None:
         return by_label
@@ -145,7 +151,7 @@ def _read_choice(
             Problem(
                 "bad-choice",
                 where,
-                f"{cell_text(cell).strip()!r} is not one of the options for {item.id}; "
+                f"{shown(cell)} is not one of the options for {item.id}; "
                 f"choose one of: {'; '.join(item.options or [])}",
             )
         )
@@ -164,7 +170,7 @@ def _read_multichoice(
             Problem(
                 "bad-choice",
                 where,
-                f"{'; '.join(repr(p) for p in unknown) or cell_text(cell)!r} not among the options "
+                f"{'; '.join(shown(p) for p in unknown[:5]) or shown(cell)} not among the options "
                 f"for {item.id}; choose from: {'; '.join(options)}, separated by ';'",
             )
         )
@@ -175,25 +181,42 @@ def split_options(text: str, options: list[str]) -> list[str] | None:
     """The options named in `text`, separated by `;` or `,`, or None when it cannot be split.
 
     Options are matched whole (case and spacing ignored) before any separator
-    is considered, so an option such as `Financial aid, FAFSA help` survives.
+    is considered, so an option such as `Financial aid, FAFSA help` survives;
+    where several splits work, the one taking the longest option first wins.
+    Each position is split once (from the end back), so time grows with the
+    length of `text` times the number of options, whatever the cell holds.
     """
-    folded = [(normalize(o), o) for o in options]
+    keys = sorted(((normalize(o), o) for o in options), key=lambda pair: -len(pair[0]))
     text = normalize(text)
-
-    def walk(rest: str) -> list[str] | None:
-        rest = rest.strip()
-        if not rest:
-            return []
-        for key, option in sorted(folded, key=lambda pair: -len(pair[0])):
-            if rest.startswith(key):
-                after = rest[len(key) :].lstrip()
-                if after == "" or after[0] in ";,":
-                    tail = walk(after[1:]) if after else []
-                    if tail is not None:
-                        return [option, *tail]
+    end = len(text)
+    # step[i]: (option, where the rest starts) for a split of text[i:]; `end` is the empty rest
+    step: dict[int, tuple[str, int] | None] = {end: None}
+    splits = {end}
+    for i in range(end - 1, -1, -1):
+        start = i + 1 if text[i] == " " else i
+        if start == end:
+            splits.add(i)
+            step[i] = None
+            continue
+        for key, option in keys:
+            if not key or not text.startswith(key, start):
+                continue
+            after = start + len(key)
+            if after < end and text[after] == " ":
+                after += 1
+            rest = end if after == end else after + 1 if text[after] in ";," else None
+            if rest is not None and rest in splits:
+                splits.add(i)
+                step[i] = (option, rest)
+                break
+    if 0 not in splits:
         return None
-
-    return walk(text)
+    chosen: list[str] = []
+    at = step.get(0)
+    while at is not None:
+        chosen.append(at[0])
+        at = step[at[1]]
+    return chosen
 
 
 def _read_number(
@@ -213,7 +236,7 @@ def _read_number(
                     Problem(
                         "number-trimmed",
                         where,
-                        f"{item.id} takes a number; read {cell_text(cell).strip()!r} as "
+                        f"{item.id} takes a number; read {shown(cell)} as "
                         f"{number!r}. Write only the number to silence this warning",
                         severity="warning",
                     )
@@ -223,7 +246,7 @@ def _read_number(
             Problem(
                 "bad-number",
                 where,
-                f"{item.id} takes a number, got {cell_text(cell).strip()!r}; write a number "
+                f"{item.id} takes a number, got {shown(cell)}; write a number "
                 "such as 120, or clear the cell",
             )
         )

@@ -4,10 +4,22 @@ START HERE labels, and the cell and A1 helpers every other module here shares.""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from selfstudy.core.rubric import Dimension
+from selfstudy.core.wording import clip
 
-Cell = str | int | float | bool | None
+
+@dataclass(frozen=True)
+class Formula:
+    """A cell that holds a formula. Import never reads one: its result may be stale or
+    missing (a file saved by a program that does not compute it), so it counts as blank
+    and the cell is reported."""
+
+    text: str
+
+
+Cell = str | int | float | bool | Formula | None
 Rows = list[list[Cell]]
 Sheets = dict[str, Rows]
 
@@ -58,7 +70,7 @@ _EXACT_FLOAT_LIMIT = 2**53
 
 def normalize(text: Cell) -> str:
     """Case-folded text with runs of whitespace collapsed: how names are compared."""
-    return " ".join(str(text).split()).casefold() if text is not None else ""
+    return " ".join(cell_text(text).split()).casefold()
 
 
 def a1(tab: str, row: int, column: int | None = None) -> str:
@@ -78,18 +90,26 @@ def column_letter(column: int) -> str:
 
 
 def is_blank(cell: Cell) -> bool:
-    return cell is None or (isinstance(cell, str) and cell.strip() == "")
+    return (
+        cell is None or isinstance(cell, Formula) or (isinstance(cell, str) and cell.strip() == "")
+    )
 
 
 def cell_text(cell: Cell) -> str:
-    """A cell as text: whole numbers without `.0`, blanks as ``."""
-    if cell is None:
+    """A cell as text: whole numbers without `.0`, blanks and formulas as ``."""
+    if cell is None or isinstance(cell, Formula):
         return ""
     if isinstance(cell, bool):
         return "TRUE" if cell else "FALSE"
     if isinstance(cell, float) and cell.is_integer() and abs(cell) < _EXACT_FLOAT_LIMIT:
         return str(int(cell))
     return str(cell)
+
+
+def shown(cell: Cell, width: int = 60) -> str:
+    """A cell's text as a problem quotes it: stripped, cut to `width`, in quotes, with any
+    control character escaped, so the message stays one readable line."""
+    return repr(clip(cell_text(cell).strip(), width))
 
 
 def dimension_tab_title(index: int, dimension: Dimension, limit: int = EXCEL_TITLE_LIMIT) -> str:

@@ -244,6 +244,11 @@ CODES: dict[str, tuple[str, str]] = {
         "blank until then.",
     ),
     # Files and sources
+    "file-too-large": (
+        "A file is too large to be what it should be",
+        "Check that it is the right file: a sheet copy is at most 20 MB and 10,000 rows by "
+        "256 columns a tab.",
+    ),
     "unreadable-file": (
         "A file cannot be read",
         "Check that it exists and is the right kind of file; save a workbook again as .xlsx.",

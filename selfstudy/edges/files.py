@@ -3,14 +3,19 @@ then renamed into place.
 
 A failed write (a missing folder, no permission, a full disk) leaves whatever
 was at the target as it was and raises `ProblemsFound` with one line saying
-what went wrong; nothing is ever half-written.
+what went wrong; nothing is ever half-written. Several files that belong
+together (the tabs of a CSV copy, the studies of one import) are written as
+one: every file goes to its temporary first, and only when all are written
+are they renamed into place, so a failure leaves every old file as it was.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from selfstudy.core.problems import Problem, ProblemsFound
@@ -26,14 +31,29 @@ def _process_umask() -> int:
 _UMASK = _process_umask()
 
 
-def read_text(path: Path) -> str:
-    """The UTF-8 text of a file; an unreadable or undecodable file is one located problem."""
+def read_text(path: Path, limit: int | None = None, what: str = "what it should be") -> str:
+    """The UTF-8 text of a file; an unreadable or undecodable file is one located problem.
+
+    A file larger than `limit` bytes is not read at all: it is too large to be `what`.
+    """
     try:
+        if limit is not None and path.stat().st_size > limit:
+            raise ProblemsFound([_too_large(path, limit, what)])
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ProblemsFound(
-            [Problem("unreadable-file", str(path), f"cannot read the file: {exc}")]
+            [Problem("unreadable-file", str(path), f"cannot read the file: {_reason(exc)}")]
         ) from None
+
+
+def _too_large(where: str | Path, limit: int, what: str) -> Problem:
+    """The problem of a file larger than `what` can be (`limit` bytes)."""
+    return Problem(
+        "file-too-large",
+        str(where),
+        f"this file is too large to be {what} (at most {limit // 2**20} MB); check that it "
+        "is the right file",
+    )
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -42,22 +62,81 @@ def write_atomically(path: Path, data: bytes) -> None:
     A link is followed (the file it points to is replaced), and a file that is
     already there keeps its permissions; a new file gets the usual ones.
     """
-    path = path.resolve() if path.is_symlink() else path
+    write_all_atomically({path: data})
+
+
+def write_all_atomically(files: Mapping[Path, bytes]) -> None:
+    """Write every file whole, or none of them: each as `write_atomically` does.
+
+    All are written to temporaries first; a failure there (a full disk) leaves
+    every old file as it was. Then each is renamed into place; should a rename
+    fail, the files already replaced get their old contents back.
+    """
+    targets = {path.resolve() if path.is_symlink() else path: data for path, data in files.items()}
+    temporaries: dict[Path, Path] = {}
+    try:
+        for path, data in targets.items():
+            temporaries[path] = _temporary_copy(path, data)
+        _rename_all(temporaries)
+    finally:
+        for temporary in temporaries.values():
+            temporary.unlink(missing_ok=True)
+
+
+def _temporary_copy(path: Path, data: bytes) -> Path:
+    """`data` in a new temporary file beside `path`, with the permissions `path` will have."""
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise _cannot_write(folder, f"folder {folder} does not exist; create it or choose another")
     try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        handle, name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
-        raise _cannot_write(folder, f"cannot write in {folder}: {exc.strerror or exc}") from None
+        raise _cannot_write(folder, f"cannot write in {folder}: {_reason(exc)}") from None
+    temporary = Path(name)
     try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
+        try:
+            rest = memoryview(data)
+            while rest:
+                rest = rest[os.write(handle, rest) :]
+            os.fsync(handle)  # on disk before the rename, so a power cut cannot empty the file
+        finally:
+            os.close(handle)
         os.chmod(temporary, _mode_for(path))
-        os.replace(temporary, path)
     except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
-        raise _cannot_write(path, f"cannot write {path}: {exc.strerror or exc}") from None
+        temporary.unlink(missing_ok=True)
+        message = f"cannot write {path}: {_reason(exc)}; it was left as it was"
+        raise _cannot_write(path, message) from None
+    return temporary
+
+
+def _rename_all(temporaries: dict[Path, Path]) -> None:
+    """Rename each temporary onto its target; on a failure, put back what was replaced.
+
+    With several files, each file being replaced is first renamed aside (beside
+    its temporary), so that putting it back is a rename too, which a full disk
+    does not stop. One file is replaced by one rename, which is whole or not at all.
+    """
+    done: list[tuple[Path, Path | None]] = []  # (target, where its old file waits)
+    try:
+        for path, temporary in temporaries.items():
+            aside = None
+            if len(temporaries) > 1 and path.exists():
+                aside = temporary.with_suffix(".old")
+                os.replace(path, aside)
+            done.append((path, aside))
+            os.replace(temporary, path)
+    except OSError as exc:
+        for target, aside in reversed(done):
+            with contextlib.suppress(OSError):
+                if aside is not None:
+                    os.replace(aside, target)
+                elif not temporaries[target].exists():  # renamed into place: a new file
+                    target.unlink()
+        message = f"cannot write {path}: {_reason(exc)}; nothing was changed"
+        raise _cannot_write(path, message) from None
+    for _, aside in done:
+        if aside is not None:
+            aside.unlink(missing_ok=True)
 
 
 def _mode_for(path: Path) -> int:
@@ -75,11 +154,18 @@ def ensure_folder(folder: Path) -> None:
     except (FileExistsError, NotADirectoryError):
         raise _cannot_write(folder, f"{folder} is a file, not a folder; choose a folder") from None
     except OSError as exc:
-        raise _cannot_write(folder, f"cannot make {folder}: {exc.strerror or exc}") from None
+        raise _cannot_write(folder, f"cannot make {folder}: {_reason(exc)}") from None
 
 
 def write_text_atomically(path: Path, text: str) -> None:
     write_atomically(path, text.encode("utf-8"))
+
+
+def _reason(exc: OSError | UnicodeDecodeError) -> str:
+    """What went wrong, in the words of the system (`No space left on device`)."""
+    if isinstance(exc, UnicodeDecodeError):
+        return "it is not UTF-8 text"
+    return exc.strerror or type(exc).__name__
 
 
 def _cannot_write(where: Path, message: str) -> ProblemsFound:

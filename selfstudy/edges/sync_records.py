@@ -12,9 +12,10 @@ from typing import Any
 
 from selfstudy.core.merge import Snapshot
 from selfstudy.core.problems import Problem, ProblemsFound
-from selfstudy.edges.files import write_text_atomically
+from selfstudy.edges.files import read_text, write_text_atomically
 
 SUFFIX = ".sync.json"
+MAX_RECORD_BYTES = 256 * 2**20  # a snapshot per sheet, each no larger than its study
 
 
 def record_of(study_path: Path) -> Path:
@@ -23,15 +24,19 @@ def record_of(study_path: Path) -> Path:
 
 
 def read_bases(study_path: Path) -> dict[str, Any]:
-    """Every remembered snapshot, by spreadsheet key (empty when there is no record yet)."""
+    """Every remembered snapshot, by spreadsheet key (empty when there is no record yet).
+
+    A record is an object of objects (`{sheet key: {entry: value}}`); anything
+    else, however it came to be, is one `bad-sync-file` problem.
+    """
     record = record_of(study_path)
     if not record.is_file():
         return {}
     try:
-        bases = json.loads(record.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError, OSError):
+        bases = json.loads(read_text(record, MAX_RECORD_BYTES))
+    except (ProblemsFound, ValueError, RecursionError):  # unreadable, too large, not JSON
         bases = None
-    if not isinstance(bases, dict):
+    if not isinstance(bases, dict) or not all(isinstance(b, dict) for b in bases.values()):
         raise ProblemsFound(
             [
                 Problem(

@@ -18,6 +18,7 @@ begins with a quote, so that reading can strip exactly one prefix again.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -26,26 +27,45 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
-from selfstudy.core.problems import Problem, ProblemsFound
+from selfstudy.core.problems import Problem, ProblemsFound, Report
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.sheetcopy import (
     SHEETS_TITLE_LIMIT,
     Cell,
+    Formula,
     Rows,
     Sheets,
     Tab,
+    a1,
     cell_text,
     layout,
 )
-from selfstudy.core.study import SelfStudy
-from selfstudy.edges.files import ensure_folder, write_atomically, write_text_atomically
+from selfstudy.core.study import SelfStudy, text_length
+from selfstudy.core.wording import clip
+from selfstudy.edges.files import ensure_folder, write_all_atomically, write_atomically
+from selfstudy.edges.workbook_limits import (
+    MAX_COLUMNS,
+    MAX_FILE_BYTES,
+    MAX_ROWS,
+    MAX_TABS,
+    MAX_UNPACKED_BYTES,
+    bounded_bytes,
+    copy_too_large,
+    scan_workbook,
+)
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")  # what `read_sheets` opens
 CSV_ESCAPED_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+CSV_DELIMITERS = (",", ";", "\t")  # the first wins a tie
 _OOXML_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 _XML_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f]")
 _NOT_IN_XML = re.compile(r"[\ufffe\uffff]")  # no file format based on XML can hold these
 _INLINE_LIST_LIMIT = 255
+EXCEL_CELL_LIMIT = 32_767  # characters an Excel cell holds, as stored (escapes included)
+
+# A cell may be as long as its file (bounded): import then names a text over
+# MAX_TEXT_LENGTH by its cell, instead of the csv module refusing the whole file.
+csv.field_size_limit(MAX_FILE_BYTES)
 
 
 def is_skipped(path: Path) -> bool:
@@ -75,46 +95,44 @@ def read_sheets(path: Path) -> Sheets:
 
 
 def read_xlsx(source: Path | bytes | IO[bytes], engine: str = "calamine") -> Sheets:
-    """Every tab of a workbook as rows of plain cells (None for empty)."""
+    """Every tab of a workbook as rows of plain cells (None for empty, `Formula` for a formula).
+
+    Nothing reads the workbook before `scan_workbook` has found it within bounds.
+    """
     where = str(source) if isinstance(source, Path) else "uploaded workbook"
+    data = bounded_bytes(source, where)
+    formulas = scan_workbook(data, where)
     try:
-        if engine == "openpyxl":
-            return _read_with_openpyxl(source)
-        return _read_with_calamine(source)
+        sheets = _read_with_openpyxl(data) if engine == "openpyxl" else _read_with_calamine(data)
     except Exception as exc:  # calamine, zipfile and openpyxl each raise their own kinds
+        reason = clip(" ".join(f"{type(exc).__name__}: {exc}".split()), 120)
         raise ProblemsFound(
             [
                 Problem(
                     "unreadable-file",
                     where,
-                    f"cannot read this workbook ({type(exc).__name__}: {exc}); "
+                    f"cannot read this workbook ({reason}); "
                     "save it again as .xlsx (Excel Workbook) and retry",
                 )
             ]
         ) from None
+    return {title: _with_formulas(rows, formulas.get(title, {})) for title, rows in sheets.items()}
 
 
-def _read_with_calamine(source: Path | bytes | IO[bytes]) -> Sheets:
+def _read_with_calamine(data: bytes) -> Sheets:
     from python_calamine import CalamineWorkbook
 
-    if isinstance(source, Path):
-        workbook = CalamineWorkbook.from_path(str(source))
-    else:
-        workbook = CalamineWorkbook.from_filelike(
-            io.BytesIO(source) if isinstance(source, bytes) else source
-        )
+    workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     return {
         name: _plain_rows(workbook.get_sheet_by_name(name).to_python(skip_empty_area=False))
         for name in workbook.sheet_names
     }
 
 
-def _read_with_openpyxl(source: Path | bytes | IO[bytes]) -> Sheets:
+def _read_with_openpyxl(data: bytes) -> Sheets:
     import openpyxl
 
-    if isinstance(source, bytes):
-        source = io.BytesIO(source)
-    workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
+    workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         return {
             ws.title: _plain_rows(
@@ -127,6 +145,17 @@ def _read_with_openpyxl(source: Path | bytes | IO[bytes]) -> Sheets:
         }
     finally:
         workbook.close()
+
+
+def _with_formulas(rows: Rows, formulas: dict[tuple[int, int], str]) -> Rows:
+    """`rows` with a `Formula` in each formula cell, whatever value it had last."""
+    for (row, column), text in formulas.items():
+        while len(rows) < row:
+            rows.append([])
+        cells = rows[row - 1]
+        cells.extend([None] * (column - len(cells)))
+        cells[column - 1] = Formula(text)
+    return rows
 
 
 def _plain_rows(rows: Iterable[Iterable[Any]]) -> Rows:
@@ -163,23 +192,120 @@ def read_csv_folder(folder: Path) -> Sheets:
                 )
             ]
         )
-    return read_csv_files({p.stem: p.read_bytes() for p in files})
+    _check_csv_copy([p.stat().st_size for p in files], str(folder))
+    return read_csv_files({p.stem: bounded_bytes(p, p.name) for p in files})
 
 
 def read_csv_files(files: dict[str, bytes]) -> Sheets:
-    """Tabs from CSV contents keyed by tab title (UTF-8, or Windows-1252 as Excel may save)."""
-    return {title: _read_csv_text(_decode(data)) for title, data in files.items()}
+    """Tabs from CSV contents keyed by tab title, every problem of every file found.
+
+    A file may be UTF-8 (with or without a byte-order mark), UTF-16 (as Excel's
+    "Unicode text"), or Windows-1252 (as Excel may save a CSV file), and its cells
+    separated by commas, semicolons (as Excel does where a comma is the decimal
+    point) or tabs: each is told from the file itself.
+    """
+    _check_csv_copy([len(data) for data in files.values()], ", ".join(f"{t}.csv" for t in files))
+    problems = Report()
+    sheets: Sheets = {}
+    for title, data in files.items():
+        try:
+            sheets[title] = _read_csv(data, f"{title}.csv")
+        except ProblemsFound as exc:
+            problems += exc.problems
+    problems.raise_if_errors()
+    return sheets
 
 
-def _decode(data: bytes) -> str:
+def _check_csv_copy(sizes: list[int], where: str) -> None:
+    """Refuse a CSV copy of more files, or more bytes in all, than a copy has."""
+    if len(sizes) > MAX_TABS:
+        raise copy_too_large(where, f"it has over {MAX_TABS} CSV files")
+    if sum(sizes) > MAX_UNPACKED_BYTES:
+        raise copy_too_large(where, f"its CSV files hold over {MAX_UNPACKED_BYTES // 2**20} MB")
+
+
+def _read_csv(data: bytes, where: str) -> Rows:
+    if len(data) > MAX_FILE_BYTES:
+        raise copy_too_large(where, f"it is over {MAX_FILE_BYTES // 2**20} MB")
+    text = _decode(data, where)
+    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text))
+    rows: Rows = []
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+        for row in reader:
+            if len(rows) == MAX_ROWS:
+                raise copy_too_large(where, f"it has over {MAX_ROWS:,} rows")
+            if len(row) > MAX_COLUMNS:
+                raise copy_too_large(
+                    f"{where}:{reader.line_num}", f"a row has over {MAX_COLUMNS} cells"
+                )
+            rows.append([csv_unescape(cell) or None for cell in row])
+    except csv.Error as exc:
+        raise ProblemsFound(
+            [
+                Problem(
+                    "unreadable-file",
+                    f"{where}:{reader.line_num}",
+                    f"cannot read this line ({exc}); save the tab again as CSV UTF-8",
+                )
+            ]
+        ) from None
+    return rows
 
 
-def _read_csv_text(text: str) -> Rows:
-    return [[csv_unescape(cell) or None for cell in row] for row in csv.reader(io.StringIO(text))]
+def _decode(data: bytes, where: str) -> str:
+    """The text of a CSV file, in the encoding its bytes show (see `read_csv_files`)."""
+    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        raise ProblemsFound(
+            [
+                Problem(
+                    "unreadable-file",
+                    where,
+                    "this is a workbook, not a CSV file; give it with its own name (.xlsx), "
+                    "or save each tab as CSV UTF-8",
+                )
+            ]
+        )
+    head = data[:4096]
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encodings = ["utf-16"]
+    elif head[1::2].count(0) > len(head) // 4:  # ASCII in UTF-16 without a mark: "a\0b\0"
+        encodings = ["utf-16-le"]
+    elif head[0::2].count(0) > len(head) // 4:
+        encodings = ["utf-16-be"]
+    else:
+        encodings = ["utf-8-sig", "cp1252"]
+    for encoding in encodings:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            failed = exc
+    line = data.count(b"\n", 0, failed.start) + 1
+    expected = "UTF-16, as its first bytes say," if encodings == ["utf-16"] else "UTF-8"
+    raise ProblemsFound(
+        [
+            Problem(
+                "unreadable-file",
+                f"{where}:{line}",
+                f"this file is not text in {expected} (byte 0x{data[failed.start]:02X} on this "
+                "line cannot be read); save the tab again as 'CSV UTF-8 (Comma delimited)'",
+            )
+        ]
+    )
+
+
+def _delimiter(text: str) -> str:
+    """The character that separates cells: the one of `,` `;` and tab that splits the most
+    rows of the file's beginning (a comma when none does better)."""
+    sample = text[:65536]
+
+    def split_rows(delimiter: str) -> int:
+        rows = csv.reader(io.StringIO(sample), delimiter=delimiter)
+        try:
+            return sum(len(row) > 1 for row in rows)
+        except csv.Error:  # a line break where this delimiter puts none: not this one
+            return -1
+
+    return max(CSV_DELIMITERS, key=split_rows)
 
 
 def csv_unescape(text: str) -> str:
@@ -218,8 +344,10 @@ def write_xlsx(tabs: list[Tab], target: Path | IO[bytes]) -> None:
 
     workbook = Workbook()
     workbook.remove(workbook.active)
+    problems = Report()
     for tab in tabs:
-        _write_tab(workbook.create_sheet(tab.title), tab)
+        problems += _write_tab(workbook.create_sheet(tab.title), tab)
+    problems.raise_if_errors()
     if isinstance(target, Path):
         buffer = io.BytesIO()
         workbook.save(buffer)
@@ -228,7 +356,8 @@ def write_xlsx(tabs: list[Tab], target: Path | IO[bytes]) -> None:
         workbook.save(target)
 
 
-def _write_tab(sheet: Any, tab: Tab) -> None:
+def _write_tab(sheet: Any, tab: Tab) -> list[Problem]:
+    """Write `tab` into `sheet`; the cells whose text an Excel cell cannot hold whole."""
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
@@ -236,13 +365,18 @@ def _write_tab(sheet: Any, tab: Tab) -> None:
     bold = Font(bold=True)
     wrap = Alignment(wrap_text=True, vertical="top")
     bold_rows = set(tab.bold_rows)
+    problems = []
     for r, row in enumerate(tab.rows, 1):
         for c, value in enumerate(row, 1):
             if value is None:
                 continue
             cell = sheet.cell(row=r, column=c)
             if isinstance(value, str):
-                cell.value = _ooxml_escape(value)
+                text = _ooxml_escape(value)
+                if text_length(text) > EXCEL_CELL_LIMIT:  # openpyxl would cut it silently
+                    problems.append(_too_long_for_excel(a1(tab.title, r, c), value, text))
+                    continue
+                cell.value = text
                 cell.data_type = "s"  # never a formula, whatever the text begins with
             else:
                 cell.value = value
@@ -273,6 +407,19 @@ def _write_tab(sheet: Any, tab: Tab) -> None:
         for r, c in dropdown.cells:
             validation.add(f"{get_column_letter(c)}{r}")
         sheet.add_data_validation(validation)
+    return problems
+
+
+def _too_long_for_excel(where: str, text: str, stored: str) -> Problem:
+    return Problem(
+        "text-too-long",
+        where,
+        f"this text of {text_length(text):,} characters takes {text_length(stored):,} in an "
+        "Excel cell, "
+        f"which holds {EXCEL_CELL_LIMIT:,}: each line break typed as a carriage return or "
+        "other control character takes 7; shorten the text or remove those characters, "
+        "or export to CSV files instead",
+    )
 
 
 def _inline_list(options: list[str]) -> str | None:
@@ -295,13 +442,12 @@ def _ooxml_escape(text: str) -> str:
 
 
 def write_csv_folder(tabs: list[Tab], folder: Path) -> list[Path]:
+    """One CSV file per tab in `folder`, written as one: all of them, or none (the old
+    files stay as they were). Other files in the folder are left alone."""
     ensure_folder(folder)
-    written = []
-    for tab in tabs:  # each file whole; the folder is written one tab after another
-        path = folder / f"{tab.title}.csv"
-        write_text_atomically(path, csv_text(tab.rows))
-        written.append(path)
-    return written
+    files = {folder / f"{tab.title}.csv": csv_text(tab.rows).encode("utf-8") for tab in tabs}
+    write_all_atomically(files)
+    return list(files)
 
 
 def csv_text(rows: Rows) -> str:

@@ -26,7 +26,7 @@ from selfstudy.core.sheetcopy import ImportResult, Sheets
 from selfstudy.core.study import Answer, Program, SelfStudy
 from selfstudy.core.wording import clip, value_text
 from selfstudy.edges import gsheets
-from selfstudy.edges.files import ensure_folder, write_text_atomically
+from selfstudy.edges.files import ensure_folder, write_all_atomically
 from selfstudy.edges.rubric_files import rubric_by_id
 from selfstudy.edges.sheet_files import discover_sources, interpret, read_sheet_copy
 from selfstudy.edges.storage import NewerAnswer, StaleEdit, Storage, StoredStudy
@@ -134,8 +134,10 @@ def write_studies(
                 candidate = f"{source.stem}-{n}"
             used.add(candidate)
             targets.append((source, out / f"{candidate}.json"))
+    files: dict[Path, bytes] = {}
     for (_, study), (_, target) in zip(studies, targets, strict=True):
-        write_text_atomically(target, study.to_json())
+        files[target] = study.to_json().encode("utf-8")
+    write_all_atomically(files)  # all of them or, on a failure, none
     return targets
 
 

@@ -27,7 +27,14 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from selfstudy.core.study import Answer, Program, RubricRef, SelfStudy, is_answered
+from selfstudy.core.study import (
+    Answer,
+    Program,
+    RubricRef,
+    SelfStudy,
+    check_texts,
+    is_answered,
+)
 from selfstudy.edges.storage.connection import database_url, make_engine, timeouts
 from selfstudy.edges.storage.errors import database_error
 from selfstudy.edges.storage.schema import (
@@ -459,6 +466,8 @@ class Storage:
         seen: Mapping[str, Seen],
         by: str,
     ) -> dict[str, int]:
+        for item_id, fields in changes.items():
+            check_texts(item_id, fields)  # a text over MAX_TEXT_LENGTH is refused, never cut
         for attempt in range(3):
             try:
                 return self._save_once(study_id, changes, seen, by)

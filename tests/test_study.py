@@ -130,3 +130,23 @@ def test_a_program_detail_is_text_or_a_number_and_no_longer_than_any_text():
     assert problems(json.dumps(document)) == [("bad-value", "program.region")]
     document = minimal(program={"name": "X" * (MAX_TEXT_LENGTH + 1)})
     assert problems(json.dumps(document)) == [("text-too-long", "program.name")]
+
+
+def test_a_document_that_is_no_object_or_has_hostile_keys_is_one_short_readable_line(
+    default_rubric,
+):
+    with pytest.raises(ProblemsFound) as caught:
+        parse_study("0", "study.json")
+    assert str(caught.value.problems[0]) == (
+        "study.json: the file holds 0, not a self-study: a self-study file is a JSON object "
+        'that begins {"format": "selfstudy/1"'
+    )
+    with pytest.raises(ProblemsFound) as caught:
+        parse_study(json.dumps(minimal(answers={"PG.1.b": {"\x1f": 1}})), "study.json")
+    found = list(caught.value.problems)
+    study = parse_study(json.dumps(minimal(answers={"PG.1.a\n" + "x" * 5000: {"value": 3}})))
+    found += check_study(study, default_rubric, "study.json")
+    assert [p.code for p in found] == ["unknown-key", "unknown-item"]
+    for problem in found:
+        line = str(problem)
+        assert "\n" not in line and "\x1f" not in line and len(line) < 200, line

@@ -7,11 +7,13 @@ pass. Every code a problem can carry is listed in `problem_codes.CODES`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -30,9 +32,11 @@ class Problem:
     severity: Severity = "error"
 
     def __str__(self) -> str:
+        """One line: a line break or control character from the input shows as `\\x1f`."""
         where = f"{self.location}: {self.path}" if self.path else self.location
         prefix = "warning: " if self.severity == "warning" else ""
-        return f"{where}: {prefix}{self.message}"
+        line = f"{where}: {prefix}{self.message}"
+        return _UNPRINTABLE.sub(lambda found: repr(found.group())[1:-1], line)
 
     def to_dict(self) -> dict[str, str]:
         return asdict(self)

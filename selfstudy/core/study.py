@@ -211,10 +211,24 @@ def _problems_of(exc: ValidationError, source: str) -> Report:
 def _error_path(loc: tuple[Any, ...]) -> str:
     """The key path of an error: an answer's field or a program detail, not deeper (where
     pydantic names the kinds of value it tried, and the item of a list)."""
-    parts = list(loc[:3] if loc[0] == "answers" else loc[:2] if loc[0] == "program" else loc)
-    if len(parts) > 1 and parts[0] == "answers":
-        parts = [f"answers[{parts[1]!r}]", *parts[2:]]
+    head = loc[0] if loc else None
+    parts = [_key(part) for part in loc[: {"answers": 3, "program": 2}.get(head, len(loc))]]
+    if len(parts) > 1 and head == "answers":
+        parts = [f"answers[{_item_key(loc[1])}]", *parts[2:]]
     return format_path(tuple(parts))
+
+
+def _item_key(item_id: Any) -> str:
+    """An item id as a key path names it, `answers['PG.1.a']`: quoted, cut short."""
+    text = str(item_id)
+    return repr(text if len(text) <= 40 else text[:39] + "…")
+
+
+def _key(part: Any) -> Any:
+    """A key of a key path as a problem line shows it: cut short, control characters escaped."""
+    if not isinstance(part, str):
+        return part
+    return part if len(part) <= 40 and part.isprintable() else _shown(part)
 
 
 def _problem_from_errors(path: str, errors: list[Any], source: str) -> Problem:
@@ -238,6 +252,13 @@ def _problem_from_errors(path: str, errors: list[Any], source: str) -> Problem:
             source,
             f"{shown} is not a program detail: write text in quotes, or a number",
             path,
+        )
+    if kind == "model_type" and not path:
+        return Problem(
+            "bad-value",
+            source,
+            f"the file holds {_shown(error['input'])}, not a self-study: a self-study file is "
+            f'a JSON object that begins {{"format": "{FORMAT}"',
         )
     if kind == "missing":
         return Problem("missing-key", source, "missing required key; add it", path)
@@ -353,23 +374,23 @@ def value_problem(rubric: Rubric, item: Item, value: AnswerValue) -> str | None:
         return None
     if item.type == "rating":
         if isinstance(value, bool) or not isinstance(value, int | float):
-            return f"a rating is a scale value ({_scale_text(rubric)}), got {value!r}"
+            return f"a rating is a scale value ({_scale_text(rubric)}), got {_shown(value)}"
         if value not in rubric.scale.values:
-            return f"{value!r} is not on the scale; use one of {_scale_text(rubric)}"
+            return f"{_shown(value)} is not on the scale; use one of {_scale_text(rubric)}"
     elif item.type == "number":
         if isinstance(value, bool) or not isinstance(value, int | float):
-            return f"expected a number, got {value!r}"
+            return f"expected a number, got {_shown(value)}"
     elif item.type == "text":
         if not isinstance(value, str):
-            return f"expected text, got {value!r}"
+            return f"expected text, got {_shown(value)}"
     elif item.type == "choice":
         if value not in (item.options or []):
-            return f"{value!r} is not one of the options: {'; '.join(item.options or [])}"
+            return f"{_shown(value)} is not one of the options: {'; '.join(item.options or [])}"
     elif item.type == "multichoice":
         chosen = value if isinstance(value, list) else [value]
         unknown = [v for v in chosen if v not in (item.options or [])]
         if unknown:
-            return f"{unknown!r} not among the options: {'; '.join(item.options or [])}"
+            return f"{_shown(unknown)} not among the options: {'; '.join(item.options or [])}"
     return None
 
 
@@ -387,7 +408,7 @@ def check_study(study: SelfStudy, rubric: Rubric, source: str = "<self-study>") 
             Problem(
                 "rubric-mismatch",
                 source,
-                f"the self-study is for rubric {study.rubric.id!r}, not {rubric.id!r}; "
+                f"the self-study is for rubric {_shown(study.rubric.id)}, not {rubric.id!r}; "
                 "choose the rubric it names",
                 "rubric.id",
             )
@@ -397,7 +418,7 @@ def check_study(study: SelfStudy, rubric: Rubric, source: str = "<self-study>") 
             Problem(
                 "rubric-version-mismatch",
                 source,
-                f"the self-study is for version {study.rubric.version!r} of {rubric.id!r}, "
+                f"the self-study is for version {_shown(study.rubric.version)} of {rubric.id!r}, "
                 f"this rubric is version {rubric.version!r}; scores may differ",
                 "rubric.version",
                 severity="warning",
@@ -410,8 +431,9 @@ def check_study(study: SelfStudy, rubric: Rubric, source: str = "<self-study>") 
                 Problem(
                     "unknown-item",
                     source,
-                    f"{item_id!r} is not an item of {rubric.id!r}; remove it or fix the id",
-                    f"answers[{item_id!r}]",
+                    f"{_item_key(item_id)} is not an item of {rubric.id!r}; remove it or fix "
+                    "the id",
+                    f"answers[{_item_key(item_id)}]",
                 )
             )
             continue

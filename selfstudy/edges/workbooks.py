@@ -54,7 +54,8 @@ from selfstudy.edges.workbook_limits import (
     scan_workbook,
 )
 
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")  # what `read_sheets` opens
+# What `read_sheets` opens (an .xls file only to say to save it as .xlsx: see workbook_limits)
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 CSV_ESCAPED_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
 CSV_DELIMITERS = (",", ";", "\t")  # the first wins a tie
 _OOXML_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")

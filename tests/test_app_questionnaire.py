@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from selfstudy.core.rubric import NA
@@ -350,3 +351,21 @@ def test_restoring_over_a_colleagues_newer_text_is_refused_and_kept(db, study_id
     assert stored == "a colleague's newer text"  # not overwritten without a word
     assert any("The evidence of **PG.1.a**" in w.value for w in at.warning)
     assert "first draft" in [c.value for c in at.code]
+
+
+def test_an_answer_the_database_refuses_says_why_in_words_and_stays_on_screen(db, study_id):
+    at = open_link(study_id)
+    with db.engine.begin() as conn:  # from now on the database refuses every change
+        conn.execute(
+            text(
+                "CREATE TRIGGER refuse BEFORE INSERT ON changes "
+                "BEGIN SELECT RAISE(ABORT, 'changes are closed'); END"
+            )
+        )
+    widget(at, "text_area", "PG.R").input("Our goals page, reviewed in May").run()
+    assert not at.exception
+    said = "\n".join(w.value for w in at.warning)
+    assert "could not be saved" in said and "DatabaseError" not in said
+    assert "changes are closed" not in said  # the driver's own words never reach the page
+    assert "Our goals page, reviewed in May" in [c.value for c in at.code]  # kept to copy
+    assert db.get_study(study_id).study.answers.get("PG.R") is None

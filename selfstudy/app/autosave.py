@@ -24,7 +24,7 @@ from selfstudy.app.widget_values import stored_value, widget_key, widget_value
 from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.rubric import Item, Rubric
 from selfstudy.core.study import Answer, SelfStudy, is_answered
-from selfstudy.core.wording import clip, value_text
+from selfstudy.core.wording import clip, sentence, value_text
 from selfstudy.edges.storage import (
     DatabaseError,
     NewerAnswer,
@@ -195,8 +195,8 @@ def save_from_widget(study_id: str, item_id: str, part: str) -> None:
         _not_saved(
             session,
             item,
-            f"Your {FIELD_NAMES[part]} for **{item_id}** could not be saved: the database "
-            f"did not respond ({type(exc).__name__}). Nothing was lost that was saved "
+            f"Your {FIELD_NAMES[part]} for **{item_id}** could not be saved: "
+            f"{sentence(exc.problem.message)} Nothing was lost that was saved "
             "before; give it again in a moment.",
             _typed_text(item, part, new_value),
         )

@@ -6,8 +6,11 @@ which study is open (also in the `?study=` link).
 
 from __future__ import annotations
 
+import functools
 import secrets
+from collections.abc import Callable
 from datetime import datetime
+from typing import ParamSpec
 
 import streamlit as st
 
@@ -20,6 +23,7 @@ from selfstudy.edges.storage import DatabaseError, Storage, database_url
 
 STUDY_KEY = "study_id"
 WHO_KEY = "who"
+P = ParamSpec("P")
 
 
 @st.cache_resource(show_spinner=False)
@@ -43,6 +47,23 @@ def show_database_trouble(exc: DatabaseError) -> None:
         f"**The database cannot be used right now.** `{problem.location}`: "
         f"{sentence(problem.message)} Reload the page to try again."
     )
+
+
+def database_trouble_shown(draw: Callable[P, None]) -> Callable[P, None]:
+    """`draw`, with a failing database shown as one line instead of an error box.
+
+    For the parts of a page that rerun on their own (fragments), which the
+    `main.run` guard around the whole page does not see.
+    """
+
+    @functools.wraps(draw)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            draw(*args, **kwargs)
+        except DatabaseError as exc:
+            show_database_trouble(exc)
+
+    return guarded
 
 
 Fingerprint = tuple[int, datetime | None]

@@ -46,7 +46,7 @@ def item_input(study_id: str, rubric: Rubric, item: Item, answer: Answer, missin
     key = widget_key(study_id, item.id, "value")
     save = {"on_change": save_from_widget, "args": (study_id, item.id, "value")}
     # Plain text: a widget's label is also its accessible name, read aloud as written.
-    label = f"{item.id} — {item.text}"
+    label = f"{item.id} — {markdown.text(item.text)}"
     if missing:
         label += " (required, not answered yet)"
     if item.type == "rating":

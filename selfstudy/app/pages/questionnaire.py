@@ -12,6 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from selfstudy.app import markdown
 from selfstudy.app.autosave import (
     Notice,
     SessionStudy,
@@ -19,7 +20,13 @@ from selfstudy.app.autosave import (
     load_open_study,
     take_notices,
 )
-from selfstudy.app.session import current_study_id, get_storage, rubric_for, who
+from selfstudy.app.session import (
+    current_study_id,
+    database_trouble_shown,
+    get_storage,
+    rubric_for,
+    who,
+)
 from selfstudy.app.widgets import item_input, level_descriptors, progress_bar, save_before_leaving
 from selfstudy.core.rubric import Dimension, Rubric
 from selfstudy.core.scoring import Result, score
@@ -54,7 +61,7 @@ def sidebar(result: Result, study_id: str) -> None:
     with st.sidebar:
         progress_bar(result.answered, result.required, "Whole self-study")
         labels = {
-            i: f"{'✓' if d.answered == d.required else '○'} {d.title}"
+            i: f"{'✓' if d.answered == d.required else '○'} {markdown.text(d.title)}"
             for i, d in enumerate(result.dimensions)
         }
         st.radio(
@@ -117,6 +124,7 @@ def missing_summary(missing: list[str]) -> None:
 
 
 @st.fragment
+@database_trouble_shown
 def standard_block(study_id: str, standard_id: str) -> None:
     """One standard and its items; a click inside reruns only this block."""
     session = load_open_study(study_id, max_age=REFRESH_SHARED_SECONDS)
@@ -141,9 +149,9 @@ def standard_block(study_id: str, standard_id: str) -> None:
     if not items:
         return
     with st.container(border=True):
-        st.subheader(f"{standard.id} · {standard.title}", anchor=standard.id)
+        st.subheader(f"{standard.id} · {markdown.text(standard.title)}", anchor=standard.id)
         if standard.description:
-            st.write(standard.description)
+            st.markdown(markdown.text(standard.description))
         with st.expander("What each level looks like for this standard"):
             level_descriptors(rubric, standard)
         for item in items:
@@ -214,10 +222,10 @@ def go_to_dimension(study_id: str, index: int) -> None:
 
 def header(study_id: str, program: Program, dimension: Dimension, index: int) -> None:
     details = " · ".join(filter(None, [program.organization, program.cohort, program.round]))
-    st.caption(f"{program.name}" + (f" · {details}" if details else ""))
-    st.title(f"{index + 1}. {dimension.title}")
+    st.caption(markdown.text(program.name + (f" · {details}" if details else "")))
+    st.title(f"{index + 1}. {markdown.text(dimension.title)}")
     if dimension.description:
-        st.write(dimension.description)
+        st.markdown(markdown.text(dimension.description))
     link = study_link(study_id, dimension)
     st.caption(
         f"Answers save automatically. Link to reopen this self-study anywhere: [{link}]({link})"
@@ -228,13 +236,13 @@ def previous_and_next(study_id: str, rubric: Rubric, index: int) -> None:
     left, right = st.columns(2)
     if index > 0:
         left.button(
-            f"← {rubric.dimensions[index - 1].title}",
+            f"← {markdown.text(rubric.dimensions[index - 1].title)}",
             on_click=go_to_dimension,
             args=(study_id, index - 1),
         )
     if index < len(rubric.dimensions) - 1:
         right.button(
-            f"Next: {rubric.dimensions[index + 1].title} →",
+            f"Next: {markdown.text(rubric.dimensions[index + 1].title)} →",
             type="primary",
             on_click=go_to_dimension,
             args=(study_id, index + 1),

@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
+from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.rubric import NA
-from selfstudy.core.study import Answer, SelfStudy
+from selfstudy.core.study import MAX_TEXT_LENGTH, Answer, SelfStudy
 from selfstudy.edges.rubric_files import PROJECT_ROOT
 from selfstudy.edges.storage import Storage
 from tests.conftest import fresh_postgres_url
@@ -369,3 +370,25 @@ def test_an_answer_the_database_refuses_says_why_in_words_and_stays_on_screen(db
     assert "changes are closed" not in said  # the driver's own words never reach the page
     assert "Our goals page, reviewed in May" in [c.value for c in at.code]  # kept to copy
     assert db.get_study(study_id).study.answers.get("PG.R") is None
+
+
+def test_a_text_over_the_limit_is_refused_by_name_and_kept_to_copy(db, study_id):
+    at = open_link(study_id)
+    # The box stops typing at MAX_TEXT_LENGTH; an emoji counts twice, as in every spreadsheet,
+    # so 15,001 of them fit the box as Python counts but are one too many to store.
+    too_long = "\N{SLIGHTLY SMILING FACE}" * (MAX_TEXT_LENGTH // 2 + 1)
+    widget(at, "text_area", "PG.R").input(too_long).run()
+    assert not at.exception
+    said = "\n".join(w.value for w in at.warning)
+    assert "could not be saved" in said and f"{MAX_TEXT_LENGTH:,}" in said
+    assert too_long in [c.value for c in at.code]
+    assert db.get_study(study_id).study.answers.get("PG.R") is None
+
+
+def test_program_details_over_the_limit_are_refused_by_the_storage(db, study_id):
+    stored = db.get_study(study_id).study.program
+    longer = stored.model_copy(update={"organization": "x" * (MAX_TEXT_LENGTH + 1)})
+    with pytest.raises(ProblemsFound) as refused:
+        db.update_program(study_id, longer, by="Ana")
+    assert [p.code for p in refused.value.problems] == ["text-too-long"]
+    assert db.get_study(study_id).study.program == stored

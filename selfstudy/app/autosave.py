@@ -19,6 +19,7 @@ from typing import Any
 
 import streamlit as st
 
+from selfstudy.app import markdown
 from selfstudy.app.session import get_storage, rubric_for, who
 from selfstudy.app.widget_values import stored_value, widget_key, widget_value
 from selfstudy.core.problems import ProblemsFound
@@ -189,15 +190,20 @@ def save_from_widget(study_id: str, item_id: str, part: str) -> None:
             _typed_text(item, part, new_value),
         )
         return
-    except DatabaseError as exc:
+    except ProblemsFound as exc:  # the database failed, or refused the value (too long)
         # Show what is stored, not an answer that was never saved.
         _take_fields(session, rubric, item_id, old, [part])
+        later = (
+            "Nothing was lost that was saved before; give it again in a moment."
+            if isinstance(exc, DatabaseError)
+            else "It is kept below to copy."
+        )
         _not_saved(
             session,
             item,
             f"Your {FIELD_NAMES[part]} for **{item_id}** could not be saved: "
-            f"{sentence(exc.problem.message)} Nothing was lost that was saved "
-            "before; give it again in a moment.",
+            + " ".join(sentence(markdown.text(p.message)) for p in exc.problems)
+            + f" {later}",
             _typed_text(item, part, new_value),
         )
         session.progress_changed = True

@@ -176,6 +176,14 @@ def study_from_data(data: Any, source: str = "<self-study>") -> SelfStudy:
         raise ProblemsFound(_problems_of(exc, source)) from None
 
 
+def program_from_data(data: Any, source: str = "<program>") -> Program:
+    """Program details checked as a self-study file's are (a name, texts within the limit)."""
+    try:
+        return Program.model_validate(data)
+    except ValidationError as exc:
+        raise ProblemsFound(_problems_of(exc, source)) from None
+
+
 def too_long(where: str, text: str, what: str = "the text", path: str = "") -> Problem:
     """The problem of a text longer than `MAX_TEXT_LENGTH`: refused, never cut."""
     return Problem(

@@ -28,6 +28,7 @@ from selfstudy.app.session import (
     who,
 )
 from selfstudy.app.widgets import item_input, level_descriptors, progress_bar, save_before_leaving
+from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.rubric import Dimension, Rubric
 from selfstudy.core.scoring import Result, score
 from selfstudy.core.study import (
@@ -212,7 +213,11 @@ def program_details(study_id: str, program: Program) -> None:
                     "round": round_.strip() or None,
                 }
             )
-            get_storage().update_program(study_id, changed, by=who(), shown=program)
+            try:
+                get_storage().update_program(study_id, changed, by=who(), shown=program)
+            except ProblemsFound as exc:
+                st.error("  \n".join(markdown.text(p.message) for p in exc.problems))
+                return
             st.rerun()
 
 

@@ -34,6 +34,7 @@ from selfstudy.core.study import (
     SelfStudy,
     check_texts,
     is_answered,
+    program_from_data,
 )
 from selfstudy.edges.storage.connection import database_url, make_engine, timeouts
 from selfstudy.edges.storage.errors import database_error
@@ -362,7 +363,9 @@ class Storage:
                 theirs = shown.model_dump(mode="json")
                 stored = json.loads(old.program)
                 changed = {k: v for k, v in mine.items() if theirs.get(k) != v}
-                program = Program.model_validate({**stored, **changed})
+                program = program_from_data({**stored, **changed}, study_id)
+            else:
+                program = program_from_data(program.model_dump(mode="json"), study_id)
             if old.program == program.model_dump_json():
                 return
             conn.execute(

@@ -275,6 +275,15 @@ def test_a_number_that_is_not_an_ordinary_one_is_a_located_problem(number):
     assert ["wrong-type", f"r.yaml:{line}"] in problems.flatten(["code", "location"])
 
 
+def test_a_number_of_thousands_of_digits_is_a_located_problem():
+    number = "9" * 5000  # Python reads at most 4,300 digits
+    text = DEFAULT_RUBRIC_PATH.read_text(encoding="utf-8").replace("target: 3", f"target: {number}")
+    rubric, problems = read_rubric(text, "r.yaml")
+    assert rubric is None
+    line = text.splitlines().index(f"target: {number}") + 1
+    assert ["number-too-long", f"r.yaml:{line}"] in problems.flatten(["code", "location"])
+
+
 # --- 4. only web and e-mail addresses become links ------------------------------------------
 
 HIDDEN = "".join(f"\\x{c:02x}" for c in [*range(0x20), 0x7F])  # as YAML escapes

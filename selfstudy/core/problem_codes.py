@@ -137,8 +137,8 @@ CODES: dict[str, tuple[str, str]] = {
         "few levels.",
     ),
     "number-too-long": (
-        "A number in the self-study file has thousands of digits",
-        "Correct the number; no answer needs more than a few digits.",
+        "A number has thousands of digits",
+        "Correct the number; no answer or rubric value needs more than a few digits.",
     ),
     "text-too-long": (
         "A text is longer than the 30,000 characters a text may hold",

@@ -57,6 +57,7 @@ class _Document:
         self.lines: dict[KeyPath, int] = {}
         self.duplicates: list[tuple[KeyPath, int, int]] = []
         self.unusable_keys: list[int] = []  # lines of keys that are lists or blocks
+        self.overlong_numbers: list[int] = []  # lines of integers Python will not read
         loader = _Yaml12Loader(text)
         try:
             node = loader.get_single_node()
@@ -84,7 +85,11 @@ class _Document:
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self._build(loader, n, (*path, i)) for i, n in enumerate(node.value)]
-        return loader.construct_object(node, deep=True)
+        try:
+            return loader.construct_object(node, deep=True)
+        except ValueError:  # an integer of more than 4,300 digits
+            self.overlong_numbers.append(node.start_mark.line + 1)
+            return None
 
     def line_of(self, path: KeyPath) -> int | None:
         while path not in self.lines and path:
@@ -142,6 +147,15 @@ def read_rubric(text: str, source: str = "<rubric>") -> tuple[Rubric | None, Rep
             "a key is a list or a block here; a key is a name (or a scale value), then `:`",
         )
         for line in doc.unusable_keys
+    )
+    problems += (
+        Problem(
+            "number-too-long",
+            f"{source}:{line}",
+            "a number has thousands of digits, more than can be read; no rubric value needs "
+            "such a number: correct it",
+        )
+        for line in doc.overlong_numbers
     )
     if not isinstance(doc.data, dict):
         problems.append(

@@ -623,7 +623,7 @@ def test_a_tab_longer_than_any_copy_is_refused_without_reading_it_whole(standin,
         gsheets.pull(client, KEY, TINY)
     [problem] = raised.value.problems
     assert (problem.code, problem.location) == ("sheet-too-large", "'1. Program Goals'")
-    assert f"more than {gsheets.MAX_ROWS} rows" in problem.message
+    assert f"more than {gsheets.MAX_ROWS:,} rows" in problem.message
     [read] = [r for r in standin.api_requests() if r["path"].endswith("values:batchGet")]
     last_cell = f"{column_letter(gsheets.MAX_COLUMNS + 1)}{gsheets.MAX_ROWS + 1}"
     assert all(r.endswith(f"!A1:{last_cell}") for r in read["query"]["ranges"])

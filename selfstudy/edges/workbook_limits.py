@@ -40,16 +40,13 @@ from pathlib import Path
 from typing import IO
 
 from selfstudy.core.problems import Problem, ProblemsFound
-from selfstudy.core.sheetcopy.vocabulary import column_letter
+from selfstudy.core.sheetcopy.vocabulary import MAX_COLUMNS, MAX_ROWS, column_letter
 
 MAX_FILE_BYTES = 20 * 2**20
 MAX_UNPACKED_BYTES = 100 * 2**20
 MAX_RATIO = 100  # for parts over 1 MB unpacked; XML packs about 10:1
-MAX_ROWS = 10_000
-MAX_COLUMNS = 256
 MAX_CELLS = MAX_ROWS * MAX_COLUMNS  # all tabs together
 MAX_PARTS = 10_000
-MAX_TABS = 200  # CSV files in one copy
 
 _RATIO_FLOOR = 2**20
 _ZIP = (b"PK\x03\x04", b"PK\x05\x06")

@@ -30,6 +30,9 @@ from typing import IO, Any
 from selfstudy.core.problems import Problem, ProblemsFound, Report
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.sheetcopy import (
+    MAX_COLUMNS,
+    MAX_ROWS,
+    MAX_TABS,
     SHEETS_TITLE_LIMIT,
     Cell,
     Formula,
@@ -44,10 +47,7 @@ from selfstudy.core.study import SelfStudy, text_length
 from selfstudy.core.wording import clip
 from selfstudy.edges.files import ensure_folder, write_all_atomically, write_atomically
 from selfstudy.edges.workbook_limits import (
-    MAX_COLUMNS,
     MAX_FILE_BYTES,
-    MAX_ROWS,
-    MAX_TABS,
     MAX_UNPACKED_BYTES,
     bounded_bytes,
     copy_too_large,

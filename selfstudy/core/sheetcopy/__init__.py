@@ -22,6 +22,9 @@ from selfstudy.core.sheetcopy.parse import (
 )
 from selfstudy.core.sheetcopy.values import export_value, split_options
 from selfstudy.core.sheetcopy.vocabulary import (
+    MAX_COLUMNS,
+    MAX_ROWS,
+    MAX_TABS,
     SHEETS_TITLE_LIMIT,
     SUMMARY,
     Cell,
@@ -35,6 +38,9 @@ from selfstudy.core.sheetcopy.vocabulary import (
 )
 
 __all__ = [
+    "MAX_COLUMNS",
+    "MAX_ROWS",
+    "MAX_TABS",
     "SHEETS_TITLE_LIMIT",
     "SUMMARY",
     "Cell",

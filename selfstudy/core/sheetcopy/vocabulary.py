@@ -28,6 +28,11 @@ SUMMARY = "SUMMARY"
 HEADER_SEARCH_ROWS = 15
 EXCEL_TITLE_LIMIT = 31
 SHEETS_TITLE_LIMIT = 100
+# How big a sheet copy may be, in every format (.xlsx, CSV, Google Sheet): far above
+# the copy of any rubric (a few hundred rows, fewer than ten columns, a tab per dimension).
+MAX_TABS = 200
+MAX_ROWS = 10_000
+MAX_COLUMNS = 256
 MULTICHOICE_SEPARATOR = "; "
 NA_SPELLINGS = ("n/a", "na", "not applicable", "n.a.", "n. a.")
 

@@ -3,7 +3,8 @@
 What is read is bounded: at most `MAX_TABS` tabs, each asked for as the range
 of its first `MAX_ROWS` rows and `MAX_COLUMNS` columns plus one more of each,
 so that a tab holding more than that is refused with a line saying so rather
-than read in part, or read whole into memory.
+than read in part, or read whole into memory. The bounds are a sheet copy's in every
+format (`core.sheetcopy.vocabulary`), so a copy that imports from a file also pulls.
 """
 
 from __future__ import annotations
@@ -14,14 +15,11 @@ from gspread.urls import SPREADSHEET_URL, SPREADSHEET_VALUES_BATCH_URL
 from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.sheetcopy import ImportResult, Sheets, a1
-from selfstudy.core.sheetcopy.vocabulary import column_letter
+from selfstudy.core.sheetcopy.vocabulary import MAX_COLUMNS, MAX_ROWS, MAX_TABS, column_letter
 from selfstudy.edges.gsheets.client import get, spreadsheet_key
 from selfstudy.edges.gsheets.replies import SpreadsheetReply, TabProperties, ValuesReply, bad_answer
 from selfstudy.edges.sheet_files import interpret
 
-MAX_TABS = 20  # a sheet copy has START HERE, a tab per dimension and SUMMARY
-MAX_ROWS = 2000  # a dimension tab has a few rows per item
-MAX_COLUMNS = 26  # A to Z; a sheet copy uses fewer than ten
 _TAB_FIELDS = "sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))"
 
 Tabs = dict[str, TabProperties]
@@ -76,7 +74,7 @@ def pull_sheets(client: Client, url_or_key: str) -> tuple[Tabs, Sheets]:
         if len(rows) > MAX_ROWS or any(len(row) > MAX_COLUMNS for row in rows):
             raise _too_large(
                 a1(title, 1),
-                f"this tab holds more than {MAX_ROWS} rows or {MAX_COLUMNS} columns "
+                f"this tab holds more than {MAX_ROWS:,} rows or {MAX_COLUMNS} columns "
                 f"(A to {column_letter(MAX_COLUMNS)}), far more than a sheet copy; delete "
                 "the rows and columns that do not belong to it",
             )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
 from selfstudy.core.problems import ProblemsFound
-from selfstudy.edges.files import ensure_folder, write_atomically
+from selfstudy.edges.files import ensure_folder, read_text, write_atomically
 
 
 def test_a_replaced_file_keeps_its_permissions(tmp_path):
@@ -50,3 +51,19 @@ def test_a_missing_folder_or_a_file_in_the_way_is_one_problem(tmp_path):
     with pytest.raises(ProblemsFound) as caught:
         ensure_folder(tmp_path / "taken")
     assert caught.value.codes() == ["cannot-write"]
+
+
+def test_a_file_is_read_no_further_than_its_limit_whatever_it_says_of_its_size(tmp_path):
+    # /dev/zero says it is empty and never ends: read whole, it would fill the memory.
+    with pytest.raises(ProblemsFound) as endless:
+        read_text(Path("/dev/zero"), 2**16, "a service-account key file")
+    big = tmp_path / "key.json"
+    big.write_bytes(b" " * (2**16 + 1))
+    with pytest.raises(ProblemsFound) as large:
+        read_text(big, 2**16, "a service-account key file")
+    for raised in (endless, large):
+        [problem] = raised.value.problems
+        assert problem.code == "file-too-large"
+        assert "too large to be a service-account key file" in problem.message
+    big.write_bytes(b"{}\r\n")
+    assert read_text(big, 2**16) == "{}\n"  # line ends read as text mode reads them

@@ -37,9 +37,11 @@ def read_text(path: Path, limit: int | None = None, what: str = "what it should 
     A file larger than `limit` bytes is not read at all: it is too large to be `what`.
     """
     try:
-        if limit is not None and path.stat().st_size > limit:
+        with path.open("rb") as file:  # read no more than the limit, whatever the file says
+            data = file.read() if limit is None else file.read(limit + 1)
+        if limit is not None and len(data) > limit:
             raise ProblemsFound([_too_large(path, limit, what)])
-        return path.read_text(encoding="utf-8")
+        return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as text mode
     except (OSError, UnicodeDecodeError) as exc:
         raise ProblemsFound(
             [Problem("unreadable-file", str(path), f"cannot read the file: {_reason(exc)}")]

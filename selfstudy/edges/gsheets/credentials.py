@@ -16,8 +16,10 @@ from google.oauth2 import service_account
 
 from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.wording import clip
+from selfstudy.edges.files import read_text
 
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
+MAX_KEY_BYTES = 2**16  # a service-account key file is about 2 kB
 CREDENTIALS_ENV = "GOOGLE_APPLICATION_CREDENTIALS"
 _NEW_KEY = (
     "create a new JSON key for the service account (Google Cloud console > IAM & Admin > "
@@ -53,12 +55,13 @@ def credentials_from_file(path: Path | str | None = None) -> Credentials:
             f"key file, or set {CREDENTIALS_ENV} to its path",
         )
     try:
-        info = json.loads(Path(where).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise credential_problem(
-            where, f"cannot read the credential file ({exc.strerror}); check the path"
-        ) from None
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        text = read_text(Path(where), MAX_KEY_BYTES, "a service-account key file")
+    except ProblemsFound as exc:
+        reason = exc.problems[0].message
+        raise credential_problem(where, f"{reason}; check the path of the key file") from None
+    try:
+        info = json.loads(text)
+    except (ValueError, RecursionError):
         raise credential_problem(
             where,
             "the credential file is not JSON; download the service-account key again "

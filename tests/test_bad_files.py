@@ -498,6 +498,32 @@ def test_a_full_disk_leaves_the_sync_record_as_it_was(tmp_path, full_disk):
     assert record.read_bytes() == before and leftovers(tmp_path) == []
 
 
+def test_a_study_taken_from_a_sheet_and_its_sync_record_are_written_both_or_neither(
+    tmp_path, monkeypatch
+):
+    study = tmp_path / "study.json"
+    study.write_text("the old study")
+    record = sync_records.record_of(study)
+    record.write_text('{"sheet-1": {"PG.1.a": {"value": 3}}}')
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    real_replace = os.replace
+    renames = iter(range(1_000))
+
+    def second_file_fails(source, target) -> None:
+        if next(renames) == 2:  # the first file is in place, the second cannot be
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        real_replace(source, target)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "replace", second_file_fails)
+        remembering = lambda: sync_records.remember(study, "sheet-2", {}, "the new study")  # noqa: E731
+        assert codes(refused(remembering).problems) == ["cannot-write"]
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    sync_records.remember(study, "sheet-2", {}, "the new study")
+    assert study.read_text() == "the new study"
+    assert set(sync_records.read_bases(study)) == {"sheet-1", "sheet-2"}
+
+
 def test_a_file_where_a_folder_is_wanted_is_one_line(tmp_path):
     taken = tmp_path / "taken"
     taken.write_text("a file")

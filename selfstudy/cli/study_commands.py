@@ -14,7 +14,7 @@ from selfstudy.core.rubric import Rubric, rubric_json_schema
 from selfstudy.core.samples import sample_studies
 from selfstudy.core.scoring import score
 from selfstudy.core.study import SelfStudy, check_study, study_json_schema
-from selfstudy.edges.files import ensure_folder, write_atomically, write_text_atomically
+from selfstudy.edges.files import ensure_folder, write_all_atomically, write_atomically
 from selfstudy.edges.paths import DEFAULT_RUBRIC_ID
 from selfstudy.edges.rubric_files import (
     rubric_files,
@@ -138,7 +138,10 @@ def sample(out_dir: Path, rubric_option: str, programs: int, seed: int) -> None:
     rubric = rubric_from_option(rubric_option)
     ensure_folder(out_dir)
     studies = sample_studies(rubric, programs=programs, seed=seed)
-    for study in studies:
-        name = f"{study.program.id}-{study.program.round}.json"
-        write_text_atomically(out_dir / name, study.to_json())
+    write_all_atomically(  # all of them, or none
+        {
+            out_dir / f"{study.program.id}-{study.program.round}.json": study.to_json().encode()
+            for study in studies
+        }
+    )
     click.echo(f"wrote {len(studies)} self-studies to {out_dir}")

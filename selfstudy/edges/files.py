@@ -159,10 +159,6 @@ def ensure_folder(folder: Path) -> None:
         raise _cannot_write(folder, f"cannot make {folder}: {_reason(exc)}") from None
 
 
-def write_text_atomically(path: Path, text: str) -> None:
-    write_atomically(path, text.encode("utf-8"))
-
-
 def _reason(exc: OSError | UnicodeDecodeError) -> str:
     """What went wrong, in the words of the system (`No space left on device`)."""
     if isinstance(exc, UnicodeDecodeError):

@@ -12,7 +12,7 @@ from typing import Any
 
 from selfstudy.core.merge import Snapshot
 from selfstudy.core.problems import Problem, ProblemsFound
-from selfstudy.edges.files import read_text, write_text_atomically
+from selfstudy.edges.files import read_text, write_all_atomically
 
 SUFFIX = ".sync.json"
 MAX_RECORD_BYTES = 256 * 2**20  # a snapshot per sheet, each no larger than its study
@@ -50,9 +50,16 @@ def read_bases(study_path: Path) -> dict[str, Any]:
     return bases
 
 
-def remember(study_path: Path, key: str, base: Snapshot) -> None:
-    """Keep `base` as the state last shared with the spreadsheet `key`."""
+def remember(study_path: Path, key: str, base: Snapshot, study_text: str | None = None) -> None:
+    """Keep `base` as the state last shared with the spreadsheet `key`.
+
+    With `study_text`, the study file is written too, and the two as one: both,
+    or (on a full disk, say) neither, so a record never describes a study that
+    was not saved.
+    """
     bases = read_bases(study_path)
     bases[key] = base
-    text = json.dumps(bases, indent=2, ensure_ascii=False) + "\n"
-    write_text_atomically(record_of(study_path), text)
+    files = {record_of(study_path): (json.dumps(bases, indent=2, ensure_ascii=False) + "\n")}
+    if study_text is not None:
+        files[study_path] = study_text
+    write_all_atomically({path: text.encode("utf-8") for path, text in files.items()})

@@ -23,7 +23,6 @@ from selfstudy.core.rubric import Rubric
 from selfstudy.core.sheetcopy import ImportResult
 from selfstudy.core.study import Answer, SelfStudy
 from selfstudy.edges import gsheets, sync_records
-from selfstudy.edges.files import write_text_atomically
 from selfstudy.edges.rubric_files import rubric_of
 from selfstudy.edges.storage import StaleEdit, Storage, StoredStudy, StudyNotFound
 from selfstudy.edges.study_files import load_study
@@ -51,8 +50,8 @@ class SyncTarget(ABC):
         """Keep `base` as the state last shared with the spreadsheet `key`."""
 
     @abstractmethod
-    def save_from_sheet(self, outcome: gsheets.SyncOutcome) -> None:
-        """Save what a sync took from the sheet into the study."""
+    def keep(self, key: str, outcome: gsheets.SyncOutcome) -> None:
+        """Save what a sync took from the sheet into the study, and remember the new base."""
 
 
 class FileTarget(SyncTarget):
@@ -72,9 +71,10 @@ class FileTarget(SyncTarget):
     def remember(self, key: str, base: Snapshot) -> None:
         sync_records.remember(self.path, key, base)
 
-    def save_from_sheet(self, outcome: gsheets.SyncOutcome) -> None:
-        if outcome.plan.to_app:
-            write_text_atomically(self.path, outcome.study.to_json())
+    def keep(self, key: str, outcome: gsheets.SyncOutcome) -> None:
+        """The study file and its sync record are written as one: both, or neither."""
+        taken = outcome.study.to_json() if outcome.plan.to_app else None
+        sync_records.remember(self.path, key, outcome.base, study_text=taken)
         self.study = outcome.study
 
 
@@ -96,7 +96,9 @@ class StoredTarget(SyncTarget):
     def remember(self, key: str, base: Snapshot) -> None:
         self.storage.set_sync_base(self.stored.id, _base_name(key), base)
 
-    def save_from_sheet(self, outcome: gsheets.SyncOutcome) -> None:
+    def keep(self, key: str, outcome: gsheets.SyncOutcome) -> None:
+        """Answers first: when saving them is refused, the base is not moved, so the
+        next sync offers the same changes again."""
         changes = {
             item_id: Answer.model_validate(entry) if entry else Answer()
             for item_id, entry in outcome.plan.to_app.items()
@@ -119,6 +121,7 @@ class StoredTarget(SyncTarget):
         if PROGRAM_KEY in outcome.plan.to_app:
             self.storage.update_program(self.stored.id, outcome.study.program)
         self.study = outcome.study
+        self.remember(key, outcome.base)
 
 
 def _base_name(key: str) -> str:
@@ -179,8 +182,7 @@ def sync(
     key = gsheets.spreadsheet_key(spreadsheet)
     rubric = rubric or rubric_of(target.study)
     outcome = gsheets.sync(client, key, target.study, rubric, target.base(key), choices)
-    target.save_from_sheet(outcome)
-    target.remember(key, outcome.base)
+    target.keep(key, outcome)
     return outcome
 
 
@@ -191,8 +193,8 @@ def pull(client: Client, spreadsheet: str, rubric: Rubric | None = None) -> Impo
 
 def keep_pulled_in_file(study: SelfStudy, spreadsheet: str, path: Path) -> None:
     """Write a pulled study to a file, remembering the sheet as its sync base."""
-    write_text_atomically(path, study.to_json())
-    FileTarget(path, study).remember(gsheets.spreadsheet_key(spreadsheet), snapshot(study))
+    key = gsheets.spreadsheet_key(spreadsheet)
+    sync_records.remember(path, key, snapshot(study), study_text=study.to_json())
 
 
 def keep_pulled_in_database(

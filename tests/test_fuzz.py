@@ -734,7 +734,9 @@ def test_control_characters_in_rubric_titles_never_crash_the_html_report(only_nu
         assert str(rubric) in run.stderr
         return
     assert run.returncode == 0, said[-2000:]
-    assert out.read_text(encoding="utf-8").rstrip().endswith("</html>")
+    page = out.read_text(encoding="utf-8")
+    assert page.rstrip().endswith("</html>")
+    assert not re.search(r"[\x00-\x08\x0b\x0e-\x1f\x7f]", page)  # HTML forbids them
 
 
 BAD_LINKS = [

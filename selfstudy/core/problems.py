@@ -42,6 +42,12 @@ class Problem:
         return asdict(self)
 
 
+def quoted(value: Any, width: int = 60) -> str:
+    """A value from the input as a message quotes it: its `repr`, cut short with `…`."""
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 class Report(list[Problem]):
     """Every problem found in one input, in the order found.
 

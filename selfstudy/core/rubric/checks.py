@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from selfstudy.core.problems import Problem, Report
+from selfstudy.core.problems import Problem, Report, quoted
 
 KeyPath = tuple[str | int, ...]
 """Where a value is inside the document: `("dimensions", 0, "id")`."""
@@ -21,9 +21,11 @@ Add = Callable[[str, KeyPath, str], None]
 
 
 def format_path(path: KeyPath) -> str:
+    """`dimensions[0].standards[1].id`; a key longer than any the format has is cut short."""
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        key = str(part) if len(str(part)) <= 60 else str(part)[:59] + "…"
+        out += f"[{key}]" if isinstance(part, int) else (f".{key}" if out else key)
     return out
 
 
@@ -79,7 +81,7 @@ def check_rubric_document(
                     add(
                         "level-not-on-scale",
                         (*s_path, "levels", key),
-                        f"{key!r} is not a scale value; use one of {_show(values)}",
+                        f"{quoted(key)} is not a scale value; use one of {_show(values)}",
                     )
             for i_index, item in enumerate(_list(standard.get("items"))):
                 i_path: KeyPath = (*s_path, "items", i_index)
@@ -92,7 +94,8 @@ def check_rubric_document(
 
 
 def _show(values: list[Any]) -> str:
-    return ", ".join(str(v) for v in values)
+    shown = ", ".join(str(v) for v in values)
+    return shown if len(shown) <= 200 else shown[:199] + "…"
 
 
 def _check_scale(scale: dict[str, Any], add: Add) -> tuple[list[Any], list[str]]:
@@ -118,14 +121,15 @@ def _check_scale(scale: dict[str, Any], add: Add) -> tuple[list[Any], list[str]]
             add(
                 "duplicate-label",
                 ("scale", "levels", index, "label"),
-                f"label {label!r} is already used by level {seen[key] + 1}; "
+                f"label {quoted(label)} is already used by level {seen[key] + 1}; "
                 "give every level its own label",
             )
         elif key in {"n/a", "na", "not applicable"}:
             add(
                 "reserved-label",
                 ("scale", "levels", index, "label"),
-                f"label {label!r} is reserved for 'not applicable'; use allow_na: true instead",
+                f"label {quoted(label)} is reserved for 'not applicable'; "
+                "use allow_na: true instead",
             )
         seen.setdefault(key, index)
     return values, labels
@@ -149,7 +153,7 @@ def _check_unique(
         add(
             "duplicate-id",
             path,
-            f"duplicate id {value!r} (first used at {_where(seen[value], line_of)}); "
+            f"duplicate id {quoted(value)} (first used at {_where(seen[value], line_of)}); "
             "ids must be unique, rename one of them",
         )
     else:
@@ -210,7 +214,7 @@ def _check_show_if(
         add(
             "show-if-unknown-item",
             (*path, "item"),
-            f"show_if names {target_id!r}, which is not an item earlier in the rubric; "
+            f"show_if names {quoted(target_id)}, which is not an item earlier in the rubric; "
             "name an item that comes before this one",
         )
         return
@@ -224,13 +228,14 @@ def _check_show_if(
                 add(
                     "show-if-bad-value",
                     (*path, op),
-                    f"{op} compares numbers, but {target_id!r} is a {kind} item; use equals or in",
+                    f"{op} compares numbers, but {quoted(target_id)} is a {kind} item; "
+                    "use equals or in",
                 )
             elif kind == "rating" and values and operand not in values:
                 add(
                     "show-if-bad-value",
                     (*path, op),
-                    f"{operand!r} is not a scale value; use one of {_show(values)}",
+                    f"{quoted(operand)} is not a scale value; use one of {_show(values)}",
                 )
             continue
         for value in operand if op == "in" and isinstance(operand, list) else [operand]:
@@ -245,15 +250,18 @@ def _impossible_value(
     if kind in ("choice", "multichoice"):
         options = _list(target.get("options"))
         if value not in options:
-            return f"{value!r} is not one of the options of {target.get('id')!r}: {_show(options)}"
+            return (
+                f"{quoted(value)} is not one of the options of {quoted(target.get('id'))}: "
+                f"{_show(options)}"
+            )
     elif kind == "rating":
         folded = {" ".join(label.split()).casefold() for label in labels}
         is_label = isinstance(value, str) and " ".join(value.split()).casefold() in folded
         if not (is_label or (_number(value) and value in values) or value == "N/A"):
             return (
-                f"{value!r} is neither a scale value nor a label; "
+                f"{quoted(value)} is neither a scale value nor a label; "
                 f"use one of {_show(values)} or {_show(labels)}"
             )
     elif kind == "number" and not _number(value):
-        return f"{target.get('id')!r} is a number item; compare it with a number"
+        return f"{quoted(target.get('id'))} is a number item; compare it with a number"
     return None

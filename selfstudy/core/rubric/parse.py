@@ -27,7 +27,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from selfstudy.core.links import LINK_SCHEMES, link_target, scheme_of
-from selfstudy.core.problems import Problem, Report
+from selfstudy.core.problems import Problem, Report, quoted
 from selfstudy.core.rubric import Dimension, Item, Level, Resource, Rubric, Scale, ShowIf, Standard
 from selfstudy.core.rubric.checks import KeyPath, check_rubric_document, format_path
 
@@ -134,7 +134,7 @@ def read_rubric(text: str, source: str = "<rubric>") -> tuple[Rubric | None, Rep
         Problem(
             "duplicate-key",
             f"{source}:{line}",
-            f"key {path[-1]!r} appears twice in the same block (first at line {first}); "
+            f"key {quoted(path[-1])} appears twice in the same block (first at line {first}); "
             "keep one of them",
             format_path(path),
         )
@@ -279,7 +279,7 @@ def _not_a_link_message(url: str) -> str:
     scheme = scheme_of(url)
     fix = "use a web (https://…) or e-mail (mailto:…) address"
     if scheme and scheme not in LINK_SCHEMES and len(scheme) <= 20:
-        return f"a {scheme!r} address is shown as text, never as a link; {fix}"
+        return f"a {quoted(scheme)} address is shown as text, never as a link; {fix}"
     return (
         "this address is shown as text, not as a link: it is not a whole web or e-mail "
         f"address, or has spaces or hidden characters in it; {fix}"
@@ -337,27 +337,29 @@ def _explain(error: dict[str, Any]) -> tuple[str, str]:
     if kind == "extra_forbidden":
         allowed = _allowed_keys(parent) if parent else []
         close = difflib.get_close_matches(str(field), allowed, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(allowed)}"
-        return "unknown-key", f"unknown key {field!r}; {hint}"
+        hint = (
+            f"did you mean {quoted(close[0])}?" if close else f"allowed keys: {', '.join(allowed)}"
+        )
+        return "unknown-key", f"unknown key {quoted(field)}; {hint}"
     if kind == "missing":
-        return "missing-key", f"missing required key {field!r}; add it"
+        return "missing-key", f"missing required key {quoted(field)}; add it"
     if kind in ("too_short",) and field in ("items", "standards", "dimensions", "levels"):
         need = "at least two levels" if field == "levels" else f"at least one entry in {field}"
         return "empty-list", f"{field} is empty; add {need}"
     if kind in ("greater_than",) and field == "weight":
-        return "bad-weight", f"weight must be greater than 0, got {error.get('input')!r}"
+        return "bad-weight", f"weight must be greater than 0, got {quoted(error.get('input'))}"
     if kind in ("string_pattern_mismatch", "string_too_long") and field == "id":
         return "bad-slug", (
-            f"{error.get('input')!r} is not a valid rubric id; use lower-case letters, digits "
-            "and '-' (for example 'stem-equity-self-study')"
+            f"{quoted(error.get('input'))} is not a valid rubric id; use lower-case letters, "
+            "digits and '-' (for example 'stem-equity-self-study')"
         )
     if kind == "string_type":
         return "wrong-type", (
-            f"expected text, got {error.get('input')!r}; put the value in quotes "
-            f'(for example {field}: "{error.get("input")}")'
+            f"expected text, got {quoted(error.get('input'))}; put the value in quotes "
+            f'(for example {field}: "{quoted(error.get("input"), 40)[1:-1]}")'
         )
     if kind == "literal_error":
-        return "bad-value", f"{error.get('input')!r} is not allowed; {error['msg'].lower()}"
+        return "bad-value", f"{quoted(error.get('input'))} is not allowed; {error['msg'].lower()}"
     if kind == "value_error" and loc and loc[-1] == "show_if":
         return (
             "bad-show-if",
@@ -369,12 +371,12 @@ def _explain(error: dict[str, Any]) -> tuple[str, str]:
             "show_if needs `item:` and exactly one of equals, in, at_least, at_most",
         )
     if kind == "finite_number":
-        return "wrong-type", f"expected an ordinary number, got {error.get('input')!r}"
+        return "wrong-type", f"expected an ordinary number, got {quoted(error.get('input'))}"
     if kind.startswith(("int_", "float_")):
-        return "wrong-type", f"expected a number, got {error.get('input')!r}"
+        return "wrong-type", f"expected a number, got {quoted(error.get('input'))}"
     if kind == "bool_type":
-        return "wrong-type", f"expected true or false, got {error.get('input')!r}"
+        return "wrong-type", f"expected true or false, got {quoted(error.get('input'))}"
     message = error["msg"]
     if kind.endswith("_type") or kind.endswith("_parsing"):
-        return "wrong-type", f"{message[0].lower()}{message[1:]}, got {error.get('input')!r}"
+        return "wrong-type", f"{message[0].lower()}{message[1:]}, got {quoted(error.get('input'))}"
     return "bad-value", f"{message[0].lower()}{message[1:]}"

@@ -87,8 +87,12 @@ def _document(rubric: Rubric, study: SelfStudy, body: str) -> str:
     )
 
 
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")  # tab, LF, FF, CR are fine
+
+
 def _e(text: Any) -> str:
-    return html.escape(str(text), quote=True)
+    """Text made safe for HTML: escaped, and each control character HTML forbids shown as �."""
+    return _CONTROLS.sub("\ufffd", html.escape(str(text), quote=True))
 
 
 def _header(rubric: Rubric, study: SelfStudy) -> str:

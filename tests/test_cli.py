@@ -186,3 +186,25 @@ def test_output_to_a_full_disk_is_one_line_and_exit_1():
         "selfstudy: No space left on device; check that the file or folder exists, that you "
         "may read and write it and that its disk has space, then run the command again\n"
     )
+
+
+def test_a_refusal_that_is_not_about_a_file_says_so_in_one_line(tmp_path):
+    # A connection the system refuses (port 0): an OSError that names no file.
+    script = (
+        "import socket, click\n"
+        "from selfstudy.cli import main\n"
+        "@main.command()\n"
+        "def connect():\n"
+        "    socket.socket(socket.AF_INET).connect(('127.0.0.1', 0))\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, "connect"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith("selfstudy: the system refused an operation (")
+    assert "check that the file or folder exists" not in line

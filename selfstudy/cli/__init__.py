@@ -35,12 +35,20 @@ class SelfStudyGroup(click.Group):
 
 
 def _file_problem(exc: OSError) -> Problem:
+    """A file the system refused, named; any other refusal (a socket, a pipe) in general words."""
+    reason = exc.strerror or type(exc).__name__
+    if exc.filename or exc.errno in (errno.ENOSPC, errno.EDQUOT):  # a file, or the output's disk
+        return Problem(
+            "file-access",
+            str(exc.filename or "selfstudy"),
+            f"{reason}; check that the file or folder exists, that you may read and write it "
+            "and that its disk has space, then run the command again",
+        )
     return Problem(
-        "file-access",
-        str(exc.filename or "selfstudy"),
-        f"{exc.strerror or 'the system refused to read or write'}; check that the file or "
-        "folder exists, that you may read and write it and that its disk has space, then run "
-        "the command again",
+        "system-refused",
+        "selfstudy",
+        f"the system refused an operation ({reason}); run the command again, and if it "
+        "happens again, report it with this line",
     )
 
 

@@ -269,6 +269,10 @@ CODES: dict[str, tuple[str, str]] = {
         "A file or folder cannot be used",
         "Check that it exists, that you may read and write it and that its disk has space.",
     ),
+    "system-refused": (
+        "The system refused an operation",
+        "Run the command again; if it happens again, report it with the line shown.",
+    ),
     "study-not-found": (
         "No self-study file or saved self-study of that name",
         "Give the path of a .json file, or the id of a self-study saved in the app.",

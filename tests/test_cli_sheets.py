@@ -308,7 +308,8 @@ def test_a_damaged_sync_record_is_reported_with_what_to_do(tmp_path, google):
     (tmp_path / "p01.sync.json").write_text("{not json")
     result = invoke("sheets", "sync", study_file, "--spreadsheet", KEY)
     assert result.exit_code == 1
-    assert "p01.sync.json: this sync record is damaged; delete it" in result.stderr
+    assert "p01.sync.json: this sync record cannot be used (it is not JSON)" in result.stderr
+    assert "delete it" in result.stderr
 
 
 def test_a_sync_record_that_is_json_but_not_an_object_is_reported_too(tmp_path, google):
@@ -317,7 +318,7 @@ def test_a_sync_record_that_is_json_but_not_an_object_is_reported_too(tmp_path, 
     (tmp_path / "p01.sync.json").write_text("[1, 2]")
     result = invoke("sheets", "sync", study_file, "--spreadsheet", KEY)
     assert result.exit_code == 1
-    assert "p01.sync.json: this sync record is damaged; delete it" in result.stderr
+    assert "p01.sync.json: this sync record cannot be used" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -287,6 +287,17 @@ def test_a_statement_that_waits_longer_than_the_statement_timeout_is_one_line(mo
     assert_one_line(deleting, problem)
 
 
+@needs_postgres
+def test_options_in_the_url_keep_the_statement_timeout(monkeypatch):
+    url = fresh_postgres_url(POSTGRES_URL)
+    separator = "&" if "?" in url else "?"
+    monkeypatch.setenv("SELFSTUDY_DB_STATEMENT_TIMEOUT", "7")
+    storage = Storage(f"{url}{separator}options=-c%20search_path%3Dpublic")
+    with storage.engine.connect() as conn:
+        assert conn.execute(text("SHOW statement_timeout")).scalar() == "7s"
+        assert conn.execute(text("SHOW search_path")).scalar() == "public"
+    storage.engine.dispose()
+
 # --- nothing secret in what a failure prints or logs -----------------------------------------
 
 

@@ -33,17 +33,20 @@ def read_bases(study_path: Path) -> dict[str, Any]:
     if not record.is_file():
         return {}
     try:
-        bases = json.loads(read_text(record, MAX_RECORD_BYTES))
-    except (ProblemsFound, ValueError, RecursionError):  # unreadable, too large, not JSON
-        bases = None
+        bases = json.loads(read_text(record, MAX_RECORD_BYTES, "a sync record"))
+        reason = "it is not an object of snapshots"
+    except ProblemsFound as exc:  # unreadable, not UTF-8, too large: say which
+        bases, reason = None, exc.problems[0].message
+    except (ValueError, RecursionError):  # not JSON, or nested beyond reason
+        bases, reason = None, "it is not JSON"
     if not isinstance(bases, dict) or not all(isinstance(b, dict) for b in bases.values()):
         raise ProblemsFound(
             [
                 Problem(
                     "bad-sync-file",
                     str(record),
-                    "this sync record is damaged; delete it (the next sync then treats "
-                    "every difference as a conflict to choose)",
+                    f"this sync record cannot be used ({reason}); if it is damaged, delete it "
+                    "(the next sync then treats every difference as a conflict to choose)",
                 )
             ]
         )

@@ -110,14 +110,22 @@ def _with_our_driver(url: str) -> str:
 
 
 def _server_waits(url: URL, waits: Timeouts) -> dict[str, Any]:
-    """PostgreSQL's connect and statement timeouts, unless the URL sets them itself."""
+    """PostgreSQL's connect and statement timeouts, unless the URL sets them itself.
+
+    Other `options` in the URL (a search path, say) are kept, with our statement
+    timeout added to them unless they set one.
+    """
     if url.get_backend_name() != "postgresql":
         return {}
-    ours = {
-        "connect_timeout": int(waits.connect),
-        "options": f"-c statement_timeout={math.ceil(waits.statement * 1000)}",
-    }
-    return {name: value for name, value in ours.items() if name not in url.query}
+    waits_here: dict[str, Any] = {}
+    if "connect_timeout" not in url.query:
+        waits_here["connect_timeout"] = int(waits.connect)
+    given = url.query.get("options", "")
+    given = given if isinstance(given, str) else " ".join(given)
+    if "statement_timeout" not in given:
+        statement = f"-c statement_timeout={math.ceil(waits.statement * 1000)}"
+        waits_here["options"] = f"{given} {statement}".strip()
+    return waits_here
 
 
 def _write_ahead_log(dbapi_connection: Any, _record: Any) -> None:

@@ -275,7 +275,7 @@ def test_an_out_file_in_a_missing_folder_is_a_one_line_error(copies, tmp_path: P
     assert isinstance(result.exception, SystemExit), "no traceback"
     errors = [line for line in result.stderr.splitlines() if ": warning: " not in line]
     assert errors == [
-        f"Error: folder {tmp_path / 'no' / 'such'} does not exist; create it or choose another"
+        f"{tmp_path / 'no' / 'such'}: this folder does not exist; create it or choose another"
     ]
     assert not (tmp_path / "no").exists()
 

@@ -99,7 +99,7 @@ def test_a_missing_output_folder_is_a_one_line_error(run, tmp_path):
     result = run("report", FOLLOW_UP, "--out", tmp_path / "no" / "such" / "r.html")
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        f"Error: folder {tmp_path / 'no' / 'such'} does not exist; create it or choose another"
+        f"{tmp_path / 'no' / 'such'}: this folder does not exist; create it or choose another"
     ]
 
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import click
 
 from selfstudy.cli import main
-from selfstudy.cli.study_commands import write_whole
 from selfstudy.cli.tables import text_table
 from selfstudy.core.cohorts import Comparison
 from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.study import SelfStudy
 from selfstudy.core.wording import clip, level_text, percent_text, signed_text
+from selfstudy.edges.files import write_atomically
 from selfstudy.edges.rubric_files import rubric_by_id, rubric_from_option
 from selfstudy.edges.settings import PSEUDONYM_SECRET_VARIABLE
 
@@ -192,7 +192,7 @@ def _write(comparison: Comparison, fmt: str, out_path: Path | None) -> None:
         from selfstudy.edges.reports.cohort_workbook import cohort_report_bytes
 
         assert out_path is not None
-        write_whole(out_path, cohort_report_bytes(comparison))
+        write_atomically(out_path, cohort_report_bytes(comparison))
         click.echo(f"wrote {out_path}", err=True)
         return
     if fmt == "json":
@@ -202,7 +202,7 @@ def _write(comparison: Comparison, fmt: str, out_path: Path | None) -> None:
     if out_path is None:
         click.echo(text)
     else:
-        write_whole(out_path, (text + "\n").encode("utf-8"))
+        write_atomically(out_path, (text + "\n").encode("utf-8"))
         click.echo(f"wrote {out_path}", err=True)
 
 

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 import click
 
 from selfstudy.cli import main
-from selfstudy.cli.study_commands import write_whole
 from selfstudy.cli.tables import text_table
 from selfstudy.core.wording import NONE, clip
+from selfstudy.edges.files import write_atomically
 
 if TYPE_CHECKING:
     from selfstudy.edges.storage import Storage, StudySummary
@@ -144,7 +144,7 @@ def history_command(study_id: str, item_id: str | None, fmt: str, out_path: Path
     if out_path is None:
         click.echo(text)
     else:
-        write_whole(out_path, (text + "\n").encode("utf-8"))
+        write_atomically(out_path, (text + "\n").encode("utf-8"))
         click.echo(f"wrote {out_path}", err=True)
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from selfstudy.cli import main
-from selfstudy.cli.study_commands import load_checked_study, study_rubric_option, write_whole
+from selfstudy.cli.study_commands import load_checked_study, study_rubric_option
 from selfstudy.core.scoring import score
+from selfstudy.edges.files import write_atomically
 from selfstudy.edges.reports.html_report import html_report
 from selfstudy.edges.reports.scores_csv import scores_csv
 
@@ -64,7 +65,7 @@ def report_command(
         if previous_path:
             click.echo("warning: --previous is used by the HTML report only; ignored", err=True)
         # utf-8-sig: Excel then reads accented names correctly.
-        write_whole(out_path, scores_csv(rubric, study, result).encode("utf-8-sig"))
+        write_atomically(out_path, scores_csv(rubric, study, result).encode("utf-8-sig"))
     else:
         from selfstudy.workflows import reports
 
@@ -75,7 +76,7 @@ def report_command(
             for problem in checks:
                 click.echo(str(problem), err=True)
             previous = reports.scored(earlier, earlier_rubric)
-        write_whole(out_path, html_report(rubric, study, result, previous).encode("utf-8"))
+        write_atomically(out_path, html_report(rubric, study, result, previous).encode("utf-8"))
     click.echo(f"wrote the {fmt.upper()} report of {study.program.name} to {out_path}")
 
 

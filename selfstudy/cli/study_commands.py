@@ -9,12 +9,11 @@ import click
 
 from selfstudy.cli import main
 from selfstudy.cli.tables import result_table
-from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.rubric import Rubric, rubric_json_schema
 from selfstudy.core.samples import sample_studies
 from selfstudy.core.scoring import score
 from selfstudy.core.study import SelfStudy, check_study, study_json_schema
-from selfstudy.edges.files import ensure_folder, write_all_atomically, write_atomically
+from selfstudy.edges.files import ensure_folder, write_all_atomically
 from selfstudy.edges.paths import DEFAULT_RUBRIC_ID
 from selfstudy.edges.rubric_files import (
     rubric_files,
@@ -59,14 +58,6 @@ def load_checked_study(path: Path, rubric_option: str | None) -> tuple[SelfStudy
     for problem in problems:
         click.echo(str(problem), err=True)
     return study, rubric
-
-
-def write_whole(path: Path, data: bytes) -> None:
-    """Write an output file whole (`write_atomically`); a failure is one `Error:` line."""
-    try:
-        write_atomically(path, data)
-    except ProblemsFound as exc:
-        raise click.ClickException(exc.problems[0].message) from None
 
 
 study_rubric_option = click.option(

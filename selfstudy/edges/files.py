@@ -89,7 +89,7 @@ def _temporary_copy(path: Path, data: bytes) -> Path:
     """`data` in a new temporary file beside `path`, with the permissions `path` will have."""
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise _cannot_write(folder, f"folder {folder} does not exist; create it or choose another")
+        raise _cannot_write(folder, "this folder does not exist; create it or choose another")
     try:
         handle, name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:

@@ -298,6 +298,7 @@ def test_options_in_the_url_keep_the_statement_timeout(monkeypatch):
         assert conn.execute(text("SHOW search_path")).scalar() == "public"
     storage.engine.dispose()
 
+
 # --- nothing secret in what a failure prints or logs -----------------------------------------
 
 

@@ -30,6 +30,7 @@ ENDPOINT_ENV = "SELFSTUDY_SHEETS_ENDPOINT"
 SHEETS_API = "https://sheets.googleapis.com"
 IAM_CREDENTIALS_API = "https://iamcredentials.googleapis.com"  # google-auth asks it after a token
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+NOT_APPLIED_STATUSES = frozenset({429})  # refused before anything was done: safe to send again
 MAX_RETRIES = 5
 FIRST_DELAY = 1.0
 MAX_DELAY = 16.0  # seconds: the longest wait between tries, for backoff and Retry-After alike
@@ -44,11 +45,13 @@ class ReplyTooLarge(Exception):
 
 
 class Refused(Exception):
-    """An HTTP error status that retries did not overcome; its body is never read."""
+    """An HTTP error status that retries did not overcome (or that was not `retried`); its
+    body is never read."""
 
-    def __init__(self, status: int):
+    def __init__(self, status: int, retried: bool = True):
         super().__init__(status)
         self.status = status
+        self.retried = retried
 
 
 class RetryingHTTPClient(HTTPClient):
@@ -57,8 +60,10 @@ class RetryingHTTPClient(HTTPClient):
     It waits 1, 2, 4, 8 and 16 seconds between the tries, or what the answer's
     Retry-After asks, never more than `MAX_DELAY`, and then raises `Refused`
     with the status alone: gspread's own APIError reads the body, and fails on
-    one that is not the JSON it expects. Counts every HTTP request it sends
-    (retries included) in `requests_sent`; `sleep` is how it waits.
+    one that is not the JSON it expects. Our own requests may narrow the
+    statuses retried (`retry_on`): a write that cannot be sent twice is retried
+    only when Google did nothing. Counts every HTTP request it sends (retries
+    included) in `requests_sent`; `sleep` is how it waits.
     """
 
     sleep = staticmethod(time.sleep)
@@ -76,6 +81,7 @@ class RetryingHTTPClient(HTTPClient):
         json: Mapping[str, Any] | None = None,
         files: Any = None,
         headers: MutableMapping[str, str] | None = None,
+        retry_on: frozenset[int] = RETRY_STATUSES,
     ) -> requests.Response:
         for attempt in range(MAX_RETRIES + 1):
             self.requests_sent += 1
@@ -91,8 +97,9 @@ class RetryingHTTPClient(HTTPClient):
             )
             if response.ok:
                 return response
-            if response.status_code not in RETRY_STATUSES or attempt == MAX_RETRIES:
-                raise Refused(response.status_code)
+            status = response.status_code
+            if status not in retry_on or attempt == MAX_RETRIES:
+                raise Refused(status, retried=status in retry_on)
             self.sleep(retry_delay(response.headers.get("Retry-After"), attempt))
         raise AssertionError("unreachable: the last attempt returns or raises")
 
@@ -224,10 +231,16 @@ def get(
     return read_reply(reply, response, key, what)
 
 
-def post(client: Client, key: str, url: str, body: Mapping[str, Any]) -> None:
-    """One POST (a write) to the API for the spreadsheet `key`; its answer is not needed."""
+def post(client: Client, key: str, url: str, body: Mapping[str, Any], *, repeatable: bool) -> None:
+    """One POST (a write) to the API for the spreadsheet `key`; its answer is not needed.
+
+    A write that is not `repeatable` (one that adds tabs: a second try fails on the
+    tabs the first added) is retried on 429 alone, which Google answers having done
+    nothing; after a 5xx it may have been applied, and the problem says so.
+    """
+    retry_on = RETRY_STATUSES if repeatable else NOT_APPLIED_STATUSES
     with _api_errors(key, client):
-        client.http_client.request("post", url, json=body)
+        client.http_client.request("post", url, json=body, retry_on=retry_on)
 
 
 @contextmanager
@@ -241,7 +254,7 @@ def _api_errors(key: str, client: Client) -> Iterator[None]:
     try:
         yield
     except Refused as exc:
-        raise _refused(key, exc.status, email) from None
+        raise _refused(key, exc.status, email, exc.retried) from None
     except TransportError:
         raise credential_problem(
             "credentials", "cannot reach Google's sign-in service; check the network"
@@ -266,8 +279,9 @@ def _api_errors(key: str, client: Client) -> Iterator[None]:
         ) from None
 
 
-def _refused(key: str, status: int, email: str | None) -> ProblemsFound:
-    """The problem for an HTTP error `status` that retries did not overcome."""
+def _refused(key: str, status: int, email: str | None, retried: bool) -> ProblemsFound:
+    """The problem for an HTTP error `status` that retries did not overcome, or that a
+    write not sent twice met (`retried` false)."""
     account = email or "selfstudy's Google account"
     share = f"share the sheet with {account} as an editor"
     name = _status_name(status)
@@ -293,6 +307,12 @@ def _refused(key: str, status: int, email: str | None) -> ProblemsFound:
             key,
             f"Google Sheets kept refusing ({name}) after {tries} tries; wait a minute and "
             "try again",
+        )
+    if status in RETRY_STATUSES and not retried:
+        return _sheet_problem(
+            key,
+            f"Google Sheets failed ({name}) while writing, so the sheet may or may not have "
+            "been written; try again: a second try works from whatever the sheet now holds",
         )
     if status in RETRY_STATUSES:
         return _sheet_problem(

@@ -4,7 +4,9 @@ Everything is written by ONE spreadsheets.batchUpdate: the missing tabs, sizes,
 frozen rows, widths, bold headings, dropdowns, and the values themselves
 (`updateCells`, which clears what the layout leaves blank). Google applies a
 batchUpdate whole or not at all, so a push that fails, at any point, leaves
-the sheet exactly as it was: never cleared and half written.
+the sheet exactly as it was, or (a 5xx answer to the write) maybe wholly
+written: never cleared and half written. Either way a second push works from
+what the sheet holds, reusing the tabs the first one added.
 """
 
 from __future__ import annotations
@@ -73,7 +75,13 @@ def push_layout(
         report.written.append(title)
     for tab, sheet_id in targets:
         requests_body += _content_requests(tab, sheet_id)
-    post(client, key, SPREADSHEET_BATCH_UPDATE_URL % key, {"requests": requests_body})
+    post(
+        client,
+        key,
+        SPREADSHEET_BATCH_UPDATE_URL % key,
+        {"requests": requests_body},
+        repeatable=not report.created,  # adding a tab twice fails; the rest sets what it sets
+    )
     return report
 
 

@@ -78,6 +78,7 @@ def sync(
             key,
             SPREADSHEET_VALUES_BATCH_UPDATE_URL % key,
             {"valueInputOption": "RAW", "data": updates},
+            repeatable=True,  # the same values into the same cells
         )
     for entry_key in unwritable:
         plan.base.pop(entry_key, None)

@@ -3,26 +3,29 @@
 It keeps spreadsheets in memory between calls and implements only what our
 push, pull and sync use, the way Google documents it:
 
-* GET  /v4/spreadsheets/{id}                      spreadsheets.get (metadata)
+* GET  /v4/spreadsheets/{id}                      spreadsheets.get: the metadata, or with
+  ranges=... (bounded ranges too) and a field mask of `userEnteredValue` (and
+  `effectiveFormat.numberFormat.type`), the cells of those ranges as GridData
 * POST /v4/spreadsheets/{id}:batchUpdate          addSheet, updateSheetProperties,
   updateCells, setDataValidation, updateDimensionProperties, repeatCell; applied
   whole or not at all, as Google documents
-* GET  /v4/spreadsheets/{id}/values:batchGet      ranges=... (bounded ranges too),
-  valueRenderOption
 * POST /v4/spreadsheets/{id}/values:batchUpdate   valueInputOption RAW | USER_ENTERED
 * POST /token                                     an OAuth token endpoint for service accounts
 * GET  /v1/projects/-/serviceAccounts/{email}/allowedLocations   what google-auth asks after a token
 
-USER_ENTERED and a `formulaValue` are parsed like Sheets does (a leading `=`
-makes a formula, which reads back as its result, here `#NAME?`), so a test can
-tell RAW writes apart. Every request is recorded; `fail_next` gives the next
-requests to the Sheets API canned answers instead (a status such as 429, or a
-whole `Reply`: an HTML error page, a Retry-After header, JSON of the wrong
-shape; `None` answers one request as usual); `forbidden` lists keys that
-answer 403, `tokens_revoked` makes the API refuse every token (401),
-`reject_token_requests` makes the token endpoint refuse the key and
-`token_reply` makes it answer that instead, and `on_request` lets a test act
-(say, edit the app's database) while a call is in flight.
+A cell keeps what was entered: USER_ENTERED values, a `formulaValue` and what
+`set_cell` types are taken like Sheets takes typing (a leading `=` makes a
+formula, a leading `'` text), while RAW values and `stringValue`s are kept as
+they are, so `=SUM(A1)` written RAW is text. A formula reads back as
+`formulaValue` in the cells and as its result, here `#NAME?`, in `values()`.
+Every request is recorded; `fail_next` gives the next requests to the Sheets
+API canned answers instead (a status such as 429, or a whole `Reply`: an HTML
+error page, a Retry-After header, JSON of the wrong shape, or, `applied`, an
+answer given after doing the request; `None` answers one request as usual);
+`forbidden` lists keys that answer 403, `tokens_revoked` makes the API refuse
+every token (401), `reject_token_requests` makes the token endpoint refuse the
+key and `token_reply` makes it answer that instead, and `on_request` lets a
+test act (say, edit the app's database) while a call is in flight.
 """
 
 from __future__ import annotations
@@ -51,6 +54,17 @@ class Reply:
     body: str = ""
     content_type: str = "application/json; charset=UTF-8"
     headers: dict[str, str] = field(default_factory=dict)
+    applied: bool = False  # the request is done as usual, then this is the answer
+
+
+@dataclass(frozen=True)
+class EnteredFormula:
+    """A cell holding a formula, as entered (`=2+1`)."""
+
+    text: str
+
+
+Entered = Value | EnteredFormula
 
 
 HTML_503 = Reply(
@@ -65,7 +79,8 @@ HTML_503 = Reply(
 @dataclass
 class Sheet:
     properties: dict[str, Any]
-    cells: dict[tuple[int, int], Value] = field(default_factory=dict)  # 0-based
+    cells: dict[tuple[int, int], Entered] = field(default_factory=dict)  # 0-based
+    number_formats: dict[tuple[int, int], str] = field(default_factory=dict)  # DATE, TIME...
     validations: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     bold: set[tuple[int, int]] = field(default_factory=set)
     widths: dict[int, int] = field(default_factory=dict)
@@ -75,7 +90,15 @@ class Sheet:
         return self.properties["title"]
 
     def rows(self) -> list[list[Value]]:
-        """Values as the API returns them: trailing empty rows and cells left out."""
+        """Values as Sheets shows them (a formula's result: `#NAME?`), trailing empty rows
+        and cells left out."""
+        return [
+            ["#NAME?" if isinstance(cell, EnteredFormula) else cell for cell in row]
+            for row in self.entered()
+        ]
+
+    def entered(self) -> list[list[Entered]]:
+        """What was entered, trailing empty rows and cells left out."""
         if not self.cells:
             return []
         widths: dict[int, int] = {}
@@ -158,13 +181,31 @@ class SheetsStandIn:
     def values(self, key: str, title: str) -> list[list[Value]]:
         return self.spreadsheets[key].sheet(title).rows()
 
-    def set_cell(self, key: str, title: str, row: int, column: int, value: Value | None) -> None:
-        """What a person typing in the sheet does (1-based row and column)."""
-        cells = self.spreadsheets[key].sheet(title).cells
+    def set_cell(
+        self,
+        key: str,
+        title: str,
+        row: int,
+        column: int,
+        value: Value | None,
+        number_format: str | None = None,
+    ) -> None:
+        """What a person typing in the sheet does (1-based row and column): `=2+1` makes a
+        formula, `'=2+1` the text `=2+1`; `number_format` (DATE, TIME...) formats the cell."""
+        sheet = self.spreadsheets[key].sheet(title)
+        if isinstance(value, str):
+            value = _typed(value)
         if value is None or value == "":
-            cells.pop((row - 1, column - 1), None)
+            sheet.cells.pop((row - 1, column - 1), None)
         else:
-            cells[(row - 1, column - 1)] = value
+            sheet.cells[(row - 1, column - 1)] = value
+        if number_format:
+            sheet.number_formats[(row - 1, column - 1)] = number_format
+
+    def reads_cells(self) -> bool:
+        """Whether the request being answered reads the cells of tabs (a pull's second)."""
+        last = self.requests[-1] if self.requests else {}
+        return last.get("method") == "GET" and "ranges" in last.get("query", {})
 
     def delete_row(self, key: str, title: str, row: int) -> None:
         """What a person deleting a row in the sheet does: the rows below move up (1-based)."""
@@ -188,11 +229,18 @@ class SheetsStandIn:
         api = path.startswith("/v4/")
         canned = self.fail_next.pop(0) if api and self.fail_next else None
         if isinstance(canned, Reply):
+            if canned.applied:
+                self._answer(method, path, query, body, auth)
             return canned
         if canned is not None:
             raise ApiError(
                 canned, "Quota exceeded for quota metric 'Write requests'", "RESOURCE_EXHAUSTED"
             )
+        return self._answer(method, path, query, body, auth)
+
+    def _answer(
+        self, method: str, path: str, query: dict[str, list[str]], body: Any, auth: str
+    ) -> Any:
         if path == "/token":
             return self._token()
         if path.startswith("/v1/projects/-/serviceAccounts/") and path.endswith(
@@ -215,12 +263,12 @@ class SheetsStandIn:
         spreadsheet = self.spreadsheets.get(key)
         if spreadsheet is None:
             raise ApiError(404, "Requested entity was not found.", "NOT_FOUND")
+        if method == "GET" and rest == "" and "ranges" in query:
+            return self._cells(spreadsheet, query)
         if method == "GET" and rest == "":
             return self._metadata(spreadsheet)
         if method == "POST" and rest == ":batchUpdate":
             return self._batch_update(spreadsheet, body)
-        if method == "GET" and rest == "/values:batchGet":
-            return self._values_batch_get(spreadsheet, query)
         if method == "POST" and rest == "/values:batchUpdate":
             return self._values_batch_update(spreadsheet, body)
         raise ApiError(404, f"the stand-in does not implement {method} {rest}", "NOT_FOUND")
@@ -320,20 +368,39 @@ class SheetsStandIn:
             for c in range(grid["startColumnIndex"], grid["endColumnIndex"]):
                 sheet.bold.add((r, c))
 
-    def _values_batch_get(
-        self, spreadsheet: Spreadsheet, query: dict[str, list[str]]
-    ) -> dict[str, Any]:
-        ranges = []
-        for text in query.get("ranges", []):
-            sheet, _, _ = _parse_range(spreadsheet, text)
+    def _cells(self, spreadsheet: Spreadsheet, query: dict[str, list[str]]) -> dict[str, Any]:
+        """spreadsheets.get with ranges: each range's cells as GridData, the tabs in their
+        order; only what the field mask asks for, and blank cells as `{}`."""
+        fields = query.get("fields", [""])[0]
+        if "userEnteredValue" not in fields:
+            raise ApiError(400, "the stand-in answers cells for a mask of userEnteredValue only")
+        with_formats = "effectiveFormat" in fields
+        found: dict[str, list[dict[str, Any]]] = {}
+        for text in query["ranges"]:
+            sheet, top, left = _parse_range(spreadsheet, text)
             rows, columns = _range_end(text)
-            values = [row[:columns] for row in sheet.rows()[:rows]]
-            while values and not values[-1]:
-                values.pop()
-            ranges.append({"range": text, "majorDimension": "ROWS", "values": values})
-            if not values:
-                del ranges[-1]["values"]
-        return {"spreadsheetId": spreadsheet.key, "valueRanges": ranges}
+            grid: dict[str, Any] = {"startRow": top, "startColumn": left}
+            grid = {k: v for k, v in grid.items() if v}  # proto3 JSON leaves out zeros
+            grid["rowData"] = [
+                {
+                    "values": [
+                        _cell_data(sheet, r, c, with_formats)
+                        for c in range(left, min(len(row), columns))
+                    ]
+                }
+                for r, row in enumerate(sheet.entered()[top:rows], top)
+            ]
+            found.setdefault(sheet.title, []).append(grid)
+        return {
+            "sheets": [
+                {
+                    "properties": {"sheetId": s.properties["sheetId"], "title": s.title},
+                    "data": found[s.title],
+                }
+                for s in spreadsheet.sheets
+                if s.title in found
+            ]
+        }
 
     def _values_batch_update(
         self, spreadsheet: Spreadsheet, body: dict[str, Any]
@@ -391,13 +458,32 @@ def _column_number(letters: str) -> int:
     return column
 
 
-def _cell_value(value: dict[str, Any] | None) -> Value | None:
+def _cell_data(sheet: Sheet, row: int, column: int, with_formats: bool) -> dict[str, Any]:
+    """A cell as CellData: what was entered, and its number format when asked for."""
+    value = sheet.cells.get((row, column))
+    if value is None:
+        return {}
+    if isinstance(value, EnteredFormula):
+        data: dict[str, Any] = {"userEnteredValue": {"formulaValue": value.text}}
+    elif isinstance(value, bool):
+        data = {"userEnteredValue": {"boolValue": value}}
+    elif isinstance(value, int | float):
+        data = {"userEnteredValue": {"numberValue": value}}
+    else:
+        data = {"userEnteredValue": {"stringValue": value}}
+    number_format = sheet.number_formats.get((row, column))
+    if with_formats and number_format:
+        data["effectiveFormat"] = {"numberFormat": {"type": number_format}}
+    return data
+
+
+def _cell_value(value: dict[str, Any] | None) -> Entered | None:
     """A CellData's userEnteredValue as the cell it makes."""
     if not value:
         return None
     ((kind, given),) = value.items()
     if kind == "formulaValue":
-        return "#NAME?"
+        return EnteredFormula(given)
     if kind not in ("stringValue", "numberValue", "boolValue"):
         raise ApiError(400, f"the stand-in does not implement {kind}")
     return None if given == "" else given
@@ -417,15 +503,21 @@ def _parse_range(spreadsheet: Spreadsheet, text: str) -> tuple[Sheet, int, int]:
     return sheet, int(number) - 1, _column_number(letters) - 1
 
 
-def _user_entered(value: Value) -> Value:
-    if isinstance(value, str):
-        if value.startswith("="):
-            return "#NAME?"
+def _user_entered(value: Value) -> Entered:
+    """A value written USER_ENTERED: parsed as if typed, numbers too."""
+    if isinstance(value, str) and not value.startswith(("=", "'")):
         try:
             return float(value) if "." in value else int(value)
         except ValueError:
             return value
-    return value
+    return _typed(value) if isinstance(value, str) else value
+
+
+def _typed(text: str) -> Entered:
+    """Text as typed into a cell: a leading `=` makes a formula, a leading `'` text."""
+    if text.startswith("="):
+        return EnteredFormula(text)
+    return text.removeprefix("'")
 
 
 def _handler(standin: SheetsStandIn) -> type[BaseHTTPRequestHandler]:

@@ -202,7 +202,7 @@ def test_an_edit_made_in_the_app_during_a_sync_is_kept_and_the_page_says_so(
     google.set_cell(KEY, "1. Program Goals", 6, 4, "Sustaining")  # PG.1.a, in the sheet
 
     def a_colleague_edits_the_app(method: str, path: str) -> None:
-        if path.endswith("values:batchGet"):  # while the sync reads the sheet
+        if google.reads_cells():  # while the sync reads the sheet
             stored = db.get_study(study_id)
             answer = stored.study.answers["PG.1.a"].model_copy(update={"notes": "typed here"})
             db.save_answer(study_id, "PG.1.a", answer, stored.revisions["PG.1.a"])

@@ -16,7 +16,7 @@ from selfstudy.edges.study_files import load_study
 from selfstudy.edges.workbooks import export_xlsx, read_xlsx
 from tests.conftest import SAMPLES_DIR
 from tests.sheet_tables import xlsx
-from tests.sheets_standin import HTML_503, SheetsStandIn
+from tests.sheets_standin import HTML_503, Reply, SheetsStandIn
 from tests.test_gsheets import KEY, URL, service_account_file
 
 P01 = SAMPLES_DIR / "p01-baseline.json"
@@ -228,7 +228,7 @@ def test_sync_of_a_stored_study_saves_sheet_edits_in_the_database(tmp_path, goog
     assert "does not name its rubric" in pulled.stderr
     study_id = database.create_study(load_study(P01))
     assert invoke("sheets", "sync", study_id, "--spreadsheet", KEY).exit_code == 0
-    google.set_cell(KEY, "1. Program Goals", 6, 5, "=minutes, typed in the sheet")
+    google.set_cell(KEY, "1. Program Goals", 6, 5, "'=minutes, typed in the sheet")
     result = invoke("sheets", "sync", study_id, "--spreadsheet", KEY)
     assert result.exit_code == 0, result.output
     assert (
@@ -284,7 +284,7 @@ def test_an_app_edit_made_during_a_sync_is_not_overwritten(tmp_path, google, dat
     google.set_cell(KEY, "1. Program Goals", 6, 4, "Sustaining")  # PG.1.a, in the sheet
 
     def someone_edits_the_app(method: str, path: str) -> None:
-        if path.endswith("values:batchGet"):  # while the sync reads the sheet
+        if google.reads_cells():  # while the sync reads the sheet
             stored = database.get_study(study_id)
             answer = stored.study.answers["PG.1.a"].model_copy(update={"notes": "typed in the app"})
             database.save_answer(study_id, "PG.1.a", answer, stored.revisions["PG.1.a"])
@@ -374,6 +374,23 @@ def test_google_failing_for_good_is_one_line_and_exit_1(tmp_path, google):
     [line] = result.stderr.splitlines()
     assert line.startswith(f"spreadsheet {KEY}: Google Sheets kept failing (503 Service")
     assert "<" not in result.output and "Traceback" not in result.output
+
+
+def test_a_push_google_may_have_applied_says_so_in_one_line_and_pushing_again_works(
+    tmp_path, google
+):
+    study_file = tmp_path / "p01.json"
+    study_file.write_text(P01.read_text())
+    google.fail_next = [None, Reply(503, HTML_503.body, HTML_503.content_type, applied=True)]
+    failed = invoke("sheets", "push", study_file, "--spreadsheet", KEY)
+    assert failed.exit_code == 1
+    [line] = failed.stderr.splitlines()
+    assert "may or may not have been written; try again" in line
+    again = invoke("sheets", "push", study_file, "--spreadsheet", KEY)
+    assert again.exit_code == 0, again.output
+    pulled = invoke("sheets", "pull", KEY, "--out", tmp_path / "back.json")
+    assert pulled.exit_code == 0, pulled.output
+    assert load_study(tmp_path / "back.json") == load_study(P01)
 
 
 def test_a_row_deleted_in_the_sheet_is_listed_and_deleted_here_only_with_keep(tmp_path, google):

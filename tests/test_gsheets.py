@@ -84,9 +84,57 @@ def test_push_costs_the_same_requests_whatever_the_rubric_size(standin, client, 
 
 
 def test_push_writes_values_as_text_so_formulas_stay_text(standin, client):
-    study = tiny_study(**{"PG.R": Answer(value="=1+1", evidence="@SUM(A1)", notes="+3")})
+    study = tiny_study(
+        **{
+            "PG.1.a": Answer(value=3, evidence="=SUM(A1)"),
+            "PG.R": Answer(value="=1+1", evidence="@SUM(A1)", notes="+3"),
+        }
+    )
     gsheets.push(client, KEY, study, TINY)
-    assert gsheets.pull(client, KEY, TINY).study == study
+    result = gsheets.pull(client, KEY, TINY)
+    assert result.problems == [] and result.study == study
+    assert standin.values(KEY, "1. Program Goals")[5][4] == "=SUM(A1)"  # text, not a result
+
+
+def test_a_formula_typed_in_the_sheet_is_not_read_and_is_reported_at_its_cell(standin, client):
+    gsheets.push(client, KEY, tiny_study(**{"PG.1.a": Answer(value=3, notes="kept")}), TINY)
+    standin.set_cell(KEY, "1. Program Goals", 6, 4, "=2+1")  # PG.1.a's rating
+    standin.set_cell(KEY, "1. Program Goals", 7, 4, "'=2+1")  # PG.1.b's, typed as text
+    result = gsheets.pull(client, KEY, TINY)
+    assert [(p.code, p.location, p.severity) for p in result.problems] == [
+        ("formula-not-read", "'1. Program Goals'!D6", "warning"),
+        ("bad-rating", "'1. Program Goals'!D7", "error"),  # the text `=2+1` is no rating
+    ]
+    standin.set_cell(KEY, "1. Program Goals", 7, 4, None)
+    result = gsheets.pull(client, KEY, TINY)
+    assert [p.code for p in result.problems] == ["formula-not-read"]
+    assert "=2+1" in result.problems[0].message
+    assert result.study.answers["PG.1.a"] == Answer(notes="kept")  # unanswered, not 3
+
+
+@pytest.mark.parametrize(
+    ("entered", "number_format", "read"),
+    [
+        (45731, "DATE", "2025-03-15"),
+        (45731.4375, "DATE_TIME", "2025-03-15T10:30:00"),
+        (45731, "DATE_TIME", "2025-03-15"),
+        (0.4375, "TIME", "10:30:00"),
+        (3, "NUMBER", 3),
+        (3.5, None, 3.5),
+        (1e300, "DATE", 1e300),  # no date: the number
+    ],
+)
+def test_a_date_typed_in_the_sheet_is_read_as_from_an_xlsx(
+    standin, client, entered, number_format, read
+):
+    standin.set_cell(KEY, "Sheet1", 1, 1, entered, number_format)
+    _, sheets = gsheets.pull_sheets(client, KEY)
+    assert sheets == {"Sheet1": [[read]]}
+
+
+def test_an_error_value_is_read_as_sheets_shows_it(standin, client):
+    standin.fail_next = [None, cells_reply('{"userEnteredValue": {"errorValue": {"type": "N_A"}}}')]
+    assert gsheets.pull_sheets(client, KEY)[1] == {"Sheet1": [["#N/A"]]}
 
 
 def test_the_standin_evaluates_formulas_so_writing_text_matters(standin, client):
@@ -154,6 +202,47 @@ def test_a_429_is_retried_after_a_backoff(standin, client, delays):
     assert len(standin.api_requests()) == 3  # the refused request and its retry
     assert client.http_client.requests_sent == 3
     assert gsheets.pull(client, KEY, TINY).study == tiny_study()
+
+
+def test_a_push_adding_tabs_is_retried_on_429_which_google_refuses_before_doing_anything(
+    standin, client, delays
+):
+    standin.fail_next = [None, 429]  # the write
+    gsheets.push(client, KEY, tiny_study(), TINY)
+    assert delays == [1.0]
+    assert gsheets.pull(client, KEY, TINY).study == tiny_study()
+
+
+def test_a_push_google_applied_but_answered_503_is_not_sent_twice_and_a_second_push_works(
+    standin, client, delays
+):
+    study = tiny_study(**{"PG.1.a": Answer(value=3, evidence="minutes")})
+    standin.fail_next = [None, Reply(503, HTML_503.body, HTML_503.content_type, applied=True)]
+    with pytest.raises(ProblemsFound) as raised:
+        gsheets.push(client, KEY, study, TINY)
+    assert delays == []  # a second try would fail: the tabs are there now
+    [problem] = raised.value.problems
+    assert (problem.code, problem.location) == ("sheets-access", f"spreadsheet {KEY}")
+    assert "(503 Service Unavailable)" in problem.message
+    assert "may or may not have been written; try again" in problem.message
+    assert "<" not in str(problem) and "\n" not in str(problem)
+    assert gsheets.pull(client, KEY, TINY).study == study  # Google did write it
+    again = gsheets.push(client, KEY, study, TINY)
+    assert again.created == []
+    titles = [s.title for s in standin.spreadsheets[KEY].sheets]
+    assert len(titles) == len(set(titles)) == 5  # Sheet1, START HERE, a dimension, SUMMARY...
+    assert gsheets.pull(client, KEY, TINY).study == study
+
+
+def test_a_push_into_existing_tabs_is_retried_on_503_as_it_sets_the_same_cells(
+    standin, client, delays
+):
+    gsheets.push(client, KEY, tiny_study(), TINY)
+    study = tiny_study(**{"PG.1.b": Answer(value=1)})
+    standin.fail_next = [None, Reply(503, "", applied=True)]
+    gsheets.push(client, KEY, study, TINY)
+    assert delays == [1.0]
+    assert gsheets.pull(client, KEY, TINY).study == study
 
 
 def test_backoff_is_bounded_and_ends_with_a_clear_problem(standin, client, delays):
@@ -506,6 +595,15 @@ def test_sync_rewrites_the_summary_for_the_sheets_answers(standin, client):
 # --- answers that are not what Google promises ----------------------------------------------
 
 
+def cells_reply(cell: str) -> Reply:
+    """An answer to a pull's read of the cells of Sheet1, holding one cell."""
+    return Reply(
+        200,
+        '{"sheets": [{"properties": {"sheetId": 0, "title": "Sheet1"}, '
+        f'"data": [{{"rowData": [{{"values": [{cell}]}}]}}]}}]}}',
+    )
+
+
 @pytest.mark.parametrize(
     ("answers", "what"),
     [
@@ -514,12 +612,16 @@ def test_sync_rewrites_the_summary_for_the_sheets_answers(standin, client):
         ([Reply(200, '{"sheets": {"title": "Sheet1"}}')], "tabs"),
         ([Reply(200, '{"sheets": [{"properties": {"sheetId": 0}}]}')], "tabs"),  # no title
         ([Reply(200, '{"sheets": [' * 100_000 + "]" * 100_000 + "}")], "tabs"),  # too deep
-        ([None, Reply(200, '{"valueRanges": [{"values": "PG.1.a"}]}')], "values"),
-        ([None, Reply(200, '{"valueRanges": [{"values": [[{"formula": 1}]]}]}')], "values"),
-        ([None, Reply(200, '{"valueRanges": [{"values": [[1e999]]}]}')], "values"),
-        ([None, Reply(200, '{"valueRanges": [{"values": [[1' + "0" * 5000 + "]]}]}")], "values"),
-        ([None, Reply(200, '{"valueRanges": []}')], "values"),  # fewer ranges than asked
-        ([None, Reply(200, "")], "values"),
+        ([None, cells_reply('"PG.1.a"')], "cells"),
+        ([None, cells_reply('{"userEnteredValue": {"formulaValue": 1}}')], "cells"),
+        ([None, cells_reply('{"userEnteredValue": {"numberValue": 1e999}}')], "cells"),
+        (
+            [None, cells_reply('{"userEnteredValue": {"numberValue": 1' + "0" * 5000 + "}}")],
+            "cells",
+        ),
+        ([None, Reply(200, '{"sheets": [{"properties": {"title": "Sheet1"}}]}')], "cells"),
+        ([None, Reply(200, '{"sheets": []}')], "cells"),  # fewer tabs than asked for
+        ([None, Reply(200, "")], "cells"),
     ],
 )
 def test_an_answer_of_the_wrong_shape_is_one_readable_line(standin, client, answers, what):
@@ -615,16 +717,16 @@ def test_a_tab_longer_than_any_copy_is_refused_without_reading_it_whole(standin,
     gsheets.push(client, KEY, tiny_study(), TINY)
     sheet = standin.spreadsheets[KEY].sheet("1. Program Goals")
     sheet.properties["gridProperties"]["rowCount"] = 100_000
-    for row in range(0, 100_000, 7):  # a hundred thousand rows, and a cell far to the right
+    for row in range(0, 100_000, 5):  # a hundred thousand rows, and cells far to the right
         sheet.cells[(row, 0)] = f"row {row}"
-    sheet.cells[(3, 700)] = "far right"
+    sheet.cells[(3, gsheets.MAX_COLUMNS)] = sheet.cells[(3, 700)] = "far right"
     standin.requests.clear()
     with pytest.raises(ProblemsFound) as raised:
         gsheets.pull(client, KEY, TINY)
     [problem] = raised.value.problems
     assert (problem.code, problem.location) == ("sheet-too-large", "'1. Program Goals'")
     assert f"more than {gsheets.MAX_ROWS:,} rows" in problem.message
-    [read] = [r for r in standin.api_requests() if r["path"].endswith("values:batchGet")]
+    [read] = [r for r in standin.api_requests() if "ranges" in r["query"]]
     last_cell = f"{column_letter(gsheets.MAX_COLUMNS + 1)}{gsheets.MAX_ROWS + 1}"
     assert all(r.endswith(f"!A1:{last_cell}") for r in read["query"]["ranges"])
 

@@ -10,14 +10,18 @@ rubric (Google allows about 60 a minute per user):
 * push: spreadsheets.get and one spreadsheets.batchUpdate (missing tabs, sizes,
   frozen rows, widths, bold headings, dropdowns and every value) -> 2 requests;
   Google applies it whole or not at all, so a failed push changes nothing;
-* pull: spreadsheets.get and one values.batchGet of every tab -> 2 requests;
+* pull: spreadsheets.get for the tabs, and one more for the cells of every tab, as
+  entered (a formula as its text, never its result) -> 2 requests;
 * sync: a pull, then one values.batchUpdate of only the changed cells, or the
   push's batchUpdate when the spreadsheet is empty -> 3.
 
 Values are written as values, never parsed (typed cells in a push,
-`valueInputOption=RAW` in a sync), so text such as `=SUM(A1)` stays text. An
+`valueInputOption=RAW` in a sync), so text such as `=SUM(A1)` stays text, and a
+pull tells it from a formula typed in the sheet, which it does not read. An
 answer of 429 or 5xx, whatever its body, is retried with bounded exponential
-backoff (honouring Retry-After up to the same bound). Every failure a user can
+backoff (honouring Retry-After up to the same bound), except that a write
+adding tabs is retried on 429 alone: after a 5xx Google may have applied it,
+and the problem says to try again. Every failure a user can
 meet (no credential, a wrong or revoked one, a sheet not shared with the
 service account, no network, an answer of the wrong shape or too large) becomes
 a `ProblemsFound` with a sentence saying what to do, never a traceback.

@@ -47,17 +47,54 @@ class SpreadsheetReply(_Reply):
     sheets: list[_Tab] = []
 
 
-CellValue = str | bool | int | FiniteFloat
+class ErrorValue(_Reply):
+    type: str = "ERROR"
 
 
-class ValueRange(_Reply):
-    values: list[list[CellValue]] = []
+class ExtendedValue(_Reply):
+    """What a person entered in a cell: one of these, a formula as its text (`=A1`)."""
+
+    stringValue: str | None = None
+    numberValue: int | FiniteFloat | None = None
+    boolValue: bool | None = None
+    formulaValue: str | None = None
+    errorValue: ErrorValue | None = None
 
 
-class ValuesReply(_Reply):
-    """values.batchGet: one range of rows per range asked for."""
+class NumberFormat(_Reply):
+    type: str = ""
 
-    valueRanges: list[ValueRange] = []
+
+class CellFormat(_Reply):
+    numberFormat: NumberFormat = NumberFormat()
+
+
+class CellData(_Reply):
+    userEnteredValue: ExtendedValue | None = None
+    effectiveFormat: CellFormat = CellFormat()
+
+
+class RowData(_Reply):
+    values: list[CellData] = []
+
+
+class GridData(_Reply):
+    """The cells of one range, from its first row and column (0-based)."""
+
+    startRow: Annotated[int, Field(ge=0)] = 0
+    startColumn: Annotated[int, Field(ge=0)] = 0
+    rowData: list[RowData] = []
+
+
+class _GridTab(_Reply):
+    properties: TabProperties
+    data: list[GridData] = []
+
+
+class GridReply(_Reply):
+    """spreadsheets.get with ranges: the cells of the tabs asked for."""
+
+    sheets: list[_GridTab] = []
 
 
 Reply = TypeVar("Reply", bound=_Reply)

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.scoring import score
-from selfstudy.core.study import SelfStudy
+from selfstudy.core.study import RubricRef, SelfStudy, program_from_data
 from selfstudy.edges.storage import Storage, StudySummary
 from selfstudy.edges.study_files import load_study, sample_files
+
+# The program details a new study is begun with, as the Start page names them.
+DETAILS = {
+    "name": "Program name",
+    "organization": "Organization",
+    "cohort": "Cohort",
+    "round": "Round",
+}
 
 
 def begin_study(
@@ -25,6 +34,8 @@ def begin_study(
 ) -> str:
     """Store a new, empty self-study of a program; its id. Blank details are left out.
 
+    The details are checked as a self-study file's are (a name, texts within the limit);
+    each problem is located at the detail it is about, as the Start page names it.
     The same `creation_key` (one per form a person fills in) gives back the study
     made the first time, so a double click or a resubmitted form makes one study.
     """
@@ -33,18 +44,19 @@ def begin_study(
             [
                 Problem(
                     "missing-program-name",
-                    "Program name",
+                    DETAILS["name"],
                     "give the program a name, so you and others can find this self-study later",
                 )
             ]
         )
-    study = SelfStudy.new(
-        rubric,
-        name.strip(),
-        organization=organization.strip() or None,
-        cohort=cohort.strip() or None,
-        round=round.strip() or None,
-    )
+    given = {"name": name, "organization": organization, "cohort": cohort, "round": round}
+    try:
+        program = program_from_data({key: text.strip() or None for key, text in given.items()})
+    except ProblemsFound as exc:
+        raise ProblemsFound(
+            [replace(p, location=DETAILS.get(p.path, p.location), path="") for p in exc.problems]
+        ) from None
+    study = SelfStudy(rubric=RubricRef(id=rubric.id, version=rubric.version), program=program)
     return storage.create_study(study, by=by, creation_key=creation_key)
 
 

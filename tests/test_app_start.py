@@ -59,7 +59,7 @@ def test_beginning_a_study_stores_it_and_opens_it_with_a_link_of_its_own(db):
 def test_a_study_needs_a_program_name(db):
     at = begin_study(new_session().run(), "   ")
     assert db.list_studies() == []
-    assert "Give the program a name" in at.error[0].value
+    assert "Program name: give the program a name" in at.error[0].value
 
 
 def test_saved_studies_are_listed_with_completeness_and_found_by_search(db, sample_set):
@@ -139,15 +139,19 @@ def test_the_start_page_offers_to_continue_the_study_this_browser_has_open(db, s
     assert at.title[0].value == "1. Program Goals"
 
 
-def test_an_unreachable_database_is_reported_without_a_traceback(monkeypatch, free_port):
+def test_an_unreachable_database_is_reported_without_a_traceback(monkeypatch, free_port, caplog):
     port = free_port  # nothing listens there
     monkeypatch.setenv("SELFSTUDY_DATABASE_URL", f"postgresql://u:secret@127.0.0.1:{port}/x")
     at = new_session().run()
     assert not at.exception
     message = at.error[0].value
     assert "cannot be used right now" in message
-    assert f"127.0.0.1:{port}" in message
-    assert "secret" not in message
+    assert "The database server cannot be reached" in message
+    assert "tell whoever runs the app" in message
+    assert "SELFSTUDY_" not in message and "secret" not in message
+    logged = caplog.text  # the line for whoever runs the app: where, and what to change
+    assert f"127.0.0.1:{port}" in logged and "SELFSTUDY_DATABASE_URL" in logged
+    assert "secret" not in logged
 
 
 @pytest.mark.parametrize(
@@ -158,15 +162,16 @@ def test_an_unreachable_database_is_reported_without_a_traceback(monkeypatch, fr
     ],
 )
 def test_a_database_url_that_cannot_be_used_is_reported_without_a_traceback(
-    monkeypatch, url, error
+    monkeypatch, caplog, url, error
 ):
     monkeypatch.setenv("SELFSTUDY_DATABASE_URL", url)
     at = new_session().run()
     assert not at.exception
     message = at.error[0].value
     assert "cannot be used right now" in message
-    assert error in message
-    assert "secret" not in message
+    assert "A database setting cannot be used" in message
+    assert "SELFSTUDY_" not in message and "secret" not in message
+    assert error in caplog.text and "secret" not in caplog.text
 
 
 def test_sending_the_same_new_study_form_twice_makes_one_study(db):

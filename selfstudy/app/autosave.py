@@ -20,7 +20,7 @@ from typing import Any
 import streamlit as st
 
 from selfstudy.app import markdown
-from selfstudy.app.session import get_storage, rubric_for, who
+from selfstudy.app.session import database_trouble, get_storage, rubric_for, who
 from selfstudy.app.widget_values import stored_value, widget_key, widget_value
 from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.rubric import Item, Rubric
@@ -193,17 +193,13 @@ def save_from_widget(study_id: str, item_id: str, part: str) -> None:
     except ProblemsFound as exc:  # the database failed, or refused the value (too long)
         # Show what is stored, not an answer that was never saved.
         _take_fields(session, rubric, item_id, old, [part])
-        later = (
-            "Nothing was lost that was saved before; give it again in a moment."
-            if isinstance(exc, DatabaseError)
-            else "It is kept below to copy."
-        )
+        why = _why_not_saved(exc, "Nothing saved before was lost; give it again in a moment")
+        if not isinstance(exc, DatabaseError):
+            why += " It is kept below to copy."
         _not_saved(
             session,
             item,
-            f"Your {FIELD_NAMES[part]} for **{item_id}** could not be saved: "
-            + " ".join(sentence(markdown.text(p.message)) for p in exc.problems)
-            + f" {later}",
+            f"Your {FIELD_NAMES[part]} for **{markdown.text(item_id)}** could not be saved: {why}",
             _typed_text(item, part, new_value),
         )
         session.progress_changed = True
@@ -216,6 +212,13 @@ def save_from_widget(study_id: str, item_id: str, part: str) -> None:
     controls_others = any(i.show_if and i.show_if.item == item_id for i in rubric.items())
     if part == "value" and (is_answered(old.value) != is_answered(new_value) or controls_others):
         session.progress_changed = True
+
+
+def _why_not_saved(exc: ProblemsFound, retry: str) -> str:
+    """Why a change was not saved, as Markdown: the database's trouble, or each problem."""
+    if isinstance(exc, DatabaseError):
+        return database_trouble(exc.problem, retry)
+    return " ".join(sentence(markdown.text(p.message)) for p in exc.problems)
 
 
 def _typed_text(item: Item, part: str, value: Any) -> str:
@@ -251,30 +254,34 @@ def _when(moment: datetime | None) -> str:
     return moment.strftime("%H:%M:%S UTC on %d %b %Y") if moment else "just now"
 
 
+# The notices below are Markdown: every text in them that a rubric, a colleague or a stored
+# study gave goes through `markdown.text`.
+
+
 def _short(item: Item) -> str:
-    return clip(item.text, 68)
+    return f"**{markdown.text(item.id)}** ({markdown.text(clip(item.text, 68))})"
 
 
 def _by(name: str) -> str:
-    return f"by {name}" if name else "by someone else"
+    return f"by {markdown.text(name)}" if name else "by someone else"
 
 
 def _field_text(rubric: Rubric, item: Item, part: str, value: Any) -> str:
     if part == "value":
-        return value_text(rubric, item, value)
-    return f"“{clip(value, 120)}”" if value else "empty"
+        return markdown.text(value_text(rubric, item, value))
+    return f"“{markdown.text(clip(value, 120))}”" if value else "empty"
 
 
 def _conflict_text(rubric: Rubric, item: Item, newer: NewerAnswer) -> str:
     theirs = getattr(newer.answer or Answer(), newer.field)
     what = FIELD_NAMES[newer.field]
     text = (
-        f"The {what} of **{item.id}** ({_short(item)}) was changed {_by(newer.updated_by)} at "
+        f"The {what} of {_short(item)} was changed {_by(newer.updated_by)} at "
         f"{_when(newer.updated_at)} while you were editing: it is now "
         f"**{_field_text(rubric, item, newer.field, theirs)}**. Your {what} was not saved"
     )
     if newer.field == "value":
-        mine = value_text(rubric, item, newer.mine)
+        mine = markdown.text(value_text(rubric, item, newer.mine))
         return text + f" (you chose **{mine}**); change it again if you still disagree."
     return (
         text + ". It is kept below and in the item's history: copy it into the box, or merge "
@@ -287,11 +294,11 @@ def _changed_text(
 ) -> str:
     item = rubric.item_by_id.get(item_id)
     if item is None:
-        return f"**{item_id}** was changed by someone else."
+        return f"**{markdown.text(item_id)}** was changed by someone else."
     what = " and ".join(FIELD_NAMES[part] for part in parts)
     shown = "; ".join(_field_text(rubric, item, part, getattr(answer, part)) for part in parts)
     return (
-        f"The {what} of **{item.id}** ({_short(item)}) was changed by someone else at "
+        f"The {what} of {_short(item)} was changed by someone else at "
         f"{_when(stored_at)}: it is now **{shown}**."
     )
 
@@ -309,6 +316,10 @@ def dismiss_kept(study_id: str, item_id: str, index: int) -> None:
         kept.pop(index)
 
 
+def _not_restored(session: SessionStudy, item_id: str, why: str) -> None:
+    session.notices.append(Notice("conflict", item_id, f"Nothing was restored: {why}"))
+
+
 def restore_from_history(study_id: str, item_id: str, change_id: int) -> None:
     """Button callback: put back the value a history entry gave its field, and show it."""
     session: SessionStudy = st.session_state[_session_key(study_id)]
@@ -322,8 +333,12 @@ def restore_from_history(study_id: str, item_id: str, change_id: int) -> None:
         rubric = rubric_for(session.study)
         _refused(session, rubric, rubric.item_by_id[item_id], stale.conflicts[0])
         return
-    except (ProblemsFound, StudyNotFound, DatabaseError) as exc:
-        session.notices.append(Notice("conflict", item_id, f"Nothing was restored: {exc}"))
+    except ProblemsFound as exc:  # the database failed, or the change is not an answer's
+        _not_restored(session, item_id, _why_not_saved(exc, "Try again in a moment"))
+        return
+    except KeyError:  # the study, or the change, is no longer stored (`StudyNotFound` too)
+        gone = "this change or its self-study is no longer stored; reload the page to see what is."
+        _not_restored(session, item_id, gone)
         return
     part = restored.change.field
     rubric = rubric_for(stored.study)

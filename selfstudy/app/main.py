@@ -1,4 +1,5 @@
-"""The app: its pages in navigation order, and a plain message when the database fails."""
+"""The app: its pages in navigation order, and plain lines when the database fails or a
+problem reaches the page unshown."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from selfstudy.app.session import show_database_trouble
+from selfstudy.app.session import show_database_trouble, show_problems
+from selfstudy.core.problems import ProblemsFound
 from selfstudy.edges.storage import DatabaseError
 
 PAGES = Path(__file__).parent / "pages"
@@ -38,3 +40,5 @@ def run() -> None:
         st.navigation(pages()).run()
     except DatabaseError as exc:  # any page: one line, and the app stays up
         show_database_trouble(exc)
+    except ProblemsFound as exc:  # a page that forgot to show one: its lines, never a traceback
+        show_problems(exc)

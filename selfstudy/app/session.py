@@ -7,6 +7,8 @@ which study is open (also in the `?study=` link).
 from __future__ import annotations
 
 import functools
+import logging
+import re
 import secrets
 from collections.abc import Callable
 from datetime import datetime
@@ -14,16 +16,21 @@ from typing import ParamSpec
 
 import streamlit as st
 
-from selfstudy.core.problems import ProblemsFound
+from selfstudy.app import markdown
+from selfstudy.core.problem_codes import CODES
+from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.study import SelfStudy
-from selfstudy.core.wording import sentence
 from selfstudy.edges.rubric_files import available_rubrics, rubric_by_id
 from selfstudy.edges.storage import DatabaseError, Storage, database_url
 
+# The ids `Storage` makes (`secrets.token_urlsafe`), as long as its id column holds: only such
+# an id is ever shown, since a `?study=` link may say anything.
+STUDY_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
 STUDY_KEY = "study_id"
 WHO_KEY = "who"
 P = ParamSpec("P")
+_log = logging.getLogger(__name__)
 
 
 @st.cache_resource(show_spinner=False)
@@ -40,13 +47,35 @@ def get_storage() -> Storage:
     return _storage_for(database_url())
 
 
+def database_trouble(problem: Problem, retry: str) -> str:
+    """A database failure in words for whoever uses the app: what happened, and whom to tell.
+
+    The problem's own line names the file, the setting or the server to fix, for whoever
+    runs the app: it goes to the server's log (it holds no password and nothing typed).
+    """
+    _log.warning("%s", problem)
+    what = CODES.get(problem.code, CODES["database-failed"])[0]
+    return (
+        f"{what}. {retry}; if it keeps happening, tell whoever runs the app: the app's log "
+        f"says what to do (problem `{problem.code}`)."
+    )
+
+
 def show_database_trouble(exc: DatabaseError) -> None:
     """One line on the page that says why the database cannot be used (never a traceback)."""
-    problem = exc.problem
     st.error(
-        f"**The database cannot be used right now.** `{problem.location}`: "
-        f"{sentence(problem.message)} Reload the page to try again."
+        "**The database cannot be used right now.** "
+        + database_trouble(exc.problem, "Reload the page in a moment to try again")
     )
+
+
+def problem_lines(exc: ProblemsFound) -> str:
+    """Every problem on a line of its own (where, what is wrong, how to fix it), as Markdown."""
+    return "  \n".join(markdown.text(str(problem)) for problem in exc.problems)
+
+
+def show_problems(exc: ProblemsFound) -> None:
+    st.error(problem_lines(exc))
 
 
 def database_trouble_shown(draw: Callable[P, None]) -> Callable[P, None]:
@@ -103,7 +132,7 @@ def rubric_for(study: SelfStudy) -> Rubric:
         # The report names the id only when it is a proper one: a stored id is data.
         st.error(
             "This self-study uses a rubric that is not in the rubric folder. "
-            "Add that rubric file to `rubrics/` and reload.\n\n" + exc.report()
+            "Add that rubric file to `rubrics/` and reload.\n\n" + problem_lines(exc)
         )
         st.stop()
         raise
@@ -123,6 +152,13 @@ def current_study_id() -> str | None:
     if study_id:
         st.query_params["study"] = study_id
     return study_id
+
+
+def no_such_study(study_id: str) -> str:
+    """Why no stored study has this id, quoting it only when it is one `Storage` could make."""
+    if STUDY_ID.fullmatch(study_id):
+        return f"There is no self-study with the id `{study_id}`; it may have been deleted."
+    return "The link does not name a self-study: its `study=` part is not an id the app makes."
 
 
 def open_study(study_id: str) -> None:

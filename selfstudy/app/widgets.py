@@ -37,7 +37,7 @@ def save_before_leaving() -> None:
 
 def progress_bar(answered: int, required: int, label: str) -> None:
     fraction = answered / required if required else 1.0
-    st.progress(fraction, text=f"{label} — {answered}/{required} required answered")
+    st.progress(fraction, text=f"{markdown.text(label)} — {answered}/{required} required answered")
 
 
 def item_input(study_id: str, rubric: Rubric, item: Item, answer: Answer, missing: bool) -> None:
@@ -46,7 +46,7 @@ def item_input(study_id: str, rubric: Rubric, item: Item, answer: Answer, missin
     key = widget_key(study_id, item.id, "value")
     save = {"on_change": save_from_widget, "args": (study_id, item.id, "value")}
     # Plain text: a widget's label is also its accessible name, read aloud as written.
-    label = f"{item.id} — {markdown.text(item.text)}"
+    label = f"{markdown.text(item.id)} — {markdown.text(item.text)}"
     if missing:
         label += " (required, not answered yet)"
     if item.type == "rating":
@@ -56,18 +56,19 @@ def item_input(study_id: str, rubric: Rubric, item: Item, answer: Answer, missin
         st.segmented_control(
             label,
             options,
-            format_func=lambda v: "N/A" if v == NA else rubric.scale.label_of(v),
+            format_func=lambda v: "N/A" if v == NA else markdown.text(rubric.scale.label_of(v)),
             key=key,
             **save,
         )
     elif item.type == "text":
         st.text_area(label, key=key, height=100, max_chars=MAX_TEXT_LENGTH, **save)
     elif item.type == "choice":
-        st.pills(label, item.options or [], key=key, **save)
+        st.pills(label, item.options or [], format_func=markdown.text, key=key, **save)
     elif item.type == "multichoice":
         st.pills(
             label,
             item.options or [],
+            format_func=markdown.text,
             selection_mode="multi",
             key=key,
             **save,
@@ -75,11 +76,12 @@ def item_input(study_id: str, rubric: Rubric, item: Item, answer: Answer, missin
     elif item.type == "number":
         st.number_input(label, key=key, **save)
     if item.help:
-        st.caption(item.help)
+        st.caption(markdown.text(item.help))
     problem = value_problem(rubric, item, answer.value)
     if problem:
         st.warning(
-            f"The saved answer {answer.value!r} cannot be shown here: {problem}. "
+            f"The saved answer {markdown.text(clip(repr(answer.value), 60))} cannot be shown here: "
+            f"{markdown.text(problem)}. "
             "It is kept until you choose a new answer."
         )
     if item.is_rating:
@@ -135,10 +137,12 @@ def item_history(study_id: str, item: Item) -> None:
             change = line.change
             refused = "" if change.accepted else " — **not saved** (someone else's came first)"
             text, action = st.columns([5, 1], vertical_alignment="center")
+            who = markdown.text(change.changed_by or "unknown")
+            what = markdown.text(FIELD_NAMES.get(line.field, line.field))
             text.markdown(
-                f"{change.changed_at:%d %b %Y, %H:%M:%S} UTC · {change.changed_by or 'unknown'} · "
-                f"{FIELD_NAMES.get(line.field, line.field)}: {clip(line.old, 60)} → "
-                f"**{clip(line.new, 60)}**{refused}"
+                f"{change.changed_at:%d %b %Y, %H:%M:%S} UTC · {who} · {what}: "
+                f"{markdown.text(clip(line.old, 60))} → **{markdown.text(clip(line.new, 60))}**"
+                f"{refused}"
             )
             action.button(
                 "Restore",

@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from selfstudy.app import markdown
-from selfstudy.app.session import Fingerprint, get_storage, stored_studies
+from selfstudy.app.session import Fingerprint, get_storage, problem_lines, stored_studies
 from selfstudy.core.cohorts import CohortScores, Comparison, against_group, levels_by_group
 from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.rubric import Rubric
@@ -261,7 +261,7 @@ def page() -> None:
     try:
         scores, rubric, left_out = _scores(url, fingerprint, rubric_id)
     except ProblemsFound as exc:
-        st.error(f"This rubric is not in the rubric folder.\n\n{exc.report()}")
+        st.error(f"This rubric is not in the rubric folder.\n\n{problem_lines(exc)}")
         return
     if left_out:
         st.warning(

@@ -13,8 +13,10 @@ from selfstudy.app.session import (
     current_study_id,
     get_storage,
     open_study,
+    problem_lines,
     rubric_for,
     rubrics,
+    show_problems,
     who,
 )
 from selfstudy.core.merge import PROGRAM_KEY, SyncConflict, change_names
@@ -49,13 +51,16 @@ def read_upload(files: list, choice: str) -> ImportResult:
 
 
 def problem_table(problems: list[Problem]) -> None:
-    """Every problem on its own row, cell first, wrapped so the whole fix is readable."""
+    """Every problem on its own row, cell first, wrapped so the whole fix is readable.
+
+    A table reads each cell as Markdown, and a problem quotes what the copy holds.
+    """
     frame = pd.DataFrame(
         [
             {
-                "Cell": p.location,
+                "Cell": markdown.text(p.location),
                 "Kind": p.severity,
-                "Problem and how to fix it": p.message,
+                "Problem and how to fix it": markdown.text(p.message),
                 "Code": p.code,
             }
             for p in problems
@@ -161,9 +166,10 @@ def offer_update(
         st.session_state[seen_key] = get_storage().get_study(match)
     seen: StoredStudy = st.session_state[seen_key]
     stored = seen.study.program
-    round_words = f"round **{stored.round}**" if stored.round else "no round"
+    name = markdown.text(stored.name)
+    round_words = f"round **{markdown.text(stored.round)}**" if stored.round else "no round"
     st.warning(
-        f"**{stored.name}** ({round_words}) is already stored as a self-study. Update it "
+        f"**{name}** ({round_words}) is already stored as a self-study. Update it "
         "from this copy, keep both, or cancel."
     )
     changes = imports.what_would_change(seen.study, study, rubric)
@@ -178,7 +184,7 @@ def offer_update(
         try:
             changed = imports.update_from_copy(get_storage(), match, study, who(), seen)
         except StaleEdit as stale:
-            names = ", ".join(dict.fromkeys(c.item_id for c in stale.conflicts))
+            names = markdown.text(", ".join(dict.fromkeys(c.item_id for c in stale.conflicts)))
             flash(
                 key,
                 f"{names} changed in the app since you looked, so nothing was updated. "
@@ -189,7 +195,7 @@ def offer_update(
             st.rerun()
         del st.session_state[seen_key]
         open_study(match)
-        st.success(f"Updated **{stored.name}**: {len(changed)} item(s) changed. It is now open.")
+        st.success(f"Updated **{name}**: {len(changed)} item(s) changed. It is now open.")
         st.page_link(str(QUESTIONNAIRE), label="Go to the self-study", icon=":material/checklist:")
     if keep_both.button("Keep both (save as a new self-study)", key=f"keep_both:{key}"):
         save_new(study, spreadsheet)
@@ -198,7 +204,7 @@ def offer_update(
             st.session_state[UPLOADS_CLEARED] = st.session_state.get(UPLOADS_CLEARED, 0) + 1
         else:
             st.session_state.pop("pulled", None)
-        flash(key, f"Cancelled: nothing was saved, and **{stored.name}** is as it was.")
+        flash(key, f"Cancelled: nothing was saved, and **{name}** is as it was.")
         st.rerun()
 
 
@@ -253,24 +259,28 @@ def download_section(study: SelfStudy | None) -> None:
             if len(available) > 1:
                 chosen = st.selectbox("Template rubric", [r.id for r in available])
                 rubric = next(r for r in available if r.id == chosen)
-            st.download_button(
-                "Blank template (.xlsx)",
-                data=sheet_copy_xlsx(None, rubric.id, rubric.version),
-                file_name=f"{rubric.id}-template.xlsx",
-                mime=XLSX_MIME,
-                icon=":material/download:",
-            )
+            template = f"{rubric.id}-template.xlsx"
+            xlsx_button("Blank template (.xlsx)", template, None, rubric.id, rubric.version)
     with right:
         if study is not None:
-            st.download_button(
-                "This self-study's sheet copy (.xlsx)",
-                data=sheet_copy_xlsx(study.to_json(), study.rubric.id, study.rubric.version),
-                file_name=f"{_slug(study.program.name)}.xlsx",
-                mime=XLSX_MIME,
-                icon=":material/download:",
-            )
+            name, ref = f"{_slug(study.program.name)}.xlsx", study.rubric
+            xlsx_button("This self-study's sheet copy (.xlsx)", name, study, ref.id, ref.version)
         else:
             st.caption("Open a self-study to download its sheet copy.")
+
+
+def xlsx_button(
+    label: str, file_name: str, study: SelfStudy | None, rubric_id: str, version: str
+) -> None:
+    """A download button for a sheet copy, or, when the copy cannot be written, why not."""
+    try:
+        data = sheet_copy_xlsx(study.to_json() if study else None, rubric_id, version)
+    except ProblemsFound as exc:  # a text an Excel cell cannot hold whole
+        st.error(f"This .xlsx file cannot be made:  \n{problem_lines(exc)}")
+        return
+    st.download_button(
+        label, data=data, file_name=file_name, mime=XLSX_MIME, icon=":material/download:"
+    )
 
 
 def _slug(text: str) -> str:
@@ -301,10 +311,6 @@ def sheets_client():
         show_problems(exc)
         return None
     return gsheets.connect(credentials)
-
-
-def show_problems(exc: ProblemsFound) -> None:
-    st.error("\n\n".join(f"{p.location}: {p.message}" for p in exc.problems))
 
 
 def google_section(study_id: str | None, study: SelfStudy | None) -> None:
@@ -346,7 +352,8 @@ def connected_sheet(study_id: str, study: SelfStudy) -> None:
         if push.button("Push to the sheet", icon=":material/upload:"):
             target = sheet_sync.open_stored(get_storage(), study_id)
             report = sheet_sync.push(target, client, address)
-            created = f" Created tabs: {', '.join(report.created)}." if report.created else ""
+            tabs = markdown.text(", ".join(report.created))
+            created = f" Created tabs: {tabs}." if report.created else ""
             st.success(f"Pushed **{markdown.text(study.program.name)}** to the sheet.{created}")
             st.session_state.pop(f"conflicts:{study_id}", None)
         if sync.button("Sync with the sheet", icon=":material/sync:"):
@@ -383,12 +390,12 @@ def run_sync(study_id: str, client, address: str, choices: dict) -> None:
         message = "The sheet was empty, so the whole self-study was written to it."
     else:
         message = (
-            f"Synced. From the sheet: {change_names(plan.to_app)}. "
-            f"To the sheet: {change_names(plan.to_sheet)}."
+            f"Synced. From the sheet: {markdown.text(change_names(plan.to_app))}. "
+            f"To the sheet: {markdown.text(change_names(plan.to_sheet))}."
             + (f" {len(plan.conflicts)} conflict(s) to choose below." if plan.conflicts else "")
         )
     for key in outcome.unwritable:
-        message += f" {key} has no row in the sheet, so it was not written there."
+        message += f" {markdown.text(key)} has no row in the sheet, so it was not written there."
     st.session_state[f"sync_message:{study_id}"] = message
 
 
@@ -411,7 +418,7 @@ def choose_conflicts(
             sheet.markdown(_entry_text(rubric, conflict.key, conflict.sheet))
         sides = KEEP_ROW_DELETED if conflict.row_deleted else KEEP
         choices[conflict.key] = keep.radio(
-            f"Keep for {conflict.key}",
+            f"Keep for {markdown.text(conflict.key)}",
             list(sides),
             format_func=sides.get,
             key=f"keep:{study_id}:{conflict.key}",
@@ -429,19 +436,20 @@ def _item_label(rubric: Rubric, key: str) -> str:
     if key == PROGRAM_KEY:
         return "Program details"
     item = rubric.item_by_id.get(key)
-    return f"**{key}** {item.text}" if item else key
+    return f"**{markdown.text(key)}** {markdown.text(item.text)}" if item else markdown.text(key)
 
 
 def _entry_text(rubric: Rubric, key: str, entry: dict | None) -> str:
+    """One side of a conflict as Markdown: what the app or the sheet holds, as written."""
     if entry is None:
         return "_no answer_"
     if key == PROGRAM_KEY:
-        return "; ".join(f"{k}: {v}" for k, v in entry.items() if v)
+        return markdown.text("; ".join(f"{k}: {v}" for k, v in entry.items() if v))
     item = rubric.item_by_id[key]
-    text = value_text(rubric, item, entry.get("value"))
+    text = markdown.text(value_text(rubric, item, entry.get("value")))
     for part in ("evidence", "notes"):
         if entry.get(part):
-            text += f"  \n_{part}:_ {entry[part]}"
+            text += f"  \n_{part}:_ {markdown.text(entry[part])}"
     return text
 
 

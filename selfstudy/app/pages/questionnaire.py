@@ -24,6 +24,7 @@ from selfstudy.app.session import (
     current_study_id,
     database_trouble_shown,
     get_storage,
+    no_such_study,
     rubric_for,
     who,
 )
@@ -82,8 +83,8 @@ def notices(session: SessionStudy) -> None:
         if notice.kind == "conflict":
             st.warning(notice.text, icon=":material/sync_problem:")
             st.toast(
-                f"{notice.item_id}: someone else changed it first; what you typed is kept "
-                "beside the item (details at the top of the page)",
+                f"{markdown.text(notice.item_id)}: someone else changed it first; what you "
+                "typed is kept beside the item (details at the top of the page)",
                 icon=":material/sync_problem:",
             )
         else:
@@ -95,8 +96,8 @@ def kept_texts(study_id: str, item_id: str, kept: list[Notice]) -> None:
     for index, notice in enumerate(kept):
         with st.container(border=True):
             st.caption(
-                f"Not saved: your text for {item_id}, refused because a colleague changed "
-                "it first. Copy it into the box (or merge it), then dismiss this."
+                f"Not saved: your text for {markdown.text(item_id)}, refused because a "
+                "colleague changed it first. Copy it into the box (or merge it), then dismiss this."
             )
             st.code(notice.kept_text, language=None, wrap_lines=True)
             st.button(
@@ -119,7 +120,8 @@ def missing_required(rubric: Rubric, dimension: Dimension, answers: dict[str, An
 
 def missing_summary(missing: list[str]) -> None:
     if missing:
-        st.markdown(f":orange[**{len(missing)} required left here:**] {', '.join(missing)}")
+        left = markdown.text(", ".join(missing))
+        st.markdown(f":orange[**{len(missing)} required left here:**] {left}")
     else:
         st.markdown(":green[**✓ Every required item in this dimension is answered.**]")
 
@@ -150,7 +152,7 @@ def standard_block(study_id: str, standard_id: str) -> None:
     if not items:
         return
     with st.container(border=True):
-        st.subheader(f"{standard.id} · {markdown.text(standard.title)}", anchor=standard.id)
+        st.subheader(markdown.text(f"{standard.id} · {standard.title}"), anchor=standard.id)
         if standard.description:
             st.markdown(markdown.text(standard.description))
         with st.expander("What each level looks like for this standard"):
@@ -270,8 +272,7 @@ def show() -> None:
     session = load_open_study(study_id)
     if session is None:
         no_study(
-            f"There is no self-study with the id `{study_id}`; it may have been deleted. "
-            "Check the link, or choose a self-study on the Start page.",
+            f"{no_such_study(study_id)} Check the link, or choose a self-study on the Start page.",
             problem=True,
         )
         return

@@ -11,7 +11,13 @@ import streamlit as st
 
 from selfstudy.app import markdown
 from selfstudy.app.autosave import load_open_study
-from selfstudy.app.session import current_study_id, get_storage, rubric_for, stored_studies
+from selfstudy.app.session import (
+    current_study_id,
+    get_storage,
+    no_such_study,
+    rubric_for,
+    stored_studies,
+)
 from selfstudy.app.widgets import resources
 from selfstudy.core.rounds import changes, round_label
 from selfstudy.core.rubric import Rubric
@@ -89,8 +95,9 @@ def priorities(rubric: Rubric, result: Result) -> None:
     for standard_id in result.priorities[:8]:
         standard = rubric.standard_by_id[standard_id]
         scored = result.standard(standard_id).score
+        named = markdown.text(f"{standard.id} {standard.title}")
         with st.expander(
-            f"{status_text(scored.status)} · {standard.id} {markdown.text(standard.title)} — level "
+            f"{status_text(scored.status)} · {named} — level "
             f"{level_text(scored.mean_level)}, {gap_text(scored.gap)}"
         ):
             if standard.description:
@@ -122,11 +129,11 @@ def missing_items(rubric: Rubric, study: SelfStudy) -> None:
     if missing:
         with st.expander(f"{len(missing)} required items not answered yet"):
             for item in missing:
-                st.markdown(f"- **{item.id}** {markdown.text(item.text)}")
+                st.markdown(f"- **{markdown.text(item.id)}** {markdown.text(item.text)}")
 
 
 def change_table(result: Result, previous: tuple[SelfStudy, Result]) -> None:
-    st.subheader(f"Change since {round_label(previous[0])}")
+    st.subheader(f"Change since {markdown.text(round_label(previous[0]))}")
     rows = [
         {
             "": c.title,
@@ -199,7 +206,7 @@ def show() -> None:
         return
     session = load_open_study(study_id)
     if session is None:
-        st.error(f"There is no self-study with the id `{study_id}`; it may have been deleted.")
+        st.error(no_such_study(study_id))
         st.page_link(START, label="Go to the Start page", icon=":material/home:")
         return
     study = session.study
@@ -222,7 +229,8 @@ def show() -> None:
         change_table(result, previous)
     st.subheader("Standards")
     # Only the open tab's chart is built: each chart takes tens of milliseconds.
-    tabs = st.tabs([d.title for d in result.dimensions], key="standards-tab", on_change="rerun")
+    titles = [markdown.text(d.title) for d in result.dimensions]
+    tabs = st.tabs(titles, key="standards-tab", on_change="rerun")
     for tab, dimension in zip(tabs, result.dimensions, strict=True):
         if tab.open:
             with tab:

@@ -8,17 +8,19 @@ from pathlib import Path
 
 import streamlit as st
 
+from selfstudy.app import markdown
 from selfstudy.app.session import (
     current_study_id,
     get_storage,
     open_study,
+    problem_lines,
     rubrics,
     stored_studies,
     who,
 )
 from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.study import MAX_TEXT_LENGTH
-from selfstudy.core.wording import percent_text, sentence
+from selfstudy.core.wording import percent_text
 from selfstudy.edges.storage import StudySummary
 from selfstudy.edges.study_files import sample_files
 from selfstudy.workflows import history, studies
@@ -50,14 +52,17 @@ def offer_samples() -> None:
         try:
             st.session_state["samples-loaded"] = studies.load_samples(get_storage())
         except ProblemsFound as exc:
-            st.error(
-                "The samples could not be loaded:\n\n" + "\n".join(f"- {p}" for p in exc.problems)
-            )
+            st.error("The samples could not be loaded:\n\n" + problem_lines(exc))
             return
         st.rerun()
 
 
 CONFIRM_DELETE = "confirm-delete"
+
+
+def in_brackets(detail: str | None) -> str:
+    """` (detail)` as Markdown, or nothing."""
+    return f" ({markdown.text(detail)})" if detail else ""
 
 
 def ask_to_delete(study_id: str) -> None:
@@ -66,11 +71,11 @@ def ask_to_delete(study_id: str) -> None:
 
 def confirm_delete(summary: StudySummary) -> None:
     """Ask once more before a study goes to Recently deleted."""
+    name = markdown.text(summary.name)
     st.warning(
-        f"Delete **{summary.name}**"
-        + (f" ({summary.round})" if summary.round else "")
-        + f"? It moves to Recently deleted below, where it can be restored, with every "
-        f"answer and its history, for at least {history.GRACE_PERIOD.days} days."
+        f"Delete **{name}**{in_brackets(summary.round)}? It moves to Recently deleted below, "
+        f"where it can be restored, with every answer and its history, for at least "
+        f"{history.GRACE_PERIOD.days} days."
     )
     yes, no = st.columns(2)
     if yes.button("Delete it", key=f"really-delete-{summary.id}", type="primary"):
@@ -96,7 +101,7 @@ def recently_deleted() -> None:
             text, action = st.columns([4, 1], vertical_alignment="center")
             when = f"{summary.deleted_at:%d %b %Y, %H:%M} UTC" if summary.deleted_at else ""
             details = " · ".join(filter(None, [summary.round, f"deleted {when}"]))
-            text.markdown(f"**{summary.name}**  \n{details}")
+            text.markdown(f"**{markdown.text(summary.name)}**  \n{markdown.text(details)}")
             if action.button("Restore", key=f"restore-{summary.id}", icon=":material/undo:"):
                 history.restore(get_storage(), summary.id, by=who())
                 st.rerun()
@@ -140,7 +145,7 @@ def new_study_form() -> None:
                 by=who(),
             )
         except ProblemsFound as exc:
-            st.error(sentence(exc.problems[0].message))
+            st.error(problem_lines(exc))
             return
         go_to_study(study_id)
 
@@ -164,7 +169,7 @@ def resume_list(summaries: list[StudySummary]) -> None:
             details = " · ".join(
                 filter(None, [summary.organization, summary.cohort, summary.round])
             )
-            main.markdown(f"**{summary.name}**  \n{details or ' '}")
+            main.markdown(f"**{markdown.text(summary.name)}**  \n{markdown.text(details) or ' '}")
             if completeness is not None:
                 progress.progress(completeness, text=f"{percent_text(completeness)} complete")
             progress.caption(f"Last edit {summary.updated_at:%d %b %Y, %H:%M} UTC")
@@ -191,11 +196,8 @@ def continue_open_study(summaries: list[StudySummary]) -> None:
         return
     with st.container(border=True):
         text, action = st.columns([4, 1], vertical_alignment="center")
-        text.markdown(
-            f"You have **{summary.name}** open"
-            + (f" ({summary.round})" if summary.round else "")
-            + "."
-        )
+        name = markdown.text(summary.name)
+        text.markdown(f"You have **{name}** open{in_brackets(summary.round)}.")
         if action.button("Continue", type="primary", icon=":material/arrow_forward:"):
             go_to_study(summary.id)
 

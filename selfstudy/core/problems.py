@@ -42,10 +42,15 @@ class Problem:
         return asdict(self)
 
 
+def clip(text: str, width: int) -> str:
+    """`text` cut to at most `width` characters, ending in `…` when it was cut: the one way
+    a value from the input, or any long text, is cut short for a message or a screen."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def quoted(value: Any, width: int = 60) -> str:
     """A value from the input as a message quotes it: its `repr`, cut short with `…`."""
-    text = repr(value)
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return clip(repr(value), width)
 
 
 class Report(list[Problem]):

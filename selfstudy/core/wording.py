@@ -8,6 +8,7 @@ their numbers and do not use these words.
 
 from __future__ import annotations
 
+from selfstudy.core.problems import clip
 from selfstudy.core.rubric import Item, Rubric
 from selfstudy.core.scoring import Status
 from selfstudy.core.study import AnswerValue, is_answered, is_na
@@ -73,11 +74,6 @@ def sentence(text: str) -> str:
     if not text:
         return text
     return text[0].upper() + text[1:] + ("" if text.endswith((".", "?", "!")) else ".")
-
-
-def clip(text: str, width: int) -> str:
-    """`text` cut to at most `width` characters, ending in `…` when it was cut."""
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def value_text(rubric: Rubric, item: Item, value: AnswerValue) -> str:

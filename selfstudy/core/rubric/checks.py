@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from selfstudy.core.problems import Problem, Report, quoted
+from selfstudy.core.problems import Problem, Report, clip, quoted
 
 KeyPath = tuple[str | int, ...]
 """Where a value is inside the document: `("dimensions", 0, "id")`."""
@@ -24,7 +24,7 @@ def format_path(path: KeyPath) -> str:
     """`dimensions[0].standards[1].id`; a key longer than any the format has is cut short."""
     out = ""
     for part in path:
-        key = str(part) if len(str(part)) <= 60 else str(part)[:59] + "…"
+        key = clip(str(part), 60)
         out += f"[{key}]" if isinstance(part, int) else (f".{key}" if out else key)
     return out
 
@@ -94,8 +94,7 @@ def check_rubric_document(
 
 
 def _show(values: list[Any]) -> str:
-    shown = ", ".join(str(v) for v in values)
-    return shown if len(shown) <= 200 else shown[:199] + "…"
+    return clip(", ".join(str(v) for v in values), 200)
 
 
 def _check_scale(scale: dict[str, Any], add: Add) -> tuple[list[Any], list[str]]:

@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from selfstudy.cli import main
 from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.study import (
     MAX_TEXT_LENGTH,
@@ -144,9 +146,35 @@ def test_a_document_that_is_no_object_or_has_hostile_keys_is_one_short_readable_
     with pytest.raises(ProblemsFound) as caught:
         parse_study(json.dumps(minimal(answers={"PG.1.b": {"\x1f": 1}})), "study.json")
     found = list(caught.value.problems)
-    study = parse_study(json.dumps(minimal(answers={"PG.1.a\n" + "x" * 5000: {"value": 3}})))
+    study = parse_study(json.dumps(minimal(answers={"PG.1.a\n" + "x" * 190: {"value": 3}})))
     found += check_study(study, default_rubric, "study.json")
-    assert [p.code for p in found] == ["unknown-key", "unknown-item"]
+    with pytest.raises(ProblemsFound) as caught:  # longer than any item id
+        parse_study(json.dumps(minimal(answers={"PG.1.a\n" + "x" * 5000: {"value": 3}})), "s")
+    found += caught.value.problems
+    assert [p.code for p in found] == ["unknown-key", "unknown-item", "bad-value"]
     for problem in found:
         line = str(problem)
         assert "\n" not in line and "\x1f" not in line and len(line) < 200, line
+
+
+def test_a_rubric_version_longer_than_any_is_refused_at_its_key_before_it_reaches_the_database(
+    db, tmp_path
+):
+    # The database keeps a version in 200 characters: PostgreSQL would refuse a longer
+    # one with an error that says nothing of the file.
+    path = tmp_path / "study.json"
+    version = "1." + "0" * 4_998
+    path.write_text(
+        json.dumps(minimal(rubric={"id": "stem-equity-self-study", "version": version}))
+    )
+    with pytest.raises(ProblemsFound) as caught:
+        load_study(path)
+    assert [(p.code, p.location, p.path) for p in caught.value.problems] == [
+        ("bad-value", str(path), "rubric.version")
+    ]
+    assert "5,000 characters" in caught.value.problems[0].message
+    result = CliRunner().invoke(main, ["import", str(path), "--save"])
+    assert result.exit_code == 1, result.output
+    assert f"{path}: rubric.version: 5,000 characters" in result.stderr
+    assert version not in result.output
+    assert db.list_studies() == []

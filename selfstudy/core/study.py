@@ -13,12 +13,16 @@ answered, whether an item is shown (`show_if`), and whether a value is one the
 rubric allows.
 
 Every text a person writes (evidence, notes, a text answer, a program detail)
-holds at most `MAX_TEXT_LENGTH` characters: the most every format carries
-whole. An Excel cell holds 32,767 characters, a Google Sheets cell 50,000, and
-the .xlsx writer lengthens text that holds control characters (`_x000D_`), so
-the limit leaves room. Characters are counted as spreadsheets and browsers
-count them (`text_length`: an emoji counts two). A longer text is refused
-where it comes in, never cut.
+holds its line breaks as line feeds, as a browser's text box does: a carriage
+return and line feed (Windows, a CSV file) or a carriage return alone becomes
+one line feed where the text comes in (`line_feeds`), so every format carries
+the same text. A text holds at most `MAX_TEXT_LENGTH` characters: the most every
+format carries whole. An Excel cell holds 32,767 characters, a Google Sheets
+cell 50,000, and the .xlsx writer lengthens a text that holds other control
+characters (`_x001B_`), so the limit leaves room. Characters are counted as
+spreadsheets and browsers count them (`text_length`: an emoji counts two). A
+longer text is refused where it comes in, never cut. An id (of the rubric, its
+version, an item) is at most `MAX_ID_LENGTH` characters, as the storage keeps it.
 Numbers are numbers: `true` is not an answer, though Python counts it as 1.
 """
 
@@ -40,8 +44,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from selfstudy.core.problems import Problem, ProblemsFound, Report
-from selfstudy.core.rubric import NA, Item, Rubric, ShowIf
+from selfstudy.core.problems import Problem, ProblemsFound, Report, clip
+from selfstudy.core.rubric import MAX_ID_LENGTH, NA, Id, Item, Rubric, ShowIf
 from selfstudy.core.rubric.checks import format_path
 
 FORMAT = "selfstudy/1"
@@ -54,17 +58,26 @@ def text_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _within_limit(text: str) -> str:
-    if text_length(text) > MAX_TEXT_LENGTH:
+def line_feeds(text: str) -> str:
+    """`text` with each line break a line feed (CR LF and a lone CR are one LF)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def is_too_long(text: str) -> bool:
+    """Whether `text`, its line breaks as line feeds, is longer than `MAX_TEXT_LENGTH`."""
+    return text_length(line_feeds(text)) > MAX_TEXT_LENGTH
+
+
+def _typed_text(text: str) -> str:
+    """A text as the models hold it: line breaks as line feeds, within the limit."""
+    if is_too_long(text):
         raise PydanticCustomError(
-            "string_too_long",
-            "at most {max_length} characters",
-            {"max_length": MAX_TEXT_LENGTH},
+            "text_too_long", "at most {max_length} characters", {"max_length": MAX_TEXT_LENGTH}
         )
-    return text
+    return line_feeds(text)
 
 
-Text = Annotated[str, AfterValidator(_within_limit)]
+Text = Annotated[str, AfterValidator(_typed_text)]
 FiniteFloat = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 AnswerValue = StrictInt | FiniteFloat | Text | list[Text] | None
 ProgramValue = Text | StrictInt | FiniteFloat | StrictBool | None
@@ -81,8 +94,8 @@ class Answer(BaseModel):
 class RubricRef(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: Annotated[str, Field(min_length=1)]
-    version: Annotated[str, Field(min_length=1)]
+    id: Id
+    version: Id
 
 
 class Program(BaseModel):
@@ -91,7 +104,7 @@ class Program(BaseModel):
     model_config = ConfigDict(extra="allow")
     __pydantic_extra__: dict[str, ProgramValue] = Field(init=False)
 
-    name: Annotated[str, Field(min_length=1), AfterValidator(_within_limit)]
+    name: Annotated[str, Field(min_length=1), AfterValidator(_typed_text)]
     id: Text | None = None
     organization: Text | None = None
     cohort: Text | None = None
@@ -104,7 +117,9 @@ class SelfStudy(BaseModel):
     format: Literal["selfstudy/1"] = FORMAT
     rubric: RubricRef
     program: Program
-    answers: dict[str, Answer] = Field(default_factory=dict)
+    answers: dict[Annotated[str, Field(max_length=MAX_ID_LENGTH)], Answer] = Field(
+        default_factory=dict
+    )
 
     @classmethod
     def new(cls, rubric: Rubric, name: str, **program: Any) -> SelfStudy:
@@ -189,23 +204,31 @@ def too_long(where: str, text: str, what: str = "the text", path: str = "") -> P
     return Problem(
         "text-too-long",
         where,
-        f"{what} is {text_length(text):,} characters long, more than the "
+        f"{what} is {text_length(line_feeds(text)):,} characters long, more than the "
         f"{MAX_TEXT_LENGTH:,} a text may hold; shorten it (keep a long document elsewhere "
         "and name it here)",
         path,
     )
 
 
-def check_texts(item_id: str, fields: Mapping[str, Any]) -> None:
-    """Raise `ProblemsFound` when a field of an answer (value, evidence, notes) is too long."""
+def checked_texts(item_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of an answer (value, evidence, notes) with their texts as the models hold
+    them; raises `ProblemsFound`, naming the item and field, when a text is too long."""
     problems = [
         too_long(item_id, text, f"the {name}", name)
         for name, value in fields.items()
         for text in (value if isinstance(value, list) else [value])
-        if isinstance(text, str) and text_length(text) > MAX_TEXT_LENGTH
+        if isinstance(text, str) and is_too_long(text)
     ]
     if problems:
         raise ProblemsFound(problems)
+    return {name: _line_fed(value) for name, value in fields.items()}
+
+
+def _line_fed(value: Any) -> Any:
+    if isinstance(value, str):
+        return line_feeds(value)
+    return [_line_fed(v) for v in value] if isinstance(value, list) else value
 
 
 def _problems_of(exc: ValidationError, source: str) -> Report:
@@ -220,6 +243,7 @@ def _error_path(loc: tuple[Any, ...]) -> str:
     """The key path of an error: an answer's field or a program detail, not deeper (where
     pydantic names the kinds of value it tried, and the item of a list)."""
     head = loc[0] if loc else None
+    loc = tuple(part for part in loc if part != "[key]")  # an answer's id, not its value
     parts = [_key(part) for part in loc[: {"answers": 3, "program": 2}.get(head, len(loc))]]
     if len(parts) > 1 and head == "answers":
         parts = [f"answers[{_item_key(loc[1])}]", *parts[2:]]
@@ -228,8 +252,7 @@ def _error_path(loc: tuple[Any, ...]) -> str:
 
 def _item_key(item_id: Any) -> str:
     """An item id as a key path names it, `answers['PG.1.a']`: quoted, cut short."""
-    text = str(item_id)
-    return repr(text if len(text) <= 40 else text[:39] + "…")
+    return repr(clip(str(item_id), 40))
 
 
 def _key(part: Any) -> Any:
@@ -240,9 +263,22 @@ def _key(part: Any) -> Any:
 
 
 def _problem_from_errors(path: str, errors: list[Any], source: str) -> Problem:
-    long_text = next((e["input"] for e in errors if e["type"] == "string_too_long"), None)
+    long_text = next((e["input"] for e in errors if e["type"] == "text_too_long"), None)
     if isinstance(long_text, str):
         return too_long(source, long_text, path=path)
+    long_id = next((e["input"] for e in errors if e["type"] == "string_too_long"), None)
+    if isinstance(long_id, str):
+        what, fix = (
+            ("item id", "remove the answer, or use an id its rubric gives")
+            if path.startswith("answers")
+            else ("rubric id or version", "use the one its rubric file names")
+        )
+        return Problem(
+            "bad-value",
+            source,
+            f"{len(long_id):,} characters, longer than any {what} ({MAX_ID_LENGTH} at most); {fix}",
+            path,
+        )
     error = errors[0]
     kind = error["type"]
     if len(errors) > 1:  # no kind of value fits
@@ -288,7 +324,7 @@ def _shown(value: Any) -> str:
         text = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):
         text = repr(value)
-    return text if len(text) <= 40 else text[:39] + "…"
+    return clip(text, 40)
 
 
 # --- what answers mean ------------------------------------------------------------------

@@ -2,8 +2,10 @@
 and reading one from YAML text (`parse`)."""
 
 from selfstudy.core.rubric.model import (
+    MAX_ID_LENGTH,
     NA,
     Dimension,
+    Id,
     Item,
     ItemType,
     Level,
@@ -18,8 +20,10 @@ from selfstudy.core.rubric.model import (
 )
 
 __all__ = [
+    "MAX_ID_LENGTH",
     "NA",
     "Dimension",
+    "Id",
     "Item",
     "ItemType",
     "Level",

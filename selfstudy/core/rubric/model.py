@@ -32,8 +32,10 @@ NA = "N/A"
 
 RUBRIC_ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 RUBRIC_ID_MAX_LENGTH = 100
+MAX_ID_LENGTH = 200  # a version or an item id: far more than any needs, as the storage keeps it
 Slug = Annotated[str, Field(pattern=RUBRIC_ID_PATTERN, max_length=RUBRIC_ID_MAX_LENGTH)]
 NonEmpty = Annotated[str, Field(min_length=1)]
+Id = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH)]
 Weight = Annotated[Number, Field(gt=0)]
 
 
@@ -123,7 +125,7 @@ class ShowIf(_Model):
 
 
 class Item(_Model):
-    id: NonEmpty
+    id: Id
     text: NonEmpty
     type: ItemType = "rating"
     weight: Weight = 1
@@ -163,7 +165,7 @@ class Dimension(_Model):
 
 class Rubric(_Model):
     id: Slug
-    version: NonEmpty
+    version: Id
     title: NonEmpty
     description: str = ""
     scale: Scale

@@ -71,7 +71,7 @@ class _Document:
             loader.flatten_mapping(node)
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
-                key = loader.construct_object(key_node, deep=True)
+                key = self._construct(loader, key_node)
                 line = key_node.start_mark.line + 1
                 if not isinstance(key, Hashable):
                     self.unusable_keys.append(line)
@@ -85,11 +85,24 @@ class _Document:
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self._build(loader, n, (*path, i)) for i, n in enumerate(node.value)]
+        return self._construct(loader, node)
+
+    def _construct(self, loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+        """The value of a key or scalar; a tag it does not fit is a YAML error at its line."""
         try:
             return loader.construct_object(node, deep=True)
-        except ValueError:  # an integer of more than 4,300 digits
-            self.overlong_numbers.append(node.start_mark.line + 1)
-            return None
+        except (ValueError, TypeError, AttributeError, KeyError):
+            if re.fullmatch(r"[-+]?[0-9_]{4301,}", str(node.value)):  # Python reads 4,300 digits
+                self.overlong_numbers.append(node.start_mark.line + 1)
+                return None
+            tag = node.tag.rsplit(":", 1)[-1]  # a tag the value does not fit: `!!timestamp x`
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"{quoted(node.value, 40)} is not a {tag}: remove the tag `!!{tag}` or correct "
+                "the value",
+                node.start_mark,
+            ) from None
 
     def line_of(self, path: KeyPath) -> int | None:
         while path not in self.lines and path:
@@ -348,10 +361,15 @@ def _explain(error: dict[str, Any]) -> tuple[str, str]:
         return "empty-list", f"{field} is empty; add {need}"
     if kind in ("greater_than",) and field == "weight":
         return "bad-weight", f"weight must be greater than 0, got {quoted(error.get('input'))}"
-    if kind in ("string_pattern_mismatch", "string_too_long") and field == "id":
+    if kind in ("string_pattern_mismatch", "string_too_long") and loc == ("id",):
         return "bad-slug", (
             f"{quoted(error.get('input'))} is not a valid rubric id; use lower-case letters, "
             "digits and '-' (for example 'stem-equity-self-study')"
+        )
+    if kind == "string_too_long":
+        return "bad-value", (
+            f"{quoted(error.get('input'), 40)} is {len(str(error.get('input'))):,} characters "
+            f"long; at most {error.get('ctx', {}).get('max_length')} are allowed here: shorten it"
         )
     if kind == "string_type":
         return "wrong-type", (

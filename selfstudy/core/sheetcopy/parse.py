@@ -37,13 +37,12 @@ from selfstudy.core.sheetcopy.vocabulary import (
     shown,
 )
 from selfstudy.core.study import (
-    MAX_TEXT_LENGTH,
     Answer,
     Program,
     RubricRef,
     SelfStudy,
     is_answered,
-    text_length,
+    is_too_long,
     too_long,
 )
 from selfstudy.core.wording import clip
@@ -609,7 +608,7 @@ def _answer_cell(cell: Cell, where: str, what: str, problems: list[Problem]) -> 
         )
         return None
     text = cell_text(cell)
-    if text_length(text) > MAX_TEXT_LENGTH:
+    if is_too_long(text):
         problems.append(too_long(where, text, what))
         return None
     return cell

@@ -32,7 +32,7 @@ from selfstudy.core.study import (
     Program,
     RubricRef,
     SelfStudy,
-    check_texts,
+    checked_texts,
     is_answered,
     program_from_data,
 )
@@ -469,8 +469,8 @@ class Storage:
         seen: Mapping[str, Seen],
         by: str,
     ) -> dict[str, int]:
-        for item_id, fields in changes.items():
-            check_texts(item_id, fields)  # a text over MAX_TEXT_LENGTH is refused, never cut
+        # a text over MAX_TEXT_LENGTH is refused, never cut; line breaks are kept as line feeds
+        changes = {item_id: checked_texts(item_id, fields) for item_id, fields in changes.items()}
         for attempt in range(3):
             try:
                 return self._save_once(study_id, changes, seen, by)

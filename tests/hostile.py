@@ -474,3 +474,70 @@ def edited_zip_xml(draw: st.DrawFn, data: bytes, snippets: list[str] = XML_SNIPP
         for member, content in members.items():
             target.writestr(member, content)
     return Changed(out.getvalue(), tuple(changes))
+
+
+# --- date and time cells -----------------------------------------------------------------------
+
+DATE_FORMATS = [14, 20, 21, 22, 45, 46, 47]  # Excel's own: date, times, date and time, durations
+DATE_NUMBERS = [
+    "-1e20",  # a panic in calamine's Rust code (chrono: milliseconds out of bounds)
+    "1e20",
+    "-1",
+    "0",
+    "60",  # 29 February 1900, which never was
+    "-693594",
+    "2958465.99999999",
+    "2958466",
+    "1e308",
+    "-1e308",
+    "4.9e-324",
+    "NaN",
+    "INF",
+    "-INF",
+    "1e",
+]
+
+
+def with_date_cells(workbook: bytes, cells: list[tuple[int, str]]) -> bytes:
+    """`workbook` with one more row on its first sheet: a cell for each (number format,
+    number) in `cells`, styled as that date or time format, as a spreadsheet stores a date
+    (a number of days since 1900)."""
+    with zipfile.ZipFile(io.BytesIO(workbook)) as source:
+        members = {info.filename: source.read(info) for info in source.infolist()}
+    styles = members["xl/styles.xml"].decode("utf-8")
+    count = int(re.search(r'<cellXfs count="(\d+)"', styles)[1])
+    formats = sorted({number_format for number_format, _ in cells})
+    styles = styles.replace(f'<cellXfs count="{count}"', f'<cellXfs count="{count + len(formats)}"')
+    styles = styles.replace(
+        "</cellXfs>",
+        "".join(
+            f'<xf numFmtId="{f}" fontId="0" fillId="0" borderId="0" applyNumberFormat="1"/>'
+            for f in formats
+        )
+        + "</cellXfs>",
+    )
+    members["xl/styles.xml"] = styles.encode("utf-8")
+    sheet = next(n for n in sorted(members) if n.startswith("xl/worksheets/sheet"))
+    text = members[sheet].decode("utf-8")
+    row = max(map(int, re.findall(r'<row r="(\d+)"', text)), default=0) + 1
+    row_xml = f'<row r="{row}">' + "".join(
+        f'<c r="{chr(65 + i)}{row}" s="{count + formats.index(f)}"><v>{number}</v></c>'
+        for i, (f, number) in enumerate(cells[:26])
+    )
+    members[sheet] = text.replace("</sheetData>", row_xml + "</row></sheetData>").encode("utf-8")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for member, content in members.items():
+            target.writestr(member, content)
+    return out.getvalue()
+
+
+DATE_CELLS = st.lists(
+    st.tuples(
+        st.sampled_from(DATE_FORMATS),
+        st.sampled_from(DATE_NUMBERS) | st.floats().map(repr) | st.integers().map(str),
+    ),
+    min_size=1,
+    max_size=6,
+)
+"""Cells styled as dates or times, holding any number: near, far, negative, not a number."""

@@ -29,7 +29,7 @@ from streamlit.testing.v1 import AppTest
 
 from selfstudy.cli import main
 from selfstudy.core.problems import ProblemsFound
-from selfstudy.core.sheetcopy import Formula, parse_sheet_copy, split_options
+from selfstudy.core.sheetcopy import Formula, Tab, parse_sheet_copy, split_options
 from selfstudy.core.study import (
     MAX_TEXT_LENGTH,
     Answer,
@@ -48,10 +48,12 @@ from selfstudy.edges.workbooks import (
     read_csv_files,
     read_csv_folder,
     read_xlsx,
+    write_xlsx,
     xlsx_bytes,
 )
 from selfstudy.workflows.imports import read_uploaded_copy
-from tests.conftest import SAMPLES_DIR
+from tests.conftest import DEFAULT_RUBRIC_PATH, SAMPLES_DIR
+from tests.hostile import with_date_cells
 from tests.sheet_tables import TINY, table, tiny_copy, tiny_study, xlsx
 
 P01 = SAMPLES_DIR / "p01-baseline.json"
@@ -82,20 +84,24 @@ def assert_one_line(result: Result, code_words: str) -> None:
     assert "Traceback" not in result.stderr
 
 
-def run_bounded(*args: object) -> subprocess.CompletedProcess:
-    """`selfstudy ARGS` in a child process with bounded memory and time."""
+def run_bounded(*args: object, **env: str) -> subprocess.CompletedProcess:
+    """`selfstudy ARGS` in a child process with bounded memory and time (a hang fails)."""
 
     def bound() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (BOUNDED_MEMORY, BOUNDED_MEMORY))
 
-    return subprocess.run(
-        [sys.executable, "-c", "from selfstudy.cli import main; main()", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        preexec_fn=bound,
-        env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
-    )
+    command = [sys.executable, "-c", "from selfstudy.cli import main; main()", *map(str, args)]
+    try:
+        return subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            preexec_fn=bound,
+            env={**os.environ, "OPENBLAS_NUM_THREADS": "1", **env},
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"still running after 300 s (a hang): selfstudy {' '.join(command[3:])}")
 
 
 # --- workbooks built to hurt ------------------------------------------------------------------
@@ -173,6 +179,76 @@ def test_the_command_line_meets_bombs_with_one_line_each_in_bounded_memory(tmp_p
         f"{far}: this is too large to be a sheet copy: a tab reaches cell XFD1048576",
     ]
     assert "Traceback" not in done.stderr
+
+
+def test_a_date_cell_no_calendar_holds_is_one_problem_not_a_crash(tmp_path):
+    # A date is a number of days; -1e20 days made calamine's Rust code panic, which Python
+    # sees as a PanicException: a BaseException, which `except Exception` lets through.
+    workbook = with_date_cells(copy_bytes(), [(14, "-1e20")])
+    path = tmp_path / "copy.xlsx"
+    path.write_bytes(workbook)
+    for source, where in ((path, str(path)), (workbook, "uploaded workbook")):
+        problems = refused(lambda source=source: read_xlsx(source)).problems
+        assert [(p.code, p.location) for p in problems] == [("unreadable-file", where)]
+    upload = read_uploaded_copy([("copy.xlsx", workbook)])
+    assert upload.study is None and codes(upload.problems) == ["unreadable-file"]
+    assert_one_line(invoke("import", path), "cannot read this workbook")
+
+
+def zero_link(path: Path) -> Path:
+    """`path` as a link to /dev/zero: a file that says it is empty and never ends."""
+    path.unlink(missing_ok=True)
+    path.symlink_to("/dev/zero")
+    return path
+
+
+def test_a_copy_that_never_ends_is_read_no_further_than_a_copy_can_be(tmp_path):
+    endless = zero_link(tmp_path / "copy.xlsx")
+    folder = tmp_path / "csv"
+    export_csv(tiny_study(), TINY, folder)
+    endless_tab = zero_link(folder / "START HERE.csv")
+    done = run_bounded("import", endless, folder)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    too_large = [line for line in done.stderr.splitlines() if "too large" in line]
+    assert [line.split(": this is too large")[0] for line in too_large] == [
+        str(endless),
+        f"{folder}: {endless_tab.name}",
+    ]
+
+
+def test_a_csv_file_linked_to_nothing_is_one_problem(tmp_path):
+    folder = tmp_path / "csv"
+    export_csv(tiny_study(), TINY, folder)
+    (folder / "gone.csv").symlink_to(tmp_path / "nowhere.csv")
+    problems = refused(lambda: read_csv_folder(folder)).problems
+    assert [(p.code, p.location) for p in problems] == [("unreadable-file", "gone.csv")]
+
+
+def test_a_rubric_that_never_ends_is_read_no_further_than_a_rubric_can_be(tmp_path):
+    folder = tmp_path / "rubrics"
+    folder.mkdir()
+    (folder / DEFAULT_RUBRIC_PATH.name).write_bytes(DEFAULT_RUBRIC_PATH.read_bytes())
+    endless = zero_link(folder / "endless.yaml")
+    done = run_bounded("validate", folder)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert f"{endless}: this file is too large to be a rubric" in done.stderr
+    assert f"{folder / DEFAULT_RUBRIC_PATH.name}: ok" in done.stdout
+    # The rubric folder's other rubrics are still found, by every command
+    scored = run_bounded("score", P01, SELFSTUDY_RUBRICS=str(folder))
+    assert scored.returncode == 0, scored.stderr[-2000:]
+
+
+def test_a_named_pipe_named_like_a_copy_or_a_rubric_never_hangs_a_read(tmp_path):
+    # Opening a pipe for reading waits for a writer, which never comes.
+    pipes = [tmp_path / "copy.xlsx", tmp_path / "rubric.yaml"]
+    for pipe in pipes:
+        os.mkfifo(pipe)
+    imported = run_bounded("import", pipes[0])
+    assert imported.returncode == 1, imported.stderr[-2000:]
+    assert f"{pipes[0]}: cannot read this workbook" in imported.stderr
+    validated = run_bounded("validate", pipes[1])
+    assert validated.returncode == 1, validated.stderr[-2000:]
+    assert str(pipes[1]) in validated.stderr and "Traceback" not in validated.stderr
 
 
 def test_tabs_that_span_too_many_cells_together_are_refused():
@@ -389,18 +465,79 @@ def test_a_csv_cell_longer_than_the_csv_module_reads_by_default_is_named_by_its_
     ]
 
 
-def test_text_that_an_excel_cell_cannot_hold_once_escaped_is_refused_not_cut(tmp_path):
-    # Each carriage return is stored as _x000D_: 29,000 characters become over 32,767.
-    evidence = ("abc\r" * 7_250)[:29_000]
-    study = tiny_study(**{"PG.1.a": Answer(value=3, evidence=evidence)})
-    target = tmp_path / "copy.xlsx"
-    target.write_bytes(b"the old copy")
-    problems = refused(lambda: export_xlsx(study, TINY, target)).problems
-    assert codes(problems) == ["text-too-long"]
-    assert problems[0].location.startswith("'1. Program Goals'!E")
-    assert target.read_bytes() == b"the old copy"
-    export_csv(study, TINY, tmp_path / "csv")  # CSV carries it whole
+def crlf_text(length: int) -> str:
+    """A text of `length` characters once its line breaks are line feeds, typed with CR LF
+    every 52 characters, as Windows and CSV files write them."""
+    text = ("x" * 50 + "\r\n") * (length // 51 + 1)
+    while text_length(text.replace("\r\n", "\n")) > length:
+        text = text[:-1]
+    return text.rstrip("\r")
+
+
+def test_line_breaks_typed_as_cr_lf_or_cr_come_in_as_line_feeds_wherever_they_come_in(tmp_path):
+    typed = {"evidence": "first\r\nsecond\rthird\n", "notes": "a\r\n\r\nb"}
+    held = {"evidence": "first\nsecond\nthird\n", "notes": "a\n\nb"}
+    document = json.loads(tiny_study(**{"PG.1.a": Answer(value=3)}).to_json())
+    document["answers"]["PG.1.a"].update(typed)
+    document["program"]["name"] = "Bridge\r\nto STEM"
+    study = parse_study(json.dumps(document), "study.json")
+    assert study.answers["PG.1.a"].model_dump(include={"evidence", "notes"}) == held
+    assert study.program.name == "Bridge\nto STEM"
+
+    copy = tiny_copy(
+        **{
+            "1. Program Goals": [
+                ["ID", "Rating", "Evidence", "Notes"],
+                ["PG.1.a", "3", typed["evidence"], typed["notes"]],
+            ]
+        }
+    )
+    result = parse_sheet_copy(read_csv_files({t: _csv(r).encode() for t, r in copy.items()}), TINY)
+    assert result.study is not None, [str(p) for p in result.problems]
+    assert result.study.answers["PG.1.a"].model_dump(include={"evidence", "notes"}) == held
+
+
+def test_a_text_at_the_limit_typed_with_cr_lf_round_trips_through_xlsx_csv_and_json(tmp_path):
+    # 30,000 characters with a CR LF every 52: each CR would take 7 as `_x000D_` in a
+    # workbook, so the copy would need over 34,000; as line feeds it takes 30,000.
+    typed = crlf_text(MAX_TEXT_LENGTH)
+    document = json.loads(tiny_study(**{"PG.1.a": Answer(value=3)}).to_json())
+    document["answers"]["PG.1.a"]["evidence"] = typed
+    document["answers"]["PG.1.a"]["notes"] = typed
+    study = parse_study(json.dumps(document), "study.json")
+    assert text_length(study.answers["PG.1.a"].evidence) == MAX_TEXT_LENGTH
+    export_xlsx(study, TINY, tmp_path / "copy.xlsx")
+    assert read_sheet_copy(tmp_path / "copy.xlsx", TINY).study == study
+    export_csv(study, TINY, tmp_path / "csv")
     assert read_sheet_copy(tmp_path / "csv", TINY).study == study
+    assert parse_study(study.to_json()) == study
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "_x0041" * (MAX_TEXT_LENGTH // 6),  # each `_` escaped as `_x005F_`: 60,000 stored
+        "_x0041_x0041_" * 10,  # escapes that overlap
+        "\x1b\x01" * (MAX_TEXT_LENGTH // 2),  # control characters: 7 stored each
+    ],
+    ids=["looks-escaped", "overlapping", "controls"],
+)
+def test_any_text_within_the_limit_round_trips_through_xlsx_whatever_its_escapes(text):
+    study = tiny_study(**{"PG.1.a": Answer(value=3, evidence=text)})
+    for engine in ("calamine", "openpyxl"):
+        result = parse_sheet_copy(read_xlsx(xlsx_bytes(study, TINY), engine), TINY)
+        assert result.study == study, (engine, [str(p) for p in result.problems])
+
+
+def test_a_cell_longer_than_excel_holds_is_refused_at_its_cell_and_the_old_file_stays(tmp_path):
+    # No self-study text is this long; a rubric's own text may be.
+    target = tmp_path / "out.xlsx"
+    target.write_bytes(b"the old copy")
+    tab = Tab("Notes", [["short", "x" * 32_768]])
+    problems = refused(lambda: write_xlsx([tab], target)).problems
+    assert [(p.code, p.location) for p in problems] == [("text-too-long", "'Notes'!B1")]
+    assert "32,768 characters" in problems[0].message
+    assert target.read_bytes() == b"the old copy"
 
 
 def test_the_apps_text_boxes_take_no_more_than_the_longest_text(db, default_rubric):

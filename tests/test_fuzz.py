@@ -326,6 +326,13 @@ def test_a_workbook_with_cells_of_any_type_gives_a_study_or_located_problems(edi
     sheets_outcome(lambda: read_xlsx(data))
 
 
+@settings(FUZZ, max_examples=20)
+@given(cells=hostile.DATE_CELLS)
+def test_a_workbook_with_date_cells_of_any_number_gives_a_study_or_located_problems(cells):
+    data = hostile.with_date_cells(sample_xlsx(), cells)
+    sheets_outcome(lambda: read_xlsx(data))
+
+
 # --- a folder of CSV files -----------------------------------------------------------------
 
 

@@ -25,7 +25,12 @@ from streamlit.testing.v1 import AppTest
 from selfstudy.cli import main
 from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.rubric.parse import MAX_DEPTH, read_rubric
-from selfstudy.edges.rubric_files import PROJECT_ROOT, rubric_by_id, rubric_problems
+from selfstudy.edges.rubric_files import (
+    PROJECT_ROOT,
+    available_rubrics,
+    rubric_by_id,
+    rubric_problems,
+)
 from selfstudy.edges.workbooks import xlsx_bytes
 from tests.conftest import DEFAULT_RUBRIC_PATH, SAMPLES_DIR
 
@@ -175,6 +180,22 @@ def test_the_rubric_option_may_still_be_a_file(tmp_path):
     assert result.exit_code == 0, result.output
 
 
+def test_a_link_to_nothing_in_the_rubric_folder_hides_no_other_rubric(tmp_path, monkeypatch):
+    folder = tmp_path / "rubrics"
+    folder.mkdir()
+    (folder / DEFAULT_RUBRIC_PATH.name).write_bytes(DEFAULT_RUBRIC_PATH.read_bytes())
+    gone = folder / "gone.yaml"
+    gone.symlink_to(tmp_path / "deleted.yaml")
+    monkeypatch.setenv("SELFSTUDY_RUBRICS", str(folder))
+    assert [r.id for r in available_rubrics()] == ["stem-equity-self-study"]
+    assert rubric_by_id("stem-equity-self-study").id == "stem-equity-self-study"
+    assert invoke("score", SAMPLES_DIR / "p01-baseline.json").exit_code == 0
+    result = invoke("validate", folder)
+    assert result.exit_code == 1
+    assert f"{gone}: cannot read the file" in result.stderr
+    assert "Traceback" not in result.output
+
+
 # --- 3. a rubric file is read within bounds -------------------------------------------------
 
 BILLION_LAUGHS = """\
@@ -246,7 +267,7 @@ def test_a_huge_rubric_file_is_refused_before_it_is_read(tmp_path):
         file.truncate(50_000_000)  # sparse: 50 MB of nothing, never read
     result = invoke("validate", huge)
     assert result.exit_code == 1
-    assert f"{huge}:1: the file is larger than a rubric can be" in result.stderr
+    assert f"{huge}: this file is too large to be a rubric" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -257,6 +278,9 @@ def test_a_huge_rubric_file_is_refused_before_it_is_read(tmp_path):
         ("id: \ud800\n", 1),
         ("? [a, b]\n: c\n", 1),
         ("id: x\n{[1]: 2}: y\n", 2),
+        ("id: x\ntitle: !!timestamp soon\n", 2),  # a tag its value does not fit
+        ("id: x\n!!timestamp 2025-01-01x: y\n", 2),  # on a key
+        ("id: x\nversion: !!int one\n", 2),
     ],
 )
 def test_odd_yaml_is_a_located_problem_not_a_crash(text, line):
@@ -282,6 +306,24 @@ def test_a_number_of_thousands_of_digits_is_a_located_problem():
     assert rubric is None
     line = text.splitlines().index(f"target: {number}") + 1
     assert ["number-too-long", f"r.yaml:{line}"] in problems.flatten(["code", "location"])
+
+
+def test_a_version_or_item_id_longer_than_the_storage_keeps_is_a_located_problem():
+    text = DEFAULT_RUBRIC_PATH.read_text(encoding="utf-8")
+    version = next(line for line in text.splitlines() if line.startswith("version:"))
+    item = next(line for line in text.splitlines() if line.strip().startswith("- id: PG.1.a"))
+    text = text.replace(version, f'version: "{"1" * 5000}"').replace(
+        item, item.replace("PG.1.a", "PG." + "a" * 300)
+    )
+    rubric, problems = read_rubric(text, "r.yaml")
+    assert rubric is None
+    lines = text.splitlines()
+    assert [
+        ["bad-value", f"r.yaml:{lines.index(line) + 1}"]
+        for line in lines
+        if line.startswith("version:") or "PG.aaa" in line
+    ] == [p for p in problems.flatten(["code", "location"]) if p[0] == "bad-value"]
+    assert all("at most 200" in p.message for p in problems if p.code == "bad-value")
 
 
 # --- 4. only web and e-mail addresses become links ------------------------------------------

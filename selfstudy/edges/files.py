@@ -31,21 +31,38 @@ def _process_umask() -> int:
 _UMASK = _process_umask()
 
 
+def read_bytes(path: Path, limit: int | None) -> bytes | None:
+    """The bytes of a file, None when it holds more than `limit`; raises `OSError`.
+
+    No more than `limit` + 1 bytes are read, whatever the file says of its size: a
+    link to /dev/zero says it is empty and never ends, a growing file says less than
+    it holds. A named pipe is opened without waiting for a writer, so a pipe named
+    like a copy or a rubric never hangs the open (with no writer, it reads as empty).
+    """
+    handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with open(handle, "rb") as file:
+        os.set_blocking(handle, True)
+        data = file.read(-1 if limit is None else limit + 1)
+    return data if limit is None or len(data) <= limit else None
+
+
 def read_text(path: Path, limit: int | None = None, what: str = "what it should be") -> str:
     """The UTF-8 text of a file; an unreadable or undecodable file is one located problem.
 
-    A file larger than `limit` bytes is not read at all: it is too large to be `what`.
+    A file larger than `limit` bytes is read no further: it is too large to be `what`.
     """
     try:
-        with path.open("rb") as file:  # read no more than the limit, whatever the file says
-            data = file.read() if limit is None else file.read(limit + 1)
-        if limit is not None and len(data) > limit:
-            raise ProblemsFound([_too_large(path, limit, what)])
+        data = read_bytes(path, limit)
+        if data is None:
+            raise ProblemsFound([_too_large(path, limit or 0, what)])
         return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as text mode
     except (OSError, UnicodeDecodeError) as exc:
-        raise ProblemsFound(
-            [Problem("unreadable-file", str(path), f"cannot read the file: {_reason(exc)}")]
-        ) from None
+        raise ProblemsFound([unreadable(path, exc)]) from None
+
+
+def unreadable(path: Path | str, exc: OSError | UnicodeDecodeError) -> Problem:
+    """The problem of a file that cannot be read, in the words of the system."""
+    return Problem("unreadable-file", str(path), f"cannot read the file: {_reason(exc)}")
 
 
 def _too_large(where: str | Path, limit: int, what: str) -> Problem:

@@ -13,11 +13,12 @@ from pathlib import Path
 
 from selfstudy.core.problems import Problem, ProblemsFound, Report
 from selfstudy.core.rubric import Rubric, is_rubric_id
-from selfstudy.core.rubric.parse import MAX_RUBRIC_CHARS, read_rubric, too_large
+from selfstudy.core.rubric.parse import read_rubric
 from selfstudy.core.study import SelfStudy
-from selfstudy.edges.files import read_text
+from selfstudy.edges.files import read_text, unreadable
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+MAX_RUBRIC_BYTES = 4 * 2**20  # room for MAX_RUBRIC_CHARS characters of 4 bytes each
 
 
 def rubrics_dir() -> Path:
@@ -49,10 +50,8 @@ def rubric_problems(path: str | Path) -> Report:
 
 
 def _read(path: Path) -> tuple[Rubric | None, Report]:
-    """`read_rubric` of a file, which is not read at all when it is larger than a rubric can be."""
-    if path.is_file() and path.stat().st_size > MAX_RUBRIC_CHARS * 4:
-        return None, Report([too_large(str(path))])
-    return read_rubric(read_text(path), str(path))
+    """`read_rubric` of a file, read no further than a rubric file can be long."""
+    return read_rubric(read_text(path, MAX_RUBRIC_BYTES, "a rubric"), str(path))
 
 
 @lru_cache(maxsize=32)
@@ -61,12 +60,18 @@ def _load_cached(path: str, mtime: float) -> Rubric:
 
 
 def load_rubric_file(path: Path) -> Rubric:
-    """`load_rubric`, cached until the file changes."""
-    return _load_cached(str(path.resolve()), path.stat().st_mtime)
+    """`load_rubric`, cached until the file changes; a file that cannot be reached (a link
+    to nothing) is one located problem."""
+    try:
+        mtime = path.stat().st_mtime
+    except OSError as exc:
+        raise ProblemsFound([unreadable(path, exc)]) from None
+    return _load_cached(str(path.resolve()), mtime)
 
 
 def available_rubrics(folder: Path | None = None) -> list[Rubric]:
-    """Every valid rubric in the rubric folder; `selfstudy validate` names the invalid ones."""
+    """Every valid rubric in the rubric folder; `selfstudy validate` names the invalid ones
+    (a file that cannot be read among them)."""
     found = []
     for path in rubric_files(folder):
         try:

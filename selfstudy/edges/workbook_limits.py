@@ -41,6 +41,7 @@ from typing import IO
 
 from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.sheetcopy.vocabulary import MAX_COLUMNS, MAX_ROWS, column_letter
+from selfstudy.edges.files import read_bytes, unreadable
 
 MAX_FILE_BYTES = 20 * 2**20
 MAX_UNPACKED_BYTES = 100 * 2**20
@@ -395,17 +396,18 @@ def _formulas_by_tab(scans: dict[str, _PartScan]) -> Formulas:
 
 
 def bounded_bytes(source: Path | bytes | IO[bytes], where: str) -> bytes:
-    """The bytes of a copy's file, none read past `MAX_FILE_BYTES` (a larger one is refused)."""
+    """The bytes of a copy's file, none read past `MAX_FILE_BYTES` (a larger one is refused
+    as soon as the bound is passed, whatever the file says of its size)."""
     try:
         if isinstance(source, Path):
-            if source.stat().st_size > MAX_FILE_BYTES:
-                raise copy_too_large(where, f"it is over {MAX_FILE_BYTES // 2**20} MB")
-            return source.read_bytes()
-        return source if isinstance(source, bytes) else source.read(MAX_FILE_BYTES + 1)
+            data = read_bytes(source, MAX_FILE_BYTES)
+        else:
+            data = source if isinstance(source, bytes) else source.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise ProblemsFound(
-            [Problem("unreadable-file", where, f"cannot read the file: {exc.strerror}")]
-        ) from None
+        raise ProblemsFound([unreadable(where, exc)]) from None
+    if data is None or len(data) > MAX_FILE_BYTES:
+        raise copy_too_large(where, f"it is over {MAX_FILE_BYTES // 2**20} MB")
+    return data
 
 
 def copy_too_large(where: str, why: str) -> ProblemsFound:

@@ -58,15 +58,11 @@ from selfstudy.edges.workbook_limits import (
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 CSV_ESCAPED_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
 CSV_DELIMITERS = (",", ";", "\t")  # the first wins a tie
-_OOXML_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+_OOXML_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")  # the `_` that begins an escape
 _XML_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f]")
 _NOT_IN_XML = re.compile(r"[\ufffe\uffff]")  # no file format based on XML can hold these
 _INLINE_LIST_LIMIT = 255
-EXCEL_CELL_LIMIT = 32_767  # characters an Excel cell holds, as stored (escapes included)
-
-# A cell may be as long as its file (bounded): import then names a text over
-# MAX_TEXT_LENGTH by its cell, instead of the csv module refusing the whole file.
-csv.field_size_limit(MAX_FILE_BYTES)
+EXCEL_CELL_LIMIT = 32_767  # characters an Excel cell holds, as read (escapes not counted)
 
 
 def is_skipped(path: Path) -> bool:
@@ -105,7 +101,11 @@ def read_xlsx(source: Path | bytes | IO[bytes], engine: str = "calamine") -> She
     formulas = scan_workbook(data, where)
     try:
         sheets = _read_with_openpyxl(data) if engine == "openpyxl" else _read_with_calamine(data)
-    except Exception as exc:  # calamine, zipfile and openpyxl each raise their own kinds
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # calamine, zipfile and openpyxl each raise their own kinds;
+        # a panic in calamine's Rust code (a date cell of -1e20 days) is a `PanicException`,
+        # which pyo3 derives from BaseException, not Exception
         reason = clip(" ".join(f"{type(exc).__name__}: {exc}".split()), 120)
         raise ProblemsFound(
             [
@@ -193,8 +193,13 @@ def read_csv_folder(folder: Path) -> Sheets:
                 )
             ]
         )
-    _check_csv_copy([p.stat().st_size for p in files], str(folder))
-    return read_csv_files({p.stem: bounded_bytes(p, p.name) for p in files})
+    if len(files) > MAX_TABS:
+        raise copy_too_large(str(folder), f"it has over {MAX_TABS} CSV files")
+    contents: dict[str, bytes] = {}
+    for path in files:  # each read within its bound, and no more in all than a copy holds
+        contents[path.stem] = bounded_bytes(path, path.name)
+        _check_csv_copy([len(data) for data in contents.values()], str(folder))
+    return read_csv_files(contents)
 
 
 def read_csv_files(files: dict[str, bytes]) -> Sheets:
@@ -229,6 +234,7 @@ def _read_csv(data: bytes, where: str) -> Rows:
     if len(data) > MAX_FILE_BYTES:
         raise copy_too_large(where, f"it is over {MAX_FILE_BYTES // 2**20} MB")
     text = _decode(data, where)
+    _allow_fields_as_long_as_a_file()
     reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text))
     rows: Rows = []
     try:
@@ -251,6 +257,18 @@ def _read_csv(data: bytes, where: str) -> Rows:
             ]
         ) from None
     return rows
+
+
+def _allow_fields_as_long_as_a_file() -> None:
+    """Let a CSV cell be as long as its file (bounded), so that import names a text over
+    `MAX_TEXT_LENGTH` by its cell instead of the csv module refusing the whole file.
+
+    The csv module keeps this limit for the whole process, and offers no limit for one
+    reader; it is raised here when a CSV file is read, never lowered (which would fail a
+    read under way in another thread, or another library's own setting).
+    """
+    if csv.field_size_limit() < MAX_FILE_BYTES:
+        csv.field_size_limit(MAX_FILE_BYTES)
 
 
 def _decode(data: bytes, where: str) -> str:
@@ -373,12 +391,10 @@ def _write_tab(sheet: Any, tab: Tab) -> list[Problem]:
                 continue
             cell = sheet.cell(row=r, column=c)
             if isinstance(value, str):
-                text = _ooxml_escape(value)
-                if text_length(text) > EXCEL_CELL_LIMIT:  # openpyxl would cut it silently
-                    problems.append(_too_long_for_excel(a1(tab.title, r, c), value, text))
+                if text_length(value) > EXCEL_CELL_LIMIT:
+                    problems.append(_too_long_for_excel(a1(tab.title, r, c), value))
                     continue
-                cell.value = text
-                cell.data_type = "s"  # never a formula, whatever the text begins with
+                _set_text(cell, _ooxml_escape(value))
             else:
                 cell.value = value
             if r in bold_rows:
@@ -411,15 +427,24 @@ def _write_tab(sheet: Any, tab: Tab) -> list[Problem]:
     return problems
 
 
-def _too_long_for_excel(where: str, text: str, stored: str) -> Problem:
+def _set_text(cell: Any, text: str) -> None:
+    """Put `text` (escaped) in `cell` as a text cell: never a formula, whatever it begins with.
+
+    openpyxl would cut the escaped text to 32,767 characters, though each escape is
+    one character once read (`_x001B_`, or `_x005F_` for the `_` of a text that looks
+    like an escape), and Excel, which writes such escapes itself, counts the text as
+    read. So the text is set as it is, its length as read checked by the caller.
+    """
+    cell._value = text
+    cell.data_type = "s"
+
+
+def _too_long_for_excel(where: str, text: str) -> Problem:
     return Problem(
         "text-too-long",
         where,
-        f"this text of {text_length(text):,} characters takes {text_length(stored):,} in an "
-        "Excel cell, "
-        f"which holds {EXCEL_CELL_LIMIT:,}: each line break typed as a carriage return or "
-        "other control character takes 7; shorten the text or remove those characters, "
-        "or export to CSV files instead",
+        f"this text is {text_length(text):,} characters long, more than the "
+        f"{EXCEL_CELL_LIMIT:,} an Excel cell holds; shorten it, or export to CSV files instead",
     )
 
 
@@ -433,7 +458,7 @@ def _inline_list(options: list[str]) -> str | None:
 
 def _ooxml_escape(text: str) -> str:
     blank = text != "" and text.strip() == ""  # readers drop cells that are only spaces
-    text = _OOXML_ESCAPE.sub(r"_x005F_\1", text)
+    text = _OOXML_ESCAPE.sub("_x005F_", text)  # `_x0041_x0041_`: both escapes, overlapping
     text = text.replace("\r", "_x000D_")
     text = _XML_UNSAFE.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
     text = _NOT_IN_XML.sub("\ufffd", text)

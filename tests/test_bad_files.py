@@ -209,8 +209,8 @@ def test_a_copy_that_never_ends_is_read_no_further_than_a_copy_can_be(tmp_path):
     endless_tab = zero_link(folder / "START HERE.csv")
     done = run_bounded("import", endless, folder)
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]
-    too_large = [line for line in done.stderr.splitlines() if "too large" in line]
-    assert [line.split(": this is too large")[0] for line in too_large] == [
+    not_files = [line for line in done.stderr.splitlines() if "a link to a device" in line]
+    assert [line.split(": this is a link to a device")[0] for line in not_files] == [
         str(endless),
         f"{folder}: {endless_tab.name}",
     ]
@@ -231,7 +231,7 @@ def test_a_rubric_that_never_ends_is_read_no_further_than_a_rubric_can_be(tmp_pa
     endless = zero_link(folder / "endless.yaml")
     done = run_bounded("validate", folder)
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]
-    assert f"{endless}: this file is too large to be a rubric" in done.stderr
+    assert f"{endless}: this is a link to a device" in done.stderr  # never read
     assert f"{folder / DEFAULT_RUBRIC_PATH.name}: ok" in done.stdout
     # The rubric folder's other rubrics are still found, by every command
     scored = run_bounded("score", P01, SELFSTUDY_RUBRICS=str(folder))
@@ -245,7 +245,7 @@ def test_a_named_pipe_named_like_a_copy_or_a_rubric_never_hangs_a_read(tmp_path)
         os.mkfifo(pipe)
     imported = run_bounded("import", pipes[0])
     assert imported.returncode == 1, imported.stderr[-2000:]
-    assert f"{pipes[0]}: cannot read this workbook" in imported.stderr
+    assert f"{pipes[0]}: this is a named pipe, not a file" in imported.stderr
     validated = run_bounded("validate", pipes[1])
     assert validated.returncode == 1, validated.stderr[-2000:]
     assert str(pipes[1]) in validated.stderr and "Traceback" not in validated.stderr

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -194,6 +195,40 @@ def test_a_link_to_nothing_in_the_rubric_folder_hides_no_other_rubric(tmp_path, 
     assert result.exit_code == 1
     assert f"{gone}: cannot read the file" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_a_named_pipe_in_the_rubric_folder_hangs_no_command(tmp_path):
+    # A pipe with a writer that holds it open and writes nothing: reading it would wait for
+    # ever. Only a file is a rubric file; the pipe is named by `validate`, and skipped.
+    folder = tmp_path / "rubrics"
+    folder.mkdir()
+    (folder / DEFAULT_RUBRIC_PATH.name).write_bytes(DEFAULT_RUBRIC_PATH.read_bytes())
+    pipe = folder / "x.yaml"
+    os.mkfifo(pipe)
+    writer = os.open(pipe, os.O_RDWR)
+    selfstudy = Path(sys.executable).parent / "selfstudy"
+    env = {**os.environ, "SELFSTUDY_RUBRICS": str(folder)}
+    try:
+        runs = [
+            subprocess.run(
+                [str(selfstudy), *map(str, args)],
+                capture_output=True,
+                text=True,
+                timeout=300,
+                env=env,
+            )
+            for args in (["score", SAMPLES_DIR / "p01-baseline.json"], ["validate", folder])
+        ]
+    except subprocess.TimeoutExpired:
+        pytest.fail("a command waited on the pipe in the rubric folder (a hang)")
+    finally:
+        os.close(writer)
+    scored, validated = runs
+    assert scored.returncode == 0, scored.stderr[-2000:]
+    assert validated.returncode == 1
+    assert validated.stderr.splitlines()[0] == (
+        f"{pipe}: this is a named pipe, not a file, so it is not read; give the name of a file"
+    )
 
 
 # --- 3. a rubric file is read within bounds -------------------------------------------------

@@ -17,6 +17,7 @@ from selfstudy.edges.workbooks import export_xlsx, read_xlsx
 from tests.conftest import SAMPLES_DIR
 from tests.sheet_tables import xlsx
 from tests.sheets_standin import HTML_503, Reply, SheetsStandIn
+from tests.test_cli_terminal import HOSTILE, assert_shown_written_out, hostile_study
 from tests.test_gsheets import KEY, URL, service_account_file
 
 P01 = SAMPLES_DIR / "p01-baseline.json"
@@ -411,3 +412,19 @@ def test_a_row_deleted_in_the_sheet_is_listed_and_deleted_here_only_with_keep(tm
     chosen = invoke("sheets", "sync", study_file, "--spreadsheet", KEY, "--keep", "PG.1.b=sheet")
     assert "from the sheet: PG.1.b; to the sheet: nothing; conflicts: 0" in chosen.stdout
     assert "PG.1.b" not in load_study(study_file).answers
+
+
+def test_pushes_and_sync_conflicts_show_hostile_text_written_out(tmp_path, google):
+    study_file = hostile_study(tmp_path)
+    pushed = invoke("sheets", "push", study_file, "--spreadsheet", KEY)
+    # PG.1.b (row 7) is given other evidence in the sheet and in the file: a conflict.
+    google.set_cell(KEY, "1. Program Goals", 7, 5, f"sheet {HOSTILE}")
+    data = json.loads(study_file.read_text(encoding="utf-8"))
+    data["answers"]["PG.1.b"]["evidence"] = f"file {HOSTILE}"
+    study_file.write_text(json.dumps(data), encoding="utf-8")
+    synced = invoke("sheets", "sync", study_file, "--spreadsheet", KEY)
+    for result in (pushed, synced):
+        assert result.exit_code == 0, result.output
+        assert_shown_written_out(result)
+    assert "conflicts: 1" in synced.stdout
+    assert r"evidence: sheet Evil\x1b[2J" in synced.stdout

@@ -5,6 +5,10 @@ result. Problems found in an input, a database that cannot be used (a
 `DatabaseError` is a `ProblemsFound` too) and a file the system refuses become
 one line each on stderr (`where: message`) and exit status 1; nothing ends in a
 traceback.
+
+Text from the input reaches the terminal only `printable` (control characters and
+line breaks written out): a line through `say`, a table through `text_table`, a
+JSON document through `json_text`, a problem as its own line.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import errno
 import click
 
 from selfstudy import __version__
+from selfstudy.core.printable import printable
 from selfstudy.core.problems import Problem, ProblemsFound
 
 
@@ -32,6 +37,11 @@ class SelfStudyGroup(click.Group):
         for problem in problems:
             click.echo(str(problem), err=True)
         raise SystemExit(1)
+
+
+def say(line: str, err: bool = False) -> None:
+    """Print one line that may hold text from the input (a name, an id, a file name)."""
+    click.echo(printable(line), err=err)
 
 
 def _file_problem(exc: OSError) -> Problem:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 
 import click
 
-from selfstudy.cli import main
+from selfstudy.cli import main, say
 from selfstudy.cli.tables import text_table
 from selfstudy.core.cohorts import Comparison
+from selfstudy.core.printable import json_text, printable
 from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.study import SelfStudy
@@ -152,7 +152,7 @@ def cohort_command(
         chosen = cohort_workflow.choose(scores, by, cohorts, rounds, pseudonymize)
         comparison = cohort_workflow.comparison(chosen, by, top, baseline, follow_up)
     except cohort_workflow.CohortChoiceError as exc:
-        raise click.UsageError(f"{OPTION_OF_CHOICE[exc.choice]}: {exc}") from None
+        raise click.UsageError(printable(f"{OPTION_OF_CHOICE[exc.choice]}: {exc}")) from None
     _write(comparison, fmt, out_path)
     if failed:
         click.echo(f"{failed} input(s) left out because of the problems above", err=True)
@@ -193,17 +193,14 @@ def _write(comparison: Comparison, fmt: str, out_path: Path | None) -> None:
 
         assert out_path is not None
         write_atomically(out_path, cohort_report_bytes(comparison))
-        click.echo(f"wrote {out_path}", err=True)
+        say(f"wrote {out_path}", err=True)
         return
-    if fmt == "json":
-        text = json.dumps(comparison.to_dict(), indent=2, ensure_ascii=False)
-    else:
-        text = comparison_table(comparison)
+    text = json_text(comparison.to_dict()) if fmt == "json" else comparison_table(comparison)
     if out_path is None:
         click.echo(text)
     else:
         write_atomically(out_path, (text + "\n").encode("utf-8"))
-        click.echo(f"wrote {out_path}", err=True)
+        say(f"wrote {out_path}", err=True)
 
 
 def comparison_table(comparison: Comparison) -> str:
@@ -211,12 +208,17 @@ def comparison_table(comparison: Comparison) -> str:
     document = comparison.to_dict()
     rubric = comparison.scores.rubric.rubric
     title = {d.id: d.title for d in rubric.dimensions}
-    lines = [f"{rubric.title}, version {rubric.version}: {len(comparison.scores)} self-studies"]
+    lines = [
+        printable(
+            f"{rubric.title}, version {rubric.version}: {len(comparison.scores)} self-studies"
+        )
+    ]
     for group in document["groups"]:
         about = f"{document['by']} {group['key'] or '(none)'}"
         if "round" in group:
             about += f", round {group['round'] or '(none)'}"
-        lines += ["", f"{about}: {group['programs']} program(s)", _dimension_rows(group, title)]
+        heading = printable(f"{about}: {group['programs']} program(s)")
+        lines += ["", heading, _dimension_rows(group, title)]
     for change in document["changes"]:
         lines += ["", _change_rows(change, title)]
     for name, entries in (("Needs", document["needs"]), ("Assets", document["assets"])):
@@ -285,6 +287,11 @@ def _change_rows(change: dict, title: dict[str, str]) -> str:
                 percent_text(o["share_improved"]),
             ]
         )
-    return f"{heading}: {change['programs']} program(s) with both rounds\n" + text_table(
-        ["Dimension", "Programs", "Mean change", "Median change", "Improved"], rows, "lrrrr"
+    heading = printable(f"{heading}: {change['programs']} program(s) with both rounds")
+    return (
+        heading
+        + "\n"
+        + text_table(
+            ["Dimension", "Programs", "Mean change", "Median change", "Improved"], rows, "lrrrr"
+        )
     )

@@ -6,15 +6,15 @@ Each command calls one use case of `selfstudy.workflows.history`, as the app doe
 from __future__ import annotations
 
 import getpass
-import json
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from selfstudy.cli import main
+from selfstudy.cli import main, say
 from selfstudy.cli.tables import text_table
+from selfstudy.core.printable import json_text
 from selfstudy.core.wording import NONE, clip
 from selfstudy.edges.files import write_atomically
 
@@ -71,8 +71,8 @@ def delete_command(study_id: str, by: str) -> None:
     from selfstudy.workflows import history
 
     summary = history.delete(_storage(), study_id, by)
-    click.echo(f"moved {_program(summary)} to Recently deleted")
-    click.echo(f"to bring it back: selfstudy restore {study_id}")
+    say(f"moved {_program(summary)} to Recently deleted")
+    say(f"to bring it back: selfstudy restore {study_id}")
 
 
 @main.command("restore")
@@ -83,7 +83,7 @@ def restore_command(study_id: str, by: str) -> None:
     from selfstudy.workflows import history
 
     summary = history.restore(_storage(), study_id, by)
-    click.echo(f"restored {_program(summary)}")
+    say(f"restored {_program(summary)}")
 
 
 @main.command("deleted")
@@ -133,19 +133,19 @@ def history_command(study_id: str, item_id: str | None, fmt: str, out_path: Path
     storage = _storage()
     if fmt == "json":
         document = history.history_document(storage, study_id, item_id)
-        text = json.dumps(document, indent=2, ensure_ascii=False)
+        text = json_text(document)
     else:
         lines = history.history_lines(storage, study_id, item_id)
         if not lines:
             where = f"item {item_id} of " if item_id else ""
-            click.echo(f"no changes recorded for {where}self-study {study_id}", err=True)
+            say(f"no changes recorded for {where}self-study {study_id}", err=True)
             return
         text = _history_table(lines)
     if out_path is None:
         click.echo(text)
     else:
         write_atomically(out_path, (text + "\n").encode("utf-8"))
-        click.echo(f"wrote {out_path}", err=True)
+        say(f"wrote {out_path}", err=True)
 
 
 def _history_table(lines: list[HistoryLine]) -> str:
@@ -186,9 +186,9 @@ def restore_value_command(study_id: str, change_id: int, by: str) -> None:
     restored = history.restore_value(_storage(), study_id, change_id, by)
     change = restored.change
     if restored.changed:
-        click.echo(f"put back the {change.field} of {change.item_id} from change {change_id}")
+        say(f"put back the {change.field} of {change.item_id} from change {change_id}")
     else:
-        click.echo(f"the {change.field} of {change.item_id} already holds that; nothing changed")
+        say(f"the {change.field} of {change.item_id} already holds that; nothing changed")
 
 
 @main.command("purge-deleted")
@@ -226,5 +226,5 @@ def purge_deleted_command(days: int, yes: bool) -> None:
         click.echo(f"nothing was deleted more than {days} day(s) ago; nothing removed")
         return
     for summary in removed:
-        click.echo(f"removed for good: {summary.id}  {_program(summary)}")
+        say(f"removed for good: {summary.id}  {_program(summary)}")
     click.echo(f"{len(removed)} self-stud{'y' if len(removed) == 1 else 'ies'} removed")

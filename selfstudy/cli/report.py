@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from selfstudy.cli import main
+from selfstudy.cli import main, say
 from selfstudy.cli.study_commands import load_checked_study, study_rubric_option
 from selfstudy.core.scoring import score
 from selfstudy.edges.files import write_atomically
@@ -77,7 +77,7 @@ def report_command(
                 click.echo(str(problem), err=True)
             previous = reports.scored(earlier, earlier_rubric)
         write_atomically(out_path, html_report(rubric, study, result, previous).encode("utf-8"))
-    click.echo(f"wrote the {fmt.upper()} report of {study.program.name} to {out_path}")
+    say(f"wrote the {fmt.upper()} report of {study.program.name} to {out_path}")
 
 
 def _format_from_suffix(out_path: Path) -> str:

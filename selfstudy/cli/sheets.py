@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, cast
 
 import click
 
-from selfstudy.cli import main
+from selfstudy.cli import main, say
 from selfstudy.cli.study_commands import load_checked_study
 from selfstudy.cli.tables import text_table
 from selfstudy.core.merge import PROGRAM_KEY, Side, SyncConflict, change_names
+from selfstudy.core.printable import printable
 from selfstudy.core.problems import Report
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.sheetcopy import ImportResult
@@ -108,7 +109,7 @@ def import_command(
     good = [(source, r.study) for source, r in results if r.study is not None]
     if out is not None:
         for source, written in imports.write_studies(good, out, many=len(found) > 1):
-            click.echo(f"{source.label} -> {written}")
+            say(f"{source.label} -> {written}")
     not_saved = Report()
     if save:
         not_saved = _save_studies(
@@ -131,7 +132,7 @@ def _sources(
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise click.BadParameter(
-            f"no such file or folder: {', '.join(missing)}", param_hint="SOURCES"
+            printable(f"no such file or folder: {', '.join(missing)}"), param_hint="SOURCES"
         )
     found = imports.file_sources(paths, rubric)
     if urls:
@@ -148,10 +149,10 @@ def _save_studies(studies: list[tuple[Source, SelfStudy]], on_match: OnMatch) ->
     for copy in saved:
         name, label = copy.study.program.name, copy.source.label
         if not copy.updated:
-            click.echo(f"{label}: saved {name!r} as {copy.study_id}")
+            say(f"{label}: saved {name!r} as {copy.study_id}")
             continue
         what = f"{len(copy.changed)} changed" if copy.changed else "nothing changed"
-        click.echo(f"{label}: updated {name!r} ({copy.study_id}): {what}")
+        say(f"{label}: updated {name!r} ({copy.study_id}): {what}")
         if copy.changes:
             rubric = rubric_by_id(copy.study.rubric.id, copy.study.rubric.version)
             click.echo(_changes_table(copy.changes, rubric))
@@ -230,10 +231,10 @@ def export_command(
     if target.suffix.lower() == ".xlsx":
         ensure_folder(target.parent)
         export_xlsx(study, rubric, target)
-        click.echo(f"wrote {target}")
+        say(f"wrote {target}")
     elif target.suffix == "" or target.is_dir():
         files = export_csv(study, rubric, target)
-        click.echo(f"wrote {len(files)} CSV files to {target}")
+        say(f"wrote {len(files)} CSV files to {target}")
     else:
         raise click.UsageError("--to must end in .xlsx, or name a folder for CSV files")
 
@@ -281,7 +282,7 @@ def push_command(
     key = gsheets.spreadsheet_key(spreadsheet)
     report = sheet_sync.push(target, _client(credentials), key, rubric)
     created = f", created {', '.join(report.created)}" if report.created else ""
-    click.echo(f"pushed {target.study.program.name!r} to {key}{created}")
+    say(f"pushed {target.study.program.name!r} to {key}{created}")
 
 
 @sheets_group.command("pull")
@@ -313,14 +314,14 @@ def pull_command(
         click.echo(str(problem), err=True)
     if out is not None:
         sheet_sync.keep_pulled_in_file(study, key, out)
-        click.echo(f"wrote {out}")
+        say(f"wrote {out}")
     if save:
         from selfstudy.edges.storage import Storage
 
         study_id = sheet_sync.keep_pulled_in_database(
             study, key, Storage(), "selfstudy sheets pull"
         )
-        click.echo(f"saved {study.program.name!r} as {study_id}")
+        say(f"saved {study.program.name!r} as {study_id}")
     if out is None and not save:
         click.echo(study.to_json(), nl=False)
 
@@ -369,16 +370,16 @@ def sync_command(
     choices = _choices(keeps, keep_all, target.study, rubric)
     outcome = sheet_sync.sync(target, _client(credentials), key, choices, rubric)
     if outcome.pushed_layout:
-        click.echo(f"the sheet was empty: pushed {target.study.program.name!r} to {key}")
+        say(f"the sheet was empty: pushed {target.study.program.name!r} to {key}")
         return
     plan = outcome.plan
-    click.echo(
+    say(
         f"from the sheet: {change_names(plan.to_app)}; "
         f"to the sheet: {change_names(plan.to_sheet)}; "
         f"conflicts: {len(plan.conflicts)}"
     )
     for item_id in outcome.unwritable:
-        click.echo(
+        say(
             f"{item_id}: the sheet has no cell for this answer; add its row (or the Evidence "
             "and Notes columns) to the sheet, or push to rewrite the layout",
             err=True,

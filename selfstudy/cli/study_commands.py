@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from selfstudy.cli import main
+from selfstudy.cli import main, say
 from selfstudy.cli.tables import result_table
+from selfstudy.core.printable import json_text
 from selfstudy.core.rubric import Rubric, rubric_json_schema
 from selfstudy.core.samples import sample_studies
 from selfstudy.core.scoring import score
@@ -43,7 +44,7 @@ def validate(paths: tuple[Path, ...]) -> None:
         if problems.has_errors:
             failed += 1
         else:
-            click.echo(f"{file}: ok")
+            say(f"{file}: ok")
     if failed:
         click.echo(f"{failed} of {len(files)} rubric file(s) have problems", err=True)
         raise SystemExit(1)
@@ -83,7 +84,7 @@ def score_command(study_path: Path, rubric_option: str | None, fmt: str) -> None
     study, rubric = load_checked_study(study_path, rubric_option)
     result = score(rubric, study)
     if fmt == "json":
-        click.echo(json.dumps(result.to_dict(), indent=2))
+        click.echo(json_text(result.to_dict()))
     else:
         click.echo(result_table(rubric, study, result))
 
@@ -135,4 +136,4 @@ def sample(out_dir: Path, rubric_option: str, programs: int, seed: int) -> None:
             for study in studies
         }
     )
-    click.echo(f"wrote {len(studies)} self-studies to {out_dir}")
+    say(f"wrote {len(studies)} self-studies to {out_dir}")

@@ -1,9 +1,14 @@
-"""Plain-text tables for reading results in a terminal."""
+"""Plain-text tables for reading results in a terminal.
+
+Every cell and every line of text from the input is `printable`: its control
+characters and line breaks are shown written out, never acted on by the terminal.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from selfstudy.core.printable import printable
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.scoring import Result
 from selfstudy.core.study import SelfStudy
@@ -11,9 +16,12 @@ from selfstudy.core.wording import STATUS_LABELS, clip, gap_text, level_text, pe
 
 
 def text_table(headers: Sequence[str], rows: Sequence[Sequence[object]], align: str = "") -> str:
-    """Columns padded to their widest cell; `align` has one 'l' or 'r' per column."""
+    """Columns padded to their widest cell; `align` has one 'l' or 'r' per column.
+
+    A cell is shown `printable`: a line break or control character written out.
+    """
     cells = [[str(h) for h in headers]] + [
-        ["" if c is None else str(c) for c in row] for row in rows
+        ["" if c is None else printable(str(c)) for c in row] for row in rows
     ]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     align = align or "l" * len(headers)
@@ -33,8 +41,8 @@ def result_table(rubric: Rubric, study: SelfStudy, result: Result) -> str:
     program = study.program
     about = " · ".join(x for x in (program.organization, program.cohort, program.round) if x)
     lines = [
-        f"{program.name}" + (f" ({about})" if about else ""),
-        f"{rubric.title}, version {rubric.version}",
+        printable(program.name + (f" ({about})" if about else "")),
+        printable(f"{rubric.title}, version {rubric.version}"),
         "",
         _overall_line(rubric, result),
         "",
@@ -90,5 +98,5 @@ def _priority_lines(result: Result) -> list[str]:
     lines = []
     for rank, standard_id in enumerate(result.priorities, 1):
         s = result.standard(standard_id)
-        lines.append(f"{rank:>3}. {s.id}  {s.title}  ({gap_text(s.score.gap)})")
+        lines.append(printable(f"{rank:>3}. {s.id}  {s.title}  ({gap_text(s.score.gap)})"))
     return lines

@@ -7,13 +7,13 @@ pass. Every code a problem can carry is listed in `problem_codes.CODES`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
+from selfstudy.core.printable import printable
+
 Severity = Literal["error", "warning"]
-_UNPRINTABLE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Problem:
         where = f"{self.location}: {self.path}" if self.path else self.location
         prefix = "warning: " if self.severity == "warning" else ""
         line = f"{where}: {prefix}{self.message}"
-        return _UNPRINTABLE.sub(lambda found: repr(found.group())[1:-1], line)
+        return printable(line)
 
     def to_dict(self) -> dict[str, str]:
         return asdict(self)

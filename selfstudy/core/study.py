@@ -44,6 +44,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from selfstudy.core.printable import json_text
 from selfstudy.core.problems import Problem, ProblemsFound, Report, clip
 from selfstudy.core.rubric import MAX_ID_LENGTH, NA, Id, Item, Rubric, ShowIf
 from selfstudy.core.rubric.checks import format_path
@@ -132,7 +133,7 @@ class SelfStudy(BaseModel):
         return _value(self.answers, item_id)
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        return json_text(self.to_dict()) + "\n"
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=False)

@@ -178,3 +178,36 @@ def test_a_rubric_version_longer_than_any_is_refused_at_its_key_before_it_reache
     assert f"{path}: rubric.version: 5,000 characters" in result.stderr
     assert version not in result.output
     assert db.list_studies() == []
+
+
+def test_a_study_file_saved_with_a_byte_order_mark_reads(tmp_path):
+    # Notepad and other Windows editors begin a UTF-8 file with a byte order mark.
+    path = tmp_path / "study.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(minimal(), ensure_ascii=False).encode())
+    assert load_study(path).program.name == "Code the Block"
+    result = CliRunner().invoke(main, ["score", str(path)])
+    assert result.exit_code == 0, result.output
+
+
+def test_half_of_a_pair_is_named_in_words_at_its_key_path():
+    # `\ud800` escapes half of a character: no file, database or spreadsheet can keep it.
+    document = minimal(
+        program={"name": "Code \\ud800", "x\\udfff": "1"},
+        answers={"PG.1.a": {"value": "\\ud800", "notes": "a\\udc00"}, "PG\\ud800": {}},
+    )
+    with pytest.raises(ProblemsFound) as caught:
+        parse_study(json.dumps(document).replace("\\\\u", "\\u"), "study.json")
+    found = caught.value.problems
+    assert [(p.code, p.path) for p in found] == [
+        ("bad-value", "program.name"),
+        ("bad-value", 'program."x\udfff"'),  # shown written out, as every path
+        ("bad-value", "answers['PG.1.a'].value"),
+        ("bad-value", "answers['PG.1.a'].notes"),
+        ("bad-value", "answers['PG\\ud800']"),
+    ]
+    assert str(found[0]) == (
+        "study.json: program.name: the text holds a character that is half of a pair (an "
+        "unpaired surrogate, \\ud800), which no file or database can keep; delete it, or type "
+        "the character again"
+    )
+    assert 'program."x\\udfff": the key holds a character that is half of a pair' in str(found[1])

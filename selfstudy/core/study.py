@@ -56,7 +56,24 @@ MAX_TEXT_LENGTH = 30_000
 def text_length(text: str) -> int:
     """How many characters a spreadsheet or a browser counts in `text`: UTF-16 code units,
     so a character beyond the first 65,536 (an emoji, say) counts two."""
-    return len(text.encode("utf-16-le")) // 2
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+_HALF_OF_A_PAIR = re.compile("[\ud800-\udfff]")
+
+
+def half_of_a_pair(text: str, what: str = "the text") -> str | None:
+    """Why `text` cannot be kept when it holds half of a pair (an unpaired surrogate), else
+    None. Only an escape such as `\\ud800` in a JSON file makes one: no file, database or
+    spreadsheet can hold it."""
+    found = _HALF_OF_A_PAIR.search(text)
+    if found is None:
+        return None
+    return (
+        f"{what} holds a character that is half of a pair (an unpaired surrogate, "
+        f"\\u{ord(found.group()):04x}), which no file or database can keep; delete it, or "
+        "type the character again"
+    )
 
 
 def line_feeds(text: str) -> str:
@@ -70,7 +87,10 @@ def is_too_long(text: str) -> bool:
 
 
 def _typed_text(text: str) -> str:
-    """A text as the models hold it: line breaks as line feeds, within the limit."""
+    """A text as the models hold it: line breaks as line feeds, within the limit, whole
+    characters only."""
+    if reason := half_of_a_pair(text):
+        raise PydanticCustomError("half_of_a_pair", reason)
     if is_too_long(text):
         raise PydanticCustomError(
             "text_too_long", "at most {max_length} characters", {"max_length": MAX_TEXT_LENGTH}
@@ -186,6 +206,7 @@ def _number_too_long(text: str, source: str) -> Problem:
 
 
 def study_from_data(data: Any, source: str = "<self-study>") -> SelfStudy:
+    _refuse_halves_of_pairs(data, source)
     try:
         return SelfStudy.model_validate(data)
     except ValidationError as exc:
@@ -194,10 +215,31 @@ def study_from_data(data: Any, source: str = "<self-study>") -> SelfStudy:
 
 def program_from_data(data: Any, source: str = "<program>") -> Program:
     """Program details checked as a self-study file's are (a name, texts within the limit)."""
+    _refuse_halves_of_pairs(data, source)
     try:
         return Program.model_validate(data)
     except ValidationError as exc:
         raise ProblemsFound(_problems_of(exc, source)) from None
+
+
+def _refuse_halves_of_pairs(data: Any, source: str) -> None:
+    """Raise `ProblemsFound` naming each text or key of `data` that holds half of a pair, at
+    its key path, before the models read it (they would name it in their own words)."""
+    problems = Report()
+    stack: list[tuple[tuple[Any, ...], Any]] = [((), data)]
+    while stack:
+        path, node = stack.pop()
+        key = path[-1] if path else None
+        if isinstance(key, str) and (reason := half_of_a_pair(key, "the key")):
+            problems.append(Problem("bad-value", source, reason, _error_path(path)))
+        if isinstance(node, str) and (reason := half_of_a_pair(node)):
+            problems.append(Problem("bad-value", source, reason, _error_path(path)))
+        elif isinstance(node, dict):
+            stack.extend(((*path, name), value) for name, value in reversed(node.items()))
+        elif isinstance(node, list):
+            stack.extend(((*path, index), item) for index, item in reversed(list(enumerate(node))))
+    if problems:
+        raise ProblemsFound(problems)
 
 
 def too_long(where: str, text: str, what: str = "the text", path: str = "") -> Problem:

@@ -68,13 +68,15 @@ def read_bytes(path: Path, limit: int | None) -> bytes | None:
 def read_text(path: Path, limit: int | None = None, what: str = "what it should be") -> str:
     """The UTF-8 text of a file; an unreadable or undecodable file is one located problem.
 
-    A file larger than `limit` bytes is read no further: it is too large to be `what`.
+    A byte order mark at its start (Notepad writes one) is not part of the text; line
+    ends are read as text mode reads them. A file larger than `limit` bytes is read no
+    further: it is too large to be `what`.
     """
     try:
         data = read_bytes(path, limit)
         if data is None:
             raise ProblemsFound([_too_large(path, limit or 0, what)])
-        return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as text mode
+        return data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
     except (OSError, UnicodeDecodeError) as exc:
         raise ProblemsFound([unreadable(path, exc)]) from None
 
@@ -261,7 +263,7 @@ def _not_a_folder(part: Path) -> ProblemsFound:
 def _reason(exc: OSError | UnicodeDecodeError) -> str:
     """What went wrong, in the words of the system (`No space left on device`)."""
     if isinstance(exc, UnicodeDecodeError):
-        return "it is not UTF-8 text"
+        return "it is not UTF-8 text; save it again as UTF-8"
     if exc.errno == errno.ELOOP:
         return "a link on its way leads back to itself (a loop of links)"
     return exc.strerror or type(exc).__name__

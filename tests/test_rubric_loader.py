@@ -204,6 +204,53 @@ def test_rubric_version_must_be_quoted_text():
     assert found == [("wrong-type", 2, "version")]
 
 
+def test_a_value_read_as_a_number_or_a_list_is_shown_as_written_with_its_quoted_form():
+    # YAML reads 1.10 as the number 1.1, and [Staff] as a list: the message quotes the line.
+    for written, read_as, example in [
+        ("1.10", "a number", 'version: "1.10"'),
+        ("true", "true or false", 'version: "true"'),
+        ('[Draft "2"]', "a list", 'version: "[Draft \\"2\\"]"'),
+    ]:
+        text = VALID.replace('version: "1"', f"version: {written}")
+        with pytest.raises(ProblemsFound) as caught:
+            parse_rubric(text, "x.yaml")
+        assert str(caught.value.problems[0]) == (
+            f"x.yaml:2: version: expected text, but {written} is read as {read_as}; put it in "
+            f"quotes (for example {example})"
+        )
+        fixed = text.replace(f"version: {written}", example)
+        assert parse_rubric(fixed, "x.yaml").version == written
+
+
+def test_a_date_stays_text_as_yaml_1_2_reads_it():
+    rubric = parse_rubric(
+        VALID.replace('version: "1"', "version: 2025-01-15").replace(
+            "title: Goals", "title: 2025-01-15 10:00:00"
+        ),
+        "x.yaml",
+    )
+    assert (rubric.version, rubric.dimensions[0].title) == ("2025-01-15", "2025-01-15 10:00:00")
+
+
+def test_a_number_of_thousands_of_digits_is_quoted_cut_short():
+    number = "9" * 4000  # read (Python reads up to 4,300 digits), then found wrong
+    text = VALID.replace("target: 2", f"target: 8{number}").replace(
+        "value: 1,", f"value: {number},"
+    )
+    text = text.replace('version: "1"', f"version: {number}")
+    with pytest.raises(ProblemsFound) as caught:
+        parse_rubric(text, "x.yaml")
+    lines = [str(problem) for problem in caught.value.problems]
+    assert {p.code for p in caught.value.problems} == {
+        "wrong-type",
+        "scale-not-increasing",
+        "target-not-on-scale",
+        "level-not-on-scale",
+    }
+    assert all(len(line) < 300 for line in lines), max(map(len, lines))
+    assert any(line.startswith("x.yaml:9: target: target 899999999") for line in lines)
+
+
 def test_a_rubric_built_in_python_gets_the_same_cross_checks(default_rubric):
     document = default_rubric.model_dump(by_alias=True)
     assert Rubric.model_validate(document) == default_rubric

@@ -94,7 +94,7 @@ def check_rubric_document(
 
 
 def _show(values: list[Any]) -> str:
-    return clip(", ".join(str(v) for v in values), 200)
+    return clip(", ".join(clip(str(v), 40) for v in values), 200)
 
 
 def _check_scale(scale: dict[str, Any], add: Add) -> tuple[list[Any], list[str]]:
@@ -107,7 +107,8 @@ def _check_scale(scale: dict[str, Any], add: Add) -> tuple[list[Any], list[str]]
             add(
                 "scale-not-increasing",
                 ("scale", "levels", index, "value"),
-                f"value {current} must be greater than the value before it ({previous}); "
+                f"value {quoted(current)} must be greater than the value before it "
+                f"({quoted(previous)}); "
                 "list the levels from lowest to highest",
             )
     seen: dict[str, int] = {}
@@ -139,7 +140,8 @@ def _check_target(value: Any, path: KeyPath, scale_values: set[Any], add: Add) -
         add(
             "target-not-on-scale",
             path,
-            f"target {value} is not a scale value; use one of {_show(sorted(scale_values))}",
+            f"target {quoted(value)} is not a scale value; use one of "
+            f"{_show(sorted(scale_values))}",
         )
 
 
@@ -178,13 +180,13 @@ def _check_item(
         add(
             "unexpected-options",
             (*path, "options"),
-            f"options are only for choice and multichoice items, not {kind}; remove them",
+            f"options are only for choice and multichoice items, not {quoted(kind)}; remove them",
         )
     if kind != "rating" and item.get("weight") is not None:
         add(
             "unexpected-weight",
             (*path, "weight"),
-            f"only rating items are scored, so a {kind} item takes no weight; remove it",
+            f"only rating items are scored, so a {quoted(kind)} item takes no weight; remove it",
         )
     options = item.get("options")
     if isinstance(options, list) and len(set(map(str, options))) != len(options):
@@ -227,7 +229,7 @@ def _check_show_if(
                 add(
                     "show-if-bad-value",
                     (*path, op),
-                    f"{op} compares numbers, but {quoted(target_id)} is a {kind} item; "
+                    f"{op} compares numbers, but {quoted(target_id)} is a {quoted(kind)} item; "
                     "use equals or in",
                 )
             elif kind == "rating" and values and operand not in values:

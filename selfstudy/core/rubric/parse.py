@@ -5,7 +5,8 @@ Each problem carries the file, the line, the key path and how to fix it:
     rubrics/x.yaml:42: dimensions[1].standards[0].items[2].id: duplicate id 'PG.1.a' (...)
 
 YAML is read with the YAML 1.2 notion of booleans (only `true`/`false`), so a
-rubric author's `equals: Yes` or `options: [Yes, No]` stays the text "Yes".
+rubric author's `equals: Yes` or `options: [Yes, No]` stays the text "Yes"; and,
+as in YAML 1.2, a date is text: `version: 2025-01-15` is the version "2025-01-15".
 
 A rubric file may come from anyone, so reading it is bounded before anything
 is built: its size (`MAX_RUBRIC_CHARS`), its nesting (`MAX_DEPTH`, far beyond
@@ -27,7 +28,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from selfstudy.core.links import LINK_SCHEMES, link_target, scheme_of
-from selfstudy.core.problems import Problem, Report, quoted
+from selfstudy.core.problems import Problem, Report, clip, quoted
 from selfstudy.core.rubric import Dimension, Item, Level, Resource, Rubric, Scale, ShowIf, Standard
 from selfstudy.core.rubric.checks import KeyPath, check_rubric_document, format_path
 
@@ -38,11 +39,13 @@ _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when inst
 
 
 class _Yaml12Loader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """SafeLoader whose booleans are YAML 1.2's: `yes`, `no`, `on`, `off` stay text."""
+    """SafeLoader that reads as YAML 1.2's core schema does: its booleans only (`yes`, `no`,
+    `on`, `off` stay text), and no dates (`2025-01-15` stays text)."""
 
 
+_NOT_IN_YAML_12 = ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
 _Yaml12Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    first: [(tag, rx) for tag, rx in resolvers if tag not in _NOT_IN_YAML_12]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Yaml12Loader.add_implicit_resolver(
@@ -51,10 +54,12 @@ _Yaml12Loader.add_implicit_resolver(
 
 
 class _Document:
-    """A YAML document as plain data, with the line of every key path."""
+    """A YAML document as plain data, with the line and the written text of every key path."""
 
     def __init__(self, text: str):
+        self.text = text
         self.lines: dict[KeyPath, int] = {}
+        self.spans: dict[KeyPath, tuple[int, int]] = {}  # where each value is in the text
         self.duplicates: list[tuple[KeyPath, int, int]] = []
         self.unusable_keys: list[int] = []  # lines of keys that are lists or blocks
         self.overlong_numbers: list[int] = []  # lines of integers Python will not read
@@ -67,6 +72,7 @@ class _Document:
 
     def _build(self, loader: yaml.SafeLoader, node: yaml.Node, path: KeyPath) -> Any:
         self.lines.setdefault(path, node.start_mark.line + 1)
+        self.spans.setdefault(path, (node.start_mark.index, node.end_mark.index))
         if isinstance(node, yaml.MappingNode):
             loader.flatten_mapping(node)
             out: dict[Any, Any] = {}
@@ -104,6 +110,12 @@ class _Document:
                 node.start_mark,
             ) from None
 
+    def written(self, path: KeyPath) -> str | None:
+        """The value at `path` as the file writes it, when it is on one line."""
+        start, end = self.spans.get(path, (0, 0))
+        text = self.text[start:end]
+        return text if text and "\n" not in text else None
+
     def line_of(self, path: KeyPath) -> int | None:
         while path not in self.lines and path:
             path = path[:-1]
@@ -132,13 +144,15 @@ def read_rubric(text: str, source: str = "<rubric>") -> tuple[Rubric | None, Rep
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        message = f"YAML syntax error: {exc.problem or exc}"
+        message = f"YAML syntax error: {clip(str(exc.problem or exc), 200)}"
         if exc.context:
-            message += f" ({exc.context})"
+            message += f" ({clip(exc.context, 100)})"
         message += "; check indentation, colons and quotes on this line or the one above"
         return None, Report([Problem("yaml-syntax", f"{source}:{line}", message)])
     except yaml.YAMLError as exc:
-        return None, Report([Problem("yaml-syntax", f"{source}:1", f"YAML error: {exc}")])
+        return None, Report(
+            [Problem("yaml-syntax", f"{source}:1", f"YAML error: {clip(str(exc), 200)}")]
+        )
 
     def at(path: KeyPath) -> str:
         return f"{source}:{doc.line_of(path) or 1}"
@@ -190,7 +204,7 @@ def read_rubric(text: str, source: str = "<rubric>") -> tuple[Rubric | None, Rep
             if path in reported:  # the other members of a union (int | float) say the same
                 continue
             reported.add(path)
-            code, message = _explain({**error, "loc": path})
+            code, message = _explain({**error, "loc": path}, doc.written(path))
             problems.append(Problem(code, at(path), message, format_path(path)))
         rubric = None
     if rubric is not None:
@@ -317,6 +331,30 @@ def _data_path(loc: KeyPath, data: Any) -> KeyPath:
     return tuple(path)
 
 
+_READ_AS = (
+    (bool, "true or false"),
+    (int | float, "a number"),
+    (list, "a list"),
+    (dict, "keys and values"),
+)
+
+
+def _not_text(field: str | int, value: Any, written: str | None) -> str:
+    """Why a value is not text, and how to write it as text: in quotes, as written."""
+    if value is None:
+        return "expected text, but the value is empty; write it after the key"
+    what = next((words for kind, words in _READ_AS if isinstance(value, kind)), "not text")
+    if written is None:
+        return f"expected text, got {what}; check the indentation, or put the text in quotes"
+    if len(written) > 40:
+        return f"expected text, but {clip(written, 40)} is read as {what}; put it in quotes"
+    example = '"' + written.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return (
+        f"expected text, but {written} is read as {what}; put it in quotes "
+        f"(for example {example if isinstance(field, int) else f'{field}: {example}'})"
+    )
+
+
 def _line_number(location: str) -> int:
     return int(location.rsplit(":", 1)[1])
 
@@ -342,8 +380,9 @@ def _allowed_keys(model: type[BaseModel]) -> list[str]:
     return [field.alias or name for name, field in model.model_fields.items()]
 
 
-def _explain(error: dict[str, Any]) -> tuple[str, str]:
-    """A stable code and a how-to-fix sentence for one pydantic error."""
+def _explain(error: dict[str, Any], written: str | None = None) -> tuple[str, str]:
+    """A stable code and a how-to-fix sentence for one pydantic error; `written` is the
+    value as the file writes it, when it is on one line."""
     kind, loc = error["type"], tuple(error["loc"])
     field = loc[-1] if loc else ""
     parent = _model_at(loc[:-1])
@@ -372,10 +411,7 @@ def _explain(error: dict[str, Any]) -> tuple[str, str]:
             f"long; at most {error.get('ctx', {}).get('max_length')} are allowed here: shorten it"
         )
     if kind == "string_type":
-        return "wrong-type", (
-            f"expected text, got {quoted(error.get('input'))}; put the value in quotes "
-            f'(for example {field}: "{quoted(error.get("input"), 40)[1:-1]}")'
-        )
+        return "wrong-type", _not_text(field, error.get("input"), written)
     if kind == "literal_error":
         return "bad-value", f"{quoted(error.get('input'))} is not allowed; {error['msg'].lower()}"
     if kind == "value_error" and loc and loc[-1] == "show_if":

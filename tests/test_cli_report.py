@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
+import stat
 
 import pytest
 from click.testing import CliRunner
@@ -101,6 +103,42 @@ def test_a_missing_output_folder_is_a_one_line_error(run, tmp_path):
     assert result.output.strip().splitlines() == [
         f"{tmp_path / 'no' / 'such'}: this folder does not exist; create it or choose another"
     ]
+
+
+def test_an_output_that_is_not_a_file_is_named_for_what_it_is_and_left_as_it_is(run, tmp_path):
+    # As /dev/stdout is a link to a pipe or a terminal, and /dev/null a device: writing
+    # "over" them would have replaced them with a file.
+    pipe = tmp_path / "pipe.html"
+    os.mkfifo(pipe)
+    stdout = tmp_path / "stdout"
+    stdout.symlink_to(pipe)
+    loop = tmp_path / "loop.html"
+    loop.symlink_to(loop)
+    workbook_pipe = tmp_path / "copy.xlsx"
+    os.mkfifo(workbook_pipe)
+    afile = tmp_path / "afile"
+    afile.write_text("a file")
+    said = {
+        what: run(*args).output.strip().splitlines()
+        for what, args in {
+            "a named pipe": ("report", BASELINE, "--out", pipe),
+            "a link to a named pipe": ("report", BASELINE, "--format", "html", "--out", stdout),
+            "a loop": ("report", BASELINE, "--out", loop),
+            "a workbook pipe": ("export", BASELINE, "--to", workbook_pipe),
+            "a file above": ("export", BASELINE, "--to", afile / "sub"),
+            "a file above a report": ("report", BASELINE, "--out", afile / "sub" / "r.html"),
+        }.items()
+    }
+    end = "not a file, and is left as it is; name a file to write"
+    assert said == {
+        "a named pipe": [f"{pipe}: this is a named pipe, {end}"],
+        "a link to a named pipe": [f"{stdout}: this is a link to a named pipe, {end}"],
+        "a loop": [f"{loop}: this is a link that leads back to itself (a loop of links), {end}"],
+        "a workbook pipe": [f"{workbook_pipe}: this is a named pipe, {end}"],
+        "a file above": [f"{afile}: this is a file, not a folder; choose a folder"],
+        "a file above a report": [f"{afile}: this is a file, not a folder; choose a folder"],
+    }
+    assert stat.S_ISFIFO(pipe.stat().st_mode) and afile.read_text() == "a file"
 
 
 def test_a_previous_round_of_another_program_is_reported_but_used(run, tmp_path):

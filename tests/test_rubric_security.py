@@ -217,17 +217,25 @@ def test_a_named_pipe_in_the_rubric_folder_hangs_no_command(tmp_path):
                 timeout=300,
                 env=env,
             )
-            for args in (["score", SAMPLES_DIR / "p01-baseline.json"], ["validate", folder])
+            for args in (
+                ["score", SAMPLES_DIR / "p01-baseline.json"],
+                ["validate", folder],
+                ["score", SAMPLES_DIR / "p01-baseline.json", "--rubric", pipe],
+            )
         ]
     except subprocess.TimeoutExpired:
         pytest.fail("a command waited on the pipe in the rubric folder (a hang)")
     finally:
         os.close(writer)
-    scored, validated = runs
+    scored, validated, named = runs
     assert scored.returncode == 0, scored.stderr[-2000:]
     assert validated.returncode == 1
     assert validated.stderr.splitlines()[0] == (
         f"{pipe}: this is a named pipe, not a file, so it is not read; give the name of a file"
+    )
+    assert named.returncode == 1
+    assert named.stderr.endswith(
+        ": this is a named pipe, not a file, so it is not read; give the name of a file\n"
     )
 
 

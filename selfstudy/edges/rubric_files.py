@@ -130,7 +130,7 @@ def rubric_from_option(path_or_id: str) -> Rubric:
     """
     candidate = Path(path_or_id)
     if candidate.suffix in (".yaml", ".yml") or candidate.is_file():
-        if not candidate.is_file():
+        if not candidate.exists():
             raise ProblemsFound(
                 [Problem("rubric-not-found", path_or_id, "no such rubric file; check the path")]
             )

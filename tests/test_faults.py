@@ -367,4 +367,6 @@ def test_every_page_shows_a_damaged_database_in_one_line_and_stays_up(database, 
     assert not at.exception
     [error] = at.error
     assert error.value.startswith("**The database cannot be used right now.**")
-    assert f"`{database}`: The database file is damaged" in error.value
+    assert "The database file is damaged" in error.value
+    assert "tell whoever runs the app" in error.value and "`database-damaged`" in error.value
+    assert str(database) not in error.value  # where the file is, is for the log, not the page

@@ -15,7 +15,7 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -445,6 +445,14 @@ XML_SNIPPETS = [
     "<![CDATA[x]]>",
     "<?pi x?>",
     "<!-- comment -->",
+    '<!-- <c r="XFD1048576"><v>1</v></c> -->',
+    "<![CDATA[</sheetData><c>]]>",
+    '<c r="B2" t="s"><v>0</v><v>99</v></c>',
+    '<c r="B2" a="<c>"><v>1</v></c>',
+    '<x=y:c r="B2"><v>1</v></x=y:c>',
+    "<si><t>a string that never ends</si>",
+    '<sheet name="Again" sheetId="98" r:id="rId1"/>',
+    '<Relationship Id="rId1" Target="/XL/WORKSHEETS/SHEET1.XML" Type="x/worksheet"/>',
     "</sheetData>",
     "<sheetData>",
     "</worksheet>",
@@ -541,3 +549,126 @@ DATE_CELLS = st.lists(
     max_size=6,
 )
 """Cells styled as dates or times, holding any number: near, far, negative, not a number."""
+
+
+# --- workbooks whose cells stand for far more than the file holds -------------------------------
+
+SPREADSHEETML = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def with_part(workbook: bytes, name: str, chunks: Iterable[bytes]) -> bytes:
+    """`workbook` with the part `name` written from `chunks` (streamed, so it may be huge)."""
+    source = zipfile.ZipFile(io.BytesIO(workbook))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            if info.filename != name:
+                target.writestr(info, source.read(info.filename))
+        with target.open(name, "w", force_zip64=True) as part:
+            for chunk in chunks:
+                part.write(chunk)
+    return out.getvalue()
+
+
+def sheet_xml(*rows: str) -> bytes:
+    return (
+        f'<?xml version="1.0"?><worksheet xmlns="{SPREADSHEETML}"><sheetData>'
+        + "".join(rows)
+        + "</sheetData></worksheet>"
+    ).encode()
+
+
+def shared_text_bomb_xlsx(workbook: bytes, target: Path, length: int = 29_000) -> Path:
+    """A copy of `workbook` whose first sheet has 10,000 rows of 26 cells, all showing one
+    shared string of `length` characters: half a megabyte on disk, 7.5 GB once calamine
+    gives each cell its own copy."""
+    letters = [chr(ord("A") + c) for c in range(26)]
+    rows = (
+        f'<row r="{r}">' + "".join(f'<c r="{x}{r}" t="s"><v>0</v></c>' for x in letters) + "</row>"
+        for r in range(1, 10_001)
+    )
+    strings = f'<sst xmlns="{SPREADSHEETML}" count="1" uniqueCount="1">'
+    strings += f"<si><t>{'x' * length}</t></si></sst>"
+    workbook = with_part(workbook, "xl/sharedStrings.xml", [strings.encode()])
+    target.write_bytes(with_part(workbook, "xl/worksheets/sheet1.xml", [sheet_xml(*rows)]))
+    return target
+
+
+def aliased_tabs_xlsx(workbook: bytes, target: Path, tabs: int, corner: str = "IV10000") -> Path:
+    """A copy of `workbook` whose workbook part names its first sheet as `tabs` tabs, each of
+    which calamine reads again; the sheet's cells reach from A1 to `corner`."""
+    with zipfile.ZipFile(io.BytesIO(workbook)) as source:
+        book = source.read("xl/workbook.xml").decode()
+    sheets = "".join(f'<sheet name="Tab {i}" sheetId="{i + 1}" r:id="rId1"/>' for i in range(tabs))
+    book = re.sub(r"<sheets>.*</sheets>", f"<sheets>{sheets}</sheets>", book)
+    row = re.search(r"\d+", corner)[0]
+    sheet = sheet_xml(
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row>',
+        f'<row r="{row}"><c r="{corner}" t="inlineStr"><is><t>y</t></is></c></row>',
+    )
+    workbook = with_part(workbook, "xl/workbook.xml", [book.encode()])
+    target.write_bytes(with_part(workbook, "xl/worksheets/sheet1.xml", [sheet]))
+    return target
+
+
+def hidden_far_cell_xlsx(workbook: bytes, target: Path) -> Path:
+    """A copy of `workbook` whose first sheet has a cell at XFD1048576 that comments make look,
+    to a pattern blind to comments, like part of a cell at B2 (calamine skips comments)."""
+    sheet = sheet_xml(
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row>',
+        "<!-- <c a=' -->",
+        '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>',
+        '<!-- \' r="B2"> -->',
+    )
+    target.write_bytes(with_part(workbook, "xl/worksheets/sheet1.xml", [sheet]))
+    return target
+
+
+def ods_bytes(tables: str) -> bytes:
+    """An OpenDocument spreadsheet whose body holds `tables`, written as given."""
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        f"<office:body><office:spreadsheet>{tables}</office:spreadsheet></office:body>"
+        "</office:document-content>"
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet"
+        )
+        archive.writestr(
+            "META-INF/manifest.xml",
+            '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest='
+            '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry '
+            'manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.'
+            'spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" '
+            'manifest:media-type="text/xml"/></manifest:manifest>',
+        )
+        archive.writestr("content.xml", content)
+    return out.getvalue()
+
+
+def ods_file(target: Path, tables: str) -> Path:
+    target.write_bytes(ods_bytes(tables))
+    return target
+
+
+REPEATED_TEXT_ODS = (  # one cell of 29,000 characters, repeated over 256 columns and 10,000 rows
+    '<table:table table:name="START HERE"><table:table-row table:number-rows-repeated="10000">'
+    f'<table:table-cell office:value-type="string" office:string-value="{"z" * 29_000}" '
+    'table:number-columns-repeated="256"/></table:table-row></table:table>'
+)
+SPACES_ODS = (  # one cell of two billion spaces, written in a few bytes
+    '<table:table table:name="START HERE"><table:table-row>'
+    '<table:table-cell office:value-type="string"><text:p>a<text:s text:c="2000000000"/>b'
+    "</text:p></table:table-cell></table:table-row></table:table>"
+)
+UNENDING_TABLE_ODS = '<table:table table:name="START HERE">'  # calamine reads on forever
+UNENDING_NOTE_ODS = (  # a note in a cell that never ends: calamine reads on forever
+    '<table:table table:name="START HERE"><table:table-row>'
+    '<table:table-cell office:value-type="string"><office:annotation><text:p>x</text:p>'
+    "</table:table-cell></table:table-row></table:table>"
+)

@@ -15,10 +15,12 @@ import errno
 import io
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
 import tomllib
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -29,7 +31,7 @@ from streamlit.testing.v1 import AppTest
 
 from selfstudy.cli import main
 from selfstudy.core.problems import ProblemsFound
-from selfstudy.core.sheetcopy import Formula, Tab, parse_sheet_copy, split_options
+from selfstudy.core.sheetcopy import MAX_TABS, Formula, Tab, a1, parse_sheet_copy, split_options
 from selfstudy.core.study import (
     MAX_TEXT_LENGTH,
     Answer,
@@ -52,12 +54,12 @@ from selfstudy.edges.workbooks import (
     xlsx_bytes,
 )
 from selfstudy.workflows.imports import read_uploaded_copy
+from tests import hostile
 from tests.conftest import DEFAULT_RUBRIC_PATH, SAMPLES_DIR
-from tests.hostile import with_date_cells
+from tests.hostile import SPREADSHEETML, sheet_xml, with_date_cells, with_part
 from tests.sheet_tables import TINY, table, tiny_copy, tiny_study, xlsx
 
 P01 = SAMPLES_DIR / "p01-baseline.json"
-SPREADSHEETML = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 BOUNDED_MEMORY = 1536 * 2**20  # address space of the child process meeting a bomb
 
 
@@ -112,28 +114,6 @@ def copy_bytes() -> bytes:
     return xlsx_bytes(tiny_study(**{"PG.1.a": Answer(value=3, evidence="Goals page")}), TINY)
 
 
-def with_part(workbook: bytes, name: str, chunks) -> bytes:
-    """`workbook` with the part `name` written from `chunks` (streamed, so it may be huge)."""
-    source = zipfile.ZipFile(io.BytesIO(workbook))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            if info.filename != name:
-                target.writestr(info, source.read(info.filename))
-        with target.open(name, "w", force_zip64=True) as part:
-            for chunk in chunks:
-                part.write(chunk)
-    return out.getvalue()
-
-
-def sheet_xml(*rows: str) -> bytes:
-    return (
-        f'<?xml version="1.0"?><worksheet xmlns="{SPREADSHEETML}"><sheetData>'
-        + "".join(rows)
-        + "</sheetData></worksheet>"
-    ).encode()
-
-
 FIRST_SHEET = "xl/worksheets/sheet1.xml"
 
 
@@ -167,18 +147,136 @@ def test_a_zip_bomb_is_one_problem_before_any_parser_opens_it(tmp_path):
     assert upload.study is None and codes(upload.problems) == ["file-too-large"]
 
 
+def too_large(done: subprocess.CompletedProcess) -> list[str]:
+    """What each "too large" line of a command says, up to its advice."""
+    lines = [line for line in done.stderr.splitlines() if "too large" in line]
+    return [line.split(". A sheet copy")[0] for line in lines]
+
+
 def test_the_command_line_meets_bombs_with_one_line_each_in_bounded_memory(tmp_path):
     bomb, far = tmp_path / "bomb.xlsx", tmp_path / "far.xlsx"
     bomb.write_bytes(zip_bomb())
     far.write_bytes(far_cell())
-    done = run_bounded("import", bomb, far)
+    # The far cell again, between two comments that make it look part of a cell at B2 to a
+    # reader blind to comments; calamine skips comments and reads the cell.
+    hidden = hostile.hidden_far_cell_xlsx(copy_bytes(), tmp_path / "hidden.xlsx")
+    done = run_bounded("import", bomb, far, hidden)
     assert done.returncode == 1, done.stderr
-    problems = [line for line in done.stderr.splitlines() if "too large" in line]
-    assert [line.split(". A sheet copy")[0] for line in problems] == [
+    assert too_large(done) == [
         f"{bomb}: this is too large to be a sheet copy: it unpacks to over 100 MB",
         f"{far}: this is too large to be a sheet copy: a tab reaches cell XFD1048576",
+        f"{hidden}: this is too large to be a sheet copy: a tab reaches cell XFD1048576",
     ]
     assert "Traceback" not in done.stderr
+
+
+def test_cells_that_stand_for_more_text_than_a_copy_holds_are_one_line_each(tmp_path):
+    # Each cell gets its own copy of the text it shows: 260,000 cells showing one shared
+    # string of 29,000 characters (half a megabyte on disk), one OpenDocument cell of 29,000
+    # characters repeated over 256 columns and 10,000 rows (a kilobyte), one cell of two
+    # billion spaces written as one `text:s`. Each used to end the process.
+    shared = hostile.shared_text_bomb_xlsx(copy_bytes(), tmp_path / "shared.xlsx")
+    repeated = hostile.ods_file(tmp_path / "repeated.ods", hostile.REPEATED_TEXT_ODS)
+    spaces = hostile.ods_file(tmp_path / "spaces.ods", hostile.SPACES_ODS)
+    assert shared.stat().st_size < 2**20 and repeated.stat().st_size < 2**10
+    done = run_bounded("import", shared, repeated, spaces)
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert too_large(done) == [
+        f"{path}: this is too large to be a sheet copy: its cells hold over 100 MB of text"
+        for path in (shared, repeated, spaces)
+    ]
+
+
+def test_a_long_shared_string_shown_by_a_few_cells_still_reads():
+    strings = f'<sst xmlns="{SPREADSHEETML}"><si><t>{"x" * 29_000}</t></si></sst>'
+    rows = [f'<row r="{r}"><c r="A{r}" t="s"><v>0</v></c></row>' for r in range(1, 101)]
+    workbook = with_part(copy_bytes(), "xl/sharedStrings.xml", [strings.encode()])
+    workbook = with_part(workbook, FIRST_SHEET, [sheet_xml(*rows)])
+    assert read_xlsx(workbook)["START HERE"] == [["x" * 29_000]] * 100
+
+
+def test_a_sheet_named_by_many_tabs_counts_once_for_each_and_tabs_are_bounded(tmp_path):
+    # calamine reads a sheet again for each tab that names it: a sheet reaching IV6000 spans
+    # 60% of the cells a copy may, and twice that when two tabs name it; 201 tabs are more
+    # than a copy has.
+    twice = tmp_path / "twice.xlsx"
+    hostile.aliased_tabs_xlsx(copy_bytes(), twice, tabs=2, corner="IV6000")
+    many = tmp_path / "many.xlsx"
+    hostile.aliased_tabs_xlsx(copy_bytes(), many, tabs=MAX_TABS + 1, corner="B2")
+    done = run_bounded("import", twice, many)
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert too_large(done) == [
+        f"{twice}: this is too large to be a sheet copy: its tabs span over {MAX_CELLS:,} cells",
+        f"{many}: this is too large to be a sheet copy: it has over {MAX_TABS} tabs",
+    ]
+
+
+def test_an_ods_table_or_note_that_never_ends_is_damaged_not_read_forever(tmp_path):
+    table = hostile.ods_file(tmp_path / "table.ods", hostile.UNENDING_TABLE_ODS)
+    note = hostile.ods_file(tmp_path / "note.ods", hostile.UNENDING_NOTE_ODS)
+    done = run_bounded("import", table, note)
+    assert done.returncode == 1, done.stderr[-2000:]
+    for path in (table, note):
+        assert f"{path}: cannot read this workbook: it is damaged;" in done.stderr
+
+
+@pytest.mark.parametrize("target", ["/XL/WORKSHEETS/SHEET2.XML", "worksheets/Sheet2.xml"])
+def test_a_formula_is_pointed_out_however_the_workbook_spells_its_sheets_name(target):
+    # calamine finds a part whatever the case of its name; the formula check must too.
+    workbook = copy_bytes()
+    cells = parse_sheet_copy(read_xlsx(workbook), TINY).cells["PG.1.a"]
+    rating = a1(cells.tab, cells.row, cells.rating).split("!")[1]
+    with zipfile.ZipFile(io.BytesIO(workbook)) as source:
+        sheet = source.read("xl/worksheets/sheet2.xml").decode()
+        relations = source.read("xl/_rels/workbook.xml.rels").decode()
+    formula = f'<c r="{rating}" t="str"><f>IF(1,"Sustaining")</f><v>Sustaining</v></c>'
+    sheet = re.sub(rf'<c r="{rating}"[^>]*>.*?</c>', formula, sheet)
+    relations = relations.replace('"/xl/worksheets/sheet2.xml"', f'"{target}"')
+    hidden = with_part(workbook, "xl/worksheets/sheet2.xml", [sheet.encode()])
+    hidden = with_part(hidden, "xl/_rels/workbook.xml.rels", [relations.encode()])
+    result = parse_sheet_copy(read_xlsx(hidden), TINY)
+    warned = [(p.code, p.location) for p in result.problems.warnings]
+    assert warned == [("formula-not-read", a1(cells.tab, cells.row, cells.rating))]
+    assert result.study.answers["PG.1.a"].value is None  # not the formula's "Sustaining"
+
+
+def test_a_workbook_holding_two_parts_of_one_name_is_refused():
+    # Excel refuses such a file; calamine reads one of the two (the last, or either of two
+    # names that differ in case only), so what it read would not be what the scan checked.
+    sheet = zipfile.ZipFile(io.BytesIO(copy_bytes())).read(FIRST_SHEET)
+    for name in (FIRST_SHEET, "XL/Worksheets/Sheet1.xml", "xl\\worksheets\\sheet1.xml"):
+        workbook = io.BytesIO(copy_bytes())
+        with warnings.catch_warnings(), zipfile.ZipFile(workbook, "a") as archive:
+            warnings.simplefilter("ignore")  # zipfile warns of a name written twice
+            archive.writestr(name, sheet.replace(b"Tiny", b"Other"))
+        problems = refused(lambda workbook=workbook: read_xlsx(workbook.getvalue())).problems
+        assert [(p.code, p.location) for p in problems] == [
+            ("unreadable-file", "uploaded workbook")
+        ]
+        assert "two parts of the same name" in problems[0].message
+
+
+def test_a_workbook_locked_with_a_password_says_so_once():
+    flagged = bytearray(copy_bytes())  # every part marked as encrypted, as a zip tool locks one
+    entry = flagged.find(b"PK\x01\x02")
+    while entry >= 0:
+        flagged[entry + 8] |= 1
+        entry = flagged.find(b"PK\x01\x02", entry + 4)
+    # Excel keeps a workbook it locks in an OLE file, as its own `EncryptedPackage`
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(1000) + "EncryptedPackage".encode("utf-16-le")
+    # LibreOffice says in the manifest that it locked a file; the rest is then unreadable
+    manifest = (
+        b'<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+        b'<manifest:file-entry manifest:full-path="content.xml"><manifest:encryption-data '
+        b'manifest:checksum="x"/></manifest:file-entry></manifest:manifest>'
+    )
+    ods = with_part(hostile.ods_bytes(""), "content.xml", [os.urandom(2000)])
+    ods = with_part(ods, "META-INF/manifest.xml", [manifest])
+    for data in (bytes(flagged), ole + bytes(1000), ods):
+        problems = refused(lambda data=data: read_xlsx(data)).problems
+        assert codes(problems) == ["unreadable-file"]
+        assert "locked with a password" in problems[0].message
+        assert problems[0].message.count("save it again") == 1
 
 
 def test_a_date_cell_no_calendar_holds_is_one_problem_not_a_crash(tmp_path):
@@ -337,27 +435,7 @@ def test_a_normal_copy_still_reads_from_a_file_and_an_upload(tmp_path):
 
 
 def ods(rows: str) -> bytes:
-    content = (
-        '<?xml version="1.0"?><office:document-content '
-        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
-        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
-        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body>'
-        f'<office:spreadsheet><table:table table:name="START HERE">{rows}</table:table>'
-        "</office:spreadsheet></office:body></office:document-content>"
-    )
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(
-            zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet"
-        )
-        archive.writestr("content.xml", content)
-        archive.writestr(
-            "META-INF/manifest.xml",
-            '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest'
-            ':1.0"><manifest:file-entry manifest:full-path="/" manifest:media-type="application'
-            '/vnd.oasis.opendocument.spreadsheet"/></manifest:manifest>',
-        )
-    return out.getvalue()
+    return hostile.ods_bytes(f'<table:table table:name="START HERE">{rows}</table:table>')
 
 
 def test_an_ods_file_repeating_one_cell_over_the_whole_sheet_is_refused():

@@ -501,12 +501,36 @@ def _study_file(folder: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def bombs(tmp_path_factory) -> dict[str, Path]:
-    """The workbook bombs, built once: a zip bomb, and a sheet with one cell far away."""
+    """The workbook bombs, built once: small files that calamine would make gigabytes of, or
+    read forever."""
     folder = tmp_path_factory.mktemp("bombs")
+    workbook = sample_xlsx()
     return {
-        "zip-bomb": hostile.zip_bomb_xlsx(sample_xlsx(), folder / "zip-bomb.xlsx"),
-        "far-cell": hostile.far_cell_xlsx(sample_xlsx(), folder / "far-cell.xlsx"),
+        "zip-bomb": hostile.zip_bomb_xlsx(workbook, folder / "zip-bomb.xlsx"),
+        "far-cell": hostile.far_cell_xlsx(workbook, folder / "far-cell.xlsx"),
+        "hidden-far-cell": hostile.hidden_far_cell_xlsx(workbook, folder / "hidden.xlsx"),
+        "shared-text": hostile.shared_text_bomb_xlsx(workbook, folder / "shared-text.xlsx"),
+        "aliased-tabs": hostile.aliased_tabs_xlsx(
+            workbook, folder / "aliased.xlsx", tabs=200, corner="IV5000"
+        ),
+        "repeated-text": hostile.ods_file(folder / "repeated.ods", hostile.REPEATED_TEXT_ODS),
+        "spaces": hostile.ods_file(folder / "spaces.ods", hostile.SPACES_ODS),
+        "unending-table": hostile.ods_file(folder / "table.ods", hostile.UNENDING_TABLE_ODS),
+        "unending-note": hostile.ods_file(folder / "note.ods", hostile.UNENDING_NOTE_ODS),
     }
+
+
+WORKBOOK_BOMBS = [
+    "zip-bomb",
+    "far-cell",
+    "hidden-far-cell",
+    "shared-text",
+    "aliased-tabs",
+    "repeated-text",
+    "spaces",
+    "unending-table",
+    "unending-note",
+]
 
 
 @pytest.mark.parametrize(
@@ -514,10 +538,7 @@ def bombs(tmp_path_factory) -> dict[str, Path]:
     [
         "billion-laughs-validate",
         "billion-laughs-score",
-        "zip-bomb-import",
-        "zip-bomb-upload",
-        "far-cell-import",
-        "far-cell-upload",
+        *(f"{bomb}-{way}" for bomb in WORKBOOK_BOMBS for way in ("import", "upload")),
     ],
 )
 def test_a_bomb_is_refused_in_bounded_time_and_memory(case, bombs, tmp_path):
@@ -530,7 +551,7 @@ def test_a_bomb_is_refused_in_bounded_time_and_memory(case, bombs, tmp_path):
             else [SELFSTUDY, "score", _study_file(tmp_path), "--rubric", bomb]
         )
     else:
-        bomb = bombs["zip-bomb" if case.startswith("zip-bomb") else "far-cell"]
+        bomb = bombs[case.rsplit("-", 1)[0]]
         args = (
             [SELFSTUDY, "import", bomb]
             if case.endswith("import")

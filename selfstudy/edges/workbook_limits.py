@@ -1,23 +1,31 @@
 """What a workbook file may be before any parser opens it: every size bounded.
 
 python-calamine reads a whole tab into memory, sized by its farthest cell, and
-when that does not fit it aborts the process: no exception, the server is gone.
-A 5 kB .xlsx with one cell at XFD1048576 asks for 512 GB; a 3 MB file whose
-sheet inflates to gigabytes, or whose shared-strings table claims a trillion
-strings, does the same. So `scan_workbook` reads the file first, bounding:
+a shared or repeated text once for every cell that shows it; when that does not
+fit it aborts the process: no exception, the server is gone. A 5 kB .xlsx with
+one cell at XFD1048576 asks for 512 GB; a 3 MB file whose sheet inflates to
+gigabytes, 500 kB whose 260,000 cells all show one 29,000-character shared
+string, or 3 kB naming one sheet as 300 tabs (each read again) do the same. So
+`scan_workbook` reads the file first, bounding:
 
 * the file: `MAX_FILE_BYTES` (also the app's upload limit, in .streamlit/config.toml);
 * what it unpacks to: `MAX_UNPACKED_BYTES` in all, no part more than `MAX_RATIO`
   times its packed size, as the zip directory declares; each part is inflated
-  here, never past its declared size (a part holding more is damaged);
+  here, never past its declared size (a part holding more is damaged); two parts
+  whose names differ only in case (or `\\` for `/`), which calamine cannot tell
+  apart, make a damaged file;
+* how many tabs it has: `MAX_TABS`;
 * how far a tab reaches: `MAX_ROWS` rows and `MAX_COLUMNS` columns, counted
   to its farthest cell that holds anything, at least as far as calamine counts,
-  and `MAX_CELLS` for all tabs together (each is read as a full grid);
-* how many strings the shared-strings table declares.
+  and `MAX_CELLS` for all tabs together (each read as a full grid, a sheet once
+  for each tab that names it);
+* the text all cells stand for: `MAX_TEXT_BYTES`, a shared string once for each
+  cell that shows it, a repeated OpenDocument cell once for each repeat, a sheet
+  once for each tab that names it.
 
-Tags are found with a pattern rather than an XML parser, because calamine's
-reader goes on where a strict parser would stop; the pattern finds every tag
-it could see (and, in comments, a few more), so the count errs high, never low.
+`workbook_xml` measures each part as calamine reads it; here the parts are
+found as calamine finds them (names compared in ASCII lower case), the tabs
+followed to the sheets they read, and the measures added up.
 
 Only Office Open XML (.xlsx, .xlsm) and OpenDocument (.ods) workbooks pass: an
 old binary .xls file or an .xlsb has its parser size memory by numbers written
@@ -28,23 +36,24 @@ The scan also notes each formula cell of an .xlsx, which import does not read.
 
 from __future__ import annotations
 
-import html
 import io
-import posixpath
-import re
 import struct
 import zipfile
 import zlib
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
 from selfstudy.core.problems import Problem, ProblemsFound
-from selfstudy.core.sheetcopy.vocabulary import MAX_COLUMNS, MAX_ROWS, column_letter
+from selfstudy.core.sheetcopy.vocabulary import MAX_COLUMNS, MAX_ROWS, MAX_TABS
+from selfstudy.edges import workbook_xml
 from selfstudy.edges.files import read_bytes, unreadable
+from selfstudy.edges.workbook_xml import SharedStrings, TooLarge
 
 MAX_FILE_BYTES = 20 * 2**20
 MAX_UNPACKED_BYTES = 100 * 2**20
+MAX_TEXT_BYTES = 100 * 2**20  # all cells together, a text counted once for each cell showing it
 MAX_RATIO = 100  # for parts over 1 MB unpacked; XML packs about 10:1
 MAX_CELLS = MAX_ROWS * MAX_COLUMNS  # all tabs together
 MAX_PARTS = 10_000
@@ -52,35 +61,11 @@ MAX_PARTS = 10_000
 _RATIO_FLOOR = 2**20
 _ZIP = (b"PK\x03\x04", b"PK\x05\x06")
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ATTRIBUTES = rb"(?:[^<>\"']|\"[^\"]*\"|'[^']*')*"  # quoted values may hold < and >
-_TAG = re.compile(
-    rb"<(?P<closing>/?)(?P<name>[^\s<>/!?=\"']+)(?P<attributes>" + _ATTRIBUTES + rb")>"
-)
-_PREFIX = rb"(?:[^\s<>/!?=\"':]*:)?"  # calamine compares names without it
-_CELL_TAG = re.compile(  # a cell's start tag, and a formula tag right inside it, if any
-    rb"<"
-    + _PREFIX
-    + rb"c(?=[\s/>])(?P<attributes>"
-    + _ATTRIBUTES
-    + rb")>(?:\s*(?P<formula><"
-    + _PREFIX
-    + rb"f(?=[\s/>])[^<>]*>)(?P<text>[^<]{0,200}))?"
-)
-_NAMING_TAG = re.compile(  # the shared strings, and the tabs and parts a workbook names
-    rb"<"
-    + _PREFIX
-    + rb"(?P<name>sst|sheet|Relationship)(?=[\s/>])(?P<attributes>"
-    + _ATTRIBUTES
-    + rb")>"
-)
-_KEY_VALUE = rb"\s+(?!r\s*=)[^\s=<>\"'/]+\s*=\s*(?:\"[^\"]*\"|'[^']*')"  # any but `r`
-_PLACED = re.compile(  # a cell's attributes that name its place once, as calamine reads them
-    b"(?:" + _KEY_VALUE + rb")*\s+r\s*=\s*(?P<quote>[\"'])(?P<column>[A-Za-z]+)(?P<row>[0-9]+)"
-    rb"(?P=quote)(?:" + _KEY_VALUE + rb")*\s*/?"
-)
-_ATTRIBUTE = re.compile(rb"([^\s=\"'/]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
-_CELL_REF = re.compile(rb"([A-Za-z]*)([0-9]+)")
-_COUNT = re.compile(rb"\+?[0-9]+")
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")  # how Excel keeps an .xlsx it locks
+_MANIFEST = "META-INF/manifest.xml"  # an OpenDocument file's list of parts
+_BINARY_WORKBOOK = ("xl/workbook.bin", "xl/_rels/workbook.bin.rels")
+_SAVE_AGAIN = "save it again as .xlsx (Excel Workbook) and retry"
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 Formulas = dict[str, dict[tuple[int, int], str]]  # tab -> (row, column) from 1 -> formula
 
@@ -90,16 +75,7 @@ def scan_workbook(data: bytes, where: str) -> Formulas:
     if len(data) > MAX_FILE_BYTES:
         raise copy_too_large(where, f"it is over {MAX_FILE_BYTES // 2**20} MB")
     if data.startswith(_OLE):
-        raise ProblemsFound(
-            [
-                Problem(
-                    "unreadable-file",
-                    where,
-                    "this is an Excel 97-2003 workbook (.xls), which is not read; open it in "
-                    "Excel or LibreOffice and save it as an Excel Workbook (.xlsx)",
-                )
-            ]
-        )
+        raise _old_or_locked(data, where)
     if not data.startswith(_ZIP):
         raise _unreadable(where, "it is not an Excel (.xlsx) or OpenDocument (.ods) workbook")
     if _declared_parts(data) > MAX_PARTS:  # before `zipfile` makes an object of each
@@ -108,18 +84,35 @@ def scan_workbook(data: bytes, where: str) -> Formulas:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             parts = [part for part in archive.infolist() if not part.is_dir()]
         _check_directory(parts, where)
-        scans: dict[str, _PartScan] = {}
-        reach = _Reach(where)
-        for part in parts:
+        book = _Book(part.filename for part in parts)
+        for part in sorted(parts, key=_reading_order):
             contents = _inflate(data, part)
-            scans[part.filename] = _scan_ooxml(contents, reach)
-            if posixpath.basename(part.filename) == "content.xml":
-                _scan_ods(contents, reach)
+            if part.filename == _MANIFEST and b"encryption-data" in contents:
+                raise _locked(where)  # an OpenDocument file locked with a password
+            book.read(part.filename, contents)
+        return book.check()
+    except TooLarge as exc:
+        raise copy_too_large(where, str(exc)) from None
     except (zipfile.BadZipFile, zlib.error, struct.error, ValueError, EOFError, OSError):
-        raise _unreadable(where, "it is damaged") from None
+        raise _unreadable(where, "it is damaged") from None  # `Damaged` is a ValueError
     except NotImplementedError:
         raise _unreadable(where, "it is packed in a way only some programs read") from None
-    return _formulas_by_tab(scans)
+
+
+def _old_or_locked(data: bytes, where: str) -> ProblemsFound:
+    """An OLE file: a workbook Excel locked with a password, or an old .xls workbook."""
+    if _ENCRYPTED_PACKAGE in data:
+        return _locked(where)
+    return ProblemsFound(
+        [
+            Problem(
+                "unreadable-file",
+                where,
+                "this is an Excel 97-2003 workbook (.xls), which is not read; open it in "
+                "Excel or LibreOffice and save it as an Excel Workbook (.xlsx)",
+            )
+        ]
+    )
 
 
 def _declared_parts(data: bytes) -> int:
@@ -129,18 +122,21 @@ def _declared_parts(data: bytes) -> int:
 
 
 def _check_directory(parts: list[zipfile.ZipInfo], where: str) -> None:
-    """What the zip directory says: parts, their sizes and packing ratios."""
-    if any(part.filename.lower() == "xl/workbook.bin" for part in parts):
+    """What the zip directory says: parts, their names, sizes and packing ratios."""
+    names = [_folded(part.filename) for part in parts]
+    if any(name in _BINARY_WORKBOOK for name in names):
         raise _unreadable(where, "it is a binary workbook (.xlsb), which is not read")
     if len(parts) > MAX_PARTS:
         raise copy_too_large(where, f"it holds over {MAX_PARTS:,} parts")
+    if len(set(names)) < len(names):  # calamine would read one of them, Excel neither
+        raise _unreadable(where, "it is damaged: it holds two parts of the same name")
     if sum(part.file_size for part in parts) > MAX_UNPACKED_BYTES:
         raise copy_too_large(where, f"it unpacks to over {MAX_UNPACKED_BYTES // 2**20} MB")
     for part in parts:
         if part.file_size > _RATIO_FLOOR and part.file_size > MAX_RATIO * part.compress_size:
             raise copy_too_large(where, "a part of it unpacks to far more than it packs")
         if part.flag_bits & 1:
-            raise _unreadable(where, "it is encrypted; save it again without a password")
+            raise _locked(where)
         if part.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise _unreadable(where, "it is packed in a way only some programs read")
 
@@ -164,235 +160,91 @@ def _inflate(data: bytes, part: zipfile.ZipInfo) -> bytes:
     return contents
 
 
-@dataclass
-class _PartScan:
-    """What the tags of one part name: formulas, and the tabs or parts it points to."""
-
-    formulas: dict[tuple[int, int], str] = field(default_factory=dict)
-    tabs: dict[bytes, str] = field(default_factory=dict)  # a workbook: relation id -> tab
-    targets: dict[bytes, str] = field(default_factory=dict)  # a .rels part: id -> part name
+def _folded(name: str) -> str:
+    """A part's name as calamine compares it: `\\` as `/`, ASCII letters in lower case."""
+    return name.replace("\\", "/").translate(_ASCII_LOWER)
 
 
-class _Reach:
-    """How far the cells of each tab reach: within `MAX_ROWS` by `MAX_COLUMNS`, and
-    `MAX_CELLS` for all tabs, each counted as the grid from A1 to its farthest cell."""
-
-    def __init__(self, where: str) -> None:
-        self.where = where
-        self.before = 0  # cells of the tabs done
-        self.rows = self.columns = 0  # the grid of the tab being read
-
-    def new_tab(self) -> None:
-        self.before += self.rows * self.columns
-        self.rows = self.columns = 0
-
-    def fits(self, row: int, column: int) -> bool:
-        """Whether a cell at `row` and `column` (from 0) keeps every bound."""
-        rows, columns = max(self.rows, row + 1), max(self.columns, column + 1)
-        return row < MAX_ROWS and column < MAX_COLUMNS and self.before + rows * columns <= MAX_CELLS
-
-    def cell(self, row: int, column: int) -> None:
-        """A cell that holds something, at `row` and `column` (from 0)."""
-        if row >= MAX_ROWS or column >= MAX_COLUMNS:
-            reach = f"{column_letter(min(column, 10**6) + 1)}{row + 1}"
-            raise copy_too_large(self.where, f"a tab reaches cell {reach}")
-        self.rows, self.columns = max(self.rows, row + 1), max(self.columns, column + 1)
-        if self.before + self.rows * self.columns > MAX_CELLS:
-            raise copy_too_large(self.where, f"its tabs span over {MAX_CELLS:,} cells")
+def _reading_order(part: zipfile.ZipInfo) -> tuple[bool, bool]:
+    """The manifest first (a locked OpenDocument file says so there, its other parts being
+    unreadable), then the shared strings (which sheets show), then the rest."""
+    return part.filename != _MANIFEST, not _holds_shared_strings(part.filename)
 
 
-def _scan_ooxml(contents: bytes, reach: _Reach) -> _PartScan:
-    """What an Office Open XML part holds that matters before calamine reads it.
+def _holds_shared_strings(name: str) -> bool:
+    """A part calamine may read as the shared strings (`<workbook folder>sharedStrings.xml`)."""
+    return _folded(name).endswith("sharedstrings.xml")
 
-    A part with a `sheetData` tag may be a worksheet: how far its cells reach is
-    checked, first from the places cells name (`r`, empty cells too: a bound from
-    above, and quick), and only when that is too far, or some cell names no
-    place, cell by cell as calamine places them (`_check_cells`).
+
+class _Book:
+    """The measures of a workbook's parts, and the tabs that read its sheets.
+
+    Parts are read shared strings first, so that a sheet can count the strings its
+    cells show. A part is read as each kind it may be, whatever its name (a sheet is
+    a part with `sheetData`); `check` then follows the tabs to their sheets and adds
+    the measures up, a sheet once for each tab that names it.
     """
-    scan = _PartScan()
-    reach.new_tab()
-    if b"sheetData" in contents:
-        cells = _CELL_TAG.findall(contents)
-        places = [_PLACED.fullmatch(attributes) for attributes, _, _ in cells]
-        farthest = _farthest(places)
-        if farthest is not None and reach.fits(*farthest):
-            reach.cell(*farthest)
-        else:
-            _check_cells(contents, reach)
-        for (attributes, formula, text), place in zip(cells, places, strict=True):
-            if formula and place and not attributes.endswith(b"/"):
-                where = (int(place["row"]), _column_number(place["column"]) + 1)
-                scan.formulas[where] = _formula_text(text, formula.endswith(b"/>"))
-    for tag in _NAMING_TAG.finditer(contents):
-        values = _attributes(tag["attributes"])
-        if tag["name"] == b"sst":
-            _check_strings(values, reach.where)
-        elif tag["name"] == b"sheet":
-            ids = [v for k, vs in values.items() if k.endswith(b":id") for v in vs]
-            if ids and b"name" in values:
-                scan.tabs[ids[0]] = _text(values[b"name"][0])
-        elif b"Id" in values and b"Target" in values:
-            scan.targets[values[b"Id"][0]] = _text(values[b"Target"][0])
-    return scan
 
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = set(names)
+        self.by_folded = {_folded(name): name for name in self.names}
+        self.strings = SharedStrings()
+        self.sheets: dict[str, workbook_xml.SheetScan] = {}
+        self.naming: dict[str, workbook_xml.TabNames] = {}
+        self.tables: list[workbook_xml.Table] = []
 
-def _farthest(places: list[re.Match[bytes] | None]) -> tuple[int, int] | None:
-    """The farthest row and column that the cells of a part name (`_PLACED`); None when
-    there is no cell, or one that does not name its place once in plain attributes."""
-    if not places or None in places:
-        return None
-    row = max(int(place["row"]) for place in places if place)
-    letters = max((place["column"].upper() for place in places if place), key=_column_order)
-    return row - 1, _column_number(letters)
+    def read(self, name: str, contents: bytes) -> None:
+        shared = _holds_shared_strings(name)
+        sheet = b"sheetData" in contents
+        naming = workbook_xml.names_tabs(contents)
+        tables = name == "content.xml"  # calamine reads an OpenDocument's from there
+        if not (shared or sheet or naming or tables):
+            return
+        shown = workbook_xml.visible(contents)
+        if shared:
+            self.strings = self.strings.merged(workbook_xml.shared_strings(shown, MAX_CELLS))
+        if sheet:
+            self.sheets[name] = workbook_xml.scan_sheet(shown, self.strings)
+        if naming:
+            self.naming[name] = workbook_xml.tab_names(shown)
+        if tables:
+            self.tables += workbook_xml.ods_tables(shown)
 
+    def find(self, path: str) -> str | None:
+        """The part calamine opens for `path`: its name in any case, else exactly as given."""
+        return self.by_folded.get(
+            path.translate(_ASCII_LOWER), path if path in self.names else None
+        )
 
-def _column_order(letters: bytes) -> tuple[int, bytes]:
-    return len(letters), letters
-
-
-def _check_cells(contents: bytes, reach: _Reach) -> None:
-    """Check how far the cells of a worksheet reach, placing each as calamine does.
-
-    Cells (`c`) and rows are matched by local name, as calamine matches them; a
-    cell's `r` places it, else it follows the cell before; a row's `r` sets the
-    row, else it follows the row before. A cell counts when any tag is inside it.
-    """
-    row = column = 0  # where the next cell goes, from 0
-    cell: tuple[int, int] | None = None  # the open cell, until a tag inside it counts it
-    open_cell = False
-    for tag in _TAG.finditer(contents):
-        closing, local = tag["closing"], tag["name"].split(b":", 1)[-1]
-        if open_cell:
-            if not closing and cell is not None:
-                reach.cell(*cell)
-                cell = None
-            elif closing and local == b"c":
-                open_cell, column = False, column + 1
-            continue
-        if closing:
-            if local == b"row":
-                row, column = row + 1, 0
-            continue
-        empty = tag["attributes"].endswith(b"/")  # calamine reads <c/> as <c></c>
-        if local == b"row":
-            places = [_cell_ref(p, column=False) for p in _places(tag["attributes"])]
-            row = max((r for r, _ in filter(None, places)), default=row)
-            if empty:
-                row, column = row + 1, 0
-        elif local == b"c":
-            places = list(filter(None, map(_cell_ref, _places(tag["attributes"]))))
-            if places:
-                column = max(c for _, c in places)
-            cell = (max(r for r, _ in places), column) if places else (row, column)
-            open_cell = not empty
-            if empty:
-                column += 1
-
-
-def _scan_ods(contents: bytes, reach: _Reach) -> None:
-    """Check how far the cells of an OpenDocument spreadsheet reach, repeats included.
-
-    Names are matched whole (`table:table-row`), as calamine matches them. A cell
-    with a value type, a formula or anything inside counts, repeated across
-    `number-columns-repeated` columns and its row's `number-rows-repeated` rows.
-    """
-    depth = row = column = 0
-    rows_repeated = 1
-    cell: list[int] | None = None  # the open cell: column, columns repeated, counts
-    for tag in _TAG.finditer(contents):
-        closing, name, attributes = tag.groups()
-        empty = attributes.endswith(b"/")
-        values = {} if closing else _attributes(attributes)
-        if name == b"table:table":
-            depth += -1 if closing else 0 if empty else 1
-            if not closing and depth <= 1:
-                row = 0
-                reach.new_tab()
-        elif name == b"table:table-row":
-            if not closing:
-                rows_repeated, column = _repeats(values, b"table:number-rows-repeated"), 0
-            if closing or empty:
-                row += rows_repeated
-        elif name in (b"table:table-cell", b"table:covered-table-cell"):
-            if not closing:
-                counts = b"office:value-type" in values or b"table:formula" in values
-                cell = [column, _repeats(values, b"table:number-columns-repeated"), counts]
-            if (closing or empty) and cell is not None:
-                if cell[2]:
-                    reach.cell(row + rows_repeated - 1, cell[0] + cell[1] - 1)
-                column, cell = cell[0] + cell[1], None
-        elif cell is not None and not closing:
-            cell[2] = True
-
-
-def _places(attributes: bytes) -> list[bytes]:
-    """The values of every `r` among a tag's attributes (a name given twice gives two)."""
-    return _attributes(attributes).get(b"r", [])
-
-
-def _attributes(text: bytes) -> dict[bytes, list[bytes]]:
-    """Each attribute's values (a name given twice has two)."""
-    found: dict[bytes, list[bytes]] = {}
-    for match in _ATTRIBUTE.finditer(text):
-        found.setdefault(match[1], []).append(match[2] if match[2] is not None else match[3])
-    return found
-
-
-def _cell_ref(value: bytes, column: bool = True) -> tuple[int, int] | None:
-    """`XFD7` as (row, column) from 0; a row's `r` (`7`) has no column. None if unreadable."""
-    match = _CELL_REF.fullmatch(value)
-    if match is None or (column and not match[1]) or int(match[2]) == 0:
-        return None
-    return int(match[2]) - 1, _column_number(match[1])
-
-
-def _column_number(letters: bytes) -> int:
-    """`A` as 0, `XFD` as 16383; -1 for none."""
-    number = 0
-    for letter in letters.upper():
-        number = number * 26 + letter - 64
-    return number - 1
-
-
-def _repeats(values: dict[bytes, list[bytes]], name: bytes) -> int:
-    counts = [int(v) for v in values.get(name, []) if _COUNT.fullmatch(v)]
-    return max(counts, default=1)
-
-
-def _check_strings(values: dict[bytes, list[bytes]], where: str) -> None:
-    """A shared-strings table that claims more strings than a copy has cells."""
-    for name in (b"count", b"uniqueCount"):
-        if _repeats(values, name) > MAX_CELLS:
-            raise copy_too_large(where, "it claims more texts than a sheet copy has cells")
-
-
-def _text(value: bytes) -> str:
-    return html.unescape(value.decode("utf-8", errors="replace"))
-
-
-def _formula_text(text: bytes, empty: bool) -> str:
-    """A formula as a person types it (`=A1`); empty when the tag holds none (shared)."""
-    formula = "" if empty else _text(text).strip()
-    return "=" + formula if formula and not formula.startswith("=") else formula
-
-
-def _formulas_by_tab(scans: dict[str, _PartScan]) -> Formulas:
-    """Formula cells by the title of their tab, following workbook.xml and its relations."""
-    found: Formulas = {}
-    for name, scan in scans.items():
-        if not scan.tabs:
-            continue
-        folder, base = posixpath.split(name)
-        relations = scans.get(posixpath.join(folder, "_rels", base + ".rels"))
-        for relation, title in scan.tabs.items():
-            target = relations.targets.get(relation) if relations else None
-            if target is None:
-                continue
-            part = target[1:] if target.startswith("/") else posixpath.join(folder, target)
-            sheet = scans.get(posixpath.normpath(part))
-            if sheet is not None and sheet.formulas:
-                found[title] = sheet.formulas
-    return found
+    def check(self) -> Formulas:
+        """Raise `TooLarge` unless the tabs, their cells and their text are within bounds;
+        the formulas of each tab."""
+        reads: Counter[str] = Counter()
+        formulas: Formulas = {}
+        tabs = len(self.tables)
+        for name, naming in self.naming.items():
+            tabs += len(naming.tabs)
+            folder, _, base = name.replace("\\", "/").rpartition("/")
+            folder += "/" if folder else ""
+            relations = self.naming.get(self.find(f"{folder}_rels/{base}.rels") or "")
+            for title, relation in naming.tabs:
+                target = relations.targets.get(relation) if relations else None
+                part = target and self.find(target[1:] if target[:1] == "/" else folder + target)
+                if part:
+                    reads[part] += 1
+                    if part in self.sheets and self.sheets[part].formulas:
+                        formulas.setdefault(title, self.sheets[part].formulas)
+        if tabs > MAX_TABS:
+            raise TooLarge(f"it has over {MAX_TABS} tabs")
+        read = [(sheet, max(reads[name], 1)) for name, sheet in self.sheets.items()]
+        cells = sum(s.rows * s.columns * n for s, n in read) + sum(
+            t.rows * t.columns for t in self.tables
+        )
+        if cells > MAX_CELLS:
+            raise TooLarge(f"its tabs span over {MAX_CELLS:,} cells")
+        if sum(s.text * n for s, n in read) + sum(t.text for t in self.tables) > MAX_TEXT_BYTES:
+            raise TooLarge(f"its cells hold over {MAX_TEXT_BYTES // 2**20} MB of text")
+        return formulas
 
 
 def bounded_bytes(source: Path | bytes | IO[bytes], where: str) -> bytes:
@@ -426,12 +278,18 @@ def copy_too_large(where: str, why: str) -> ProblemsFound:
 
 def _unreadable(where: str, why: str) -> ProblemsFound:
     return ProblemsFound(
+        [Problem("unreadable-file", where, f"cannot read this workbook: {why}; {_SAVE_AGAIN}")]
+    )
+
+
+def _locked(where: str) -> ProblemsFound:
+    return ProblemsFound(
         [
             Problem(
                 "unreadable-file",
                 where,
-                f"cannot read this workbook: {why}; save it again as .xlsx (Excel Workbook) "
-                "and retry",
+                "cannot read this workbook: it is locked with a password; open it in Excel or "
+                "LibreOffice, remove the password and save it again as .xlsx, then retry",
             )
         ]
     )

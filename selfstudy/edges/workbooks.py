@@ -124,9 +124,9 @@ def _read_with_calamine(data: bytes) -> Sheets:
     from python_calamine import CalamineWorkbook
 
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    return {
+    return {  # a title given twice is one tab, read once (calamine reads the first)
         name: _plain_rows(workbook.get_sheet_by_name(name).to_python(skip_empty_area=False))
-        for name in workbook.sheet_names
+        for name in dict.fromkeys(workbook.sheet_names)
     }
 
 

@@ -607,6 +607,18 @@ def test_any_text_within_the_limit_round_trips_through_xlsx_whatever_its_escapes
         assert result.study == study, (engine, [str(p) for p in result.problems])
 
 
+@pytest.mark.parametrize(
+    "text", ["\u2028", "\u2029", "\u3000", "\u1680", "\u2028 ", " \u3000", "\xa0\t", " "]
+)
+def test_a_text_of_spaces_of_any_kind_round_trips_through_xlsx(text):
+    # A text only of spaces is escaped so that readers keep it; calamine undoes only the
+    # escapes of the first 256 characters, so `_x2028_` came back as written.
+    study = tiny_study(**{"PG.1.a": Answer(value=3, evidence=text)})
+    for engine in ("calamine", "openpyxl"):
+        result = parse_sheet_copy(read_xlsx(xlsx_bytes(study, TINY), engine), TINY)
+        assert result.study == study, (engine, [str(p) for p in result.problems])
+
+
 def test_a_cell_longer_than_excel_holds_is_refused_at_its_cell_and_the_old_file_stays(tmp_path):
     # No self-study text is this long; a rubric's own text may be.
     target = tmp_path / "out.xlsx"

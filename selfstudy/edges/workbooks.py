@@ -61,6 +61,7 @@ CSV_DELIMITERS = (",", ";", "\t")  # the first wins a tie
 _OOXML_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")  # the `_` that begins an escape
 _XML_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f]")
 _NOT_IN_XML = re.compile(r"[\ufffe\uffff]")  # no file format based on XML can hold these
+_LATIN_1 = re.compile(r"[\x00-\xff]")
 _INLINE_LIST_LIMIT = 255
 EXCEL_CELL_LIMIT = 32_767  # characters an Excel cell holds, as read (escapes not counted)
 
@@ -457,13 +458,15 @@ def _inline_list(options: list[str]) -> str | None:
 
 
 def _ooxml_escape(text: str) -> str:
-    blank = text != "" and text.strip() == ""  # readers drop cells that are only spaces
     text = _OOXML_ESCAPE.sub("_x005F_", text)  # `_x0041_x0041_`: both escapes, overlapping
     text = text.replace("\r", "_x000D_")
     text = _XML_UNSAFE.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
     text = _NOT_IN_XML.sub("\ufffd", text)
-    if blank and text[0] != "_":
-        text = f"_x{ord(text[0]):04X}_" + text[1:]
+    if text.strip() == "":
+        # openpyxl marks a text's spaces as kept only when it has more than spaces, and
+        # calamine then drops the spaces ' ', tab, CR and LF: escape the first character
+        # of the first 256 (the escapes calamine undoes), when the text has one
+        text = _LATIN_1.sub(lambda m: f"_x{ord(m.group()):04X}_", text, count=1)
     return text
 
 

@@ -835,6 +835,29 @@ def test_a_csv_file_in_no_encoding_we_read_names_the_file_line_and_what_to_save_
     assert "UTF-8" in problems[0].message and "CSV UTF-8" in problems[0].message
 
 
+def test_utf32_and_old_mac_csv_files_read_like_the_usual_ones():
+    expected = parse_sheet_copy(tiny_copy(), TINY).study
+    utf32 = {t: codecs.BOM_UTF32_LE + x.encode("utf-32-le") for t, x in csv_copy().items()}
+    utf32_be = {t: codecs.BOM_UTF32_BE + x.encode("utf-32-be") for t, x in csv_copy().items()}
+    mac = {t: x.replace("\r\n", "\r").encode() for t, x in csv_copy().items()}  # CR alone
+    for files in (utf32, utf32_be, mac):
+        assert parse_sheet_copy(read_csv_files(files), TINY).study == expected
+
+
+def test_a_utf8_csv_file_with_a_stray_byte_is_named_at_its_line_not_read_as_windows_1252():
+    # Read as Windows-1252, the whole file would become other letters without a word.
+    evidence = "Café señora 😀 résumé"
+    files = {t: x.encode() for t, x in csv_copy().items()}
+    goals = "1. Program Goals"
+    text = files[goals].replace(b"Goals page", evidence.encode())
+    assert evidence.encode() in text
+    files[goals] = text.replace(b"Ask board", b"Ask\xffboard")
+    line = files[goals][: files[goals].index(b"\xff")].count(b"\n") + 1
+    problems = refused(lambda: read_csv_files(files)).problems
+    assert [(p.code, p.location) for p in problems] == [("unreadable-file", f"{goals}.csv:{line}")]
+    assert "0xFF" in problems[0].message and "CSV UTF-8" in problems[0].message
+
+
 def test_a_workbook_saved_under_a_csv_name_says_so():
     files = {t: x.encode() for t, x in csv_copy().items()}
     files["START HERE"] = copy_bytes()

@@ -62,6 +62,11 @@ _OOXML_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")  # the `_` that begins an e
 _XML_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f]")
 _NOT_IN_XML = re.compile(r"[\ufffe\uffff]")  # no file format based on XML can hold these
 _LATIN_1 = re.compile(r"[\x00-\xff]")
+_UTF8_SEQUENCE = re.compile(  # one character UTF-8 writes in two to four bytes
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
 _INLINE_LIST_LIMIT = 255
 EXCEL_CELL_LIMIT = 32_767  # characters an Excel cell holds, as read (escapes not counted)
 
@@ -207,9 +212,10 @@ def read_csv_files(files: dict[str, bytes]) -> Sheets:
     """Tabs from CSV contents keyed by tab title, every problem of every file found.
 
     A file may be UTF-8 (with or without a byte-order mark), UTF-16 (as Excel's
-    "Unicode text"), or Windows-1252 (as Excel may save a CSV file), and its cells
-    separated by commas, semicolons (as Excel does where a comma is the decimal
-    point) or tabs: each is told from the file itself.
+    "Unicode text"), UTF-32 with a byte-order mark, or Windows-1252 (as Excel may
+    save a CSV file), its lines ended as Windows, Unix or old Mac programs end them,
+    and its cells separated by commas, semicolons (as Excel does where a comma is
+    the decimal point) or tabs: each is told from the file itself.
     """
     _check_csv_copy([len(data) for data in files.values()], ", ".join(f"{t}.csv" for t in files))
     problems = Report()
@@ -236,7 +242,7 @@ def _read_csv(data: bytes, where: str) -> Rows:
         raise copy_too_large(where, f"it is over {MAX_FILE_BYTES // 2**20} MB")
     text = _decode(data, where)
     _allow_fields_as_long_as_a_file()
-    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text))
+    reader = csv.reader(_lines(text), delimiter=_delimiter(text))
     rows: Rows = []
     try:
         for row in reader:
@@ -273,7 +279,13 @@ def _allow_fields_as_long_as_a_file() -> None:
 
 
 def _decode(data: bytes, where: str) -> str:
-    """The text of a CSV file, in the encoding its bytes show (see `read_csv_files`)."""
+    """The text of a CSV file, in the encoding its bytes show (see `read_csv_files`).
+
+    Bytes that are not UTF-8 in a file that is otherwise (it has a character UTF-8
+    writes in several bytes) are damage, named by their line: read as Windows-1252,
+    the whole file would quietly become other letters. A file with no such character
+    and bytes from 0x80 up is Windows-1252.
+    """
     if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         raise ProblemsFound(
             [
@@ -286,31 +298,41 @@ def _decode(data: bytes, where: str) -> str:
             ]
         )
     head = data[:4096]
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encodings = ["utf-16"]
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16's, its start
+        encoding, expected = "utf-32", "UTF-32, as its first bytes say,"
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding, expected = "utf-16", "UTF-16, as its first bytes say,"
     elif head[1::2].count(0) > len(head) // 4:  # ASCII in UTF-16 without a mark: "a\0b\0"
-        encodings = ["utf-16-le"]
+        encoding, expected = "utf-16-le", "UTF-8"
     elif head[0::2].count(0) > len(head) // 4:
-        encodings = ["utf-16-be"]
+        encoding, expected = "utf-16-be", "UTF-8"
+    elif data.isascii() or _UTF8_SEQUENCE.search(data):
+        encoding, expected = "utf-8-sig", "UTF-8"
     else:
-        encodings = ["utf-8-sig", "cp1252"]
-    for encoding in encodings:
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError as exc:
-            failed = exc
+        encoding, expected = "cp1252", "UTF-8"
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        failed = exc
     line = data.count(b"\n", 0, failed.start) + 1
-    expected = "UTF-16, as its first bytes say," if encodings == ["utf-16"] else "UTF-8"
+    damage = "" if encoding == "cp1252" else "; the file may be damaged"
     raise ProblemsFound(
         [
             Problem(
                 "unreadable-file",
                 f"{where}:{line}",
                 f"this file is not text in {expected} (byte 0x{data[failed.start]:02X} on this "
-                "line cannot be read); save the tab again as 'CSV UTF-8 (Comma delimited)'",
+                f"line cannot be read{damage}); save the tab again as "
+                "'CSV UTF-8 (Comma delimited)'",
             )
         ]
     )
+
+
+def _lines(text: str) -> io.StringIO:
+    """`text` as the csv module reads a file: lines ended by LF, CR LF or CR alone (as old
+    Mac programs save), each kept as written so that quoted line breaks stay whole."""
+    return io.StringIO(text, newline="")
 
 
 def _delimiter(text: str) -> str:
@@ -319,7 +341,7 @@ def _delimiter(text: str) -> str:
     sample = text[:65536]
 
     def split_rows(delimiter: str) -> int:
-        rows = csv.reader(io.StringIO(sample), delimiter=delimiter)
+        rows = csv.reader(_lines(sample), delimiter=delimiter)
         try:
             return sum(len(row) > 1 for row in rows)
         except csv.Error:  # a line break where this delimiter puts none: not this one

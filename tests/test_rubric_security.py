@@ -33,6 +33,7 @@ from selfstudy.edges.rubric_files import (
     rubric_problems,
 )
 from selfstudy.edges.workbooks import xlsx_bytes
+from tests import hostile
 from tests.conftest import DEFAULT_RUBRIC_PATH, SAMPLES_DIR
 
 APP = str(PROJECT_ROOT / "app.py")
@@ -241,30 +242,19 @@ def test_a_named_pipe_in_the_rubric_folder_hangs_no_command(tmp_path):
 
 # --- 3. a rubric file is read within bounds -------------------------------------------------
 
-BILLION_LAUGHS = """\
-a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
-b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
-c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
-d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
-e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
-f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
-g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
-h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
-i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
-"""
-
 
 @pytest.mark.parametrize("command", ["validate", "score"])
 def test_a_billion_laughs_rubric_is_refused_at_each_alias(command, tmp_path):
     bomb = tmp_path / "bomb.yaml"
-    bomb.write_text(BILLION_LAUGHS, encoding="utf-8")
+    bomb.write_text(hostile.BILLION_LAUGHS, encoding="utf-8")
     args = (
         [bomb] if command == "validate" else [SAMPLES_DIR / "p01-baseline.json", "--rubric", bomb]
     )
     result = invoke(command, *args)
     assert result.exit_code == 1
     assert [line.split(": ", 1)[0] for line in result.stderr.splitlines()[:8]] == [
-        f"{bomb}:{n}" for n in range(2, 10)
+        f"{bomb}:{n}"
+        for n in range(6, 14)  # the lines of b: to i:, each with aliases
     ]
     assert "a YAML alias (`*name`) is not allowed in a rubric" in result.stderr
 
@@ -333,22 +323,22 @@ def test_odd_yaml_is_a_located_problem_not_a_crash(text, line):
     assert problems.has_errors
 
 
-@pytest.mark.parametrize("number", [".inf", "-.inf", ".nan"])
-def test_a_number_that_is_not_an_ordinary_one_is_a_located_problem(number):
+@pytest.mark.parametrize(
+    ("number", "code"),
+    [
+        (".inf", "wrong-type"),
+        ("-.inf", "wrong-type"),
+        (".nan", "wrong-type"),
+        ("9" * 5000, "number-too-long"),  # Python reads at most 4,300 digits
+    ],
+    ids=["inf", "-inf", "nan", "5000-digits"],
+)
+def test_a_number_that_is_not_an_ordinary_one_is_a_located_problem(number, code):
     text = DEFAULT_RUBRIC_PATH.read_text(encoding="utf-8").replace("target: 3", f"target: {number}")
     rubric, problems = read_rubric(text, "r.yaml")
     assert rubric is None
     line = text.splitlines().index(f"target: {number}") + 1
-    assert ["wrong-type", f"r.yaml:{line}"] in problems.flatten(["code", "location"])
-
-
-def test_a_number_of_thousands_of_digits_is_a_located_problem():
-    number = "9" * 5000  # Python reads at most 4,300 digits
-    text = DEFAULT_RUBRIC_PATH.read_text(encoding="utf-8").replace("target: 3", f"target: {number}")
-    rubric, problems = read_rubric(text, "r.yaml")
-    assert rubric is None
-    line = text.splitlines().index(f"target: {number}") + 1
-    assert ["number-too-long", f"r.yaml:{line}"] in problems.flatten(["code", "location"])
+    assert [code, f"r.yaml:{line}"] in problems.flatten(["code", "location"])
 
 
 def test_a_version_or_item_id_longer_than_the_storage_keeps_is_a_located_problem():

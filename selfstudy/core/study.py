@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -48,6 +48,8 @@ from selfstudy.core.printable import json_text
 from selfstudy.core.problems import Problem, ProblemsFound, Report, clip
 from selfstudy.core.rubric import MAX_ID_LENGTH, NA, Id, Item, Rubric, ShowIf
 from selfstudy.core.rubric.checks import format_path
+
+M = TypeVar("M", bound=BaseModel)
 
 FORMAT = "selfstudy/1"
 MAX_TEXT_LENGTH = 30_000
@@ -206,18 +208,19 @@ def _number_too_long(text: str, source: str) -> Problem:
 
 
 def study_from_data(data: Any, source: str = "<self-study>") -> SelfStudy:
-    _refuse_halves_of_pairs(data, source)
-    try:
-        return SelfStudy.model_validate(data)
-    except ValidationError as exc:
-        raise ProblemsFound(_problems_of(exc, source)) from None
+    return _validated(SelfStudy, data, source)
 
 
 def program_from_data(data: Any, source: str = "<program>") -> Program:
     """Program details checked as a self-study file's are (a name, texts within the limit)."""
+    return _validated(Program, data, source)
+
+
+def _validated(model: type[M], data: Any, source: str) -> M:
+    """`data` as `model`, or `ProblemsFound` naming each bad key path."""
     _refuse_halves_of_pairs(data, source)
     try:
-        return Program.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         raise ProblemsFound(_problems_of(exc, source)) from None
 

@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
 
-.PHONY: run test lint format bench browser postgres install clean
+.PHONY: run test lint format bench browser postgres node install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,21 @@ postgres:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
 
-test: $(VENV)/.test-installed browser postgres
+# The sign-in tests run a real OpenID Connect provider (tests/oidc_provider) on Node.js:
+# install Debian's nodejs and npm when node is missing, then the provider's locked packages.
+OIDC := tests/oidc_provider
+
+node: $(OIDC)/node_modules/.package-lock.json
+
+$(OIDC)/node_modules/.package-lock.json: $(OIDC)/package-lock.json
+	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm >/dev/null; }
+	cd $(OIDC) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: $(VENV)/.test-installed browser postgres node
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports

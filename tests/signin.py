@@ -1,0 +1,286 @@
+"""Sign-in for browser tests: a real OpenID Connect provider, the app set up to use it,
+and the clicks a person makes to sign in and out.
+
+`signin_site` starts, on loopback ports, the test provider (tests/oidc_provider, Node,
+with the people a test chooses) and one `streamlit run app.py` from the checkout whose
+secrets file holds an `[auth]` for that provider. The secrets file lives in the test's
+folder and is named with Streamlit's `secrets.files` option, so the repository's own
+`.streamlit/` is neither written nor read for secrets (its config.toml still applies),
+and tests can run side by side. The app is opened at `localhost`, the host of its
+`redirect_uri`: the cookie that holds the sign-in's state is kept per host name.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from selfstudy.edges.rubric_files import PROJECT_ROOT
+from tests.test_browser import TIMEOUT_MS, wait_until_healthy
+
+PROVIDER_DIR = Path(__file__).parent / "oidc_provider"
+CLIENT_ID = "selfstudy-test"
+NODE = shutil.which("node")
+SIGNED_IN = "Signed in as"
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone the provider knows: what they type on its form, and the claims it sends.
+
+    A claim left None is not sent at all (a provider that says nothing of it).
+    """
+
+    username: str
+    password: str
+    sub: str
+    email: str | None = None
+    email_verified: bool | None = None
+    name: str | None = None
+
+    def provider_entry(self) -> dict[str, object]:
+        claims = {"email": self.email, "email_verified": self.email_verified, "name": self.name}
+        entry = {"password": self.password, "sub": self.sub}
+        return entry | {key: value for key, value in claims.items() if value is not None}
+
+
+def person(username: str, **claims: object) -> Person:
+    """A person with a password of their own and a verified email at example.test."""
+    defaults = {
+        "password": f"{username}-password-{secrets.token_hex(4)}",
+        "sub": f"sub-{username}",
+        "email": f"{username}@example.test",
+        "email_verified": True,
+        "name": username.title(),
+    }
+    return Person(username=username, **(defaults | claims))
+
+
+@dataclass(frozen=True)
+class SignInSite:
+    url: str  # the app, at http://localhost:<port>
+    issuer: str  # the provider, at http://localhost:<port>
+    people: dict[str, Person]
+    folder: Path  # the secrets file and both servers' logs
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def provider_installed() -> None:
+    """`npm ci` in tests/oidc_provider unless node_modules already matches the lock file.
+
+    `make test` does this too; here it covers a plain `pytest` in a fresh clone. A lock
+    file keeps two test processes from installing at once.
+    """
+    lock, installed = PROVIDER_DIR / "package-lock.json", PROVIDER_DIR / "node_modules"
+    marker = installed / ".package-lock.json"  # npm ci writes it last
+    with (PROVIDER_DIR / ".npm-ci.lock").open("w") as guard:
+        fcntl.flock(guard, fcntl.LOCK_EX)
+        if marker.exists() and marker.stat().st_mtime >= lock.stat().st_mtime:
+            return
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=PROVIDER_DIR,
+            check=True,
+            timeout=300,
+        )
+
+
+def stop(process: subprocess.Popen) -> None:
+    """TERM, ten seconds to end, then KILL."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def started(command: list[str], log: Path, **options) -> Iterator[subprocess.Popen]:
+    with log.open("w") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, **options)
+    try:
+        yield process
+    finally:
+        stop(process)
+
+
+def wait_for_issuer(process: subprocess.Popen, log: Path, seconds: float = 30) -> str:
+    """The issuer the provider prints once it listens (`OP_READY <issuer>`)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("OP_READY "):
+                return line.split(" ", 1)[1].strip()
+        if process.poll() is not None:
+            raise RuntimeError(f"the provider exited with status {process.returncode}: {log}")
+        time.sleep(0.05)
+    raise TimeoutError(f"the provider did not start within {seconds} s: {log}")
+
+
+def secrets_toml(app_url: str, issuer: str, client_secret: str) -> str:
+    settings = {
+        "redirect_uri": f"{app_url}/oauth2callback",
+        "cookie_secret": secrets.token_urlsafe(48),
+        "client_id": CLIENT_ID,
+        "client_secret": client_secret,
+        "server_metadata_url": f"{issuer}/.well-known/openid-configuration",
+    }
+    return "[auth]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in settings.items())
+
+
+def app_environment(database: Path, database_url: str | None, admins: str) -> dict[str, str]:
+    names = ("SELFSTUDY_DATABASE_URL", "SELFSTUDY_DB", "SELFSTUDY_ADMINS")
+    env = {k: v for k, v in os.environ.items() if k not in names}
+    env["SELFSTUDY_DB"] = str(database)
+    env["SELFSTUDY_ADMINS"] = admins
+    if database_url:
+        env["SELFSTUDY_DATABASE_URL"] = database_url
+    return env
+
+
+@contextmanager
+def app_server(
+    folder: Path,
+    secrets_text: str,
+    port: int,
+    *,
+    database: Path,
+    database_url: str | None = None,
+    admins: str = "",
+) -> Iterator[str]:
+    """`streamlit run app.py` from the checkout with `secrets_text` as its only secrets file.
+
+    Its URL is at `localhost`, the host its sign-in settings name.
+    """
+    with socket.socket() as probe:  # a server left from an earlier run would answer for us
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            raise RuntimeError(f"something already listens on port {port}")
+    secrets_file = folder / "secrets.toml"
+    secrets_file.write_text(secrets_text, encoding="utf-8")
+    secrets_file.chmod(0o600)
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(PROJECT_ROOT / "app.py"),
+        "--server.headless=true",
+        f"--server.port={port}",
+        "--server.address=127.0.0.1",
+        "--browser.gatherUsageStats=false",
+        f"--secrets.files={secrets_file}",
+    ]
+    env = app_environment(database, database_url, admins)
+    with started(command, folder / "streamlit.log", cwd=PROJECT_ROOT, env=env) as app:
+        url = f"http://localhost:{port}"
+        wait_until_healthy(url, app)
+        if app.poll() is not None:
+            raise RuntimeError(f"streamlit exited with status {app.returncode}")
+        yield url
+
+
+@contextmanager
+def signin_site(
+    folder: Path,
+    people: Iterable[Person],
+    *,
+    database: Path,
+    database_url: str | None = None,
+    admins: str = "",
+) -> Iterator[SignInSite]:
+    """The provider with `people`, and the app signing in through it; both stopped after.
+
+    The app's data is the SQLite file `database`, or `database_url` when given.
+    `admins` is SELFSTUDY_ADMINS, the emails of the first network admins.
+    """
+    if NODE is None:
+        raise RuntimeError("node is not installed; `make test` installs it")
+    provider_installed()
+    people = {p.username: p for p in people}
+    client_secret = secrets.token_urlsafe(32)
+    port = free_port()
+    app_url = f"http://localhost:{port}"
+    provider_env = os.environ | {
+        "OP_PORT": "0",
+        "APP_ORIGIN": app_url,
+        "CLIENT_ID": CLIENT_ID,
+        "CLIENT_SECRET": client_secret,
+        "OP_USERS": json.dumps({name: p.provider_entry() for name, p in people.items()}),
+    }
+    provider_log = folder / "provider.log"
+    with started([NODE, "provider.mjs"], provider_log, cwd=PROVIDER_DIR, env=provider_env) as op:
+        issuer = wait_for_issuer(op, provider_log)
+        with app_server(
+            folder,
+            secrets_toml(app_url, issuer, client_secret),
+            port,
+            database=database,
+            database_url=database_url,
+            admins=admins,
+        ) as url:
+            yield SignInSite(url=url, issuer=issuer, people=people, folder=folder)
+
+
+# --- what a person does in the browser --------------------------------------------------
+
+
+def signed_in_line(page: Page, label: str = ""):
+    """The sidebar's "Signed in as <label>" line."""
+    sidebar = page.get_by_test_id("stSidebarUserContent")
+    return sidebar.get_by_text(f"{SIGNED_IN} {label}".strip())
+
+
+def sign_in_button(page: Page, provider: str = "Sign in"):
+    return page.get_by_role("button", name=provider, exact=True)
+
+
+def fill_provider_form(page: Page, username: str, password: str) -> None:
+    """On the provider's page: type the username and password and send them."""
+    page.locator("#username").fill(username)
+    page.locator("#password").fill(password)
+    page.locator("#submit").click()
+
+
+def leave_for_provider(page: Page, provider: str = "Sign in") -> None:
+    """On the app's sign-in page: press the sign-in button and wait for the provider's form."""
+    app_origin = page.url.split("/", 3)[:3]
+    sign_in_button(page, provider).click()
+    page.wait_for_url(lambda url: url.split("/", 3)[:3] != app_origin)
+    page.locator("#username").wait_for()
+
+
+def sign_in(page: Page, username: str, password: str, provider: str = "Sign in") -> None:
+    """From the app's sign-in page, through the provider's form, back to the app signed in."""
+    leave_for_provider(page, provider)
+    fill_provider_form(page, username, password)
+    expect(signed_in_line(page)).to_be_visible(timeout=TIMEOUT_MS)
+
+
+def sign_out(page: Page) -> None:
+    """Press Sign out in the sidebar and wait for the sign-in page."""
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("button", name=re.compile("^Sign in")).first).to_be_visible(
+        timeout=TIMEOUT_MS
+    )

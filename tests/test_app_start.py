@@ -36,6 +36,13 @@ def test_with_an_empty_database_the_start_page_offers_the_sample_self_studies(db
     assert "Bridge to STEM Summer Academy" in "".join(m.value for m in at.markdown)
 
 
+def test_without_sign_in_the_start_page_says_anyone_can_see_and_change_everything(db):
+    at = new_session().run()
+    [notice] = [w.value for w in at.warning if "Sign-in is off" in w.value]
+    assert "Anyone who can open this address can see and change every self-study" in notice
+    assert "Sign-in and access" in notice  # where to read how to turn it on
+
+
 def test_beginning_a_study_stores_it_and_opens_it_with_a_link_of_its_own(db):
     at = begin_study(
         new_session().run(),
@@ -191,7 +198,7 @@ def test_a_study_is_deleted_after_a_confirmation_and_restored_with_its_answers(d
     at = new_session().run()
     next(b for b in at.button if b.key == f"delete-{study_id}").click().run()
     assert db.list_studies() != []  # nothing deleted before the person confirms
-    assert "Recently deleted" in at.warning[0].value
+    assert "Recently deleted" in at.warning[-1].value
     next(b for b in at.button if b.label == "Delete it").click().run()
     assert db.list_studies() == []
     assert [s.id for s in db.deleted_studies()] == [study_id]

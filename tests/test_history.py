@@ -159,7 +159,7 @@ def test_a_database_of_the_previous_version_migrates_without_loss(tmp_path):
     shutil.copy(V1_DATABASE, path)
     before = _rows(path, "SELECT study_id, item_id, value, evidence, notes FROM answers")
     storage = Storage(f"sqlite:///{path}")
-    assert storage.applied_migrations()[-1] == "002_history_field_revisions_soft_delete"
+    assert "002_history_field_revisions_soft_delete" in storage.applied_migrations()
     after = _rows(path, "SELECT study_id, item_id, value, evidence, notes FROM answers")
     assert after == before
     studies = storage.list_studies()
@@ -334,7 +334,7 @@ def test_a_migration_stopped_half_way_completes_on_the_next_start(tmp_path):
         conn.execute(sql("ALTER TABLE studies ADD COLUMN deleted_at VARCHAR(40)"))
     engine.dispose()
     storage = Storage(f"sqlite:///{path}")
-    assert storage.applied_migrations()[-1] == "002_history_field_revisions_soft_delete"
+    assert "002_history_field_revisions_soft_delete" in storage.applied_migrations()
     assert len(storage.list_studies()) == 2
     storage.engine.dispose()
 

@@ -13,6 +13,7 @@ import pytest
 
 from selfstudy.core.study import Answer
 from selfstudy.edges.storage import StaleEdit, Storage, StudyNotFound, database_url
+from selfstudy.edges.storage.schema import MIGRATIONS
 
 
 def test_a_new_study_is_found_again_by_its_id_with_its_program(storage, new_study):
@@ -222,6 +223,7 @@ def test_the_schema_is_migrated_once_and_recorded(db_url):
     assert again.applied_migrations() == [
         "001_studies_answers_sync_bases",
         "002_history_field_revisions_soft_delete",
+        "003_programs_people_grants",
     ]
 
 
@@ -253,7 +255,7 @@ def test_processes_starting_at_once_on_a_new_database_make_it_once_and_one_study
     assert len(set(ids)) == 1, ids
     storage = Storage(db_url)
     assert [s.id for s in storage.list_studies()] == ids[:1]
-    assert len(storage.applied_migrations()) == 2
+    assert len(storage.applied_migrations()) == len(MIGRATIONS)
 
 
 def test_the_default_database_is_a_sqlite_file_under_data_or_selfstudy_db(monkeypatch, tmp_path):

@@ -1,13 +1,17 @@
-"""What every page shares: the app's storage, the stored studies, rubrics, and the open study.
+"""What every page shares: who is using the app, the storage as they may use it, the stored
+studies, rubrics, and the open study.
 
-The database is the only source of truth; a browser session remembers only
-which study is open (also in the `?study=` link).
+The database is the only source of truth; a browser session remembers only who
+signed in and which study is open (also in the `?study=` link). Every page reaches
+the database through `get_storage()`, which acts for the person in front of it:
+what they may not see is never read, whatever a page draws.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
 import secrets
 from collections.abc import Callable
@@ -17,6 +21,8 @@ from typing import ParamSpec
 import streamlit as st
 
 from selfstudy.app import markdown
+from selfstudy.app.signin import signed_in_identity
+from selfstudy.core.access import NOBODY, Actor, Identity, NoAccess, admins_from_setting
 from selfstudy.core.problem_codes import CODES
 from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.rubric import Rubric
@@ -29,22 +35,70 @@ from selfstudy.edges.storage import DatabaseError, Storage, database_url
 STUDY_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
 STUDY_KEY = "study_id"
 WHO_KEY = "who"
+PERSON_KEY = "person"  # (issuer, subject, person id) of whoever signed in in this session
+ACTOR_KEY = "actor"  # who this page run acts for, with their grants as they are now
+ADMINS_VARIABLE = "SELFSTUDY_ADMINS"
 P = ParamSpec("P")
 _log = logging.getLogger(__name__)
 
 
 @st.cache_resource(show_spinner=False)
 def _storage_for(url: str) -> Storage:
-    return Storage(url)
+    """The database of a URL, shared by every session of this server; acting for nobody."""
+    return Storage(url, actor=NOBODY)
 
 
 def get_storage() -> Storage:
-    """The app's storage (one per database URL per server process).
+    """The app's storage acting for this session's person (see `enter`).
 
     It raises `DatabaseError` when the database cannot be used, as every call on it
-    may: `main.run` shows it on any page with `show_database_trouble`.
+    may: `main.run` shows it on any page with `show_database_trouble`; and `NoAccess`
+    for what the person may not read or change.
     """
-    return _storage_for(database_url())
+    return _storage_for(database_url()).acting_as(current_actor())
+
+
+def configured_admins() -> frozenset[str]:
+    """The first network admins: `SELFSTUDY_ADMINS`, and `admins` under `[selfstudy]` in the
+    secrets (emails, separated by commas). They are made admins when they sign in with that
+    email, verified by the provider."""
+    named = os.environ.get(ADMINS_VARIABLE, "")
+    settings = st.secrets.get("selfstudy", {}) if st.secrets.load_if_toml_exists() else {}
+    admins = settings.get("admins", "") if hasattr(settings, "get") else ""
+    if isinstance(admins, list | tuple):
+        admins = ",".join(map(str, admins))
+    return admins_from_setting(f"{named},{admins}")
+
+
+def enter(identity: Identity | None) -> Actor:
+    """Decide who this page run acts for, before any page reads the database.
+
+    Without sign-in (`identity` None) it is this browser session, which may do
+    everything: the single-team tool on one machine. A signed-in person is recorded at
+    their first page of a session (taking up invitations for their verified email);
+    on every page after it their grants are read again, so access taken away is gone
+    at their next click.
+    """
+    if identity is None:
+        actor = Actor.local(who_locally())
+    else:
+        storage = _storage_for(database_url())
+        known = st.session_state.get(PERSON_KEY)
+        if known and known[:2] == (identity.issuer, identity.subject):
+            actor = storage.actor_of(known[2], identity.label)
+        else:
+            actor = storage.sign_in(identity, configured_admins())
+            st.session_state[PERSON_KEY] = (identity.issuer, identity.subject, actor.person_id)
+    st.session_state[ACTOR_KEY] = actor
+    return actor
+
+
+def current_actor() -> Actor:
+    """Who this page run acts for, as `enter` decided; a page run on its own (as tests run
+    one) decides here, through the same sign-in gate."""
+    if ACTOR_KEY not in st.session_state:
+        return enter(signed_in_identity())
+    return st.session_state[ACTOR_KEY]
 
 
 def database_trouble(problem: Problem, retry: str) -> str:
@@ -79,7 +133,8 @@ def show_problems(exc: ProblemsFound) -> None:
 
 
 def database_trouble_shown(draw: Callable[P, None]) -> Callable[P, None]:
-    """`draw`, with a failing database shown as one line instead of an error box.
+    """`draw`, with a failing database (or access taken away) shown as one line instead of
+    an error box.
 
     For the parts of a page that rerun on their own (fragments), which the
     `main.run` guard around the whole page does not see.
@@ -91,6 +146,8 @@ def database_trouble_shown(draw: Callable[P, None]) -> Callable[P, None]:
             draw(*args, **kwargs)
         except DatabaseError as exc:
             show_database_trouble(exc)
+        except NoAccess as exc:  # access taken away while the page was open
+            show_problems(exc)
 
     return guarded
 
@@ -98,13 +155,14 @@ def database_trouble_shown(draw: Callable[P, None]) -> Callable[P, None]:
 Fingerprint = tuple[int, datetime | None]
 
 
-@st.cache_resource(show_spinner="Reading the self-studies…", max_entries=4)
-def _stored(url: str, fingerprint: Fingerprint) -> list[tuple[str, SelfStudy]]:
-    return _storage_for(url).all_studies()
+@st.cache_resource(show_spinner="Reading the self-studies…", max_entries=16)
+def _stored(url: str, fingerprint: Fingerprint, actor: Actor) -> list[tuple[str, SelfStudy]]:
+    return _storage_for(url).acting_as(actor).all_studies()
 
 
 def stored_studies(fingerprint: Fingerprint | None = None) -> list[tuple[str, SelfStudy]]:
-    """Every stored study as (id, study), oldest first, shared by all sessions: do not modify.
+    """Every study this person may compare as (id, study), oldest first, shared by the
+    sessions of everyone with the same access: do not modify.
 
     Reading them all is slow (about a second for 1,000 studies), so they are read
     again only when `Storage.fingerprint()` changes: a study added, removed or edited.
@@ -112,7 +170,9 @@ def stored_studies(fingerprint: Fingerprint | None = None) -> list[tuple[str, Se
     """
     if fingerprint is None:
         fingerprint = get_storage().fingerprint()
-    return _stored(database_url(), fingerprint)
+    actor = current_actor()
+    shared = Actor.local() if actor.everything else Actor("", actor.grants)
+    return _stored(database_url(), fingerprint, shared)
 
 
 @st.cache_resource(show_spinner=False, ttl=10)
@@ -167,11 +227,14 @@ def open_study(study_id: str) -> None:
 
 
 def who() -> str:
-    """Who the history records for this browser's changes.
+    """Who the history records for this browser's changes: the signed-in person's email
+    (or name), or without sign-in this browser session's own short name."""
+    return current_actor().label or who_locally()
 
-    Without sign-in there are no people yet, only browser sessions: each gets a
-    short name of its own, the same for every change it makes.
-    """
+
+def who_locally() -> str:
+    """Without sign-in there are no people, only browser sessions: each gets a short name
+    of its own, the same for every change it makes."""
     if WHO_KEY not in st.session_state:
         st.session_state[WHO_KEY] = f"browser session {secrets.token_hex(3)}"
     return st.session_state[WHO_KEY]

@@ -382,4 +382,37 @@ CODES: dict[str, tuple[str, str]] = {
         "The database failed",
         "Try again in a moment; if it keeps failing, tell whoever runs the app what the line says.",
     ),
+    # Sign-in and access
+    "no-access": (
+        "You do not have access to this",
+        "Ask a network admin, or a member of the program, to invite you with the role you need.",
+    ),
+    "unknown-person": (
+        "No one with that email has access or an invitation",
+        "Check the spelling, or invite them first with `selfstudy people add`.",
+    ),
+    "unknown-program": (
+        "No program has that name or id",
+        "Use a name or id that `selfstudy programs list` shows.",
+    ),
+    "bad-grant": (
+        "That role cannot be given that way",
+        "Give a program member or viewer a program, a facilitator a cohort, and a network "
+        "admin neither.",
+    ),
+    "bad-email": (
+        "That is not an email address",
+        "Write the address the person signs in with, such as name@example.org.",
+    ),
+    "admin-needed": (
+        "A change from the command line must name a network admin",
+        "Add `--as` with your email as a network admin (`selfstudy --as you@example.org …`, "
+        "or set `SELFSTUDY_AS`): signed in as an admin, invited as one, or listed in "
+        "`SELFSTUDY_ADMINS`.",
+    ),
+    "which-access": (
+        "The person holds other access than the one named, or more than one",
+        "Name the access to remove with `--role` and its `--program` or `--cohort`, as "
+        "`selfstudy people list` shows it, or remove all of it with `--all`.",
+    ),
 }

@@ -141,9 +141,14 @@ def write_studies(
     return targets
 
 
-def save_imported(storage: Storage, study: SelfStudy, by: str = "") -> str:
-    """Store an imported study as a new self-study (also when its round is stored: keep both)."""
-    return storage.create_study(study, by=by)
+def save_imported(
+    storage: Storage, study: SelfStudy, by: str = "", program_id: str | None = None
+) -> str:
+    """Store an imported study as a new self-study (also when its round is stored: keep both).
+
+    It goes to the program `program_id`, else to the program its details name (a program
+    not stored yet is added, by a network admin only)."""
+    return storage.create_study(study, by=by, program_id=program_id)
 
 
 # --- a copy of a program and round that is already stored ----------------------------------

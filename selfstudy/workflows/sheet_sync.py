@@ -198,10 +198,16 @@ def keep_pulled_in_file(study: SelfStudy, spreadsheet: str, path: Path) -> None:
 
 
 def keep_pulled_in_database(
-    study: SelfStudy, spreadsheet: str, storage: Storage, by: str = ""
+    study: SelfStudy,
+    spreadsheet: str,
+    storage: Storage,
+    by: str = "",
+    program_id: str | None = None,
 ) -> str:
-    """Store a pulled study as a new one, remembering the sheet as its sync base; its id."""
-    study_id = storage.create_study(study, by=by)
+    """Store a pulled study as a new one, remembering the sheet as its sync base; its id.
+
+    It goes to the program `program_id`, else to the program its details name."""
+    study_id = storage.create_study(study, by=by, program_id=program_id)
     storage.set_sync_base(
         study_id, _base_name(gsheets.spreadsheet_key(spreadsheet)), snapshot(study)
     )

@@ -31,8 +31,12 @@ def begin_study(
     round: str = "",
     creation_key: str | None = None,
     by: str = "",
+    program_id: str | None = None,
 ) -> str:
     """Store a new, empty self-study of a program; its id. Blank details are left out.
+
+    It belongs to the program `program_id`, else to the program of that name (added when
+    there is none, by a network admin only).
 
     The details are checked as a self-study file's are (a name, texts within the limit);
     each problem is located at the detail it is about, as the Start page names it.
@@ -57,7 +61,7 @@ def begin_study(
             [replace(p, location=DETAILS.get(p.path, p.location), path="") for p in exc.problems]
         ) from None
     study = SelfStudy(rubric=RubricRef(id=rubric.id, version=rubric.version), program=program)
-    return storage.create_study(study, by=by, creation_key=creation_key)
+    return storage.create_study(study, by=by, creation_key=creation_key, program_id=program_id)
 
 
 def load_samples(storage: Storage, folder: Path | None = None) -> int:

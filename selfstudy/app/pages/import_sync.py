@@ -10,6 +10,7 @@ import streamlit as st
 
 from selfstudy.app import markdown
 from selfstudy.app.session import (
+    current_actor,
     current_study_id,
     get_storage,
     open_study,
@@ -19,6 +20,7 @@ from selfstudy.app.session import (
     show_problems,
     who,
 )
+from selfstudy.core.access import NoAccess
 from selfstudy.core.merge import PROGRAM_KEY, SyncConflict, change_names
 from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.rubric import Rubric
@@ -139,15 +141,48 @@ def show_import(result: ImportResult, key: str, spreadsheet: str | None = None) 
     match = imports.existing_match(get_storage(), result.study)
     if match is not None:
         offer_update(result.study, rubric, match, key, spreadsheet)
-    elif st.button("Save as a new self-study", type="primary", key=f"save:{key}"):
-        save_new(result.study, spreadsheet)
+        return
+    try:
+        program_id = program_to_save_in(key)
+    except NoAccess as exc:
+        st.error(problem_lines(exc))
+        return
+    if st.button("Save as a new self-study", type="primary", key=f"save:{key}"):
+        save_new(result.study, spreadsheet, program_id)
 
 
-def save_new(study: SelfStudy, spreadsheet: str | None) -> None:
-    if spreadsheet is None:
-        study_id = imports.save_imported(get_storage(), study, who())
-    else:
-        study_id = sheet_sync.keep_pulled_in_database(study, spreadsheet, get_storage(), who())
+def program_to_save_in(key: str) -> str | None:
+    """The program a new self-study goes to: a network admin's copies go to the program they
+    name (added when new); anyone else chooses one of their own programs here."""
+    if current_actor().is_admin:
+        return None
+    own = get_storage().programs_to_begin_in()
+    if not own:
+        raise NoAccess(
+            "Saving a new self-study",
+            "you may not begin self-studies in any program; ask a network admin, or a "
+            "member of your program, to make you a program member",
+        )
+    if len(own) == 1:
+        return own[0].id
+    chosen = st.selectbox(
+        "Save it in the program", own, format_func=lambda p: p.name, key=f"program:{key}"
+    )
+    return chosen.id
+
+
+def save_new(study: SelfStudy, spreadsheet: str | None, program_id: str | None = None) -> None:
+    """Save a copy as a new self-study of `program_id` (None: of the program it names)."""
+    try:
+        if spreadsheet is None:
+            study_id = imports.save_imported(get_storage(), study, who(), program_id)
+        else:
+            study_id = sheet_sync.keep_pulled_in_database(
+                study, spreadsheet, get_storage(), who(), program_id
+            )
+    except NoAccess as exc:
+        st.error(problem_lines(exc))
+        return
     open_study(study_id)
     st.success(f"Saved **{markdown.text(study.program.name)}** and opened it.")
     st.page_link(str(QUESTIONNAIRE), label="Go to the self-study", icon=":material/checklist:")
@@ -198,7 +233,7 @@ def offer_update(
         st.success(f"Updated **{name}**: {len(changed)} item(s) changed. It is now open.")
         st.page_link(str(QUESTIONNAIRE), label="Go to the self-study", icon=":material/checklist:")
     if keep_both.button("Keep both (save as a new self-study)", key=f"keep_both:{key}"):
-        save_new(study, spreadsheet)
+        save_new(study, spreadsheet)  # a new round of the program the stored one is in
     if cancel.button("Cancel", key=f"cancel:{key}"):
         if key == "upload":
             st.session_state[UPLOADS_CLEARED] = st.session_state.get(UPLOADS_CLEARED, 0) + 1

@@ -10,6 +10,7 @@ import streamlit as st
 
 from selfstudy.app import markdown
 from selfstudy.app.session import (
+    current_actor,
     current_study_id,
     get_storage,
     open_study,
@@ -18,10 +19,11 @@ from selfstudy.app.session import (
     stored_studies,
     who,
 )
+from selfstudy.core.access import Action
 from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.study import MAX_TEXT_LENGTH
 from selfstudy.core.wording import percent_text
-from selfstudy.edges.storage import StudySummary
+from selfstudy.edges.storage import ProgramSummary, StudySummary
 from selfstudy.edges.study_files import sample_files
 from selfstudy.workflows import history, studies
 
@@ -112,14 +114,26 @@ def new_study_form() -> None:
     if not available:
         st.error("No valid rubric was found in the `rubrics/` folder; run `selfstudy validate`.")
         return
+    # A network admin names any program (a new name adds it); others begin in their own.
+    own: list[ProgramSummary] | None = None
+    if not current_actor().is_admin:
+        own = get_storage().programs_to_begin_in()
+        if not own:
+            return
     with st.form("new-study", border=True):
         st.subheader("Begin a new self-study")
-        name = st.text_input(
-            "Program name *",
-            placeholder="e.g. Bridge to STEM Summer Academy",
-            max_chars=MAX_TEXT_LENGTH,
-        )
-        organization = st.text_input("Organization", max_chars=MAX_TEXT_LENGTH)
+        program: ProgramSummary | None = None
+        if own is None:
+            name = st.text_input(
+                "Program name *",
+                placeholder="e.g. Bridge to STEM Summer Academy",
+                max_chars=MAX_TEXT_LENGTH,
+            )
+            organization = st.text_input("Organization", max_chars=MAX_TEXT_LENGTH)
+        else:
+            program = st.selectbox("Program *", own, format_func=lambda p: p.name)
+            name = program.name if program else ""
+            organization = (program.organization or "") if program else ""
         left, right = st.columns(2)
         cohort = left.text_input(
             "Cohort", placeholder="e.g. 2025 network cohort", max_chars=MAX_TEXT_LENGTH
@@ -143,6 +157,7 @@ def new_study_form() -> None:
                 round_,
                 creation_key=creation_key(details),
                 by=who(),
+                program_id=program.id if program else None,
             )
         except ProblemsFound as exc:
             st.error(problem_lines(exc))
@@ -175,13 +190,14 @@ def resume_list(summaries: list[StudySummary]) -> None:
             progress.caption(f"Last edit {summary.updated_at:%d %b %Y, %H:%M} UTC")
             if action.button("Open", key=f"open-{summary.id}", icon=":material/arrow_forward:"):
                 go_to_study(summary.id)
-            action.button(
-                "Delete",
-                key=f"delete-{summary.id}",
-                icon=":material/delete:",
-                on_click=ask_to_delete,
-                args=(summary.id,),
-            )
+            if current_actor().may(Action.DELETE, summary.program_id):
+                action.button(
+                    "Delete",
+                    key=f"delete-{summary.id}",
+                    icon=":material/delete:",
+                    on_click=ask_to_delete,
+                    args=(summary.id,),
+                )
             if st.session_state.get(CONFIRM_DELETE) == summary.id:
                 confirm_delete(summary)
     if len(shown) > 30:
@@ -202,6 +218,27 @@ def continue_open_study(summaries: list[StudySummary]) -> None:
             go_to_study(summary.id)
 
 
+SIGN_IN_OFF = (
+    "**Sign-in is off.** Anyone who can open this address can see and change every "
+    "self-study here. That is right for one team on its own computer; to host the app for "
+    "a network, turn sign-in on as the README's *Sign-in and access* section says."
+)
+
+
+def access_notice() -> None:
+    """Say plainly who can see this app's self-studies: everyone, or what this person may."""
+    actor = current_actor()
+    if actor.everything:
+        st.warning(SIGN_IN_OFF, icon=":material/lock_open:")
+    elif not actor.grants:
+        st.info(
+            f"You are signed in as **{markdown.text(actor.label)}**, but no program has given "
+            "you access yet. Ask your network admin, or a member of your program, to invite "
+            "you with this email address.",
+            icon=":material/lock:",
+        )
+
+
 def show() -> None:
     st.title("STEM equity self-study")
     st.write(
@@ -209,11 +246,12 @@ def show() -> None:
         "time. Every answer is saved the moment you give it, and each self-study has a "
         "link of its own that reopens it in any browser."
     )
+    access_notice()
     summaries = get_storage().list_studies()
     if loaded := st.session_state.pop("samples-loaded", None):
         st.success(f"Loaded {loaded} sample self-studies; open one from the list.")
     continue_open_study(summaries)
-    if not summaries:
+    if not summaries and current_actor().is_admin:  # samples add programs: admins only
         offer_samples()
     new_col, resume_col = st.columns([2, 3], gap="large")
     with new_col:

@@ -1,4 +1,5 @@
-"""The database: self-studies, their answers field by field, history, sync bases.
+"""The database: self-studies, their answers field by field, history, sync bases, and the
+programs, people and grants every operation is checked against.
 
 `database` holds `Storage` and what it returns; `schema` the tables and migrations;
 `connection` where the database is and how long to wait for it; `errors` what a
@@ -16,11 +17,14 @@ from selfstudy.edges.storage.database import (
     StudySummary,
 )
 from selfstudy.edges.storage.errors import DatabaseError, database_place
+from selfstudy.edges.storage.people import AccessEntry, ProgramSummary
 
 __all__ = [
+    "AccessEntry",
     "Change",
     "DatabaseError",
     "NewerAnswer",
+    "ProgramSummary",
     "StaleEdit",
     "Storage",
     "StoredStudy",

@@ -15,6 +15,7 @@ failure of the database is one `DatabaseError` line (see `errors`).
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import secrets
@@ -23,10 +24,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import ColumnElement, delete, false, func, insert, or_, select, true, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from selfstudy.core.access import (
+    Action,
+    Actor,
+    Identity,
+    NoAccess,
+    normal_name,
+    program_key,
+)
+from selfstudy.core.problems import Problem, ProblemsFound, quoted
 from selfstudy.core.study import (
     Answer,
     Program,
@@ -36,18 +46,25 @@ from selfstudy.core.study import (
     is_answered,
     program_from_data,
 )
+from selfstudy.edges.storage import people
 from selfstudy.edges.storage.connection import database_url, make_engine, timeouts
 from selfstudy.edges.storage.errors import database_error
+from selfstudy.edges.storage.people import AccessEntry, ProgramSummary
 from selfstudy.edges.storage.schema import (
     FIELDS,
     PROGRAM_ENTRY,
     STUDY_ENTRY,
+    add_cohort,
     answers_table,
     changes_table,
     migrate,
     migrations_table,
+    new_id,
     now,
     pending_migrations,
+    program_cohorts_table,
+    programs_table,
+    settings_table,
     studies_table,
     sync_bases_table,
 )
@@ -116,6 +133,7 @@ class StudySummary:
     updated_at: datetime
     answered: int
     deleted_at: datetime | None = None
+    program_id: str | None = None  # the program that owns it
 
 
 @dataclass(frozen=True)
@@ -147,15 +165,6 @@ class Change:
         }
 
 
-def _new_study_id() -> str:
-    """A url-safe random id that starts with a letter or digit, so no command line takes it
-    for an option (`-x…`)."""
-    while True:
-        study_id = secrets.token_urlsafe(9)
-        if study_id[0].isalnum():
-            return study_id
-
-
 def _time(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
@@ -181,16 +190,25 @@ def _reporting_failures(cls: type[Storage]) -> type[Storage]:
 
 
 _LIVE = studies_table.c.deleted_at.is_(None)
+PSEUDONYM_SETTING = "pseudonym_secret"
+THIS_STUDY = "This self-study"
 
 
 @_reporting_failures
 class Storage:
     """Self-studies in a database; creates and migrates its schema on first use.
 
-    Any failure of the database is raised as a `DatabaseError` (see `errors`).
+    Every operation is done for its `actor` and checked against their access
+    (`core.access`): a study they may not read raises `NoAccess` and shows nothing
+    of itself, and every list holds only what they may see. Without an actor, the
+    storage acts for the machine's own user, who may do everything (the app without
+    sign-in, and the command line on the server); `acting_as` gives the same
+    database for someone else. Any failure of the database is raised as a
+    `DatabaseError` (see `errors`).
     """
 
-    def __init__(self, url: str | None = None):
+    def __init__(self, url: str | None = None, actor: Actor | None = None):
+        self.actor = actor or Actor.local()
         self.url = url or database_url()
         self.timeouts = timeouts()
         self.engine = make_engine(self.url, self.timeouts)
@@ -200,24 +218,43 @@ class Storage:
             with self.engine.begin() as conn:
                 migrate(conn)
 
+    def acting_as(self, actor: Actor) -> Storage:
+        """This database, with every operation done for (and checked against) `actor`."""
+        scoped = copy.copy(self)
+        scoped.actor = actor
+        return scoped
+
     def applied_migrations(self) -> list[str]:
         with self.engine.connect() as conn:
             return sorted(conn.scalars(select(migrations_table.c.name)))
 
     # --- studies ----------------------------------------------------------------------
 
-    def create_study(self, study: SelfStudy, by: str = "", creation_key: str | None = None) -> str:
+    def create_study(
+        self,
+        study: SelfStudy,
+        by: str = "",
+        creation_key: str | None = None,
+        program_id: str | None = None,
+    ) -> str:
         """Store a new self-study with its answers; returns its new url-safe id.
+
+        It belongs to the program `program_id`, or else to the program its details name
+        (by program id, else by name, as `core.access.program_key` matches them); a
+        program that does not exist yet is added, by a network admin only. The actor
+        must be allowed to begin self-studies in that program.
 
         With a `creation_key` (one per form shown), creating again with the same
         key returns the study made the first time: a double click makes one study.
         """
+        by = by or self.actor.label
         if creation_key is not None and (found := self._created_with(creation_key)):
             return found
-        study_id = _new_study_id()
+        study_id = new_id()
         stamp = now()
         try:
             with self.engine.begin() as conn:
+                owner = self._owner(conn, study, program_id, by)
                 conn.execute(
                     insert(studies_table).values(
                         id=study_id,
@@ -228,6 +265,7 @@ class Storage:
                         created_at=stamp,
                         updated_at=stamp,
                         creation_key=creation_key,
+                        program_ref=owner,
                     )
                 )
                 rows = [_answer_row(study_id, i, a, 1, stamp) for i, a in study.answers.items()]
@@ -244,8 +282,51 @@ class Storage:
         except IntegrityError:
             if creation_key is not None and (found := self._created_with(creation_key)):
                 return found  # the same form, submitted twice at the same moment
+            if program_id is None and self._program_id(study) is not None:
+                # someone added the same program at the same moment: it is found now
+                return self.create_study(study, by, creation_key, program_id)
             raise
         return study_id
+
+    def _program_id(self, study: SelfStudy) -> str | None:
+        key = program_key(study.program.id, study.program.name)
+        with self.engine.connect() as conn:
+            return conn.scalar(select(programs_table.c.id).where(programs_table.c.key == key))
+
+    def _owner(self, conn: Connection, study: SelfStudy, program_id: str | None, by: str) -> str:
+        """The program a new study of `study`'s details goes to, checked for the actor."""
+        if program_id is not None:
+            if conn.scalar(select(programs_table.c.id).where(programs_table.c.id == program_id)):
+                self._require(conn, Action.CREATE, program_id, "This program")
+                add_cohort(conn, program_id, study.program.cohort)
+                return program_id
+            raise _unknown_program(program_id)
+        key = program_key(study.program.id, study.program.name)
+        found = conn.scalar(select(programs_table.c.id).where(programs_table.c.key == key))
+        if found is not None:
+            self._require(conn, Action.CREATE, found, f"The program {quoted(study.program.name)}")
+            add_cohort(conn, found, study.program.cohort)
+            return found
+        if not self.actor.is_admin:
+            raise NoAccess(
+                f"A new program {quoted(study.program.name)}",
+                "only a network admin can add a program; begin the self-study in one of "
+                "your own programs, or ask a network admin to add this one",
+            )
+        found = new_id()
+        conn.execute(
+            insert(programs_table).values(
+                id=found,
+                key=key,
+                name=" ".join(study.program.name.split()) or study.program.name,
+                organization=study.program.organization,
+                origin="created",
+                created_at=now(),
+                created_by=by,
+            )
+        )
+        add_cohort(conn, found, study.program.cohort)
+        return found
 
     def _created_with(self, creation_key: str) -> str | None:
         """The live study made with this key; a deleted one gives its key up."""
@@ -266,11 +347,7 @@ class Storage:
 
     def get_study(self, study_id: str) -> StoredStudy:
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(studies_table).where(studies_table.c.id == study_id, _LIVE)
-            ).one_or_none()
-            if row is None:
-                raise StudyNotFound(study_id)
+            row = self._checked(conn, Action.READ, study_id)
             answers = conn.execute(
                 select(answers_table).where(answers_table.c.study_id == study_id)
             ).all()
@@ -283,19 +360,19 @@ class Storage:
         call and the per-item revisions and times `get_study` needs are not read.
         """
         columns = answers_table.c
+        visible = self._scope(Action.COMPARE, studies_table.c.program_ref)
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(studies_table).where(_LIVE).order_by(studies_table.c.created_at)
+                select(studies_table).where(_LIVE, visible).order_by(studies_table.c.created_at)
             ).all()
-            answers = conn.execute(
-                select(
-                    columns.study_id,
-                    columns.item_id,
-                    columns.value,
-                    columns.evidence,
-                    columns.notes,
+            query = select(
+                columns.study_id, columns.item_id, columns.value, columns.evidence, columns.notes
+            )
+            if not self.actor.is_admin:
+                query = query.where(
+                    columns.study_id.in_(select(studies_table.c.id).where(_LIVE, visible))
                 )
-            ).all()
+            answers = conn.execute(query).all()
         values = json.loads("[" + ",".join(answer.value for answer in answers) + "]")
         by_study: dict[str, dict[str, Answer]] = {row.id: {} for row in rows}
         for answer_row, value in zip(answers, values, strict=True):
@@ -317,7 +394,7 @@ class Storage:
             count, latest = conn.execute(
                 select(func.count(), func.max(studies_table.c.updated_at))
                 .select_from(studies_table)
-                .where(_LIVE)
+                .where(_LIVE, self._scope(Action.READ, studies_table.c.program_ref))
             ).one()
         return int(count), _time(latest) if latest else None
 
@@ -336,10 +413,11 @@ class Storage:
             .subquery()
         )
         order = studies_table.c.deleted_at if deleted else studies_table.c.updated_at
+        scope = self._scope(Action.DELETE if deleted else Action.READ, studies_table.c.program_ref)
         query = (
             select(studies_table, answered.c.answered)
             .outerjoin(answered, answered.c.study_id == studies_table.c.id)
-            .where(~_LIVE if deleted else _LIVE)
+            .where(~_LIVE if deleted else _LIVE, scope)
             .order_by(order.desc())
         )
         with self.engine.connect() as conn:
@@ -356,6 +434,7 @@ class Storage:
         to another detail in the meantime is kept.
         """
         stamp = now()
+        by = by or self.actor.label
         with self.engine.begin() as conn:
             old = self._lock_study(conn, study_id)
             if shown is not None:
@@ -368,6 +447,7 @@ class Storage:
                 program = program_from_data(program.model_dump(mode="json"), study_id)
             if old.program == program.model_dump_json():
                 return
+            add_cohort(conn, old.program_ref, program.cohort)
             conn.execute(
                 update(studies_table)
                 .where(studies_table.c.id == study_id)
@@ -398,7 +478,9 @@ class Storage:
 
     def _set_deleted(self, study_id: str, deleted: bool, by: str) -> None:
         stamp = now()
+        by = by or self.actor.label
         with self.engine.begin() as conn:
+            self._checked(conn, Action.DELETE, study_id, deleted_too=True)
             done = conn.execute(
                 update(studies_table)
                 .where(studies_table.c.id == study_id, _LIVE if deleted else ~_LIVE)
@@ -417,6 +499,7 @@ class Storage:
     def purge_deleted(self, older_than: timedelta = timedelta(days=30)) -> list[str]:
         """Remove for good the studies deleted longer ago than `older_than`; their ids."""
         cutoff = (datetime.fromisoformat(now()) - older_than).isoformat(timespec="microseconds")
+        self._require_admin("Removing deleted self-studies for good")
         with self.engine.begin() as conn:
             ids = list(
                 conn.scalars(
@@ -469,6 +552,7 @@ class Storage:
         seen: Mapping[str, Seen],
         by: str,
     ) -> dict[str, int]:
+        by = by or self.actor.label
         # a text over MAX_TEXT_LENGTH is refused, never cut; line breaks are kept as line feeds
         changes = {item_id: checked_texts(item_id, fields) for item_id, fields in changes.items()}
         for attempt in range(3):
@@ -539,7 +623,9 @@ class Storage:
             conn.execute(insert(changes_table), rows)
 
     def _lock_study(self, conn: Connection, study_id: str) -> Any:
-        """The live study's row, locked for this transaction (so writers take turns)."""
+        """The live study's row, locked for this transaction (so writers take turns), once
+        the actor is found to be allowed to change it."""
+        self._checked(conn, Action.EDIT, study_id)
         done = conn.execute(
             update(studies_table)
             .where(studies_table.c.id == study_id, _LIVE)
@@ -549,6 +635,191 @@ class Storage:
             raise StudyNotFound(study_id)
         return conn.execute(select(studies_table).where(studies_table.c.id == study_id)).one()
 
+    # --- access -----------------------------------------------------------------------
+
+    def _checked(
+        self, conn: Connection, action: Action, study_id: str, deleted_too: bool = False
+    ) -> Any:
+        """The live study's row (or a deleted one's too), when the actor may do `action` to it."""
+        query = select(studies_table).where(studies_table.c.id == study_id)
+        row = conn.execute(query if deleted_too else query.where(_LIVE)).one_or_none()
+        if row is None:
+            raise StudyNotFound(study_id)
+        self._require(conn, action, row.program_ref, THIS_STUDY)
+        return row
+
+    def _require(self, conn: Connection, action: Action, program_id: str | None, what: str) -> None:
+        """Raise `NoAccess` unless the actor may do `action` to the program."""
+        if self.actor.is_admin:
+            return
+        cohorts: list[str] = []
+        if self.actor.cohorts and program_id is not None:
+            cohorts = list(
+                conn.scalars(
+                    select(program_cohorts_table.c.cohort_key).where(
+                        program_cohorts_table.c.program_id == program_id
+                    )
+                )
+            )
+        if not self.actor.may(action, program_id, cohorts):
+            raise NoAccess(what)
+
+    def _require_admin(self, what: str) -> None:
+        if not self.actor.is_admin:
+            raise NoAccess(what, "only a network admin may do this")
+
+    def _scope(self, action: Action, program: Any) -> ColumnElement[bool]:
+        """A condition on a program id column: the programs the actor may do `action` to."""
+        if self.actor.is_admin:
+            return true()
+        allowed = []
+        if programs := self.actor.programs_for(action):
+            allowed.append(program.in_(sorted(programs)))
+        if cohorts := self.actor.cohorts_for(action):
+            allowed.append(
+                program.in_(
+                    select(program_cohorts_table.c.program_id).where(
+                        program_cohorts_table.c.cohort_key.in_(sorted(cohorts))
+                    )
+                )
+            )
+        return or_(*allowed) if allowed else false()
+
+    # --- people and programs ----------------------------------------------------------
+
+    def sign_in(self, identity: Identity, admins: frozenset[str] = frozenset()) -> Actor:
+        """The signed-in person as an actor with their grants, recorded as the provider
+        names them now; a verified email takes up its invitations, and one listed in
+        `admins` (`SELFSTUDY_ADMINS`) is a network admin."""
+        with self.engine.begin() as conn:
+            person_id = people.sign_in(conn, identity, admins)
+        return self.actor_of(person_id, identity.label)
+
+    def actor_of(self, person_id: str, label: str) -> Actor:
+        """The person with the grants they hold now (their access may have changed)."""
+        with self.engine.connect() as conn:
+            return people.actor_of(conn, person_id, label)
+
+    def programs(self) -> list[ProgramSummary]:
+        """The programs the actor may read, by name: cohorts, live studies, origin."""
+        with self.engine.connect() as conn:
+            return people.programs(conn, self._scope(Action.READ, programs_table.c.id))
+
+    def programs_to_begin_in(self) -> list[ProgramSummary]:
+        """The programs in which the actor may begin a self-study."""
+        with self.engine.connect() as conn:
+            return people.programs(conn, self._scope(Action.CREATE, programs_table.c.id))
+
+    def add_program(
+        self, name: str, organization: str | None = None, cohorts: Iterable[str] = ()
+    ) -> str:
+        """Add a program (network admins); its id. A program of the same name is that one."""
+        self._require_admin("Adding a program")
+        details = program_from_data({"name": name, "organization": organization or None})
+        key = program_key(None, details.name)
+        with self.engine.begin() as conn:
+            found = conn.scalar(select(programs_table.c.id).where(programs_table.c.key == key))
+            if found is None:
+                found = new_id()
+                conn.execute(
+                    insert(programs_table).values(
+                        id=found,
+                        key=key,
+                        name=" ".join(details.name.split()) or details.name,
+                        organization=details.organization,
+                        origin="created",
+                        created_at=now(),
+                        created_by=self.actor.label,
+                    )
+                )
+            for cohort in cohorts:
+                add_cohort(conn, found, cohort)
+        return found
+
+    def set_cohort(self, program_id: str, cohort: str, member: bool = True) -> None:
+        """Put a program in a cohort, or take it out (network admins)."""
+        self._require_admin("Changing a program's cohorts")
+        with self.engine.begin() as conn:
+            if member:
+                add_cohort(conn, program_id, cohort)
+            else:
+                conn.execute(
+                    delete(program_cohorts_table).where(
+                        program_cohorts_table.c.program_id == program_id,
+                        program_cohorts_table.c.cohort_key == normal_name(cohort),
+                    )
+                )
+
+    def access(self) -> list[AccessEntry]:
+        """Who has access to what: for admins everyone (and whoever signed in without any
+        access); for a program member, the people of the programs they may invite to."""
+        with self.engine.connect() as conn:
+            if self.actor.is_admin:
+                return people.access_entries(conn, None)
+            return people.access_entries(conn, self.actor.programs_for(Action.INVITE))
+
+    def invite(
+        self,
+        email: str,
+        role: str,
+        program_id: str | None = None,
+        cohort: str | None = None,
+    ) -> int:
+        """Give whoever signs in with `email` a role in a program or cohort; the grant's id.
+
+        Network admins may give any role; a program member may invite members and viewers
+        to their own program.
+        """
+        email = people.checked_email(email)
+        grant = people.checked_grant(role, program_id, cohort)
+        if not self.actor.may_grant(grant):
+            raise NoAccess("Inviting people with that role", "only a network admin may")
+        with self.engine.begin() as conn:
+            if program_id is not None and not conn.scalar(
+                select(programs_table.c.id).where(programs_table.c.id == program_id)
+            ):
+                raise _unknown_program(program_id)
+            return people.invite(conn, email, grant, cohort, self.actor.label)
+
+    def remove_access(self, grant_id: int) -> None:
+        """Take a grant (or an invitation) away; it is kept in the database as removed."""
+        with self.engine.begin() as conn:
+            row = people.grant_row(conn, grant_id)
+            if row is None or not self.actor.may_grant(people.grant_of(row)):
+                raise NoAccess("Removing that access", "only a network admin may")
+            people.remove(conn, grant_id, self.actor.label)
+
+    def pseudonym_secret(self) -> str:
+        """The database's own secret for pseudonyms, made at random on first use."""
+        with self.engine.begin() as conn:
+            stored = conn.scalar(
+                select(settings_table.c.value).where(settings_table.c.name == PSEUDONYM_SETTING)
+            )
+            if stored is not None:
+                return stored
+        try:
+            with self.engine.begin() as conn:
+                made = secrets.token_urlsafe(32)
+                conn.execute(
+                    insert(settings_table).values(
+                        name=PSEUDONYM_SETTING, value=made, updated_at=now()
+                    )
+                )
+                return made
+        except IntegrityError:  # another server made it at the same moment: theirs holds
+            return self.pseudonym_secret()
+
+    def rotate_pseudonym_secret(self) -> None:
+        """A new random pseudonym secret (network admins): every pseudonym changes."""
+        self._require_admin("Changing the pseudonym secret")
+        self.pseudonym_secret()
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(settings_table)
+                .where(settings_table.c.name == PSEUDONYM_SETTING)
+                .values(value=secrets.token_urlsafe(32), updated_at=now())
+            )
+
     # --- history ----------------------------------------------------------------------
 
     def history(self, study_id: str, item_id: str | None = None) -> list[Change]:
@@ -557,8 +828,7 @@ class Storage:
         if item_id is not None:
             query = query.where(changes_table.c.item_id == item_id)
         with self.engine.connect() as conn:
-            if not conn.scalar(select(studies_table.c.id).where(studies_table.c.id == study_id)):
-                raise StudyNotFound(study_id)
+            self._checked(conn, Action.READ, study_id, deleted_too=True)
             rows = conn.execute(query.order_by(changes_table.c.id.desc())).all()
         return [_change_of(row) for row in rows]
 
@@ -571,6 +841,7 @@ class Storage:
         any save. Without it, the value now stored is the one the restorer replaces.
         """
         with self.engine.connect() as conn:
+            self._checked(conn, Action.EDIT, study_id)
             row = conn.execute(
                 select(changes_table).where(
                     changes_table.c.id == change_id, changes_table.c.study_id == study_id
@@ -590,6 +861,7 @@ class Storage:
 
     def get_sync_base(self, study_id: str, target: str) -> dict | None:
         with self.engine.connect() as conn:
+            self._checked(conn, Action.READ, study_id)
             text = conn.scalar(
                 select(sync_bases_table.c.snapshot).where(
                     sync_bases_table.c.study_id == study_id, sync_bases_table.c.target == target
@@ -600,8 +872,7 @@ class Storage:
     def set_sync_base(self, study_id: str, target: str, snapshot: dict) -> None:
         values = {"snapshot": json.dumps(snapshot, ensure_ascii=False), "updated_at": now()}
         with self.engine.begin() as conn:
-            if not conn.scalar(select(studies_table.c.id).where(studies_table.c.id == study_id)):
-                raise StudyNotFound(study_id)
+            self._checked(conn, Action.EDIT, study_id)
             done = conn.execute(
                 update(sync_bases_table)
                 .where(sync_bases_table.c.study_id == study_id, sync_bases_table.c.target == target)
@@ -825,4 +1096,11 @@ def _summary_of(row: Any) -> StudySummary:
         updated_at=_time(row.updated_at),
         answered=int(row.answered or 0),
         deleted_at=_time(row.deleted_at) if row.deleted_at else None,
+        program_id=row.program_ref,
+    )
+
+
+def _unknown_program(program_id: str) -> ProblemsFound:
+    return ProblemsFound(
+        [Problem("unknown-program", "program", f"there is no program with id {quoted(program_id)}")]
     )

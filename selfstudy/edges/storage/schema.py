@@ -8,6 +8,7 @@ one is appended.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -28,10 +29,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+from selfstudy.core.access import normal_name, program_key
+
 FIELDS = ("value", "evidence", "notes")  # the parts of an answer, each with its own history
 PROGRAM_ENTRY = "@program"  # the `item_id` of program-detail changes in the history
 STUDY_ENTRY = "@study"  # the `item_id` of a study's deletion and restoration
 BEFORE_HISTORY = "(saved before history was kept)"
+BEFORE_PROGRAMS = "(grouped when programs were introduced)"
 
 metadata = MetaData()
 
@@ -55,6 +59,8 @@ studies_table = Table(
     Column("deleted_at", String(40), nullable=True),
     # since 002: the form submission that created it, so a resubmission creates nothing
     Column("creation_key", String(100), nullable=True, unique=True),
+    # since 003: the program that owns it
+    Column("program_ref", String(40), nullable=True),
 )
 answers_table = Table(
     "answers",
@@ -98,6 +104,72 @@ changes_table = Table(
 )
 
 
+# since 003: programs own their self-studies; people hold grants (roles) on them
+programs_table = Table(
+    "programs",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("key", Text, nullable=False, unique=True),  # `core.access.program_key`
+    Column("name", Text, nullable=False),
+    Column("organization", Text, nullable=True),
+    Column("origin", Text, nullable=False),  # how it came to be: see ORIGINS
+    Column("created_at", String(40), nullable=False),
+    Column("created_by", Text, nullable=False),
+)
+program_cohorts_table = Table(
+    "program_cohorts",
+    metadata,
+    Column("program_id", String(40), primary_key=True),
+    Column("cohort_key", Text, primary_key=True),  # `core.access.normal_name` of the cohort
+    Column("cohort", Text, nullable=False),  # as first written
+)
+people_table = Table(
+    "people",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("issuer", Text, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("email", Text, nullable=True),  # as the provider last said, verified or not
+    Column("email_verified", Integer, nullable=False, default=0),
+    Column("name", Text, nullable=True),
+    Column("created_at", String(40), nullable=False),
+    Column("seen_at", String(40), nullable=False),
+    Index("people_identity", "issuer", "subject", unique=True),
+)
+grants_table = Table(
+    "grants",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("person_id", String(40), nullable=True),  # None: an invitation not yet taken up
+    Column("email", Text, nullable=True),  # the invited email (normalised)
+    Column("role", String(20), nullable=False),
+    Column("program_id", String(40), nullable=True),
+    Column("cohort_key", Text, nullable=True),
+    Column("cohort", Text, nullable=True),
+    Column("created_at", String(40), nullable=False),
+    Column("created_by", Text, nullable=False),
+    # a removed grant is kept, so who had access when stays known
+    Column("removed_at", String(40), nullable=True),
+    Column("removed_by", Text, nullable=True),
+    Index("grants_by_person", "person_id"),
+    Index("grants_by_email", "email"),
+)
+settings_table = Table(
+    "settings",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", String(40), nullable=False),
+)
+
+# How a program came to be (`programs.origin`), as `selfstudy programs list` says it.
+ORIGINS = {
+    "id": "grouped by program id when programs were introduced",
+    "name": "grouped by program name when programs were introduced",
+    "created": "added",
+}
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
@@ -109,7 +181,14 @@ def _create_first_tables(conn: Connection) -> None:
 
 def _create_as_in_001(conn: Connection, table: Table) -> None:
     """The table as migration 001 made it: without the columns later migrations add."""
-    later = {"deleted_at", "creation_key", "value_changed", "evidence_changed", "notes_changed"}
+    later = {
+        "deleted_at",
+        "creation_key",
+        "value_changed",
+        "evidence_changed",
+        "notes_changed",
+        "program_ref",
+    }
     first = Table(
         table.name,
         MetaData(),
@@ -174,9 +253,89 @@ def _history_and_field_revisions(conn: Connection) -> None:
         conn.execute(insert(changes_table), rows)
 
 
+def _programs_and_people(conn: Connection) -> None:
+    """Programs, their cohorts, people and their grants, and the database's own settings.
+
+    Every stored self-study (deleted ones too) is given a program: studies with the
+    same program id are one program's, else those whose names match once case and
+    spacing are set aside. Each program records which rule grouped it (`origin`),
+    which `selfstudy programs list` reports. A start that stopped half way is
+    completed: studies already grouped keep their program.
+    """
+    for table in (
+        programs_table,
+        program_cohorts_table,
+        people_table,
+        grants_table,
+        settings_table,
+    ):
+        table.create(conn, checkfirst=True)
+    schema = inspect(conn)
+    if "program_ref" not in {c["name"] for c in schema.get_columns("studies")}:
+        conn.execute(text("ALTER TABLE studies ADD COLUMN program_ref VARCHAR(40)"))
+        conn.execute(text("CREATE INDEX ix_studies_program_ref ON studies (program_ref)"))
+    programs = {row.key: row.id for row in conn.execute(select(programs_table))}
+    rows = conn.execute(
+        select(studies_table.c.id, studies_table.c.program, studies_table.c.created_at)
+        .where(studies_table.c.program_ref.is_(None))
+        .order_by(studies_table.c.created_at.desc())  # the latest names a program
+    ).all()
+    for row in rows:
+        details = json.loads(row.program)
+        program_id = programs.get(key := program_key(details.get("id"), details["name"]))
+        if program_id is None:
+            program_id = programs[key] = new_id()
+            conn.execute(
+                insert(programs_table).values(
+                    id=program_id,
+                    key=key,
+                    name=" ".join(details["name"].split()) or details["name"],
+                    organization=details.get("organization"),
+                    origin=key.split(":", 1)[0],
+                    created_at=now(),
+                    created_by=BEFORE_PROGRAMS,
+                )
+            )
+        conn.execute(
+            update(studies_table).where(studies_table.c.id == row.id).values(program_ref=program_id)
+        )
+        add_cohort(conn, program_id, details.get("cohort"))
+
+
+def add_cohort(conn: Connection, program_id: str, cohort: str | None) -> None:
+    """Put a program in a cohort (a self-study of it names the cohort); once is enough."""
+    if not cohort or not normal_name(cohort):
+        return
+    key = normal_name(cohort)
+    exists = conn.scalar(
+        select(func.count())
+        .select_from(program_cohorts_table)
+        .where(
+            program_cohorts_table.c.program_id == program_id,
+            program_cohorts_table.c.cohort_key == key,
+        )
+    )
+    if not exists:
+        conn.execute(
+            insert(program_cohorts_table).values(
+                program_id=program_id, cohort_key=key, cohort=cohort.strip()
+            )
+        )
+
+
+def new_id() -> str:
+    """A url-safe random id that starts with a letter or digit, so no command line takes it
+    for an option (`-x…`)."""
+    while True:
+        made = secrets.token_urlsafe(9)
+        if made[0].isalnum():
+            return made
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("001_studies_answers_sync_bases", _create_first_tables),
     ("002_history_field_revisions_soft_delete", _history_and_field_revisions),
+    ("003_programs_people_grants", _programs_and_people),
 ]
 
 

@@ -22,7 +22,14 @@ import streamlit as st
 
 from selfstudy.app import markdown
 from selfstudy.app.signin import signed_in_identity
-from selfstudy.core.access import NOBODY, Actor, Identity, NoAccess, admins_from_setting
+from selfstudy.core.access import (
+    NOBODY,
+    Action,
+    Actor,
+    Identity,
+    NoAccess,
+    admins_from_setting,
+)
 from selfstudy.core.problem_codes import CODES
 from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.rubric import Rubric
@@ -200,6 +207,22 @@ def rubric_for(study: SelfStudy) -> Rubric:
 
 def rubrics() -> list[Rubric]:
     return available_rubrics()
+
+
+READ_ONLY_KEY = "read-only"  # the study this session may read but not change, if any
+
+
+def note_read_only(study_id: str) -> bool:
+    """Decide, once per page run, whether this person may only read the open study; the
+    inputs drawn for it (fragments too) are disabled then. The storage refuses a change
+    anyway: this only spares them typing what cannot be saved."""
+    read_only = not get_storage().allows(Action.EDIT, study_id)
+    st.session_state[READ_ONLY_KEY] = study_id if read_only else None
+    return read_only
+
+
+def read_only(study_id: str) -> bool:
+    return st.session_state.get(READ_ONLY_KEY) == study_id
 
 
 def current_study_id() -> str | None:

@@ -13,7 +13,7 @@ from selfstudy.app.autosave import (
     save_from_widget,
     seed_widgets,
 )
-from selfstudy.app.session import get_storage
+from selfstudy.app.session import get_storage, read_only
 from selfstudy.app.widget_values import widget_key
 from selfstudy.core.rubric import NA, Item, Rubric, Standard
 from selfstudy.core.study import MAX_TEXT_LENGTH, Answer, value_problem
@@ -44,7 +44,11 @@ def item_input(study_id: str, rubric: Rubric, item: Item, answer: Answer, missin
     """The input for one item, saved the moment it changes."""
     seed_widgets(study_id, rubric, item, answer)
     key = widget_key(study_id, item.id, "value")
-    save = {"on_change": save_from_widget, "args": (study_id, item.id, "value")}
+    save = {
+        "on_change": save_from_widget,
+        "args": (study_id, item.id, "value"),
+        "disabled": read_only(study_id),
+    }
     # Plain text: a widget's label is also its accessible name, read aloud as written.
     label = f"{markdown.text(item.id)} — {markdown.text(item.text)}"
     if missing:
@@ -110,6 +114,7 @@ def evidence_and_notes(study_id: str, item: Item, answer: Answer) -> None:
             on_change=save_from_widget,
             args=(study_id, item.id, "evidence"),
             live=TYPING_PAUSE,
+            disabled=read_only(study_id),
         )
         st.text_input(
             "Notes",
@@ -118,6 +123,7 @@ def evidence_and_notes(study_id: str, item: Item, answer: Answer) -> None:
             on_change=save_from_widget,
             args=(study_id, item.id, "notes"),
             live=TYPING_PAUSE,
+            disabled=read_only(study_id),
         )
 
 
@@ -150,6 +156,7 @@ def item_history(study_id: str, item: Item) -> None:
                 help="Put this value back (the restore is a new change in the history)",
                 on_click=restore_from_history,
                 args=(study_id, item.id, change.id),
+                disabled=read_only(study_id),
             )
 
 

@@ -25,6 +25,8 @@ from selfstudy.app.session import (
     database_trouble_shown,
     get_storage,
     no_such_study,
+    note_read_only,
+    read_only,
     rubric_for,
     who,
 )
@@ -196,6 +198,10 @@ def program_details(study_id: str, program: Program) -> None:
     box = st.expander("Program details", key=f"program-details:{study_id}", on_change="rerun")
     if not box.open:
         return
+    if read_only(study_id):
+        details = [program.name, program.organization, program.cohort, program.round]
+        box.markdown("  \n".join(markdown.text(d) for d in details if d))
+        return
     with box, st.form(f"program-{study_id}", border=False):
         name = st.text_input("Program name *", value=program.name, max_chars=MAX_TEXT_LENGTH)
         organization = st.text_input(
@@ -277,6 +283,11 @@ def show() -> None:
         )
         return
     session.progress_changed = False
+    if note_read_only(study_id):
+        st.info(
+            "You can read this self-study; only its program's members can change it.",
+            icon=":material/visibility:",
+        )
     rubric = rubric_for(session.study)
     open_dimension(study_id, rubric)
     sidebar(score(rubric, session.study), study_id)

@@ -664,6 +664,15 @@ class Storage:
         if not self.actor.may(action, program_id, cohorts):
             raise NoAccess(what)
 
+    def allows(self, action: Action, study_id: str) -> bool:
+        """Whether the actor may do `action` to this live study (for a page to offer it)."""
+        with self.engine.connect() as conn:
+            try:
+                self._checked(conn, action, study_id)
+            except (NoAccess, StudyNotFound):
+                return False
+        return True
+
     def _require_admin(self, what: str) -> None:
         if not self.actor.is_admin:
             raise NoAccess(what, "only a network admin may do this")

@@ -30,7 +30,7 @@ from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
 
 from selfstudy.cli import main
-from selfstudy.core.cohorts import compare, score_studies
+from selfstudy.core.cohorts import compare, pseudonym, score_studies
 from selfstudy.edges.rubric_files import rubric_by_id
 from selfstudy.edges.sheet_files import discover_sources, read_study_source
 from selfstudy.edges.storage import Storage
@@ -220,7 +220,16 @@ def test_a_copy_that_cannot_be_read_is_reported_and_the_rest_still_compared(copi
     assert group(document, "North", "baseline")["programs"] == 2
 
 
-def test_pseudonymized_output_names_no_program(copies):
+@pytest.fixture
+def app_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Storage:
+    """The app's database, whose own secret pseudonymises a comparison of files too."""
+    monkeypatch.setenv("SELFSTUDY_DB", str(tmp_path / "app.db"))
+    for name in ("SELFSTUDY_DATABASE_URL", "SELFSTUDY_PSEUDONYM_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    return Storage()
+
+
+def test_pseudonymized_output_names_no_program(copies, app_database):
     result = CliRunner().invoke(main, ["cohort", str(copies), "--format", "json", "--pseudonymize"])
     assert result.exit_code == 0
     for name in ("Lakeside", "Hilltop", "Delta", "Bayou", '"n1"', '"s1"'):
@@ -234,9 +243,13 @@ def test_pseudonymized_output_names_no_program(copies):
     )
     programs = [p["program"] for c in document["changes"] for p in c["by_program"]]
     assert all(p.startswith("Program ") for p in programs) and len(set(programs)) == 3
+    # made with the database's own random secret, not a fixed one anyone could use
+    secret = app_database.pseudonym_secret()
+    assert set(programs) == {pseudonym(key, secret) for key in ("n1", "n2", "s1")}
+    assert not set(programs) & {pseudonym(key) for key in ("n1", "n2", "s1")}
 
 
-def test_xlsx_report_holds_the_same_numbers_as_json(copies, tmp_path: Path):
+def test_xlsx_report_holds_the_same_numbers_as_json(copies, tmp_path: Path, app_database):
     out = tmp_path / "report.xlsx"
     result = CliRunner().invoke(
         main, ["cohort", str(copies), "--format", "xlsx", "--out", str(out), "--pseudonymize"]

@@ -39,6 +39,7 @@ from selfstudy.core.rubric.parse import parse_rubric
 from selfstudy.core.scoring import score
 from selfstudy.core.study import Answer, SelfStudy
 from selfstudy.edges.settings import pseudonym_secret
+from selfstudy.edges.storage import Storage
 
 RUBRIC = parse_rubric(
     """
@@ -215,13 +216,19 @@ def test_pseudonyms_are_stable_hide_names_and_still_pair_rounds(scores):
     assert p4["change"] == 2.0
 
 
-def test_the_pseudonym_secret_is_the_networks_own_when_set(monkeypatch):
+def test_the_pseudonym_secret_is_each_databases_own_unless_the_network_sets_one(
+    db, tmp_path, monkeypatch
+):
     monkeypatch.delenv("SELFSTUDY_PSEUDONYM_SECRET", raising=False)
-    assert pseudonym_secret() == "selfstudy"
+    own = pseudonym_secret(db)
+    assert own != "selfstudy" and len(own) >= 32  # made at random, not a fixed default
+    assert pseudonym_secret(db) == own  # kept
+    assert pseudonym_secret() == own  # without a storage: the app's database (SELFSTUDY_DB)
+    assert pseudonym_secret(Storage(f"sqlite:///{tmp_path / 'other.db'}")) != own
     monkeypatch.setenv("SELFSTUDY_PSEUDONYM_SECRET", "")
-    assert pseudonym_secret() == "selfstudy"
+    assert pseudonym_secret(db) == own
     monkeypatch.setenv("SELFSTUDY_PSEUDONYM_SECRET", "network secret")
-    assert pseudonym_secret() == "network secret"
+    assert pseudonym_secret(db) == "network secret"
 
 
 def test_rounds_are_ordered_baseline_first_then_naturally():

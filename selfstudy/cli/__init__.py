@@ -62,15 +62,35 @@ def _file_problem(exc: OSError) -> Problem:
     )
 
 
+AS_EMAIL = "selfstudy.as"  # where `main` keeps the --as email for `cli.database`
+
+
 @click.group(cls=SelfStudyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="selfstudy")
-def main() -> None:
+@click.option(
+    "--as",
+    "as_email",
+    metavar="EMAIL",
+    envvar="SELFSTUDY_AS",
+    help="Act on the app's database as this network admin (default: $SELFSTUDY_AS). Needed "
+    "for changes once people sign in to it; the history names the email.",
+)
+@click.pass_context
+def main(ctx: click.Context, as_email: str | None) -> None:
     """Self-study assessment engine for equity-centred STEM program standards.
 
     Rate a program against a rubric, score it, import and export sheet copies,
-    and compare cohorts of programs.
+    compare cohorts of programs, and manage who has access to the app's database.
     """
+    ctx.meta[AS_EMAIL] = as_email
 
 
 # Each module registers its commands on `main`.
-from selfstudy.cli import cohort, history, report, sheets, study_commands  # noqa: E402, F401
+from selfstudy.cli import (  # noqa: E402, F401
+    cohort,
+    history,
+    people,
+    report,
+    sheets,
+    study_commands,
+)

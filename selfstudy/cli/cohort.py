@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from selfstudy.cli import main, say
+from selfstudy.cli.database import database
 from selfstudy.cli.tables import text_table
 from selfstudy.core.cohorts import Comparison
 from selfstudy.core.printable import json_text, printable
@@ -18,6 +20,9 @@ from selfstudy.core.wording import clip, level_text, percent_text, signed_text
 from selfstudy.edges.files import write_atomically
 from selfstudy.edges.rubric_files import rubric_by_id, rubric_from_option
 from selfstudy.edges.settings import PSEUDONYM_SECRET_VARIABLE
+
+if TYPE_CHECKING:
+    from selfstudy.edges.storage import Storage
 
 # How this command names what the cohort workflow calls a choice.
 OPTION_OF_CHOICE = {
@@ -68,8 +73,9 @@ OPTION_OF_CHOICE = {
     "--pseudonymize",
     is_flag=True,
     help="Show programs as stable pseudonyms and leave out ids, organisations and other "
-    f"fields. Set {PSEUDONYM_SECRET_VARIABLE} to your network's own secret so outsiders "
-    "cannot recompute them.",
+    f"fields. The pseudonyms are made with {PSEUDONYM_SECRET_VARIABLE} when it is set, else "
+    "with the app database's own random secret (made on first use; `selfstudy programs "
+    "rotate-secret` changes it), so outsiders cannot recompute them.",
 )
 @click.option(
     "--baseline",
@@ -124,8 +130,9 @@ def cohort_command(
 
     rubric = rubric_from_option(rubric_option) if rubric_option else None
     loaded, failed = _load_inputs(inputs, rubric)
-    if from_db:
-        loaded += _load_database()
+    storage = database(changes=False) if from_db else None
+    if storage is not None:
+        loaded += _load_database(storage)
     if not loaded:
         raise ProblemsFound(
             [
@@ -149,7 +156,7 @@ def cohort_command(
     scores, repeats = cohort_workflow.scores_of(rubric, studies)
     _echo_problems(repeats)
     try:
-        chosen = cohort_workflow.choose(scores, by, cohorts, rounds, pseudonymize)
+        chosen = cohort_workflow.choose(scores, by, cohorts, rounds, pseudonymize, storage)
         comparison = cohort_workflow.comparison(chosen, by, top, baseline, follow_up)
     except cohort_workflow.CohortChoiceError as exc:
         raise click.UsageError(printable(f"{OPTION_OF_CHOICE[exc.choice]}: {exc}")) from None
@@ -181,10 +188,8 @@ def _load_inputs(
     return loaded, failed
 
 
-def _load_database() -> list[tuple[str, SelfStudy]]:
-    from selfstudy.edges.storage import Storage
-
-    return [(f"database study {sid}", study) for sid, study in Storage().all_studies()]
+def _load_database(storage: Storage) -> list[tuple[str, SelfStudy]]:
+    return [(f"database study {sid}", study) for sid, study in storage.all_studies()]
 
 
 def _write(comparison: Comparison, fmt: str, out_path: Path | None) -> None:

@@ -11,15 +11,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from click.core import ParameterSource
 
 from selfstudy.cli import main, say
+from selfstudy.cli.database import database, operator
 from selfstudy.cli.tables import text_table
 from selfstudy.core.printable import json_text
 from selfstudy.core.wording import NONE, clip
 from selfstudy.edges.files import write_atomically
 
 if TYPE_CHECKING:
-    from selfstudy.edges.storage import Storage, StudySummary
+    from selfstudy.edges.storage import StudySummary
     from selfstudy.workflows.history import HistoryLine
 
 GRACE_DAYS = 30  # keep in step with workflows.history.GRACE_PERIOD (imported late, as storage is)
@@ -39,14 +41,18 @@ by_option = click.option(
     default=_user_name,
     show_default="your user name",
     metavar="NAME",
-    help="Who did it, as the history records it.",
+    help="Who did it, as the history records it (with --as, beside the admin's email).",
 )
 
 
-def _storage() -> Storage:
-    from selfstudy.edges.storage import Storage
-
-    return Storage()
+def _by(by: str) -> str:
+    """Who the history names for this command's change: `--by` (your user name unless
+    given) for the machine's user; the admin's email under --as, with `--by` if given."""
+    found = operator()
+    if found.email is None:
+        return by
+    given = click.get_current_context().get_parameter_source("by")
+    return found.by() if given is ParameterSource.DEFAULT else found.by(by)
 
 
 def _when(moment: datetime | None) -> str:
@@ -70,7 +76,7 @@ def delete_command(study_id: str, by: str) -> None:
     """
     from selfstudy.workflows import history
 
-    summary = history.delete(_storage(), study_id, by)
+    summary = history.delete(database(), study_id, _by(by))
     say(f"moved {_program(summary)} to Recently deleted")
     say(f"to bring it back: selfstudy restore {study_id}")
 
@@ -82,7 +88,7 @@ def restore_command(study_id: str, by: str) -> None:
     """Bring a deleted self-study back, with every answer and its history."""
     from selfstudy.workflows import history
 
-    summary = history.restore(_storage(), study_id, by)
+    summary = history.restore(database(), study_id, _by(by))
     say(f"restored {_program(summary)}")
 
 
@@ -94,7 +100,7 @@ def deleted_command() -> None:
     """
     from selfstudy.workflows import history
 
-    summaries = history.recently_deleted(_storage())
+    summaries = history.recently_deleted(database(changes=False))
     if not summaries:
         click.echo("no recently deleted self-studies")
         return
@@ -130,7 +136,7 @@ def history_command(study_id: str, item_id: str | None, fmt: str, out_path: Path
     """
     from selfstudy.workflows import history
 
-    storage = _storage()
+    storage = database(changes=False)
     if fmt == "json":
         document = history.history_document(storage, study_id, item_id)
         text = json_text(document)
@@ -183,7 +189,7 @@ def restore_value_command(study_id: str, change_id: int, by: str) -> None:
     """
     from selfstudy.workflows import history
 
-    restored = history.restore_value(_storage(), study_id, change_id, by)
+    restored = history.restore_value(database(), study_id, change_id, _by(by))
     change = restored.change
     if restored.changed:
         say(f"put back the {change.field} of {change.item_id} from change {change_id}")
@@ -221,7 +227,7 @@ def purge_deleted_command(days: int, yes: bool) -> None:
             f"--older-than {days} removes studies deleted less than {GRACE_DAYS} days ago, "
             "which can then never be restored; add --yes if that is what you mean"
         )
-    removed = history.purge_deleted(_storage(), timedelta(days=days))
+    removed = history.purge_deleted(database(), timedelta(days=days))
     if not removed:
         click.echo(f"nothing was deleted more than {days} day(s) ago; nothing removed")
         return

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, cast
 import click
 
 from selfstudy.cli import main, say
+from selfstudy.cli.database import database, operator
 from selfstudy.cli.study_commands import load_checked_study
 from selfstudy.cli.tables import text_table
 from selfstudy.core.merge import PROGRAM_KEY, Side, SyncConflict, change_names
@@ -25,6 +26,7 @@ from selfstudy.edges.workbooks import export_csv, export_xlsx
 
 if TYPE_CHECKING:
     from selfstudy.workflows.imports import CopyChange, OnMatch, Source
+    from selfstudy.workflows.sheet_sync import SyncTarget
 
 
 rubric_option = click.option(
@@ -142,10 +144,10 @@ def _sources(
 
 def _save_studies(studies: list[tuple[Source, SelfStudy]], on_match: OnMatch) -> Report:
     """Save the copies; print what was saved or updated; the copies not saved, and why."""
-    from selfstudy.edges.storage import Storage
     from selfstudy.workflows import imports
 
-    saved, not_saved = imports.save_copies(Storage(), studies, on_match, by=IMPORT_BY)
+    storage = database()
+    saved, not_saved = imports.save_copies(storage, studies, on_match, by=operator().by(IMPORT_BY))
     for copy in saved:
         name, label = copy.study.program.name, copy.source.label
         if not copy.updated:
@@ -255,6 +257,16 @@ def sheets_group() -> None:
     """
 
 
+def _target(study_ref: str) -> SyncTarget:
+    """A self-study file, else a study in the database (opened for a change: syncing and
+    pushing record what the sheet holds)."""
+    from selfstudy.workflows import sheet_sync
+
+    if Path(study_ref).is_file():
+        return sheet_sync.open_target(study_ref)
+    return sheet_sync.open_stored(database(), study_ref)
+
+
 def _client(credentials: Path | None):
     from selfstudy.edges import gsheets
 
@@ -277,7 +289,7 @@ def push_command(
     from selfstudy.edges import gsheets
     from selfstudy.workflows import sheet_sync
 
-    target = sheet_sync.open_target(study_ref)
+    target = _target(study_ref)
     rubric = rubric_of(target.study, rubric_option)
     key = gsheets.spreadsheet_key(spreadsheet)
     report = sheet_sync.push(target, _client(credentials), key, rubric)
@@ -316,10 +328,9 @@ def pull_command(
         sheet_sync.keep_pulled_in_file(study, key, out)
         say(f"wrote {out}")
     if save:
-        from selfstudy.edges.storage import Storage
-
+        storage = database()
         study_id = sheet_sync.keep_pulled_in_database(
-            study, key, Storage(), "selfstudy sheets pull"
+            study, key, storage, operator().by("selfstudy sheets pull")
         )
         say(f"saved {study.program.name!r} as {study_id}")
     if out is None and not save:
@@ -364,7 +375,7 @@ def sync_command(
     from selfstudy.edges import gsheets
     from selfstudy.workflows import sheet_sync
 
-    target = sheet_sync.open_target(study_ref)
+    target = _target(study_ref)
     rubric = rubric_of(target.study, rubric_option)
     key = gsheets.spreadsheet_key(spreadsheet)
     choices = _choices(keeps, keep_all, target.study, rubric)

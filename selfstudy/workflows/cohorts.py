@@ -8,6 +8,7 @@ pseudonyms and rounds apply on both.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from selfstudy.core.cohorts import (
     CohortScores,
@@ -20,7 +21,10 @@ from selfstudy.core.problems import Problem, Report
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.study import SelfStudy, check_study
 from selfstudy.edges.rubric_files import rubric_by_id
-from selfstudy.edges.settings import pseudonym_secret
+from selfstudy.edges.settings import pseudonym_secret, pseudonym_secret_is_set
+
+if TYPE_CHECKING:
+    from selfstudy.edges.storage import Storage
 
 Labelled = tuple[str, SelfStudy]  # (where the study came from, the study)
 
@@ -87,9 +91,12 @@ def choose(
     cohorts: Iterable[str] | None = None,
     rounds: Iterable[str] | None = None,
     pseudonymize: bool = False,
+    storage: Storage | None = None,
 ) -> CohortScores:
     """The studies of these cohorts and rounds (None or empty: all), under pseudonyms if asked.
 
+    The pseudonyms are made with the secret of `storage` (the app's database when None),
+    or `SELFSTUDY_PSEUDONYM_SECRET` when set (`edges.settings.pseudonym_secret`).
     Raises `CohortChoiceError` for a `by` field the studies lack, or when no study matches.
     """
     if by not in scores.programs:
@@ -99,8 +106,16 @@ def choose(
     if not len(chosen):
         raise CohortChoiceError("cohorts and rounds", "no self-study matches them")
     if pseudonymize:
-        chosen = chosen.with_pseudonyms(pseudonym_secret(), keep=("cohort", "round", by))
+        chosen = chosen.with_pseudonyms(pseudonym_secret(storage), keep=("cohort", "round", by))
     return chosen
+
+
+def rotate_pseudonym_secret(storage: Storage) -> bool:
+    """Give the database a new random pseudonym secret (network admins); whether pseudonyms
+    change now: not while `SELFSTUDY_PSEUDONYM_SECRET` overrides it (they change when it is
+    unset). Pseudonyms shared before can no longer be matched to the programs."""
+    storage.rotate_pseudonym_secret()
+    return not pseudonym_secret_is_set()
 
 
 def comparison(

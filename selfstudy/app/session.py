@@ -177,9 +177,14 @@ def stored_studies(fingerprint: Fingerprint | None = None) -> list[tuple[str, Se
     """
     if fingerprint is None:
         fingerprint = get_storage().fingerprint()
+    return _stored(database_url(), fingerprint, access_scope())
+
+
+def access_scope() -> Actor:
+    """What this person may see, and nothing else about them: the key of every cache that
+    sessions share (two people with the same grants share one; nobody gets another's)."""
     actor = current_actor()
-    shared = Actor.local() if actor.everything else Actor("", actor.grants)
-    return _stored(database_url(), fingerprint, shared)
+    return Actor.local() if actor.everything else Actor("", actor.grants)
 
 
 @st.cache_resource(show_spinner=False, ttl=10)

@@ -400,6 +400,10 @@ CODES: dict[str, tuple[str, str]] = {
         "Give a program member or viewer a program, a facilitator a cohort, and a network "
         "admin neither.",
     ),
+    "last-admin": (
+        "That is the network's last admin",
+        "Make someone else a network admin first, so somebody can still manage people.",
+    ),
     "bad-email": (
         "That is not an email address",
         "Write the address the person signs in with, such as name@example.org.",

@@ -17,7 +17,14 @@ import pandas as pd
 import streamlit as st
 
 from selfstudy.app import markdown
-from selfstudy.app.session import Fingerprint, get_storage, problem_lines, stored_studies
+from selfstudy.app.session import (
+    Fingerprint,
+    access_scope,
+    get_storage,
+    problem_lines,
+    stored_studies,
+)
+from selfstudy.core.access import Actor
 from selfstudy.core.cohorts import CohortScores, Comparison, against_group, levels_by_group
 from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.rubric import Rubric
@@ -28,7 +35,7 @@ from selfstudy.edges.reports.cohort_charts import (
     heatmap,
 )
 from selfstudy.edges.reports.cohort_workbook import cohort_report_bytes
-from selfstudy.edges.settings import PSEUDONYM_SECRET_VARIABLE
+from selfstudy.edges.settings import PSEUDONYM_SECRET_VARIABLE, pseudonym_secret
 from selfstudy.edges.storage import database_url
 from selfstudy.workflows import cohorts as cohort_workflow
 
@@ -38,8 +45,11 @@ NOT_GROUPABLE = {"name", "id", "key", "program", "completed_on", "completed_by"}
 
 
 @st.cache_resource(show_spinner="Scoring…", max_entries=8)
-def _scores(url: str, fingerprint: Fingerprint, rubric_id: str) -> tuple[CohortScores, Rubric, int]:
-    """The scores of the studies of one rubric, and how many were left out as unreadable."""
+def _scores(
+    url: str, fingerprint: Fingerprint, rubric_id: str, scope: Actor
+) -> tuple[CohortScores, Rubric, int]:
+    """The scores of the studies of one rubric this `scope` may compare, and how many were
+    left out as unreadable."""
     rubric, studies = cohort_workflow.rubric_and_studies(stored_studies(fingerprint), rubric_id)
     usable, _ = cohort_workflow.comparable(studies, rubric)
     scores, _ = cohort_workflow.scores_of(rubric, usable)
@@ -55,10 +65,16 @@ def _comparison(
     rounds: tuple[str, ...] | None,
     by: str,
     pseudonyms: bool,
+    scope: Actor,
+    secret: str,
 ) -> Comparison | None:
-    scores, _, _ = _scores(url, fingerprint, rubric_id)
+    """The comparison of the chosen studies; `secret` (the pseudonym secret) keys the cache,
+    so pseudonyms change as soon as an admin changes it."""
+    scores, _, _ = _scores(url, fingerprint, rubric_id, scope)
     try:
-        chosen = cohort_workflow.choose(scores, by, cohorts, rounds, pseudonyms)
+        chosen = cohort_workflow.choose(
+            scores, by, cohorts, rounds, pseudonyms, storage=get_storage()
+        )
     except cohort_workflow.CohortChoiceError:
         return None
     return cohort_workflow.comparison(chosen, by)
@@ -80,8 +96,9 @@ def _filters(scores: CohortScores, rubric: Rubric) -> dict:
     dimension = fourth.selectbox("Dimension", [ALL_DIMENSIONS, *titles])
     pseudonyms = st.toggle(
         "Show pseudonyms instead of program names (in every view and download)",
-        help="Stable stand-ins for sharing outside the network. Set "
-        f"{PSEUDONYM_SECRET_VARIABLE} on the server so outsiders cannot recompute them.",
+        help="Stable stand-ins for sharing outside the network, made with this database's "
+        "own random secret (a network admin can change it on the People page, or set "
+        f"{PSEUDONYM_SECRET_VARIABLE} on the server), so outsiders cannot recompute them.",
     )
     return {
         # Everything chosen means no filter, so studies without a cohort or round still count.
@@ -259,7 +276,7 @@ def page() -> None:
         st.info("There are no self-studies yet. Start one, or import sheet copies, then come back.")
         return
     try:
-        scores, rubric, left_out = _scores(url, fingerprint, rubric_id)
+        scores, rubric, left_out = _scores(url, fingerprint, rubric_id, access_scope())
     except ProblemsFound as exc:
         st.error(f"This rubric is not in the rubric folder.\n\n{problem_lines(exc)}")
         return
@@ -279,6 +296,8 @@ def page() -> None:
         chosen["rounds"],
         chosen["by"],
         chosen["pseudonyms"],
+        access_scope(),
+        pseudonym_secret(get_storage()) if chosen["pseudonyms"] else "",
     )
     if comparison is None:
         st.info("No self-study matches these cohorts and rounds.")

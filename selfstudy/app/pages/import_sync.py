@@ -20,7 +20,7 @@ from selfstudy.app.session import (
     show_problems,
     who,
 )
-from selfstudy.core.access import NoAccess
+from selfstudy.core.access import Action, NoAccess
 from selfstudy.core.merge import PROGRAM_KEY, SyncConflict, change_names
 from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.rubric import Rubric
@@ -352,6 +352,11 @@ def google_section(study_id: str | None, study: SelfStudy | None) -> None:
     st.subheader("Google Sheets")
     if study_id is None or study is None:
         st.caption("Open a self-study to push it to a Google Sheet or sync it with one.")
+    elif not get_storage().allows(Action.EDIT, study_id):
+        st.caption(
+            "Only the members of this self-study's program can push it to a Google Sheet or "
+            "sync it; you can download it as a sheet copy above."
+        )
     else:
         connected_sheet(study_id, study)
     st.subheader("Import a Google Sheet as a new self-study")

@@ -15,25 +15,12 @@ from selfstudy.core.access import MEMBER_MAY_INVITE, Action, Role
 from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.study import MAX_TEXT_LENGTH
 from selfstudy.edges.storage import AccessEntry, ProgramSummary
+from selfstudy.workflows import cohorts as cohort_workflow
+from selfstudy.workflows import people
 
 CONFIRM_REMOVE = "confirm-remove"
 CONFIRM_ROTATE = "confirm-rotate"
-
-
-def scope_text(entry: AccessEntry) -> str:
-    if entry.role is Role.ADMIN:
-        return "the whole network"
-    if entry.cohort:
-        return f"cohort {entry.cohort}"
-    return entry.program_name or "a removed program"
-
-
-def status_text(entry: AccessEntry) -> str:
-    if entry.role is None:
-        return "signed in, no access"
-    if entry.pending:
-        return "invited, not signed in yet"
-    return "active"
+DONE = "people-done"  # what the last invitation did, said once after the page is drawn again
 
 
 def access_list(entries: list[AccessEntry]) -> None:
@@ -44,7 +31,7 @@ def access_list(entries: list[AccessEntry]) -> None:
         e
         for e in entries
         if not wanted
-        or wanted in " ".join(filter(None, [e.email, e.name, scope_text(e)])).casefold()
+        or wanted in " ".join(filter(None, [e.email, e.name, people.where_words(e)])).casefold()
     ]
     if not shown:
         st.write("Nobody matches that search." if wanted else "Nobody has access yet.")
@@ -55,9 +42,8 @@ def access_list(entries: list[AccessEntry]) -> None:
             name = f" ({markdown.text(entry.name)})" if entry.name else ""
             who.markdown(f"**{markdown.text(entry.email or 'no email')}**{name}")
             seen = f"last seen {entry.seen_at:%d %b %Y}" if entry.seen_at else ""
-            who.caption(" · ".join(filter(None, [status_text(entry), seen])))
-            role = entry.role.title if entry.role else "no role"
-            what.markdown(f"{markdown.text(role)} of {markdown.text(scope_text(entry))}")
+            who.caption(" · ".join(filter(None, [people.status_words(entry), seen])))
+            what.markdown(markdown.text(people.access_words(entry)))
             if entry.created_by:
                 what.caption(f"given by {markdown.text(entry.created_by)}")
             if entry.grant_id is not None and action.button(
@@ -73,8 +59,7 @@ def access_list(entries: list[AccessEntry]) -> None:
 def confirm_remove(entry: AccessEntry) -> None:
     st.warning(
         f"Take away **{markdown.text(entry.email or '')}**'s access as "
-        f"{markdown.text(entry.role.title if entry.role else '')} of "
-        f"{markdown.text(scope_text(entry))}? It takes effect at their next click; "
+        f"{markdown.text(people.access_words(entry))}? It takes effect at their next click; "
         "nothing they wrote is lost."
     )
     yes, no = st.columns(2)
@@ -116,14 +101,24 @@ def invite_form(programs: list[ProgramSummary]) -> None:
         invite = st.form_submit_button("Invite", type="primary", icon=":material/person_add:")
     if invite:
         try:
-            get_storage().invite(email, role.value, program.id if program else None, cohort)
+            given = people.give_access(
+                get_storage(), email, role.value, program.id if program else None, cohort
+            )
         except ProblemsFound as exc:
             st.error(problem_lines(exc))
             return
-        st.success(
-            f"Invited **{markdown.text(email.strip())}** as {markdown.text(role.title)}. "
-            "Send them the app's address; they sign in with that email."
-        )
+        if given.pending:
+            done = (
+                f"Invited **{markdown.text(email.strip())}** as {markdown.text(role.title)}. "
+                "Send them the app's address; they sign in with that email."
+            )
+        else:
+            done = (
+                f"**{markdown.text(email.strip())}** is now {markdown.text(role.title)} "
+                "too, from their next click."
+            )
+        st.session_state[DONE] = done
+        st.rerun()  # the list above shows it at once
 
 
 def programs_section(programs: list[ProgramSummary]) -> None:
@@ -142,6 +137,7 @@ def programs_section(programs: list[ProgramSummary]) -> None:
         hide_index=True,
         width="stretch",
     )
+    cohort_form(programs)
     with st.expander("Pseudonym secret", icon=":material/key:"):
         st.write(
             "Pseudonymised cohort views and downloads name programs by a code made with this "
@@ -153,12 +149,38 @@ def programs_section(programs: list[ProgramSummary]) -> None:
         if st.session_state.get(CONFIRM_ROTATE):
             yes, no = st.columns(2)
             if yes.button("Change it: every pseudonym changes", type="primary"):
-                get_storage().rotate_pseudonym_secret()
+                cohort_workflow.rotate_pseudonym_secret(get_storage())
                 st.session_state.pop(CONFIRM_ROTATE, None)
                 st.success("The pseudonym secret was changed.")
             if no.button("Keep it"):
                 st.session_state.pop(CONFIRM_ROTATE, None)
                 st.rerun()
+
+
+def cohort_form(programs: list[ProgramSummary]) -> None:
+    """Put a program in a cohort, or take it out: who facilitates a cohort sees its programs."""
+    if not programs:
+        return
+    with st.expander("Cohorts of a program", icon=":material/groups:"):
+        st.caption(
+            "A program is in a cohort when one of its self-studies names it, or when you put "
+            "it there; the facilitators of a cohort read and compare its programs."
+        )
+        with st.form("program-cohort", border=False):
+            program = st.selectbox("Program", programs, format_func=lambda p: p.name)
+            cohort = st.text_input("Cohort", max_chars=MAX_TEXT_LENGTH)
+            add, remove = st.columns(2)
+            put_in = add.form_submit_button("Put it in the cohort")
+            take_out = remove.form_submit_button("Take it out of the cohort")
+        if (put_in or take_out) and program is not None:
+            if not cohort.strip():
+                st.error("Name the cohort.")
+                return
+            if put_in:
+                people.change_cohorts(get_storage(), program.id, add=[cohort], remove=[])
+            else:
+                people.change_cohorts(get_storage(), program.id, add=[], remove=[cohort])
+            st.rerun()
 
 
 def show() -> None:
@@ -176,6 +198,8 @@ def show() -> None:
     with left:
         access_list(storage.access())
     with right:
+        if done := st.session_state.pop(DONE, None):
+            st.success(done)
         invite_form(programs)
     if actor.is_admin:
         programs_section(programs)

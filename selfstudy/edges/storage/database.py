@@ -33,6 +33,7 @@ from selfstudy.core.access import (
     Actor,
     Identity,
     NoAccess,
+    Role,
     normal_name,
     program_key,
 )
@@ -796,6 +797,17 @@ class Storage:
             row = people.grant_row(conn, grant_id)
             if row is None or not self.actor.may_grant(people.grant_of(row)):
                 raise NoAccess("Removing that access", "only a network admin may")
+            if row.role == Role.ADMIN and people.admins(conn) <= 1:
+                raise ProblemsFound(
+                    [
+                        Problem(
+                            "last-admin",
+                            "access",
+                            "this is the network's last admin: make someone else a network "
+                            "admin first, so somebody can still manage people",
+                        )
+                    ]
+                )
             people.remove(conn, grant_id, self.actor.label)
 
     def pseudonym_secret(self) -> str:

@@ -328,6 +328,15 @@ def programs(conn: Connection, visible: Any) -> list[ProgramSummary]:
     ]
 
 
+def admins(conn: Connection) -> int:
+    """How many network admin grants (and admin invitations) are active."""
+    return conn.scalar(
+        select(func.count())
+        .select_from(grants_table)
+        .where(grants_table.c.role == Role.ADMIN.value, grants_table.c.removed_at.is_(None))
+    )
+
+
 def _same_grant(grant: Grant) -> Any:
     columns = grants_table.c
     return and_(

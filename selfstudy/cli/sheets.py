@@ -262,9 +262,7 @@ def _target(study_ref: str) -> SyncTarget:
     pushing record what the sheet holds)."""
     from selfstudy.workflows import sheet_sync
 
-    if Path(study_ref).is_file():
-        return sheet_sync.open_target(study_ref)
-    return sheet_sync.open_stored(database(), study_ref)
+    return sheet_sync.open_target(study_ref, database)
 
 
 def _client(credentials: Path | None):

@@ -13,7 +13,7 @@ nothing from the sheet is saved.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -129,12 +129,14 @@ def _base_name(key: str) -> str:
     return f"gsheet:{key}"
 
 
-def open_target(reference: str, storage: Storage | None = None) -> SyncTarget:
-    """The study named by `reference`: a self-study file, else the id of a stored study."""
+def open_target(reference: str, storage: Callable[[], Storage]) -> SyncTarget:
+    """The study named by `reference`: a self-study file, else the id of a stored study in
+    the database `storage()` opens (for whoever it acts for: a stored study is never opened
+    by anyone in particular)."""
     path = Path(reference)
     if path.is_file():
         return FileTarget(path)
-    return open_stored(storage or Storage(), reference)
+    return open_stored(storage(), reference)
 
 
 def open_stored(storage: Storage, study_id: str) -> StoredTarget:

@@ -22,4 +22,5 @@ def test_the_last_admin_cannot_be_removed_but_one_of_two_can(storage):
     assert [e.email for e in admin.access() if e.role is Role.ADMIN] == ["ana@example.org"]
     admin.invite("ben@example.org", "admin")
     admin.remove_access(ana.grant_id)  # another admin is invited: now it may go
-    assert [e.email for e in admin.access() if e.role is Role.ADMIN] == ["ben@example.org"]
+    assert [e.email for e in storage.access() if e.role is Role.ADMIN] == ["ben@example.org"]
+    assert admin.access() == []  # Ana is no admin from her next step on

@@ -79,8 +79,12 @@ class Identity:
 
     @property
     def label(self) -> str:
-        """How the history and the pages name them: their email, else their name."""
-        return self.email or self.name or f"{self.subject} at {self.issuer}"
+        """How the history and the pages name them: their email, when the provider verified
+        it (anyone can type any address into an account), else their name or subject."""
+        if self.email and self.email_verified:
+            return self.email
+        who = self.name or f"{self.subject} at {self.issuer}"
+        return f"{who} (email not verified)" if self.email else who
 
 
 @dataclass(frozen=True)
@@ -187,8 +191,14 @@ def program_key(program_id: str | None, name: str) -> str:
     return "name:" + normal_name(name)
 
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
 def normal_email(email: str) -> str:
-    return email.strip().casefold()
+    """An email as invitations and `SELFSTUDY_ADMINS` match it: ASCII letters in either case
+    are one address; any other character must match exactly (full Unicode case folding would
+    make `maß` and `mass`, two different domains, one)."""
+    return email.strip().translate(_ASCII_LOWER)
 
 
 def admins_from_setting(text: str) -> frozenset[str]:

@@ -400,6 +400,11 @@ CODES: dict[str, tuple[str, str]] = {
         "Give a program member or viewer a program, a facilitator a cohort, and a network "
         "admin neither.",
     ),
+    "another-program": (
+        "The details name another program",
+        "Keep the program's own id and name; a copy of another program is saved by its "
+        "members, or by a network admin.",
+    ),
     "last-admin": (
         "That is the network's last admin",
         "Make someone else a network admin first, so somebody can still manage people.",

@@ -334,6 +334,7 @@ def where_words(entry: AccessEntry) -> str:
 def status_words(entry: AccessEntry) -> str:
     """Whether the access holds yet: `active`, `invited, not signed in yet`, or, for someone
     who signed in and holds none, `signed in, no access`."""
+    unverified = "" if entry.verified else ", email not verified"
     if entry.role is None:
-        return "signed in, no access"
+        return "signed in, no access" + unverified
     return "invited, not signed in yet" if entry.pending else "active"

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from selfstudy.core.access import Action
 from selfstudy.core.merge import PROGRAM_KEY, Side, Snapshot, snapshot
 from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.rubric import Rubric
@@ -140,8 +141,11 @@ def open_target(reference: str, storage: Callable[[], Storage]) -> SyncTarget:
 
 
 def open_stored(storage: Storage, study_id: str) -> StoredTarget:
-    """The stored study `study_id`; a deleted or unknown one is a `study-not-found` problem."""
+    """The stored study `study_id`, to push or sync (so to change: pushing records what the
+    sheet holds); a deleted or unknown one is a `study-not-found` problem, and one the
+    storage's actor may not change is `no-access` before anything reaches the sheet."""
     try:
+        storage.require(Action.EDIT, study_id)
         return StoredTarget(storage, storage.get_study(study_id))
     except StudyNotFound:
         raise ProblemsFound(

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from selfstudy.core.access import NoAccess
 from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.scoring import score
@@ -65,7 +66,12 @@ def begin_study(
 
 
 def load_samples(storage: Storage, folder: Path | None = None) -> int:
-    """Store every bundled sample self-study; how many. Nothing is stored if any is unreadable."""
+    """Store every bundled sample self-study; how many. Nothing is stored if any is unreadable.
+
+    The samples are programs of their own, which only a network admin may add: anyone
+    else is refused before the first is stored."""
+    if not storage.actor.is_admin:
+        raise NoAccess("Loading the sample self-studies", "only a network admin may")
     studies, problems = [], []
     for path in sample_files(folder):
         try:

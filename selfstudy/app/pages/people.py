@@ -40,7 +40,8 @@ def access_list(entries: list[AccessEntry]) -> None:
         with st.container(border=True):
             who, what, action = st.columns([4, 4, 2], vertical_alignment="center")
             name = f" ({markdown.text(entry.name)})" if entry.name else ""
-            who.markdown(f"**{markdown.text(entry.email or 'no email')}**{name}")
+            unverified = "" if entry.verified else " (email not verified)"
+            who.markdown(f"**{markdown.text(entry.email or 'no email')}**{unverified}{name}")
             seen = f"last seen {entry.seen_at:%d %b %Y}" if entry.seen_at else ""
             who.caption(" · ".join(filter(None, [people.status_words(entry), seen])))
             what.markdown(markdown.text(people.access_words(entry)))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import json
 import secrets
 from collections.abc import Callable, Iterable, Mapping
@@ -249,6 +250,9 @@ class Storage:
         key returns the study made the first time: a double click makes one study.
         """
         by = by or self.actor.label
+        if creation_key is not None:
+            # one person's form: another's key, however alike, never finds their study
+            creation_key = f"{self.actor.person_id or 'local'}:{creation_key}"[:100]
         if creation_key is not None and (found := self._created_with(creation_key)):
             return found
         study_id = new_id()
@@ -285,7 +289,7 @@ class Storage:
                 return found  # the same form, submitted twice at the same moment
             if program_id is None and self._program_id(study) is not None:
                 # someone added the same program at the same moment: it is found now
-                return self.create_study(study, by, creation_key, program_id)
+                return self.create_study(study, by, None, program_id)
             raise
         return study_id
 
@@ -299,21 +303,26 @@ class Storage:
         if program_id is not None:
             if conn.scalar(select(programs_table.c.id).where(programs_table.c.id == program_id)):
                 self._require(conn, Action.CREATE, program_id, "This program")
+                _refuse_another_programs(conn, program_id, study.program)
                 add_cohort(conn, program_id, study.program.cohort)
                 return program_id
             raise _unknown_program(program_id)
         key = program_key(study.program.id, study.program.name)
         found = conn.scalar(select(programs_table.c.id).where(programs_table.c.key == key))
+        if found is None and not (study.program.id or "").strip():
+            found = _program_named(conn, study.program.name)  # an admin typing its name
+        if not self._now(conn).is_admin and (
+            found is None or not self._now(conn).may(Action.CREATE, found)
+        ):
+            # One refusal whether the program exists or not: it tells nobody what does.
+            raise NoAccess(
+                f"A self-study of {quoted(study.program.name)}",
+                "begin or import it in one of your own programs; only a network admin can "
+                "add a program",
+            )
         if found is not None:
-            self._require(conn, Action.CREATE, found, f"The program {quoted(study.program.name)}")
             add_cohort(conn, found, study.program.cohort)
             return found
-        if not self.actor.is_admin:
-            raise NoAccess(
-                f"A new program {quoted(study.program.name)}",
-                "only a network admin can add a program; begin the self-study in one of "
-                "your own programs, or ask a network admin to add this one",
-            )
         found = new_id()
         conn.execute(
             insert(programs_table).values(
@@ -361,15 +370,15 @@ class Storage:
         call and the per-item revisions and times `get_study` needs are not read.
         """
         columns = answers_table.c
-        visible = self._scope(Action.COMPARE, studies_table.c.program_ref)
         with self.engine.connect() as conn:
+            visible = self._scope(conn, Action.COMPARE, studies_table.c.program_ref)
             rows = conn.execute(
                 select(studies_table).where(_LIVE, visible).order_by(studies_table.c.created_at)
             ).all()
             query = select(
                 columns.study_id, columns.item_id, columns.value, columns.evidence, columns.notes
             )
-            if not self.actor.is_admin:
+            if not self._now(conn).is_admin:
                 query = query.where(
                     columns.study_id.in_(select(studies_table.c.id).where(_LIVE, visible))
                 )
@@ -384,20 +393,28 @@ class Storage:
                 by_study[answer_row.study_id][answer_row.item_id] = answer
         return [(row.id, _study_of(row, by_study[row.id])) for row in rows]
 
-    def fingerprint(self) -> tuple[int, datetime | None]:
-        """How many studies there are and when the latest was edited: one cheap query.
+    def fingerprint(self) -> tuple[int, datetime | None, str]:
+        """How many studies there are, when the latest was edited and, for anyone but an
+        admin, a digest of which ones the actor may see: cheap queries.
 
         It changes whenever a study is created, deleted, restored, renamed or has
         an answer changed (a change touches the study's `updated_at`), so it can
         key a cache of `all_studies`.
         """
         with self.engine.connect() as conn:
+            visible = self._scope(conn, Action.READ, studies_table.c.program_ref)
             count, latest = conn.execute(
                 select(func.count(), func.max(studies_table.c.updated_at))
                 .select_from(studies_table)
-                .where(_LIVE, self._scope(Action.READ, studies_table.c.program_ref))
+                .where(_LIVE, visible)
             ).one()
-        return int(count), _time(latest) if latest else None
+            seen = ""
+            if not self._now(conn).is_admin:  # which studies, as access and cohorts change
+                ids = conn.scalars(
+                    select(studies_table.c.id).where(_LIVE, visible).order_by(studies_table.c.id)
+                )
+                seen = hashlib.sha256("\n".join(ids).encode()).hexdigest()
+        return int(count), _time(latest) if latest else None, seen
 
     def list_studies(self) -> list[StudySummary]:
         """A summary of every stored self-study, most recently edited first."""
@@ -414,14 +431,17 @@ class Storage:
             .subquery()
         )
         order = studies_table.c.deleted_at if deleted else studies_table.c.updated_at
-        scope = self._scope(Action.DELETE if deleted else Action.READ, studies_table.c.program_ref)
-        query = (
-            select(studies_table, answered.c.answered)
-            .outerjoin(answered, answered.c.study_id == studies_table.c.id)
-            .where(~_LIVE if deleted else _LIVE, scope)
-            .order_by(order.desc())
-        )
         with self.engine.connect() as conn:
+            action = Action.DELETE if deleted else Action.READ
+            query = (
+                select(studies_table, answered.c.answered)
+                .outerjoin(answered, answered.c.study_id == studies_table.c.id)
+                .where(
+                    ~_LIVE if deleted else _LIVE,
+                    self._scope(conn, action, studies_table.c.program_ref),
+                )
+                .order_by(order.desc())
+            )
             rows = conn.execute(query).all()
         return [_summary_of(row) for row in rows]
 
@@ -448,6 +468,7 @@ class Storage:
                 program = program_from_data(program.model_dump(mode="json"), study_id)
             if old.program == program.model_dump_json():
                 return
+            _refuse_another_programs(conn, old.program_ref, program)
             add_cohort(conn, old.program_ref, program.cohort)
             conn.execute(
                 update(studies_table)
@@ -649,12 +670,20 @@ class Storage:
         self._require(conn, action, row.program_ref, THIS_STUDY)
         return row
 
+    def _now(self, conn: Connection) -> Actor:
+        """The actor with the grants they hold now: access taken away holds from the next
+        operation, whatever a page or a session remembers of them."""
+        if self.actor.person_id is None:
+            return self.actor
+        return people.actor_of(conn, self.actor.person_id, self.actor.label)
+
     def _require(self, conn: Connection, action: Action, program_id: str | None, what: str) -> None:
         """Raise `NoAccess` unless the actor may do `action` to the program."""
-        if self.actor.is_admin:
+        actor = self._now(conn)
+        if actor.is_admin:
             return
         cohorts: list[str] = []
-        if self.actor.cohorts and program_id is not None:
+        if actor.cohorts and program_id is not None:
             cohorts = list(
                 conn.scalars(
                     select(program_cohorts_table.c.cohort_key).where(
@@ -662,8 +691,14 @@ class Storage:
                     )
                 )
             )
-        if not self.actor.may(action, program_id, cohorts):
+        if not actor.may(action, program_id, cohorts):
             raise NoAccess(what)
+
+    def require(self, action: Action, study_id: str) -> None:
+        """Raise `NoAccess` (or `StudyNotFound`) unless the actor may do `action` to the study:
+        for a workflow to check before it does something outside the database first."""
+        with self.engine.connect() as conn:
+            self._checked(conn, action, study_id)
 
     def allows(self, action: Action, study_id: str) -> bool:
         """Whether the actor may do `action` to this live study (for a page to offer it)."""
@@ -675,17 +710,19 @@ class Storage:
         return True
 
     def _require_admin(self, what: str) -> None:
-        if not self.actor.is_admin:
-            raise NoAccess(what, "only a network admin may do this")
+        with self.engine.connect() as conn:
+            if not self._now(conn).is_admin:
+                raise NoAccess(what, "only a network admin may do this")
 
-    def _scope(self, action: Action, program: Any) -> ColumnElement[bool]:
+    def _scope(self, conn: Connection, action: Action, program: Any) -> ColumnElement[bool]:
         """A condition on a program id column: the programs the actor may do `action` to."""
-        if self.actor.is_admin:
+        actor = self._now(conn)
+        if actor.is_admin:
             return true()
         allowed = []
-        if programs := self.actor.programs_for(action):
+        if programs := actor.programs_for(action):
             allowed.append(program.in_(sorted(programs)))
-        if cohorts := self.actor.cohorts_for(action):
+        if cohorts := actor.cohorts_for(action):
             allowed.append(
                 program.in_(
                     select(program_cohorts_table.c.program_id).where(
@@ -713,12 +750,12 @@ class Storage:
     def programs(self) -> list[ProgramSummary]:
         """The programs the actor may read, by name: cohorts, live studies, origin."""
         with self.engine.connect() as conn:
-            return people.programs(conn, self._scope(Action.READ, programs_table.c.id))
+            return people.programs(conn, self._scope(conn, Action.READ, programs_table.c.id))
 
     def programs_to_begin_in(self) -> list[ProgramSummary]:
         """The programs in which the actor may begin a self-study."""
         with self.engine.connect() as conn:
-            return people.programs(conn, self._scope(Action.CREATE, programs_table.c.id))
+            return people.programs(conn, self._scope(conn, Action.CREATE, programs_table.c.id))
 
     def add_program(
         self, name: str, organization: str | None = None, cohorts: Iterable[str] = ()
@@ -728,7 +765,7 @@ class Storage:
         details = program_from_data({"name": name, "organization": organization or None})
         key = program_key(None, details.name)
         with self.engine.begin() as conn:
-            found = conn.scalar(select(programs_table.c.id).where(programs_table.c.key == key))
+            found = _program_named(conn, details.name)
             if found is None:
                 found = new_id()
                 conn.execute(
@@ -764,9 +801,10 @@ class Storage:
         """Who has access to what: for admins everyone (and whoever signed in without any
         access); for a program member, the people of the programs they may invite to."""
         with self.engine.connect() as conn:
-            if self.actor.is_admin:
+            actor = self._now(conn)
+            if actor.is_admin:
                 return people.access_entries(conn, None)
-            return people.access_entries(conn, self.actor.programs_for(Action.INVITE))
+            return people.access_entries(conn, actor.programs_for(Action.INVITE))
 
     def invite(
         self,
@@ -782,9 +820,9 @@ class Storage:
         """
         email = people.checked_email(email)
         grant = people.checked_grant(role, program_id, cohort)
-        if not self.actor.may_grant(grant):
-            raise NoAccess("Inviting people with that role", "only a network admin may")
         with self.engine.begin() as conn:
+            if not self._now(conn).may_grant(grant):
+                raise NoAccess("Inviting people with that role", "only a network admin may")
             if program_id is not None and not conn.scalar(
                 select(programs_table.c.id).where(programs_table.c.id == program_id)
             ):
@@ -795,7 +833,7 @@ class Storage:
         """Take a grant (or an invitation) away; it is kept in the database as removed."""
         with self.engine.begin() as conn:
             row = people.grant_row(conn, grant_id)
-            if row is None or not self.actor.may_grant(people.grant_of(row)):
+            if row is None or not self._now(conn).may_grant(people.grant_of(row)):
                 raise NoAccess("Removing that access", "only a network admin may")
             if row.role == Role.ADMIN and people.admins(conn) <= 1:
                 raise ProblemsFound(
@@ -849,7 +887,9 @@ class Storage:
         if item_id is not None:
             query = query.where(changes_table.c.item_id == item_id)
         with self.engine.connect() as conn:
-            self._checked(conn, Action.READ, study_id, deleted_too=True)
+            row = self._checked(conn, Action.READ, study_id, deleted_too=True)
+            if row.deleted_at is not None:  # only who may bring it back sees a deleted one
+                self._require(conn, Action.DELETE, row.program_ref, THIS_STUDY)
             rows = conn.execute(query.order_by(changes_table.c.id.desc())).all()
         return [_change_of(row) for row in rows]
 
@@ -1119,6 +1159,57 @@ def _summary_of(row: Any) -> StudySummary:
         deleted_at=_time(row.deleted_at) if row.deleted_at else None,
         program_id=row.program_ref,
     )
+
+
+def _program_named(conn: Connection, name: str) -> str | None:
+    """The one program whose name is `name` (case and spacing aside), if exactly one is."""
+    wanted = normal_name(name)
+    found = [
+        row.id
+        for row in conn.execute(select(programs_table.c.id, programs_table.c.name))
+        if normal_name(row.name) == wanted
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+def _refuse_another_programs(conn: Connection, owner: str | None, program: Program) -> None:
+    """Refuse details of a study that name another stored program than its own.
+
+    A cohort comparison pairs a program's rounds, and makes its pseudonym, from the
+    details' program id, else name (`core.cohorts.table`), so a study whose details
+    matched another program's would count as that program's round, or show its
+    pseudonym. Both that key and the storage's own (`program_key`) are compared; the
+    refusal names no other program.
+    """
+    key = program_key(program.id, program.name)
+    pairing = program.id or program.name
+    taken = conn.scalar(
+        select(func.count())
+        .select_from(programs_table)
+        .where(programs_table.c.key == key, programs_table.c.id != owner)
+    )
+    if not taken:
+        others = conn.execute(
+            select(studies_table.c.program).where(
+                or_(studies_table.c.program_ref != owner, studies_table.c.program_ref.is_(None))
+            )
+        )
+        for (details,) in others:
+            other = json.loads(details)
+            if (other.get("id") or other.get("name")) == pairing:
+                taken = 1
+                break
+    if taken:
+        raise ProblemsFound(
+            [
+                Problem(
+                    "another-program",
+                    "program",
+                    "these details (program id, or name) are another program's; a self-study "
+                    "keeps its own program's id and name (change its round or cohort instead)",
+                )
+            ]
+        )
 
 
 def _unknown_program(program_id: str) -> ProblemsFound:

@@ -53,6 +53,7 @@ class AccessEntry:
     created_at: datetime | None
     created_by: str | None
     seen_at: datetime | None = None
+    verified: bool = True  # False: an address the person typed that the provider did not vouch for
 
     @property
     def grant(self) -> Grant | None:
@@ -75,8 +76,8 @@ class ProgramSummary:
 def sign_in(conn: Connection, identity: Identity, admins: frozenset[str]) -> str:
     """The person's id, recorded (or updated) as the provider names them now.
 
-    With an email the provider verified, the invitations for it are taken up, and an
-    email listed in `SELFSTUDY_ADMINS` is made a network admin.
+    With an email the provider verified, the invitations for it are taken up, and the
+    first account with an email listed in `SELFSTUDY_ADMINS` is made a network admin.
     """
     stamp = now()
     person = conn.execute(
@@ -120,7 +121,7 @@ def sign_in(conn: Connection, identity: Identity, admins: frozenset[str]) -> str
             )
             .values(person_id=person_id)
         )
-        if email in admins and not _active(conn, person_id, Grant(Role.ADMIN)):
+        if email in admins and not _configured_before(conn, email):
             conn.execute(
                 insert(grants_table).values(
                     person_id=person_id,
@@ -241,6 +242,7 @@ def access_entries(conn: Connection, program_ids: frozenset[str] | None) -> list
         select(
             grants_table,
             people.c.email.label("person_email"),
+            people.c.email_verified,
             people.c.name.label("person_name"),
             people.c.seen_at,
             programs_table.c.name.label("program_name"),
@@ -259,7 +261,8 @@ def access_entries(conn: Connection, program_ids: frozenset[str] | None) -> list
         AccessEntry(
             grant_id=row.id,
             person_id=row.person_id,
-            email=row.person_email or row.email,
+            # the address the provider vouches for, else the one invited
+            email=row.person_email if row.email_verified else row.email,
             name=row.person_name,
             role=Role(row.role),
             program_id=row.program_id,
@@ -291,6 +294,7 @@ def access_entries(conn: Connection, program_ids: frozenset[str] | None) -> list
                     None,
                     None,
                     datetime.fromisoformat(row.seen_at),
+                    verified=bool(row.email_verified) or not row.email,
                 )
             )
     return entries
@@ -350,16 +354,15 @@ def _same_grant(grant: Grant) -> Any:
     )
 
 
-def _active(conn: Connection, person_id: str, grant: Grant) -> bool:
+def _configured_before(conn: Connection, email: str) -> bool:
+    """Whether the configured admin email was already given to someone: it makes one
+    account an admin (the first to sign in with it, verified), like an invitation, and
+    taking that access away on the People page holds."""
     return (
         conn.scalar(
             select(func.count())
             .select_from(grants_table)
-            .where(
-                grants_table.c.person_id == person_id,
-                grants_table.c.removed_at.is_(None),
-                _same_grant(grant),
-            )
+            .where(grants_table.c.created_by == CONFIGURED, grants_table.c.email == email)
         )
         > 0
     )

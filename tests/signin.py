@@ -284,3 +284,28 @@ def sign_out(page: Page) -> None:
     expect(page.get_by_role("button", name=re.compile("^Sign in")).first).to_be_visible(
         timeout=TIMEOUT_MS
     )
+
+
+def settled(page: Page) -> None:
+    """Wait until the app's script has finished its run, so that what a page does not show
+    is really absent and not merely not drawn yet. Call it after waiting for something the
+    run draws: right after a click the run may not have begun."""
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
+
+
+def choose(page: Page, label: str, option: str) -> None:
+    """Pick `option` in the drop-down list labelled `label` (a Streamlit selectbox)."""
+    page.get_by_role("combobox", name=label, exact=True).click()
+    page.get_by_role("option", name=option, exact=True).click()
+    expect(page.get_by_role("combobox", name=label, exact=True)).to_have_value(option)
+
+
+def options_of(page: Page, label: str) -> list[str]:
+    """What the drop-down list labelled `label` offers, as a person opening it reads them."""
+    page.get_by_role("combobox", name=label, exact=True).click()
+    listbox = page.get_by_role("listbox")  # the one open list
+    listbox.get_by_role("option").first.wait_for()
+    offered = listbox.get_by_role("option").all_inner_texts()
+    page.keyboard.press("Escape")
+    expect(listbox).to_have_count(0)
+    return offered

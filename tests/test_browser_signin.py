@@ -220,13 +220,13 @@ def shows_no_program(page: Page, *names: str) -> None:
 
 
 def resume_list(page: Page):
-    """The Start page's "Resume a self-study" column, once its run has drawn it all."""
-    column = page.get_by_test_id("stColumn").filter(
-        has=page.get_by_role("heading", name="Resume a self-study")
-    )
-    expect(column).to_have_count(1)
+    """The Start page's "Resume a self-study" part (a column beside the form to begin one,
+    or the whole width for who may not begin one), once its run has drawn it all."""
+    heading = page.get_by_role("heading", name="Resume a self-study")
+    expect(heading).to_have_count(1)
     settled(page)
-    return column
+    # the innermost block that holds the heading: the list's own
+    return page.get_by_test_id("stVerticalBlock").filter(has=heading).last
 
 
 def listed_studies(page: Page) -> list[str]:

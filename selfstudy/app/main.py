@@ -9,7 +9,7 @@ import streamlit as st
 
 from selfstudy.app.session import enter, get_storage, show_database_trouble, show_problems
 from selfstudy.app.signin import sign_out_control, signed_in_identity
-from selfstudy.core.access import Action, Actor, NoAccess, grants_text
+from selfstudy.core.access import Action, Actor, NoAccess, grants_text, normal_name
 from selfstudy.core.problems import ProblemsFound
 from selfstudy.edges.storage import DatabaseError
 
@@ -43,9 +43,11 @@ def pages(actor: Actor | None = None) -> list[st.Page]:
 def access_text(actor: Actor) -> str:
     """What the signed-in person may do, in words, under their name in the sidebar."""
     if actor.is_admin:
-        return grants_text(actor.grants, {})
-    names = {program.id: program.name for program in get_storage().programs()}
-    return grants_text(actor.grants, names)
+        return grants_text(actor.grants, {}, {})
+    programs = get_storage().programs()
+    names = {program.id: program.name for program in programs}
+    cohorts = {normal_name(c): c for program in programs for c in program.cohorts}
+    return grants_text(actor.grants, names, cohorts)
 
 
 def run() -> None:

@@ -206,14 +206,18 @@ def admins_from_setting(text: str) -> frozenset[str]:
     return frozenset(normal_email(e) for e in re.split(r"[,;\s]+", text) if e.strip())
 
 
-def grants_text(grants: Iterable[Grant], program_names: dict[str, str]) -> str:
-    """The grants in words, e.g. `program member of Bridge Academy; facilitator of 2025`."""
+def grants_text(
+    grants: Iterable[Grant], program_names: dict[str, str], cohort_names: dict[str, str]
+) -> str:
+    """The grants in words, e.g. `program member of Bridge Academy; facilitator of cohort
+    2025`; cohorts as written (`cohort_names`, by normalised name), programs by name."""
     parts = []
     for grant in sorted(grants, key=lambda g: (g.role, g.program_id or "", g.cohort or "")):
         if grant.role is Role.ADMIN:
             parts.append(grant.role.title)
         elif grant.cohort is not None:
-            parts.append(f"{grant.role.title} of cohort {grant.cohort}")
+            cohort = cohort_names.get(grant.cohort, grant.cohort)
+            parts.append(f"{grant.role.title} of cohort {cohort}")
         else:
             name = program_names.get(grant.program_id or "", "a removed program")
             parts.append(f"{grant.role.title} of {name}")

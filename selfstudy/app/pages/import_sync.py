@@ -164,6 +164,7 @@ def program_to_save_in(key: str) -> str | None:
             "member of your program, to make you a program member",
         )
     if len(own) == 1:
+        st.caption(f"It will be saved in your program **{markdown.text(own[0].name)}**.")
         return own[0].id
     chosen = st.selectbox(
         "Save it in the program", own, format_func=lambda p: p.name, key=f"program:{key}"
@@ -196,6 +197,14 @@ def offer_update(
     The stored study is remembered as first shown, so an update is checked against
     what the user saw: an answer someone changed since is refused, not overwritten.
     """
+    if not get_storage().allows(Action.EDIT, match):
+        stored_name = markdown.text(get_storage().get_study(match).study.program.name)
+        st.info(
+            f"**{stored_name}** ({markdown.text(study.program.round or 'no round')}) is "
+            "already stored as a self-study, which you can read but not change: only its "
+            "program's members can update it from a copy."
+        )
+        return
     seen_key = f"seen:{key}:{match}:{hashlib.sha256(study.to_json().encode()).hexdigest()}"
     if seen_key not in st.session_state:
         st.session_state[seen_key] = get_storage().get_study(match)

@@ -51,7 +51,9 @@ def access_list(entries: list[AccessEntry]) -> None:
                 "Remove", key=f"remove-{entry.grant_id}", icon=":material/person_remove:"
             ):
                 st.session_state[CONFIRM_REMOVE] = entry.grant_id
-            if st.session_state.get(CONFIRM_REMOVE) == entry.grant_id:
+            if entry.grant_id is not None and st.session_state.get(CONFIRM_REMOVE) == (
+                entry.grant_id
+            ):
                 confirm_remove(entry)
     if len(shown) > 100:
         st.caption(f"{len(shown) - 100} more; search to narrow the list.")

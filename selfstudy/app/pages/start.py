@@ -253,9 +253,12 @@ def show() -> None:
     continue_open_study(summaries)
     if not summaries and current_actor().is_admin:  # samples add programs: admins only
         offer_samples()
-    new_col, resume_col = st.columns([2, 3], gap="large")
-    with new_col:
-        new_study_form()
+    # Only who may begin a self-study somewhere gets the form (and its column).
+    may_begin = current_actor().is_admin or bool(get_storage().programs_to_begin_in())
+    new_col, resume_col = st.columns([2, 3], gap="large") if may_begin else (None, st.container())
+    if new_col is not None:
+        with new_col:
+            new_study_form()
     with resume_col:
         if summaries:
             resume_list(summaries)

@@ -8,6 +8,7 @@ pseudonyms and rounds apply on both.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from selfstudy.core.cohorts import (
@@ -17,6 +18,7 @@ from selfstudy.core.cohorts import (
     duplicate_studies,
     score_studies,
 )
+from selfstudy.core.cohorts.columns import comparable_columns, score_columns
 from selfstudy.core.problems import Problem, Report
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.study import SelfStudy, check_study
@@ -72,17 +74,43 @@ def scores_of(rubric: Rubric, studies: Sequence[Labelled]) -> tuple[CohortScores
     A program with two studies of the same round counts once, with the later one.
     """
     scores = score_studies(rubric, [study for _, study in studies])
-    warnings = Report(
+    return scores, _repeated_rounds(scores, [label for label, _ in studies])
+
+
+def _repeated_rounds(scores: CohortScores, labels: Sequence[str]) -> Report:
+    return Report(
         Problem(
             "repeated-round",
-            studies[position][0],
+            labels[position],
             f"another input holds the {row['round']!r} round of program {row['key']!r} too; "
             "the later one is used",
             severity="warning",
         )
         for position, row in duplicate_studies(scores.programs).iterrows()
     )
-    return scores, warnings
+
+
+@dataclass(frozen=True)
+class StoredScores:
+    """The stored studies of one rubric, scored: what the Cohorts page and
+    `selfstudy cohort --from-db` compare."""
+
+    scores: CohortScores
+    rubric: Rubric
+    problems: Report  # why studies were left out, and repeated rounds
+    left_out: int  # studies with answers the rubric does not allow
+
+
+def stored_scores(storage: Storage, rubric_id: str) -> StoredScores:
+    """Score the stored studies of `rubric_id` the storage's actor may compare, read in bulk
+    as columns (never one object per answer); the rubric is the version the oldest names."""
+    columns = storage.study_columns(rubric_id)
+    version = columns.rubric_versions[0] if len(columns) else None
+    rubric = rubric_by_id(rubric_id, version)
+    usable, problems = comparable_columns(columns, rubric)
+    scores = score_columns(rubric, usable)
+    problems += _repeated_rounds(scores, usable.labels)
+    return StoredScores(scores, rubric, problems, len(columns) - len(usable))
 
 
 def choose(

@@ -22,7 +22,6 @@ from selfstudy.app.session import (
     access_scope,
     get_storage,
     problem_lines,
-    stored_studies,
 )
 from selfstudy.core.access import Actor
 from selfstudy.core.cohorts import CohortScores, Comparison, against_group, levels_by_group
@@ -49,11 +48,9 @@ def _scores(
     url: str, fingerprint: Fingerprint, rubric_id: str, scope: Actor
 ) -> tuple[CohortScores, Rubric, int]:
     """The scores of the studies of one rubric this `scope` may compare, and how many were
-    left out as unreadable."""
-    rubric, studies = cohort_workflow.rubric_and_studies(stored_studies(fingerprint), rubric_id)
-    usable, _ = cohort_workflow.comparable(studies, rubric)
-    scores, _ = cohort_workflow.scores_of(rubric, usable)
-    return scores, rubric, len(studies) - len(usable)
+    left out as unreadable: read in bulk from the database's columns."""
+    stored = cohort_workflow.stored_scores(get_storage(), rubric_id)
+    return stored.scores, stored.rubric, stored.left_out
 
 
 @st.cache_resource(max_entries=32)
@@ -258,9 +255,14 @@ def _views(comparison: Comparison, rubric: Rubric, dimension: str | None) -> Non
         _one_program(comparison, titles)
 
 
+@st.cache_resource(max_entries=32)
+def _rubric_ids(url: str, fingerprint: Fingerprint, scope: Actor) -> list[str]:
+    return get_storage().rubric_ids()
+
+
 def _rubric_id(fingerprint: Fingerprint) -> str | None:
     """The rubric to compare by: the only one the studies use, else the one chosen."""
-    rubric_ids = sorted({study.rubric.id for _, study in stored_studies(fingerprint)})
+    rubric_ids = _rubric_ids(database_url(), fingerprint, access_scope())
     if len(rubric_ids) > 1:
         return st.selectbox("Rubric", rubric_ids)
     return rubric_ids[0] if rubric_ids else None

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 from sqlalchemy import ColumnElement, delete, false, func, insert, or_, select, true, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -38,6 +39,7 @@ from selfstudy.core.access import (
     normal_name,
     program_key,
 )
+from selfstudy.core.cohorts.columns import StudyColumns
 from selfstudy.core.problems import Problem, ProblemsFound, quoted
 from selfstudy.core.study import (
     Answer,
@@ -392,6 +394,60 @@ class Storage:
             if not _is_blank(answer):
                 by_study[answer_row.study_id][answer_row.item_id] = answer
         return [(row.id, _study_of(row, by_study[row.id])) for row in rows]
+
+    def rubric_ids(self) -> list[str]:
+        """The rubrics of the studies the actor may compare, by id."""
+        with self.engine.connect() as conn:
+            visible = self._scope(conn, Action.COMPARE, studies_table.c.program_ref)
+            return sorted(
+                conn.scalars(select(studies_table.c.rubric_id).where(_LIVE, visible).distinct())
+            )
+
+    def study_columns(self, rubric_id: str, chunk: int = 50_000) -> StudyColumns:
+        """The studies of one rubric the actor may compare, oldest first, as columns: what
+        a cohort comparison reads (`core.cohorts.columns`).
+
+        Only (study, item, value) is read of the answers, never evidence or notes, as plain
+        rows a chunk at a time: each chunk's values are decoded in one JSON call and its
+        item ids numbered as they come, so no object is made per answer.
+        """
+        with self.engine.connect() as conn:
+            visible = self._scope(conn, Action.COMPARE, studies_table.c.program_ref)
+            mine = (_LIVE, visible, studies_table.c.rubric_id == rubric_id)
+            rows = conn.execute(
+                select(studies_table.c.id, studies_table.c.program, studies_table.c.rubric_version)
+                .where(*mine)
+                .order_by(studies_table.c.created_at, studies_table.c.id)
+            ).all()
+            position = {row.id: n for n, row in enumerate(rows)}
+            names: dict[str, int] = {}
+            studies: list[np.ndarray] = []
+            items: list[np.ndarray] = []
+            values: list[np.ndarray] = []
+            answers = answers_table.c
+            result = conn.execution_options(yield_per=chunk).execute(
+                select(answers.study_id, answers.item_id, answers.value).where(
+                    answers.value != "null",
+                    answers.study_id.in_(select(studies_table.c.id).where(*mine)),
+                )
+            )
+            for part in result.partitions():
+                study_ids, item_ids, texts = zip(*part, strict=True)
+                studies.append(np.fromiter(map(position.__getitem__, study_ids), np.int64))
+                codes = [names.setdefault(i, len(names)) for i in item_ids]
+                items.append(np.array(codes, dtype=np.int32))
+                decoded = np.empty(len(texts), dtype=object)
+                decoded[:] = json.loads("[" + ",".join(texts) + "]")
+                values.append(decoded)
+        return StudyColumns(
+            labels=[row.id for row in rows],
+            programs=[json.loads(row.program) for row in rows],
+            rubric_versions=[row.rubric_version for row in rows],
+            study=np.concatenate(studies) if studies else np.empty(0, np.int64),
+            item=np.concatenate(items) if items else np.empty(0, np.int32),
+            item_names=list(names),
+            value=np.concatenate(values) if values else np.empty(0, object),
+        )
 
     def fingerprint(self) -> tuple[int, datetime | None, str]:
         """How many studies there are, when the latest was edited and, for anyone but an

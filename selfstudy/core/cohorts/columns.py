@@ -19,10 +19,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from selfstudy.core.cohorts.scoring import CohortScores, score_answers
-from selfstudy.core.cohorts.table import PROGRAM_FIELDS, Answers, _plain_field, rubric_arrays
+from selfstudy.core.cohorts.table import Answers, programs_frame, rubric_arrays
 from selfstudy.core.problems import Problem, Report
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.study import SelfStudy, _item_key, _shown, value_problem
@@ -59,21 +58,6 @@ class StudyColumns:
             item=self.item[rows],
             value=self.value[rows],
         )
-
-
-def programs_frame(details: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    """One row per study from stored program details: what `table.programs_table` makes
-    of the same programs (fields, extra fields as columns, `key` and `program`)."""
-    columns: dict[str, list[Any]] = {
-        name: [d.get(name) for d in details] for name in PROGRAM_FIELDS
-    }
-    extras = [{k: v for k, v in d.items() if k not in PROGRAM_FIELDS} for d in details]
-    for name in dict.fromkeys(name for extra in extras for name in extra):
-        if name not in columns:
-            columns[name] = [_plain_field(extra.get(name)) for extra in extras]
-    columns["key"] = [pid or name for pid, name in zip(columns["id"], columns["name"], strict=True)]
-    columns["program"] = columns["name"]
-    return pd.DataFrame(columns, dtype=object)
 
 
 def comparable_columns(columns: StudyColumns, rubric: Rubric) -> tuple[StudyColumns, Report]:

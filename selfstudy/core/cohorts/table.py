@@ -158,9 +158,16 @@ def programs_table(studies: Sequence[SelfStudy]) -> pd.DataFrame:
     Extra program fields (`completed_on`, a region, …) become columns too, so
     any of them can be a grouping. Columns hold plain Python objects.
     """
-    programs = [study.program for study in studies]
-    columns = {name: list(map(operator.attrgetter(name), programs)) for name in PROGRAM_FIELDS}
-    extras = [program.model_extra or {} for program in programs]
+    return programs_frame([study.program.model_dump(mode="json") for study in studies])
+
+
+def programs_frame(details: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """`programs_table` from program details as stored (JSON): a database's studies are
+    read this way, without a model per study."""
+    columns: dict[str, list[Any]] = {
+        name: [d.get(name) for d in details] for name in PROGRAM_FIELDS
+    }
+    extras = [{k: v for k, v in d.items() if k not in PROGRAM_FIELDS} for d in details]
     for name in dict.fromkeys(name for extra in extras for name in extra):
         if name not in columns:
             columns[name] = [_plain_field(extra.get(name)) for extra in extras]

@@ -322,6 +322,30 @@ def test_from_db_compares_the_apps_stored_self_studies(copies, tmp_path, monkeyp
     assert from_db["needs"] == from_files["needs"]
 
 
+def test_from_db_reports_a_stored_study_with_bad_answers_and_compares_the_rest(
+    copies, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("SELFSTUDY_DB", str(tmp_path / "app.db"))
+    monkeypatch.delenv("SELFSTUDY_DATABASE_URL", raising=False)
+    storage = Storage()
+    studies = [read_study_source(path) for path in discover_sources([copies])]
+    for study in studies:
+        storage.create_study(study)
+    broken = studies[0].model_copy(deep=True)
+    broken.program.id, broken.program.name = "broken", "Broken"
+    broken.answers["PG.1.a"].value = 9
+    broken_id = storage.create_study(broken)
+    result = CliRunner().invoke(main, ["cohort", "--from-db", "--format", "json"])
+    assert result.exit_code == 1  # a study was left out: a script notices
+    assert f"database study {broken_id}: answers['PG.1.a'].value: 9 is not on the scale" in (
+        result.stderr
+    )
+    assert "1 input(s) left out" in result.stderr
+    compared = json.loads(result.stdout)
+    expected, _ = cohort_json(str(copies))
+    assert compared["groups"] == expected["groups"]
+
+
 def test_a_self_study_for_an_unknown_rubric_is_reported_and_left_out(copies):
     stray = copies / "stray.json"
     stray.write_text(

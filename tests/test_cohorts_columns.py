@@ -52,13 +52,13 @@ def check_like_objects(rubric: Rubric, studies: list[SelfStudy]) -> None:
     assert_same_scores(score_columns(rubric, columns_of(inputs)), score_studies(rubric, studies))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(studies_for(DEFAULT))
 def test_columns_score_and_leave_out_as_objects_do_on_the_default_rubric(studies):
     check_like_objects(DEFAULT, studies)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(studies_for(SMALL))
 def test_columns_score_and_leave_out_as_objects_do_with_weights_targets_and_show_if(studies):
     check_like_objects(SMALL, studies)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,7 @@ from selfstudy.edges.rubric_files import rubric_by_id, rubric_from_option
 from selfstudy.edges.settings import PSEUDONYM_SECRET_VARIABLE
 
 if TYPE_CHECKING:
-    from selfstudy.edges.storage import Storage
+    pass
 
 # How this command names what the cohort workflow calls a choice.
 OPTION_OF_CHOICE = {
@@ -126,14 +127,34 @@ def cohort_command(
         raise click.UsageError("--format xlsx needs --out FILE.xlsx")
     if not inputs and not from_db:
         raise click.UsageError("give self-study files or folders, or --from-db")
+    from selfstudy.core.cohorts.columns import columns_of, joined
     from selfstudy.workflows import cohorts as cohort_workflow
 
     rubric = rubric_from_option(rubric_option) if rubric_option else None
     loaded, failed = _load_inputs(inputs, rubric)
     storage = database(changes=False) if from_db else None
+    if rubric is None and loaded:
+        first_source, first = loaded[0]
+        rubric = rubric_by_id(first.rubric.id, first.rubric.version, first_source)
+    columns = columns_of(loaded)
     if storage is not None:
-        loaded += _load_database(storage)
-    if not loaded:
+        stored_ids = storage.rubric_ids()
+        if rubric is None and stored_ids:
+            rubric = rubric_by_id(stored_ids[0], None, "the database")
+        for other in stored_ids:
+            if rubric is not None and other != rubric.id:
+                click.echo(
+                    printable(
+                        f"the database: its self-studies of rubric {other!r} are left out; "
+                        f"compare them on their own with --rubric"
+                    ),
+                    err=True,
+                )
+        if rubric is not None:
+            stored = storage.study_columns(rubric.id)
+            labels = [f"database study {study_id}" for study_id in stored.labels]
+            columns = joined(columns, replace(stored, labels=labels))
+    if not len(columns):
         raise ProblemsFound(
             [
                 Problem(
@@ -146,15 +167,13 @@ def cohort_command(
                 )
             ]
         )
-    first_source, first = loaded[0]
-    rubric = rubric or rubric_by_id(first.rubric.id, first.rubric.version, first_source)
-    studies, problems = cohort_workflow.comparable(loaded, rubric)
-    failed += len(loaded) - len(studies)
-    _echo_problems(problems)
-    if not studies:
+    assert rubric is not None
+    compared = cohort_workflow.scores_of_columns(rubric, columns)
+    failed += compared.left_out
+    _echo_problems(compared.problems)
+    if not len(compared.scores):
         raise SystemExit(1)
-    scores, repeats = cohort_workflow.scores_of(rubric, studies)
-    _echo_problems(repeats)
+    scores = compared.scores
     try:
         chosen = cohort_workflow.choose(scores, by, cohorts, rounds, pseudonymize, storage)
         comparison = cohort_workflow.comparison(chosen, by, top, baseline, follow_up)
@@ -186,10 +205,6 @@ def _load_inputs(
             continue
         loaded.append((str(path), result.study))
     return loaded, failed
-
-
-def _load_database(storage: Storage) -> list[tuple[str, SelfStudy]]:
-    return [(f"database study {sid}", study) for sid, study in storage.all_studies()]
 
 
 def _write(comparison: Comparison, fmt: str, out_path: Path | None) -> None:

@@ -18,7 +18,7 @@ from selfstudy.core.cohorts import (
     duplicate_studies,
     score_studies,
 )
-from selfstudy.core.cohorts.columns import comparable_columns, score_columns
+from selfstudy.core.cohorts.columns import StudyColumns, comparable_columns, score_columns
 from selfstudy.core.problems import Problem, Report
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.study import SelfStudy, check_study
@@ -107,6 +107,13 @@ def stored_scores(storage: Storage, rubric_id: str) -> StoredScores:
     columns = storage.study_columns(rubric_id)
     version = columns.rubric_versions[0] if len(columns) else None
     rubric = rubric_by_id(rubric_id, version)
+    return scores_of_columns(rubric, columns)
+
+
+def scores_of_columns(rubric: Rubric, columns: StudyColumns) -> StoredScores:
+    """Studies as columns, checked against `rubric` (a study with an answer it does not
+    allow is left out, with its problems) and scored at once, with a warning for each
+    study a later one of the same program and round replaces."""
     usable, problems = comparable_columns(columns, rubric)
     scores = score_columns(rubric, usable)
     problems += _repeated_rounds(scores, usable.labels)

@@ -29,19 +29,30 @@ from selfstudy.core.study import SelfStudy, _item_key, _shown, value_problem
 
 @dataclass(frozen=True)
 class StudyColumns:
-    """Many studies of one rubric: one entry per study in the lists, one per answer in the
-    arrays (`item` indexes `item_names`, the item ids as stored)."""
+    """Many studies of one rubric: one entry per study in the lists, one per answer in
+    `study` and `pair`, and one per distinct (item, value) pair in `pair_item` and
+    `pair_value` (a network's answers take few distinct values: each is decoded and
+    checked once)."""
 
     labels: list[str]  # where each study comes from, for problems (e.g. its stored id)
     programs: list[dict[str, Any]]  # each study's program details, as stored
     rubric_versions: list[str]
-    study: np.ndarray  # int64: the study's position in the lists
-    item: np.ndarray  # int32: index into item_names
+    study: np.ndarray  # int64, per answer: the study's position in the lists
+    pair: np.ndarray  # int64, per answer: its (item, value) pair
+    pair_item: np.ndarray  # int32, per pair: index into item_names
+    pair_value: np.ndarray  # object, per pair: the value
     item_names: list[str]
-    value: np.ndarray  # object: the answer's value
 
     def __len__(self) -> int:
         return len(self.labels)
+
+    @property
+    def item(self) -> np.ndarray:
+        return self.pair_item[self.pair]
+
+    @property
+    def value(self) -> np.ndarray:
+        return self.pair_value[self.pair]
 
     def subset(self, keep: np.ndarray) -> StudyColumns:
         """The studies where `keep` (one bool per study) holds, renumbered in order."""
@@ -55,8 +66,7 @@ class StudyColumns:
             programs=[self.programs[p] for p in positions],
             rubric_versions=[self.rubric_versions[p] for p in positions],
             study=renumber[self.study[rows]],
-            item=self.item[rows],
-            value=self.value[rows],
+            pair=self.pair[rows],
         )
 
 
@@ -78,7 +88,7 @@ def comparable_columns(columns: StudyColumns, rubric: Rubric) -> tuple[StudyColu
                     severity="warning",
                 )
             )
-    for row, code, reason in _refused_values(columns, rubric):
+    for row, code, reason in _refused_answers(columns, rubric):
         position = int(columns.study[row])
         item_id = columns.item_names[code]
         bad[position] = True
@@ -104,20 +114,25 @@ def comparable_columns(columns: StudyColumns, rubric: Rubric) -> tuple[StudyColu
 UNKNOWN_ITEM = "unknown-item"
 
 
-def _refused_values(columns: StudyColumns, rubric: Rubric) -> list[tuple[int, int, str]]:
+def _refused_answers(columns: StudyColumns, rubric: Rubric) -> list[tuple[int, int, str]]:
     """(row, item, why) of each answer the rubric does not allow, in row order: each
     distinct (item, value) pair is judged once."""
     items = [rubric.item_by_id.get(name) for name in columns.item_names]
-    judged: dict[tuple[int, Any], str | None] = {}
-    refused = []
-    for row, (code, value) in enumerate(zip(columns.item.tolist(), columns.value, strict=True)):
-        key = (code, _hashable(value))
-        if key not in judged:
-            item = items[code]
-            judged[key] = UNKNOWN_ITEM if item is None else value_problem(rubric, item, value)
-        if judged[key] is not None:
-            refused.append((row, code, judged[key]))
-    return refused
+    reasons: dict[int, str] = {}
+    for pair, (code, value) in enumerate(
+        zip(columns.pair_item.tolist(), columns.pair_value, strict=True)
+    ):
+        item = items[code]
+        reason = UNKNOWN_ITEM if item is None else value_problem(rubric, item, value)
+        if reason is not None:
+            reasons[pair] = reason
+    if not reasons:
+        return []
+    rows = np.flatnonzero(np.isin(columns.pair, list(reasons)))
+    return [
+        (int(row), int(columns.pair_item[columns.pair[row]]), reasons[int(columns.pair[row])])
+        for row in rows
+    ]
 
 
 def _hashable(value: Any) -> Any:
@@ -143,29 +158,41 @@ def columns_of(studies: Sequence[tuple[str, SelfStudy]]) -> StudyColumns:
     """Study objects (each with where it came from) as columns: files and sheet copies join
     stored studies this way."""
     names: dict[str, int] = {}
+    pairs: dict[tuple[int, Any], int] = {}
+    pair_values: list[Any] = []
     positions: list[int] = []
-    codes: list[int] = []
-    values: list[Any] = []
+    rows: list[int] = []
     for position, (_, study) in enumerate(studies):
         for item_id, answer in study.answers.items():
+            code = names.setdefault(item_id, len(names))
+            key = (code, _hashable(answer.value))
+            if key not in pairs:
+                pairs[key] = len(pairs)
+                pair_values.append(answer.value)
             positions.append(position)
-            codes.append(names.setdefault(item_id, len(names)))
-            values.append(answer.value)
-    value = np.empty(len(values), dtype=object)
-    value[:] = values
+            rows.append(pairs[key])
     return StudyColumns(
         labels=[label for label, _ in studies],
         programs=[study.program.model_dump(mode="json") for _, study in studies],
         rubric_versions=[study.rubric.version for _, study in studies],
         study=np.array(positions, dtype=np.int64),
-        item=np.array(codes, dtype=np.int32),
+        pair=np.array(rows, dtype=np.int64),
+        pair_item=np.array([code for code, _ in pairs], dtype=np.int32),
+        pair_value=object_array(pair_values),
         item_names=list(names),
-        value=value,
     )
 
 
+def object_array(values: Sequence[Any]) -> np.ndarray:
+    """`values` as a one-dimensional object array (lists stay list elements)."""
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
+
+
 def joined(first: StudyColumns, second: StudyColumns) -> StudyColumns:
-    """The studies of `first`, then those of `second`."""
+    """The studies of `first`, then those of `second` (their pairs are kept apart: each is
+    judged on its own)."""
     names = dict.fromkeys(first.item_names)
     names.update(dict.fromkeys(second.item_names))
     code = {name: n for n, name in enumerate(names)}
@@ -175,7 +202,8 @@ def joined(first: StudyColumns, second: StudyColumns) -> StudyColumns:
         programs=first.programs + second.programs,
         rubric_versions=first.rubric_versions + second.rubric_versions,
         study=np.concatenate([first.study, second.study + len(first)]),
-        item=np.concatenate([first.item, recode[second.item]]),
+        pair=np.concatenate([first.pair, second.pair + len(first.pair_item)]),
+        pair_item=np.concatenate([first.pair_item, recode[second.pair_item]]),
+        pair_value=np.concatenate([first.pair_value, second.pair_value]),
         item_names=list(names),
-        value=np.concatenate([first.value, second.value]),
     )

@@ -39,7 +39,7 @@ from selfstudy.core.access import (
     normal_name,
     program_key,
 )
-from selfstudy.core.cohorts.columns import StudyColumns
+from selfstudy.core.cohorts.columns import StudyColumns, object_array
 from selfstudy.core.problems import Problem, ProblemsFound, quoted
 from selfstudy.core.study import (
     Answer,
@@ -408,8 +408,9 @@ class Storage:
         a cohort comparison reads (`core.cohorts.columns`).
 
         Only (study, item, value) is read of the answers, never evidence or notes, as plain
-        rows a chunk at a time: each chunk's values are decoded in one JSON call and its
-        item ids numbered as they come, so no object is made per answer.
+        rows a chunk at a time; each answer becomes two integers (its study, its distinct
+        (item, value) pair), and each distinct value is decoded once: no object is made
+        per answer.
         """
         with self.engine.connect() as conn:
             visible = self._scope(conn, Action.COMPARE, studies_table.c.program_ref)
@@ -420,33 +421,35 @@ class Storage:
                 .order_by(studies_table.c.created_at, studies_table.c.id)
             ).all()
             position = {row.id: n for n, row in enumerate(rows)}
-            names: dict[str, int] = {}
+            pairs: dict[tuple[str, str], int] = {}  # (item id, value as stored) -> pair
             studies: list[np.ndarray] = []
-            items: list[np.ndarray] = []
-            values: list[np.ndarray] = []
-            answers = answers_table.c
+            answers: list[np.ndarray] = []
+            columns = answers_table.c
             result = conn.execution_options(yield_per=chunk).execute(
-                select(answers.study_id, answers.item_id, answers.value).where(
-                    answers.value != "null",
-                    answers.study_id.in_(select(studies_table.c.id).where(*mine)),
+                select(columns.study_id, columns.item_id, columns.value).where(
+                    columns.value != "null",
+                    columns.study_id.in_(select(studies_table.c.id).where(*mine)),
                 )
             )
             for part in result.partitions():
                 study_ids, item_ids, texts = zip(*part, strict=True)
                 studies.append(np.fromiter(map(position.__getitem__, study_ids), np.int64))
-                codes = [names.setdefault(i, len(names)) for i in item_ids]
-                items.append(np.array(codes, dtype=np.int32))
-                decoded = np.empty(len(texts), dtype=object)
-                decoded[:] = json.loads("[" + ",".join(texts) + "]")
-                values.append(decoded)
+                keys = zip(item_ids, texts, strict=True)
+                found = [pairs.setdefault(key, len(pairs)) for key in keys]
+                answers.append(np.array(found, dtype=np.int64))
+        names: dict[str, int] = {}
+        pair_item = [names.setdefault(item_id, len(names)) for item_id, _ in pairs]
+        # each distinct value decoded once, all in one JSON call
+        pair_value = json.loads("[" + ",".join(text for _, text in pairs) + "]")
         return StudyColumns(
             labels=[row.id for row in rows],
             programs=[json.loads(row.program) for row in rows],
             rubric_versions=[row.rubric_version for row in rows],
             study=np.concatenate(studies) if studies else np.empty(0, np.int64),
-            item=np.concatenate(items) if items else np.empty(0, np.int32),
+            pair=np.concatenate(answers) if answers else np.empty(0, np.int64),
+            pair_item=np.array(pair_item, dtype=np.int32),
+            pair_value=object_array(pair_value),
             item_names=list(names),
-            value=np.concatenate(values) if values else np.empty(0, object),
         )
 
     def fingerprint(self) -> tuple[int, datetime | None, str]:

@@ -24,7 +24,8 @@ TABLES = ("studies", "answers", "changes", "sync_bases")
 
 
 def _rows(path: Path, query: str) -> list[tuple]:
-    with sqlite3.connect(path) as conn:
+    """Rows of the fixture, read without touching it (no journal files beside it)."""
+    with sqlite3.connect(f"file:{path}?immutable=1", uri=True) as conn:
         return sorted(conn.execute(query).fetchall())
 
 
@@ -37,7 +38,7 @@ def _v2_in_postgres() -> str:
         for name, apply in MIGRATIONS[:2]:
             apply(conn)
             conn.execute(insert(migrations_table).values(name=name, applied_at=now()))
-        with sqlite3.connect(V2_DATABASE) as old:
+        with sqlite3.connect(f"file:{V2_DATABASE}?immutable=1", uri=True) as old:
             old.row_factory = sqlite3.Row
             for table in TABLES:
                 rows = [dict(r) for r in old.execute(f"SELECT * FROM {table}")]

@@ -32,7 +32,9 @@ def run():
 
 def test_every_command_has_help_text():
     def walk(group: click.Group, prefix: str = ""):
-        for name, command in group.commands.items():
+        context = click.Context(group)
+        for name in group.list_commands(context):  # every command, imported or not yet
+            command = group.get_command(context, name)
             yield f"{prefix}{name}", command
             if isinstance(command, click.Group):
                 yield from walk(command, f"{prefix}{name} ")
@@ -46,7 +48,7 @@ def test_every_command_has_help_text():
 def test_help_lists_every_command(run):
     result = run("--help")
     assert result.exit_code == 0
-    for name in main.commands:
+    for name in main.list_commands(click.Context(main)):
         assert name in result.output
 
 

@@ -9,11 +9,19 @@ traceback.
 Text from the input reaches the terminal only `printable` (control characters and
 line breaks written out): a line through `say`, a table through `text_table`, a
 JSON document through `json_text`, a problem as its own line.
+
+Start-up stays quick (`selfstudy --help` well under half a second): a command's module,
+with the libraries it needs (pandas, altair, SQLAlchemy, spreadsheets, Google), is
+imported only when that command runs. `COMMANDS` names each command's module and holds
+its one-line help for the listing; tests/test_cli_startup.py checks that the listing
+says what each command says of itself.
 """
 
 from __future__ import annotations
 
 import errno
+import importlib
+from typing import NamedTuple
 
 import click
 
@@ -22,8 +30,86 @@ from selfstudy.core.printable import printable
 from selfstudy.core.problems import Problem, ProblemsFound
 
 
+class Listed(NamedTuple):
+    """A command as `selfstudy --help` lists it before its module is imported."""
+
+    module: str  # the module whose `@main.command` (or `@main.group`) defines it
+    summary: str  # the first paragraph of its docstring, as click would shorten it
+
+
+COMMANDS = {
+    "cohort": Listed("cohort", "Compare the self-studies of many programs."),
+    "delete": Listed("history", "Move a stored self-study to Recently deleted."),
+    "deleted": Listed(
+        "history", "List the recently deleted self-studies, most recently deleted first."
+    ),
+    "export": Listed(
+        "sheets",
+        "Export a self-study as a sheet copy: an .xlsx workbook or a folder of CSV files.",
+    ),
+    "history": Listed("history", "Show every change made to a stored self-study, oldest first."),
+    "import": Listed(
+        "sheets",
+        "Import sheet copies: .xlsx files, folders of CSV files, self-study .json, Google Sheets.",
+    ),
+    "people": Listed("people", "Who may sign in to the app and what they may see and change."),
+    "programs": Listed(
+        "people",
+        "The programs that own the self-studies, their cohorts, and the pseudonym secret.",
+    ),
+    "purge-deleted": Listed(
+        "history", "Remove for good the self-studies deleted more than 30 days ago."
+    ),
+    "report": Listed("report", "Write the report of one self-study to a file."),
+    "restore": Listed(
+        "history", "Bring a deleted self-study back, with every answer and its history."
+    ),
+    "restore-value": Listed(
+        "history", "Put back the value that one change of the history gave its field."
+    ),
+    "sample": Listed(
+        "study_commands",
+        "Write a realistic synthetic set of self-studies (baseline and follow-up per program).",
+    ),
+    "schema": Listed(
+        "study_commands", "Print the JSON Schema of a rubric or of a self-study file."
+    ),
+    "score": Listed("study_commands", "Score one self-study against its rubric."),
+    "sheets": Listed(
+        "sheets", "Push a self-study to a Google Sheet, pull it back, or sync both ways."
+    ),
+    "validate": Listed(
+        "study_commands", "Check rubric files (or folders of them) and list every problem."
+    ),
+}
+
+
 class SelfStudyGroup(click.Group):
-    """A click group that reports `ProblemsFound` and `OSError` as lines and exit status 1."""
+    """A click group that reports `ProblemsFound` and `OSError` as lines and exit status 1,
+    and imports a command's module (and the libraries it needs) only when it is used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        listed = COMMANDS.get(cmd_name)
+        if listed is not None and cmd_name not in self.commands:
+            importlib.import_module(f"{__name__}.{listed.module}")  # registers it on `main`
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """click's listing, from `COMMANDS` for a command not imported yet (importing them
+        all would cost a second of the reader's time)."""
+        commands = []
+        for name in self.list_commands(ctx):
+            command = self.commands.get(name) or click.Command(name, help=COMMANDS[name].summary)
+            if not command.hidden:
+                commands.append((name, command))
+        if commands:
+            limit = formatter.width - 6 - max(len(name) for name, _ in commands)
+            rows = [(name, command.get_short_help_str(limit)) for name, command in commands]
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -83,14 +169,3 @@ def main(ctx: click.Context, as_email: str | None) -> None:
     compare cohorts of programs, and manage who has access to the app's database.
     """
     ctx.meta[AS_EMAIL] = as_email
-
-
-# Each module registers its commands on `main`.
-from selfstudy.cli import (  # noqa: E402, F401
-    cohort,
-    history,
-    people,
-    report,
-    sheets,
-    study_commands,
-)

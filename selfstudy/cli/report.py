@@ -10,7 +10,6 @@ from selfstudy.cli import main, say
 from selfstudy.cli.study_commands import load_checked_study, study_rubric_option
 from selfstudy.core.scoring import score
 from selfstudy.edges.files import write_atomically
-from selfstudy.edges.reports.html_report import html_report
 from selfstudy.edges.reports.scores_csv import scores_csv
 
 FORMAT_OF_SUFFIX = {".html": "html", ".htm": "html", ".csv": "csv"}
@@ -67,6 +66,8 @@ def report_command(
         # utf-8-sig: Excel then reads accented names correctly.
         write_atomically(out_path, scores_csv(rubric, study, result).encode("utf-8-sig"))
     else:
+        # Here, not at the top: the charts' altair and vl_convert take most of a second.
+        from selfstudy.edges.reports.html_report import html_report
         from selfstudy.workflows import reports
 
         previous = None

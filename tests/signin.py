@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -199,6 +199,49 @@ def app_server(
         if app.poll() is not None:
             raise RuntimeError(f"streamlit exited with status {app.returncode}")
         yield url
+
+
+def streamlit_command(secrets_file: Path, port: int) -> list[str]:
+    """`streamlit run app.py` from the checkout, on a loopback port, with one secrets file."""
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(PROJECT_ROOT / "app.py"),
+        "--server.headless=true",
+        f"--server.port={port}",
+        "--server.address=127.0.0.1",
+        "--browser.gatherUsageStats=false",
+        f"--secrets.files={secrets_file}",
+    ]
+
+
+@contextmanager
+def app_servers(
+    folders: list[Path], secrets_text: str, *, database_url: str, admins: str = ""
+) -> Iterator[list[str]]:
+    """One app server per folder, all on the database at `database_url`, started at once
+    (as app instances behind a load balancer start); their URLs, in the folders' order.
+
+    Each server has a free port, its own secrets file (`secrets_text`) and its own log in
+    its folder.
+    """
+    with ExitStack() as stack:
+        running = []
+        for folder in folders:
+            port = free_port()
+            secrets_file = folder / "secrets.toml"
+            secrets_file.write_text(secrets_text, encoding="utf-8")
+            secrets_file.chmod(0o600)
+            env = app_environment(folder / "unused.db", database_url, admins)
+            command = streamlit_command(secrets_file, port)
+            log = folder / "streamlit.log"
+            app = stack.enter_context(started(command, log, cwd=PROJECT_ROOT, env=env))
+            running.append((f"http://localhost:{port}", app))
+        for url, app in running:
+            wait_until_healthy(url, app)
+        yield [url for url, _ in running]
 
 
 @contextmanager

@@ -86,6 +86,15 @@ def chromium():
         browser.close()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def patient_expect() -> Iterator[None]:
+    """Checks wait as long as the pages' own timeout: two servers and a browser share two
+    cores, and a first load of the Cohorts page can take seconds there."""
+    expect.set_options(timeout=TIMEOUT_MS)
+    yield
+    expect.set_options(timeout=None)
+
+
 @pytest.fixture
 def person(chromium) -> Iterator[Callable[[], Page]]:
     """A new person: each call opens a browser context (a browser session of one server)."""

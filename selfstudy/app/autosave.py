@@ -13,6 +13,7 @@ writes nothing.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -148,8 +149,13 @@ def _take_fields(
         session.to_redraw.add((item_id, part))
 
 
-def seed_widgets(study_id: str, rubric: Rubric, item: Item, answer: Answer) -> None:
-    """Give an item's widgets their stored values, just before they are drawn.
+def seed_widgets(
+    study_id: str, rubric: Rubric, item: Item, answer: Answer, parts: Iterable[str] = FIELDS
+) -> None:
+    """Give an item's widgets (those of `parts`) their stored values, just before they are
+    drawn, and only then: a value seeded for a widget not drawn in that run would outlive
+    what is typed into it later, and come back in its place when the page is left and
+    opened again.
 
     A widget gets its value the first time it is drawn in this browser session,
     and again after a colleague's change to it arrived (see `to_redraw`); never
@@ -157,7 +163,7 @@ def seed_widgets(study_id: str, rubric: Rubric, item: Item, answer: Answer) -> N
     """
     session: SessionStudy | None = st.session_state.get(_session_key(study_id))
     to_redraw = session.to_redraw if session is not None else set()
-    for part in FIELDS:
+    for part in parts:
         key = widget_key(study_id, item.id, part)
         if key in st.session_state and (item.id, part) not in to_redraw:
             continue

@@ -42,7 +42,7 @@ def progress_bar(answered: int, required: int, label: str) -> None:
 
 def item_input(study_id: str, rubric: Rubric, item: Item, answer: Answer, missing: bool) -> None:
     """The input for one item, saved the moment it changes."""
-    seed_widgets(study_id, rubric, item, answer)
+    seed_widgets(study_id, rubric, item, answer, ("value",))
     key = widget_key(study_id, item.id, "value")
     save = {
         "on_change": save_from_widget,
@@ -89,12 +89,13 @@ def item_input(study_id: str, rubric: Rubric, item: Item, answer: Answer, missin
             "It is kept until you choose a new answer."
         )
     if item.is_rating:
-        evidence_and_notes(study_id, item, answer)
+        evidence_and_notes(study_id, rubric, item, answer)
     item_history(study_id, item)
 
 
-def evidence_and_notes(study_id: str, item: Item, answer: Answer) -> None:
-    """Evidence and notes, drawn only while open: text inputs are the page's costliest widgets."""
+def evidence_and_notes(study_id: str, rubric: Rubric, item: Item, answer: Answer) -> None:
+    """Evidence and notes, drawn (and given their stored text) only while open: text inputs
+    are the page's costliest widgets."""
     label = "Evidence and notes"
     if answer.evidence or answer.notes:
         label += " ✓"
@@ -106,6 +107,7 @@ def evidence_and_notes(study_id: str, item: Item, answer: Answer) -> None:
     )
     if not box.open:
         return
+    seed_widgets(study_id, rubric, item, answer, ("evidence", "notes"))
     with box:
         st.text_input(
             "Evidence (how do you know?)",

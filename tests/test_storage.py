@@ -10,10 +10,11 @@ import multiprocessing
 import threading
 
 import pytest
+from sqlalchemy import update
 
 from selfstudy.core.study import Answer
 from selfstudy.edges.storage import StaleEdit, Storage, StudyNotFound, database_url
-from selfstudy.edges.storage.schema import MIGRATIONS
+from selfstudy.edges.storage.schema import MIGRATIONS, studies_table
 
 
 def test_a_new_study_is_found_again_by_its_id_with_its_program(storage, new_study):
@@ -167,7 +168,7 @@ def test_all_studies_returns_every_study_with_its_answers(storage, sample_set):
 
 def test_the_fingerprint_changes_with_every_create_save_and_delete(storage, new_study):
     seen = [storage.fingerprint()]
-    assert seen[0] == (0, None, "")  # the last part only matters to who sees part of it
+    assert seen[0] == (0, None, 0, "")  # the last part only matters to who sees part of it
     study_id = storage.create_study(new_study)
     seen.append(storage.fingerprint())
     other_id = storage.create_study(new_study)
@@ -179,7 +180,7 @@ def test_the_fingerprint_changes_with_every_create_save_and_delete(storage, new_
     storage.delete_study(other_id)
     seen.append(storage.fingerprint())
     assert len(set(seen)) == len(seen)
-    assert [count for count, _, _ in seen] == [0, 1, 2, 2, 2, 1]
+    assert [count for count, *_ in seen] == [0, 1, 2, 2, 2, 1]
     assert storage.fingerprint() == seen[-1]  # unchanged while nothing is written
 
 
@@ -272,3 +273,18 @@ def test_the_default_database_is_a_sqlite_file_under_data_or_selfstudy_db(monkey
 def test_study_ids_never_start_like_a_command_line_option(storage, new_study):
     ids = [storage.create_study(new_study) for _ in range(200)]
     assert all(study_id[0].isalnum() for study_id in ids)
+
+
+def test_the_fingerprint_changes_even_when_another_servers_clock_is_ahead(storage, new_study):
+    ahead = storage.create_study(new_study)
+    behind = storage.create_study(new_study)
+    with storage.engine.begin() as conn:  # a server whose clock runs a day ahead edited it
+        conn.execute(
+            update(studies_table)
+            .where(studies_table.c.id == ahead)
+            .values(updated_at="2099-01-01T00:00:00.000000+00:00")
+        )
+    before = storage.fingerprint()
+    storage.save_answer(behind, "PG.1.a", Answer(value=2), None)  # stamped with today's clock
+    assert storage.fingerprint()[1] == before[1]  # the latest edit time did not move...
+    assert storage.fingerprint() != before  # ...and still the change is seen

@@ -159,7 +159,7 @@ def database_trouble_shown(draw: Callable[P, None]) -> Callable[P, None]:
     return guarded
 
 
-Fingerprint = tuple[int, datetime | None, str]
+Fingerprint = tuple[int, datetime | None, int, str]
 
 
 @st.cache_resource(show_spinner="Reading the self-studies…", max_entries=16)

@@ -452,13 +452,15 @@ class Storage:
             item_names=list(names),
         )
 
-    def fingerprint(self) -> tuple[int, datetime | None, str]:
-        """How many studies there are, when the latest was edited and, for anyone but an
-        admin, a digest of which ones the actor may see: cheap queries.
+    def fingerprint(self) -> tuple[int, datetime | None, int, str]:
+        """How many studies there are, when the latest was edited, the number of the latest
+        change in the history and, for anyone but an admin, a digest of which studies the
+        actor may see: cheap queries.
 
         It changes whenever a study is created, deleted, restored, renamed or has
-        an answer changed (a change touches the study's `updated_at`), so it can
-        key a cache of `all_studies`.
+        an answer changed (a change touches the study's `updated_at` and adds to the
+        history), so it can key a cache of `all_studies`: also when another app server,
+        whose clock may be behind, made the change.
         """
         with self.engine.connect() as conn:
             visible = self._scope(conn, Action.READ, studies_table.c.program_ref)
@@ -467,13 +469,14 @@ class Storage:
                 .select_from(studies_table)
                 .where(_LIVE, visible)
             ).one()
+            last_change = conn.scalar(select(func.max(changes_table.c.id))) or 0
             seen = ""
             if not self._now(conn).is_admin:  # which studies, as access and cohorts change
                 ids = conn.scalars(
                     select(studies_table.c.id).where(_LIVE, visible).order_by(studies_table.c.id)
                 )
                 seen = hashlib.sha256("\n".join(ids).encode()).hexdigest()
-        return int(count), _time(latest) if latest else None, seen
+        return int(count), _time(latest) if latest else None, int(last_change), seen
 
     def list_studies(self) -> list[StudySummary]:
         """A summary of every stored self-study, most recently edited first."""

@@ -23,9 +23,8 @@ import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from sqlalchemy import ColumnElement, delete, false, func, insert, or_, select, true, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -39,7 +38,6 @@ from selfstudy.core.access import (
     normal_name,
     program_key,
 )
-from selfstudy.core.cohorts.columns import StudyColumns, object_array
 from selfstudy.core.problems import Problem, ProblemsFound, quoted
 from selfstudy.core.study import (
     Answer,
@@ -72,6 +70,9 @@ from selfstudy.edges.storage.schema import (
     studies_table,
     sync_bases_table,
 )
+
+if TYPE_CHECKING:
+    from selfstudy.core.cohorts.columns import StudyColumns
 
 Seen = int | None | Mapping[str, int | None]  # the item revision a writer saw, or one per field
 
@@ -412,6 +413,11 @@ class Storage:
         (item, value) pair), and each distinct value is decoded once: no object is made
         per answer.
         """
+        # numpy and pandas only here: every other command on the database starts without them
+        import numpy as np
+
+        from selfstudy.core.cohorts.columns import StudyColumns, object_array
+
         with self.engine.connect() as conn:
             visible = self._scope(conn, Action.COMPARE, studies_table.c.program_ref)
             mine = (_LIVE, visible, studies_table.c.rubric_id == rubric_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import sqlite3
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -85,27 +86,90 @@ def fresh_postgres_url(base: str) -> str:
     return base.rsplit("/", 1)[0] + "/" + name
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=pytest.mark.skipif(
-                not POSTGRES_URL,
-                reason="SELFSTUDY_TEST_POSTGRES_URL not set (make test starts a server)",
+def database_copy(source: str, target: str) -> str:
+    """Make the database at `target` a copy of the one at `source`; returns `target`.
+
+    `target` is as `db_url` gives it: a SQLite file not written yet, or an empty PostgreSQL
+    database that nobody uses. SQLite's is copied through its backup API (what its
+    write-ahead log holds included); PostgreSQL's is made again with `CREATE DATABASE ...
+    TEMPLATE`, which needs nobody connected to `source`: whoever still is (an engine that
+    was not disposed) is disconnected first.
+    """
+    if source.startswith("sqlite:///"):
+        old = sqlite3.connect(source.removeprefix("sqlite:///"))
+        new = sqlite3.connect(target.removeprefix("sqlite:///"))
+        try:
+            old.backup(new)
+        finally:
+            new.close()
+            old.close()
+        return target
+    template, name = source.rsplit("/", 1)[1], target.rsplit("/", 1)[1]
+    admin = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = :name AND pid <> pg_backend_pid()"
             ),
+            {"name": template},
+        )
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {template}"))
+    admin.dispose()
+    return target
+
+
+# Each test of a database runs on SQLite, and on PostgreSQL when make test starts one.
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=pytest.mark.skipif(
+            not POSTGRES_URL,
+            reason="SELFSTUDY_TEST_POSTGRES_URL not set (make test starts a server)",
         ),
-    ]
-)
+    ),
+]
+
+
+@pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'selfstudy.db'}"
     return fresh_postgres_url(POSTGRES_URL)
 
 
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory) -> Callable[[str, str, Callable[[str], None]], str]:
+    """`database_template(name, db_url, build)`: the URL of a database that `build(url)` made
+    once in the session on `db_url`'s server (SQLite or PostgreSQL), for `database_copy`."""
+    made: dict[tuple[str, str], str] = {}
+
+    def template(name: str, db_url: str, build: Callable[[str], None]) -> str:
+        backend = "sqlite" if db_url.startswith("sqlite") else "postgresql"
+        if (name, backend) not in made:
+            if backend == "sqlite":
+                url = f"sqlite:///{tmp_path_factory.mktemp('templates') / name}.db"
+            else:
+                url = fresh_postgres_url(POSTGRES_URL)
+            build(url)
+            made[name, backend] = url
+        return made[name, backend]
+
+    return template
+
+
+def _migrated(url: str) -> None:
+    Storage(url).engine.dispose()
+
+
 @pytest.fixture
-def storage(db_url: str) -> Storage:
-    store = Storage(db_url)
+def storage(db_url: str, database_template) -> Storage:
+    """The database at `db_url`, with the schema made: a copy of one migrated once in the
+    session (each test migrating its own took longer than most tests that use it). The
+    tests of migrating itself use `db_url`, an empty database."""
+    store = Storage(database_copy(database_template("migrated", db_url, _migrated), db_url))
     yield store
     store.engine.dispose()
 

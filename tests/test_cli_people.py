@@ -1,6 +1,6 @@
 """`selfstudy people`, `selfstudy programs` and `--as`, as an operator runs them on the server.
 
-Each runs on the app's database (SQLite, and PostgreSQL too when
+Each runs on a copy of the app's database (SQLite, and PostgreSQL too when
 `SELFSTUDY_TEST_POSTGRES_URL` is set), which the commands open through
 SELFSTUDY_DATABASE_URL. People sign in through `Storage.sign_in`, as the app's
 sign-in names them.
@@ -20,7 +20,7 @@ from selfstudy.core.access import Identity
 from selfstudy.core.cohorts import pseudonym
 from selfstudy.edges.storage import Storage
 from selfstudy.edges.study_files import load_study
-from tests.conftest import DATA_DIR, SAMPLES_DIR
+from tests.conftest import DATA_DIR, SAMPLES_DIR, database_copy
 
 P01 = SAMPLES_DIR / "p01-baseline.json"  # Bridge to STEM Summer Academy, cohort 2025
 P02 = SAMPLES_DIR / "p02-baseline.json"  # Young Engineers of the Valley, cohort 2026
@@ -44,25 +44,49 @@ def sign_in(storage: Storage, email: str, subject: str | None = None, verified: 
     return storage.sign_in(Identity(ISSUER, subject or email, email, verified, None))
 
 
-@pytest.fixture
-def database(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Storage:
-    """The app's database, with two programs' self-studies, before anyone has access."""
-    monkeypatch.setenv("SELFSTUDY_DATABASE_URL", db_url)
+def opened(url: str, monkeypatch: pytest.MonkeyPatch) -> Storage:
+    """The database at `url`, which the commands open through SELFSTUDY_DATABASE_URL."""
+    monkeypatch.setenv("SELFSTUDY_DATABASE_URL", url)
     for name in ("SELFSTUDY_AS", "SELFSTUDY_ADMINS", "SELFSTUDY_PSEUDONYM_SECRET"):
         monkeypatch.delenv(name, raising=False)
-    store = Storage(db_url)
+    return Storage(url)
+
+
+def two_programs(url: str) -> None:
+    store = Storage(url)
     store.create_study(load_study(P01))
     store.create_study(load_study(P02))
+    store.engine.dispose()
+
+
+@pytest.fixture
+def database(db_url: str, database_template, monkeypatch: pytest.MonkeyPatch) -> Storage:
+    """The app's database, with two programs' self-studies, before anyone has access (built
+    once in the session and copied for each test)."""
+    built = database_template("cli-two-programs", db_url, two_programs)
+    store = opened(database_copy(built, db_url), monkeypatch)
     yield store
     store.engine.dispose()
 
 
 @pytest.fixture
-def network(database: Storage) -> Storage:
-    """The database once its first admin was invited and has signed in."""
-    assert invoke("people", "add", BOSS, "--role", "admin").exit_code == 0
-    sign_in(database, BOSS)
-    return database
+def network(db_url: str, database_template, monkeypatch: pytest.MonkeyPatch) -> Storage:
+    """The database once its first admin was invited and has signed in (built once in the
+    session and copied for each test)."""
+
+    def first_admin(url: str) -> None:
+        database_copy(database_template("cli-two-programs", db_url, two_programs), url)
+        with pytest.MonkeyPatch.context() as env:
+            opened(url, env).engine.dispose()
+            assert invoke("people", "add", BOSS, "--role", "admin").exit_code == 0
+        store = Storage(url)
+        sign_in(store, BOSS)
+        store.engine.dispose()
+
+    built = database_template("cli-first-admin", db_url, first_admin)
+    store = opened(database_copy(built, db_url), monkeypatch)
+    yield store
+    store.engine.dispose()
 
 
 def grant_columns(storage: Storage, email: str) -> list[tuple[str, str | None, str | None]]:

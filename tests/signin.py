@@ -105,12 +105,15 @@ def provider_installed() -> None:
         )
 
 
-def stop(process: subprocess.Popen) -> None:
-    """TERM, ten seconds to end, then KILL."""
-    if process.poll() is None:
+def stop(*processes: subprocess.Popen) -> None:
+    """TERM to each, ten seconds for them to end (they end side by side), then KILL."""
+    running = [process for process in processes if process.poll() is None]
+    for process in running:
         process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for process in running:
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=max(deadline - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
@@ -161,6 +164,31 @@ def app_environment(database: Path, database_url: str | None, admins: str) -> di
 
 
 @contextmanager
+def app_started(
+    folder: Path,
+    secrets_text: str,
+    port: int,
+    *,
+    database: Path,
+    database_url: str | None = None,
+    admins: str = "",
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`streamlit run app.py` from the checkout with `secrets_text` as its only secrets file,
+    started and not yet waited for (`wait_until_healthy`), so that it starts while something
+    else does; its URL, at `localhost` (the host its sign-in settings name), and process."""
+    with socket.socket() as probe:  # a server left from an earlier run would answer for us
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            raise RuntimeError(f"something already listens on port {port}")
+    secrets_file = folder / "secrets.toml"
+    secrets_file.write_text(secrets_text, encoding="utf-8")
+    secrets_file.chmod(0o600)
+    command = streamlit_command(secrets_file, port)
+    env = app_environment(database, database_url, admins)
+    with started(command, folder / "streamlit.log", cwd=PROJECT_ROOT, env=env) as app:
+        yield f"http://localhost:{port}", app
+
+
+@contextmanager
 def app_server(
     folder: Path,
     secrets_text: str,
@@ -170,31 +198,10 @@ def app_server(
     database_url: str | None = None,
     admins: str = "",
 ) -> Iterator[str]:
-    """`streamlit run app.py` from the checkout with `secrets_text` as its only secrets file.
-
-    Its URL is at `localhost`, the host its sign-in settings name.
-    """
-    with socket.socket() as probe:  # a server left from an earlier run would answer for us
-        if probe.connect_ex(("127.0.0.1", port)) == 0:
-            raise RuntimeError(f"something already listens on port {port}")
-    secrets_file = folder / "secrets.toml"
-    secrets_file.write_text(secrets_text, encoding="utf-8")
-    secrets_file.chmod(0o600)
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(PROJECT_ROOT / "app.py"),
-        "--server.headless=true",
-        f"--server.port={port}",
-        "--server.address=127.0.0.1",
-        "--browser.gatherUsageStats=false",
-        f"--secrets.files={secrets_file}",
-    ]
-    env = app_environment(database, database_url, admins)
-    with started(command, folder / "streamlit.log", cwd=PROJECT_ROOT, env=env) as app:
-        url = f"http://localhost:{port}"
+    """`app_started`, once it answers: its URL."""
+    with app_started(
+        folder, secrets_text, port, database=database, database_url=database_url, admins=admins
+    ) as (url, app):
         wait_until_healthy(url, app)
         if app.poll() is not None:
             raise RuntimeError(f"streamlit exited with status {app.returncode}")
@@ -263,27 +270,39 @@ def signin_site(
     provider_installed()
     people = {p.username: p for p in people}
     client_secret = secrets.token_urlsafe(32)
-    port = free_port()
+    port, provider_port = free_port(), free_port()
     app_url = f"http://localhost:{port}"
+    issuer = f"http://localhost:{provider_port}"  # as the provider names itself
     provider_env = os.environ | {
-        "OP_PORT": "0",
+        "OP_PORT": str(provider_port),
         "APP_ORIGIN": app_url,
         "CLIENT_ID": CLIENT_ID,
         "CLIENT_SECRET": client_secret,
         "OP_USERS": json.dumps({name: p.provider_entry() for name, p in people.items()}),
     }
     provider_log = folder / "provider.log"
-    with started([NODE, "provider.mjs"], provider_log, cwd=PROVIDER_DIR, env=provider_env) as op:
-        issuer = wait_for_issuer(op, provider_log)
-        with app_server(
+    # Both start at once (the app asks the provider for its settings only when someone
+    # signs in), and both are stopped at once.
+    with (
+        started([NODE, "provider.mjs"], provider_log, cwd=PROVIDER_DIR, env=provider_env) as op,
+        app_started(
             folder,
             secrets_toml(app_url, issuer, client_secret),
             port,
             database=database,
             database_url=database_url,
             admins=admins,
-        ) as url:
+        ) as (url, app),
+    ):
+        try:
+            if (said := wait_for_issuer(op, provider_log)) != issuer:
+                raise RuntimeError(f"the provider says its issuer is {said}, not {issuer}")
+            wait_until_healthy(url, app)
+            if app.poll() is not None:
+                raise RuntimeError(f"streamlit exited with status {app.returncode}")
             yield SignInSite(url=url, issuer=issuer, people=people, folder=folder)
+        finally:
+            stop(app, op)
 
 
 # --- what a person does in the browser --------------------------------------------------

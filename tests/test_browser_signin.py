@@ -30,7 +30,7 @@ from tests.conftest import SAMPLES_DIR
 from tests.signin import (
     NODE,
     SignInSite,
-    app_server,
+    app_started,
     choose,
     fill_provider_form,
     free_port,
@@ -43,8 +43,16 @@ from tests.signin import (
     sign_out,
     signed_in_line,
     signin_site,
+    stop,
 )
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, OUTPUT, TIMEOUT_MS, rating
+from tests.test_browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    OUTPUT,
+    TIMEOUT_MS,
+    rating,
+    wait_until_healthy,
+)
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists() or NODE is None,
@@ -122,9 +130,33 @@ def network(folder, default_rubric) -> Network:
 
 
 @pytest.fixture(scope="module")
-def site(folder, network) -> Iterator[SignInSite]:
+def site(folder, network, request) -> Iterator[SignInSite]:
+    if any(item.name == UNREADABLE_TEST for item in request.session.items):
+        request.getfixturevalue("unreadable_secrets_app")  # starts while the site does
     with signin_site(folder, PEOPLE, database=network.database, admins=ADMIN) as running:
         yield running
+
+
+COOKIE_SECRET = "cookie-secret-that-must-stay-secret"
+UNREADABLE_TEST = "test_a_secrets_file_that_cannot_be_read_lets_nobody_in"
+
+
+@pytest.fixture(scope="module")
+def unreadable_secrets_app(tmp_path_factory, default_rubric) -> Iterator[tuple]:
+    """An app server whose secrets file cannot be read (an `[auth` never closed), on a
+    database of its own with one self-study: its folder, URL and process, started and not
+    waited for, so that it starts while the module's site does."""
+    folder = tmp_path_factory.mktemp("unreadable")
+    database = folder / "broken.db"
+    storage = Storage(f"sqlite:///{database}")
+    storage.create_study(SelfStudy.new(default_rubric, PROGRAM))
+    storage.engine.dispose()
+    broken = (
+        '[auth\nredirect_uri = "http://localhost/oauth2callback"\n'
+        f'cookie_secret = "{COOKIE_SECRET}"\n'
+    )
+    with app_started(folder, broken, free_port(), database=database) as (url, app):
+        yield folder, url, app
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -366,23 +398,19 @@ def test_a_wrong_password_stays_on_the_providers_form(visitor, site):
     signed_in_as(page, "Casey (email not verified)")  # her provider did not verify it
 
 
-def test_a_secrets_file_that_cannot_be_read_lets_nobody_in(tmp_path, chromium, default_rubric):
-    database = tmp_path / "broken.db"
-    Storage(f"sqlite:///{database}").create_study(SelfStudy.new(default_rubric, PROGRAM))
-    secret = "cookie-secret-that-must-stay-secret"
-    broken = (
-        f'[auth\nredirect_uri = "http://localhost/oauth2callback"\ncookie_secret = "{secret}"\n'
-    )
-    with app_server(tmp_path, broken, free_port(), database=database) as url:
-        page = chromium.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        page.goto(url)
-        expect(page.get_by_text("Sign-in cannot be used right now")).to_be_visible()
-        expect(sign_in_button(page)).to_have_count(0)
-        shows_nothing_of_the_app(page)
-        assert secret not in page.content()
-        page.close()
-    assert secret not in (tmp_path / "streamlit.log").read_text(encoding="utf-8")
+def test_a_secrets_file_that_cannot_be_read_lets_nobody_in(unreadable_secrets_app, chromium):
+    folder, url, app = unreadable_secrets_app
+    wait_until_healthy(url, app)
+    page = chromium.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url)
+    expect(page.get_by_text("Sign-in cannot be used right now")).to_be_visible()
+    expect(sign_in_button(page)).to_have_count(0)
+    shows_nothing_of_the_app(page)
+    assert COOKIE_SECRET not in page.content()
+    page.close()
+    stop(app)  # its log is all written once it has stopped
+    assert COOKIE_SECRET not in (folder / "streamlit.log").read_text(encoding="utf-8")
 
 
 # --- what each role sees and may do ---------------------------------------------------------

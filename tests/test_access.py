@@ -45,7 +45,6 @@ from tests.access_people import (
     PERSON,
     ROLES,
     Network,
-    Saved,
     build,
     put_back,
     save,
@@ -76,22 +75,23 @@ EDITORS_B = ADMINS | {"member B"}
         ),
     ],
 )
-def built(request, tmp_path_factory, sample_set) -> tuple[Network, Saved]:
+def built(request, tmp_path_factory, sample_set) -> Network:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('network') / 'network.db'}"
     else:
         url = fresh_postgres_url(POSTGRES_URL)
     network = build(url, sample_set)
-    yield network, save(network)
+    save(network)
+    yield network
     network.close()
 
 
 @pytest.fixture
 def net(built) -> Network:
     """The network as it was built, whatever the test before did to it."""
-    network, saved = built
-    put_back(network, saved)
-    return network
+    put_back(built)
+    built.untouched = False  # until the test finds it so
+    return built
 
 
 @pytest.fixture(autouse=True)
@@ -518,7 +518,9 @@ def test_each_role_may_do_exactly_what_its_access_allows(world, operation, role)
     if operation.prepare is not None:
         operation.prepare(world)
     store = world.net.store(role)
-    rows, cells = world.net.rows(), sheet_cells(world.sheet)
+    # as built (`net` has just put it back), or as the operator's preparation left it
+    rows = world.net.rows() if operation.prepare else world.net.as_built
+    cells = sheet_cells(world.sheet)
     if role in operation.allowed:
         outcome = operation.do(store, world)
         operation.done(world, role, outcome)
@@ -526,8 +528,10 @@ def test_each_role_may_do_exactly_what_its_access_allows(world, operation, role)
         with pytest.raises(NoAccess) as refused:
             operation.do(store, world)
         assert [p.code for p in refused.value.problems] == ["no-access"]
-        assert world.net.rows() == rows, "a refused operation wrote to the database"
+        after = world.net.rows()
+        assert after == rows, "a refused operation wrote to the database"
         assert sheet_cells(world.sheet) == cells, "a refused operation wrote to the sheet"
+        world.net.untouched = after == world.net.as_built  # the next test has nothing to undo
 
 
 # --- what each role sees ------------------------------------------------------------------------

@@ -190,7 +190,7 @@ def visitor(chromium, site, request) -> Iterator[Callable[[], Page]]:
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
-        page.goto(site.url)
+        open_link(page, site.url)
         expect(sign_in_button(page)).to_be_visible()
         return page
 
@@ -276,6 +276,18 @@ def listed_studies(page: Page) -> list[str]:
     return listed
 
 
+def open_link(page: Page, url: str) -> None:
+    """Open `url` as a person typing a link does, and go on once the new page has begun:
+    the check that follows waits for what it looks for (waiting for each page's load event
+    as well cost half a second in a new browser context, before Streamlit drew anything)."""
+    page.goto(url, wait_until="commit")
+
+
+def reload(page: Page) -> None:
+    """Reload the page, going on once it has begun, as `open_link` does."""
+    page.reload(wait_until="commit")
+
+
 def study_link(site: SignInSite, page: str, study_id: str) -> str:
     return f"{site.url}/{page}?study={study_id}"
 
@@ -328,7 +340,7 @@ def test_a_visitor_who_has_not_signed_in_sees_the_sign_in_page_and_nothing_of_th
     shows_nothing_of_the_app(page)
 
     for study_id in (network.harbor, network.studies[A_NAME, "baseline"]):
-        page.goto(study_link(site, "results", study_id))  # a link to a study, and a page
+        open_link(page, study_link(site, "results", study_id))  # a link to a study, and a page
         expect(sign_in_button(page)).to_be_visible()
         shows_nothing_of_the_app(page)
 
@@ -346,12 +358,12 @@ def test_a_person_signs_in_sees_the_app_without_any_study_yet_and_signs_out(visi
     assert listed_studies(page) == []
     shows_no_program(page, PROGRAM, A_NAME, B_NAME)
 
-    page.reload()  # the sign-in is kept for the browser, not only for the page
+    reload(page)  # the sign-in is kept for the browser, not only for the page
     signed_in_as(page, "alice@example.test")
 
     sign_out(page)
     shows_nothing_of_the_app(page)
-    page.reload()
+    reload(page)
     expect(sign_in_button(page)).to_be_visible()
     shows_nothing_of_the_app(page)
 
@@ -373,7 +385,7 @@ def test_two_people_in_two_browsers_are_signed_in_independently(visitor, site):
     assert "alice@example.test" not in bobs.content()
 
     sign_out(bobs)
-    alices.reload()
+    reload(alices)
     signed_in_as(alices, "alice@example.test")
     assert HOSTILE_NAME not in alices.content()
 
@@ -388,7 +400,7 @@ def test_a_wrong_password_stays_on_the_providers_form(visitor, site):
     fill_provider_form(page, "nobody", casey.password)
     expect(page.get_by_text("Invalid username or password")).to_be_visible()
 
-    page.goto(site.url)
+    open_link(page, site.url)
     expect(sign_in_button(page)).to_be_visible()
     shows_nothing_of_the_app(page)
 
@@ -403,7 +415,7 @@ def test_a_secrets_file_that_cannot_be_read_lets_nobody_in(unreadable_secrets_ap
     wait_until_healthy(url, app)
     page = chromium.new_page()
     page.set_default_timeout(TIMEOUT_MS)
-    page.goto(url)
+    open_link(page, url)
     expect(page.get_by_text("Sign-in cannot be used right now")).to_be_visible()
     expect(sign_in_button(page)).to_have_count(0)
     shows_nothing_of_the_app(page)
@@ -432,12 +444,12 @@ def test_a_program_member_sees_and_changes_only_their_own_programs_self_studies(
     # B's self-study by its direct link, on the pages that would show it: refused, unseen.
     b_study = network.studies[B_NAME, "baseline"]
     for where in ("self-study", "results"):
-        page.goto(study_link(site, where, b_study))
+        open_link(page, study_link(site, where, b_study))
         is_refused(page, B_NAME, B_COHORT, "Valley Youth Alliance")
 
     # Her own program's self-study: she changes an answer, and the history says it was her.
     a_study = network.studies[A_NAME, "baseline"]
-    page.goto(study_link(site, "self-study", a_study))
+    open_link(page, study_link(site, "self-study", a_study))
     expect(page.get_by_role("heading", name="1. Program Goals")).to_be_visible()
     expect(page.get_by_text(READ_ONLY)).to_have_count(0)
     item = rating(page, "PG.1.c")  # Emerging in the sample
@@ -478,7 +490,7 @@ def test_a_facilitator_reads_and_compares_their_cohorts_programs_and_changes_not
     expect(page.get_by_test_id("stSidebarNav").get_by_role("link", name="People")).to_have_count(0)
     shows_no_program(page, PROGRAM, B_NAME, B_COHORT)
 
-    page.goto(study_link(site, "self-study", network.studies[A_NAME, "follow-up"]))
+    open_link(page, study_link(site, "self-study", network.studies[A_NAME, "follow-up"]))
     expect(page.get_by_role("heading", name="1. Program Goals")).to_be_visible()
     expect(page.get_by_text(READ_ONLY)).to_be_visible()
     ratings = page.get_by_test_id("stMain").get_by_role("radio")
@@ -487,13 +499,13 @@ def test_a_facilitator_reads_and_compares_their_cohorts_programs_and_changes_not
     assert ratings.count() > 50  # every rating of the dimension is drawn, and none can change
     expect(page.get_by_test_id("stMain").get_by_role("radio", disabled=False)).to_have_count(0)
 
-    page.goto(study_link(site, "results", network.studies[A_NAME, "follow-up"]))
+    open_link(page, study_link(site, "results", network.studies[A_NAME, "follow-up"]))
     expect(page.get_by_role("heading", name="Change since baseline")).to_be_visible()
 
     for where in ("self-study", "results"):
-        page.goto(study_link(site, where, network.studies[B_NAME, "follow-up"]))
+        open_link(page, study_link(site, where, network.studies[B_NAME, "follow-up"]))
         is_refused(page, B_NAME, B_COHORT)
-    page.goto(f"{site.url}/people")  # not a page of hers: Streamlit says so, shows Start
+    open_link(page, f"{site.url}/people")  # not a page of hers: Streamlit says so, shows Start
     not_found = page.get_by_role("dialog").filter(has_text="Page not found")
     expect(not_found).to_be_visible()
     not_found.get_by_role("button", name="Close").click()
@@ -515,7 +527,7 @@ def test_a_facilitator_is_not_offered_to_update_a_self_study_from_a_sheet_copy(
     """She may download the sheet copy of a self-study she reads; uploading it back must
     not offer an update (or a second self-study) that only the program's members may make."""
     page = signed_in("fran")
-    page.goto(study_link(site, "import-sync", network.studies[A_NAME, "baseline"]))
+    open_link(page, study_link(site, "import-sync", network.studies[A_NAME, "baseline"]))
     expect(page.get_by_text(f"Open self-study: {A_NAME}")).to_be_visible()
     page.get_by_role("tab", name="Download").click()
     with page.expect_download() as download:
@@ -567,7 +579,7 @@ def test_a_network_admin_sees_everything_and_invites_someone_who_then_has_access
     assert sorted(listed_studies(nell)) == [f"{B_NAME} · baseline", f"{B_NAME} · follow-up"]
     shows_no_program(nell, A_NAME, A_COHORT, PROGRAM)
 
-    admin.reload()
+    reload(admin)
     expect(admin.get_by_role("heading", name="Who has access")).to_be_visible()
     line = admin.get_by_test_id("stVerticalBlock").filter(has_text="nell@example.test").last
     expect(line.get_by_text(re.compile(r"^active"))).to_be_visible()

@@ -404,59 +404,14 @@ class Storage:
                 conn.scalars(select(studies_table.c.rubric_id).where(_LIVE, visible).distinct())
             )
 
-    def study_columns(self, rubric_id: str, chunk: int = 50_000) -> StudyColumns:
+    def study_columns(self, rubric_id: str) -> StudyColumns:
         """The studies of one rubric the actor may compare, oldest first, as columns: what
-        a cohort comparison reads (`core.cohorts.columns`).
-
-        Only (study, item, value) is read of the answers, never evidence or notes, as plain
-        rows a chunk at a time; each answer becomes two integers (its study, its distinct
-        (item, value) pair), and each distinct value is decoded once: no object is made
-        per answer.
-        """
-        # numpy and pandas only here: every other command on the database starts without them
-        import numpy as np
-
-        from selfstudy.core.cohorts.columns import StudyColumns, object_array
+        a cohort comparison reads (`core.cohorts.columns`), in bulk (`columns`)."""
+        from selfstudy.edges.storage.columns import read_study_columns  # numpy, pandas
 
         with self.engine.connect() as conn:
             visible = self._scope(conn, Action.COMPARE, studies_table.c.program_ref)
-            mine = (_LIVE, visible, studies_table.c.rubric_id == rubric_id)
-            rows = conn.execute(
-                select(studies_table.c.id, studies_table.c.program, studies_table.c.rubric_version)
-                .where(*mine)
-                .order_by(studies_table.c.created_at, studies_table.c.id)
-            ).all()
-            position = {row.id: n for n, row in enumerate(rows)}
-            pairs: dict[tuple[str, str], int] = {}  # (item id, value as stored) -> pair
-            studies: list[np.ndarray] = []
-            answers: list[np.ndarray] = []
-            columns = answers_table.c
-            result = conn.execution_options(yield_per=chunk).execute(
-                select(columns.study_id, columns.item_id, columns.value).where(
-                    columns.value != "null",
-                    columns.study_id.in_(select(studies_table.c.id).where(*mine)),
-                )
-            )
-            for part in result.partitions():
-                study_ids, item_ids, texts = zip(*part, strict=True)
-                studies.append(np.fromiter(map(position.__getitem__, study_ids), np.int64))
-                keys = zip(item_ids, texts, strict=True)
-                found = [pairs.setdefault(key, len(pairs)) for key in keys]
-                answers.append(np.array(found, dtype=np.int64))
-        names: dict[str, int] = {}
-        pair_item = [names.setdefault(item_id, len(names)) for item_id, _ in pairs]
-        # each distinct value decoded once, all in one JSON call
-        pair_value = json.loads("[" + ",".join(text for _, text in pairs) + "]")
-        return StudyColumns(
-            labels=[row.id for row in rows],
-            programs=[json.loads(row.program) for row in rows],
-            rubric_versions=[row.rubric_version for row in rows],
-            study=np.concatenate(studies) if studies else np.empty(0, np.int64),
-            pair=np.concatenate(answers) if answers else np.empty(0, np.int64),
-            pair_item=np.array(pair_item, dtype=np.int32),
-            pair_value=object_array(pair_value),
-            item_names=list(names),
-        )
+            return read_study_columns(conn, _LIVE, visible, studies_table.c.rubric_id == rubric_id)
 
     def fingerprint(self) -> tuple[int, datetime | None, int, str]:
         """How many studies there are, when the latest was edited, the number of the latest

@@ -12,14 +12,26 @@ that meets the target (`groups`); the change from baseline to follow-up, pairing
 a program's rounds by program id (`changes`, with `rounds` deciding which
 studies count); the standards that the fewest and the most programs meet
 (`network` needs and assets); one program against its group's median; and
-stable pseudonyms for sharing outside the network (`pseudonyms`). `comparison`
-computes them all at once.
+stable pseudonyms for sharing outside the network (`pseudonyms`). Only studies
+complete enough count (`completeness`: by default every required item answered);
+`comparison` computes them all at once and says which studies were left out.
 
 Pure pandas/numpy: no I/O, no printing.
 """
 
 from selfstudy.core.cohorts.changes import change_summary, changes
 from selfstudy.core.cohorts.comparison import Comparison, compare
+from selfstudy.core.cohorts.completeness import (
+    DEFAULT_MIN_COMPLETE,
+    Counted,
+    LeftOut,
+    check_min_complete,
+    complete_percent,
+    counted,
+    counts,
+    study_label,
+    threshold_text,
+)
 from selfstudy.core.cohorts.groups import (
     STATISTICS,
     against_group,
@@ -62,6 +74,7 @@ from selfstudy.core.cohorts.table import (
 
 __all__ = [
     "APPROACHING",
+    "DEFAULT_MIN_COMPLETE",
     "DEFAULT_PSEUDONYM_SECRET",
     "MEETS",
     "NOT_RATED",
@@ -71,13 +84,19 @@ __all__ = [
     "Answers",
     "CohortScores",
     "Comparison",
+    "Counted",
+    "LeftOut",
     "RubricArrays",
     "against_group",
     "assets",
     "change_summary",
     "changes",
+    "check_min_complete",
     "collect_answers",
     "compare",
+    "complete_percent",
+    "counted",
+    "counts",
     "dimension_summary",
     "duplicate_studies",
     "group_fields",
@@ -95,5 +114,7 @@ __all__ = [
     "score_studies",
     "standard_shares",
     "standard_summary",
+    "study_label",
+    "threshold_text",
     "without_duplicates",
 ]

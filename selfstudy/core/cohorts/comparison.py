@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from selfstudy.core.cohorts.changes import change_summary, changes
+from selfstudy.core.cohorts.completeness import LeftOut, nothing_left_out
 from selfstudy.core.cohorts.groups import dimension_summary, group_fields, standard_summary
 from selfstudy.core.cohorts.network import assets, needs, standard_shares
 from selfstudy.core.cohorts.rounds import without_duplicates
@@ -22,7 +23,9 @@ class Comparison:
     """Everything a facilitator's cohort report shows, computed once.
 
     `scores` are the studies compared (one per program and round: a later
-    study of the same program and round replaces an earlier one).
+    study of the same program and round replaces an earlier one); `left_out`
+    the studies a completeness threshold kept out of every figure, and why
+    (`completeness.counted`), so each face and export can say so.
     """
 
     by: str
@@ -33,6 +36,7 @@ class Comparison:
     change_summary: pd.DataFrame
     needs: pd.DataFrame
     assets: pd.DataFrame
+    left_out: LeftOut
 
     @property
     def group_fields(self) -> list[str]:
@@ -44,6 +48,9 @@ class Comparison:
         return {
             "by": self.by,
             "rubric": {"id": rubric.id, "version": rubric.version},
+            "min_complete": self.left_out.min_complete,
+            "self_studies": len(self.scores),
+            "left_out": self.left_out.to_list(),
             "groups": self._groups(),
             "changes": self._changes(),
             "needs": [_share_entry(rubric, r) for r in self.needs.to_dict("records")],
@@ -106,8 +113,14 @@ def compare(
     top: int = 5,
     baseline: str | None = None,
     follow_up: str | None = None,
+    left_out: LeftOut | None = None,
 ) -> Comparison:
-    """Group `scores` by the program field `by` and compute every comparison."""
+    """Group `scores` by the program field `by` and compute every comparison.
+
+    `scores` are the studies that count; `left_out`, those a completeness
+    threshold left out (`completeness.counted` splits them), carried along so
+    the comparison can say so (none when not given).
+    """
     scores = without_duplicates(scores)
     program_changes = changes(scores, by, baseline, follow_up)
     shares = standard_shares(scores)
@@ -120,6 +133,7 @@ def compare(
         change_summary=change_summary(program_changes),
         needs=needs(scores, top, shares),
         assets=assets(scores, top, shares),
+        left_out=nothing_left_out(scores) if left_out is None else left_out,
     )
 
 

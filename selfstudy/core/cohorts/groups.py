@@ -151,18 +151,25 @@ def _sorted_keys(values: Iterable[Any]) -> list[Any]:
     return [*sorted(present, key=lambda v: (str(type(v)), v)), None]
 
 
-def against_group(scores: CohortScores, study: int, by: str = "cohort") -> pd.DataFrame:
-    """One study's dimension levels next to the median of its group (same `by` value and round)."""
+def against_group(
+    scores: CohortScores, study: int, by: str = "cohort", among: CohortScores | None = None
+) -> pd.DataFrame:
+    """One study's dimension levels next to the median of its group (same `by` value and round).
+
+    The group is taken from `among` when given (the studies that count, for a
+    study a completeness threshold left out), else from `scores`.
+    """
     fields = group_fields(by)
-    programs = scores.programs
-    same = np.ones(len(scores), dtype=bool)
+    group_scores = scores if among is None else among
+    programs = group_scores.programs
+    same = np.ones(len(group_scores), dtype=bool)
     for name in fields:
         column = programs[name].to_numpy(dtype=object) if name in programs else None
         if column is not None:
-            mine = column[study]
+            mine = scores.programs[name].iloc[study] if name in scores.programs else None
             same &= np.array([_same_key(v, mine) for v in column], dtype=bool)
     with np.errstate(all="ignore"):
-        group = scores.dimension_level[same]
+        group = group_scores.dimension_level[same]
         median = (
             np.nanmedian(group, axis=0)
             if np.isfinite(group).any()

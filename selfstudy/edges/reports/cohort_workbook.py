@@ -1,9 +1,11 @@
 """The cohort report as an .xlsx workbook, for facilitators to keep and share.
 
-Tabs: `About` (what was compared and how to read it), `Dimensions` and
-`Standards` (per group), `Programs` (a program × standard grid of mean levels,
-coloured by status), `Changes` (baseline → follow-up, per group and per
-program) and `Needs and assets`. Every cell holds a value, never a formula:
+Tabs: `About` (what was compared and how to read it, with the completeness
+threshold and how many self-studies it left out), `Dimensions` and `Standards`
+(per group), `Programs` (a program × standard grid of mean levels, coloured by
+status), `Changes` (baseline → follow-up, per group and per program), `Needs
+and assets`, and `Left out` (each self-study not complete enough to count, and
+why). Every cell holds a value, never a formula:
 text is written as text whatever it begins with. The command line writes the
 file whole or not at all (`edges.files.write_atomically`).
 """
@@ -21,7 +23,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from selfstudy.core.cohorts import Comparison
+from selfstudy.core.cohorts import Comparison, threshold_text
 from selfstudy.core.scoring import STATUSES
 from selfstudy.core.wording import STATUS_LABELS
 
@@ -55,6 +57,7 @@ def cohort_report_bytes(comparison: Comparison) -> bytes:
     _programs(workbook.create_sheet("Programs"), comparison)
     _changes(workbook.create_sheet("Changes"), comparison)
     _needs_and_assets(workbook.create_sheet("Needs and assets"), comparison)
+    _left_out(workbook.create_sheet("Left out"), comparison)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -112,6 +115,8 @@ def _about(sheet: Worksheet, comparison: Comparison) -> None:
         ("Grouped by", comparison.by),
         ("Self-studies", len(programs)),
         ("Programs", programs["key"].nunique()),
+        ("Counted", _counted(comparison)),
+        ("Left out", _left_out_summary(comparison)),
         (
             "How to read it",
             "Levels are mean levels on the rubric's scale, computed as in a single "
@@ -129,6 +134,39 @@ def _about(sheet: Worksheet, comparison: Comparison) -> None:
         _put(sheet, r, 1, label).font = BOLD
         _put(sheet, r, 2, value)
     _widths(sheet, [18, 100])
+
+
+def _counted(comparison: Comparison) -> str:
+    threshold = comparison.left_out.min_complete
+    if threshold == 0:
+        return "Every self-study chosen, however unfinished (no completeness threshold)."
+    return (
+        f"Self-studies with at least {threshold_text(threshold)} of their required items "
+        "answered (N/A counts as answered; items hidden by a show_if rule are not required)."
+    )
+
+
+def _left_out_summary(comparison: Comparison) -> str:
+    left_out = comparison.left_out
+    if not len(left_out):
+        return "None."
+    return f"{left_out.summary()}; the 'Left out' sheet lists them and why."
+
+
+def _left_out(sheet: Worksheet, comparison: Comparison) -> None:
+    """One row per self-study left out as not complete enough, with why."""
+    left_out = comparison.left_out
+    if not len(left_out):
+        _put(sheet, 1, 1, "No self-study was left out as unfinished.")
+        return
+    rows = [
+        [r["program"], r["cohort"], r["round"], r["answered"], r["required"], r["reason"]]
+        for r in left_out.table().to_dict("records")
+    ]
+    headers = ["Program", "Cohort", "Round", "Required answered", "Required items", "Why"]
+    _table(sheet, 1, headers, rows)
+    sheet.freeze_panes = "A2"
+    _widths(sheet, [34, 22, 14, 18, 15, 80])
 
 
 def _summary(sheet: Worksheet, comparison: Comparison, part: str) -> None:

@@ -150,7 +150,8 @@ def _compared(store: Storage, pseudonyms: bool = False):
     usable, _ = cohort_workflow.comparable(studies, rubric)
     scores, _ = cohort_workflow.scores_of(rubric, usable)
     chosen = cohort_workflow.choose(scores, pseudonymize=pseudonyms, storage=store)
-    return cohort_workflow.comparison(chosen).scores
+    # Every study counts, however unfinished: these cases are about whose study is whose.
+    return cohort_workflow.comparison(chosen, min_complete=0).scores
 
 
 def _level(scores, key: str, round_: str) -> float:

@@ -17,6 +17,10 @@ is a mean level of 3 or more.
 | s1 Delta (South)      | baseline  | 1 1 2 =1.33 | 1 1 1 =1    | 1.167 | NA ×4 (not rated)| —    |
 | s1 Delta (South)      | follow-up | 2 2 2 =2    | 2 3 1 =2    | 2     | 3 3 4 4 =3.5    | 3.5   |
 | s2 Bayou (South)      | baseline  | 3 4 4 =3.67 | 3 3 4 =3.33 | 3.5   | 2 3 2 3 =2.5    | 2.5   |
+
+Rating only these three standards, each copy is far from complete (n2's baseline
+answers 9 of its 75 required items, the others 10), so the tests of the figures
+count every copy with `--min-complete 0`; by default none would count.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from openpyxl import Workbook, load_workbook
 
 from selfstudy.cli import main
 from selfstudy.core.cohorts import compare, pseudonym, score_studies
+from selfstudy.core.scoring import score
+from selfstudy.core.study import Answer, SelfStudy, unanswered_required
 from selfstudy.edges.rubric_files import rubric_by_id
 from selfstudy.edges.sheet_files import discover_sources, read_study_source
 from selfstudy.edges.storage import Storage
@@ -118,8 +124,11 @@ def copies(tmp_path: Path) -> Path:
     return folder
 
 
+COUNT_ALL = ("--min-complete", "0")  # count every copy, however unfinished
+
+
 def cohort_json(*args: str) -> tuple[dict, str]:
-    result = CliRunner().invoke(main, ["cohort", *args, "--format", "json"])
+    result = CliRunner().invoke(main, ["cohort", *COUNT_ALL, *args, "--format", "json"])
     assert result.exit_code == 0, result.output + result.stderr
     return json.loads(result.stdout), result.stderr
 
@@ -212,7 +221,7 @@ def test_a_copy_that_cannot_be_read_is_reported_and_the_rest_still_compared(copi
     bad = write_copy(
         copies, "broken", "b1", "Broken", "North", "baseline", [7, 3, 3], [3] * 3, [3] * 4
     )
-    result = CliRunner().invoke(main, ["cohort", str(copies), "--format", "json"])
+    result = CliRunner().invoke(main, ["cohort", *COUNT_ALL, str(copies), "--format", "json"])
     assert result.exit_code == 1
     assert f"{bad}: '1. Program Goals'!D5" in result.stderr
     assert "1 input(s) left out" in result.stderr
@@ -230,7 +239,9 @@ def app_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Storage:
 
 
 def test_pseudonymized_output_names_no_program(copies, app_database):
-    result = CliRunner().invoke(main, ["cohort", str(copies), "--format", "json", "--pseudonymize"])
+    result = CliRunner().invoke(
+        main, ["cohort", *COUNT_ALL, str(copies), "--format", "json", "--pseudonymize"]
+    )
     assert result.exit_code == 0
     for name in ("Lakeside", "Hilltop", "Delta", "Bayou", '"n1"', '"s1"'):
         assert name not in result.stdout
@@ -252,7 +263,17 @@ def test_pseudonymized_output_names_no_program(copies, app_database):
 def test_xlsx_report_holds_the_same_numbers_as_json(copies, tmp_path: Path, app_database):
     out = tmp_path / "report.xlsx"
     result = CliRunner().invoke(
-        main, ["cohort", str(copies), "--format", "xlsx", "--out", str(out), "--pseudonymize"]
+        main,
+        [
+            "cohort",
+            *COUNT_ALL,
+            str(copies),
+            "--format",
+            "xlsx",
+            "--out",
+            str(out),
+            "--pseudonymize",
+        ],
     )
     assert result.exit_code == 0, result.stderr
     book = load_workbook(out)
@@ -263,6 +284,7 @@ def test_xlsx_report_holds_the_same_numbers_as_json(copies, tmp_path: Path, app_
         "Programs",
         "Changes",
         "Needs and assets",
+        "Left out",
     ]
     rows = list(book["Dimensions"].iter_rows(values_only=True))
     header = rows[0]
@@ -283,7 +305,9 @@ def test_xlsx_needs_an_out_file(copies):
 @pytest.mark.parametrize("fmt", ["xlsx", "json", "table"])
 def test_an_out_file_in_a_missing_folder_is_a_one_line_error(copies, tmp_path: Path, fmt):
     out = tmp_path / "no" / "such" / f"report.{fmt}"
-    result = CliRunner().invoke(main, ["cohort", str(copies), "--format", fmt, "--out", str(out)])
+    result = CliRunner().invoke(
+        main, ["cohort", *COUNT_ALL, str(copies), "--format", fmt, "--out", str(out)]
+    )
     assert result.exit_code == 1
     assert isinstance(result.exception, SystemExit), "no traceback"
     errors = [line for line in result.stderr.splitlines() if ": warning: " not in line]
@@ -294,7 +318,7 @@ def test_an_out_file_in_a_missing_folder_is_a_one_line_error(copies, tmp_path: P
 
 
 def test_table_shows_each_group_and_the_changes(copies):
-    result = CliRunner().invoke(main, ["cohort", str(copies)])
+    result = CliRunner().invoke(main, ["cohort", *COUNT_ALL, str(copies)])
     assert result.exit_code == 0
     assert "cohort North, round baseline: 2 program(s)" in result.stdout
     assert "Change baseline → follow-up, North: 2 program(s) with both rounds" in result.stdout
@@ -335,7 +359,7 @@ def test_from_db_reports_a_stored_study_with_bad_answers_and_compares_the_rest(
     broken.program.id, broken.program.name = "broken", "Broken"
     broken.answers["PG.1.a"].value = 9
     broken_id = storage.create_study(broken)
-    result = CliRunner().invoke(main, ["cohort", "--from-db", "--format", "json"])
+    result = CliRunner().invoke(main, ["cohort", *COUNT_ALL, "--from-db", "--format", "json"])
     assert result.exit_code == 1  # a study was left out: a script notices
     assert f"database study {broken_id}: answers['PG.1.a'].value: 9 is not on the scale" in (
         result.stderr
@@ -359,7 +383,7 @@ def test_a_self_study_for_an_unknown_rubric_is_reported_and_left_out(copies):
         ),
         encoding="utf-8",
     )
-    result = CliRunner().invoke(main, ["cohort", str(copies), "--format", "json"])
+    result = CliRunner().invoke(main, ["cohort", *COUNT_ALL, str(copies), "--format", "json"])
     assert result.exit_code == 1
     assert "no rubric with id 'no-such-rubric'" in result.stderr
     assert group(json.loads(result.stdout), "North", "baseline")["programs"] == 2
@@ -367,7 +391,7 @@ def test_a_self_study_for_an_unknown_rubric_is_reported_and_left_out(copies):
 
 def test_the_same_program_and_round_twice_counts_once_with_a_warning(copies):
     (copies / "zz-n1-base-again.xlsx").write_bytes((copies / "n1-base.xlsx").read_bytes())
-    result = CliRunner().invoke(main, ["cohort", str(copies), "--format", "json"])
+    result = CliRunner().invoke(main, ["cohort", *COUNT_ALL, str(copies), "--format", "json"])
     assert result.exit_code == 0
     assert "n1-base.xlsx: warning: another input holds the 'baseline' round" in result.stderr
     assert group(json.loads(result.stdout), "North", "baseline")["programs"] == 2
@@ -387,6 +411,200 @@ def test_baseline_and_follow_up_rounds_can_be_chosen(copies):
     assert (north["baseline"], north["follow_up"]) == ("follow-up", "baseline")
     pg = next(d for d in north["dimensions"] if d["id"] == "program-goals")
     assert pg["mean_change"] == -0.58
-    result = CliRunner().invoke(main, ["cohort", str(copies), "--baseline", "spring"])
+    result = CliRunner().invoke(main, ["cohort", *COUNT_ALL, str(copies), "--baseline", "spring"])
     assert result.exit_code == 2
     assert "no self-study has round 'spring'; rounds: baseline, follow-up" in result.output
+
+
+# --- which self-studies count: the completeness threshold -------------------------------------
+
+
+def finished(study: SelfStudy, rubric) -> SelfStudy:
+    """`study` with every required item it leaves unanswered rated 3, as a team finishing it."""
+    done = study.model_copy(deep=True)
+    while missing := unanswered_required(rubric, done.answers):
+        for item in missing:
+            done.answers[item.id] = Answer(value=3)
+    return done
+
+
+def answering(study: SelfStudy, rubric, count: int) -> SelfStudy:
+    """`study` with only its first `count` required items answered, as a team part way."""
+    part = study.model_copy(deep=True)
+    required = [i.id for i in rubric.items() if i.is_required and i.id in part.answers]
+    for item_id in required[count:]:
+        del part.answers[item_id]
+    assert score(rubric, part).answered == count
+    return part
+
+
+@pytest.fixture
+def network(tmp_path: Path, sample_set, default_rubric) -> Path:
+    """The sample network with every self-study finished but Bridge to STEM Summer Academy's
+    follow-up (p01), which has 47 of its 76 required items answered."""
+    folder = tmp_path / "network"
+    folder.mkdir()
+    for study in sample_set:
+        study = finished(study, default_rubric)
+        if (study.program.id, study.program.round) == ("p01", "follow-up"):
+            study = answering(study, default_rubric, 47)
+        name = f"{study.program.id}-{study.program.round}.json"
+        (folder / name).write_text(study.to_json(), encoding="utf-8")
+    return folder
+
+
+BRIDGE_LEFT_OUT = (
+    "Bridge to STEM Summer Academy (2025 Network cohort, follow-up): 61% of required items "
+    "answered (47 of 76); the threshold is 100%"
+)
+
+
+def test_by_default_an_unfinished_self_study_is_left_out_and_named_with_why(network):
+    result = CliRunner().invoke(main, ["cohort", str(network)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].endswith(": 15 self-studies")
+    assert lines[1:3] == [
+        "1 self-study left out: not yet 100% complete (lower --min-complete to count them):",
+        f"  {BRIDGE_LEFT_OUT}",
+    ]
+    assert "cohort 2025 Network cohort, round follow-up: 3 program(s)" in result.stdout
+    assert "Change baseline → follow-up, 2025 Network cohort: 3 program(s)" in result.stdout
+
+
+def test_min_complete_0_counts_the_unfinished_self_study_too(network):
+    result = CliRunner().invoke(main, ["cohort", str(network), "--min-complete", "0"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].endswith(": 16 self-studies")
+    assert lines[1] == "Every self-study counts, however unfinished (--min-complete 0)."
+    assert "cohort 2025 Network cohort, round follow-up: 4 program(s)" in result.stdout
+
+
+def test_json_lists_the_self_studies_left_out_and_the_threshold(network):
+    result = CliRunner().invoke(main, ["cohort", str(network), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert (document["min_complete"], document["self_studies"]) == (100, 15)
+    assert document["left_out"] == [
+        {
+            "program": "Bridge to STEM Summer Academy",
+            "key": "p01",
+            "cohort": "2025 Network cohort",
+            "round": "follow-up",
+            "answered": 47,
+            "required": 76,
+            "completeness": 0.6184,
+            "reason": "61% of required items answered (47 of 76); the threshold is 100%",
+        }
+    ]
+    assert group(document, "2025 Network cohort", "follow-up")["programs"] == 3
+    assert result.stderr.splitlines()[-1] == (
+        "1 self-study left out: not yet 100% complete (listed in the left_out list)"
+    )
+    everything, _ = cohort_json(str(network))
+    assert (everything["min_complete"], everything["left_out"]) == (0, [])
+    assert group(everything, "2025 Network cohort", "follow-up")["programs"] == 4
+
+
+def test_json_left_out_is_pseudonymized_with_the_rest(network, app_database):
+    result = CliRunner().invoke(
+        main, ["cohort", str(network), "--format", "json", "--pseudonymize"]
+    )
+    assert result.exit_code == 0, result.output
+    [entry] = json.loads(result.stdout)["left_out"]
+    code = pseudonym("p01", app_database.pseudonym_secret())
+    assert (entry["program"], entry["key"], entry["round"]) == (code, code, "follow-up")
+    assert "Bridge" not in result.stdout + result.stderr
+
+
+def test_the_workbook_says_the_threshold_and_lists_the_self_studies_left_out(
+    network, tmp_path: Path
+):
+    out = tmp_path / "report.xlsx"
+    result = CliRunner().invoke(
+        main, ["cohort", str(network), "--format", "xlsx", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 self-study left out: not yet 100% complete (listed in the Left out sheet)" in (
+        result.stderr
+    )
+    book = load_workbook(out)
+    about = {r[0]: r[1] for r in book["About"].iter_rows(values_only=True)}
+    assert about["Self-studies"] == 15
+    assert about["Counted"].startswith(
+        "Self-studies with at least 100% of their required items answered"
+    )
+    assert about["Left out"] == (
+        "1 self-study left out: not yet 100% complete; the 'Left out' sheet lists them and why."
+    )
+    rows = list(book["Left out"].iter_rows(values_only=True))
+    assert rows == [
+        ("Program", "Cohort", "Round", "Required answered", "Required items", "Why"),
+        (
+            "Bridge to STEM Summer Academy",
+            "2025 Network cohort",
+            "follow-up",
+            47,
+            76,
+            "61% of required items answered (47 of 76); the threshold is 100%",
+        ),
+    ]
+    programs = [r[0] for r in book["Programs"].iter_rows(min_row=2, values_only=True) if r[3]]
+    assert len(programs) == 15
+
+
+def test_a_threshold_between_the_copies_leaves_out_only_those_below_it(copies):
+    # n2's baseline leaves PG.1.c blank: 9 of 75 answered (12%); the others 10 of 75 (13%),
+    # s1's baseline with its four N/As, which count as answered.
+    document, _ = cohort_json(str(copies), "--min-complete", "13")
+    assert [(e["key"], e["round"], e["answered"]) for e in document["left_out"]] == [
+        ("n2", "baseline", 9)
+    ]
+    assert document["left_out"][0]["reason"] == (
+        "12% of required items answered (9 of 75); the threshold is 13%"
+    )
+    assert group(document, "North", "baseline")["programs"] == 1
+    assert group(document, "South", "baseline")["programs"] == 2
+
+
+def test_when_no_self_study_is_complete_enough_the_error_says_to_lower_the_threshold(copies):
+    result = CliRunner().invoke(main, ["cohort", str(copies)])
+    assert result.exit_code == 2
+    assert isinstance(result.exception, SystemExit), "no traceback"
+    assert result.stderr.splitlines()[-1] == (
+        "Error: none of the 7 self-studies chosen is at least 100% complete; lower the "
+        "threshold with --min-complete to count unfinished self-studies"
+    )
+    assert "  Hilltop Coders (North, baseline): 12% of required items answered (9 of 75); " in (
+        result.stderr
+    )
+
+
+def test_a_round_whose_self_studies_are_all_unfinished_is_named_with_the_fix(copies):
+    write_copy(
+        copies, "n1-mid", "n1", "Lakeside Robotics", "North", "midpoint",
+        [3, 3, None], [3, 3, 3], [3, 3, 3, 3],
+    )  # fmt: skip
+    result = CliRunner().invoke(
+        main, ["cohort", str(copies), "--min-complete", "13", "--follow-up", "midpoint"]
+    )
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "Error: --follow-up: no self-study of round 'midpoint' is at least 13% complete; "
+        "lower the threshold with --min-complete to count unfinished self-studies"
+    )
+
+
+@pytest.mark.parametrize("bad", ["101", "-5", "most"])
+def test_min_complete_is_a_percentage_from_0_to_100(copies, bad):
+    result = CliRunner().invoke(main, ["cohort", str(copies), "--min-complete", bad])
+    assert result.exit_code == 2
+    assert "Invalid value for '--min-complete'" in result.stderr
+    assert isinstance(result.exception, SystemExit)
+
+
+def test_help_explains_the_threshold():
+    result = CliRunner().invoke(main, ["cohort", "--help"])
+    assert "--min-complete PERCENT" in result.stdout
+    assert "[default: 100; 0<=x<=100]" in result.stdout

@@ -12,7 +12,7 @@ import click
 from selfstudy.cli import main, say
 from selfstudy.cli.database import database
 from selfstudy.cli.tables import text_table
-from selfstudy.core.cohorts import Comparison
+from selfstudy.core.cohorts import DEFAULT_MIN_COMPLETE, Comparison, LeftOut, threshold_text
 from selfstudy.core.printable import json_text, printable
 from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.rubric import Rubric
@@ -23,7 +23,7 @@ from selfstudy.edges.rubric_files import rubric_by_id, rubric_from_option
 from selfstudy.edges.settings import PSEUDONYM_SECRET_VARIABLE
 
 if TYPE_CHECKING:
-    pass
+    from selfstudy.workflows.cohorts import CohortChoiceError
 
 # How this command names what the cohort workflow calls a choice.
 OPTION_OF_CHOICE = {
@@ -31,7 +31,11 @@ OPTION_OF_CHOICE = {
     "cohorts and rounds": "--cohort/--round",
     "baseline": "--baseline",
     "follow-up": "--follow-up",
+    "min-complete": "--min-complete",
 }
+
+# Left-out self-studies named one by one in the terminal; the JSON and the workbook list all.
+LISTED = 20
 
 
 @main.command("cohort")
@@ -90,6 +94,18 @@ OPTION_OF_CHOICE = {
     help="Round to measure change to (default: the last, e.g. 'follow-up').",
 )
 @click.option("--top", default=5, show_default=True, help="How many needs and assets to list.")
+@click.option(
+    "--min-complete",
+    "min_complete",
+    type=click.FloatRange(0, 100),
+    default=int(DEFAULT_MIN_COMPLETE),
+    show_default=True,
+    metavar="PERCENT",
+    help="Count only self-studies with at least this share of their required items answered "
+    "(N/A counts as answered; items hidden by show_if are not required), as the Self-study "
+    "page's progress shows it. The others are left out of every figure and listed with "
+    "why. 0 counts every self-study.",
+)
 def cohort_command(
     inputs: tuple[Path, ...],
     from_db: bool,
@@ -103,6 +119,7 @@ def cohort_command(
     baseline: str | None,
     follow_up: str | None,
     top: int,
+    min_complete: float,
 ) -> None:
     """Compare the self-studies of many programs.
 
@@ -116,6 +133,10 @@ def cohort_command(
     rounds (paired by program id, or name when there is none), and the
     standards that the fewest (needs) and the most (assets) programs meet in
     their latest round.
+
+    Only self-studies at least --min-complete percent complete count (by
+    default, every required item answered); the output says how many were
+    left out and why.
 
     \b
     An input that cannot be read is reported (file and problem) and left out;
@@ -176,13 +197,41 @@ def cohort_command(
     scores = compared.scores
     try:
         chosen = cohort_workflow.choose(scores, by, cohorts, rounds, pseudonymize, storage)
-        comparison = cohort_workflow.comparison(chosen, by, top, baseline, follow_up)
+        comparison = cohort_workflow.comparison(chosen, by, top, baseline, follow_up, min_complete)
     except cohort_workflow.CohortChoiceError as exc:
-        raise click.UsageError(printable(f"{OPTION_OF_CHOICE[exc.choice]}: {exc}")) from None
+        if exc.left_out is not None:
+            click.echo(left_out_text(exc.left_out), err=True)
+        raise click.UsageError(choice_message(exc)) from None
     _write(comparison, fmt, out_path)
+    if len(comparison.left_out) and (fmt != "table" or out_path is not None):
+        where = {"json": "the left_out list", "xlsx": "the Left out sheet"}.get(fmt, "the table")
+        say(f"{comparison.left_out.summary()} (listed in {where})", err=True)
     if failed:
         click.echo(f"{failed} input(s) left out because of the problems above", err=True)
         raise SystemExit(1)
+
+
+def choice_message(exc: CohortChoiceError) -> str:
+    """A choice no self-study meets, in this command's words: the option, and how to fix it."""
+    message = str(exc) if exc.choice == "min-complete" else f"{OPTION_OF_CHOICE[exc.choice]}: {exc}"
+    if exc.left_out is not None:
+        message += "; lower the threshold with --min-complete to count unfinished self-studies"
+    return printable(message)
+
+
+def left_out_text(left_out: LeftOut) -> str:
+    """How many self-studies the threshold left out and why, the first `LISTED` by name."""
+    if not len(left_out):
+        if left_out.min_complete == 0:
+            return "Every self-study counts, however unfinished (--min-complete 0)."
+        threshold = threshold_text(left_out.min_complete)
+        return f"Every self-study chosen is at least {threshold} complete; none left out."
+    reasons = left_out.reasons()
+    lines = [f"{left_out.summary()} (lower --min-complete to count them):"]
+    lines += [f"  {reason}" for reason in reasons[:LISTED]]
+    if len(reasons) > LISTED:
+        lines.append(f"  … and {len(reasons) - LISTED} more (--format json or xlsx lists them all)")
+    return "\n".join(map(printable, lines))
 
 
 def _echo_problems(problems: Iterable[Problem]) -> None:
@@ -231,7 +280,8 @@ def comparison_table(comparison: Comparison) -> str:
     lines = [
         printable(
             f"{rubric.title}, version {rubric.version}: {len(comparison.scores)} self-studies"
-        )
+        ),
+        left_out_text(comparison.left_out),
     ]
     for group in document["groups"]:
         about = f"{document['by']} {group['key'] or '(none)'}"

@@ -2,7 +2,7 @@
 
 The app's Cohorts page and `selfstudy cohort` go through these functions, so
 the same studies are left out for the same reasons and the same filters,
-pseudonyms and rounds apply on both.
+pseudonyms, rounds and completeness threshold apply on both.
 """
 
 from __future__ import annotations
@@ -12,11 +12,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from selfstudy.core.cohorts import (
+    DEFAULT_MIN_COMPLETE,
     CohortScores,
     Comparison,
+    LeftOut,
     compare,
+    counted,
     duplicate_studies,
     score_studies,
+    threshold_text,
 )
 from selfstudy.core.cohorts.columns import StudyColumns, comparable_columns, score_columns
 from selfstudy.core.problems import Problem, Report
@@ -34,13 +38,16 @@ Labelled = tuple[str, SelfStudy]  # (where the study came from, the study)
 class CohortChoiceError(ValueError):
     """A filter, grouping or round that none of the studies has; the message says which exist.
 
-    `choice` names what was chosen (`by`, `cohorts and rounds`, `baseline`, `follow-up`),
-    so each face can name its own control or option.
+    `choice` names what was chosen (`by`, `cohorts and rounds`, `baseline`, `follow-up`,
+    `min-complete`), so each face can name its own control or option. `left_out` holds the
+    studies the completeness threshold left out when lowering it would help, so a face
+    can say how (in its own words: an option, a slider) and still list them.
     """
 
-    def __init__(self, choice: str, message: str):
+    def __init__(self, choice: str, message: str, left_out: LeftOut | None = None):
         super().__init__(message)
         self.choice = choice
+        self.left_out = left_out
 
 
 def comparable(studies: Iterable[Labelled], rubric: Rubric) -> tuple[list[Labelled], Report]:
@@ -159,16 +166,36 @@ def comparison(
     top: int = 5,
     baseline: str | None = None,
     follow_up: str | None = None,
+    min_complete: float = DEFAULT_MIN_COMPLETE,
 ) -> Comparison:
-    """Groups, change from `baseline` to `follow_up`, needs and assets of the chosen studies.
+    """Groups, change from `baseline` to `follow_up`, needs and assets of the chosen studies
+    at least `min_complete` percent complete (by default every required item answered);
+    the comparison lists the studies left out and why (`core.cohorts.counted`).
 
-    Raises `CohortChoiceError` for a baseline or follow-up round no study has.
+    Raises `CohortChoiceError` when no chosen study is complete enough, or for a
+    baseline or follow-up round no counted study has.
     """
-    known = set(scores.programs["round"].dropna())
+    split = counted(scores, min_complete)
+    left_out = split.left_out
+    threshold = threshold_text(left_out.min_complete)
+    if not len(split.scores):
+        count = len(left_out)
+        chosen = (
+            "the one self-study chosen is not yet"
+            if count == 1
+            else f"none of the {count} self-studies chosen is"
+        )
+        raise CohortChoiceError("min-complete", f"{chosen} at least {threshold} complete", left_out)
+    known = set(split.scores.programs["round"].dropna())
+    unfinished = set(left_out.scores.programs["round"].dropna())
     for name, wanted in (("baseline", baseline), ("follow-up", follow_up)):
-        if wanted is not None and wanted not in known:
-            raise CohortChoiceError(
-                name,
-                f"no self-study has round {wanted!r}; rounds: {', '.join(sorted(known)) or 'none'}",
-            )
-    return compare(scores, by=by, top=top, baseline=baseline, follow_up=follow_up)
+        if wanted is None or wanted in known:
+            continue
+        if wanted in unfinished:
+            message = f"no self-study of round {wanted!r} is at least {threshold} complete"
+            raise CohortChoiceError(name, message, left_out)
+        rounds = ", ".join(sorted(known | unfinished)) or "none"
+        raise CohortChoiceError(name, f"no self-study has round {wanted!r}; rounds: {rounds}")
+    return compare(
+        split.scores, by=by, top=top, baseline=baseline, follow_up=follow_up, left_out=left_out
+    )

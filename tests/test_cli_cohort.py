@@ -35,11 +35,10 @@ from openpyxl import Workbook, load_workbook
 
 from selfstudy.cli import main
 from selfstudy.core.cohorts import compare, pseudonym, score_studies
-from selfstudy.core.scoring import score
-from selfstudy.core.study import Answer, SelfStudy, unanswered_required
 from selfstudy.edges.rubric_files import rubric_by_id
 from selfstudy.edges.sheet_files import discover_sources, read_study_source
 from selfstudy.edges.storage import Storage
+from tests.completion import bridge_part_way
 
 OTHER_TABS = [  # Excel keeps tab names to 31 characters, so long titles are cut short.
     "3. Program Design and Implemen…",
@@ -419,35 +418,13 @@ def test_baseline_and_follow_up_rounds_can_be_chosen(copies):
 # --- which self-studies count: the completeness threshold -------------------------------------
 
 
-def finished(study: SelfStudy, rubric) -> SelfStudy:
-    """`study` with every required item it leaves unanswered rated 3, as a team finishing it."""
-    done = study.model_copy(deep=True)
-    while missing := unanswered_required(rubric, done.answers):
-        for item in missing:
-            done.answers[item.id] = Answer(value=3)
-    return done
-
-
-def answering(study: SelfStudy, rubric, count: int) -> SelfStudy:
-    """`study` with only its first `count` required items answered, as a team part way."""
-    part = study.model_copy(deep=True)
-    required = [i.id for i in rubric.items() if i.is_required and i.id in part.answers]
-    for item_id in required[count:]:
-        del part.answers[item_id]
-    assert score(rubric, part).answered == count
-    return part
-
-
 @pytest.fixture
 def network(tmp_path: Path, sample_set, default_rubric) -> Path:
-    """The sample network with every self-study finished but Bridge to STEM Summer Academy's
-    follow-up (p01), which has 47 of its 76 required items answered."""
+    """The sample network as files, every self-study finished but Bridge to STEM Summer
+    Academy's follow-up (p01), which has 47 of its 76 required items answered."""
     folder = tmp_path / "network"
     folder.mkdir()
-    for study in sample_set:
-        study = finished(study, default_rubric)
-        if (study.program.id, study.program.round) == ("p01", "follow-up"):
-            study = answering(study, default_rubric, 47)
+    for study in bridge_part_way(sample_set, default_rubric):
         name = f"{study.program.id}-{study.program.round}.json"
         (folder / name).write_text(study.to_json(), encoding="utf-8")
     return folder

@@ -180,12 +180,12 @@ def comparison(
     threshold = threshold_text(left_out.min_complete)
     if not len(split.scores):
         count = len(left_out)
-        chosen = (
-            "the one self-study chosen is not yet"
+        message = (
+            f"the one self-study chosen is not yet {threshold} complete"
             if count == 1
-            else f"none of the {count} self-studies chosen is"
+            else f"none of the {count} self-studies chosen is at least {threshold} complete"
         )
-        raise CohortChoiceError("min-complete", f"{chosen} at least {threshold} complete", left_out)
+        raise CohortChoiceError("min-complete", message, left_out)
     known = set(split.scores.programs["round"].dropna())
     unfinished = set(left_out.scores.programs["round"].dropna())
     for name, wanted in (("baseline", baseline), ("follow-up", follow_up)):

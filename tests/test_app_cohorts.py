@@ -1,4 +1,9 @@
-"""The Cohorts page over a real SQLite database of the sample network (8 programs, 2 rounds)."""
+"""The Cohorts page over a real SQLite database of the sample network (8 programs, 2 rounds).
+
+The bundled samples leave a few items unanswered, as teams do; here each is finished
+(`tests.completion`), so that all 16 count by default, except where a test leaves one
+part way to see how the page leaves it out.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from selfstudy.core.cohorts import compare, pseudonym, score_studies
 from selfstudy.core.study import Answer
 from selfstudy.edges.rubric_files import PROJECT_ROOT
 from selfstudy.edges.storage import Storage
+from tests.completion import bridge_part_way, finished
 
 PAGE = str(PROJECT_ROOT / "selfstudy" / "app" / "pages" / "cohorts.py")
 
@@ -19,8 +25,21 @@ def no_pseudonym_secret(monkeypatch) -> None:
 
 
 @pytest.fixture
-def network(db, sample_set) -> Storage:
-    for study in sample_set:
+def finished_set(sample_set, default_rubric) -> list:
+    return [finished(study, default_rubric) for study in sample_set]
+
+
+@pytest.fixture
+def network(db, finished_set) -> Storage:
+    for study in finished_set:
+        db.create_study(study)
+    return db
+
+
+@pytest.fixture
+def part_way(db, sample_set, default_rubric) -> Storage:
+    """The network finished but for Bridge to STEM Summer Academy's follow-up: 47 of 76."""
+    for study in bridge_part_way(sample_set, default_rubric):
         db.create_study(study)
     return db
 
@@ -33,12 +52,12 @@ def open_page() -> AppTest:
 
 
 def test_page_shows_each_cohort_and_round_with_the_numbers_of_the_scoring_rules(
-    network, sample_set, default_rubric
+    network, finished_set, default_rubric
 ):
     at = open_page()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics == {"Self-studies": "16", "Programs": "8", "Rounds": "2"}
-    expected = compare(score_studies(default_rubric, sample_set), by="cohort").dimensions
+    expected = compare(score_studies(default_rubric, finished_set), by="cohort").dimensions
     table = at.dataframe[0].value
     assert len(table) == len(expected) == 2 * 2 * 6
     first = table.iloc[0]
@@ -64,9 +83,9 @@ def test_choosing_one_cohort_and_a_dimension_narrows_every_view(network, sample_
     assert set(table["standard"]) == {"SR.1", "SR.2", "SR.3", "SR.4"}
 
 
-def test_changes_compare_baseline_and_follow_up_per_cohort(network, sample_set, default_rubric):
+def test_changes_compare_baseline_and_follow_up_per_cohort(network, finished_set, default_rubric):
     at = open_page()
-    expected = compare(score_studies(default_rubric, sample_set), by="cohort").change_summary
+    expected = compare(score_studies(default_rubric, finished_set), by="cohort").change_summary
     overall = expected[expected["dimension"].isna()]
     change_table = next(d.value for d in at.dataframe if "mean_change" in d.value.columns)
     assert list(change_table["mean_change"]) == [round(v, 2) for v in overall["mean_change"]]
@@ -74,17 +93,17 @@ def test_changes_compare_baseline_and_follow_up_per_cohort(network, sample_set, 
 
 
 def test_needs_and_assets_list_standards_with_how_many_programs_meet_them(
-    network, sample_set, default_rubric
+    network, finished_set, default_rubric
 ):
     at = open_page()
-    expected = compare(score_studies(default_rubric, sample_set)).needs
+    expected = compare(score_studies(default_rubric, finished_set)).needs
     needs = next(d.value for d in at.dataframe if "Meets" in d.value.columns)
     assert list(needs["Standard"]) == list(expected["standard"].astype(str))
     first = expected.iloc[0]
     assert needs["Meets"].iloc[0] == f"{first['meets']} of {first['rated']}"
 
 
-def test_pseudonyms_replace_every_program_name_on_the_page(network, sample_set):
+def test_pseudonyms_replace_every_program_name_on_the_page(part_way, sample_set):
     at = open_page()
     at.toggle[0].set_value(True)
     at.run()
@@ -93,7 +112,8 @@ def test_pseudonyms_replace_every_program_name_on_the_page(network, sample_set):
     options = at.selectbox[-1].options
     assert not names & {o.split(" (")[0] for o in options}
     # made with the database's own secret
-    assert pseudonym(sample_set[0].program.id, network.pseudonym_secret()) in " ".join(options)
+    assert pseudonym(sample_set[0].program.id, part_way.pseudonym_secret()) in " ".join(options)
+    assert any(o.endswith(" — unfinished, 61% complete") for o in options)
     for frame in at.dataframe:
         text = frame.value.to_string()
         assert not any(name in text for name in names)
@@ -114,3 +134,82 @@ def test_a_self_study_with_answers_the_rubric_does_not_allow_is_left_out_with_a_
     at = open_page()
     assert "1 self-study left out" in at.warning[0].value
     assert {m.label: m.value for m in at.metric}["Self-studies"] == "16"
+
+
+# --- which self-studies count: the completeness threshold -------------------------------------
+
+LEFT_OUT = "1 self-study left out: not yet 100% complete."
+
+
+def notices(at: AppTest) -> list[str]:
+    return [box.value for box in at.info]
+
+
+def test_an_unfinished_self_study_is_left_out_and_listed_with_why(part_way):
+    at = open_page()
+    assert (
+        f"{LEFT_OUT} It is in no figure or download here; the One program tab still "
+        in notices(at)[0]
+    )
+    assert {m.label: m.value for m in at.metric}["Self-studies"] == "15"
+    [expander] = [e for e in at.expander if e.label == "The 1 left out, and why"]
+    listed = expander.dataframe[0].value
+    assert listed.to_dict("records") == [
+        {
+            "label": "Bridge to STEM Summer Academy (2025 Network cohort, follow-up)",
+            "reason": "61% of required items answered (47 of 76); the threshold is 100%",
+        }
+    ]
+    groups = next(d.value for d in at.dataframe if "dimension" in d.value.columns)
+    chosen = (groups["cohort"] == "2025 Network cohort") & (groups["round"] == "follow-up")
+    follow_up = groups[chosen]
+    assert set(follow_up["rated"]) == {3}, "three programs count in that round, not four"
+
+
+def test_the_threshold_slider_changes_which_self_studies_count(part_way):
+    at = open_page()
+    [slider] = [s for s in at.slider if s.label == "Count self-studies at least this complete"]
+    assert slider.value == 100
+    slider.set_value(0).run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["Self-studies"] == "16"
+    assert not any(n.startswith(LEFT_OUT) for n in notices(at))
+    assert "Every chosen self-study counts, however unfinished." in [c.value for c in at.caption]
+    at.slider[0].set_value(61).run()
+    assert {m.label: m.value for m in at.metric}["Self-studies"] == "16"  # 47 of 76 is 61.8%
+    at.slider[0].set_value(62).run()
+    assert {m.label: m.value for m in at.metric}["Self-studies"] == "15"
+    assert any(n.startswith("1 self-study left out: not yet 62% complete.") for n in notices(at))
+
+
+def test_one_program_still_offers_the_unfinished_study_marked_as_such(part_way):
+    at = open_page()
+    program = at.selectbox[-1]
+    label = "Bridge to STEM Summer Academy (follow-up) — unfinished, 61% complete"
+    assert program.options[-1] == label
+    assert "Bridge to STEM Summer Academy (follow-up)" not in program.options
+    program.set_value(len(program.options) - 1).run()
+    assert not at.exception
+    captions = [c.value for c in at.caption]
+    assert (
+        "The tick is the median of the 3 programs that count with the same cohort and round."
+        in captions
+    )
+    unfinished = "Unfinished: 61% of required items answered (47 of 76); the threshold is 100%."
+    assert any(c.startswith(unfinished) for c in captions)
+
+
+def test_when_no_self_study_is_complete_enough_the_page_says_to_lower_the_threshold(
+    db, sample_set, default_rubric
+):
+    [bridge] = [s for s in bridge_part_way(sample_set, default_rubric) if s.program.id == "p01"][1:]
+    db.create_study(bridge)
+    at = open_page()
+    assert not at.metric
+    assert notices(at)[-1] == (
+        "The one self-study chosen is not yet 100% complete. Lower “Count self-studies at "
+        "least this complete” to count unfinished self-studies."
+    )
+    assert [e.label for e in at.expander] == ["The 1 left out, and why"]
+    at.slider[0].set_value(50).run()
+    assert {m.label: m.value for m in at.metric}["Self-studies"] == "1"

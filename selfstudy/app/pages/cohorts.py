@@ -5,8 +5,10 @@ Reads every self-study in the app's database, scores them all at once
 per group and dimension, a programs × standards heatmap, the spread per
 dimension, baseline → follow-up per program, the network's needs and assets,
 one program against its group's median, and the cohort report as .xlsx.
-Program names can be replaced by stable pseudonyms everywhere, downloads
-included.
+Only self-studies complete enough count (a slider, by default every required
+item answered); the page says how many were left out and why, and the One
+program tab still shows an unfinished one, marked as such. Program names can be
+replaced by stable pseudonyms everywhere, downloads included.
 """
 
 from __future__ import annotations
@@ -24,9 +26,18 @@ from selfstudy.app.session import (
     problem_lines,
 )
 from selfstudy.core.access import Actor
-from selfstudy.core.cohorts import CohortScores, Comparison, against_group, levels_by_group
+from selfstudy.core.cohorts import (
+    DEFAULT_MIN_COMPLETE,
+    CohortScores,
+    Comparison,
+    LeftOut,
+    against_group,
+    levels_by_group,
+    threshold_text,
+)
 from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.rubric import Rubric
+from selfstudy.core.wording import sentence
 from selfstudy.edges.reports.cohort_charts import (
     against_group_chart,
     distributions,
@@ -41,6 +52,7 @@ from selfstudy.workflows import cohorts as cohort_workflow
 ALL_DIMENSIONS = "All dimensions"
 OVERALL = "Overall"
 NOT_GROUPABLE = {"name", "id", "key", "program", "completed_on", "completed_by"}
+THRESHOLD = "Count self-studies at least this complete"
 
 
 @st.cache_resource(show_spinner="Scoring…", max_entries=8)
@@ -62,19 +74,21 @@ def _comparison(
     rounds: tuple[str, ...] | None,
     by: str,
     pseudonyms: bool,
+    min_complete: float,
     scope: Actor,
     secret: str,
-) -> Comparison | None:
-    """The comparison of the chosen studies; `secret` (the pseudonym secret) keys the cache,
-    so pseudonyms change as soon as an admin changes it."""
+) -> Comparison | cohort_workflow.CohortChoiceError:
+    """The comparison of the chosen studies at least `min_complete` percent complete, or
+    why there is none; `secret` (the pseudonym secret) keys the cache, so pseudonyms change
+    as soon as an admin changes it."""
     scores, _, _ = _scores(url, fingerprint, rubric_id, scope)
     try:
         chosen = cohort_workflow.choose(
             scores, by, cohorts, rounds, pseudonyms, storage=get_storage()
         )
-    except cohort_workflow.CohortChoiceError:
-        return None
-    return cohort_workflow.comparison(chosen, by)
+        return cohort_workflow.comparison(chosen, by, min_complete=min_complete)
+    except cohort_workflow.CohortChoiceError as exc:
+        return exc.with_traceback(None)  # cached: keeps no frame alive
 
 
 def _options(values: pd.Series) -> list[str]:
@@ -97,12 +111,23 @@ def _filters(scores: CohortScores, rubric: Rubric) -> dict:
         "own random secret (a network admin can change it on the People page, or set "
         f"{PSEUDONYM_SECRET_VARIABLE} on the server), so outsiders cannot recompute them.",
     )
+    min_complete = st.slider(
+        THRESHOLD,
+        min_value=0,
+        max_value=100,
+        value=int(DEFAULT_MIN_COMPLETE),
+        format="%d%%",
+        help="The share of a self-study's required items answered, as its progress bar on the "
+        "Self-study page shows it (N/A counts as answered). Self-studies below it are left out "
+        "of every figure and download, and listed; 0% counts every self-study.",
+    )
     return {
         # Everything chosen means no filter, so studies without a cohort or round still count.
         "cohorts": None if set(cohorts) == set(cohort_options) else tuple(cohorts),
         "rounds": None if set(rounds) == set(round_options) else tuple(rounds),
         "by": by,
         "pseudonyms": pseudonyms,
+        "min_complete": float(min_complete),
         "dimension": titles.get(dimension),
     }
 
@@ -200,19 +225,76 @@ def _needs_and_assets(comparison: Comparison, rubric: Rubric) -> None:
 
 
 def _one_program(comparison: Comparison, titles: dict[str, str]) -> None:
-    scores = comparison.scores
-    programs = scores.programs
-    labels = [
+    """One study against its group's median: a study that counts, or one left out as
+    unfinished, marked so and set against the median of the studies that count."""
+    scores, left_out = comparison.scores, comparison.left_out
+    labels = _program_labels(scores.programs) + [
+        f"{label} — unfinished, {complete}% complete"
+        for label, complete in zip(
+            _program_labels(left_out.scores.programs), left_out.table()["complete"], strict=True
+        )
+    ]
+    choice = int(st.selectbox("Program", range(len(labels)), format_func=labels.__getitem__))
+    unfinished = choice >= len(scores)
+    if unfinished:
+        compared = against_group(left_out.scores, choice - len(scores), comparison.by, scores)
+    else:
+        compared = against_group(scores, choice, comparison.by)
+    st.altair_chart(against_group_chart(compared, titles, labels[choice]), width="stretch")
+    count = int(compared["group_programs"].iloc[0])
+    counting = " that count" if unfinished else ""
+    if count:
+        st.caption(
+            f"The tick is the median of the {count} programs{counting} "
+            f"with the same {comparison.by} and round."
+        )
+    else:
+        st.caption(
+            f"No self-study that counts has the same {comparison.by} and round: "
+            "there is no median to set it against."
+        )
+    if unfinished:
+        st.caption(
+            f"Unfinished: {left_out.reason(choice - len(scores))}. Its levels are from the "
+            "items answered so far, and it is left out of every other view and download."
+        )
+
+
+def _program_labels(programs: pd.DataFrame) -> list[str]:
+    return [
         f"{p} ({r})" if isinstance(r, str) else str(p)
         for p, r in zip(programs["program"], programs["round"], strict=True)
     ]
-    choice = st.selectbox("Program", range(len(labels)), format_func=labels.__getitem__)
-    compared = against_group(scores, int(choice), comparison.by)
-    st.altair_chart(against_group_chart(compared, titles, labels[int(choice)]), width="stretch")
-    st.caption(
-        f"The tick is the median of the {int(compared['group_programs'].iloc[0])} programs "
-        f"with the same {comparison.by} and round."
-    )
+
+
+def _left_out_notice(left_out: LeftOut, views: bool = True) -> None:
+    """How many chosen self-studies are left out as unfinished, and (opened) which and why."""
+    threshold = threshold_text(left_out.min_complete)
+    if not len(left_out):
+        st.caption(
+            "Every chosen self-study counts, however unfinished."
+            if left_out.min_complete == 0
+            else f"Every chosen self-study is at least {threshold} complete and counts."
+        )
+        return
+    if views:
+        it, each, them = (
+            ("It is", "it", "it") if len(left_out) == 1 else ("They are", "each", "them")
+        )
+        st.info(
+            f"{left_out.summary()}. {it} in no figure or download here; the One program tab "
+            f"still shows {each}, marked unfinished. Lower “{THRESHOLD}” to count {them}.",
+            icon=":material/hourglass_top:",
+        )
+    with st.expander(f"The {len(left_out)} left out, and why"):
+        st.dataframe(
+            left_out.table()[["label", "reason"]],
+            hide_index=True,
+            column_config={
+                "label": st.column_config.TextColumn("Self-study", width="medium"),
+                "reason": st.column_config.TextColumn("Why", width="large"),
+            },
+        )
 
 
 def _spread(comparison: Comparison, dimension: str | None, titles: dict[str, str]) -> None:
@@ -268,6 +350,18 @@ def _rubric_id(fingerprint: Fingerprint) -> str | None:
     return rubric_ids[0] if rubric_ids else None
 
 
+def _no_comparison(error: cohort_workflow.CohortChoiceError) -> None:
+    """Why nothing can be compared, in the page's words, and the unfinished studies if any."""
+    if error.left_out is None:
+        st.info("No self-study matches these cohorts and rounds.")
+        return
+    st.info(
+        f"{markdown.text(sentence(str(error)))} Lower “{THRESHOLD}” to count unfinished "
+        "self-studies."
+    )
+    _left_out_notice(error.left_out, views=False)
+
+
 def page() -> None:
     st.title("Cohorts")
     st.caption("Compare programs across cohorts and rounds: where the network meets the standards.")
@@ -298,12 +392,14 @@ def page() -> None:
         chosen["rounds"],
         chosen["by"],
         chosen["pseudonyms"],
+        chosen["min_complete"],
         access_scope(),
         pseudonym_secret(get_storage()) if chosen["pseudonyms"] else "",
     )
-    if comparison is None:
-        st.info("No self-study matches these cohorts and rounds.")
+    if isinstance(comparison, cohort_workflow.CohortChoiceError):
+        _no_comparison(comparison)
         return
+    _left_out_notice(comparison.left_out)
     _headline(comparison)
     _views(comparison, rubric, chosen["dimension"])
 

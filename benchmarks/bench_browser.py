@@ -1,0 +1,336 @@
+"""The app in a real browser: from a click to the drawn page, and an answer click's server time.
+
+Issue 12's targets: from click to drawn page for "Next: …" (the next dimension of a
+self-study), the Results page and the Cohorts page, each under 1 s median with the
+sample data; a single answer click under 100 ms of server time.
+
+`streamlit run app.py` is started on a free loopback port with a new SQLite file
+holding the 16 sample self-studies (stored by `workflows.studies.load_samples`, what
+the Start page's button does), its file watcher off (others' edits in the checkout
+must not disturb it), and Debian's chromium is driven through Playwright.
+
+A page counts as drawn in the browser's own clock: the click is the time of the
+`click` event (a listener on the window), and the page is drawn at the animation
+frame after the one in which the heading wanted is shown, Streamlit's script has
+finished (`data-test-script-state="notRunning"` on the app, the sign Streamlit's
+own tests wait for), no element is stale, and every chart and table in view has
+its canvas or SVG. The first click of each kind (the server's cold caches and
+imports) is shown apart and not counted in the median.
+
+An answer click's server time is read on the websocket, with the browser's own
+timestamps (Chrome DevTools Protocol network events): from the `rerun_script`
+BackMsg the click sends to the last `script_finished` ForwardMsg before the next
+click. That is the server's time plus the loopback. The answer toggles between two
+levels of an item already answered, so progress does not move (a fragment rerun).
+
+`SELFSTUDY_BENCH_BROWSER_RUNS` sets the repetitions (default 12; 20 for answers at
+least). Skipped, with the reason, when chromium is not installed.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import socket
+import statistics
+import subprocess
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from selfstudy.edges.rubric_files import PROJECT_ROOT, load_rubric
+from selfstudy.edges.storage import Storage
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DEFAULT_RUBRIC = PROJECT_ROOT / "rubrics" / "stem-equity-self-study.yaml"
+SAMPLE = "Girls Who Build Robots"  # its follow-up: Results shows the change since baseline
+ITEM = "PG.1.a"  # the answer clicked, between two levels
+LEVELS = ("Established", "Emerging")
+TIMEOUT_MS = 60_000
+PAGE_TARGET = 1.0  # seconds, median
+ANSWER_TARGET = 0.1  # seconds of server time, median
+
+RUN_NAMES = {
+    "FINISHED_FRAGMENT_RUN_SUCCESSFULLY": "fragment",
+    "FINISHED_SUCCESSFULLY": "whole page",
+    "FINISHED_EARLY_FOR_RERUN": "stopped for a rerun",
+}
+
+# Records when the person clicked, in the page's clock.
+CLICK_LISTENER = """
+window.addEventListener('click', () => { window.__clickedAt = performance.now(); }, true);
+"""
+
+# Resolves with the page's clock at the frame after the page is drawn: `pattern` (a regular
+# expression) matches a level-one heading, the script has finished, nothing is stale, and
+# every chart and table in view is drawn.
+DRAWN = """
+async ([pattern, timeout]) => {
+  const heading = new RegExp(pattern);
+  const frame = () => new Promise(resolve => requestAnimationFrame(resolve));
+  const inView = element => element.checkVisibility();  // not in a closed tab or expander
+  const drawn = () => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+    if (document.querySelector('[data-stale="true"]')) return false;
+    const titles = [...document.querySelectorAll('h1')].filter(inView);
+    if (!titles.some(h => heading.test(h.textContent.trim()))) return false;
+    for (const chart of document.querySelectorAll('[data-testid="stVegaLiteChart"]')) {
+      if (inView(chart) && !chart.querySelector('canvas, svg')) return false;
+    }
+    for (const table of document.querySelectorAll('[data-testid="stDataFrame"]')) {
+      if (inView(table) && !table.querySelector('canvas')) return false;
+    }
+    return true;
+  };
+  const start = performance.now();
+  while (!drawn()) {
+    if (performance.now() - start > timeout) throw new Error('not drawn: ' + pattern);
+    await frame();
+  }
+  await frame();
+  return performance.now();
+}
+"""
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_app(database: Path, folder: Path) -> Iterator[str]:
+    """`streamlit run app.py` on a loopback port with its own SQLite file; its URL."""
+    env = {k: v for k, v in os.environ.items() if k != "SELFSTUDY_DATABASE_URL"}
+    env["SELFSTUDY_DB"] = str(database)
+    port = free_port()
+    log = (folder / "streamlit.log").open("w")
+    process = subprocess.Popen(
+        [
+            str(PROJECT_ROOT / ".venv" / "bin" / "streamlit"),
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.fileWatcherType",
+            "none",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"streamlit exited with status {process.returncode}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.read() == b"ok":
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the app did not start at {url}") from None
+                time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+class Clicks:
+    """Clicks timed from the click event to the drawn page, in the page's own clock."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+
+    def drawn(self, pattern: str) -> float:
+        return self.page.evaluate(DRAWN, [pattern, TIMEOUT_MS])
+
+    def time(self, locator, pattern: str) -> float:
+        """Seconds from clicking `locator` to the page drawn with a heading matching `pattern`."""
+        self.page.evaluate("window.__clickedAt = null")
+        locator.click()
+        drawn = self.drawn(pattern)
+        clicked = self.page.evaluate("window.__clickedAt")
+        if clicked is None:
+            raise RuntimeError(f"the click on {locator} was not seen by the page")
+        return (drawn - clicked) / 1e3
+
+
+class Frames:
+    """The websocket's frames with the browser's timestamps (DevTools Protocol)."""
+
+    def __init__(self, page) -> None:
+        self.sent: list[tuple[float, bytes]] = []
+        self.received: list[tuple[float, bytes]] = []
+        self.recording = False
+        self.cdp = page.context.new_cdp_session(page)
+        self.cdp.on("Network.webSocketFrameSent", lambda e: self._keep(self.sent, e))
+        self.cdp.on("Network.webSocketFrameReceived", lambda e: self._keep(self.received, e))
+        self.cdp.send("Network.enable")
+
+    def _keep(self, frames: list, event: dict) -> None:
+        response = event["response"]
+        if self.recording and response.get("opcode") == 2:  # binary: a protobuf message
+            frames.append((event["timestamp"], base64.b64decode(response["payloadData"])))
+
+    def finished_count(self) -> int:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        return sum(
+            ForwardMsg.FromString(data).WhichOneof("type") == "script_finished"
+            for _, data in self.received
+        )
+
+    def server_times(self) -> tuple[list[float], list[str]]:
+        """Per rerun request sent: seconds to the last `script_finished` before the next
+        request, and which runs (fragment or whole page) finished in between."""
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        requests = [
+            t
+            for t, data in self.sent
+            if BackMsg.FromString(data).WhichOneof("type") == "rerun_script"
+        ]
+        finished = []
+        for t, data in self.received:
+            message = ForwardMsg.FromString(data)
+            if message.WhichOneof("type") == "script_finished":
+                status = ForwardMsg.ScriptFinishedStatus.Name(message.script_finished)
+                finished.append((t, RUN_NAMES.get(status, status)))
+        times, runs = [], []
+        for n, start in enumerate(requests):
+            end = requests[n + 1] if n + 1 < len(requests) else float("inf")
+            mine = [(t, name) for t, name in finished if start <= t < end]
+            if mine:
+                times.append(mine[-1][0] - start)
+                runs.append(" + ".join(name for _, name in mine))
+        return times, runs
+
+
+def summary(label: str, times: list[float], target: float, unit_ms: bool = False) -> str:
+    first, rest = times[0], times[1:]
+    median = statistics.median(rest)
+    scale, unit = (1e3, "ms") if unit_ms else (1, "s")
+    verdict = "met" if median < target else "NOT met"
+    return (
+        f"{label}: median {median * scale:.3f} {unit}, min {min(rest) * scale:.3f} {unit} "
+        f"({len(rest)} clicks; the first, cold, {first * scale:.3f} {unit}) — target < "
+        f"{target * scale:g} {unit} median: {verdict} ({load()})"
+    )
+
+
+def main() -> None:
+    if not Path(CHROMIUM).exists():
+        print(f"skipped: {CHROMIUM} is not installed (`make test` installs it)")
+        return
+    from playwright.sync_api import sync_playwright
+
+    from selfstudy.workflows.studies import load_samples
+
+    runs = max(2, int(os.environ.get("SELFSTUDY_BENCH_BROWSER_RUNS", "12")))
+    rubric = load_rubric(DEFAULT_RUBRIC)
+    titles = [dimension.title for dimension in rubric.dimensions]
+    with tempfile.TemporaryDirectory() as folder:
+        database = Path(folder) / "browser.db"
+        storage = Storage(f"sqlite:///{database}")
+        loaded = load_samples(storage)
+        study = next(
+            s for s in storage.list_studies() if s.name == SAMPLE and s.round == "follow-up"
+        )
+        storage.engine.dispose()
+        print(f"{loaded} sample self-studies; {SAMPLE}'s follow-up open ({load()})", flush=True)
+        with running_app(database, Path(folder)) as url, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(TIMEOUT_MS)
+            page.add_init_script(CLICK_LISTENER)
+            frames = Frames(page)
+            clicks = Clicks(page)
+            page.goto(f"{url}/self-study?study={study.id}")
+            first_heading = rf"^1\. {titles[0]}"
+            clicks.drawn(first_heading)
+
+            nexts: list[float] = []
+            while len(nexts) < runs:
+                for index in range(1, len(titles)):
+                    button = page.get_by_role("button", name=f"Next: {titles[index]}")
+                    nexts.append(clicks.time(button, rf"^{index + 1}\. {titles[index]}"))
+                page.get_by_role("radiogroup", name="Dimension").get_by_text(titles[0]).click()
+                clicks.drawn(first_heading)
+            print(summary('"Next: …" to the next dimension drawn', nexts, PAGE_TARGET), flush=True)
+
+            for name in ("Results", "Cohorts"):
+                times = []
+                for _ in range(runs):
+                    link = page.get_by_role("link", name=name, exact=True)
+                    times.append(clicks.time(link, f"^{name}$"))
+                    page.get_by_role("link", name="Self-study", exact=True).click()
+                    clicks.drawn(first_heading)
+                print(summary(f"{name} page drawn from its link", times, PAGE_TARGET), flush=True)
+
+            answer_clicks(page, frames, max(runs, 20))
+            browser.close()
+
+
+def answer_clicks(page, frames: Frames, runs: int) -> None:
+    group = page.get_by_role("radiogroup", name=f"{ITEM} — ")
+    # Clicking the level already chosen would clear the answer: start with the other one.
+    shift = int(group.get_by_role("radio", name=LEVELS[0], checked=True).count() > 0)
+    frames.recording = True
+    for n in range(shift, runs + 1 + shift):
+        before = frames.finished_count()
+        group.get_by_role("radio", name=LEVELS[n % 2]).click()
+        group.get_by_role("radio", name=LEVELS[n % 2], checked=True).wait_for()
+        deadline = time.monotonic() + TIMEOUT_MS / 1e3
+        while frames.finished_count() == before:  # events arrive while Playwright waits
+            if time.monotonic() > deadline:
+                raise TimeoutError("the answer's rerun did not finish")
+            page.wait_for_timeout(20)
+        page.wait_for_timeout(300)  # any rerun the first one asks for finishes too
+    frames.recording = False
+    times, reruns = frames.server_times()
+    print(
+        summary(
+            f"an answer click ({ITEM}, {' / '.join(LEVELS)}), rerun request to script finished "
+            "on the websocket",
+            times,
+            ANSWER_TARGET,
+            unit_ms=True,
+        )
+    )
+    kinds = ", ".join(f"{kind} ×{reruns.count(kind)}" for kind in sorted(set(reruns)))
+    print(f"  what each click ran: {kinds}", flush=True)

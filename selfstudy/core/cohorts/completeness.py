@@ -15,8 +15,8 @@ complete. So a study the page shows as finished always counts by default.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -59,13 +59,13 @@ def threshold_text(percent: float) -> str:
 def complete_percent(answered: int, required: int) -> int:
     """How complete a study is in whole percent, rounded down: an unfinished study never
     reads 100%, and one just below a threshold never reads as reaching it."""
-    return 100 if required == 0 else math.floor(answered * 100 / required)
+    return 100 if required == 0 else answered * 100 // required
 
 
-def study_label(row: dict[str, Any]) -> str:
+def study_label(program: Any, cohort: Any = None, round_: Any = None) -> str:
     """A study as a facilitator names it: the program, with its cohort and round."""
-    about = ", ".join(str(row[f]) for f in ("cohort", "round") if not _missing(row.get(f)))
-    return f"{row['program']} ({about})" if about else str(row["program"])
+    about = ", ".join(str(v) for v in (cohort, round_) if not _missing(v))
+    return f"{program} ({about})" if about else str(program)
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,8 @@ class LeftOut:
 
     `scores` holds the left-out studies' own scores (under pseudonyms when the
     comparison is), so a face can still show one program's figures, marked as
-    unfinished.
+    unfinished. The words are worked out once, when first asked for: the app
+    keeps a comparison in its cache and draws them on every rerun.
     """
 
     min_complete: float
@@ -90,59 +91,66 @@ class LeftOut:
         return f"{count} {studies} left out: not yet {threshold_text(self.min_complete)} complete"
 
     def reason(self, study: int) -> str:
-        """Why study `study` is left out, in words, without its name."""
-        answered, required = int(self.scores.answered[study]), int(self.scores.required[study])
-        return (
-            f"{complete_percent(answered, required)}% of required items answered "
-            f"({answered} of {required}); the threshold is {threshold_text(self.min_complete)}"
-        )
+        """Why study `study` is left out, in words, without its name:
+        `61% of required items answered (47 of 76); the threshold is 100%`."""
+        return self._columns["reason"][study]
 
     def reasons(self) -> list[str]:
-        """`Bridge Academy (2025, baseline): 62% of required items answered (47 of 76); …`"""
-        return [f"{label}: {self.reason(i)}" for i, label in enumerate(self.labels())]
+        """`Bridge Academy (2025, baseline): 61% of required items answered (47 of 76); …`"""
+        columns = self._columns
+        pairs = zip(columns["label"], columns["reason"], strict=True)
+        return [f"{label}: {why}" for label, why in pairs]
 
     def labels(self) -> list[str]:
-        return [study_label(row) for row in self.scores.programs.to_dict("records")]
+        return list(self._columns["label"])
 
     def table(self) -> pd.DataFrame:
         """One row per left-out study: label, program, key, cohort, round, answered,
-        required, complete (whole percent, rounded down) and reason."""
-        programs = self.scores.programs
-        answered = self.scores.answered.astype(int)
-        required = self.scores.required.astype(int)
-        return pd.DataFrame(
-            {
-                "label": self.labels(),
-                "program": programs["program"].to_numpy(dtype=object),
-                "key": programs["key"].to_numpy(dtype=object),
-                "cohort": programs["cohort"].to_numpy(dtype=object),
-                "round": programs["round"].to_numpy(dtype=object),
-                "answered": answered,
-                "required": required,
-                "complete": [
-                    complete_percent(a, r) for a, r in zip(answered, required, strict=True)
-                ],
-                "reason": [self.reason(i) for i in range(len(self))],
-            }
-        )
+        required, complete (whole percent, rounded down) and reason. The same frame each
+        time: copy it before changing it."""
+        return self._table
+
+    @cached_property
+    def _table(self) -> pd.DataFrame:
+        return pd.DataFrame(self._columns)
 
     def to_list(self) -> list[dict[str, Any]]:
         """The `left_out` list of `selfstudy cohort --format json`."""
+        columns = self._columns
+        names = ["program", "key", "cohort", "round", "answered", "required"]
         return [
             {
-                "program": row["program"],
-                "key": row["key"],
-                "cohort": None if _missing(row["cohort"]) else row["cohort"],
-                "round": None if _missing(row["round"]) else row["round"],
-                "answered": int(row["answered"]),
-                "required": int(row["required"]),
-                "completeness": round(int(row["answered"]) / int(row["required"]), 4)
-                if row["required"]
-                else 1.0,
-                "reason": row["reason"],
+                **dict(zip(names, values, strict=True)),
+                "completeness": round(values[4] / values[5], 4) if values[5] else 1.0,
+                "reason": why,
             }
-            for row in self.table().to_dict("records")
+            for *values, why in zip(*(columns[n] for n in names), columns["reason"], strict=True)
         ]
+
+    @cached_property
+    def _columns(self) -> dict[str, list[Any]]:
+        programs = self.scores.programs
+        program, key = programs["program"].tolist(), programs["key"].tolist()
+        cohort = [None if _missing(v) else v for v in programs["cohort"].tolist()]
+        round_ = [None if _missing(v) else v for v in programs["round"].tolist()]
+        answered = [int(a) for a in self.scores.answered]
+        required = [int(r) for r in self.scores.required]
+        complete = list(map(complete_percent, answered, required))
+        threshold = threshold_text(self.min_complete)
+        return {
+            "label": list(map(study_label, program, cohort, round_)),
+            "program": program,
+            "key": key,
+            "cohort": cohort,
+            "round": round_,
+            "answered": answered,
+            "required": required,
+            "complete": complete,
+            "reason": [
+                f"{c}% of required items answered ({a} of {r}); the threshold is {threshold}"
+                for c, a, r in zip(complete, answered, required, strict=True)
+            ],
+        }
 
 
 def nothing_left_out(scores: CohortScores) -> LeftOut:

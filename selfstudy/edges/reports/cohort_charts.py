@@ -126,19 +126,20 @@ def heatmap(scores: CohortScores, dimension: str | None = None) -> alt.LayerChar
     arrays = scores.rubric
     columns = _standard_columns(scores, dimension)
     count = len(columns)
-    labels = np.array(study_labels(scores), dtype=object)
+    studies = np.arange(len(scores))
     levels = np.round(scores.standard_level[:, columns].ravel(), 2)
-    status_labels = np.array([STATUS_LABELS[s] for s in STATUSES], dtype=object)
-    standards = np.array([chart_text(s) for s in arrays.standard_ids], dtype=object)[columns]
+    standards = [chart_text(s) for s in np.array(arrays.standard_ids, dtype=object)[columns]]
     scale = arrays.rubric.scale
     frame = pd.DataFrame(
         {
-            "Program": np.repeat(labels, count),
-            "Standard": np.tile(standards, len(scores)),
+            "Program": _categories(study_labels(scores), np.repeat(studies, count)),
+            "Standard": _categories(standards, np.tile(np.arange(count), len(scores))),
             "Level": levels,
             "Text": _level_texts(levels),
             "Ink": _ink(levels, scale.lowest, scale.highest),
-            "Status": status_labels[scores.standard_status[:, columns].ravel()],
+            "Status": _categories(
+                [STATUS_LABELS[s] for s in STATUSES], scores.standard_status[:, columns].ravel()
+            ),
             "Overall": np.repeat(np.nan_to_num(scores.overall_level, nan=-1.0), count),
         }
     )
@@ -225,6 +226,13 @@ def group_heatmap(comparison: Comparison, dimension: str | None = None) -> alt.L
     )
 
 
+def _categories(names: list[str], codes: np.ndarray) -> pd.Categorical:
+    """`names[code]` for each code, as a pandas categorical: a name repeated in every cell
+    of its row or column is kept (and sent to the browser) once, not once per cell."""
+    distinct, position = np.unique(np.array(names, dtype=object), return_inverse=True)
+    return pd.Categorical.from_codes(position.ravel()[codes], distinct)
+
+
 def _standard_columns(scores: CohortScores, dimension: str | None) -> np.ndarray:
     arrays = scores.rubric
     columns = np.arange(len(arrays.standard_ids))
@@ -281,21 +289,20 @@ def _level_grid(
     )
 
 
-def _level_texts(levels: np.ndarray) -> np.ndarray:
+def _level_texts(levels: np.ndarray) -> pd.Categorical:
     """Each level as the cell prints it: two decimals, as every table does, or `—`.
 
     Levels on a scale take few distinct values, so each is worded once.
     """
     distinct, position = np.unique(levels, return_inverse=True)
-    words = np.array([NONE if np.isnan(v) else f"{v:.2f}" for v in distinct], dtype=object)
-    return words[position.ravel()]
+    return _categories([NONE if np.isnan(v) else f"{v:.2f}" for v in distinct], position.ravel())
 
 
 def _ramp_stops(lowest: float, highest: float) -> np.ndarray:
     return np.linspace(lowest, highest, len(LEVEL_RAMP))
 
 
-def _ink(levels: np.ndarray, lowest: float, highest: float) -> np.ndarray:
+def _ink(levels: np.ndarray, lowest: float, highest: float) -> pd.Categorical:
     """The text colour for each cell: black or white, whichever contrasts more with the
     cell's fill (WCAG relative luminance); black on an unrated, blank cell.
 
@@ -309,9 +316,9 @@ def _ink(levels: np.ndarray, lowest: float, highest: float) -> np.ndarray:
     luminance = _relative_luminance(fill)
     dark_contrast = (luminance + 0.05) / 0.05  # against black, luminance 0
     light_contrast = 1.05 / (luminance + 0.05)  # against white, luminance 1
-    ink = np.full(len(levels), DARK_TEXT, dtype=object)
-    ink[rated] = np.where(dark_contrast >= light_contrast, DARK_TEXT, LIGHT_TEXT)
-    return ink
+    light = np.zeros(len(levels), dtype=np.int8)
+    light[rated] = dark_contrast < light_contrast
+    return pd.Categorical.from_codes(light, [DARK_TEXT, LIGHT_TEXT])
 
 
 def _relative_luminance(rgb: np.ndarray) -> np.ndarray:

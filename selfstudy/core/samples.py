@@ -3,8 +3,10 @@
 `sample_studies` is seeded and pure: the same rubric and seed give the same
 studies. Programs come in two cohorts, each with a baseline and a follow-up
 round. Each program has strong and weak dimensions; the follow-up improves
-mostly where the baseline was weak; a few items are N/A or left unanswered, and
-many ratings carry evidence text.
+mostly where the baseline was weak; a few items are N/A, and many ratings carry
+evidence text. Every study is finished except the last program's follow-up, a
+round still under way with a few required items unanswered: a cohort comparison
+counts finished studies only, and the samples show both.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import random
 
 from selfstudy.core.rubric import NA, Item, Rubric
-from selfstudy.core.study import Answer, AnswerValue, SelfStudy
+from selfstudy.core.study import Answer, AnswerValue, SelfStudy, unanswered_required
 
 PROGRAMS = [
     ("Bridge to STEM Summer Academy", "Eastside Community College Foundation"),
@@ -95,6 +97,11 @@ def sample_studies(rubric: Rubric, programs: int = 8, seed: int = 2025) -> list[
             )
             growth = 0.0 if round_index == 0 else rng.uniform(0.2, 0.7)
             study.answers = _answers(rubric, profile, growth, rng)
+            if (index, round_index) != (programs - 1, len(ROUNDS) - 1):
+                # its own generator, so the answers drawn above are the same either way
+                _finish(
+                    rubric, study.answers, profile, random.Random(f"{seed}/{index}/{round_name}")
+                )
             studies.append(study)
     return studies
 
@@ -134,6 +141,27 @@ def _answers(
                     notes=rng.choice(NOTES) if item.is_rating and rng.random() < 0.2 else "",
                 )
     return answers
+
+
+def _finish(
+    rubric: Rubric, answers: dict[str, Answer], profile: dict[str, float], rng: random.Random
+) -> None:
+    """Answer every required item still unanswered (an answer can show further items)."""
+    dimension_of = {
+        item.id: dimension.id
+        for dimension in rubric.dimensions
+        for standard in dimension.standards
+        for item in standard.items
+    }
+    low, high = rubric.scale.lowest, rubric.scale.highest
+    while missing := unanswered_required(rubric, answers):
+        for item in missing:
+            level = profile[dimension_of[item.id]]
+            value = _value(rubric, item, level, rng, low, high)
+            answers[item.id] = Answer(value=rng.choice(REFLECTIONS) if value is None else value)
+    in_order = {item.id: answers[item.id] for item in rubric.items() if item.id in answers}
+    answers.clear()
+    answers.update(in_order)  # in rubric order, as files and sheet copies list them
 
 
 def _value(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from selfstudy.core.cohorts import CohortScores, score_studies
 from selfstudy.core.cohorts.columns import (
@@ -42,26 +43,42 @@ def labelled(studies: list[SelfStudy]) -> list[tuple[str, SelfStudy]]:
     return [(f"study {n}", study) for n, study in enumerate(studies)]
 
 
-def check_like_objects(rubric: Rubric, studies: list[SelfStudy]) -> None:
+def check_like_objects(rubric: Rubric, studies: list[SelfStudy], min_complete: float) -> None:
     inputs = labelled(studies)
     kept, problems = cohort_workflow.comparable(inputs, rubric)
     usable, found = comparable_columns(columns_of(inputs), rubric)
     assert usable.labels == [label for label, _ in kept]
     assert sorted(map(str, found)) == sorted(map(str, problems))
-    assert_same_scores(score_columns(rubric, usable), score_studies(rubric, [s for _, s in kept]))
+    bulk = score_columns(rubric, usable)
+    objects = score_studies(rubric, [s for _, s in kept])
+    assert_same_scores(bulk, objects)
     assert_same_scores(score_columns(rubric, columns_of(inputs)), score_studies(rubric, studies))
+    # the same studies count at a threshold, and the comparisons are the same, number for number
+    assert same_comparison(bulk, min_complete) == same_comparison(objects, min_complete)
+
+
+def same_comparison(scores: CohortScores, min_complete: float) -> object:
+    try:
+        return cohort_workflow.comparison(scores, "cohort", min_complete=min_complete).to_dict()
+    except cohort_workflow.CohortChoiceError as exc:
+        return str(exc), exc.left_out.to_list() if exc.left_out else None
+
+
+THRESHOLDS = st.sampled_from([0.0, 50.0, 90.0, 100.0]) | st.floats(0, 100)
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(studies_for(DEFAULT))
-def test_columns_score_and_leave_out_as_objects_do_on_the_default_rubric(studies):
-    check_like_objects(DEFAULT, studies)
+@given(studies_for(DEFAULT), THRESHOLDS)
+def test_columns_score_and_leave_out_as_objects_do_on_the_default_rubric(studies, threshold):
+    check_like_objects(DEFAULT, studies, threshold)
 
 
 @settings(max_examples=60, deadline=None)
-@given(studies_for(SMALL))
-def test_columns_score_and_leave_out_as_objects_do_with_weights_targets_and_show_if(studies):
-    check_like_objects(SMALL, studies)
+@given(studies_for(SMALL), THRESHOLDS)
+def test_columns_score_and_leave_out_as_objects_do_with_weights_targets_and_show_if(
+    studies, threshold
+):
+    check_like_objects(SMALL, studies, threshold)
 
 
 def test_joined_columns_keep_each_studys_answers(default_rubric, sample_set):
@@ -106,3 +123,5 @@ def test_stored_studies_read_in_bulk_compare_as_the_objects_do(storage, default_
     assert stored.left_out == 5 == len(objects) - len(kept)
     assert sorted(map(str, stored.problems)) == sorted(map(str, [*problems, *repeats]))
     assert_same_scores(stored.scores, expected)
+    for threshold in (100.0, 95.0, 0.0):
+        assert same_comparison(stored.scores, threshold) == same_comparison(expected, threshold)

@@ -19,13 +19,14 @@ import copy
 import functools
 import hashlib
 import json
+import operator
 import secrets
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, delete, false, func, insert, or_, select, true, update
+from sqlalchemy import ColumnElement, Table, delete, false, func, insert, or_, select, true, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -197,6 +198,10 @@ def _reporting_failures(cls: type[Storage]) -> type[Storage]:
 _LIVE = studies_table.c.deleted_at.is_(None)
 PSEUDONYM_SETTING = "pseudonym_secret"
 THIS_STUDY = "This self-study"
+_IN_CHUNK = 500  # values in one `IN (...)` list
+# `json.dumps(value, ensure_ascii=False)`, without making an encoder for every value (a bulk
+# import writes hundreds of thousands)
+_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 @_reporting_failures
@@ -252,94 +257,117 @@ class Storage:
         With a `creation_key` (one per form shown), creating again with the same
         key returns the study made the first time: a double click makes one study.
         """
-        by = by or self.actor.label
         if creation_key is not None:
             # one person's form: another's key, however alike, never finds their study
             creation_key = f"{self.actor.person_id or 'local'}:{creation_key}"[:100]
         if creation_key is not None and (found := self._created_with(creation_key)):
             return found
-        study_id = new_id()
-        stamp = now()
         try:
-            with self.engine.begin() as conn:
-                owner = self._owner(conn, study, program_id, by)
-                conn.execute(
-                    insert(studies_table).values(
-                        id=study_id,
-                        name=study.program.name,
-                        rubric_id=study.rubric.id,
-                        rubric_version=study.rubric.version,
-                        program=study.program.model_dump_json(),
-                        created_at=stamp,
-                        updated_at=stamp,
-                        creation_key=creation_key,
-                        program_ref=owner,
-                    )
-                )
-                rows = [_answer_row(study_id, i, a, 1, stamp) for i, a in study.answers.items()]
-                if rows:
-                    conn.execute(insert(answers_table), rows)
-                    history = [
-                        _change_row(study_id, item_id, field, None, new, 1, stamp, by)
-                        for item_id, answer in study.answers.items()
-                        for field, new in _fields(answer).items()
-                        if new not in (None, "")
-                    ]
-                    if history:
-                        conn.execute(insert(changes_table), history)
+            return self._create([study], by, program_id, creation_key)[0]
+        except StudiesRefused as refused:
+            raise refused.refused[0] from None  # one study: its own refusal, as it was
         except IntegrityError:
             if creation_key is not None and (found := self._created_with(creation_key)):
                 return found  # the same form, submitted twice at the same moment
-            if program_id is None and self._program_id(study) is not None:
-                # someone added the same program at the same moment: it is found now
-                return self.create_study(study, by, None, program_id)
             raise
-        return study_id
+
+    def create_studies(
+        self, studies: Sequence[SelfStudy], by: str = "", program_id: str | None = None
+    ) -> list[str]:
+        """Store many new self-studies in one transaction, all or none; their new ids, in order.
+
+        Each goes through every check `create_study` makes (the same rule, `_owners`):
+        the program it goes to, the actor's access there, details that name another
+        program. When any study is refused, nothing is written and `StudiesRefused`
+        holds each refusal by the study's position; a refusal of them all (the program
+        `program_id` is unknown, or the actor may not begin studies in it) is raised as
+        it is. Answers and their history are written with one statement each, so a
+        bulk import costs one transaction, not one per study.
+        """
+        return self._create(list(studies), by, program_id) if studies else []
+
+    def _create(
+        self,
+        studies: list[SelfStudy],
+        by: str,
+        program_id: str | None,
+        creation_key: str | None = None,
+    ) -> list[str]:
+        by = by or self.actor.label
+        for attempt in range(2):
+            try:
+                with self.engine.begin() as conn:
+                    owners = self._owners(conn, studies, program_id, by)
+                    return _insert_studies(conn, studies, owners, by, creation_key)
+            except IntegrityError:
+                # someone added one of these programs at the same moment: it is found now
+                if attempt == 1 or program_id is not None:
+                    raise
+                if not any(self._program_id(study) for study in studies):
+                    raise
+        raise AssertionError("unreachable")
 
     def _program_id(self, study: SelfStudy) -> str | None:
         key = program_key(study.program.id, study.program.name)
         with self.engine.connect() as conn:
             return conn.scalar(select(programs_table.c.id).where(programs_table.c.key == key))
 
-    def _owner(self, conn: Connection, study: SelfStudy, program_id: str | None, by: str) -> str:
-        """The program a new study of `study`'s details goes to, checked for the actor."""
+    def _owners(
+        self, conn: Connection, studies: Sequence[SelfStudy], program_id: str | None, by: str
+    ) -> list[str]:
+        """The program each new study of these details goes to, checked for the actor: the one
+        rule of `create_study` and `create_studies`.
+
+        To `program_id`, when given: it must exist, the actor may begin studies in it, and
+        no study's details may name another program. Else to the program its details name,
+        which a network admin adds when it is new; anyone else may begin studies only in
+        their own programs. The programs are looked up once for all the studies, and a
+        program added for one of them is the program of the next that names it.
+        """
         if program_id is not None:
-            if conn.scalar(select(programs_table.c.id).where(programs_table.c.id == program_id)):
-                self._require(conn, Action.CREATE, program_id, "This program")
-                _refuse_another_programs(conn, program_id, study.program)
-                add_cohort(conn, program_id, study.program.cohort)
-                return program_id
-            raise _unknown_program(program_id)
-        key = program_key(study.program.id, study.program.name)
-        found = conn.scalar(select(programs_table.c.id).where(programs_table.c.key == key))
-        if found is None and not (study.program.id or "").strip():
-            found = _program_named(conn, study.program.name)  # an admin typing its name
-        if not self._now(conn).is_admin and (
-            found is None or not self._now(conn).may(Action.CREATE, found)
-        ):
-            # One refusal whether the program exists or not: it tells nobody what does.
-            raise NoAccess(
-                f"A self-study of {quoted(study.program.name)}",
-                "begin or import it in one of your own programs; only a network admin can "
-                "add a program",
-            )
-        if found is not None:
-            add_cohort(conn, found, study.program.cohort)
-            return found
-        found = new_id()
-        conn.execute(
-            insert(programs_table).values(
-                id=found,
-                key=key,
-                name=" ".join(study.program.name.split()) or study.program.name,
-                organization=study.program.organization,
-                origin="created",
-                created_at=now(),
-                created_by=by,
-            )
-        )
-        add_cohort(conn, found, study.program.cohort)
-        return found
+            if not conn.scalar(
+                select(programs_table.c.id).where(programs_table.c.id == program_id)
+            ):
+                raise _unknown_program(program_id)
+            self._require(conn, Action.CREATE, program_id, "This program")
+            taken = _details_of_other_programs(conn, [(program_id, s.program) for s in studies])
+            if taken:
+                raise StudiesRefused({n: _another_program() for n in sorted(taken)}, studies)
+            for cohort in dict.fromkeys(study.program.cohort for study in studies):
+                add_cohort(conn, program_id, cohort)
+            return [program_id] * len(studies)
+        actor = self._now(conn)
+        keys = [program_key(study.program.id, study.program.name) for study in studies]
+        by_key = _programs_by_key(conn, keys)
+        named: dict[str, list[str]] | None = None  # read when a study without an id needs it
+        owners: list[str] = []
+        refused: dict[int, ProblemsFound] = {}
+        cohorts: dict[tuple[str, str | None], None] = {}
+        for n, (study, key) in enumerate(zip(studies, keys, strict=True)):
+            found = by_key.get(key)
+            if found is None and not (study.program.id or "").strip():
+                named = _program_names(conn) if named is None else named
+                same = named.get(normal_name(study.program.name), [])
+                found = same[0] if len(same) == 1 else None  # an admin typing its name
+            if not actor.is_admin and (found is None or not actor.may(Action.CREATE, found)):
+                # One refusal whether the program exists or not: it tells nobody what does.
+                refused[n] = NoAccess(
+                    f"A self-study of {quoted(study.program.name)}",
+                    "begin or import it in one of your own programs; only a network admin "
+                    "can add a program",
+                )
+                continue
+            if found is None:
+                found = by_key[key] = _add_program(conn, study.program, key, by)
+                if named is not None:
+                    named.setdefault(normal_name(study.program.name), []).append(found)
+            owners.append(found)
+            cohorts[found, study.program.cohort] = None
+        if refused:
+            raise StudiesRefused(refused, studies)
+        for owner, cohort in cohorts:
+            add_cohort(conn, owner, cohort)
+        return owners
 
     def _created_with(self, creation_key: str) -> str | None:
         """The live study made with this key; a deleted one gives its key up."""
@@ -438,6 +466,21 @@ class Storage:
                 )
                 seen = hashlib.sha256("\n".join(ids).encode()).hexdigest()
         return int(count), _time(latest) if latest else None, int(last_change), seen
+
+    def study_programs(self, rubric_ids: Iterable[str]) -> list[tuple[str, SelfStudy]]:
+        """Every live study of these rubrics the actor may read, most recently edited first,
+        with its program details and none of its answers: what finding the stored round of
+        a copy needs (`workflows.imports.existing_matches`), one query for any number of
+        copies, however many answers are stored."""
+        columns = studies_table.c
+        with self.engine.connect() as conn:
+            visible = self._scope(conn, Action.READ, columns.program_ref)
+            rows = conn.execute(
+                select(columns.id, columns.rubric_id, columns.rubric_version, columns.program)
+                .where(_LIVE, visible, columns.rubric_id.in_(sorted(set(rubric_ids))))
+                .order_by(columns.updated_at.desc())
+            ).all()
+        return [(row.id, _study_of(row, {})) for row in rows]
 
     def list_studies(self) -> list[StudySummary]:
         """A summary of every stored self-study, most recently edited first."""
@@ -1050,7 +1093,7 @@ def _answer_row(study_id: str, item_id: str, answer: Answer, revision: int, stam
     return {
         "study_id": study_id,
         "item_id": item_id,
-        "value": json.dumps(answer.value, ensure_ascii=False),
+        "value": _json(answer.value),
         "evidence": answer.evidence,
         "notes": answer.notes,
         "answered": int(is_answered(answer.value)),
@@ -1075,8 +1118,8 @@ def _change_row(
         "study_id": study_id,
         "item_id": item_id,
         "field": field,
-        "old": json.dumps(old, ensure_ascii=False),
-        "new": json.dumps(new, ensure_ascii=False),
+        "old": _json(old),
+        "new": _json(new),
         "revision": revision,
         "accepted": int(accepted),
         "changed_at": stamp,
@@ -1186,17 +1229,134 @@ def _summary_of(row: Any) -> StudySummary:
 
 def _program_named(conn: Connection, name: str) -> str | None:
     """The one program whose name is `name` (case and spacing aside), if exactly one is."""
-    wanted = normal_name(name)
-    found = [
-        row.id
-        for row in conn.execute(select(programs_table.c.id, programs_table.c.name))
-        if normal_name(row.name) == wanted
-    ]
+    found = _program_names(conn).get(normal_name(name), [])
     return found[0] if len(found) == 1 else None
 
 
+def _program_names(conn: Connection) -> dict[str, list[str]]:
+    """Every program's id by its name as `normal_name` matches it."""
+    names: dict[str, list[str]] = {}
+    for row in conn.execute(select(programs_table.c.id, programs_table.c.name)):
+        names.setdefault(normal_name(row.name), []).append(row.id)
+    return names
+
+
+def _programs_by_key(conn: Connection, keys: Iterable[str]) -> dict[str, str]:
+    """The id of each stored program whose `program_key` is one of `keys`."""
+    found: dict[str, str] = {}
+    wanted = sorted(set(keys))
+    for start in range(0, len(wanted), _IN_CHUNK):
+        query = select(programs_table.c.key, programs_table.c.id).where(
+            programs_table.c.key.in_(wanted[start : start + _IN_CHUNK])
+        )
+        found.update((row.key, row.id) for row in conn.execute(query))
+    return found
+
+
+def _add_program(conn: Connection, details: Program, key: str, by: str) -> str:
+    """Add the program a new study's details name (a network admin's import); its id."""
+    program_id = new_id()
+    conn.execute(
+        insert(programs_table).values(
+            id=program_id,
+            key=key,
+            name=" ".join(details.name.split()) or details.name,
+            organization=details.organization,
+            origin="created",
+            created_at=now(),
+            created_by=by,
+        )
+    )
+    return program_id
+
+
+def _insert_studies(
+    conn: Connection,
+    studies: Sequence[SelfStudy],
+    owners: Sequence[str],
+    by: str,
+    creation_key: str | None = None,
+) -> list[str]:
+    """Write new studies, their answers and the history of every answered field: three
+    statements however many studies there are. Each study is stamped when it is written."""
+    ids: list[str] = []
+    rows: list[dict[str, Any]] = []
+    answers: list[dict[str, Any]] = []
+    history: list[dict[str, Any]] = []
+    for study, owner in zip(studies, owners, strict=True):
+        study_id, stamp = new_id(), now()
+        ids.append(study_id)
+        rows.append(
+            {
+                "id": study_id,
+                "name": study.program.name,
+                "rubric_id": study.rubric.id,
+                "rubric_version": study.rubric.version,
+                "program": study.program.model_dump_json(),
+                "created_at": stamp,
+                "updated_at": stamp,
+                "creation_key": creation_key,
+                "program_ref": owner,
+            }
+        )
+        for item_id, answer in study.answers.items():
+            answers.append(_answer_row(study_id, item_id, answer, 1, stamp))
+            history += [
+                _change_row(study_id, item_id, field, None, new, 1, stamp, by)
+                for field, new in _fields(answer).items()
+                if new not in (None, "")
+            ]
+    conn.execute(insert(studies_table), rows)
+    _insert_many(conn, answers_table, answers)
+    _insert_many(conn, changes_table, history)
+    return ids
+
+
+def _insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows of the same columns with one `executemany` of the driver, given plain
+    tuples: for the answers and history of a bulk import, SQLAlchemy's own building of
+    the parameters of each row took longer than the database took to write them."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    quote = conn.dialect.identifier_preparer.quote
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    conn.exec_driver_sql(
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+        f"VALUES ({', '.join([mark] * len(columns))})",
+        list(map(operator.itemgetter(*columns), rows)),
+    )
+
+
+class StudiesRefused(ProblemsFound):
+    """Some of the studies `Storage.create_studies` was given are refused; none was written.
+
+    `refused` holds each refusal (`NoAccess`, or the `another-program` problem) by the
+    study's position, so a bulk import can report each copy and save the others.
+    """
+
+    def __init__(self, refused: Mapping[int, ProblemsFound], studies: Sequence[SelfStudy]):
+        self.refused = dict(refused)
+        super().__init__(
+            replace(p, location=f"self-study {n + 1} ({quoted(studies[n].program.name)})")
+            for n, refusal in self.refused.items()
+            for p in refusal.problems
+        )
+
+
 def _refuse_another_programs(conn: Connection, owner: str | None, program: Program) -> None:
-    """Refuse details of a study that name another stored program than its own.
+    """Refuse details of a study that name another stored program than its own (see
+    `_details_of_other_programs`)."""
+    if _details_of_other_programs(conn, [(owner, program)]):
+        raise _another_program()
+
+
+def _details_of_other_programs(
+    conn: Connection, wanted: Sequence[tuple[str | None, Program]]
+) -> set[int]:
+    """Which of these (owner, details) pairs have details naming another stored program
+    than their owner, by position: one read of the programs and at most one of the
+    studies' details, however many pairs.
 
     A cohort comparison pairs a program's rounds, and makes its pseudonym, from the
     details' program id, else name (`core.cohorts.table`), so a study whose details
@@ -1204,35 +1364,46 @@ def _refuse_another_programs(conn: Connection, owner: str | None, program: Progr
     pseudonym. Both that key and the storage's own (`program_key`) are compared; the
     refusal names no other program.
     """
-    key = program_key(program.id, program.name)
-    pairing = program.id or program.name
-    taken = conn.scalar(
-        select(func.count())
-        .select_from(programs_table)
-        .where(programs_table.c.key == key, programs_table.c.id != owner)
-    )
-    if not taken:
-        others = conn.execute(
-            select(studies_table.c.program).where(
-                or_(studies_table.c.program_ref != owner, studies_table.c.program_ref.is_(None))
+    keys = [program_key(details.id, details.name) for _, details in wanted]
+    holders = _programs_by_key(conn, keys)
+    taken = {  # a program of that key, other than the owner (no owner: as SQL's NULL, none)
+        n
+        for n, ((owner, _), key) in enumerate(zip(wanted, keys, strict=True))
+        if owner is not None and holders.get(key, owner) != owner
+    }
+    rest = [n for n in range(len(wanted)) if n not in taken]
+    if not rest:
+        return taken
+    pairings = {n: wanted[n][1].id or wanted[n][1].name for n in rest}
+    refs: dict[str, set[str | None]] = {pairing: set() for pairing in pairings.values()}
+    query = select(studies_table.c.program_ref, studies_table.c.program)
+    owners = {wanted[n][0] for n in rest}
+    if len(owners) == 1 and None not in owners:  # only the studies that could be refused
+        (owner,) = owners
+        query = query.where(
+            or_(studies_table.c.program_ref != owner, studies_table.c.program_ref.is_(None))
+        )
+    for ref, details in conn.execute(query):
+        other = json.loads(details)
+        pairing = other.get("id") or other.get("name")
+        if pairing in refs:
+            refs[pairing].add(ref)
+    return taken | {
+        n for n in rest if any(ref is None or ref != wanted[n][0] for ref in refs[pairings[n]])
+    }
+
+
+def _another_program() -> ProblemsFound:
+    return ProblemsFound(
+        [
+            Problem(
+                "another-program",
+                "program",
+                "these details (program id, or name) are another program's; a self-study "
+                "keeps its own program's id and name (change its round or cohort instead)",
             )
-        )
-        for (details,) in others:
-            other = json.loads(details)
-            if (other.get("id") or other.get("name")) == pairing:
-                taken = 1
-                break
-    if taken:
-        raise ProblemsFound(
-            [
-                Problem(
-                    "another-program",
-                    "program",
-                    "these details (program id, or name) are another program's; a self-study "
-                    "keeps its own program's id and name (change its round or cohort instead)",
-                )
-            ]
-        )
+        ]
+    )
 
 
 def _unknown_program(program_id: str) -> ProblemsFound:

@@ -25,7 +25,7 @@ from selfstudy.edges.rubric_files import rubric_by_id, rubric_from_option, rubri
 from selfstudy.edges.workbooks import export_csv, export_xlsx
 
 if TYPE_CHECKING:
-    from selfstudy.workflows.imports import CopyChange, OnMatch, Source
+    from selfstudy.workflows.imports import CopyChange, OnMatch, SavedCopy, Source
     from selfstudy.workflows.sheet_sync import SyncTarget
 
 
@@ -104,10 +104,10 @@ def import_command(
     found = _sources(sources, rubric, credentials)
     if not found:
         raise click.ClickException("no sheet copies (.xlsx, CSV folders, .json) found there")
-    results: list[tuple[Source, ImportResult]] = []
-    with click.progressbar(found, label="Importing", file=sys.stderr, show_pos=True) as bar:
-        for source in bar:
-            results.append((source, source.read()))
+    with click.progressbar(
+        length=len(found), label="Importing", file=sys.stderr, show_pos=True
+    ) as bar:
+        results = list(zip(found, imports.read_copies(found, bar.update), strict=True))
     good = [(source, r.study) for source, r in results if r.study is not None]
     if out is not None:
         for source, written in imports.write_studies(good, out, many=len(found) > 1):
@@ -143,11 +143,24 @@ def _sources(
 
 
 def _save_studies(studies: list[tuple[Source, SelfStudy]], on_match: OnMatch) -> Report:
-    """Save the copies; print what was saved or updated; the copies not saved, and why."""
+    """Save the copies; print what was saved or updated; the copies not saved, and why.
+
+    When saving stops part-way, what was saved is printed before the command fails."""
     from selfstudy.workflows import imports
 
     storage = database()
-    saved, not_saved = imports.save_copies(storage, studies, on_match, by=operator().by(IMPORT_BY))
+    by = operator().by(IMPORT_BY)
+    try:
+        with click.progressbar(length=len(studies), label="Saving", file=sys.stderr) as bar:
+            saved, not_saved = imports.save_copies(storage, studies, on_match, by, done=bar.update)
+    except imports.SavingStopped as stopped:
+        _print_saved(stopped.saved)
+        raise
+    _print_saved(saved)
+    return not_saved
+
+
+def _print_saved(saved: list[SavedCopy]) -> None:
     for copy in saved:
         name, label = copy.study.program.name, copy.source.label
         if not copy.updated:
@@ -158,7 +171,6 @@ def _save_studies(studies: list[tuple[Source, SelfStudy]], on_match: OnMatch) ->
         if copy.changes:
             rubric = rubric_by_id(copy.study.rubric.id, copy.study.rubric.version)
             click.echo(_changes_table(copy.changes, rubric))
-    return not_saved
 
 
 def _changes_table(changes: list[CopyChange], rubric: Rubric) -> str:
@@ -183,7 +195,7 @@ def _report(results: list[tuple[Source, ImportResult]], not_saved: Report) -> No
     if failed:
         summary += f"; {failed} with errors (not imported)"
     if not_saved:
-        summary += f"; {len(not_saved)} not saved (already stored, or repeated)"
+        summary += f"; {len(not_saved)} not saved (already stored, repeated, or refused)"
     if warned:
         summary += f"; {warned} warning(s)"
     click.echo(summary, err=True)

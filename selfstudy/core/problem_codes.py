@@ -307,6 +307,15 @@ CODES: dict[str, tuple[str, str]] = {
         "An answer was changed in the app while a copy updated it",
         "Nothing was updated from the copy; import it again to see the changes.",
     ),
+    "import-stopped": (
+        "Saving stopped part-way through an import",
+        "The copies reported saved are stored and the others are not; fix the problem "
+        "named with it and import the others again.",
+    ),
+    "too-many-copies": (
+        "More copies than one import takes",
+        "Import at most 2,000 copies at once; import the others in another go.",
+    ),
     "other-program": (
         "The previous round may be another program's",
         "Check that both self-studies are the same program (same program id, or same name).",

@@ -8,17 +8,29 @@ A copy of a program and round that is already stored is never saved again
 silently: `existing_match` finds the stored study, `what_would_change` lists
 how the copy differs from it, and the user chooses to update it
 (`update_from_copy`), keep both (`save_imported`) or do nothing.
-`save_copies` makes that choice for many copies at once.
+`save_copies` makes that choice for many copies at once, and writes the new
+studies a batch at a time (`Storage.create_studies`: one transaction per batch,
+the same checks as one study), so a cohort's copies import in seconds.
+`read_copies` reads many copies in files with several processes, and
+`upload_sources` finds the copies in uploaded files: workbooks, and .zip files
+of workbooks read within `copy_archives`' bounds.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from selfstudy.core.access import Action, NoAccess
 from selfstudy.core.merge import PROGRAM_KEY
+from selfstudy.core.printable import printable
 from selfstudy.core.problems import Problem, ProblemsFound, Report
 from selfstudy.core.rounds import same_program
 from selfstudy.core.rubric import Rubric
@@ -26,11 +38,13 @@ from selfstudy.core.sheetcopy import ImportResult, Sheets
 from selfstudy.core.study import Answer, Program, SelfStudy
 from selfstudy.core.wording import clip, value_text
 from selfstudy.edges import gsheets
+from selfstudy.edges.copy_archives import MAX_MEMBERS, archive_members, is_archive
 from selfstudy.edges.files import ensure_folder, write_all_atomically
 from selfstudy.edges.rubric_files import rubric_by_id
 from selfstudy.edges.sheet_files import discover_sources, interpret, read_sheet_copy
 from selfstudy.edges.storage import NewerAnswer, StaleEdit, Storage, StoredStudy
-from selfstudy.edges.workbooks import read_csv_files, read_xlsx
+from selfstudy.edges.storage.database import StudiesRefused
+from selfstudy.edges.workbooks import WORKBOOK_SUFFIXES, read_csv_files, read_xlsx
 
 if TYPE_CHECKING:
     from gspread import Client
@@ -43,12 +57,20 @@ class Source:
     label: str  # how reports name it
     stem: str  # the base of its output file name
     read: Callable[[], ImportResult]
+    path: Path | None = None  # a file or CSV folder: `read_copies` may read it in another process
+    rubric: Rubric | None = None  # the rubric it is read against (None: the one it names)
 
 
 def file_sources(paths: Iterable[Path], rubric: Rubric | None = None) -> list[Source]:
     """The copies in these files and folders (folders are searched), in the order found."""
     return [
-        Source(str(path), path.stem if path.is_file() else path.name, _file_reader(path, rubric))
+        Source(
+            str(path),
+            path.stem if path.is_file() else path.name,
+            _file_reader(path, rubric),
+            path,
+            rubric,
+        )
         for path in discover_sources(paths)
     ]
 
@@ -111,6 +133,187 @@ def _uploaded_sheets(files: Sequence[tuple[str, bytes]]) -> Sheets:
     if workbooks:
         return read_xlsx(workbooks[0][1])
     return read_csv_files({Path(name).stem: data for name, data in csvs})
+
+
+# --- reading many copies --------------------------------------------------------------------
+
+PARALLEL_FROM = 8  # copies in files; fewer are read here (starting processes costs more)
+MAX_COPIES = MAX_MEMBERS  # copies one upload may bring, in all its files
+_UPLOADED = "uploaded workbook"  # where `read_xlsx` locates a problem of bytes it was given
+
+
+def read_copies(
+    sources: Sequence[Source], done: Callable[[int], None] | None = None, workers: int = 0
+) -> list[ImportResult]:
+    """Every copy read, in order; `done(n)` is called as each `n` more are read.
+
+    Reading a copy is most of an import's time (opening, bounding and parsing the
+    workbook), so copies in files are read by `workers` processes at once (0: one per
+    processor this process may use; 1: all here). Each copy is read whole by one
+    process, exactly as here, so its problems are located as always; a process holds
+    one copy's file at a time, and what comes back is the study and its problems.
+    Google Sheets, and copies in files when there are few, are read here.
+    """
+    done = done or (lambda n: None)
+    results: list[ImportResult | None] = [None] * len(sources)
+    on_disk = [n for n, source in enumerate(sources) if source.path is not None]
+    workers = min(workers or _processors(), len(on_disk))
+    if workers > 1 and len(on_disk) >= PARALLEL_FROM:
+        tasks = [(sources[n].path, sources[n].rubric) for n in on_disk]
+        try:
+            with ProcessPoolExecutor(
+                workers, _start_method(), initializer=_take_tasks, initargs=(tasks,)
+            ) as pool:
+                read = pool.map(_read_task, range(len(tasks)), chunksize=4)
+                for n, result in zip(on_disk, read, strict=True):
+                    results[n] = result
+                    done(1)
+        except BrokenProcessPool:
+            pass  # a reading process died: the copies it left are read here, one by one
+    for n, source in enumerate(sources):
+        if results[n] is None:
+            results[n] = source.read()
+            done(1)
+    return [result for result in results if result is not None]
+
+
+def _processors() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _start_method() -> Any:
+    """Fork, which starts a reader at once, when nothing else runs in this process (a
+    fork copies only the thread that made it, and a lock another thread held stays held);
+    else a fork server, which starts clean."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+_TASKS: list[tuple[Path, Rubric | None]] = []  # a reading process's copies, by position
+
+
+def _take_tasks(tasks: list[tuple[Path, Rubric | None]]) -> None:
+    _TASKS[:] = tasks
+
+
+def _read_task(n: int) -> ImportResult:
+    path, rubric = _TASKS[n]
+    return read_sheet_copy(path, rubric)
+
+
+def upload_sources(
+    files: Sequence[tuple[str, bytes]], rubric_id: str | None = None
+) -> tuple[list[Source], Report]:
+    """The sheet copies in uploaded files, and the problems of the files that hold none.
+
+    `files` are (file name, contents). Each workbook is a copy; each workbook in a .zip
+    is one (the .zip read within `copy_archives`' bounds, each of its workbooks then
+    within a workbook's own); CSV files uploaded together are the tabs of one copy. A
+    copy's problems are located by its file name, and its name inside the .zip:
+    `cohort.zip: p01.xlsx: '1. Program Goals'!D7`. A .zip that cannot be opened, a
+    file of another kind, and copies past `MAX_COPIES` are reported, never read. Names
+    are labels only: nothing is written anywhere.
+    """
+    sources: list[Source] = []
+    problems = Report()
+    used: set[str] = set()
+
+    def add(where: str, read: Callable[[], bytes], stem: str) -> None:
+        label = _unique(where, used)
+        if len(sources) < MAX_COPIES:
+            sources.append(Source(label, stem, _upload_reader(label, read, rubric_id)))
+        elif len(sources) == MAX_COPIES:
+            problems.append(_too_many_copies(label))
+
+    csvs = [(name, data) for name, data in files if name.lower().endswith(".csv")]
+    for name, data in files:
+        where = _file_label(name)
+        if is_archive(name):
+            try:
+                members = archive_members(data, where)
+            except ProblemsFound as exc:
+                problems.extend(exc.problems)
+                continue
+            for member in members:
+                if member.name.lower().endswith(WORKBOOK_SUFFIXES):
+                    add(member.where, member.read, Path(member.name).stem)
+                else:
+                    problems.append(_not_a_copy(member.where, inside=True))
+        elif name.lower().endswith(WORKBOOK_SUFFIXES):
+            add(where, lambda data=data: data, Path(name).stem)
+        elif not name.lower().endswith(".csv"):
+            problems.append(_not_a_copy(where, inside=False))
+    if csvs:
+        label = _unique(", ".join(_file_label(name) for name, _ in csvs), used)
+        sources.append(Source(label, "csv-copy", lambda: read_uploaded_copy(csvs, rubric_id)))
+    return sources, problems
+
+
+def _upload_reader(
+    where: str, read: Callable[[], bytes], rubric_id: str | None
+) -> Callable[[], ImportResult]:
+    def read_copy() -> ImportResult:
+        try:
+            sheets = read_xlsx(read())
+            rubric = rubric_by_id(rubric_id) if rubric_id else None
+        except ProblemsFound as exc:
+            return ImportResult(None, _located(exc.problems, where))
+        result = interpret(sheets, rubric)
+        result.problems = _located(result.problems, where)
+        return result
+
+    return read_copy
+
+
+def _located(problems: Report, where: str) -> Report:
+    """Problems located in the upload `where` names, not in "uploaded workbook"."""
+    return Report(
+        replace(p, location=where + p.location.removeprefix(_UPLOADED))
+        if p.location.startswith(_UPLOADED)
+        else p
+        for p in problems
+    ).in_file(where)
+
+
+def _file_label(name: str) -> str:
+    return clip(printable(Path(name.replace("\\", "/")).name or name), 120)
+
+
+def _unique(label: str, used: set[str]) -> str:
+    """`label`, or `label (2)`, `(3)`… when another copy of this upload has it already."""
+    candidate, n = label, 1
+    while candidate in used:
+        n += 1
+        candidate = f"{label} ({n})"
+    used.add(candidate)
+    return candidate
+
+
+def _not_a_copy(where: str, inside: bool) -> Problem:
+    return Problem(
+        "unsupported-source",
+        where,
+        "not a sheet copy: "
+        + (
+            "in a .zip, only the workbooks (.xlsx) are read; a .zip in a .zip is not opened"
+            if inside
+            else "upload .xlsx copies, a .zip of them, or the CSV files of one copy"
+        ),
+    )
+
+
+def _too_many_copies(where: str) -> Problem:
+    return Problem(
+        "too-many-copies",
+        where,
+        f"one import takes at most {MAX_COPIES:,} copies; this one and those after it were "
+        "not read: import them in another go",
+    )
 
 
 def write_studies(
@@ -204,31 +407,51 @@ def existing_match(storage: Storage, study: SelfStudy) -> str | None:
 
 
 def existing_matches(storage: Storage, studies: Sequence[SelfStudy]) -> list[str | None]:
-    """`existing_match` of each study, reading the stored studies once.
+    """`existing_match` of each study: one read of the stored studies' program details (never
+    their answers), however many copies there are.
 
     "Same program" is `rounds.same_program`; "same round" is `same_round`.
     """
-    wanted = {(study.rubric.id, _round_name(study.program.round)) for study in studies}
-    newest_first = [
-        summary.id
-        for summary in storage.list_studies()
-        if (summary.rubric_id, _round_name(summary.round)) in wanted
-    ]
-    if not newest_first:
-        return [None] * len(studies)
-    stored = dict(storage.all_studies())
-    candidates = [(study_id, stored[study_id]) for study_id in newest_first if study_id in stored]
-    return [
-        next(
-            (
-                study_id
-                for study_id, other in candidates
-                if same_program(other, study) and same_round(other, study)
-            ),
-            None,
-        )
-        for study in studies
-    ]
+    if not studies:
+        return []
+    stored = storage.study_programs({study.rubric.id for study in studies})  # newest first
+    rounds = _Rounds([other for _, other in stored])
+    return [next((stored[n][0] for n in rounds.matches(study)), None) for study in studies]
+
+
+class _Rounds:
+    """Studies filed by what `same_program` compares (the rubric, and the program id or the
+    name as it compares them), so the studies of a copy's program and round are found
+    among a handful, not by comparing it with every study. The rule stays `same_program`
+    and `same_round`: the filing only narrows the studies they are asked about."""
+
+    def __init__(self, studies: Sequence[SelfStudy]):
+        self.studies = studies
+        self.by_id: dict[tuple[str, str], list[int]] = {}
+        self.by_name: dict[tuple[str, str], list[int]] = {}
+        for n, study in enumerate(studies):
+            if study.program.id:
+                self.by_id.setdefault(_id_key(study), []).append(n)
+            self.by_name.setdefault(_name_key(study), []).append(n)
+
+    def matches(self, study: SelfStudy) -> list[int]:
+        """The positions of the studies of the same program and round as `study`, in order."""
+        found = set(self.by_name.get(_name_key(study), []))
+        if study.program.id:
+            found.update(self.by_id.get(_id_key(study), []))
+        return [
+            n
+            for n in sorted(found)
+            if same_program(self.studies[n], study) and same_round(self.studies[n], study)
+        ]
+
+
+def _id_key(study: SelfStudy) -> tuple[str, str]:
+    return study.rubric.id, (study.program.id or "").strip()
+
+
+def _name_key(study: SelfStudy) -> tuple[str, str]:
+    return study.rubric.id, " ".join(study.program.name.split()).casefold()
 
 
 def what_would_change(
@@ -348,54 +571,175 @@ class SavedCopy:
     changed: list[str] = field(default_factory=list)  # the ids an update changed
 
 
+class SavingStopped(ProblemsFound):
+    """Saving stopped part-way (the database failed, or access was taken away meanwhile).
+
+    The copies in `saved` are stored (each batch is written whole or not at all); the
+    others are not. The problems are the failure's, then `import-stopped` saying so.
+    """
+
+    def __init__(self, failure: ProblemsFound, saved: list[SavedCopy], total: int):
+        self.failure = failure
+        self.saved = saved
+        left = total - len(saved)
+        super().__init__(
+            [
+                *failure.problems,
+                Problem(
+                    "import-stopped",
+                    "import",
+                    f"saving stopped after {len(saved)} of {total} copies: those reported "
+                    f"saved are stored, the other {left} are not; when the problem above is "
+                    "fixed, import them again (the saved ones are then found already stored)",
+                ),
+            ]
+        )
+
+
+BATCH = 200  # new studies written in one transaction: seconds of writing at most
+STORED_HINT = (
+    "add --update to update {study_id} from this copy, or --keep-both to save it as another "
+    "self-study"
+)
+
+
 def save_copies(
     storage: Storage,
     copies: Sequence[tuple[Source, SelfStudy]],
-    on_match: OnMatch = "skip",
+    on_match: OnMatch | Sequence[OnMatch] = "skip",
     by: str = "",
+    *,
+    program_id: str | None = None,
+    seen: Mapping[str, StoredStudy] | None = None,
+    done: Callable[[int], None] | None = None,
+    stored_hint: str = STORED_HINT,
+    batch: int = BATCH,
 ) -> tuple[list[SavedCopy], Report]:
     """Save many copies: each as a new study, unless its program and round are stored already.
 
-    Such a copy is skipped and reported (`already-stored`); with `on_match`
-    "update" it updates the stored study instead (`update_from_copy`), with
-    "keep-both" it is saved as another study. Copies in this one import that are
-    the same program and round as each other are all skipped and reported
-    (`repeated-copy`), except with "keep-both": which of them is the right one
+    Such a copy is skipped and reported (`already-stored`, with `stored_hint` saying how
+    to choose otherwise); with `on_match` "update" it updates the stored study instead
+    (`update_from_copy`, checked against `seen`, the stored studies by id as the user
+    reviewed them), with "keep-both" it is saved as another study. `on_match` is one
+    choice for every copy, or one per copy. Copies in this one import that are the
+    same program and round as each other are all skipped and reported
+    (`repeated-copy`), except those to keep both: which of them is the right one
     cannot be told from the order the files happen to be found in.
+
+    New studies go to `program_id` (None: the program each names) in batches of
+    `batch`, each one transaction with every check of a single `create_study`; a copy
+    whose details are another program's is reported (`another-program`) and the rest
+    of its batch saved. `done(n)` is called as each `n` more copies are dealt with.
+
+    The person must be allowed to do it all: a copy they may not update, or a program
+    they may not begin studies in, raises `NoAccess` before anything is written. When
+    writing fails part-way, `SavingStopped` holds what was saved; a failure before
+    anything was written is raised as it is.
     """
-    repeats = {} if on_match == "keep-both" else _repeated(copies)
-    matches = existing_matches(storage, [study for _, study in copies])
-    saved: list[SavedCopy] = []
-    problems = Report()
+    done = done or (lambda n: None)
+    studies = [study for _, study in copies]
+    choices = [on_match] * len(copies) if isinstance(on_match, str) else list(on_match)
+    repeats = {n: m for n, m in _repeated(studies).items() if choices[n] != "keep-both"}
+    matches = existing_matches(storage, studies)
+    found: dict[int, list[Problem]] = {}
+    new: list[int] = []
+    updates: list[int] = []
     for n, ((source, study), match) in enumerate(zip(copies, matches, strict=True)):
         if n in repeats:
-            problems.append(_repeated_problem(source, study, copies[repeats[n]][0]))
-        elif match is None or on_match == "keep-both":
-            saved.append(SavedCopy(source, study, save_imported(storage, study, by)))
-        elif on_match == "skip":
-            problems.append(_stored_problem(source, study, match, storage))
+            found[n] = [_repeated_problem(source, study, copies[repeats[n]][0])]
+        elif match is None or choices[n] == "keep-both":
+            new.append(n)
+        elif choices[n] == "skip":
+            found[n] = [_stored_problem(source, study, match, storage, stored_hint)]
         else:
-            seen = storage.get_study(match)
-            try:
-                changed = update_from_copy(storage, match, study, by, seen)
-            except StaleEdit as stale:
-                problems.append(_stale_problem(source, stale))
-                continue
-            changes = what_would_change(
-                seen.study, study, rubric_by_id(study.rubric.id, study.rubric.version)
-            )
-            saved.append(SavedCopy(source, study, match, True, changes, changed))
-    return saved, problems
+            updates.append(n)
+    refused = [copies[n][0].label for n in updates if not storage.allows(Action.EDIT, matches[n])]
+    if refused:
+        raise NoAccess(
+            ", ".join(refused),
+            "only the members of a self-study's program can update it from a copy",
+        )
+    done(len(copies) - len(new) - len(updates))
+    saved: dict[int, SavedCopy] = {}
+    try:
+        for start in range(0, len(new), batch):
+            positions = new[start : start + batch]
+            for n, study_id in _create_batch(storage, copies, positions, by, program_id, found):
+                saved[n] = SavedCopy(copies[n][0], copies[n][1], study_id)
+            done(len(positions))
+        for n in updates:
+            source, study = copies[n]
+            outcome = _update(storage, source, study, matches[n], by, (seen or {}).get(matches[n]))
+            if isinstance(outcome, Problem):
+                found[n] = [outcome]
+            else:
+                saved[n] = outcome
+            done(1)
+    except ProblemsFound as failure:
+        if not saved:
+            raise  # nothing was written: refused, or failed, as it is
+        raise SavingStopped(failure, [saved[n] for n in sorted(saved)], len(copies)) from None
+    problems = Report(p for n in sorted(found) for p in found[n])
+    return [saved[n] for n in sorted(saved)], problems
 
 
-def _repeated(copies: Sequence[tuple[Source, SelfStudy]]) -> dict[int, int]:
-    """Each copy that repeats another's program and round: its position and the other's."""
+def _create_batch(
+    storage: Storage,
+    copies: Sequence[tuple[Source, SelfStudy]],
+    batch: list[int],
+    by: str,
+    program_id: str | None,
+    found: dict[int, list[Problem]],
+) -> list[tuple[int, str]]:
+    """Store the copies at these positions as new studies in one transaction: their ids.
+
+    A copy refused for its details (another program's) is reported in `found` and the
+    others are stored without it; a refusal of access stops the import (`NoAccess`).
+    """
+    while batch:
+        try:
+            ids = storage.create_studies([copies[n][1] for n in batch], by, program_id)
+        except StudiesRefused as refused:
+            access = [r for r in refused.refused.values() if isinstance(r, NoAccess)]
+            if access:
+                raise access[0] from None
+            for k, refusal in refused.refused.items():
+                label = copies[batch[k]][0].label
+                found[batch[k]] = [replace(p, location=label) for p in refusal.problems]
+            batch = [n for k, n in enumerate(batch) if k not in refused.refused]
+            continue
+        return list(zip(batch, ids, strict=True))
+    return []
+
+
+def _update(
+    storage: Storage,
+    source: Source,
+    study: SelfStudy,
+    match: str,
+    by: str,
+    seen: StoredStudy | None,
+) -> SavedCopy | Problem:
+    """Update the stored study `match` from a copy: what was saved, or why it was not."""
+    seen = seen or storage.get_study(match)
+    try:
+        changed = update_from_copy(storage, match, study, by, seen)
+    except StaleEdit as stale:
+        return _stale_problem(source, stale)
+    changes = what_would_change(
+        seen.study, study, rubric_by_id(study.rubric.id, study.rubric.version)
+    )
+    return SavedCopy(source, study, match, True, changes, changed)
+
+
+def _repeated(studies: Sequence[SelfStudy]) -> dict[int, int]:
+    """Each copy that repeats another's program and round: its position and the first other's."""
+    rounds = _Rounds(studies)
     repeats: dict[int, int] = {}
-    for n, (_, study) in enumerate(copies):
-        for m, (_, other) in enumerate(copies):
-            if m != n and same_program(study, other) and same_round(study, other):
-                repeats[n] = m
-                break
+    for n, study in enumerate(studies):
+        other = next((m for m in rounds.matches(study) if m != n), None)
+        if other is not None:
+            repeats[n] = other
     return repeats
 
 
@@ -403,7 +747,17 @@ def _round_words(study: SelfStudy) -> str:
     return f"round {study.program.round!r}" if study.program.round else "no round"
 
 
-def _stored_problem(source: Source, study: SelfStudy, study_id: str, storage: Storage) -> Problem:
+def _stored_problem(
+    source: Source, study: SelfStudy, study_id: str, storage: Storage, hint: str
+) -> Problem:
+    if not storage.allows(Action.EDIT, study_id):
+        return Problem(
+            "already-stored",
+            source.label,
+            f"{study.program.name!r} ({_round_words(study)}) is already stored as {study_id}, "
+            "which you may read but not change; nothing was saved: only its program's "
+            "members can update it from a copy",
+        )
     differences = [
         c for c in what_would_change(storage.get_study(study_id).study, study) if not c.kept
     ]
@@ -412,8 +766,7 @@ def _stored_problem(source: Source, study: SelfStudy, study_id: str, storage: St
         "already-stored",
         source.label,
         f"{study.program.name!r} ({_round_words(study)}) is already stored as {study_id} and "
-        f"{differ}; nothing was saved: add --update to update {study_id} from this copy, "
-        "or --keep-both to save it as another self-study",
+        f"{differ}; nothing was saved: {hint.format(study_id=study_id)}",
     )
 
 
@@ -434,3 +787,97 @@ def _stale_problem(source: Source, stale: StaleEdit) -> Problem:
         f"{names} changed in the app while this copy was imported; nothing was updated "
         "from it: import it again to see the changes",
     )
+
+
+# --- what became of each copy, for a report ------------------------------------------------
+
+Status = Literal["saved", "updated", "skipped", "not saved"]
+SKIPPED = ("already-stored", "repeated-copy")  # the choice or the import left it out
+
+
+@dataclass(frozen=True)
+class CopyOutcome:
+    """One copy of an import as its report shows it: what became of it and why."""
+
+    source: Source
+    study: SelfStudy | None  # None: it could not be read
+    status: Status
+    study_id: str | None = None
+    problems: list[Problem] = field(default_factory=list)
+    saved: SavedCopy | None = None
+
+
+def copy_outcomes(
+    copies: Sequence[tuple[Source, SelfStudy]],
+    saved: Sequence[SavedCopy],
+    problems: Sequence[Problem],
+) -> list[CopyOutcome]:
+    """What `save_copies` did with each copy, in order: saved, updated, skipped (stored
+    already, or repeated) or not saved (refused, or changed meanwhile), with its problems."""
+    by_source = {id(copy.source): copy for copy in saved}
+    by_label: dict[str, list[Problem]] = {}
+    for problem in problems:
+        by_label.setdefault(problem.location, []).append(problem)
+    outcomes = []
+    for source, study in copies:
+        copy = by_source.get(id(source))
+        mine = by_label.get(source.label, [])
+        if copy is not None:
+            status: Status = "updated" if copy.updated else "saved"
+            outcomes.append(CopyOutcome(source, study, status, copy.study_id, mine, copy))
+        else:
+            skipped = mine and all(p.code in SKIPPED for p in mine)
+            outcomes.append(
+                CopyOutcome(source, study, "skipped" if skipped else "not saved", None, mine)
+            )
+    return outcomes
+
+
+# --- what saving would do, for a person to choose first -------------------------------------
+
+
+@dataclass(frozen=True)
+class CopyReview:
+    """What saving a copy would do, shown before anything is written (the app's bulk import).
+
+    `match` is the stored study of its program and round, `editable` whether the person
+    may update it, `seen` that study as shown (an update is checked against it) and
+    `changes` what an update would change; `repeats` another copy of this import of the
+    same program and round (then neither is saved, unless both are kept).
+    """
+
+    source: Source
+    study: SelfStudy
+    match: str | None = None
+    editable: bool = False
+    seen: StoredStudy | None = None
+    changes: list[CopyChange] = field(default_factory=list)
+    repeats: Source | None = None
+
+
+def review_copies(storage: Storage, copies: Sequence[tuple[Source, SelfStudy]]) -> list[CopyReview]:
+    """What `save_copies` would find for each copy: the same matches and repeats it uses."""
+    studies = [study for _, study in copies]
+    repeats = _repeated(studies)
+    reviews = []
+    for n, ((source, study), match) in enumerate(
+        zip(copies, existing_matches(storage, studies), strict=True)
+    ):
+        other = copies[repeats[n]][0] if n in repeats else None
+        if match is None:
+            reviews.append(CopyReview(source, study, repeats=other))
+            continue
+        seen = storage.get_study(match)
+        rubric = rubric_by_id(study.rubric.id, study.rubric.version)
+        reviews.append(
+            CopyReview(
+                source,
+                study,
+                match,
+                storage.allows(Action.EDIT, match),
+                seen,
+                what_would_change(seen.study, study, rubric),
+                other,
+            )
+        )
+    return reviews

@@ -1,0 +1,289 @@
+"""Bulk import: many copies saved a batch at a time with every check one study gets, nothing
+ever half-written; many copies read by several processes, each problem where it is.
+
+Storage tests run on SQLite and, when `SELFSTUDY_TEST_POSTGRES_URL` is set, on PostgreSQL.
+A failure of the database part-way through a batch is a real one: a trigger in the test's
+database refuses a history row whose text holds "poison", as a database refuses a row it
+cannot take.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from selfstudy.cli import main
+from selfstudy.core.access import NoAccess
+from selfstudy.core.problems import ProblemsFound
+from selfstudy.core.study import Answer, SelfStudy
+from selfstudy.edges.storage import DatabaseError, Storage
+from selfstudy.edges.storage.database import StudiesRefused
+from selfstudy.edges.workbooks import export_xlsx
+from selfstudy.workflows import imports
+from tests.access_people import Network, build, read_rows
+
+BY = "bulk import test"
+
+
+def rows(storage: Storage) -> dict:
+    with storage.engine.connect() as conn:
+        return read_rows(conn)
+
+
+def as_site(study: SelfStudy, n: int) -> SelfStudy:
+    """The study as another program's: its own program id and name."""
+    program = study.program.model_copy(
+        update={"id": f"{study.program.id}-site{n}", "name": f"{study.program.name}, site {n}"}
+    )
+    return study.model_copy(update={"program": program})
+
+
+def in_round(study: SelfStudy, round_name: str) -> SelfStudy:
+    return study.model_copy(
+        update={"program": study.program.model_copy(update={"round": round_name})}
+    )
+
+
+def poisoned(study: SelfStudy) -> SelfStudy:
+    item_id = next(iter(study.answers))
+    answers = dict(study.answers)
+    answers[item_id] = answers[item_id].model_copy(update={"evidence": "poison"})
+    return study.model_copy(update={"answers": answers})
+
+
+def refuse_poison(storage: Storage) -> None:
+    """A trigger that makes the database refuse a history row holding "poison"."""
+    with storage.engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse_poison BEFORE INSERT ON changes "
+                    "WHEN NEW.new LIKE '%poison%' BEGIN SELECT RAISE(ABORT, 'poisoned'); END"
+                )
+            )
+        else:
+            conn.execute(
+                text(
+                    "CREATE FUNCTION refuse_poison() RETURNS trigger AS $$ BEGIN "
+                    "IF NEW.new LIKE '%poison%' THEN RAISE EXCEPTION 'poisoned'; END IF; "
+                    "RETURN NEW; END $$ LANGUAGE plpgsql"
+                )
+            )
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse_poison BEFORE INSERT ON changes "
+                    "FOR EACH ROW EXECUTE FUNCTION refuse_poison()"
+                )
+            )
+
+
+def source(label: str) -> imports.Source:
+    return imports.Source(label, Path(label).stem, lambda: None)
+
+
+# --- storing many studies at once ----------------------------------------------------------
+
+
+def test_many_studies_are_stored_in_one_go_as_one_at_a_time_would_store_them(
+    storage: Storage, sample_set
+):
+    studies = sample_set[:4]  # two programs, a baseline and a follow-up each
+    ids = storage.create_studies(studies, by=BY)
+    assert len(set(ids)) == 4
+    assert dict(storage.all_studies()) == dict(zip(ids, studies, strict=True))
+    programs = {p.name: p for p in storage.programs()}
+    assert sorted(programs) == sorted({s.program.name for s in studies})
+    assert {s.program_id for s in storage.list_studies()} == {p.id for p in programs.values()}
+    one = storage.create_study(studies[0], by=BY)  # the single path, for comparison
+    for study_id, study in [*zip(ids, studies, strict=True), (one, studies[0])]:
+        history = storage.history(study_id)
+        answered = sum(
+            value not in (None, "")
+            for answer in study.answers.values()
+            for value in (answer.value, answer.evidence, answer.notes)
+        )
+        assert len(history) == answered
+        assert {c.changed_by for c in history} == {BY}
+    assert [c.to_dict() | {"at": None} for c in storage.history(ids[0])] == [
+        c.to_dict() | {"at": None, "id": d.id}
+        for c, d in zip(storage.history(one), storage.history(ids[0]), strict=True)
+    ]
+
+
+def test_a_failure_part_way_through_a_batch_leaves_the_database_as_it_was(
+    storage: Storage, sample_set
+):
+    storage.create_study(sample_set[0])
+    refuse_poison(storage)
+    before = rows(storage)
+    with pytest.raises(DatabaseError):
+        storage.create_studies([sample_set[2], poisoned(sample_set[4]), sample_set[6]], by=BY)
+    assert rows(storage) == before
+
+
+def test_a_batch_of_copies_saved_before_a_failure_stays_and_the_report_names_it(
+    storage: Storage, sample_set
+):
+    refuse_poison(storage)
+    studies = [as_site(sample_set[0], n) for n in range(5)]
+    studies[3] = poisoned(studies[3])
+    copies = [(source(f"site{n}.xlsx"), study) for n, study in enumerate(studies)]
+    with pytest.raises(imports.SavingStopped) as stopped:
+        imports.save_copies(storage, copies, by=BY, batch=2)
+    assert [c.source.label for c in stopped.value.saved] == ["site0.xlsx", "site1.xlsx"]
+    assert sorted(s.name for s in storage.list_studies()) == [
+        f"{sample_set[0].program.name}, site {n}" for n in (0, 1)
+    ]
+    assert stopped.value.codes()[-1] == "import-stopped"
+    assert "saving stopped after 2 of 5 copies" in str(stopped.value)
+
+
+# --- who may store what -------------------------------------------------------------------
+
+
+@pytest.fixture
+def net(db_url, sample_set) -> Network:
+    network = build(db_url, sample_set)
+    yield network
+    network.close()
+
+
+def a_and_b(net: Network, round_name: str = "midpoint") -> tuple[SelfStudy, SelfStudy]:
+    """New rounds of programs A and B, as copies of their baselines."""
+    a = net.local.get_study(net.a_base).study
+    b = net.local.get_study(net.b_base).study
+    return in_round(a, round_name), in_round(b, round_name)
+
+
+def test_a_member_begins_studies_in_their_own_program_only_and_nothing_else_is_written(net):
+    mia = net.store("member A")
+    a, b = a_and_b(net)
+    before = net.rows()
+    with pytest.raises(NoAccess):
+        mia.create_studies([a, b], program_id=net.b)
+    with pytest.raises(StudiesRefused) as refused:
+        mia.create_studies([a, b])  # each to the program its details name
+    assert list(refused.value.refused) == [1]
+    assert isinstance(refused.value.refused[1], NoAccess)
+    assert net.rows() == before
+    with pytest.raises(NoAccess):  # through the workflow, as the app calls it
+        imports.save_copies(mia, [(source("a.xlsx"), a), (source("b.xlsx"), b)], by=BY)
+    assert net.rows() == before
+    [study_id] = mia.create_studies([a])
+    assert net.local.get_study(study_id).study == a
+    assert {s.program_id for s in net.local.list_studies() if s.id == study_id} == {net.a}
+
+
+def test_a_facilitator_or_a_viewer_imports_nothing(net):
+    a, _ = a_and_b(net)
+    changed = a.model_copy(update={"program": net.local.get_study(net.a_base).study.program})
+    before = net.rows()
+    for role in ("facilitator", "viewer A"):
+        store = net.store(role)
+        with pytest.raises(NoAccess):
+            imports.save_copies(store, [(source("a.xlsx"), a)], by=BY, program_id=net.a)
+        with pytest.raises(NoAccess):  # a copy of a round they may read, to update it
+            imports.save_copies(store, [(source("a.xlsx"), changed)], "update", by=BY)
+    assert net.rows() == before
+
+
+def test_a_copy_naming_another_program_is_refused_and_the_others_are_saved(net):
+    mia = net.store("member A")
+    a, b = a_and_b(net)
+    before = net.rows()
+    with pytest.raises(StudiesRefused) as refused:
+        mia.create_studies([a, b], program_id=net.a)
+    assert {n: r.codes() for n, r in refused.value.refused.items()} == {1: ["another-program"]}
+    assert net.rows() == before
+    saved, problems = imports.save_copies(
+        mia, [(source("a.xlsx"), a), (source("b.xlsx"), b)], by=BY, program_id=net.a
+    )
+    assert [(c.source.label, c.study) for c in saved] == [("a.xlsx", a)]
+    assert problems.flatten(["code", "location"]) == [["another-program", "b.xlsx"]]
+    outcomes = imports.copy_outcomes(
+        [(source_of(saved, problems, "a.xlsx"), a), (source_of(saved, problems, "b.xlsx"), b)],
+        saved,
+        problems,
+    )
+    assert [o.status for o in outcomes] == ["saved", "not saved"]
+    b_studies = [s.id for s in net.local.list_studies() if s.program_id == net.b]
+    assert b_studies == [net.b_base]
+
+
+def source_of(saved, problems, label: str) -> imports.Source:
+    """The source a copy was saved from, else a new one of that label (as a report has)."""
+    return next((c.source for c in saved if c.source.label == label), source(label))
+
+
+def test_a_copy_of_a_stored_round_is_skipped_updated_or_kept_as_the_person_chooses(net):
+    mia = net.store("member A")
+    stored = net.local.get_study(net.a_base).study
+    answers = dict(stored.answers)
+    answers[net.item] = Answer(value=answers[net.item].value, evidence="From the bulk copy")
+    copy = stored.model_copy(update={"answers": answers})
+    new, _ = a_and_b(net)
+    copies = [(source("stored.xlsx"), copy), (source("new.xlsx"), new)]
+    saved, problems = imports.save_copies(mia, copies, ["update", "skip"], by=BY)
+    assert [(c.source.label, c.updated, c.changed) for c in saved] == [
+        ("stored.xlsx", True, [net.item]),
+        ("new.xlsx", False, []),
+    ]
+    assert problems == []
+    assert net.local.get_study(net.a_base).study.answers[net.item].evidence == (
+        "From the bulk copy"
+    )
+
+
+# --- reading many copies with several processes ---------------------------------------------
+
+
+def test_copies_read_by_several_processes_are_read_exactly_as_one_by_one(
+    tmp_path, sample_set, default_rubric
+):
+    for n, study in enumerate(sample_set[:9]):
+        export_xlsx(study, default_rubric, tmp_path / f"copy{n}.xlsx")
+    (tmp_path / "broken.xlsx").write_bytes(b"PK\x03\x04 not a workbook")
+    sources = imports.file_sources([tmp_path])
+    assert len(sources) >= imports.PARALLEL_FROM
+    together = imports.read_copies(sources, workers=2)
+    alone = [s.read() for s in sources]
+    assert [r.study for r in together] == [r.study for r in alone]
+    assert [r.problems for r in together] == [r.problems for r in alone]
+    [broken] = [
+        r for s, r in zip(sources, together, strict=True) if s.label.endswith("broken.xlsx")
+    ]
+    assert broken.problems.flatten(["code"]) == [["unreadable-file"]]
+    assert broken.problems[0].location == str(tmp_path / "broken.xlsx")
+
+
+def test_the_command_saves_many_copies_and_a_failing_database_saves_none(
+    db, tmp_path, sample_set, default_rubric, monkeypatch
+):
+    folder = tmp_path / "copies"
+    folder.mkdir()
+    for n in range(9):
+        export_xlsx(as_site(sample_set[n % 2], n), default_rubric, folder / f"site{n}.xlsx")
+    result = CliRunner().invoke(main, ["import", str(folder), "--save"])
+    assert result.exit_code == 0, result.output
+    assert len(db.list_studies()) == 9
+    assert "imported 9 of 9 sheet copies" in result.stderr
+    again = tmp_path / "again"
+    again.mkdir()
+    export_xlsx(as_site(sample_set[2], 20), default_rubric, again / "fine.xlsx")
+    export_xlsx(poisoned(as_site(sample_set[2], 21)), default_rubric, again / "bad.xlsx")
+    refuse_poison(db)
+    before = rows(db)
+    failed = CliRunner().invoke(main, ["import", str(again), "--save"])
+    assert failed.exit_code == 1
+    assert "saved" not in failed.stdout
+    assert rows(db) == before
+
+
+def test_a_refusal_names_the_study_it_is_about(sample_set):
+    refused = StudiesRefused({1: NoAccess("A self-study of 'X'")}, sample_set[:2])
+    assert isinstance(refused, ProblemsFound)
+    assert refused.problems.flatten(["code"]) == [["no-access"]]
+    assert refused.problems[0].location.startswith("self-study 2 (")

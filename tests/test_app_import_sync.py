@@ -226,14 +226,20 @@ def test_a_sheet_not_shared_is_explained_on_the_page(db, google, tmp_path, sampl
     assert "robot@selfstudy-test.iam.gserviceaccount.com" in at.error[0].value
 
 
-def test_two_workbooks_at_once_are_refused_with_a_pointer_to_bulk_import(
+def test_two_copies_of_one_program_and_round_at_once_are_neither_saved(
     db, sample_set, default_rubric
 ):
+    """Several workbooks are a bulk import (tests/test_app_bulk_import.py); two copies of
+    the same round cannot both be right, so neither is saved, as on the command line."""
     data = xlsx_bytes(sample_set[0], default_rubric)
     at = upload(open_page(), ("a.xlsx", data, XLSX), ("b.xlsx", data, XLSX))
     assert not at.exception
-    assert at.table[0].value["Code"].tolist() == ["one-copy-at-a-time"]
-    assert "selfstudy import FOLDER" in at.table[0].value["Problem and how to fix it"].iloc[0]
+    assert at.dataframe[0].value["When you save"].tolist() == [
+        "not saved: b.xlsx is the same program and round",
+        "not saved: a.xlsx is the same program and round",
+    ]
+    next(b for b in at.button if b.label == "Save 2 copies").click().run()
+    assert at.table[0].value["Code"].tolist() == ["repeated-copy", "repeated-copy"]
     assert db.list_studies() == []
 
 

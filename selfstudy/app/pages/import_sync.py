@@ -1,8 +1,16 @@
-"""Import & sync page: upload a sheet copy, download copies, connect a study to a Google Sheet."""
+"""Import & sync page: upload sheet copies, download copies, connect a study to a Google Sheet.
+
+One uploaded copy is previewed and saved, or compared with the stored study of its
+program and round, on its own. Several copies (workbooks, a .zip of them) are read
+with a progress bar, shown with what saving would do to each, saved on one click
+through the same workflow as `selfstudy import --save`, and reported in one table.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +30,7 @@ from selfstudy.app.session import (
 )
 from selfstudy.core.access import Action, NoAccess
 from selfstudy.core.merge import PROGRAM_KEY, SyncConflict, change_names
-from selfstudy.core.problems import Problem, ProblemsFound
+from selfstudy.core.problems import Problem, ProblemsFound, Report
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.scoring import score
 from selfstudy.core.sheetcopy import ImportResult
@@ -52,7 +60,7 @@ def read_upload(files: list, choice: str) -> ImportResult:
     )
 
 
-def problem_table(problems: list[Problem]) -> None:
+def problem_table(problems: list[Problem], where: str = "Cell") -> None:
     """Every problem on its own row, cell first, wrapped so the whole fix is readable.
 
     A table reads each cell as Markdown, and a problem quotes what the copy holds.
@@ -60,7 +68,7 @@ def problem_table(problems: list[Problem]) -> None:
     frame = pd.DataFrame(
         [
             {
-                "Cell": markdown.text(p.location),
+                where: markdown.text(p.location),
                 "Kind": p.severity,
                 "Problem and how to fix it": markdown.text(p.message),
                 "Code": p.code,
@@ -68,7 +76,7 @@ def problem_table(problems: list[Problem]) -> None:
             for p in problems
         ]
     )
-    st.table(frame.set_index("Cell"))
+    st.table(frame.set_index(where))
 
 
 def preview(study: SelfStudy, rubric: Rubric) -> None:
@@ -93,24 +101,30 @@ def preview(study: SelfStudy, rubric: Rubric) -> None:
 
 
 def import_section() -> None:
-    st.subheader("Import a sheet copy")
+    st.subheader("Import sheet copies")
     st.caption(
-        "Upload a filled-in copy of the self-study spreadsheet: the .xlsx file, or the CSV "
-        "files of its tabs. Nothing is saved until you say so, and nothing at all when "
-        "the copy has an error."
+        "Upload filled-in copies of the self-study spreadsheet: an .xlsx file, several at "
+        "once, a .zip of them (a whole cohort's), or the CSV files of one copy's tabs. "
+        "Nothing is saved until you say so, and nothing from a copy with an error."
     )
     names = [FROM_COPY, *[r.id for r in rubrics()]]
     choice = st.selectbox("Rubric", names, key="import_rubric")
     show_flash("upload")
     cleared = st.session_state.get(UPLOADS_CLEARED, 0)
     files = st.file_uploader(
-        "Sheet copy (.xlsx, or CSV files)",
-        type=["xlsx", "csv"],
+        "Sheet copies (.xlsx files, a .zip of them, or the CSV files of one copy)",
+        type=["xlsx", "zip", "csv"],
         accept_multiple_files=True,
         key=f"import_files:{cleared}" if cleared else "import_files",
     )
-    if files:
+    if not files:
+        show_bulk_report()
+        return
+    st.session_state.pop(BULK_REPORT, None)
+    if is_one_copy(files):
         show_import(read_upload(files, choice), "upload")
+    else:
+        bulk_import(files, choice)
 
 
 def show_import(result: ImportResult, key: str, spreadsheet: str | None = None) -> None:
@@ -151,7 +165,7 @@ def show_import(result: ImportResult, key: str, spreadsheet: str | None = None) 
         save_new(result.study, spreadsheet, program_id)
 
 
-def program_to_save_in(key: str) -> str | None:
+def program_to_save_in(key: str, label: str = "Save it in the program") -> str | None:
     """The program a new self-study goes to: a network admin's copies go to the program they
     name (added when new); anyone else chooses one of their own programs here."""
     if current_actor().is_admin:
@@ -164,11 +178,10 @@ def program_to_save_in(key: str) -> str | None:
             "member of your program, to make you a program member",
         )
     if len(own) == 1:
-        st.caption(f"It will be saved in your program **{markdown.text(own[0].name)}**.")
+        what = "It" if key != "bulk" else "New self-studies"
+        st.caption(f"{what} will be saved in your program **{markdown.text(own[0].name)}**.")
         return own[0].id
-    chosen = st.selectbox(
-        "Save it in the program", own, format_func=lambda p: p.name, key=f"program:{key}"
-    )
+    chosen = st.selectbox(label, own, format_func=lambda p: p.name, key=f"program:{key}")
     return chosen.id
 
 
@@ -278,6 +291,263 @@ def show_flash(key: str) -> None:
         message, warning = shown
         (st.warning if warning else st.info)(message)
 
+
+# --- importing many copies at once ---------------------------------------------------------
+
+BULK_READ = "bulk_read"  # the copies of the upload, as read once
+BULK_REPORT = "bulk_report"  # what the last bulk import did, shown until the next upload
+ON_STORED = {
+    "skip": "Skip them (save nothing from them)",
+    "update": "Update the stored self-studies from them",
+    "keep-both": "Keep both (save them as new self-studies)",
+}
+APP_STORED_HINT = (
+    "to update {study_id} from it, or keep both, upload it again and choose what to do "
+    "with the copies already stored"
+)
+OUTCOME_WORDS = {
+    "saved": "saved",
+    "updated": "updated",
+    "skipped": "skipped",
+    "not saved": "not saved",
+}
+
+
+def is_one_copy(files: list) -> bool:
+    """One workbook, or the CSV files of one copy: the one-copy import with its preview."""
+    names = [f.name.lower() for f in files]
+    if any(name.endswith(".zip") for name in names):
+        return False
+    workbooks = [n for n in names if not n.endswith(".csv")]
+    return names == workbooks == names[:1] or not workbooks
+
+
+@dataclass
+class BulkRead:
+    """An upload's copies as read once (reading is most of an import's time), and what
+    saving each would do as first shown."""
+
+    key: str
+    results: list[tuple[imports.Source, ImportResult]]
+    file_problems: list[Problem]
+    reviews: list[imports.CopyReview] | None = None
+
+
+def read_bulk(files: list, choice: str) -> BulkRead:
+    """The copies of the uploaded files, read with a progress bar; kept for the reruns."""
+    digest = hashlib.sha256(choice.encode())
+    for f in files:
+        digest.update(f"{len(f.name)}:{f.name}:{f.size}:".encode())
+        digest.update(hashlib.sha256(f.getvalue()).digest())
+    key = digest.hexdigest()
+    kept: BulkRead | None = st.session_state.get(BULK_READ)
+    if kept is not None and kept.key == key:
+        return kept
+    sources, file_problems = imports.upload_sources(
+        [(f.name, f.getvalue()) for f in files], None if choice == FROM_COPY else choice
+    )
+    bar = st.progress(0.0, text=f"Reading {len(sources)} copies…")
+    read = [0]
+
+    def done(n: int) -> None:
+        read[0] += n
+        bar.progress(read[0] / max(len(sources), 1), text=f"Read {read[0]} of {len(sources)}")
+
+    results = imports.read_copies(sources, done, workers=1)  # a server's threads: no forks
+    bar.empty()
+    kept = BulkRead(key, list(zip(sources, results, strict=True)), list(file_problems))
+    st.session_state[BULK_READ] = kept
+    return kept
+
+
+def bulk_import(files: list, choice: str) -> None:
+    """Several copies at once: read them all, show what saving would do, save on a click."""
+    bulk = read_bulk(files, choice)
+    good = [(source, result.study) for source, result in bulk.results if result.study]
+    failed = [(source, result) for source, result in bulk.results if result.study is None]
+    problems = bulk.file_problems + [p for _, r in bulk.results for p in r.problems]
+    words = f"Read {len(bulk.results)} cop{'y' if len(bulk.results) == 1 else 'ies'}: "
+    words += f"{len(good)} can be saved"
+    if failed:
+        words += f", {len(failed)} cannot (fix the problems below in them and upload them again)"
+    if bulk.file_problems:
+        words += f"; {len(bulk.file_problems)} file(s) hold no copy that could be read"
+    (st.warning if failed or bulk.file_problems else st.info)(words + ".")
+    if problems:
+        problem_table(problems, where="Where")
+    if not good:
+        return
+    if bulk.reviews is None:
+        bulk.reviews = imports.review_copies(get_storage(), good)
+    reviews = bulk.reviews
+    try:
+        program_id = program_to_save_in("bulk", "Save the new self-studies in the program")
+    except NoAccess as exc:
+        st.error(problem_lines(exc))
+        return
+    stored = [r for r in reviews if r.match is not None and r.editable and r.repeats is None]
+    on_stored = "skip"
+    if stored:
+        on_stored = st.radio(
+            f"{len(stored)} of these copies are of a program and round already stored",
+            list(ON_STORED),
+            format_func=ON_STORED.get,
+            key="bulk_on_stored",
+        )
+    st.dataframe(plan_frame(reviews, on_stored), hide_index=True, width="stretch")
+    if on_stored == "update":
+        for review in stored:
+            if any(not c.kept for c in review.changes):
+                with st.expander(f"What updating from {review.source.label} would change"):
+                    rubric = rubric_by_id(review.study.rubric.id, review.study.rubric.version)
+                    st.dataframe(changes_frame(review.changes, rubric), hide_index=True)
+    if st.button(f"Save {len(good)} copies", type="primary", key="bulk_save"):
+        save_bulk(good, reviews, on_stored, program_id)
+
+
+def planned(review: imports.CopyReview, on_stored: str) -> str:
+    """What saving will do with one copy, in words."""
+    if review.repeats is not None:
+        return f"not saved: {review.repeats.label} is the same program and round"
+    if review.match is None:
+        return "saved as a new self-study"
+    if not review.editable:
+        return f"skipped: already stored as {review.match}, which you may read but not change"
+    differ = sum(not c.kept for c in review.changes)
+    if on_stored == "update":
+        return f"updates {review.match} ({differ} field(s) change)"
+    if on_stored == "keep-both":
+        return f"saved as another self-study beside {review.match}"
+    return f"skipped: already stored as {review.match} (it differs in {differ} field(s))"
+
+
+def plan_frame(reviews: list[imports.CopyReview], on_stored: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "Copy": r.source.label,
+                "Program": r.study.program.name,
+                "Round": r.study.program.round or "",
+                "When you save": planned(r, on_stored),
+            }
+            for r in reviews
+        ]
+    )
+
+
+def save_bulk(
+    good: list[tuple[imports.Source, SelfStudy]],
+    reviews: list[imports.CopyReview],
+    on_stored: str,
+    program_id: str | None,
+) -> None:
+    """Save the copies with a progress bar; keep the report for the next run to show."""
+    choices: list[imports.OnMatch] = [
+        on_stored if r.match is not None and r.editable else "skip"  # type: ignore[misc]
+        for r in reviews
+    ]
+    seen = {r.match: r.seen for r in reviews if r.match is not None and r.seen is not None}
+    bar = st.progress(0.0, text=f"Saving {len(good)} copies…")
+    handled = [0]
+
+    def done(n: int) -> None:
+        handled[0] += n
+        bar.progress(handled[0] / len(good), text=f"Saved {handled[0]} of {len(good)}")
+
+    stopped: ProblemsFound | None = None
+    try:
+        saved, problems = imports.save_copies(
+            get_storage(),
+            good,
+            choices,
+            who(),
+            program_id=program_id,
+            seen=seen,
+            done=done,
+            stored_hint=APP_STORED_HINT,
+        )
+    except imports.SavingStopped as exc:
+        saved, problems, stopped = exc.saved, Report(), exc
+    except ProblemsFound as exc:  # refused, or the database failed, before anything was saved
+        bar.empty()
+        st.error(f"Nothing was saved.  \n{problem_lines(exc)}")
+        return
+    bulk: BulkRead = st.session_state.pop(BULK_READ)
+    outcomes = imports.copy_outcomes(good, saved, problems)
+    unread = [
+        imports.CopyOutcome(source, None, "not saved", problems=list(result.problems.errors))
+        for source, result in bulk.results
+        if result.study is None
+    ]
+    st.session_state[BULK_REPORT] = (outcomes + unread, bulk.file_problems, stopped)
+    st.session_state[UPLOADS_CLEARED] = st.session_state.get(UPLOADS_CLEARED, 0) + 1
+    st.rerun()
+
+
+def show_bulk_report() -> None:
+    """The one report of the last bulk import: each copy saved, updated, skipped or not
+    saved, with every problem where it is."""
+    kept = st.session_state.get(BULK_REPORT)
+    if kept is None:
+        return
+    outcomes, file_problems, stopped = kept
+    counts = Counter(o.status for o in outcomes)
+    summary = ", ".join(
+        f"{counts[status]} {OUTCOME_WORDS[status]}" for status in OUTCOME_WORDS if counts[status]
+    )
+    total = len(outcomes)
+    words = f"Imported {total} cop{'y' if total == 1 else 'ies'}: {summary}."
+    if stopped is not None:
+        st.error(f"{words}  \n{problem_lines(stopped)}")
+    elif counts["skipped"] or counts["not saved"] or file_problems:
+        st.warning(words)
+    else:
+        st.success(words)
+    st.dataframe(report_frame(outcomes), hide_index=True, width="stretch")
+    problems = file_problems + [p for o in outcomes for p in o.problems]
+    if problems:
+        problem_table(problems, where="Where")
+    if st.button("Done", key="bulk_report_done"):
+        del st.session_state[BULK_REPORT]
+        st.rerun()
+
+
+def report_frame(outcomes: list[imports.CopyOutcome]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "Copy": o.source.label,
+                "Program": o.study.program.name if o.study else "",
+                "Round": (o.study.program.round or "") if o.study else "",
+                "What happened": outcome_text(o),
+            }
+            for o in outcomes
+        ]
+    )
+
+
+def outcome_text(outcome: imports.CopyOutcome) -> str:
+    """One copy's outcome in the words of the command line's report; the problems table
+    below it holds each reason in full, where it is."""
+    copy = outcome.saved
+    if copy is not None and not copy.updated:
+        return f"saved as {copy.study_id}"
+    if copy is not None:
+        changed = f"{len(copy.changed)} changed" if copy.changed else "nothing changed"
+        return f"updated {copy.study_id}: {changed}"
+    if outcome.study is None:
+        return f"not saved: {len(outcome.problems)} problem(s) in the copy"
+    reasons = [REASONS.get(p.code, p.code) for p in outcome.problems]
+    return f"{outcome.status}: {'; '.join(dict.fromkeys(reasons))}" if reasons else outcome.status
+
+
+REASONS = {  # why a copy that was read was not saved, by problem code
+    "already-stored": "its program and round are already stored",
+    "repeated-copy": "another copy is the same program and round",
+    "another-program": "its details are another program's",
+    "changed-during-import": "the stored study changed in the app meanwhile",
+    "no-access": "you may not change it",
+}
 
 # --- downloads ------------------------------------------------------------------------------
 

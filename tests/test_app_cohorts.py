@@ -1,8 +1,8 @@
 """The Cohorts page over a real SQLite database of the sample network (8 programs, 2 rounds).
 
-The bundled samples leave a few items unanswered, as teams do; here each is finished
-(`tests.completion`), so that all 16 count by default, except where a test leaves one
-part way to see how the page leaves it out.
+The bundled samples are finished but for the last program's follow-up, a round under way;
+here each is finished (`tests.completion`), so that all 16 count by default, except where a
+test leaves one part way to see how the page leaves it out.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from selfstudy.core.cohorts import compare, pseudonym, score_studies
+from selfstudy.core.samples import sample_studies
 from selfstudy.core.study import Answer
 from selfstudy.edges.rubric_files import PROJECT_ROOT
 from selfstudy.edges.storage import Storage
@@ -51,6 +52,21 @@ def open_page() -> AppTest:
     return at
 
 
+def open_tab(at: AppTest, label: str) -> AppTest:
+    """Click a tab: only the open tab's view is built."""
+    at.session_state["cohort_view"] = label
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+VIEWS = ["Groups", "Heatmap", "Distributions", "Change", "Needs and assets", "One program"]
+
+
+def charts(at: AppTest) -> list:
+    return at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+
+
 def test_page_shows_each_cohort_and_round_with_the_numbers_of_the_scoring_rules(
     network, finished_set, default_rubric
 ):
@@ -66,8 +82,15 @@ def test_page_shows_each_cohort_and_round_with_the_numbers_of_the_scoring_rules(
     assert first["dimension"] == "Program Goals"
     assert first["mean_level"] == round(expected["mean_level"].iloc[0], 2)
     assert first["share_meets"] == round(expected["share_meets"].iloc[0], 2)
-    charts = at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
-    assert len(charts) == 4  # heatmap, distributions, dumbbell, one program
+    assert not charts(at)  # the other tabs are built only when opened
+    for tab in ["Heatmap", "Distributions", "Change", "One program"]:
+        assert len(charts(open_tab(at, tab))) == 1, tab
+    assert not open_tab(at, "Needs and assets").get("arrow_vega_lite_chart")
+
+
+def test_the_heatmap_prints_every_programs_level_and_says_what_it_shows(network, finished_set):
+    at = open_tab(open_page(), "Heatmap")
+    assert any(c.value.startswith("Each cell is a program's mean level") for c in at.caption)
 
 
 def test_choosing_one_cohort_and_a_dimension_narrows_every_view(network, sample_set):
@@ -84,7 +107,7 @@ def test_choosing_one_cohort_and_a_dimension_narrows_every_view(network, sample_
 
 
 def test_changes_compare_baseline_and_follow_up_per_cohort(network, finished_set, default_rubric):
-    at = open_page()
+    at = open_tab(open_page(), "Change")
     expected = compare(score_studies(default_rubric, finished_set), by="cohort").change_summary
     overall = expected[expected["dimension"].isna()]
     change_table = next(d.value for d in at.dataframe if "mean_change" in d.value.columns)
@@ -92,10 +115,26 @@ def test_changes_compare_baseline_and_follow_up_per_cohort(network, finished_set
     assert any("baseline → follow-up" in m.value for m in at.markdown)
 
 
+def test_a_network_too_large_to_draw_shows_its_largest_changes_and_says_so(db, default_rubric):
+    """One row per program would make the chart of 70 programs' changes too tall to read."""
+    studies = sample_studies(default_rubric, programs=70, seed=3)
+    for study in studies:
+        db.create_study(finished(study, default_rubric))
+    at = open_tab(open_page(), "Change")
+    change_table = next(d.value for d in at.dataframe if "mean_change" in d.value.columns)
+    assert change_table["programs"].sum() == 70  # the table counts every program
+    assert len(charts(at)) == 1
+    assert any(
+        "60 of the 70 programs, to keep the chart readable: the 30 with the largest gains "
+        "and the 30 with the largest falls" in c.value
+        for c in at.caption
+    )
+
+
 def test_needs_and_assets_list_standards_with_how_many_programs_meet_them(
     network, finished_set, default_rubric
 ):
-    at = open_page()
+    at = open_tab(open_page(), "Needs and assets")
     expected = compare(score_studies(default_rubric, finished_set)).needs
     needs = next(d.value for d in at.dataframe if "Meets" in d.value.columns)
     assert list(needs["Standard"]) == list(expected["standard"].astype(str))
@@ -104,8 +143,9 @@ def test_needs_and_assets_list_standards_with_how_many_programs_meet_them(
 
 
 def test_pseudonyms_replace_every_program_name_on_the_page(part_way, sample_set):
-    at = open_page()
+    at = open_tab(open_page(), "One program")
     at.toggle[0].set_value(True)
+    at.session_state["left_out_list"] = True
     at.run()
     assert not at.exception
     names = {s.program.name for s in sample_set}
@@ -114,9 +154,10 @@ def test_pseudonyms_replace_every_program_name_on_the_page(part_way, sample_set)
     # made with the database's own secret
     assert pseudonym(sample_set[0].program.id, part_way.pseudonym_secret()) in " ".join(options)
     assert any(o.endswith(" — unfinished, 61% complete") for o in options)
-    for frame in at.dataframe:
-        text = frame.value.to_string()
-        assert not any(name in text for name in names)
+    for tab in VIEWS:
+        for frame in open_tab(at, tab).dataframe:
+            text = frame.value.to_string()
+            assert not any(name in text for name in names), tab
 
 
 def test_an_empty_database_explains_what_to_do(db):
@@ -153,6 +194,10 @@ def test_an_unfinished_self_study_is_left_out_and_listed_with_why(part_way):
     )
     assert {m.label: m.value for m in at.metric}["Self-studies"] == "15"
     [expander] = [e for e in at.expander if e.label == "The 1 left out, and why"]
+    assert not expander.dataframe  # listed when opened
+    at.session_state["left_out_list"] = True
+    at.run()
+    [expander] = [e for e in at.expander if e.label == "The 1 left out, and why"]
     listed = expander.dataframe[0].value
     assert listed.to_dict("records") == [
         {
@@ -183,7 +228,7 @@ def test_the_threshold_slider_changes_which_self_studies_count(part_way):
 
 
 def test_one_program_still_offers_the_unfinished_study_marked_as_such(part_way):
-    at = open_page()
+    at = open_tab(open_page(), "One program")
     program = at.selectbox[-1]
     label = "Bridge to STEM Summer Academy (follow-up) — unfinished, 61% complete"
     assert program.options[-1] == label

@@ -325,8 +325,10 @@ def cohorts_offered(page: Page) -> list[str]:
 
 def programs_compared(page: Page) -> list[str]:
     """On the Cohorts page: the programs (with their rounds) its One program tab offers,
-    unfinished ones too (the samples leave a few items unanswered), without their mark."""
-    page.get_by_role("tab", name="One program").click()
+    unfinished ones too, without their mark."""
+    page.get_by_role("tab", name="One program").click()  # the open tab is drawn by a rerun
+    expect(page.get_by_role("combobox", name="Program", exact=True)).to_be_visible()
+    settled(page)
     return [option.split(" — unfinished, ")[0] for option in options_of(page, "Program")]
 
 

@@ -40,9 +40,9 @@ from selfstudy.core.rubric import Rubric
 from selfstudy.core.wording import sentence
 from selfstudy.edges.reports.cohort_charts import (
     against_group_chart,
+    cohort_heatmap,
     distributions,
     dumbbell,
-    heatmap,
 )
 from selfstudy.edges.reports.cohort_workbook import cohort_report_bytes
 from selfstudy.edges.settings import PSEUDONYM_SECRET_VARIABLE, pseudonym_secret
@@ -51,8 +51,10 @@ from selfstudy.workflows import cohorts as cohort_workflow
 
 ALL_DIMENSIONS = "All dimensions"
 OVERALL = "Overall"
+MOST_CHANGES_DRAWN = 60
 NOT_GROUPABLE = {"name", "id", "key", "program", "completed_on", "completed_by"}
 THRESHOLD = "Count self-studies at least this complete"
+VIEWS = ["Groups", "Heatmap", "Distributions", "Change", "Needs and assets", "One program"]
 
 
 @st.cache_resource(show_spinner="Scoring…", max_entries=8)
@@ -191,11 +193,33 @@ def _changes(comparison: Comparison, dimension: str | None, titles: dict[str, st
         },
     )
     title = OVERALL if dimension is None else titles[dimension]
-    st.altair_chart(dumbbell(changes, dimension, title), width="stretch")
+    drawn, paired = _drawn_changes(changes, dimension)
+    st.altair_chart(dumbbell(drawn, dimension, title), width="stretch")
+    shown = "Programs with the largest gain first."
+    if len(drawn) < paired:
+        half = len(drawn) // 2
+        shown = (
+            f"{len(drawn)} of the {paired} programs, to keep the chart readable: the {half} "
+            f"with the largest gains and the {half} with the largest falls; the table above "
+            "counts them all. Narrow the cohorts or rounds to see every program."
+        )
     st.caption(
-        f"Grey dot: {markdown.text(str(first))}; blue dot: {markdown.text(str(last))}. "
-        "Programs with the largest gain first."
+        f"Light grey dot: {markdown.text(str(first))}; dark blue dot: "
+        f"{markdown.text(str(last))}. {shown}"
     )
+
+
+def _drawn_changes(changes: pd.DataFrame, dimension: str | None) -> tuple[pd.DataFrame, int]:
+    """The programs' changes the chart draws (one row each: a network of thousands would
+    make it tens of thousands of pixels tall), and how many programs have one."""
+    rows = changes[
+        changes["dimension"].isna() if dimension is None else changes["dimension"] == dimension
+    ].dropna(subset=["change"])
+    if len(rows) <= MOST_CHANGES_DRAWN:
+        return rows, len(rows)
+    ordered = rows.sort_values("change", kind="stable")
+    half = MOST_CHANGES_DRAWN // 2
+    return pd.concat([ordered.tail(half), ordered.head(half)]), len(rows)
 
 
 def _needs_and_assets(comparison: Comparison, rubric: Rubric) -> None:
@@ -286,7 +310,12 @@ def _left_out_notice(left_out: LeftOut, views: bool = True) -> None:
             f"still shows {each}, marked unfinished. Lower “{THRESHOLD}” to count {them}.",
             icon=":material/hourglass_top:",
         )
-    with st.expander(f"The {len(left_out)} left out, and why"):
+    listing = st.expander(
+        f"The {len(left_out)} left out, and why", key="left_out_list", on_change="rerun"
+    )
+    if not listing.open:  # the list (a reason worded per study) is built only when opened
+        return
+    with listing:
         st.dataframe(
             left_out.table()[["label", "reason"]],
             hide_index=True,
@@ -319,22 +348,37 @@ def _headline(comparison: Comparison) -> None:
 
 
 def _views(comparison: Comparison, rubric: Rubric, dimension: str | None) -> None:
+    """The six views as tabs, of which only the open one is built and sent: tabs that
+    ignore changes run, and send, every tab's charts and tables on every rerun."""
     titles = {d.id: d.title for d in rubric.dimensions}
     groups, grid, spread, change, network, one = st.tabs(
-        ["Groups", "Heatmap", "Distributions", "Change", "Needs and assets", "One program"]
+        VIEWS, key="cohort_view", on_change="rerun"
     )
-    with groups:
-        _group_table(comparison, dimension, titles)
-    with grid:
-        st.altair_chart(heatmap(comparison.scores, dimension), width="stretch")
-    with spread:
-        _spread(comparison, dimension, titles)
-    with change:
-        _changes(comparison, dimension, titles)
-    with network:
-        _needs_and_assets(comparison, rubric)
-    with one:
-        _one_program(comparison, titles)
+    if groups.open:
+        with groups:
+            _group_table(comparison, dimension, titles)
+    if grid.open:
+        with grid:
+            _heatmap(comparison, dimension)
+    if spread.open:
+        with spread:
+            _spread(comparison, dimension, titles)
+    if change.open:
+        with change:
+            _changes(comparison, dimension, titles)
+    if network.open:
+        with network:
+            _needs_and_assets(comparison, rubric)
+    if one.open:
+        with one:
+            _one_program(comparison, titles)
+
+
+def _heatmap(comparison: Comparison, dimension: str | None) -> None:
+    """One row per program, or one per group when there are too many programs to read."""
+    view = cohort_heatmap(comparison, dimension)
+    st.altair_chart(view.chart, width="content")
+    st.caption(markdown.text(view.caption))
 
 
 @st.cache_resource(max_entries=32)

@@ -199,7 +199,7 @@ def test_a_zip_bomb_is_refused_member_by_member_and_the_good_copy_still_saved(
     ]
     words = at.table[0].value["Problem and how to fix it"].tolist()
     assert "over 20 MB" in words[0] and "far more than it packs" in words[1]
-    at = click(at, "Save 1 copies")
+    at = click(at, "Save 1 copy")
     assert [s.name for s in db.list_studies()] == [sample_set[0].program.name]
 
 
@@ -220,7 +220,7 @@ def test_a_damaged_zip_and_a_member_named_to_escape_are_only_labels(db, copies, 
     assert not at.exception
     assert problems(at) == [["damaged.zip", "unreadable-file"]]
     assert table(at)["Copy"].tolist() == ["escaping.zip: ../../../../tmp/escaped.xlsx"]
-    at = click(at, "Save 1 copies")
+    at = click(at, "Save 1 copy")
     assert [s.name for s in db.list_studies()] == [sample_set[0].program.name]
 
 

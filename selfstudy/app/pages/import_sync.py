@@ -12,6 +12,7 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import pandas as pd
 import streamlit as st
@@ -313,6 +314,10 @@ OUTCOME_WORDS = {
 }
 
 
+def copies_word(n: int) -> str:
+    return f"{n} cop{'y' if n == 1 else 'ies'}"
+
+
 def is_one_copy(files: list) -> bool:
     """One workbook, or the CSV files of one copy: the one-copy import with its preview."""
     names = [f.name.lower() for f in files]
@@ -346,7 +351,7 @@ def read_bulk(files: list, choice: str) -> BulkRead:
     sources, file_problems = imports.upload_sources(
         [(f.name, f.getvalue()) for f in files], None if choice == FROM_COPY else choice
     )
-    bar = st.progress(0.0, text=f"Reading {len(sources)} copies…")
+    bar = st.progress(0.0, text=f"Reading {copies_word(len(sources))}…")
     read = [0]
 
     def done(n: int) -> None:
@@ -366,7 +371,7 @@ def bulk_import(files: list, choice: str) -> None:
     good = [(source, result.study) for source, result in bulk.results if result.study]
     failed = [(source, result) for source, result in bulk.results if result.study is None]
     problems = bulk.file_problems + [p for _, r in bulk.results for p in r.problems]
-    words = f"Read {len(bulk.results)} cop{'y' if len(bulk.results) == 1 else 'ies'}: "
+    words = f"Read {copies_word(len(bulk.results))}: "
     words += f"{len(good)} can be saved"
     if failed:
         words += f", {len(failed)} cannot (fix the problems below in them and upload them again)"
@@ -398,10 +403,11 @@ def bulk_import(files: list, choice: str) -> None:
     if on_stored == "update":
         for review in stored:
             if any(not c.kept for c in review.changes):
-                with st.expander(f"What updating from {review.source.label} would change"):
+                label = markdown.text(review.source.label)
+                with st.expander(f"What updating from {label} would change"):
                     rubric = rubric_by_id(review.study.rubric.id, review.study.rubric.version)
                     st.dataframe(changes_frame(review.changes, rubric), hide_index=True)
-    if st.button(f"Save {len(good)} copies", type="primary", key="bulk_save"):
+    if st.button(f"Save {copies_word(len(good))}", type="primary", key="bulk_save"):
         save_bulk(good, reviews, on_stored, program_id)
 
 
@@ -442,12 +448,13 @@ def save_bulk(
     program_id: str | None,
 ) -> None:
     """Save the copies with a progress bar; keep the report for the next run to show."""
-    choices: list[imports.OnMatch] = [
-        on_stored if r.match is not None and r.editable else "skip"  # type: ignore[misc]
-        for r in reviews
+    chosen = cast(imports.OnMatch, on_stored)
+    choices: list[imports.OnMatch] = [  # as the table showed them: the choice is for the
+        chosen if r.match is not None and r.editable and r.repeats is None else "skip"
+        for r in reviews  # copies stored, which the person may change, and not repeated
     ]
     seen = {r.match: r.seen for r in reviews if r.match is not None and r.seen is not None}
-    bar = st.progress(0.0, text=f"Saving {len(good)} copies…")
+    bar = st.progress(0.0, text=f"Saving {copies_word(len(good))}…")
     handled = [0]
 
     def done(n: int) -> None:
@@ -495,8 +502,7 @@ def show_bulk_report() -> None:
     summary = ", ".join(
         f"{counts[status]} {OUTCOME_WORDS[status]}" for status in OUTCOME_WORDS if counts[status]
     )
-    total = len(outcomes)
-    words = f"Imported {total} cop{'y' if total == 1 else 'ies'}: {summary}."
+    words = f"Imported {copies_word(len(outcomes))}: {summary}."
     if stopped is not None:
         st.error(f"{words}  \n{problem_lines(stopped)}")
     elif counts["skipped"] or counts["not saved"] or file_problems:

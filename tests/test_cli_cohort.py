@@ -26,15 +26,19 @@ count every copy with `--min-complete 0`; by default none would count.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
 
 from selfstudy.cli import main
 from selfstudy.core.cohorts import compare, pseudonym, score_studies
+from selfstudy.core.scoring import STATUSES
+from selfstudy.edges.reports.cohort_workbook import STATUS_FILLS, cohort_report_bytes
 from selfstudy.edges.rubric_files import rubric_by_id
 from selfstudy.edges.sheet_files import discover_sources, read_study_source
 from selfstudy.edges.storage import Storage
@@ -293,6 +297,28 @@ def test_xlsx_report_holds_the_same_numbers_as_json(copies, tmp_path: Path, app_
     assert record["Share meeting"] == 0.5
     cells = [c for sheet in book for row in sheet.iter_rows(values_only=True) for c in row]
     assert not any(isinstance(c, str) and "Lakeside" in c for c in cells)
+
+
+def test_each_programs_levels_in_the_workbook_have_two_decimals_on_their_statuss_colour(
+    default_rubric, sample_set
+):
+    comparison = compare(score_studies(default_rubric, sample_set), by="cohort")
+    book = load_workbook(io.BytesIO(cohort_report_bytes(comparison)))
+    rows = list(book["Programs"].iter_rows(min_row=2, max_row=len(comparison.scores) + 1))
+    scores = comparison.scores
+    seen = set()
+    for i, row in enumerate(rows):
+        levels = [(scores.overall_level[i], scores.overall_status[i])] + [
+            (scores.standard_level[i, j], scores.standard_status[i, j])
+            for j in range(len(scores.rubric.standard_ids))
+        ]
+        for cell, (level, status) in zip(row[3:], levels, strict=True):
+            colour = STATUS_FILLS[STATUSES[status]]
+            assert cell.fill.fgColor.rgb.endswith(colour), (cell.coordinate, status)
+            assert cell.number_format == "0.00"
+            assert cell.value == (None if np.isnan(level) else round(float(level), 2))
+            seen.add(colour)
+    assert len(seen) >= 3  # the sample network meets, approaches and falls short
 
 
 def test_xlsx_needs_an_out_file(copies):

@@ -141,8 +141,8 @@ def page(programs: int = 500, url: str | None = None) -> None:
         else:
             os.environ["SELFSTUDY_DATABASE_URL"] = url
         storage = Storage(url)
-        for study in studies:
-            storage.create_study(study)
+        for start in range(0, len(studies), 500):  # as a bulk import stores them
+            storage.create_studies(studies[start : start + 500])
         # AppTest looks for installed components on an instance's first run (0.4 s here),
         # which a server does once when it starts: that run is not timed
         app = AppTest.from_file(str(PAGE), default_timeout=120)

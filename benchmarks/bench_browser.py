@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -281,14 +282,14 @@ def main() -> None:
             frames = Frames(page)
             clicks = Clicks(page)
             page.goto(f"{url}/self-study?study={study.id}")
-            first_heading = rf"^1\. {titles[0]}"
+            first_heading = rf"^1\. {re.escape(titles[0])}"
             clicks.drawn(first_heading)
 
             nexts: list[float] = []
             while len(nexts) < runs:
                 for index in range(1, len(titles)):
                     button = page.get_by_role("button", name=f"Next: {titles[index]}")
-                    nexts.append(clicks.time(button, rf"^{index + 1}\. {titles[index]}"))
+                    nexts.append(clicks.time(button, rf"^{index + 1}\. {re.escape(titles[index])}"))
                 page.get_by_role("radiogroup", name="Dimension").get_by_text(titles[0]).click()
                 clicks.drawn(first_heading)
             print(summary('"Next: …" to the next dimension drawn', nexts, PAGE_TARGET), flush=True)

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import operator
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -217,6 +218,8 @@ _VALUE_TAG = re.compile(  # a `<v>` (not `<v/>`) and its text up to the next tag
     rb"<" + _PREFIX + rb"v" + _END_OF_NAME + _ATTRIBUTES + rb"(?<!/)>([^<&\x00]*+)"
 )
 _LARGEST_INDEX = 2**64 - 1  # calamine reads a larger one as 0
+_FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)  # a cell's attributes, formula
+_ROW, _COLUMN = operator.itemgetter("row"), operator.itemgetter("column")  # of a `_PLACED` match
 
 
 @dataclass
@@ -237,7 +240,7 @@ def scan_sheet(shown: bytes, strings: SharedStrings) -> SheetScan:
     names no place, cell by cell as calamine places them (`_placed_cells`).
     """
     cells = _CELL_TAG.findall(shown)
-    places = [_PLACED.fullmatch(attributes) for attributes, _, _ in cells]
+    places = list(map(_PLACED.fullmatch, map(_FIRST, cells)))
     scan = SheetScan(text=len(shown) + strings.text_of(shown))
     farthest = _farthest(places)
     if farthest is None or farthest[0] >= MAX_ROWS or farthest[1] >= MAX_COLUMNS:
@@ -245,6 +248,8 @@ def scan_sheet(shown: bytes, strings: SharedStrings) -> SheetScan:
         for row, column in _placed_cells(shown):
             farthest = (max(farthest[0], row), max(farthest[1], column))
     scan.rows, scan.columns = farthest[0] + 1, farthest[1] + 1
+    if not any(map(_SECOND, cells)):  # no formula tag: most sheets, with no loop over cells
+        return scan
     for (attributes, formula, text), place in zip(cells, places, strict=True):
         if formula and place and not attributes.endswith(b"/"):
             where = (int(place["row"]), _column_number(place["column"]) + 1)
@@ -257,8 +262,9 @@ def _farthest(places: list[re.Match[bytes] | None]) -> tuple[int, int] | None:
     no cell, or one that does not name its place once."""
     if not places or None in places:
         return None
-    row = max(int(place["row"]) for place in places if place)
-    letters = max((place["column"].upper() for place in places if place), key=_column_order)
+    # each distinct place is compared once: a sheet names a few columns, many times over
+    row = max(map(int, set(map(_ROW, places))))
+    letters = max({column.upper() for column in set(map(_COLUMN, places))}, key=_column_order)
     return row - 1, _column_number(letters)
 
 

@@ -165,8 +165,22 @@ def _with_formulas(rows: Rows, formulas: dict[tuple[int, int], str]) -> Rows:
     return rows
 
 
+_KEPT_AS_READ = frozenset({str, int, float, bool})  # `_plain_cell` keeps these but ""
+
+
 def _plain_rows(rows: Iterable[Iterable[Any]]) -> Rows:
-    return [[_plain_cell(cell) for cell in row] for row in rows]
+    # most cells are empty, text or numbers, kept as they are without a call for each
+    return [
+        [
+            None
+            if cell is None
+            else cell
+            if type(cell) in _KEPT_AS_READ and cell != ""
+            else _plain_cell(cell)
+            for cell in row
+        ]
+        for row in rows
+    ]
 
 
 def _plain_cell(cell: Any) -> Cell:

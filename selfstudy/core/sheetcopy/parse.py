@@ -37,6 +37,7 @@ from selfstudy.core.sheetcopy.vocabulary import (
     shown,
 )
 from selfstudy.core.study import (
+    MAX_TEXT_LENGTH,
     Answer,
     Program,
     RubricRef,
@@ -115,11 +116,14 @@ def parse_sheet_copy(sheets: Sheets, rubric: Rubric) -> ImportResult:
     cells: dict[str, ItemCells] = {}
     seen: dict[str, str] = {}
     readable: list[tuple[Dimension, str]] = []
+    by_folded_id = {i.id.casefold(): i for i in rubric.items()}
     for dimension in rubric.dimensions:
         title = tabs.get(dimension.id)
         if title is None:
             continue
-        item_rows = _read_dimension_tab(title, sheets[title], rubric, dimension, seen, problems)
+        item_rows = _read_dimension_tab(
+            title, sheets[title], rubric, by_folded_id, dimension, seen, problems
+        )
         if item_rows is None:
             continue
         readable.append((dimension, title))
@@ -439,20 +443,21 @@ def _read_dimension_tab(
     title: str,
     rows: Rows,
     rubric: Rubric,
+    by_folded_id: dict[str, Item],
     dimension: Dimension,
     seen: dict[str, str],
     problems: list[Problem],
 ) -> list[_ItemRow] | None:
     """The item rows of one dimension tab; None when it has no header row.
 
-    `seen` holds the ID cell of every item read so far, on any tab.
+    `by_folded_id` holds the rubric's items by case-folded ID; `seen` the ID cell of
+    every item read so far, on any tab.
     """
     header = _find_header(rows)
     if header is None:
         problems.append(_no_header_row(title))
         return None
     columns = _header_columns(title, rows[header], header + 1, problems)
-    by_folded_id = {i.id.casefold(): i for i in rubric.items()}
     own_items = {i.id for s in dimension.standards for i in s.items}
     found: list[_ItemRow] = []
     for number, row in _item_rows(rows, header, columns):
@@ -574,20 +579,31 @@ def _row_answer(
     """The answer in row `number` of tab `title`; None when it has no value, evidence or notes."""
     cells: dict[str, Cell] = {}
     for key in ("rating", "evidence", "notes"):
-        where = a1(title, number, columns[key] + 1) if key in columns else ""
-        name = COLUMN_ALIASES[key][0]
-        cells[key] = _answer_cell(
-            _cell(row, columns, key), where, f"the {name} of {item.id}", problems
-        )
-    rating_cell = a1(title, number, columns["rating"] + 1)
-    answer = Answer(
-        value=read_value(rubric, item, cells["rating"], rating_cell, problems),
-        evidence=cell_text(cells["evidence"]),
-        notes=cell_text(cells["notes"]),
-    )
-    if is_answered(answer.value) or answer.evidence or answer.notes:
-        return answer
+        cell = _cell(row, columns, key)
+        if _may_hold_a_problem(cell):  # a cell's place is written out only for a problem
+            where = a1(title, number, columns[key] + 1)
+            what = f"the {COLUMN_ALIASES[key][0]} of {item.id}"
+            cell = _answer_cell(cell, where, what, problems)
+        cells[key] = cell
+    value = None
+    if not is_blank(cells["rating"]):  # `read_value` reads a blank as None, and no problem
+        rating_cell = a1(title, number, columns["rating"] + 1)
+        value = read_value(rubric, item, cells["rating"], rating_cell, problems)
+    evidence, notes = cell_text(cells["evidence"]), cell_text(cells["notes"])
+    if is_answered(value) or evidence or notes:  # the model keeps a text empty or not
+        return Answer(value=value, evidence=evidence, notes=notes)
     return None
+
+
+def _may_hold_a_problem(cell: Cell) -> bool:
+    """Whether `_answer_cell` may find a problem in `cell`: a formula, or a text at least
+    half as long as `MAX_TEXT_LENGTH` (no text counts more than two UTF-16 units a
+    character, and line feeds only shorten it), so most cells are passed with one look."""
+    if cell is None:
+        return False
+    if type(cell) is str:  # its own text
+        return len(cell) * 2 > MAX_TEXT_LENGTH
+    return isinstance(cell, Formula) or len(cell_text(cell)) * 2 > MAX_TEXT_LENGTH
 
 
 def _answer_cell(cell: Cell, where: str, what: str, problems: list[Problem]) -> Cell:

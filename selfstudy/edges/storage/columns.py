@@ -58,6 +58,11 @@ def read_study_columns(conn: Connection, *where: ColumnElement[bool]) -> StudyCo
     studies: list[np.ndarray] = []
     coded: list[np.ndarray] = []
     uneven: list[str] = []
+    if conn.dialect.name == "postgresql":
+        # The answers' primary key orders them by study, so the server can gather each
+        # study's answers as it reads them, in constant memory; a hash aggregate (its
+        # choice) holds every study's text at once and spills to disk past `work_mem`.
+        conn.exec_driver_sql("SET LOCAL enable_hashagg = off")
     result = conn.execution_options(stream_results=True, yield_per=CHUNK).execute(gathered)
     for part in result.partitions():
         keep = [

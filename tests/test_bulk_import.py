@@ -21,7 +21,7 @@ from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.study import Answer, SelfStudy
 from selfstudy.edges.storage import DatabaseError, Storage
 from selfstudy.edges.storage.database import StudiesRefused
-from selfstudy.edges.workbooks import export_xlsx
+from selfstudy.edges.workbooks import export_xlsx, xlsx_bytes
 from selfstudy.workflows import imports
 from tests.access_people import Network, build, read_rows
 
@@ -139,6 +139,50 @@ def test_a_batch_of_copies_saved_before_a_failure_stays_and_the_report_names_it(
     ]
     assert stopped.value.codes()[-1] == "import-stopped"
     assert "saving stopped after 2 of 5 copies" in str(stopped.value)
+
+
+def test_a_batch_stored_again_with_the_same_creation_keys_is_stored_once(
+    storage: Storage, sample_set
+):
+    studies = [as_site(sample_set[0], n) for n in range(3)]
+    first = storage.create_studies(studies[:2], by=BY, creation_keys=["k0", "k1"])
+    again = storage.create_studies(studies, by=BY, creation_keys=["k0", "k1", "k2"])
+    assert again[:2] == first
+    assert len(storage.list_studies()) == 3
+    assert storage.create_study(studies[0], creation_key="k0") == first[0]  # one namespace
+
+
+class Interrupted(Exception):
+    """What the app's page meets in its progress bar when a click reruns it."""
+
+
+def test_saving_an_upload_again_after_an_interruption_stores_each_copy_once(
+    storage: Storage, sample_set, default_rubric
+):
+    files = [
+        (f"site{n}.xlsx", xlsx_bytes(as_site(sample_set[0], n), default_rubric)) for n in range(5)
+    ]
+    sources, _ = imports.upload_sources(files, upload="this upload")
+    copies = [(s, s.read().study) for s in sources]
+    so_far: list[imports.SavedCopy] = []
+
+    def stop_after_a_batch(n: int) -> None:
+        if so_far:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        imports.save_copies(
+            storage, copies, "keep-both", BY, done=stop_after_a_batch, batch=2, so_far=so_far
+        )
+    assert [c.source.label for c in so_far] == ["site0.xlsx", "site1.xlsx"]
+    assert len(storage.list_studies()) == 2
+    saved, problems = imports.save_copies(storage, copies, "keep-both", BY, batch=2)
+    assert problems == []
+    assert [c.study_id for c in saved[:2]] == [c.study_id for c in so_far]
+    assert sorted(s.id for s in storage.list_studies()) == sorted(c.study_id for c in saved)
+    assert len(saved) == 5
+    again, _ = imports.upload_sources(files, upload="another upload")  # the same files anew
+    assert {s.creation_key for s in again}.isdisjoint({s.creation_key for s in sources})
 
 
 # --- who may store what -------------------------------------------------------------------

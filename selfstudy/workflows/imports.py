@@ -18,6 +18,7 @@ of workbooks read within `copy_archives`' bounds.
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 import threading
@@ -59,6 +60,8 @@ class Source:
     read: Callable[[], ImportResult]
     path: Path | None = None  # a file or CSV folder: `read_copies` may read it in another process
     rubric: Rubric | None = None  # the rubric it is read against (None: the one it names)
+    # saving it again finds the study it made (`Storage.create_studies`): an upload's copy
+    creation_key: str | None = None
 
 
 def file_sources(paths: Iterable[Path], rubric: Rubric | None = None) -> list[Source]:
@@ -207,7 +210,7 @@ def _read_task(n: int) -> ImportResult:
 
 
 def upload_sources(
-    files: Sequence[tuple[str, bytes]], rubric_id: str | None = None
+    files: Sequence[tuple[str, bytes]], rubric_id: str | None = None, upload: str = ""
 ) -> tuple[list[Source], Report]:
     """The sheet copies in uploaded files, and the problems of the files that hold none.
 
@@ -218,15 +221,22 @@ def upload_sources(
     `cohort.zip: p01.xlsx: '1. Program Goals'!D7`. A .zip that cannot be opened, a
     file of another kind, and copies past `MAX_COPIES` are reported, never read. Names
     are labels only: nothing is written anywhere.
+
+    Each copy has a creation key: a digest of `upload` (what tells this upload from
+    another of the same files, such as when it was read), the copy's label and the
+    bytes of the file it came in, so saving the same upload again (a click during
+    saving, which reruns the app's page) stores none of its copies twice.
     """
     sources: list[Source] = []
     problems = Report()
     used: set[str] = set()
 
-    def add(where: str, read: Callable[[], bytes], stem: str) -> None:
+    def add(where: str, read: Callable[[], bytes], stem: str, data: bytes) -> None:
         label = _unique(where, used)
         if len(sources) < MAX_COPIES:
-            sources.append(Source(label, stem, _upload_reader(label, read, rubric_id)))
+            reader = _upload_reader(label, read, rubric_id)
+            key = _creation_key(upload, label, data)
+            sources.append(Source(label, stem, reader, creation_key=key))
         elif len(sources) == MAX_COPIES:
             problems.append(_too_many_copies(label))
 
@@ -241,17 +251,30 @@ def upload_sources(
                 continue
             for member in members:
                 if member.name.lower().endswith(WORKBOOK_SUFFIXES):
-                    add(member.where, member.read, Path(member.name).stem)
+                    add(member.where, member.read, Path(member.name).stem, data)
                 else:
                     problems.append(_not_a_copy(member.where, inside=True))
         elif name.lower().endswith(WORKBOOK_SUFFIXES):
-            add(where, lambda data=data: data, Path(name).stem)
+            add(where, lambda data=data: data, Path(name).stem, data)
         elif not name.lower().endswith(".csv"):
             problems.append(_not_a_copy(where, inside=False))
     if csvs:
         label = _unique(", ".join(_file_label(name) for name, _ in csvs), used)
-        sources.append(Source(label, "csv-copy", lambda: read_uploaded_copy(csvs, rubric_id)))
+        key = _creation_key(upload, label, b"".join(_digest(data) for _, data in csvs))
+        read = lambda: read_uploaded_copy(csvs, rubric_id)  # noqa: E731
+        sources.append(Source(label, "csv-copy", read, creation_key=key))
     return sources, problems
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def _creation_key(upload: str, label: str, data: bytes) -> str:
+    """One copy of one upload, short enough for a person's namespaced key (100 characters)."""
+    digest = hashlib.sha256(f"{len(upload)}:{upload}:{len(label)}:{label}:".encode())
+    digest.update(_digest(data))
+    return "copy:" + digest.hexdigest()[:40]
 
 
 def _upload_reader(
@@ -614,6 +637,7 @@ def save_copies(
     done: Callable[[int], None] | None = None,
     stored_hint: str = STORED_HINT,
     batch: int = BATCH,
+    so_far: list[SavedCopy] | None = None,
 ) -> tuple[list[SavedCopy], Report]:
     """Save many copies: each as a new study, unless its program and round are stored already.
 
@@ -629,7 +653,10 @@ def save_copies(
     New studies go to `program_id` (None: the program each names) in batches of
     `batch`, each one transaction with every check of a single `create_study`; a copy
     whose details are another program's is reported (`another-program`) and the rest
-    of its batch saved. `done(n)` is called as each `n` more copies are dealt with.
+    of its batch saved. `done(n)` is called as each `n` more copies are dealt with;
+    each copy stored is first added to `so_far`, so a caller stopped inside `done` (the
+    app, when the page is rerun) still knows what was saved. A copy with a creation key
+    (`upload_sources`) saved again returns the study it made the first time.
 
     The person must be allowed to do it all: a copy they may not update, or a program
     they may not begin studies in, raises `NoAccess` before anything is written. When
@@ -637,6 +664,7 @@ def save_copies(
     anything was written is raised as it is.
     """
     done = done or (lambda n: None)
+    record = (lambda copy: None) if so_far is None else so_far.append
     studies = [study for _, study in copies]
     choices = [on_match] * len(copies) if isinstance(on_match, str) else list(on_match)
     repeats = {n: m for n, m in _repeated(studies).items() if choices[n] != "keep-both"}
@@ -666,6 +694,7 @@ def save_copies(
             positions = new[start : start + batch]
             for n, study_id in _create_batch(storage, copies, positions, by, program_id, found):
                 saved[n] = SavedCopy(copies[n][0], copies[n][1], study_id)
+                record(saved[n])
             done(len(positions))
         for n in updates:
             source, study = copies[n]
@@ -674,6 +703,7 @@ def save_copies(
                 found[n] = [outcome]
             else:
                 saved[n] = outcome
+                record(outcome)
             done(1)
     except ProblemsFound as failure:
         if not saved:
@@ -698,7 +728,13 @@ def _create_batch(
     """
     while batch:
         try:
-            ids = storage.create_studies([copies[n][1] for n in batch], by, program_id)
+            keys = [copies[n][0].creation_key for n in batch]
+            ids = storage.create_studies(
+                [copies[n][1] for n in batch],
+                by,
+                program_id,
+                keys if any(k is not None for k in keys) else None,
+            )
         except StudiesRefused as refused:
             access = [r for r in refused.refused.values() if isinstance(r, NoAccess)]
             if access:

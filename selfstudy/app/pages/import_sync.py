@@ -9,6 +9,7 @@ through the same workflow as `selfstudy import --save`, and reported in one tabl
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -297,6 +298,7 @@ def show_flash(key: str) -> None:
 
 BULK_READ = "bulk_read"  # the copies of the upload, as read once
 BULK_REPORT = "bulk_report"  # what the last bulk import did, shown until the next upload
+BULK_SAVING = "bulk_saving"  # (upload key, copies saved so far) while a bulk save runs
 ON_STORED = {
     "skip": "Skip them (save nothing from them)",
     "update": "Update the stored self-studies from them",
@@ -332,7 +334,7 @@ class BulkRead:
     """An upload's copies as read once (reading is most of an import's time), and what
     saving each would do as first shown."""
 
-    key: str
+    key: str  # the files and rubric, and when they were read (their copies' creation keys)
     results: list[tuple[imports.Source, ImportResult]]
     file_problems: list[Problem]
     reviews: list[imports.CopyReview] | None = None
@@ -344,12 +346,15 @@ def read_bulk(files: list, choice: str) -> BulkRead:
     for f in files:
         digest.update(f"{len(f.name)}:{f.name}:{f.size}:".encode())
         digest.update(hashlib.sha256(f.getvalue()).digest())
-    key = digest.hexdigest()
+    files_key = digest.hexdigest()
     kept: BulkRead | None = st.session_state.get(BULK_READ)
-    if kept is not None and kept.key == key:
+    if kept is not None and kept.key.startswith(files_key):
         return kept
+    # This reading of these files: saving it again (a rerun during saving) finds the
+    # studies it made, while the same files uploaded another time are another upload.
+    key = f"{files_key}:{uuid.uuid4().hex}"
     sources, file_problems = imports.upload_sources(
-        [(f.name, f.getvalue()) for f in files], None if choice == FROM_COPY else choice
+        [(f.name, f.getvalue()) for f in files], None if choice == FROM_COPY else choice, key
     )
     bar = st.progress(0.0, text=f"Reading {copies_word(len(sources))}…")
     read = [0]
@@ -400,6 +405,13 @@ def bulk_import(files: list, choice: str) -> None:
             key="bulk_on_stored",
         )
     st.dataframe(plan_frame(reviews, on_stored), hide_index=True, width="stretch")
+    interrupted = st.session_state.get(BULK_SAVING)
+    if interrupted is not None and interrupted[0] == bulk.key:
+        st.warning(
+            f"Saving was interrupted (the page was used while it saved): "
+            f"{copies_word(len(interrupted[1]))} of {len(good)} are stored. Click Save to "
+            "save the others: the copies already saved are found, not saved twice."
+        )
     if on_stored == "update":
         for review in stored:
             if any(not c.kept for c in review.changes):
@@ -409,6 +421,18 @@ def bulk_import(files: list, choice: str) -> None:
                     st.dataframe(changes_frame(review.changes, rubric), hide_index=True)
     if st.button(f"Save {copies_word(len(good))}", type="primary", key="bulk_save"):
         save_bulk(good, reviews, on_stored, program_id)
+
+
+def plan_choice(review: imports.CopyReview, on_stored: str) -> imports.OnMatch:
+    """What saving does with one copy, as the table showed it: the choice is for the
+    copies stored, which the person may change, and not repeated; a copy shown as new is
+    saved as new (kept both), so saving again after an interruption finds the study it
+    made by its creation key, where a match would skip it."""
+    if review.repeats is not None:
+        return "skip"
+    if review.match is None:
+        return "keep-both"
+    return cast(imports.OnMatch, on_stored) if review.editable else "skip"
 
 
 def planned(review: imports.CopyReview, on_stored: str) -> str:
@@ -448,11 +472,7 @@ def save_bulk(
     program_id: str | None,
 ) -> None:
     """Save the copies with a progress bar; keep the report for the next run to show."""
-    chosen = cast(imports.OnMatch, on_stored)
-    choices: list[imports.OnMatch] = [  # as the table showed them: the choice is for the
-        chosen if r.match is not None and r.editable and r.repeats is None else "skip"
-        for r in reviews  # copies stored, which the person may change, and not repeated
-    ]
+    choices = [plan_choice(r, on_stored) for r in reviews]
     seen = {r.match: r.seen for r in reviews if r.match is not None and r.seen is not None}
     bar = st.progress(0.0, text=f"Saving {copies_word(len(good))}…")
     handled = [0]
@@ -461,6 +481,11 @@ def save_bulk(
         handled[0] += n
         bar.progress(handled[0] / len(good), text=f"Saved {handled[0]} of {len(good)}")
 
+    # Kept before each batch is written: a click while saving stops this run (Streamlit
+    # reruns the page), and what was saved by then is still known to the next run.
+    bulk: BulkRead = st.session_state[BULK_READ]
+    so_far: list[imports.SavedCopy] = []
+    st.session_state[BULK_SAVING] = (bulk.key, so_far)
     stopped: ProblemsFound | None = None
     try:
         saved, problems = imports.save_copies(
@@ -472,14 +497,17 @@ def save_bulk(
             seen=seen,
             done=done,
             stored_hint=APP_STORED_HINT,
+            so_far=so_far,
         )
     except imports.SavingStopped as exc:
         saved, problems, stopped = exc.saved, Report(), exc
     except ProblemsFound as exc:  # refused, or the database failed, before anything was saved
         bar.empty()
+        st.session_state.pop(BULK_SAVING, None)
         st.error(f"Nothing was saved.  \n{problem_lines(exc)}")
         return
-    bulk: BulkRead = st.session_state.pop(BULK_READ)
+    st.session_state.pop(BULK_READ)
+    st.session_state.pop(BULK_SAVING, None)
     outcomes = imports.copy_outcomes(good, saved, problems)
     unread = [
         imports.CopyOutcome(source, None, "not saved", problems=list(result.problems.errors))

@@ -257,22 +257,24 @@ class Storage:
         With a `creation_key` (one per form shown), creating again with the same
         key returns the study made the first time: a double click makes one study.
         """
-        if creation_key is not None:
-            # one person's form: another's key, however alike, never finds their study
-            creation_key = f"{self.actor.person_id or 'local'}:{creation_key}"[:100]
-        if creation_key is not None and (found := self._created_with(creation_key)):
+        key = self._keyed([creation_key])[0]
+        if key is not None and (found := self._created_with([key]).get(key)):
             return found
         try:
-            return self._create([study], by, program_id, creation_key)[0]
+            return self._create([study], by, program_id, [key])[0]
         except StudiesRefused as refused:
             raise refused.refused[0] from None  # one study: its own refusal, as it was
         except IntegrityError:
-            if creation_key is not None and (found := self._created_with(creation_key)):
+            if key is not None and (found := self._created_with([key]).get(key)):
                 return found  # the same form, submitted twice at the same moment
             raise
 
     def create_studies(
-        self, studies: Sequence[SelfStudy], by: str = "", program_id: str | None = None
+        self,
+        studies: Sequence[SelfStudy],
+        by: str = "",
+        program_id: str | None = None,
+        creation_keys: Sequence[str | None] | None = None,
     ) -> list[str]:
         """Store many new self-studies in one transaction, all or none; their new ids, in order.
 
@@ -283,22 +285,60 @@ class Storage:
         `program_id` is unknown, or the actor may not begin studies in it) is raised as
         it is. Answers and their history are written with one statement each, so a
         bulk import costs one transaction, not one per study.
+
+        `creation_keys`, one per study (None: none for it), work as `create_study`'s: a
+        study whose key this person already stored is not stored again and its id is
+        returned, so saving a batch again after an interruption stores nothing twice.
         """
-        return self._create(list(studies), by, program_id) if studies else []
+        studies = list(studies)
+        if not studies:
+            return []
+        keys = self._keyed(creation_keys or [None] * len(studies))
+        if len(keys) != len(studies):
+            raise ValueError("one creation key per study")
+        for attempt in range(2):
+            found = self._created_with([k for k in keys if k is not None])
+            ids: list[str | None] = [found.get(k) if k is not None else None for k in keys]
+            todo = [n for n, study_id in enumerate(ids) if study_id is None]
+            try:
+                made = self._create(
+                    [studies[n] for n in todo], by, program_id, [keys[n] for n in todo]
+                )
+            except StudiesRefused as refused:  # by position among those stored now
+                raise StudiesRefused(
+                    {todo[k]: r for k, r in refused.refused.items()}, studies
+                ) from None
+            except IntegrityError:
+                if attempt == 1 or not any(keys[n] for n in todo):
+                    raise
+                continue  # the same batch saved at the same moment: its studies are found now
+            for n, study_id in zip(todo, made, strict=True):
+                ids[n] = study_id
+            return [study_id for study_id in ids if study_id is not None]
+        raise AssertionError("unreachable")
+
+    def _keyed(self, keys: Sequence[str | None]) -> list[str | None]:
+        """Creation keys namespaced by person: another's key, however alike, never finds
+        their study."""
+        person = self.actor.person_id or "local"
+        return [None if k is None else f"{person}:{k}"[:100] for k in keys]
 
     def _create(
         self,
         studies: list[SelfStudy],
         by: str,
         program_id: str | None,
-        creation_key: str | None = None,
+        creation_keys: Sequence[str | None] | None = None,
     ) -> list[str]:
+        if not studies:
+            return []
         by = by or self.actor.label
+        keys = list(creation_keys or [None] * len(studies))
         for attempt in range(2):
             try:
                 with self.engine.begin() as conn:
                     owners = self._owners(conn, studies, program_id, by)
-                    return _insert_studies(conn, studies, owners, by, creation_key)
+                    return _insert_studies(conn, studies, owners, by, keys)
             except IntegrityError:
                 # someone added one of these programs at the same moment: it is found now
                 if attempt == 1 or program_id is not None:
@@ -369,22 +409,32 @@ class Storage:
             add_cohort(conn, owner, cohort)
         return owners
 
-    def _created_with(self, creation_key: str) -> str | None:
-        """The live study made with this key; a deleted one gives its key up."""
+    def _created_with(self, creation_keys: Sequence[str]) -> dict[str, str]:
+        """The live study made with each of these keys, by key; a deleted one gives its
+        key up."""
+        found: dict[str, str] = {}
+        if not creation_keys:
+            return found
+        wanted = sorted(set(creation_keys))
         with self.engine.begin() as conn:
-            row = conn.execute(
-                select(studies_table.c.id, studies_table.c.deleted_at).where(
-                    studies_table.c.creation_key == creation_key
-                )
-            ).one_or_none()
-            if row is not None and row.deleted_at is not None:
-                conn.execute(
-                    update(studies_table)
-                    .where(studies_table.c.id == row.id)
-                    .values(creation_key=None)
-                )
-                return None
-            return None if row is None else row.id
+            for start in range(0, len(wanted), _IN_CHUNK):
+                rows = conn.execute(
+                    select(
+                        studies_table.c.id,
+                        studies_table.c.creation_key,
+                        studies_table.c.deleted_at,
+                    ).where(studies_table.c.creation_key.in_(wanted[start : start + _IN_CHUNK]))
+                ).all()
+                for row in rows:
+                    if row.deleted_at is None:
+                        found[row.creation_key] = row.id
+                        continue
+                    conn.execute(
+                        update(studies_table)
+                        .where(studies_table.c.id == row.id)
+                        .values(creation_key=None)
+                    )
+        return found
 
     def get_study(self, study_id: str) -> StoredStudy:
         with self.engine.connect() as conn:
@@ -1275,7 +1325,7 @@ def _insert_studies(
     studies: Sequence[SelfStudy],
     owners: Sequence[str],
     by: str,
-    creation_key: str | None = None,
+    creation_keys: Sequence[str | None],
 ) -> list[str]:
     """Write new studies, their answers and the history of every answered field: three
     statements however many studies there are. Each study is stamped when it is written."""
@@ -1283,7 +1333,7 @@ def _insert_studies(
     rows: list[dict[str, Any]] = []
     answers: list[dict[str, Any]] = []
     history: list[dict[str, Any]] = []
-    for study, owner in zip(studies, owners, strict=True):
+    for study, owner, key in zip(studies, owners, creation_keys, strict=True):
         study_id, stamp = new_id(), now()
         ids.append(study_id)
         rows.append(
@@ -1295,7 +1345,7 @@ def _insert_studies(
                 "program": study.program.model_dump_json(),
                 "created_at": stamp,
                 "updated_at": stamp,
-                "creation_key": creation_key,
+                "creation_key": key,
                 "program_ref": owner,
             }
         )

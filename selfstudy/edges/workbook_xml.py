@@ -202,24 +202,32 @@ def _read_to_first_end(events: Iterator[Event], name: bytes) -> Event | None:
 
 # --- worksheets ------------------------------------------------------------------------------
 
-_CELL_TAG = re.compile(  # a cell's start tag, and a formula tag right inside it, if any
-    rb"<" + _PREFIX + rb"c" + _END_OF_NAME + rb"(?P<attributes>" + _ATTRIBUTES + rb")>"
-    rb"(?:" + _SPACE + rb"*(?P<formula><" + _PREFIX + rb"f" + _END_OF_NAME + _ATTRIBUTES + rb">)"
-    rb"(?P<text>[^<]{0,200}))?"
-)
 _EQUALS = _SPACE + rb"*=" + _SPACE + rb"*"
 _KEY_VALUE = _SPACE + rb"+(?!r" + _EQUALS + rb")" + _NAME + _EQUALS + rb"(?:\"[^\"]*\"|'[^']*')"
-_PLACED = re.compile(  # a cell's attributes that name its place once (`r`), as calamine reads it
+_PLACED = (  # a cell's attributes that name its place once (`r`), as calamine reads it
     rb"(?:%s)*%s+r%s(?P<quote>[\"'])(?P<column>[A-Za-z]+)(?P<row>[0-9]+)(?P=quote)(?:%s)*%s*/?"
     % (_KEY_VALUE, _SPACE, _EQUALS, _KEY_VALUE, _SPACE)
 )
+# A cell's start tag, its place, and a formula tag right inside it, if any. The place is
+# found when all its attributes are `_PLACED`, which holds no `>` outside quotes and
+# quotes as the attributes do: so it is followed by `>` only where they end.
+_CELL_TAG = re.compile(
+    rb"<%(prefix)sc%(end)s(?:(?=%(placed)s>))?(?P<attributes>%(attributes)s)>"
+    rb"(?:%(space)s*(?P<formula><%(prefix)sf%(end)s%(attributes)s>)(?P<text>[^<]{0,200}))?"
+    % {
+        b"prefix": _PREFIX,
+        b"end": _END_OF_NAME,
+        b"placed": _PLACED,
+        b"attributes": _ATTRIBUTES,
+        b"space": _SPACE,
+    }
+)
+_COLUMN, _ROW, _FORMULA = (operator.itemgetter(i) for i in (1, 2, 4))  # of a `_CELL_TAG` found
 _SHARED_TYPE = re.compile(rb"t" + _EQUALS + rb"(?:\"s\"|'s')")
 _VALUE_TAG = re.compile(  # a `<v>` (not `<v/>`) and its text up to the next tag or entity
     rb"<" + _PREFIX + rb"v" + _END_OF_NAME + _ATTRIBUTES + rb"(?<!/)>([^<&\x00]*+)"
 )
 _LARGEST_INDEX = 2**64 - 1  # calamine reads a larger one as 0
-_FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)  # a cell's attributes, formula
-_ROW, _COLUMN = operator.itemgetter("row"), operator.itemgetter("column")  # of a `_PLACED` match
 
 
 @dataclass
@@ -239,32 +247,31 @@ def scan_sheet(shown: bytes, strings: SharedStrings) -> SheetScan:
     too: a bound from above, and quick), and only when that is too far, or some cell
     names no place, cell by cell as calamine places them (`_placed_cells`).
     """
-    cells = _CELL_TAG.findall(shown)
-    places = list(map(_PLACED.fullmatch, map(_FIRST, cells)))
+    cells = _CELL_TAG.findall(shown)  # (quote, column, row, attributes, formula, text)
     scan = SheetScan(text=len(shown) + strings.text_of(shown))
-    farthest = _farthest(places)
+    farthest = _farthest(cells)
     if farthest is None or farthest[0] >= MAX_ROWS or farthest[1] >= MAX_COLUMNS:
         farthest = (-1, -1)
         for row, column in _placed_cells(shown):
             farthest = (max(farthest[0], row), max(farthest[1], column))
     scan.rows, scan.columns = farthest[0] + 1, farthest[1] + 1
-    if not any(map(_SECOND, cells)):  # no formula tag: most sheets, with no loop over cells
+    if not any(map(_FORMULA, cells)):  # no formula tag: most sheets, with no loop over cells
         return scan
-    for (attributes, formula, text), place in zip(cells, places, strict=True):
-        if formula and place and not attributes.endswith(b"/"):
-            where = (int(place["row"]), _column_number(place["column"]) + 1)
+    for _, column, row, attributes, formula, text in cells:
+        if formula and row and not attributes.endswith(b"/"):
+            where = (int(row), _column_number(column) + 1)
             scan.formulas[where] = _formula_text(text, formula)
     return scan
 
 
-def _farthest(places: list[re.Match[bytes] | None]) -> tuple[int, int] | None:
+def _farthest(cells: list[tuple[bytes, ...]]) -> tuple[int, int] | None:
     """The farthest row and column (from 0) the cells name (`_PLACED`); None when there is
     no cell, or one that does not name its place once."""
-    if not places or None in places:
+    rows = set(map(_ROW, cells))  # each distinct place compared once: a tab has few columns
+    if not rows or b"" in rows:
         return None
-    # each distinct place is compared once: a sheet names a few columns, many times over
-    row = max(map(int, set(map(_ROW, places))))
-    letters = max({column.upper() for column in set(map(_COLUMN, places))}, key=_column_order)
+    row = max(map(int, rows))
+    letters = max({column.upper() for column in set(map(_COLUMN, cells))}, key=_column_order)
     return row - 1, _column_number(letters)
 
 

@@ -213,12 +213,25 @@ def test_a_member_begins_studies_in_their_own_program_only_and_nothing_else_is_w
     assert list(refused.value.refused) == [1]
     assert isinstance(refused.value.refused[1], NoAccess)
     assert net.rows() == before
-    with pytest.raises(NoAccess):  # through the workflow, as the app calls it
-        imports.save_copies(mia, [(source("a.xlsx"), a), (source("b.xlsx"), b)], by=BY)
-    assert net.rows() == before
     [study_id] = mia.create_studies([a])
     assert net.local.get_study(study_id).study == a
     assert {s.program_id for s in net.local.list_studies() if s.id == study_id} == {net.a}
+
+
+def test_a_copy_of_a_program_the_member_may_not_begin_studies_in_is_refused_where_it_is(net):
+    mia = net.store("member A")
+    a, b = a_and_b(net)
+    copies = [(source(f"a{n}.xlsx"), in_round(a, f"round {n}")) for n in range(3)]
+    copies.insert(2, (source("b.xlsx"), b))  # in the second batch of two
+    saved, problems = imports.save_copies(mia, copies, by=BY, batch=2)
+    assert [c.source.label for c in saved] == ["a0.xlsx", "a1.xlsx", "a2.xlsx"]
+    assert problems.flatten(["code", "location"]) == [["no-access", "b.xlsx"]]
+    outcomes = imports.copy_outcomes(copies, saved, problems)
+    assert [o.status for o in outcomes] == ["saved", "saved", "not saved", "saved"]
+    assert [s.id for s in net.local.list_studies() if s.program_id == net.b] == [net.b_base]
+    assert {
+        s.program_id for s in net.local.list_studies() if s.id in {c.study_id for c in saved}
+    } == {net.a}
 
 
 def test_a_facilitator_or_a_viewer_imports_nothing(net):

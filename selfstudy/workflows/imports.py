@@ -658,8 +658,11 @@ def save_copies(
     app, when the page is rerun) still knows what was saved. A copy with a creation key
     (`upload_sources`) saved again returns the study it made the first time.
 
-    The person must be allowed to do it all: a copy they may not update, or a program
-    they may not begin studies in, raises `NoAccess` before anything is written. When
+    The person must be allowed to update every copy chosen for an update, and to begin
+    studies in `program_id` when it is given: else `NoAccess` is raised before anything
+    is written. A new copy of a program they may not begin studies in is checked before
+    anything is written too, and reported where it is (`no-access`), the others saved
+    (when they may begin none of the new copies, and update none, `NoAccess`). When
     writing fails part-way, `SavingStopped` holds what was saved; a failure before
     anything was written is raised as it is.
     """
@@ -687,6 +690,16 @@ def save_copies(
             ", ".join(refused),
             "only the members of a self-study's program can update it from a copy",
         )
+    refusals = storage.creation_refusals([studies[n] for n in new], program_id)
+    if new and not updates and all(isinstance(refusals.get(k), NoAccess) for k in range(len(new))):
+        raise NoAccess(  # they may begin none of them: refused as a whole, as for one
+            ", ".join(copies[n][0].label for n in new),
+            "begin or import self-studies in one of your own programs; only a network admin "
+            "can add a program",
+        )
+    for k, refusal in refusals.items():  # each refused copy where it is; the others saved
+        found[new[k]] = _located_at(refusal, copies[new[k]][0].label)
+    new = [n for k, n in enumerate(new) if k not in refusals]
     done(len(copies) - len(new) - len(updates))
     saved: dict[int, SavedCopy] = {}
     try:
@@ -723,8 +736,9 @@ def _create_batch(
 ) -> list[tuple[int, str]]:
     """Store the copies at these positions as new studies in one transaction: their ids.
 
-    A copy refused for its details (another program's) is reported in `found` and the
-    others are stored without it; a refusal of access stops the import (`NoAccess`).
+    A copy refused (its details another program's, or access to its program taken away
+    since `save_copies` checked it) is reported in `found` and the others are stored
+    without it.
     """
     while batch:
         try:
@@ -736,16 +750,17 @@ def _create_batch(
                 keys if any(k is not None for k in keys) else None,
             )
         except StudiesRefused as refused:
-            access = [r for r in refused.refused.values() if isinstance(r, NoAccess)]
-            if access:
-                raise access[0] from None
             for k, refusal in refused.refused.items():
-                label = copies[batch[k]][0].label
-                found[batch[k]] = [replace(p, location=label) for p in refusal.problems]
+                found[batch[k]] = _located_at(refusal, copies[batch[k]][0].label)
             batch = [n for k, n in enumerate(batch) if k not in refused.refused]
             continue
         return list(zip(batch, ids, strict=True))
     return []
+
+
+def _located_at(refusal: ProblemsFound, label: str) -> list[Problem]:
+    """A refusal of one copy's study, located at the copy (its words name what in it)."""
+    return [replace(p, location=label) for p in refusal.problems]
 
 
 def _update(

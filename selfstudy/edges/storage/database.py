@@ -317,6 +317,27 @@ class Storage:
             return [study_id for study_id in ids if study_id is not None]
         raise AssertionError("unreachable")
 
+    def creation_refusals(
+        self, studies: Sequence[SelfStudy], program_id: str | None = None
+    ) -> dict[int, ProblemsFound]:
+        """What `create_studies` would refuse of these studies, by position, written nowhere.
+
+        The same rule (`_owners`) in a transaction that is rolled back, so a bulk import
+        can report each refused copy where it is and save the others before it writes
+        anything; a refusal of them all (see `create_studies`) is raised as it is.
+        """
+        studies = list(studies)
+        if not studies:
+            return {}
+        with self.engine.connect() as conn:
+            try:
+                self._owners(conn, studies, program_id, self.actor.label)
+            except StudiesRefused as refused:
+                return refused.refused
+            finally:
+                conn.rollback()
+        return {}
+
     def _keyed(self, keys: Sequence[str | None]) -> list[str | None]:
         """Creation keys namespaced by person: another's key, however alike, never finds
         their study."""

@@ -3,6 +3,7 @@ one pass, each located by its tab and cell."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from selfstudy.core.sheetcopy.vocabulary import (
 from selfstudy.core.study import (
     MAX_TEXT_LENGTH,
     Answer,
+    AnswerValue,
     Program,
     RubricRef,
     SelfStudy,
@@ -591,8 +593,33 @@ def _row_answer(
         value = read_value(rubric, item, cells["rating"], rating_cell, problems)
     evidence, notes = cell_text(cells["evidence"]), cell_text(cells["notes"])
     if is_answered(value) or evidence or notes:  # the model keeps a text empty or not
-        return Answer(value=value, evidence=evidence, notes=notes)
+        return _answer(value, evidence, notes)
     return None
+
+
+def _answer(value: AnswerValue, evidence: str, notes: str) -> Answer:
+    """`Answer(value=value, evidence=evidence, notes=notes)`, made without validating when
+    validation would keep each value as it is (most answers: a few in each copy differ)."""
+    if _kept_as_is(value) and _plain_text(evidence) and _plain_text(notes):
+        return Answer.model_construct(value=value, evidence=evidence, notes=notes)
+    return Answer(value=value, evidence=evidence, notes=notes)
+
+
+def _kept_as_is(value: AnswerValue) -> bool:
+    """A value `AnswerValue` keeps as it is, of the kinds most answers hold."""
+    if value is None or type(value) is int:
+        return True
+    if type(value) is float:
+        return math.isfinite(value)
+    return type(value) is str and _plain_text(value)
+
+
+def _plain_text(text: str) -> bool:
+    """A text `Text` keeps as it is: plain ASCII (no half of a pair, every character one
+    unit long), no carriage return to make a line feed, within `MAX_TEXT_LENGTH`."""
+    return (
+        type(text) is str and text.isascii() and "\r" not in text and len(text) <= MAX_TEXT_LENGTH
+    )
 
 
 def _may_hold_a_problem(cell: Cell) -> bool:

@@ -83,15 +83,25 @@ def a1(tab: str, row: int, column: int | None = None) -> str:
     quoted = "'" + tab.replace("'", "''") + "'"
     if column is None:
         return quoted
-    return f"{quoted}!{column_letter(column)}{row}"
+    letters = _FIRST_LETTERS[column] if 0 <= column < len(_FIRST_LETTERS) else column_letter(column)
+    return f"{quoted}!{letters}{row}"
 
 
 def column_letter(column: int) -> str:
+    if 0 <= column < len(_FIRST_LETTERS):
+        return _FIRST_LETTERS[column]
+    return _column_letter(column)
+
+
+def _column_letter(column: int) -> str:
     letters = ""
     while column:
         column, rest = divmod(column - 1, 26)
         letters = chr(65 + rest) + letters
     return letters
+
+
+_FIRST_LETTERS = [_column_letter(column) for column in range(703)]  # A to ZZ: a cell each row
 
 
 def is_blank(cell: Cell) -> bool:

@@ -58,7 +58,9 @@ _SPACE = rb"[ \t\r\n]"  # what quick-xml counts as space
 _NAME = rb"[A-Za-z_][A-Za-z0-9_.\-]*+(?::[A-Za-z_][A-Za-z0-9_.\-]*+)?+"
 _PREFIX = rb"(?:[A-Za-z_][A-Za-z0-9_.\-]*+:)?+"  # calamine compares most names without it
 _END_OF_NAME = rb"(?=[ \t\r\n/>])"
-_ATTRIBUTES = rb"(?:[^<>\"']++|\"[^\"<]*+\"|'[^'<]*+')*+"  # up to the `>` outside quotes
+# up to the `>` outside quotes: text with no quote, then quoted values each with the text
+# after it (one step of the pattern a value, where text and value in turn took two)
+_ATTRIBUTES = rb"[^<>\"']*+(?:(?:\"[^\"<]*+\"|'[^'<]*+')[^<>\"']*+)*+"
 _NOT_A_TAG = re.compile(  # a `<` that begins no plain tag
     rb"<(?!/" + _NAME + _SPACE + rb"*+>|" + _NAME + _END_OF_NAME + _ATTRIBUTES + rb">)"
 )

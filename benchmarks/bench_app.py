@@ -22,7 +22,7 @@ from urllib import parse
 
 from benchmarks.timing import describe
 from selfstudy.core.study import SelfStudy
-from selfstudy.edges.rubric_files import PROJECT_ROOT, find_rubric
+from selfstudy.edges.rubric_files import PROJECT_ROOT, rubric_by_id
 from selfstudy.edges.storage import Storage
 
 APP = str(PROJECT_ROOT / "app.py")
@@ -127,7 +127,7 @@ def main() -> None:
 
 
 def run_benchmarks() -> None:
-    rubric = find_rubric("stem-equity-self-study")
+    rubric = rubric_by_id("stem-equity-self-study")
     storage = Storage()
     study_id = storage.create_study(SelfStudy.new(rubric, "Benchmark program"))
 

@@ -274,7 +274,7 @@ def _write(comparison: Comparison, fmt: str, out_path: Path | None) -> None:
 
 def comparison_table(comparison: Comparison) -> str:
     """The comparison as plain-text tables for a terminal."""
-    document = comparison.to_dict()
+    document = comparison.to_dict(per_program=False)
     rubric = comparison.scores.rubric.rubric
     title = {d.id: d.title for d in rubric.dimensions}
     lines = [

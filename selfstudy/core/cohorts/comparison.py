@@ -42,17 +42,21 @@ class Comparison:
     def group_fields(self) -> list[str]:
         return group_fields(self.by)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The `selfstudy cohort --format json` document; levels rounded to 2 places."""
+    def to_dict(self, per_program: bool = True) -> dict[str, Any]:
+        """The `selfstudy cohort --format json` document; levels rounded to 2 places.
+
+        Without `per_program`, the changes leave out each program's own (`by_program`)
+        and the document its list of left-out studies: a summary (the terminal's tables)
+        needs neither, and for a network of thousands they are most of its making."""
         rubric = self.scores.rubric.rubric
         return {
             "by": self.by,
             "rubric": {"id": rubric.id, "version": rubric.version},
             "min_complete": self.left_out.min_complete,
             "self_studies": len(self.scores),
-            "left_out": self.left_out.to_list(),
+            **({"left_out": self.left_out.to_list()} if per_program else {}),
             "groups": self._groups(),
-            "changes": self._changes(),
+            "changes": self._changes(per_program),
             "needs": [_share_entry(rubric, r) for r in self.needs.to_dict("records")],
             "assets": [_share_entry(rubric, r) for r in self.assets.to_dict("records")],
         }
@@ -82,7 +86,7 @@ class Comparison:
             groups.append(entry)
         return groups
 
-    def _changes(self) -> list[dict[str, Any]]:
+    def _changes(self, per_program: bool) -> list[dict[str, Any]]:
         entries = []
         summary = self.change_summary
         for (group, baseline, follow_up), rows in summary.groupby(
@@ -101,7 +105,7 @@ class Comparison:
                         {"id": r["dimension"], **_change_numbers(r)}
                         for r in rows.dropna(subset=["dimension"]).to_dict("records")
                     ],
-                    "by_program": _program_changes(programs),
+                    **({"by_program": _program_changes(programs)} if per_program else {}),
                 }
             )
         return entries

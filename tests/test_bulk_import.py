@@ -185,6 +185,58 @@ def test_saving_an_upload_again_after_an_interruption_stores_each_copy_once(
     assert {s.creation_key for s in again}.isdisjoint({s.creation_key for s in sources})
 
 
+def with_nul(study: SelfStudy) -> SelfStudy:
+    """The study as a copy read with a NUL character (an .xlsx cell's `_x0000_`, or a CSV's
+    raw NUL) in one evidence and in the program's organization."""
+    item_id = next(iter(study.answers))
+    answers = dict(study.answers)
+    answers[item_id] = answers[item_id].model_copy(update={"evidence": "Rosters\x00 2025"})
+    program = study.program.model_copy(update={"organization": "Bridge\x00 Org"})
+    return study.model_copy(update={"answers": answers, "program": program})
+
+
+def test_a_study_with_a_nul_character_is_refused_before_anything_is_written(
+    storage: Storage, sample_set
+):
+    study = with_nul(sample_set[0])
+    item_id = next(iter(study.answers))
+    before = rows(storage)
+    with pytest.raises(ProblemsFound) as refused:
+        storage.create_study(study, by=BY)
+    assert not isinstance(refused.value, DatabaseError)
+    assert refused.value.problems.flatten(["code", "location"]) == [
+        ["nul-character", "program"],
+        ["nul-character", item_id],
+    ]
+    assert "remove the NUL character from the evidence of item " + item_id in str(refused.value)
+    assert "remove the NUL character from the program's organization" in str(refused.value)
+    assert rows(storage) == before
+    copies = [(source(f"site{n}.xlsx"), as_site(sample_set[0], n)) for n in range(4)]
+    copies[2] = (source("site2.xlsx"), with_nul(copies[2][1]))
+    saved, problems = imports.save_copies(storage, copies, by=BY, batch=2)
+    assert [c.source.label for c in saved] == ["site0.xlsx", "site1.xlsx", "site3.xlsx"]
+    assert problems.flatten(["code", "location"]) == [
+        ["nul-character", "site2.xlsx"],
+        ["nul-character", "site2.xlsx"],
+    ]
+    assert len(storage.list_studies()) == 3
+
+
+def test_text_the_database_server_cannot_store_is_not_reported_as_an_unreachable_server(
+    storage: Storage, sample_set
+):
+    study_id = storage.create_study(sample_set[0], by=BY)
+    item_id = next(iter(sample_set[0].answers))
+    if storage.engine.dialect.name == "sqlite":  # SQLite stores a NUL as any character
+        storage.save_answer(study_id, item_id, Answer(evidence="a\x00b"), 1)
+        assert storage.get_study(study_id).study.answers[item_id].evidence == "a\x00b"
+        return
+    with pytest.raises(DatabaseError) as failed:  # PostgreSQL's driver refuses it itself
+        storage.save_answer(study_id, item_id, Answer(evidence="a\x00b"), 1)
+    assert failed.value.codes() == ["database-data"]
+    assert "cannot be reached" not in str(failed.value)
+
+
 # --- who may store what -------------------------------------------------------------------
 
 

@@ -391,6 +391,16 @@ CODES: dict[str, tuple[str, str]] = {
         "The database failed",
         "Try again in a moment; if it keeps failing, tell whoever runs the app what the line says.",
     ),
+    "database-data": (
+        "The database refused the text it was given",
+        "Nothing was changed; remove the control characters (such as NUL) from what was "
+        "typed or imported, then save again.",
+    ),
+    "nul-character": (
+        "A text holds a NUL character",
+        "Remove the NUL character (U+0000, invisible, often left by an export from another "
+        "system) from the text the line names, then import or save again.",
+    ),
     # Sign-in and access
     "no-access": (
         "You do not have access to this",

@@ -376,8 +376,30 @@ class Storage:
     def _owners(
         self, conn: Connection, studies: Sequence[SelfStudy], program_id: str | None, by: str
     ) -> list[str]:
-        """The program each new study of these details goes to, checked for the actor: the one
-        rule of `create_study` and `create_studies`.
+        """The program each new study goes to, every study checked: the one rule of
+        `create_study` and `create_studies`.
+
+        A study holding a NUL character in any text is refused first, on every database
+        alike (PostgreSQL cannot store one, and SQLite would keep what no export can
+        write); the others go through `_program_owners`. All refusals are raised together.
+        """
+        nul = {n: refusal for n, study in enumerate(studies) if (refusal := _nul_refusal(study))}
+        rest = [n for n in range(len(studies)) if n not in nul]
+        refused: dict[int, ProblemsFound] = dict(nul)
+        owners: list[str] = []
+        if rest:
+            try:
+                owners = self._program_owners(conn, [studies[n] for n in rest], program_id, by)
+            except StudiesRefused as others:
+                refused.update({rest[k]: r for k, r in others.refused.items()})
+        if refused:
+            raise StudiesRefused(dict(sorted(refused.items())), studies)
+        return owners
+
+    def _program_owners(
+        self, conn: Connection, studies: Sequence[SelfStudy], program_id: str | None, by: str
+    ) -> list[str]:
+        """The program each new study of these details goes to, checked for the actor.
 
         To `program_id`, when given: it must exist, the actor may begin studies in it, and
         no study's details may name another program. Else to the program its details name,
@@ -1471,6 +1493,45 @@ def _details_of_other_programs(
     return taken | {
         n for n in rest if any(ref is None or ref != wanted[n][0] for ref in refs[pairings[n]])
     }
+
+
+NUL = "\x00"
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return NUL in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple | set):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+def _nul_refusal(study: SelfStudy) -> ProblemsFound | None:
+    """The texts of a study that hold a NUL character, each named, or None."""
+    where: list[str] = []
+    for name, value in study.program.model_dump(mode="json").items():
+        if _holds_nul(value):
+            where.append(f"the program's {name.replace('_', ' ')}")
+    for item_id, answer in study.answers.items():
+        for name, value in _fields(answer).items():
+            if _holds_nul(value):
+                where.append(f"the {name} of item {item_id}")
+    if not where:
+        return None
+    return ProblemsFound(
+        [
+            Problem(
+                "nul-character",
+                "program" if text.startswith("the program's") else text.rsplit(" ", 1)[-1],
+                f"{text} holds a NUL character (U+0000, invisible, often left by an export "
+                f"from another system), which cannot be stored; nothing of this self-study "
+                f"was saved: remove the NUL character from {text} and save it again",
+            )
+            for text in where
+        ]
+    )
 
 
 def _another_program() -> ProblemsFound:

@@ -115,6 +115,17 @@ def _sqlite_problem(error: sqlite3.Error, where: str, timeouts: Timeouts) -> Pro
 def _server_problem(error: BaseException, where: str, timeouts: Timeouts) -> Problem:
     """A PostgreSQL error by its SQLSTATE; one without (the connection failed) by its kind."""
     state = str(getattr(error, "sqlstate", None) or "")
+    kinds = {kind.__name__ for kind in type(error).__mro__}
+    if not state and "DataError" in kinds:  # refused by the driver itself, such as a NUL
+        return Problem(
+            "database-data",
+            where,
+            f"the database cannot store a text it was given ({type(error).__name__}); "
+            f"{NOTHING_CHANGED}. Remove the control characters (such as NUL) from what was "
+            "typed or imported, then save again",
+        )
+    if not state and not kinds & {"OperationalError", "InterfaceError"}:
+        return _failed(where, type(error).__name__)  # not the connection: not unreachable
     if not state:
         text = str(error)
         if "timeout" in text.lower():

@@ -9,6 +9,9 @@ cannot take.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -366,6 +369,28 @@ def test_copies_read_by_several_processes_are_read_exactly_as_one_by_one(
     ]
     assert broken.problems.flatten(["code"]) == [["unreadable-file"]]
     assert broken.problems[0].location == str(tmp_path / "broken.xlsx")
+
+
+def test_a_reading_process_killed_midway_leaves_no_copy_unread_or_read_twice(
+    tmp_path, sample_set, default_rubric
+):
+    for n, study in enumerate(sample_set[:10]):
+        export_xlsx(study, default_rubric, tmp_path / f"copy{n}.xlsx")
+    sources = imports.file_sources([tmp_path])
+    killed: list[int] = []
+    counted = [0]
+
+    def kill_a_reader(n: int) -> None:  # as the system kills a process short of memory
+        counted[0] += n
+        if not killed and (readers := multiprocessing.active_children()):
+            killed.append(readers[0].pid)
+            os.kill(readers[0].pid, signal.SIGKILL)
+
+    results = imports.read_copies(sources, kill_a_reader, workers=2)
+    assert killed
+    assert counted[0] == len(sources)
+    assert [r.study for r in results] == [s.read().study for s in sources]
+    assert all(r.problems == [] for r in results)
 
 
 def test_the_command_saves_many_copies_and_a_failing_database_saves_none(

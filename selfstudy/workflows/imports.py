@@ -23,7 +23,7 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -141,43 +141,117 @@ def _uploaded_sheets(files: Sequence[tuple[str, bytes]]) -> Sheets:
 # --- reading many copies --------------------------------------------------------------------
 
 PARALLEL_FROM = 8  # copies in files; fewer are read here (starting processes costs more)
+MAX_WORKERS = 4  # reading processes at most: each holds a workbook's cells in memory
+READ_SECONDS = 120.0  # one copy's reading in another process, at most (a bounded workbook
+# reads in seconds: longer is a file that hangs its reader)
 MAX_COPIES = MAX_MEMBERS  # copies one upload may bring, in all its files
 _UPLOADED = "uploaded workbook"  # where `read_xlsx` locates a problem of bytes it was given
 
 
 def read_copies(
-    sources: Sequence[Source], done: Callable[[int], None] | None = None, workers: int = 0
+    sources: Sequence[Source],
+    done: Callable[[int], None] | None = None,
+    workers: int = 0,
+    timeout: float = READ_SECONDS,
 ) -> list[ImportResult]:
     """Every copy read, in order; `done(n)` is called as each `n` more are read.
 
     Reading a copy is most of an import's time (opening, bounding and parsing the
     workbook), so copies in files are read by `workers` processes at once (0: one per
-    processor this process may use; 1: all here). Each copy is read whole by one
-    process, exactly as here, so its problems are located as always; a process holds
-    one copy's file at a time, and what comes back is the study and its problems.
-    Google Sheets, and copies in files when there are few, are read here.
+    processor this process may use, at most `MAX_WORKERS`; 1: all here). Each copy is
+    read whole by one process, exactly as here, so its problems are located as always.
+    A copy whose reading kills its process, or takes longer than `timeout` seconds, is
+    never read here (it would do the same to this process): the copies a reading
+    process left unfinished are each read again in a process of their own, and the
+    one that dies or hangs there is reported unreadable (`unreadable-file`), located
+    at the copy. Google Sheets, and copies in files when there are few, are read here.
     """
     done = done or (lambda n: None)
     results: list[ImportResult | None] = [None] * len(sources)
     on_disk = [n for n, source in enumerate(sources) if source.path is not None]
-    workers = min(workers or _processors(), len(on_disk))
+    workers = min(workers or min(_processors(), MAX_WORKERS), len(on_disk))
     if workers > 1 and len(on_disk) >= PARALLEL_FROM:
-        tasks = [(sources[n].path, sources[n].rubric) for n in on_disk]
-        try:
-            with ProcessPoolExecutor(
-                workers, _start_method(), initializer=_take_tasks, initargs=(tasks,)
-            ) as pool:
-                read = pool.map(_read_task, range(len(tasks)), chunksize=4)
-                for n, result in zip(on_disk, read, strict=True):
-                    results[n] = result
-                    done(1)
-        except BrokenProcessPool:
-            pass  # a reading process died: the copies it left are read here, one by one
+        left = _read_in_pool(sources, on_disk, workers, timeout, results, done)
+        for n in left:  # each alone: a copy that kills or hangs its process is found out
+            results[n] = _read_alone(sources[n], timeout)
+            done(1)
     for n, source in enumerate(sources):
         if results[n] is None:
             results[n] = source.read()
             done(1)
     return [result for result in results if result is not None]
+
+
+def _read_in_pool(
+    sources: Sequence[Source],
+    on_disk: list[int],
+    workers: int,
+    timeout: float,
+    results: list[ImportResult | None],
+    done: Callable[[int], None],
+) -> list[int]:
+    """Read these copies with `workers` processes; the positions left unread when a
+    process died, or none finished a copy within `timeout` seconds."""
+    tasks = [(sources[n].path, sources[n].rubric) for n in on_disk]
+    pool = ProcessPoolExecutor(workers, _start_method(), initializer=_take_tasks, initargs=(tasks,))
+    futures = {pool.submit(_read_task, k): n for k, n in enumerate(on_disk)}
+    pending = set(futures)
+    try:
+        while pending:
+            finished, pending = wait(pending, timeout, return_when=FIRST_COMPLETED)
+            if not finished:  # a reader hangs: stop them all, the rest are read alone
+                for process in list(getattr(pool, "_processes", {}).values()):
+                    process.kill()
+                break
+            for future in finished:
+                try:
+                    results[futures[future]] = future.result()
+                except BrokenProcessPool:
+                    continue  # left unread: read alone below
+                done(1)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return [n for n in on_disk if results[n] is None]
+
+
+def _read_alone(source: Source, timeout: float) -> ImportResult:
+    """One copy read in a process of its own: its result, or unreadable when that
+    process dies or takes longer than `timeout` seconds."""
+    context = _start_method()
+    receive, send = context.Pipe(duplex=False)
+    process = context.Process(target=_send_read, args=(source.path, source.rubric, send))
+    process.daemon = True
+    process.start()
+    send.close()
+    try:
+        if receive.poll(timeout):
+            return receive.recv()
+    except EOFError:
+        pass  # it died before it sent the copy
+    finally:
+        receive.close()
+        if process.is_alive():
+            process.kill()
+        process.join()
+    return ImportResult(
+        None,
+        Report(
+            [
+                Problem(
+                    "unreadable-file",
+                    source.label,
+                    "reading this copy stopped its reader (it failed, or took longer than "
+                    f"{timeout:g} seconds), so it was not read; open it and save it again as "
+                    ".xlsx, or import it on its own",
+                )
+            ]
+        ),
+    )
+
+
+def _send_read(path: Path, rubric: Rubric | None, send: Any) -> None:
+    send.send(read_sheet_copy(path, rubric))
+    send.close()
 
 
 def _processors() -> int:

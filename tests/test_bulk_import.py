@@ -144,6 +144,23 @@ def test_a_batch_of_copies_saved_before_a_failure_stays_and_the_report_names_it(
     assert "saving stopped after 2 of 5 copies" in str(stopped.value)
 
 
+def test_saving_that_stops_keeps_why_copies_were_left_out_and_warns_against_keeping_both(
+    storage: Storage, sample_set
+):
+    stored = as_site(sample_set[0], 9)
+    storage.create_study(stored, by=BY)
+    refuse_poison(storage)
+    studies = [as_site(sample_set[0], n) for n in range(3)]
+    studies[2] = poisoned(studies[2])
+    copies = [(source(f"site{n}.xlsx"), study) for n, study in enumerate(studies)]
+    copies.append((source("stored.xlsx"), stored))
+    with pytest.raises(imports.SavingStopped) as stopped:
+        imports.save_copies(storage, copies, by=BY, batch=2)
+    assert [c.source.label for c in stopped.value.saved] == ["site0.xlsx", "site1.xlsx"]
+    assert stopped.value.found.flatten(["code", "location"]) == [["already-stored", "stored.xlsx"]]
+    assert "leave out --keep-both, which would store the saved ones again" in str(stopped.value)
+
+
 def test_a_batch_stored_again_with_the_same_creation_keys_is_stored_once(
     storage: Storage, sample_set
 ):

@@ -155,6 +155,8 @@ def _save_studies(studies: list[tuple[Source, SelfStudy]], on_match: OnMatch) ->
             saved, not_saved = imports.save_copies(storage, studies, on_match, by, done=bar.update)
     except imports.SavingStopped as stopped:
         _print_saved(stopped.saved)
+        for problem in stopped.found:  # the copies left out before it stopped, and why
+            click.echo(str(problem), err=True)
         raise
     _print_saved(saved)
     return not_saved

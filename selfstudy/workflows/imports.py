@@ -672,12 +672,23 @@ class SavingStopped(ProblemsFound):
     """Saving stopped part-way (the database failed, or access was taken away meanwhile).
 
     The copies in `saved` are stored (each batch is written whole or not at all); the
-    others are not. The problems are the failure's, then `import-stopped` saying so.
+    others are not. `found` holds why copies were left out before it stopped (already
+    stored, another program's…), for the report. The problems are the failure's, then
+    `import-stopped` saying so, with `again_hint`: how importing again does not store
+    the saved copies twice.
     """
 
-    def __init__(self, failure: ProblemsFound, saved: list[SavedCopy], total: int):
+    def __init__(
+        self,
+        failure: ProblemsFound,
+        saved: list[SavedCopy],
+        total: int,
+        found: Report | None = None,
+        again_hint: str = "",
+    ):
         self.failure = failure
         self.saved = saved
+        self.found = found or Report()
         left = total - len(saved)
         super().__init__(
             [
@@ -687,7 +698,8 @@ class SavingStopped(ProblemsFound):
                     "import",
                     f"saving stopped after {len(saved)} of {total} copies: those reported "
                     f"saved are stored, the other {left} are not; when the problem above is "
-                    "fixed, import them again (the saved ones are then found already stored)",
+                    "fixed, import them again (the saved ones are then found already stored"
+                    + (f"; {again_hint})" if again_hint else ")"),
                 ),
             ]
         )
@@ -698,6 +710,7 @@ STORED_HINT = (
     "add --update to update {study_id} from this copy, or --keep-both to save it as another "
     "self-study"
 )
+AGAIN_HINT = "leave out --keep-both, which would store the saved ones again"
 
 
 def save_copies(
@@ -712,6 +725,7 @@ def save_copies(
     stored_hint: str = STORED_HINT,
     batch: int = BATCH,
     so_far: list[SavedCopy] | None = None,
+    again_hint: str = AGAIN_HINT,
 ) -> tuple[list[SavedCopy], Report]:
     """Save many copies: each as a new study, unless its program and round are stored already.
 
@@ -795,7 +809,13 @@ def save_copies(
     except ProblemsFound as failure:
         if not saved:
             raise  # nothing was written: refused, or failed, as it is
-        raise SavingStopped(failure, [saved[n] for n in sorted(saved)], len(copies)) from None
+        raise SavingStopped(
+            failure,
+            [saved[n] for n in sorted(saved)],
+            len(copies),
+            Report(p for n in sorted(found) for p in found[n]),
+            again_hint,
+        ) from None
     problems = Report(p for n in sorted(found) for p in found[n])
     return [saved[n] for n in sorted(saved)], problems
 

@@ -32,7 +32,7 @@ from selfstudy.app.session import (
 )
 from selfstudy.core.access import Action, NoAccess
 from selfstudy.core.merge import PROGRAM_KEY, SyncConflict, change_names
-from selfstudy.core.problems import Problem, ProblemsFound, Report
+from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.scoring import score
 from selfstudy.core.sheetcopy import ImportResult
@@ -304,6 +304,9 @@ ON_STORED = {
     "update": "Update the stored self-studies from them",
     "keep-both": "Keep both (save them as new self-studies)",
 }
+APP_AGAIN_HINT = (
+    "choose to skip the copies already stored: keeping both would store the saved ones again"
+)
 APP_STORED_HINT = (
     "to update {study_id} from it, or keep both, upload it again and choose what to do "
     "with the copies already stored"
@@ -498,9 +501,10 @@ def save_bulk(
             done=done,
             stored_hint=APP_STORED_HINT,
             so_far=so_far,
+            again_hint=APP_AGAIN_HINT,
         )
     except imports.SavingStopped as exc:
-        saved, problems, stopped = exc.saved, Report(), exc
+        saved, problems, stopped = exc.saved, exc.found, exc
     except ProblemsFound as exc:  # refused, or the database failed, before anything was saved
         bar.empty()
         st.session_state.pop(BULK_SAVING, None)

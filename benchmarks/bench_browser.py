@@ -44,6 +44,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from benchmarks.timing import load
 from selfstudy.edges.rubric_files import PROJECT_ROOT, load_rubric
 from selfstudy.edges.storage import Storage
 
@@ -107,11 +108,6 @@ async ([pattern, timeout]) => {
   return performance.now();
 }
 """
-
-
-def load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f}"
 
 
 def free_port() -> int:

@@ -44,6 +44,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.timing import cache_folder, load
 from selfstudy.core.samples import sample_studies
 from selfstudy.edges.rubric_files import PROJECT_ROOT, load_rubric
 
@@ -61,18 +62,6 @@ TARGET_FACTOR = 3.0
 # the median of 3 runs (commit b39428c; 2 cores, load average 4 to 7 from other work):
 # SQLite 46.7 s (min 45.2 s), PostgreSQL 87.3 s (min 58.8 s).
 BEFORE = {"SQLite": 21.4, "PostgreSQL": 11.5}
-
-
-def cache_folder() -> Path:
-    if folder := os.environ.get("SELFSTUDY_BENCH_CACHE"):
-        return Path(folder)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "selfstudy-bench"
-
-
-def load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f}"
 
 
 # --- the copies ------------------------------------------------------------------------------

@@ -46,6 +46,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.timing import cache_folder, load
 from selfstudy.core.access import normal_name, program_key
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.samples import sample_studies
@@ -64,18 +65,6 @@ CHUNK = 2_000  # studies per transaction
 TARGET_SECONDS = 15.0
 TARGET_BYTES = 1.5e9
 EPOCH = 1_767_225_600  # 2026-01-01T00:00:00Z: the copies' times count on from here
-
-
-def cache_folder() -> Path:
-    if folder := os.environ.get("SELFSTUDY_BENCH_CACHE"):
-        return Path(folder)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "selfstudy-bench"
-
-
-def load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f}"
 
 
 # --- the rows the app stored for the sampled studies ---------------------------------------

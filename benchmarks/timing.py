@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 
 def repeat(fn: Callable[[], object], runs: int, warmup: int = 3) -> list[float]:
@@ -28,3 +30,19 @@ def describe(times: list[float], unit: str = "ms") -> str:
         f"p95 {p95 * scale:.3f} {unit}, min {ordered[0] * scale:.3f} {unit} "
         f"({len(times)} runs)"
     )
+
+
+def load() -> str:
+    """The host's load average, printed beside figures measured on a shared machine."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f}"
+
+
+def cache_folder() -> Path:
+    """Where benchmarks keep what takes minutes to make (databases, sheet copies), outside
+    the checkout: `$SELFSTUDY_BENCH_CACHE`, else `$XDG_CACHE_HOME/selfstudy-bench`, else
+    `~/.cache/selfstudy-bench`."""
+    if folder := os.environ.get("SELFSTUDY_BENCH_CACHE"):
+        return Path(folder)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "selfstudy-bench"

@@ -926,18 +926,7 @@ class Storage:
         with self.engine.begin() as conn:
             found = _program_named(conn, details.name)
             if found is None:
-                found = new_id()
-                conn.execute(
-                    insert(programs_table).values(
-                        id=found,
-                        key=key,
-                        name=" ".join(details.name.split()) or details.name,
-                        organization=details.organization,
-                        origin="created",
-                        created_at=now(),
-                        created_by=self.actor.label,
-                    )
-                )
+                found = _add_program(conn, details, key, self.actor.label)
             for cohort in cohorts:
                 add_cohort(conn, found, cohort)
         return found
@@ -1347,7 +1336,8 @@ def _programs_by_key(conn: Connection, keys: Iterable[str]) -> dict[str, str]:
 
 
 def _add_program(conn: Connection, details: Program, key: str, by: str) -> str:
-    """Add the program a new study's details name (a network admin's import); its id."""
+    """Add the program `details` name (an admin's, on the People page or by a new study's
+    details in an import); its id."""
     program_id = new_id()
     conn.execute(
         insert(programs_table).values(

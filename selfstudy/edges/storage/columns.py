@@ -65,10 +65,12 @@ def read_study_columns(conn: Connection, *where: ColumnElement[bool]) -> StudyCo
         conn.exec_driver_sql("SET LOCAL enable_hashagg = off")
     result = conn.execution_options(stream_results=True, yield_per=CHUNK).execute(gathered)
     for part in result.partitions():
-        keep = [
-            (study, count, text) for study, count, text in part if text.count(RECORD) + 1 == count
-        ]
-        uneven += [study for study, count, text in part if text.count(RECORD) + 1 != count]
+        keep = []
+        for study, count, text in part:
+            if text.count(RECORD) + 1 == count:
+                keep.append((study, count, text))
+            else:  # its pieces do not add up: read row by row below
+                uneven.append(study)
         if keep:
             studies.append(_positions(position, [(s, n) for s, n, _ in keep]))
             coded.append(_codes(pairs, RECORD.join(text for _, _, text in keep).split(RECORD)))

@@ -22,14 +22,19 @@ from __future__ import annotations
 import io
 import struct
 import zipfile
-import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from selfstudy.core.printable import printable
 from selfstudy.core.problems import Problem, ProblemsFound, clip
-from selfstudy.edges.workbook_limits import MAX_FILE_BYTES, MAX_RATIO, copy_too_large
+from selfstudy.edges.workbook_limits import (
+    MAX_FILE_BYTES,
+    MAX_RATIO,
+    ZIP_DAMAGE,
+    copy_too_large,
+)
 
 MAX_ARCHIVE_BYTES = MAX_FILE_BYTES
 MAX_MEMBERS = 2_000
@@ -65,13 +70,9 @@ def archive_members(data: bytes, where: str) -> list[Member]:
     entries, directory = _declared(data)
     if entries > MAX_MEMBERS or directory > MAX_MEMBERS * _DIRECTORY_BYTES:
         raise _too_large(where, f"it holds over {MAX_MEMBERS:,} files")
-    try:
+    with _reading(where):
         archive = zipfile.ZipFile(io.BytesIO(data))  # in memory: nothing to close
         infos = archive.infolist()
-    except (zipfile.BadZipFile, zlib.error, struct.error, ValueError, EOFError, OSError):
-        raise _unreadable(where, "it is damaged") from None
-    except NotImplementedError:
-        raise _unreadable(where, "it is packed in a way only some programs read") from None
     if len(infos) > MAX_MEMBERS:
         raise _too_large(where, f"it holds over {MAX_MEMBERS:,} files")
     files = [info for info in infos if not _left_out(info)]
@@ -110,13 +111,8 @@ def _reader(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> Call
             raise copy_too_large(where, f"it is over {MAX_FILE_BYTES // 2**20} MB")
         if info.file_size > _RATIO_FLOOR and info.file_size > MAX_RATIO * info.compress_size:
             raise copy_too_large(where, "it unpacks to far more than it packs")
-        try:
-            with archive.open(info) as member:
-                contents = member.read(info.file_size + 1)
-        except (zipfile.BadZipFile, zlib.error, struct.error, ValueError, EOFError, OSError):
-            raise _unreadable(where, "it is damaged") from None
-        except NotImplementedError:
-            raise _unreadable(where, "it is packed in a way only some programs read") from None
+        with _reading(where), archive.open(info) as member:
+            contents = member.read(info.file_size + 1)
         if len(contents) != info.file_size:
             raise _unreadable(where, "it is damaged")
         return contents
@@ -145,6 +141,18 @@ def _too_large(where: str, why: str) -> ProblemsFound:
             )
         ]
     )
+
+
+@contextmanager
+def _reading(where: str) -> Iterator[None]:
+    """What a damaged zip, or one packed in a way Python cannot read, raises while it is
+    read: a problem of `where`."""
+    try:
+        yield
+    except ZIP_DAMAGE:
+        raise _unreadable(where, "it is damaged") from None
+    except NotImplementedError:
+        raise _unreadable(where, "it is packed in a way only some programs read") from None
 
 
 def _unreadable(where: str, why: str) -> ProblemsFound:

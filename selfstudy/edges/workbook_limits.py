@@ -70,6 +70,10 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 Formulas = dict[str, dict[tuple[int, int], str]]  # tab -> (row, column) from 1 -> formula
 
 
+# What reading a damaged zip raises, from the zip's directory to a member's inflating.
+ZIP_DAMAGE = (zipfile.BadZipFile, zlib.error, struct.error, ValueError, EOFError, OSError)
+
+
 def scan_workbook(data: bytes, where: str) -> Formulas:
     """Raise `ProblemsFound` unless `data` is a workbook within every bound; its formulas."""
     if len(data) > MAX_FILE_BYTES:
@@ -93,7 +97,7 @@ def scan_workbook(data: bytes, where: str) -> Formulas:
         return book.check()
     except TooLarge as exc:
         raise copy_too_large(where, str(exc)) from None
-    except (zipfile.BadZipFile, zlib.error, struct.error, ValueError, EOFError, OSError):
+    except ZIP_DAMAGE:
         raise _unreadable(where, "it is damaged") from None  # `Damaged` is a ValueError
     except NotImplementedError:
         raise _unreadable(where, "it is packed in a way only some programs read") from None

@@ -18,6 +18,7 @@ of workbooks read within `copy_archives`' bounds.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import multiprocessing
 import os
@@ -335,7 +336,7 @@ def upload_sources(
     if csvs:
         label = _unique(", ".join(_file_label(name) for name, _ in csvs), used)
         key = _creation_key(upload, label, b"".join(_digest(data) for _, data in csvs))
-        read = lambda: read_uploaded_copy(csvs, rubric_id)  # noqa: E731
+        read = functools.partial(read_uploaded_copy, csvs, rubric_id)
         sources.append(Source(label, "csv-copy", read, creation_key=key))
     return sources, problems
 

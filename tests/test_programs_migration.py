@@ -65,7 +65,7 @@ def old_database(request, tmp_path) -> str:
 
 def test_studies_are_grouped_into_programs_by_id_else_by_name(old_database):
     storage = Storage(old_database)
-    assert storage.applied_migrations()[-1] == "003_programs_people_grants"
+    assert "003_programs_people_grants" in storage.applied_migrations()
     programs = {p.name: p for p in storage.programs()}
     assert sorted(programs) == [
         "Bridge to STEM Summer Academy (renamed)",  # the latest round names the program

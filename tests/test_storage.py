@@ -225,6 +225,7 @@ def test_the_schema_is_migrated_once_and_recorded(db_url):
         "001_studies_answers_sync_bases",
         "002_history_field_revisions_soft_delete",
         "003_programs_people_grants",
+        "004_team_ratings",
     ]
 
 

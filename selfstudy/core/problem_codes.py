@@ -443,4 +443,29 @@ CODES: dict[str, tuple[str, str]] = {
         "Name the access to remove with `--role` and its `--program` or `--cohort`, as "
         "`selfstudy people list` shows it, or remove all of it with `--all`.",
     ),
+    # Team self-studies
+    "team-step": (
+        "That is not possible at this step of the team self-study",
+        "Do the steps in order: raters rate (and may submit), the lead opens the consensus "
+        "step, records the team's ratings, then marks consensus reached.",
+    ),
+    "not-a-team": (
+        "The self-study is not a team self-study",
+        "Make it a team self-study first (the Team page's Make this a team self-study button, "
+        "or `selfstudy team start`).",
+    ),
+    "rater-exists": (
+        "The team already has a rater of that name",
+        "Give another name (add a surname or an initial), or rate as that rater if it is you.",
+    ),
+    "team-would-lose": (
+        "Making the study single again would lose raters' ratings",
+        "Only a team whose raters' sheets hold nothing beyond the study's own answers can "
+        "become single again; agree the consensus first, or keep it a team study.",
+    ),
+    "consensus-missing": (
+        "Items rated by the team have no consensus rating yet",
+        "Record the team's rating for each item the message names (N/A is a rating), then mark "
+        "consensus reached again.",
+    ),
 }

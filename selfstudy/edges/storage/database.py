@@ -26,7 +26,19 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Table, delete, false, func, insert, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    delete,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
@@ -60,6 +72,7 @@ from selfstudy.edges.storage.schema import (
     add_cohort,
     answers_table,
     changes_table,
+    consensus_table,
     migrate,
     migrations_table,
     new_id,
@@ -67,10 +80,13 @@ from selfstudy.edges.storage.schema import (
     pending_migrations,
     program_cohorts_table,
     programs_table,
+    raters_table,
     settings_table,
     studies_table,
     sync_bases_table,
+    teams_table,
 )
+from selfstudy.edges.storage.teams import TeamStudies
 
 if TYPE_CHECKING:
     from selfstudy.core.cohorts.columns import StudyColumns
@@ -189,13 +205,17 @@ def _reporting_failures(cls: type[Storage]) -> type[Storage]:
 
         return run
 
-    for name, member in list(vars(cls).items()):
-        if callable(member) and (name == "__init__" or not name.startswith("_")):
-            setattr(cls, name, reporting(member))
+    for base in reversed(cls.__mro__[:-1]):  # its own methods and its mixins' (`TeamStudies`)
+        for name, member in list(vars(base).items()):
+            if callable(member) and (name == "__init__" or not name.startswith("_")):
+                setattr(cls, name, reporting(member))
     return cls
 
 
 _LIVE = studies_table.c.deleted_at.is_(None)
+# a study in its own right: not a rater's sheet of a team study (`teams`)
+_OWN = studies_table.c.team_of.is_(None)
+_LISTED = and_(_LIVE, _OWN)
 PSEUDONYM_SETTING = "pseudonym_secret"
 THIS_STUDY = "This self-study"
 _IN_CHUNK = 500  # values in one `IN (...)` list
@@ -205,7 +225,7 @@ _json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 @_reporting_failures
-class Storage:
+class Storage(TeamStudies):
     """Self-studies in a database; creates and migrates its schema on first use.
 
     Every operation is done for its `actor` and checked against their access
@@ -497,14 +517,14 @@ class Storage:
         with self.engine.connect() as conn:
             visible = self._scope(conn, Action.COMPARE, studies_table.c.program_ref)
             rows = conn.execute(
-                select(studies_table).where(_LIVE, visible).order_by(studies_table.c.created_at)
+                select(studies_table).where(_LISTED, visible).order_by(studies_table.c.created_at)
             ).all()
             query = select(
                 columns.study_id, columns.item_id, columns.value, columns.evidence, columns.notes
             )
             if not self._now(conn).is_admin:
                 query = query.where(
-                    columns.study_id.in_(select(studies_table.c.id).where(_LIVE, visible))
+                    columns.study_id.in_(select(studies_table.c.id).where(_LISTED, visible))
                 )
             answers = conn.execute(query).all()
         values = json.loads("[" + ",".join(answer.value for answer in answers) + "]")
@@ -522,7 +542,7 @@ class Storage:
         with self.engine.connect() as conn:
             visible = self._scope(conn, Action.COMPARE, studies_table.c.program_ref)
             return sorted(
-                conn.scalars(select(studies_table.c.rubric_id).where(_LIVE, visible).distinct())
+                conn.scalars(select(studies_table.c.rubric_id).where(_LISTED, visible).distinct())
             )
 
     def study_columns(self, rubric_id: str) -> StudyColumns:
@@ -532,7 +552,9 @@ class Storage:
 
         with self.engine.connect() as conn:
             visible = self._scope(conn, Action.COMPARE, studies_table.c.program_ref)
-            return read_study_columns(conn, _LIVE, visible, studies_table.c.rubric_id == rubric_id)
+            return read_study_columns(
+                conn, _LISTED, visible, studies_table.c.rubric_id == rubric_id
+            )
 
     def fingerprint(self) -> tuple[int, datetime | None, int, str]:
         """How many studies there are, when the latest was edited, the number of the latest
@@ -570,7 +592,7 @@ class Storage:
             visible = self._scope(conn, Action.READ, columns.program_ref)
             rows = conn.execute(
                 select(columns.id, columns.rubric_id, columns.rubric_version, columns.program)
-                .where(_LIVE, visible, columns.rubric_id.in_(sorted(set(rubric_ids))))
+                .where(_LISTED, visible, columns.rubric_id.in_(sorted(set(rubric_ids))))
                 .order_by(columns.updated_at.desc())
             ).all()
         return [(row.id, _study_of(row, {})) for row in rows]
@@ -597,6 +619,7 @@ class Storage:
                 .outerjoin(answered, answered.c.study_id == studies_table.c.id)
                 .where(
                     ~_LIVE if deleted else _LIVE,
+                    _OWN,
                     self._scope(conn, action, studies_table.c.program_ref),
                 )
                 .order_by(order.desc())
@@ -616,7 +639,7 @@ class Storage:
         stamp = now()
         by = by or self.actor.label
         with self.engine.begin() as conn:
-            old = self._lock_study(conn, study_id)
+            old = self._lock_study(conn, study_id, team_writes=False)
             if shown is not None:
                 mine = program.model_dump(mode="json")
                 theirs = shown.model_dump(mode="json")
@@ -687,10 +710,20 @@ class Storage:
                     select(studies_table.c.id).where(~_LIVE, studies_table.c.deleted_at < cutoff)
                 )
             )
+            purged = list(ids)
+            # a team study's raters' sheets and its team go with it
+            for start in range(0, len(purged), _IN_CHUNK):
+                part = purged[start : start + _IN_CHUNK]
+                ids += conn.scalars(
+                    select(studies_table.c.id).where(studies_table.c.team_of.in_(part))
+                )
+                conn.execute(delete(raters_table).where(raters_table.c.study_id.in_(part)))
+                conn.execute(delete(teams_table).where(teams_table.c.study_id.in_(part)))
+                conn.execute(delete(consensus_table).where(consensus_table.c.study_id.in_(part)))
             for table in (answers_table, sync_bases_table, changes_table):
                 conn.execute(delete(table).where(table.c.study_id.in_(ids)))
             conn.execute(delete(studies_table).where(studies_table.c.id.in_(ids)))
-        return ids
+        return purged
 
     # --- answers ----------------------------------------------------------------------
 
@@ -732,13 +765,15 @@ class Storage:
         changes: Mapping[str, Mapping[str, Any]],
         seen: Mapping[str, Seen],
         by: str,
+        also: Callable[[Connection], None] | None = None,
     ) -> dict[str, int]:
+        """Save `changes`; `also` writes more in the same transaction (once it succeeds)."""
         by = by or self.actor.label
         # a text over MAX_TEXT_LENGTH is refused, never cut; line breaks are kept as line feeds
         changes = {item_id: checked_texts(item_id, fields) for item_id, fields in changes.items()}
         for attempt in range(3):
             try:
-                return self._save_once(study_id, changes, seen, by)
+                return self._save_once(study_id, changes, seen, by, also)
             except IntegrityError:
                 # Someone inserted an answer this writer believed absent, between our
                 # look and our insert: look again (it is then an update, checked as one).
@@ -752,6 +787,7 @@ class Storage:
         changes: Mapping[str, Mapping[str, Any]],
         seen: Mapping[str, Seen],
         by: str,
+        also: Callable[[Connection], None] | None = None,
     ) -> dict[str, int]:
         stamp = now()
         try:
@@ -773,6 +809,8 @@ class Storage:
                         written = True
                 if refused:
                     raise StaleEdit(refused)  # leaving the block rolls everything back
+                if also is not None:
+                    also(conn)
                 if written:
                     conn.execute(
                         update(studies_table)
@@ -803,9 +841,10 @@ class Storage:
         with self.engine.begin() as conn:
             conn.execute(insert(changes_table), rows)
 
-    def _lock_study(self, conn: Connection, study_id: str) -> Any:
+    def _lock_study(self, conn: Connection, study_id: str, team_writes: bool = True) -> Any:
         """The live study's row, locked for this transaction (so writers take turns), once
-        the actor is found to be allowed to change it."""
+        the actor is found to be allowed to change it; with `team_writes`, also its answers
+        (a team study's are its consensus: `TeamStudies._check_team_writes`)."""
         self._checked(conn, Action.EDIT, study_id)
         done = conn.execute(
             update(studies_table)
@@ -814,7 +853,10 @@ class Storage:
         )
         if done.rowcount == 0:
             raise StudyNotFound(study_id)
-        return conn.execute(select(studies_table).where(studies_table.c.id == study_id)).one()
+        row = conn.execute(select(studies_table).where(studies_table.c.id == study_id)).one()
+        if team_writes:
+            self._check_team_writes(conn, row)
+        return row
 
     # --- access -----------------------------------------------------------------------
 
@@ -827,6 +869,8 @@ class Storage:
         if row is None:
             raise StudyNotFound(study_id)
         self._require(conn, action, row.program_ref, THIS_STUDY)
+        if row.team_of is not None:  # a rater's sheet: the team's rules too
+            self._check_sheet(conn, action, row)
         return row
 
     def _now(self, conn: Connection) -> Actor:

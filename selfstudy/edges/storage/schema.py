@@ -61,6 +61,9 @@ studies_table = Table(
     Column("creation_key", String(100), nullable=True, unique=True),
     # since 003: the program that owns it
     Column("program_ref", String(40), nullable=True),
+    # since 004: a rater's own sheet in a team self-study: the team study it rates (such a
+    # study is never listed, compared or synced on its own)
+    Column("team_of", String(40), nullable=True),
 )
 answers_table = Table(
     "answers",
@@ -154,6 +157,46 @@ grants_table = Table(
     Index("grants_by_person", "person_id"),
     Index("grants_by_email", "email"),
 )
+# since 004: team self-studies (`core.team`): the team of a study, its raters, and the items
+# whose consensus the lead recorded
+teams_table = Table(
+    "teams",
+    metadata,
+    Column("study_id", String(40), primary_key=True),
+    Column("lead", Text, nullable=False),  # the lead's name
+    Column("lead_person_id", String(40), nullable=True),  # None: without sign-in
+    Column("reveal", String(20), nullable=False),  # `core.team.Reveal`
+    Column("opened_at", String(40), nullable=True),  # the consensus step opened
+    Column("opened_by", Text, nullable=True),
+    Column("agreed_at", String(40), nullable=True),  # consensus reached
+    Column("agreed_by", Text, nullable=True),
+    Column("created_at", String(40), nullable=False),
+    Column("created_by", Text, nullable=False),
+    # a team study made single again keeps its team (and its raters' sheets) here
+    Column("ended_at", String(40), nullable=True),
+    Column("ended_by", Text, nullable=True),
+)
+raters_table = Table(
+    "raters",
+    metadata,
+    Column("sheet_id", String(40), primary_key=True),  # the study holding their ratings
+    Column("study_id", String(40), nullable=False),  # the team study
+    Column("name", Text, nullable=False),
+    Column("name_key", Text, nullable=False),  # `core.access.normal_name` of the name
+    Column("person_id", String(40), nullable=True),
+    Column("added_at", String(40), nullable=False),
+    Column("added_by", Text, nullable=False),
+    Column("submitted_at", String(40), nullable=True),
+    Index("raters_by_name", "study_id", "name_key", unique=True),
+)
+consensus_table = Table(
+    "consensus_items",
+    metadata,
+    Column("study_id", String(40), primary_key=True),  # the team study
+    Column("item_id", String(200), primary_key=True),
+    Column("recorded_at", String(40), nullable=False),
+    Column("recorded_by", Text, nullable=False),
+)
 settings_table = Table(
     "settings",
     metadata,
@@ -188,6 +231,7 @@ def _create_as_in_001(conn: Connection, table: Table) -> None:
         "evidence_changed",
         "notes_changed",
         "program_ref",
+        "team_of",
     }
     first = Table(
         table.name,
@@ -302,6 +346,16 @@ def _programs_and_people(conn: Connection) -> None:
         add_cohort(conn, program_id, details.get("cohort"))
 
 
+def _teams(conn: Connection) -> None:
+    """Team self-studies: the teams and raters tables, and the column that marks a rater's
+    own sheet. A start that stopped half way is completed."""
+    for table in (teams_table, raters_table, consensus_table):
+        table.create(conn, checkfirst=True)
+    if "team_of" not in {c["name"] for c in inspect(conn).get_columns("studies")}:
+        conn.execute(text("ALTER TABLE studies ADD COLUMN team_of VARCHAR(40)"))
+        conn.execute(text("CREATE INDEX ix_studies_team_of ON studies (team_of)"))
+
+
 def add_cohort(conn: Connection, program_id: str, cohort: str | None) -> None:
     """Put a program in a cohort (a self-study of it names the cohort); once is enough."""
     if not cohort or not normal_name(cohort):
@@ -336,6 +390,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("001_studies_answers_sync_bases", _create_first_tables),
     ("002_history_field_revisions_soft_delete", _history_and_field_revisions),
     ("003_programs_people_grants", _programs_and_people),
+    ("004_team_ratings", _teams),
 ]
 
 

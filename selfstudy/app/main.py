@@ -7,6 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from selfstudy.app.memory import freeze_after_imports
 from selfstudy.app.session import enter, get_storage, show_database_trouble, show_problems
 from selfstudy.app.signin import sign_out_control, signed_in_identity
 from selfstudy.core.access import Action, Actor, NoAccess, grants_text, normal_name
@@ -67,3 +68,4 @@ def run() -> None:
         st.page_link(PAGES / "start.py", label="Go to the Start page", icon=":material/home:")
     except ProblemsFound as exc:  # a page that forgot to show one: its lines, never a traceback
         show_problems(exc)
+    freeze_after_imports()  # a page's first visit imports its modules: see `memory`

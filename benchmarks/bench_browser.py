@@ -19,11 +19,15 @@ server's cold caches and imports) is shown apart and not counted in the median.
 Beside each page's figure is the server's part of it: from the click's rerun
 request to the last script finished, on the websocket (below).
 
-An answer click's server time is read on the websocket, with the browser's own
-timestamps (Chrome DevTools Protocol network events): from the `rerun_script`
-BackMsg the click sends to the last `script_finished` ForwardMsg before the next
-click. That is the server's time plus the loopback. The answer toggles between two
-levels of an item already answered, so progress does not move (a fragment rerun).
+An answer click's server time is read on the websocket, by a relay on the loopback
+between chromium and the app (`Relay`) that notes when each message passes it: from
+the `rerun_script` BackMsg the click sends to the last `script_finished` ForwardMsg
+before the next click. That is the server's time plus two loopback hops. (The
+browser's own timestamps of websocket frames, through the DevTools Protocol, are taken
+on its page thread once it has drawn the messages before them: they added 40 to 150 ms
+of the browser's drawing to each answer click on a 2-core machine.) The answer toggles
+between two levels of an item already answered, so progress does not move (a fragment
+rerun).
 
 `SELFSTUDY_BENCH_BROWSER_RUNS` sets the repetitions (default 12; 20 for answers at
 least). Skipped, with the reason, when chromium is not installed.
@@ -31,17 +35,17 @@ least). Skipped, with the reason, when chromium is not installed.
 
 from __future__ import annotations
 
-import base64
 import os
 import re
 import socket
 import statistics
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from benchmarks.timing import load
@@ -200,17 +204,130 @@ class Clicks:
         return taken
 
 
-class Frames:
-    """The websocket's frames with the browser's timestamps (DevTools Protocol)."""
+class Relay:
+    """A loopback relay between chromium and the app that notes, in `time.monotonic()`, when
+    each complete websocket message passes it: what the server's socket sees, give or take
+    the relay's own hop.
 
-    def __init__(self, page) -> None:
+    The browser's own timestamps of websocket frames (DevTools Protocol) are taken on its
+    page thread, after it has drawn the messages before them: up to 150 ms late with
+    Streamlit's many small messages on this machine, which is no part of the server's time.
+    The relay asks for uncompressed messages (it drops the browser's
+    `Sec-WebSocket-Extensions`) so that it can read them.
+    """
+
+    def __init__(self, target_port: int, keep) -> None:
+        self.target_port = target_port
+        self.keep = keep  # keep(sent: bool, seconds, payload)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                browser, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            app = socket.create_connection(("127.0.0.1", self.target_port))
+            for sock in (browser, app):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            threading.Thread(target=self._pump, args=(browser, app, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(app, browser, False), daemon=True).start()
+
+    def close(self) -> None:
+        self.listener.close()
+
+    def _pump(self, source: socket.socket, sink: socket.socket, sent: bool) -> None:
+        """Copy bytes from `source` to `sink`; after an upgrade to a websocket, note each
+        binary message as it completes."""
+        head, buffer, websocket = b"", bytearray(), None
+        kind, message = 0, b""
+        try:
+            while chunk := source.recv(1 << 16):
+                now = time.monotonic()
+                if websocket is None:
+                    head += chunk
+                    if b"\r\n\r\n" not in head:
+                        continue
+                    head, _, rest = head.partition(b"\r\n\r\n")
+                    lines = head.split(b"\r\n")
+                    websocket = any(
+                        line.lower().startswith(b"upgrade: websocket") for line in lines
+                    )
+                    if websocket and sent:
+                        lines = [
+                            line
+                            for line in lines
+                            if not line.lower().startswith(b"sec-websocket-extensions")
+                        ]
+                    if websocket and not sent and b"sec-websocket-extensions" in head.lower():
+                        raise RuntimeError("the app compressed its websocket: cannot read it")
+                    sink.sendall(b"\r\n".join(lines) + b"\r\n\r\n" + rest)
+                    if not websocket:  # plain HTTP: copied as it is
+                        websocket = False
+                        continue
+                    chunk, buffer = b"", bytearray(rest)
+                else:
+                    sink.sendall(chunk)
+                if not websocket:
+                    continue
+                buffer += chunk
+                while (frame := _frame(buffer)) is not None:
+                    size, final, opcode, payload = frame
+                    del buffer[:size]
+                    if opcode >= 8:
+                        continue  # ping, pong or close: between the messages' frames
+                    if opcode:  # a message's first frame: 1 text, 2 binary
+                        kind, message = opcode, b""
+                    message += payload
+                    if final and kind == 2:
+                        self.keep(sent, now, message)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                with suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+
+def _frame(data: bytearray) -> tuple[int, bool, int, bytes] | None:
+    """The first complete websocket frame in `data` (RFC 6455, section 5.2): its size in
+    bytes, whether it ends its message, its opcode and its unmasked payload; else None."""
+    if len(data) < 2:
+        return None
+    final, opcode = bool(data[0] & 0x80), data[0] & 0x0F
+    masked, length, at = bool(data[1] & 0x80), data[1] & 0x7F, 2
+    if length in (126, 127):
+        width = 2 if length == 126 else 8
+        if len(data) < at + width:
+            return None
+        length, at = int.from_bytes(data[at : at + width], "big"), at + width
+    mask = b""
+    if masked:
+        if len(data) < at + 4:
+            return None
+        mask, at = data[at : at + 4], at + 4
+    if len(data) < at + length:
+        return None
+    payload = bytes(data[at : at + length])
+    if masked:
+        key = int.from_bytes((mask * (length // 4 + 1))[:length], "big")
+        payload = (int.from_bytes(payload, "big") ^ key).to_bytes(length, "big")
+    return at + length, final, opcode, payload
+
+
+class Frames:
+    """The websocket's binary messages as the relay saw them pass, with its timestamps."""
+
+    def __init__(self) -> None:
         self.sent: list[tuple[float, bytes]] = []
         self.received: list[tuple[float, bytes]] = []
         self.recording = False
-        self.cdp = page.context.new_cdp_session(page)
-        self.cdp.on("Network.webSocketFrameSent", lambda e: self._keep(self.sent, e))
-        self.cdp.on("Network.webSocketFrameReceived", lambda e: self._keep(self.received, e))
-        self.cdp.send("Network.enable")
+
+    def keep(self, sent: bool, seconds: float, payload: bytes) -> None:
+        if self.recording:
+            (self.sent if sent else self.received).append((seconds, payload))
 
     def start(self) -> None:
         self.sent.clear()
@@ -246,11 +363,6 @@ class Frames:
             for t, data in self.sent
             if BackMsg.FromString(data).WhichOneof("type") == "rerun_script"
         ]
-
-    def _keep(self, frames: list, event: dict) -> None:
-        response = event["response"]
-        if self.recording and response.get("opcode") == 2:  # binary: a protobuf message
-            frames.append((event["timestamp"], base64.b64decode(response["payloadData"])))
 
     def finished_count(self) -> int:
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -331,9 +443,10 @@ def main() -> None:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(TIMEOUT_MS)
             page.add_init_script(CLICK_LISTENER)
-            frames = Frames(page)
+            frames = Frames()
+            relay = Relay(int(url.rsplit(":", 1)[1]), frames.keep)
             clicks = Clicks(page, frames)
-            page.goto(f"{url}/self-study?study={study.id}")
+            page.goto(f"http://127.0.0.1:{relay.port}/self-study?study={study.id}")
             first_heading = rf"^1\. {re.escape(titles[0])}"
             clicks.drawn(first_heading)
 
@@ -361,6 +474,7 @@ def main() -> None:
 
             answer_clicks(page, frames, max(runs, 20))
             browser.close()
+            relay.close()
 
 
 def answer_clicks(page, frames: Frames, runs: int) -> None:

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from selfstudy.core.cohorts.scoring import CohortScores, score_answers
-from selfstudy.core.cohorts.table import Answers, programs_frame, rubric_arrays
+from selfstudy.core.cohorts.scoring import CohortScores, Condition, meanings, score_levels
+from selfstudy.core.cohorts.table import programs_frame, rubric_arrays
 from selfstudy.core.problems import Problem, Report
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.study import SelfStudy, _item_key, _shown, value_problem
@@ -145,13 +145,46 @@ def _hashable(value: Any) -> Any:
 
 
 def score_columns(rubric: Rubric, columns: StudyColumns) -> CohortScores:
-    """Score every study at once, as `score_studies` scores the same studies."""
+    """Score every study at once, as `score_studies` scores the same studies.
+
+    What depends on a value (its scale value, whether it counts as answered, whether
+    a `show_if` holds) is worked out once per distinct (item, value) pair; the
+    answers themselves are only ever integer codes, gathered and scattered by numpy.
+    """
     arrays = rubric_arrays(rubric)
+    count = len(columns)
     to_rubric = np.array(
         [arrays.item_code.get(name, -1) for name in columns.item_names] or [-1], dtype=np.int32
     )
-    answers = Answers(study=columns.study, item=to_rubric[columns.item], value=columns.value)
-    return score_answers(arrays, answers, programs_frame(columns.programs))
+    pair_item = to_rubric[columns.pair_item]  # per pair: its rubric item, -1 when unknown
+    known = pair_item >= 0
+    rating = np.zeros(len(pair_item), dtype=bool)
+    required = np.zeros(len(pair_item), dtype=bool)
+    rating[known] = arrays.item_rating[pair_item[known]]
+    required[known] = arrays.item_required[pair_item[known]]
+    scored = np.flatnonzero(rating | required)
+    pair_level = np.full(len(pair_item), np.nan)
+    pair_answered = np.zeros(len(pair_item), dtype=bool)
+    pair_level[scored], pair_answered[scored] = meanings(rubric, columns.pair_value[scored])
+    study, pair = columns.study, columns.pair
+    item = pair_item[pair]  # per answer
+    shown = np.ones((count, len(arrays.item_ids)), dtype=bool)
+    for code, source, rule in arrays.show_if:
+        condition = Condition(rubric, arrays.item_ids[source], rule)
+        of_source = np.flatnonzero(pair_item == source)
+        pair_holds = np.zeros(len(pair_item), dtype=bool)
+        pair_holds[of_source] = [condition(v) for v in columns.pair_value[of_source]]
+        holds = np.zeros(count, dtype=bool)
+        rows = item == source
+        holds[study[rows]] = pair_holds[pair[rows]]
+        shown[:, code] = shown[:, source] & holds
+    levels = np.full((count, len(arrays.item_ids)), np.nan)
+    rows = rating[pair]
+    levels[study[rows], item[rows]] = pair_level[pair[rows]]
+    rows = (required & pair_answered)[pair]
+    study, item = study[rows], item[rows]
+    answered = np.bincount(study[shown[study, item]], minlength=count)
+    return score_levels(arrays, programs_frame(columns.programs), levels, shown, answered)
 
 
 def columns_of(studies: Sequence[tuple[str, SelfStudy]]) -> StudyColumns:

@@ -172,13 +172,27 @@ def score_answers(arrays: RubricArrays, answers: Answers, programs: pd.DataFrame
     # Only rating and required items matter from here; the rest are kept in the long table.
     scored = arrays.item_rating[item] | arrays.item_required[item]
     study, item = study[scored], item[scored]
-    level, answered = _meanings(arrays.rubric, value[scored])
+    level, answered = meanings(arrays.rubric, value[scored])
     rating = arrays.item_rating[item]
     levels = np.full((count, len(arrays.item_ids)), np.nan)
     levels[study[rating], item[rating]] = level[rating]
-    levels[~shown] = np.nan
     counted = arrays.item_required[item] & shown[study, item] & answered
     answered_count = np.bincount(study[counted], minlength=count)
+    return score_levels(arrays, programs, levels, shown, answered_count)
+
+
+def score_levels(
+    arrays: RubricArrays,
+    programs: pd.DataFrame,
+    levels: np.ndarray,
+    shown: np.ndarray,
+    answered: np.ndarray,
+) -> CohortScores:
+    """The scores from studies × items matrices: each rating item's scale value (NaN when
+    unrated) and whether it is shown, and each study's count of required items answered
+    and shown. The one place the weighted means and statuses are worked out, whichever
+    way the answers came (`score_answers`, `columns.score_columns`)."""
+    levels[~shown] = np.nan
     required_count = shown[:, arrays.item_required].sum(axis=1)
     standard_level = _weighted_means(levels, arrays.item_weight, arrays.item_standard)
     dimension_level = _weighted_means(
@@ -200,12 +214,12 @@ def score_answers(arrays: RubricArrays, answers: Answers, programs: pd.DataFrame
         dimension_status=_status(dimension_level, arrays.dimension_target, arrays.dimension_floor),
         overall_level=overall_level,
         overall_status=_status(overall_level, np.float64(target), np.float64(floor)),
-        answered=answered_count,
+        answered=answered,
         required=required_count,
     )
 
 
-def _meanings(rubric: Rubric, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def meanings(rubric: Rubric, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each raw value's scale value (NaN for N/A, blank or off the scale) and whether it counts
     as answered: `Scale.rating_value` and `is_answered`, worked out once per distinct value.
 
@@ -245,13 +259,13 @@ def _shown(
     for code, source, rule in arrays.show_if:
         holds = np.zeros(count, dtype=bool)
         rows = item == source
-        condition = _Condition(arrays.rubric, arrays.item_ids[source], rule)
+        condition = Condition(arrays.rubric, arrays.item_ids[source], rule)
         holds[study[rows]] = [condition(v) for v in value[rows]]
         shown[:, code] = shown[:, source] & holds
     return shown
 
 
-class _Condition:
+class Condition:
     """Whether a `show_if` rule holds for a value of its source item (cached by value)."""
 
     def __init__(self, rubric: Rubric, source_id: str, rule: ShowIf):
@@ -270,17 +284,20 @@ def _weighted_means(values: np.ndarray, weights: np.ndarray, group: np.ndarray) 
     """Studies × groups: the weighted mean of each group's non-NaN columns, NaN when none.
 
     Adds `value * weight` column by column in rubric order, from 0.0, exactly as
-    `scoring.weighted_mean` does, so the result is bitwise the same.
+    `scoring.weighted_mean` does, so the result is bitwise the same. The sums are kept
+    group by group (a row per group), so each column added is one contiguous run of
+    memory: a network's studies × items matrix is read a column at a time.
     """
     groups = int(group.max()) + 1 if len(group) else 0
-    total = np.zeros((values.shape[0], groups))
-    weight_sum = np.zeros((values.shape[0], groups))
+    by_column = np.ascontiguousarray(values.T)
+    total = np.zeros((groups, values.shape[0]))
+    weight_sum = np.zeros((groups, values.shape[0]))
     for column, (weight, target) in enumerate(zip(weights, group, strict=True)):
-        present = ~np.isnan(values[:, column])
-        total[:, target] += np.where(present, values[:, column] * weight, 0.0)
-        weight_sum[:, target] += np.where(present, weight, 0.0)
+        present = ~np.isnan(by_column[column])
+        total[target] += np.where(present, by_column[column] * weight, 0.0)
+        weight_sum[target] += np.where(present, weight, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(weight_sum != 0, total / weight_sum, np.nan)
+        return np.ascontiguousarray(np.where(weight_sum != 0, total / weight_sum, np.nan).T)
 
 
 def _status(level: np.ndarray, target: np.ndarray, floor: np.ndarray) -> np.ndarray:

@@ -167,17 +167,18 @@ def programs_frame(details: Sequence[dict[str, Any]]) -> pd.DataFrame:
     columns: dict[str, list[Any]] = {
         name: [d.get(name) for d in details] for name in PROGRAM_FIELDS
     }
-    extras = [{k: v for k, v in d.items() if k not in PROGRAM_FIELDS} for d in details]
-    for name in dict.fromkeys(name for extra in extras for name in extra):
+    for name in dict.fromkeys(name for d in details for name in d):
         if name not in columns:
-            columns[name] = [_plain_field(extra.get(name)) for extra in extras]
+            columns[name] = [_plain_field(d.get(name)) for d in details]
     columns["key"] = [pid or name for pid, name in zip(columns["id"], columns["name"], strict=True)]
     columns["program"] = columns["name"]
     return pd.DataFrame(columns, dtype=object)
 
 
 def _plain_field(value: Any) -> Any:
-    return value if value is None or isinstance(value, str | int | float) else str(value)
+    if value is None or type(value) is str:  # nearly every field: the quick way first
+        return value
+    return value if isinstance(value, str | int | float) else str(value)
 
 
 def _missing(value: Any) -> bool:

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -143,6 +144,7 @@ def _uploaded_sheets(files: Sequence[tuple[str, bytes]]) -> Sheets:
 
 PARALLEL_FROM = 8  # copies in files; fewer are read here (starting processes costs more)
 MAX_WORKERS = 4  # reading processes at most: each holds a workbook's cells in memory
+IN_FLIGHT = 4  # copies handed out to each reading process ahead of its reading them
 READ_SECONDS = 120.0  # one copy's reading in another process, at most (a bounded workbook
 # reads in seconds: longer is a file that hangs its reader)
 MAX_COPIES = MAX_MEMBERS  # copies one upload may bring, in all its files
@@ -192,24 +194,43 @@ def _read_in_pool(
     done: Callable[[int], None],
 ) -> list[int]:
     """Read these copies with `workers` processes; the positions left unread when a
-    process died, or none finished a copy within `timeout` seconds."""
+    process died, or none finished a copy within `timeout` seconds.
+
+    A few copies for each process are handed out at a time, more as each is read:
+    waiting on every copy's future at once cost this process time for each copy
+    each time one finished (a second of a 1,000-copy import, taken from the readers).
+    """
     tasks = [(sources[n].path, sources[n].rubric) for n in on_disk]
     pool = ProcessPoolExecutor(workers, _start_method(), initializer=_take_tasks, initargs=(tasks,))
-    futures = {pool.submit(_read_task, k): n for k, n in enumerate(on_disk)}
-    pending = set(futures)
+    waiting = iter(enumerate(on_disk))
+    futures: dict[Future[ImportResult], int] = {}
+    pending: set[Future[ImportResult]] = set()
+
+    def hand_out(copies: int) -> None:
+        for k, n in itertools.islice(waiting, copies):
+            future = pool.submit(_read_task, k)
+            futures[future] = n
+            pending.add(future)
+
     try:
+        hand_out(workers * IN_FLIGHT)
         while pending:
-            finished, pending = wait(pending, timeout, return_when=FIRST_COMPLETED)
+            finished, _ = wait(pending, timeout, return_when=FIRST_COMPLETED)
             if not finished:  # a reader hangs: stop them all, the rest are read alone
                 for process in list(getattr(pool, "_processes", {}).values()):
                     process.kill()
                 break
+            pending -= finished
             for future in finished:
                 try:
                     results[futures[future]] = future.result()
                 except BrokenProcessPool:
-                    continue  # left unread: read alone below
+                    continue  # left unread, as are those not handed out: read alone below
                 done(1)
+                try:
+                    hand_out(1)
+                except BrokenProcessPool:  # a reader died: hand out no more
+                    waiting = iter(())
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return [n for n in on_disk if results[n] is None]

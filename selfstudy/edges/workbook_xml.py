@@ -204,11 +204,16 @@ def _read_to_first_end(events: Iterator[Event], name: bytes) -> Event | None:
 
 # --- worksheets ------------------------------------------------------------------------------
 
-_EQUALS = _SPACE + rb"*=" + _SPACE + rb"*"
-_KEY_VALUE = _SPACE + rb"+(?!r" + _EQUALS + rb")" + _NAME + _EQUALS + rb"(?:\"[^\"]*\"|'[^']*')"
+# Every repeat in these takes all it can and gives none back (`*+`, `++`): what follows
+# each can never begin with what it repeats (a space before `=`, a name or `r`; a letter
+# before a digit; a key-value before the `r` one, whose name differs, or before the end),
+# so giving back never makes a match, and the pattern of every cell tag is read in about
+# half the steps.
+_EQUALS = _SPACE + rb"*+=" + _SPACE + rb"*+"
+_KEY_VALUE = _SPACE + rb"++(?!r" + _EQUALS + rb")" + _NAME + _EQUALS + rb"(?:\"[^\"]*+\"|'[^']*+')"
 _PLACED = (  # a cell's attributes that name its place once (`r`), as calamine reads it
-    rb"(?:%s)*%s+r%s(?P<quote>[\"'])(?P<column>[A-Za-z]+)(?P<row>[0-9]+)(?P=quote)(?:%s)*%s*/?"
-    % (_KEY_VALUE, _SPACE, _EQUALS, _KEY_VALUE, _SPACE)
+    rb"(?:%s)*+%s++r%s(?P<quote>[\"'])(?P<column>[A-Za-z]++)(?P<row>[0-9]++)(?P=quote)"
+    rb"(?:%s)*+%s*+/?+" % (_KEY_VALUE, _SPACE, _EQUALS, _KEY_VALUE, _SPACE)
 )
 # A cell's start tag, its place, and a formula tag right inside it, if any. The place is
 # found when all its attributes are `_PLACED`, which holds no `>` outside quotes and

@@ -169,13 +169,14 @@ _KEPT_AS_READ = frozenset({str, int, float, bool})  # `_plain_cell` keeps these 
 
 
 def _plain_rows(rows: Iterable[Iterable[Any]]) -> Rows:
-    # most cells are empty, text or numbers, kept as they are without a call for each
+    # most cells are empty (calamine's ""), text or numbers: each becomes what
+    # `_plain_cell` makes of it without a call for each
     return [
         [
             None
-            if cell is None
+            if cell is None or cell == ""
             else cell
-            if type(cell) in _KEPT_AS_READ and cell != ""
+            if type(cell) in _KEPT_AS_READ
             else _plain_cell(cell)
             for cell in row
         ]

@@ -25,7 +25,7 @@ import io
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from selfstudy.core.problems import Problem, ProblemsFound, Report
 from selfstudy.core.rubric import Rubric
@@ -46,6 +46,7 @@ from selfstudy.core.sheetcopy import (
 from selfstudy.core.study import SelfStudy, text_length
 from selfstudy.core.wording import clip
 from selfstudy.edges.files import ensure_folder, write_all_atomically, write_atomically
+from selfstudy.edges.reports.team_figures import agreement_tab
 from selfstudy.edges.workbook_limits import (
     MAX_FILE_BYTES,
     MAX_UNPACKED_BYTES,
@@ -53,6 +54,9 @@ from selfstudy.edges.workbook_limits import (
     copy_too_large,
     scan_workbook,
 )
+
+if TYPE_CHECKING:
+    from selfstudy.core.agreement import TeamAgreement
 
 # What `read_sheets` opens (an .xls file only to say to save it as .xlsx: see workbook_limits)
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
@@ -380,9 +384,22 @@ def csv_escape(text: str) -> str:
 # --- writing -----------------------------------------------------------------------------
 
 
-def export_xlsx(study: SelfStudy | None, rubric: Rubric, target: Path | IO[bytes]) -> None:
-    """Write the sheet copy of `study` (a blank template when None) as an .xlsx workbook."""
-    write_xlsx(layout(rubric, study), target)
+def export_xlsx(
+    study: SelfStudy | None,
+    rubric: Rubric,
+    target: Path | IO[bytes],
+    agreement: TeamAgreement | None = None,
+) -> None:
+    """Write the sheet copy of `study` (a blank template when None) as an .xlsx workbook.
+
+    With a team study's `agreement` (once its consensus step is open), a last tab says how
+    much its raters agreed; importing the copy skips that tab (as any extra tab, with a
+    warning), so the copy still reads back to exactly the same study.
+    """
+    tabs = layout(rubric, study)
+    if agreement is not None:
+        tabs.append(agreement_tab(rubric, agreement))
+    write_xlsx(tabs, target)
 
 
 def export_csv(study: SelfStudy | None, rubric: Rubric, folder: Path) -> list[Path]:
@@ -390,9 +407,11 @@ def export_csv(study: SelfStudy | None, rubric: Rubric, folder: Path) -> list[Pa
     return write_csv_folder(layout(rubric, study, SHEETS_TITLE_LIMIT), folder)
 
 
-def xlsx_bytes(study: SelfStudy | None, rubric: Rubric) -> bytes:
+def xlsx_bytes(
+    study: SelfStudy | None, rubric: Rubric, agreement: TeamAgreement | None = None
+) -> bytes:
     buffer = io.BytesIO()
-    export_xlsx(study, rubric, buffer)
+    export_xlsx(study, rubric, buffer, agreement)
     return buffer.getvalue()
 
 

@@ -1,12 +1,16 @@
 """Reports of one self-study: which earlier round it is compared with, and how that is scored.
 
 The Results page and `selfstudy report` both show the change since a program's
-previous round; both score that round with the rubric it names.
+previous round; both score that round with the rubric it names. A team study's
+reports also show how much its raters agreed (`team_figures`), from nothing but
+what the reader may see.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from selfstudy.core.problems import Problem, ProblemsFound, Report
 from selfstudy.core.rounds import compare_rounds, previous_round, same_program
@@ -14,6 +18,10 @@ from selfstudy.core.rubric import Rubric
 from selfstudy.core.scoring import Result, score
 from selfstudy.core.study import SelfStudy
 from selfstudy.edges.rubric_files import rubric_of
+
+if TYPE_CHECKING:
+    from selfstudy.core.agreement import TeamAgreement
+    from selfstudy.edges.storage import Storage
 
 Previous = tuple[SelfStudy, Result]
 
@@ -27,6 +35,34 @@ def previous_among(study: SelfStudy, others: Iterable[SelfStudy]) -> Previous | 
     """The program's latest earlier round among `others`, scored; None when there is none."""
     earlier = previous_round(study, list(others))
     return None if earlier is None else scored(earlier)
+
+
+@dataclass(frozen=True)
+class TeamFigures:
+    """What a report of a stored study shows of its team: `team` False for a single study
+    (the report is as it always was), `agreement` None until the consensus step opens."""
+
+    team: bool = False
+    agreement: TeamAgreement | None = None
+
+
+def team_figures(storage: Storage, rubric: Rubric, study_id: str) -> TeamFigures:
+    """The team's agreement for the reports of `study_id`, as the storage's actor may see it.
+
+    Only once the lead opens the consensus step, when every reader of the study may see
+    every rater's sheet: the agreement comes from `workflows.teams.consensus`, which reads
+    only the sheets the actor may see, so a report never holds a rating its reader could
+    not see on the consensus page. Before then a report holds no rater's ratings at all, not
+    even the reader's own (a report is passed on), and says when they will be compared.
+    """
+    from selfstudy.workflows.teams import consensus
+
+    team = storage.team(study_id)
+    if team is None:
+        return TeamFigures()
+    if not team.is_open:
+        return TeamFigures(team=True)
+    return TeamFigures(team=True, agreement=consensus(storage, rubric, study_id).agreement)
 
 
 def check_previous(study: SelfStudy, earlier: SelfStudy, source: str, study_source: str) -> Report:

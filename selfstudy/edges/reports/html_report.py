@@ -7,6 +7,12 @@ images fetched from anywhere), and the print styles make the browser's
 resource links a reader may choose to follow. Every piece of text a user or a
 rubric author wrote is escaped. Numbers and statuses are worded by
 `selfstudy.core.wording`, as on every other screen.
+
+A team self-study's scores are its consensus; its report also shows how sure the
+team was (`_team_section`): per standard, dimension and overall, how many raters
+rated and how much their own levels agreed, and the items they disagreed on most.
+Until the lead opens the consensus step, it only says when the ratings are compared:
+nothing of any rater's ratings is in it. A single study's report has none of this.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import altair as alt
 import vl_convert
@@ -42,6 +48,18 @@ from selfstudy.core.wording import (
     signed_text,
 )
 from selfstudy.edges.reports.charts import dimension_chart
+from selfstudy.edges.reports.team_figures import (
+    PENDING,
+    AgreementRow,
+    agreement_rows,
+    alpha_text,
+    disagreed,
+    level_words,
+    range_words,
+)
+
+if TYPE_CHECKING:
+    from selfstudy.core.agreement import Agreement, TeamAgreement
 
 
 def html_report(
@@ -49,23 +67,35 @@ def html_report(
     study: SelfStudy,
     result: Result,
     previous: tuple[SelfStudy, Result] | None = None,
+    agreement: TeamAgreement | None = None,
+    team: bool = False,
 ) -> str:
-    """The whole self-study report as one HTML document (see the module docstring)."""
-    sections = _sections(rubric, study, result, previous)
+    """The whole self-study report as one HTML document (see the module docstring).
+
+    `agreement`: a team study's agreement, once its consensus step is open; `team` with
+    no agreement: a team study whose ratings are not compared yet.
+    """
+    sections = _sections(rubric, study, result, previous, agreement, team or bool(agreement))
     return _document(rubric, study, "\n".join(s for s in sections if s))
 
 
 def _sections(
-    rubric: Rubric, study: SelfStudy, result: Result, previous: tuple[SelfStudy, Result] | None
+    rubric: Rubric,
+    study: SelfStudy,
+    result: Result,
+    previous: tuple[SelfStudy, Result] | None,
+    agreement: TeamAgreement | None = None,
+    team: bool = False,
 ) -> list[str]:
     """The report's sections in reading order; a section with nothing to show is empty."""
     shown = shown_items(rubric, study.answers)
     return [
         _header(rubric, study),
-        _summary(rubric, result, previous),
+        _summary(rubric, result, previous, agreement),
         _dimensions_section(rubric, result, previous),
         _change_section(result, previous) if previous else "",
         _standards_section(rubric, result),
+        _team_section(rubric, study, agreement) if team else "",
         _priorities_section(rubric, result),
         _reflections_section(rubric, study, shown),
         _evidence_section(rubric, study, shown),
@@ -120,7 +150,12 @@ def _header(rubric: Rubric, study: SelfStudy) -> str:
 # --- summary --------------------------------------------------------------------------
 
 
-def _summary(rubric: Rubric, result: Result, previous: tuple[SelfStudy, Result] | None) -> str:
+def _summary(
+    rubric: Rubric,
+    result: Result,
+    previous: tuple[SelfStudy, Result] | None,
+    agreement: TeamAgreement | None = None,
+) -> str:
     cards = [
         _level_card(rubric, result),
         _gap_card(rubric, result),
@@ -128,6 +163,8 @@ def _summary(rubric: Rubric, result: Result, previous: tuple[SelfStudy, Result] 
     ]
     if previous:
         cards.append(_change_card(result, previous))
+    if agreement is not None:
+        cards.append(_agreement_card(agreement.overall))
     return '<section class="summary" aria-label="Summary">' + "".join(cards) + "</section>"
 
 
@@ -163,6 +200,15 @@ def _change_card(result: Result, previous: tuple[SelfStudy, Result]) -> str:
     before_study, before = previous
     delta = _delta(before.overall.mean_level, result.overall.mean_level)
     return _card("Change since previous round", delta, _e(round_label(before_study)))
+
+
+def _agreement_card(overall: Agreement) -> str:
+    return _card(
+        "Raters gave the same level",
+        percent_text(overall.exact),
+        f"{percent_text(overall.within_one)} within one level · {overall.raters} raters, "
+        f"{overall.items} items compared",
+    )
 
 
 def _card(label: str, value: str, detail: str) -> str:
@@ -290,6 +336,86 @@ def _standard_row(standard_id: str, title: str, score: Score) -> str:
         f'<td class="num">{_e(score.target)}</td>'
         f'<td class="nowrap">{gap_text(score.gap)}</td>'
         f"<td>{_status_badge(score.status)}</td></tr>"
+    )
+
+
+# --- how sure the team was -------------------------------------------------------------
+
+AGREEMENT_HEAD = (
+    '<thead><tr><th scope="col">ID</th><th scope="col">Standard</th>'
+    '<th scope="col" class="num">Raters</th><th scope="col" class="num">Items compared</th>'
+    '<th scope="col" class="num">Same level</th><th scope="col" class="num">Within one</th>'
+    '<th scope="col">Krippendorff\'s alpha</th></tr></thead>\n'
+)
+
+
+def _team_section(rubric: Rubric, study: SelfStudy, agreement: TeamAgreement | None) -> str:
+    """The team's agreement beside its consensus scores; before the consensus step opens,
+    only when the ratings will be compared (no rater's ratings are known to the report)."""
+    head = '<section id="team">\n<h2>How sure the team was</h2>\n'
+    if agreement is None:
+        return head + f'<p class="lead">{_e(PENDING)}</p>\n</section>'
+    names = ", ".join(_e(name) for name in agreement.raters)
+    body = []
+    for row in agreement_rows(rubric, agreement):
+        if row.scope == "dimension":
+            body.append(_group_row(row.title, 7))
+        title = row.title if row.scope == "standard" else f"{row.title} (all its standards)"
+        if row.scope == "overall":
+            title = "The whole self-study"
+        body.append(_agreement_row(row.id if row.scope == "standard" else "", title, row))
+    return (
+        head + f'<p class="lead">These scores are the team\'s consensus. Before agreeing, '
+        f"{len(agreement.raters)} raters ({names}) each rated on their own. "
+        "<em>Same level</em> and <em>within one</em> are shares of every two raters' levels "
+        "for the same item; Krippendorff's alpha (ordinal) corrects those for chance "
+        "(1: the raters agree fully, 0: no more than chance would give).</p>\n"
+        '<table class="data">\n'
+        + AGREEMENT_HEAD
+        + f"<tbody>{''.join(body)}</tbody>\n</table>\n"
+        + _disagreed_table(rubric, study, agreement)
+        + "</section>"
+    )
+
+
+def _agreement_row(row_id: str, title: str, row: AgreementRow) -> str:
+    a: Agreement = row.agreement
+    css = ' class="total"' if row.scope != "standard" else ""
+    alpha = alpha_text(a)
+    alpha_cell = alpha if a.alpha is not None else f'<span class="muted">{_e(alpha)}</span>'
+    return (
+        f'<tr{css}><td class="id">{_e(row_id)}</td><td>{_e(title)}</td>'
+        f'<td class="num">{a.raters}</td><td class="num">{a.items}</td>'
+        f'<td class="num">{percent_text(a.exact)}</td>'
+        f'<td class="num">{percent_text(a.within_one)}</td><td>{alpha_cell}</td></tr>'
+    )
+
+
+def _disagreed_table(rubric: Rubric, study: SelfStudy, agreement: TeamAgreement) -> str:
+    spreads = disagreed(agreement)
+    if not spreads:
+        return "<p>Every item the raters rated got the same level from each of them.</p>\n"
+    raters = "".join(f'<th scope="col" class="num">{_e(name)}</th>' for name in agreement.raters)
+    rows = []
+    for spread in spreads:
+        given = dict(spread.answers)
+        item = rubric.item_by_id[spread.item_id]
+        cells = "".join(
+            f'<td class="num">{_e(level_words(rubric, given.get(name)))}</td>'
+            for name in agreement.raters
+        )
+        rows.append(
+            f'<tr><td class="id">{_e(spread.item_id)}</td><td>{_e(item.text)}</td>'
+            f'<td class="nowrap">{_e(range_words(spread))}</td>{cells}'
+            f'<td class="num">{_e(level_words(rubric, study.value(spread.item_id)))}</td></tr>'
+        )
+    return (
+        "<h3>Items the raters disagreed on most</h3>\n"
+        '<p class="lead">Widest range of levels first, each rater\'s level beside the '
+        "team's.</p>\n"
+        '<table class="data">\n<thead><tr><th scope="col">ID</th><th scope="col">Statement</th>'
+        f'<th scope="col">Range</th>{raters}<th scope="col" class="num">Team</th></tr></thead>\n'
+        f"<tbody>{''.join(rows)}</tbody>\n</table>\n"
     )
 
 

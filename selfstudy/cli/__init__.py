@@ -78,6 +78,7 @@ COMMANDS = {
     "sheets": Listed(
         "sheets", "Push a self-study to a Google Sheet, pull it back, or sync both ways."
     ),
+    "team": Listed("team", "Team self-studies: raters rate on their own, then the team agrees."),
     "validate": Listed(
         "study_commands", "Check rubric files (or folders of them) and list every problem."
     ),

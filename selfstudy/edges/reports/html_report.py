@@ -55,6 +55,7 @@ from selfstudy.edges.reports.team_figures import (
     alpha_text,
     disagreed,
     level_words,
+    no_disagreement,
     range_words,
 )
 
@@ -394,7 +395,7 @@ def _agreement_row(row_id: str, title: str, row: AgreementRow) -> str:
 def _disagreed_table(rubric: Rubric, study: SelfStudy, agreement: TeamAgreement) -> str:
     spreads = disagreed(agreement)
     if not spreads:
-        return "<p>Every item the raters rated got the same level from each of them.</p>\n"
+        return f"<p>{_e(no_disagreement(agreement))}</p>\n"
     raters = "".join(f'<th scope="col" class="num">{_e(name)}</th>' for name in agreement.raters)
     rows = []
     for spread in spreads:

@@ -61,6 +61,13 @@ def disagreed(agreement: TeamAgreement, limit: int = MOST_DISAGREED) -> list[Ite
     return [s for s in agreement.most_disagreed() if s.steps][:limit]
 
 
+def no_disagreement(agreement: TeamAgreement) -> str:
+    """What stands in for the most-disagreed items when none has two levels apart."""
+    if agreement.overall.items == 0:
+        return "No item has levels from two raters yet, so there is nothing to compare."
+    return "Every item the raters rated got the same level from each of them."
+
+
 def alpha_text(agreement: Agreement) -> str:
     """Krippendorff's alpha with 2 decimals, or why there is none."""
     return agreement.alpha_missing if agreement.alpha is None else f"{agreement.alpha:.2f}"
@@ -153,7 +160,7 @@ def agreement_tab(rubric: Rubric, agreement: TeamAgreement) -> Tab:
                 ]
             )
     else:
-        rows.append(["Every item the raters rated got the same level from each of them."])
+        rows.append([no_disagreement(agreement)])
     return Tab(
         TEAM_AGREEMENT_TAB,
         rows,

@@ -149,7 +149,9 @@ def change_table(result: Result, previous: tuple[SelfStudy, Result]) -> None:
 
 
 @st.cache_data(max_entries=32, show_spinner="Preparing the report…")
-def report_html(study_json: str, previous_json: str | None) -> str:
+def report_html(
+    study_json: str, previous_json: str | None, team: reports.TeamFigures | None = None
+) -> str:
     """The HTML report of a study (and its earlier round), made once per version of either.
 
     The report is handed to the download button as data rather than as a callable:
@@ -160,11 +162,13 @@ def report_html(study_json: str, previous_json: str | None) -> str:
     rubric = rubric_for(study)
     earlier = parse_study(previous_json) if previous_json else None
     previous = (earlier, score(rubric, earlier)) if earlier else None
-    return html_report(rubric, study, score(rubric, study), previous)
+    team = team or reports.TeamFigures()
+    return html_report(rubric, study, score(rubric, study), previous, team.agreement, team.team)
 
 
 def downloads(rubric: Rubric, study_id: str, study: SelfStudy, result: Result, previous) -> None:
     stem = _file_stem(study)
+    team = reports.team_figures(get_storage(), rubric, study_id)  # only what the reader may see
     left, with_history, middle, right = st.columns(4)
     left.download_button(
         "Self-study (JSON)",
@@ -183,14 +187,14 @@ def downloads(rubric: Rubric, study_id: str, study: SelfStudy, result: Result, p
     )
     middle.download_button(
         "Scores (CSV)",
-        scores_csv(rubric, study, result),
+        scores_csv(rubric, study, result, team.agreement),
         file_name=f"{stem}-scores.csv",
         mime="text/csv",
         icon=":material/download:",
     )
     right.download_button(
         "Report (HTML)",
-        report_html(study.to_json(), previous[0].to_json() if previous else None),
+        report_html(study.to_json(), previous[0].to_json() if previous else None, team),
         file_name=f"{stem}-report.html",
         mime="text/html",
         icon=":material/download:",

@@ -42,6 +42,7 @@ from selfstudy.edges.storage import DatabaseError, Storage, database_url
 STUDY_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
 STUDY_KEY = "study_id"
 WHO_KEY = "who"
+RATER_NAME_KEY = "rater-name"  # without sign-in: the name this browser session rates as
 PERSON_KEY = "person"  # (issuer, subject, person id) of whoever signed in in this session
 ACTOR_KEY = "actor"  # who this page run acts for, with their grants as they are now
 ADMINS_VARIABLE = "SELFSTUDY_ADMINS"
@@ -87,7 +88,7 @@ def enter(identity: Identity | None) -> Actor:
     at their next click.
     """
     if identity is None:
-        actor = Actor.local(who_locally())
+        actor = Actor.local(st.session_state.get(RATER_NAME_KEY) or who_locally())
     else:
         storage = _storage_for(database_url())
         known = st.session_state.get(PERSON_KEY)
@@ -258,6 +259,31 @@ def who() -> str:
     """Who the history records for this browser's changes: the signed-in person's email
     (or name), or without sign-in this browser session's own short name."""
     return current_actor().label or who_locally()
+
+
+def signed_in() -> bool:
+    """Whether this session acts for a signed-in person (not the single-team tool)."""
+    return current_actor().person_id is not None
+
+
+def rater_name_needed() -> bool:
+    """Without sign-in there are no people, so a team's rater is whoever gives the rater's
+    name: ask this browser session for its name once (it then names every change it
+    makes too). True while it is still needed: the caller draws nothing more."""
+    if signed_in() or st.session_state.get(RATER_NAME_KEY):
+        return False
+    st.info(
+        "Sign-in is off here, so the team knows you by the name you give: give the same "
+        "name each time you come back, and your ratings are yours again."
+    )
+    with st.form("rater-name"):
+        name = st.text_input("Your name, as your team knows you", max_chars=200)
+        if st.form_submit_button("Continue") and " ".join(name.split()):
+            st.session_state[RATER_NAME_KEY] = " ".join(name.split())
+            st.session_state.pop(ACTOR_KEY, None)
+            enter(None)
+            st.rerun()
+    return True
 
 
 def who_locally() -> str:

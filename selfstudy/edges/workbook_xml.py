@@ -477,18 +477,17 @@ _RELATIONS_END = re.compile(rb"</" + _PREFIX + rb"Relationships" + _SPACE + rb"*
 
 def names_tabs(contents: bytes) -> bool:
     """Whether a part may name tabs or relations (and so be read by `tab_names`)."""
-    # a worksheet holds `sheet` only within longer names (`sheetData`): a few plain
-    # searches for the name and what may end it pass it without a pattern's slower one
-    if not any(named in contents for named in _NAMES_ENDED):
+    # a worksheet holds `sheet` only within longer names (`sheetData`): a search for the
+    # name and what may end it, one for each name, passes it without the slower search
+    # for a tag (each finds its name's few places by the name alone, in one pass, where a
+    # plain search for each of its six endings took six)
+    if _SHEET_ENDED.search(contents) is None and _RELATIONSHIP_ENDED.search(contents) is None:
         return False
     return _NAMING_START.search(contents) is not None
 
 
-_NAMES_ENDED = tuple(  # as `_END_OF_NAME` ends them
-    name + end
-    for name in (b"sheet", b"Relationship")
-    for end in (b" ", b"\t", b"\r", b"\n", b"/", b">")
-)
+_SHEET_ENDED = re.compile(rb"sheet[ \t\r\n/>]")  # as `_END_OF_NAME` ends a name
+_RELATIONSHIP_ENDED = re.compile(rb"Relationship[ \t\r\n/>]")
 _NAMING_START = re.compile(rb"<" + _PREFIX + rb"(?:sheet|Relationship)[ \t\r\n/>]")
 
 

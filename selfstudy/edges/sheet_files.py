@@ -6,7 +6,7 @@ reading to `selfstudy.edges.workbooks` and the rubric lookup to `selfstudy.edges
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from selfstudy.core.problems import Problem, ProblemsFound
@@ -25,6 +25,8 @@ from selfstudy.edges.study_files import load_study
 from selfstudy.edges.workbooks import WORKBOOK_SUFFIXES, is_skipped
 
 JSON_SUFFIX = ".json"
+# How a copy's rubric is found from the id, version and where they are written
+RubricLookup = Callable[[str, str | None, str], Rubric]
 
 
 def is_csv_copy_folder(path: Path) -> bool:
@@ -62,22 +64,25 @@ def discover_sources(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def read_sheet_copy(path: Path, rubric: Rubric | None = None) -> ImportResult:
+def read_sheet_copy(
+    path: Path, rubric: Rubric | None = None, lookup: RubricLookup = rubric_by_id
+) -> ImportResult:
     """Read a `.json` self-study, an `.xlsx` copy or a CSV folder, with every problem.
 
     Problem locations are prefixed with the file (`copy.xlsx: '1. Program Goals'!D7`).
+    Without `rubric`, the one the copy names is found by `lookup`.
     """
     source = str(path)
     try:
         if path.suffix.lower() == JSON_SUFFIX and path.is_file():
             study = load_study(path)
-            rubric = rubric or rubric_by_id(study.rubric.id, study.rubric.version, source)
+            rubric = rubric or lookup(study.rubric.id, study.rubric.version, source)
             problems = check_study(study, rubric, source)
             return ImportResult(None if problems.has_errors else study, problems)
         sheets = workbooks.read_sheets(path)
     except ProblemsFound as exc:
         return ImportResult(None, exc.problems.in_file(source))
-    result = interpret(sheets, rubric)
+    result = interpret(sheets, rubric, lookup)
     result.problems = result.problems.in_file(source)
     return result
 
@@ -87,7 +92,9 @@ def read_study_source(path: Path, rubric: Rubric | None = None) -> SelfStudy:
     return read_sheet_copy(Path(path), rubric).raise_on_errors()
 
 
-def interpret(sheets: Sheets, rubric: Rubric | None = None) -> ImportResult:
+def interpret(
+    sheets: Sheets, rubric: Rubric | None = None, lookup: RubricLookup = rubric_by_id
+) -> ImportResult:
     """`parse_sheet_copy` against `rubric`, by default the rubric the copy names on START HERE.
 
     A copy that names no rubric, or one the rubric folder lacks, gives an import
@@ -95,13 +102,13 @@ def interpret(sheets: Sheets, rubric: Rubric | None = None) -> ImportResult:
     """
     if rubric is None:
         try:
-            rubric = _rubric_named_in(sheets)
+            rubric = _rubric_named_in(sheets, lookup)
         except ProblemsFound as exc:
             return ImportResult(None, exc.problems)
     return parse_sheet_copy(sheets, rubric)
 
 
-def _rubric_named_in(sheets: Sheets) -> Rubric:
+def _rubric_named_in(sheets: Sheets, lookup: RubricLookup) -> Rubric:
     rubric_id, version = copy_rubric_ref(sheets)
     if rubric_id is None:
         raise ProblemsFound(
@@ -114,4 +121,4 @@ def _rubric_named_in(sheets: Sheets) -> Rubric:
                 )
             ]
         )
-    return rubric_by_id(rubric_id, version, copy_rubric_cell(sheets))
+    return lookup(rubric_id, version, copy_rubric_cell(sheets))

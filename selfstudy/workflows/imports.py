@@ -296,13 +296,31 @@ def _start_method() -> Any:
 _TASKS: list[tuple[Path, Rubric | None]] = []  # a reading process's copies, by position
 
 
+_RUBRICS: dict[tuple[str, str | None], Rubric] = {}  # the rubrics its copies named so far
+
+
 def _take_tasks(tasks: list[tuple[Path, Rubric | None]]) -> None:
     _TASKS[:] = tasks
+    _RUBRICS.clear()
 
 
 def _read_task(n: int) -> ImportResult:
     path, rubric = _TASKS[n]
-    return read_sheet_copy(path, rubric)
+    return read_sheet_copy(path, rubric, _rubric_once)
+
+
+def _rubric_once(rubric_id: str, version: str | None, where: str) -> Rubric:
+    """`rubric_by_id`, found once for each id and version a reading process meets.
+
+    Finding a rubric lists and checks every file of the rubric folder, a twentieth of
+    a copy's reading; a reading process lives for one import's copies, which all name
+    the same rubric or a few. An id that finds none is looked up for each copy naming
+    it, so that each is refused at its own cell.
+    """
+    key = (rubric_id, version)
+    if key not in _RUBRICS:
+        _RUBRICS[key] = rubric_by_id(rubric_id, version, where)
+    return _RUBRICS[key]
 
 
 def upload_sources(

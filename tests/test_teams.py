@@ -169,6 +169,9 @@ def test_rater_names_are_unique_and_only_the_lead_adds_others(team_study):
     assert codes(taken) == ["rater-exists"]
     with pytest.raises(NoAccess):
         as_(storage, "Bo").add_rater(study_id, "Dee")
+    with pytest.raises(ProblemsFound) as again:
+        start_team(as_(storage, "Ana"), study_id)
+    assert "team self-study already" in again.value.problems[0].message
     as_(storage, "Ana").add_rater(study_id, "Dee", answers={"PG.1.a": Answer(value=4)})
     dee = next(r for r in storage.team(study_id).raters if r.name == "Dee")
     assert as_(storage, "Dee").get_study(dee.sheet_id).study.answers["PG.1.a"].value == 4

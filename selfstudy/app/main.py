@@ -21,6 +21,8 @@ PAGES = Path(__file__).parent / "pages"
 PAGE_TABLE = [
     ("start.py", "Start", ":material/home:", "start"),
     ("questionnaire.py", "Self-study", ":material/checklist:", "self-study"),
+    ("team.py", "Team", ":material/groups:", "team"),
+    ("consensus.py", "Consensus", ":material/handshake:", "consensus"),
     ("results.py", "Results", ":material/monitoring:", "results"),
     ("rubric.py", "Rubric", ":material/menu_book:", "rubric"),
     ("import_sync.py", "Import & sync", ":material/sync:", "import-sync"),

@@ -276,7 +276,7 @@ def rater_name_needed() -> bool:
         "Sign-in is off here, so the team knows you by the name you give: give the same "
         "name each time you come back, and your ratings are yours again."
     )
-    with st.form("rater-name"):
+    with st.form("ask-rater-name"):
         name = st.text_input("Your name, as your team knows you", max_chars=200)
         if st.form_submit_button("Continue") and " ".join(name.split()):
             st.session_state[RATER_NAME_KEY] = " ".join(name.split())

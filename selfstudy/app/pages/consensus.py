@@ -24,24 +24,18 @@ from selfstudy.app.session import (
     show_problems,
     who,
 )
-from selfstudy.core.agreement import Agreement, ItemSpread
+from selfstudy.core.agreement import ItemSpread
 from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.rubric import NA, Rubric
 from selfstudy.core.study import MAX_TEXT_LENGTH, AnswerValue, is_answered
+from selfstudy.core.wording import percent_text
+from selfstudy.edges.reports.team_figures import agreement_rows, alpha_text
 from selfstudy.edges.storage import StaleEdit
 from selfstudy.workflows.teams import Consensus, agree, consensus, record_consensus
 
 TEAM = Path(__file__).parent / "team.py"
 RESULTS = Path(__file__).parent / "results.py"
 ONLY_DISAGREED = "consensus-only-disagreed"
-
-
-def percent(share: float | None) -> str:
-    return "—" if share is None else f"{share:.0%}"
-
-
-def alpha_text(agreement: Agreement) -> str:
-    return "—" if agreement.alpha is None else f"{agreement.alpha:.2f}"
 
 
 def answer_text(rubric: Rubric, value: AnswerValue) -> str:
@@ -58,12 +52,12 @@ def agreement_table(rubric: Rubric, view: Consensus) -> None:
     overall = view.agreement.overall
     left, middle, right = st.columns(3)
     left.metric(
-        "Same level", percent(overall.exact), help="Of every two raters' levels for an item"
+        "Same level", percent_text(overall.exact), help="Of every two raters' levels for an item"
     )
-    middle.metric("Within one level", percent(overall.within_one))
+    middle.metric("Within one level", percent_text(overall.within_one))
     right.metric(
         "Krippendorff's alpha (ordinal)",
-        alpha_text(overall),
+        f"{overall.alpha:.2f}" if overall.alpha is not None else "—",
         help=overall.alpha_missing
         or "1 is full agreement, 0 no more than chance would give; 0.8 or more is usually "
         "taken as reliable, below 0.667 as too uncertain to rely on",
@@ -71,26 +65,19 @@ def agreement_table(rubric: Rubric, view: Consensus) -> None:
     st.caption(
         f"From {overall.raters} raters and {overall.items} items rated by at least two of them."
     )
-    rows = []
-    for dimension in rubric.dimensions:
-        rows.append(row(dimension.title, view.agreement.dimensions[dimension.id]))
-        for standard in dimension.standards:
-            rows.append(
-                row(f"   {standard.id} {standard.title}", view.agreement.standards[standard.id])
-            )
+    rows = [
+        {
+            "Dimension / standard": ("   " if row.scope == "standard" else "") + row.title,
+            "Raters": row.agreement.raters,
+            "Items compared": row.agreement.items,
+            "Same level": percent_text(row.agreement.exact),
+            "Within one": percent_text(row.agreement.within_one),
+            "Alpha": alpha_text(row.agreement),
+        }
+        for row in agreement_rows(rubric, view.agreement)[1:]
+    ]
     with st.expander("Agreement per dimension and standard"):
         st.dataframe(pd.DataFrame(rows), hide_index=True)
-
-
-def row(title: str, agreement: Agreement) -> dict[str, object]:
-    return {
-        "Dimension / standard": title,
-        "Raters": agreement.raters,
-        "Items compared": agreement.items,
-        "Same level": percent(agreement.exact),
-        "Within one": percent(agreement.within_one),
-        "Alpha": alpha_text(agreement) if agreement.alpha is not None else agreement.alpha_missing,
-    }
 
 
 def item_block(rubric: Rubric, view: Consensus, spread: ItemSpread, lead: bool) -> None:

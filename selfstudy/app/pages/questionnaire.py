@@ -21,11 +21,13 @@ from selfstudy.app.autosave import (
     take_notices,
 )
 from selfstudy.app.session import (
+    current_actor,
     current_study_id,
     database_trouble_shown,
     get_storage,
     no_such_study,
     note_read_only,
+    rater_name_needed,
     read_only,
     rubric_for,
     who,
@@ -41,8 +43,11 @@ from selfstudy.core.study import (
     shown_items,
     unanswered_required,
 )
+from selfstudy.core.team import REVEAL_TEXT
+from selfstudy.edges.storage import StudyNotFound
 
 START = Path(__file__).parent / "start.py"
+TEAM = Path(__file__).parent / "team.py"
 RESULTS = Path(__file__).parent / "results.py"
 ONLY_MISSING = "only-missing"
 SHOWN_KEY = "shown-dimension"
@@ -270,10 +275,45 @@ def no_study(message: str, problem: bool = False) -> None:
     st.page_link(START, label="Go to the Start page", icon=":material/home:")
 
 
+def sheet_to_rate(study_id: str) -> str | None:
+    """The study this page edits: the open one, or in a team self-study this person's own
+    sheet. None when they have none to rate here (the page says why and where to go)."""
+    team = get_storage().team(study_id)
+    if team is None:
+        return study_id
+    st.title("Self-study")
+    if rater_name_needed():
+        return None
+    me = team.rater_of(current_actor())
+    if team.is_open or me is None:
+        why = (
+            "The team's consensus step is open: the team agrees its ratings on the Consensus page."
+            if team.is_open
+            else "This is a team self-study: each rater rates on their own. Join the team "
+            "as a rater on the Team page."
+        )
+        st.info(why, icon=":material/groups:")
+        st.page_link(TEAM, label="Go to the Team page", icon=":material/groups:")
+        return None
+    seen = REVEAL_TEXT[team.reveal]
+    st.info(
+        f"You rate on your own, as **{markdown.text(me.name)}**: the others see your ratings "
+        f"{seen}.",
+        icon=":material/person:",
+    )
+    return me.sheet_id
+
+
 def show() -> None:
-    study_id = current_study_id()
-    if not study_id:
+    opened = current_study_id()
+    if not opened:
         no_study("No self-study is open. Begin one or resume one on the Start page.")
+        return
+    try:
+        study_id = sheet_to_rate(opened)
+    except StudyNotFound:
+        study_id = opened  # said below, as for any study that is gone
+    if study_id is None:
         return
     session = load_open_study(study_id)
     if session is None:
@@ -285,7 +325,9 @@ def show() -> None:
     session.progress_changed = False
     if note_read_only(study_id):
         st.info(
-            "You can read this self-study; only its program's members can change it.",
+            "Your ratings were submitted, so they are fixed now."
+            if study_id != opened
+            else "You can read this self-study; only its program's members can change it.",
             icon=":material/visibility:",
         )
     rubric = rubric_for(session.study)
@@ -299,7 +341,7 @@ def show() -> None:
         scroll_to_top()
     st.session_state[SHOWN_KEY] = (study_id, index)
     dimension = rubric.dimensions[index]
-    header(study_id, session.study.program, dimension, index)
+    header(opened, session.study.program, dimension, index)
     save_before_leaving()
     notices(session)
     missing_summary(missing_required(rubric, dimension, session.study.answers))

@@ -27,6 +27,7 @@ from selfstudy.core.wording import gap_text, level_text, percent_text, signed_te
 from selfstudy.edges.reports.charts import dimension_chart, standard_chart
 from selfstudy.edges.reports.html_report import html_report
 from selfstudy.edges.reports.scores_csv import scores_csv
+from selfstudy.edges.reports.team_figures import PENDING, agreement_rows, alpha_text
 from selfstudy.workflows import history, reports
 
 START = Path(__file__).parent / "start.py"
@@ -201,6 +202,42 @@ def downloads(rubric: Rubric, study_id: str, study: SelfStudy, result: Result, p
     )
 
 
+def team_agreement(rubric: Rubric, study_id: str) -> None:
+    """For a team study: how far the team has come, and how much it agreed, per standard."""
+    figures = reports.team_figures(get_storage(), rubric, study_id)
+    if not figures.team:
+        return
+    team = get_storage().team(study_id)
+    if team is not None and team.agreed_at:
+        st.success("These are the team's agreed ratings.", icon=":material/handshake:")
+    else:
+        st.info(
+            "This is a team self-study and the team has not agreed yet: the results show "
+            "what the self-study holds so far, not the team's consensus.",
+            icon=":material/groups:",
+        )
+    if figures.agreement is None:
+        st.caption(PENDING)
+        return
+    with st.expander("How sure the team was: agreement per dimension and standard"):
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "": ("   " if row.scope == "standard" else "") + row.title,
+                        "Raters": row.agreement.raters,
+                        "Items compared": row.agreement.items,
+                        "Same level": percent_text(row.agreement.exact),
+                        "Within one level": percent_text(row.agreement.within_one),
+                        "Krippendorff's alpha": alpha_text(row.agreement),
+                    }
+                    for row in agreement_rows(rubric, figures.agreement)
+                ]
+            ),
+            hide_index=True,
+        )
+
+
 def show() -> None:
     study_id = current_study_id()
     st.title("Results")
@@ -223,6 +260,7 @@ def show() -> None:
         markdown.text(" · ".join(filter(None, [program.name, program.organization, program.round])))
     )
     summary(result, previous)
+    team_agreement(rubric, study_id)
     if result.completeness < 1:
         st.page_link(QUESTIONNAIRE, label="Continue answering", icon=":material/checklist:")
     missing_items(rubric, study)

@@ -143,7 +143,7 @@ def my_steps(study_id: str, team: Team) -> None:
         if team.is_open:
             st.caption("The consensus step is open; new raters can no longer join.")
             return
-        if storage.allows(Action.EDIT, study_id) or team.is_lead(current_actor()):
+        if storage.may_join(study_id):
             st.caption("You are not rating this self-study.")
             if st.button("Join as a rater") and act(
                 storage.add_rater,

@@ -904,13 +904,14 @@ class Storage(TeamStudies):
             self._checked(conn, action, study_id)
 
     def allows(self, action: Action, study_id: str) -> bool:
-        """Whether the actor may do `action` to this live study (for a page to offer it)."""
+        """Whether the actor may do `action` to this live study (for a page to offer it); to
+        edit a team study is to record its consensus (`TeamStudies._check_team_writes`)."""
         with self.engine.connect() as conn:
             try:
-                self._checked(conn, action, study_id)
+                row = self._checked(conn, action, study_id)
             except (NoAccess, StudyNotFound):
                 return False
-        return True
+            return action is not Action.EDIT or self._team_write_refusal(conn, row) is None
 
     def _require_admin(self, what: str) -> None:
         with self.engine.connect() as conn:

@@ -72,6 +72,18 @@ class TeamStudies:
                 seen[rater] = self.get_study(rater.sheet_id)
         return seen
 
+    def may_join(self, study_id: str) -> bool:
+        """Whether the actor may join the study's team as a rater now: they may change the
+        program's self-studies, are not rating it yet, and the consensus step is not open."""
+        with self.engine.connect() as conn:
+            try:
+                row = self._checked(conn, Action.EDIT, study_id)
+            except NoAccess:
+                return False
+            team = team_of(conn, row.id)
+            actor = self._now(conn)
+            return team is not None and not team.is_open and team.rater_of(actor) is None
+
     def team_summaries(self) -> dict[str, TeamSummary]:
         """Every live team the actor may read a study of, by team study id."""
         with self.engine.connect() as conn:
@@ -123,7 +135,7 @@ class TeamStudies:
         """
         by = by or self.actor.label
         with self.engine.begin() as conn:
-            row = self._lock_study(conn, study_id)
+            row = self._lock_study(conn, study_id, team_writes=False)
             if row.team_of is not None:
                 raise _step(THE_TEAM, "a rater's sheet cannot have a team of its own")
             actor = self._now(conn)
@@ -326,19 +338,26 @@ class TeamStudies:
     def _check_team_writes(self, conn: Connection, row: Any) -> None:
         """A team study's own answers are its consensus: written by its lead only, once the
         consensus step is open."""
+        refusal = self._team_write_refusal(conn, row)
+        if refusal is not None:
+            raise refusal
+
+    def _team_write_refusal(self, conn: Connection, row: Any) -> ProblemsFound | None:
+        """Why the actor may not write the answers of the study `row`, if it is a team's."""
         team = team_of(conn, row.id)
         if team is None:
-            return
+            return None
         if not team.is_lead(self._now(conn)):
-            raise NoAccess(
+            return NoAccess(
                 THE_TEAM, "its answers are the team's consensus, which only its lead records"
             )
         if not team.is_open:
-            raise _step(
+            return _step(
                 THE_TEAM,
                 "its answers are the team's consensus: open the consensus step first; until "
                 "then each rater rates on their own sheet",
             )
+        return None
 
     def _lead_step(self, study_id: str, step: str, by: str, must_be_open: bool) -> None:
         by = by or self.actor.label

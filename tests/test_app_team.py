@@ -1,0 +1,116 @@
+"""Team rating in the app, as a team does it without sign-in: the lead makes the study a
+team one, a colleague joins under their name, each rates on their own without seeing the
+other, the lead opens the consensus step, records the team's rating, and Results shows it.
+
+Each person is their own AppTest session (their own browser) on one SQLite file."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from selfstudy.core.access import Actor
+from selfstudy.core.study import Answer, SelfStudy
+from selfstudy.edges.rubric_files import PROJECT_ROOT
+
+APP = str(PROJECT_ROOT / "app.py")
+PAGES = "selfstudy/app/pages/"
+
+
+def browser(study_id: str, page: str, name: str | None = None) -> AppTest:
+    """A new browser session on `page` of the study; gives its rater name when asked."""
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["study"] = study_id
+    at.run()
+    at.switch_page(PAGES + page).run()
+    if name is not None:
+        asking = [t for t in at.text_input if t.label == "Your name, as your team knows you"]
+        if asking:
+            asking[0].input(name)
+            button(at, "Continue").click().run()
+    return at
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def page_text(at: AppTest) -> str:
+    kinds = ("markdown", "info", "success", "warning", "error", "caption", "title", "text")
+    return "\n".join(str(e.value) for kind in kinds for e in at.get(kind))
+
+
+def rating(at: AppTest, item_id: str):
+    return next(s for s in at.segmented_control if s.label.startswith(f"{item_id} — "))
+
+
+def test_a_team_rates_apart_then_agrees_and_results_show_the_consensus(db, default_rubric):
+    study_id = db.create_study(SelfStudy.new(default_rubric, "Bridge to STEM", round="baseline"))
+
+    ana = browser(study_id, "team.py", "Ana")
+    button(ana, "Make this a team self-study").click().run()
+    assert not ana.exception
+    assert "Raters are rating on their own" in page_text(ana)
+    team = db.team(study_id)
+    assert [r.name for r in team.raters] == ["Ana"] and team.lead == "Ana"
+
+    bo = browser(study_id, "team.py", "Bo")
+    button(bo, "Join as a rater").click().run()
+    assert [r.name for r in db.team(study_id).raters] == ["Ana", "Bo"]
+
+    # each rates on their own sheet; the team study's own answers stay untouched
+    bo_rates = browser(study_id, "questionnaire.py", "Bo")
+    assert "You rate on your own, as **Bo**" in page_text(bo_rates)
+    rating(bo_rates, "PG.1.a").set_value(1).run()
+    ana_rates = browser(study_id, "questionnaire.py", "Ana")
+    rating(ana_rates, "PG.1.a").set_value(3).run()
+    assert not ana_rates.exception and not bo_rates.exception
+    assert db.get_study(study_id).study.answers == {}
+    sheets = {r.name: r.sheet_id for r in db.team(study_id).raters}
+    for name, level in (("Bo", 1), ("Ana", 3)):  # read as each rater: nobody else may yet
+        own = db.acting_as(Actor.local(name)).get_study(sheets[name])
+        assert own.study.answers["PG.1.a"] == Answer(value=level)
+
+    # Ana sees nothing of Bo's before the consensus step: not on her sheet, nor elsewhere
+    assert rating(browser(study_id, "questionnaire.py", "Ana"), "PG.1.a").value == 3
+    waiting = browser(study_id, "consensus.py", "Ana")
+    assert "not open yet" in page_text(waiting) and "Bo:" not in page_text(waiting)
+
+    # the lead opens the consensus step and records the team's rating
+    lead = browser(study_id, "team.py", "Ana")
+    button(lead, "Open it now").click().run()
+    assert db.team(study_id).is_open
+    step = browser(study_id, "consensus.py", "Ana")
+    shown = page_text(step)
+    assert "Ana: **3 · Established**" in shown and "Bo: **1 · Not yet**" in shown
+    assert "2 level(s) apart" in shown
+    choice = next(r for r in step.radio if r.label == "Team's rating")
+    assert choice.value is None  # they disagree: nothing is offered
+    choice.set_value(2)
+    next(t for t in step.text_area if t.label.startswith("Why")).input("Met halfway")
+    button(step, "Record the team's rating").click().run()
+    assert not step.exception
+    stored = db.get_study(study_id).study.answers["PG.1.a"]
+    assert (stored.value, stored.notes) == (2, "Met halfway")
+    button(step, "Mark consensus reached").click().run()
+    assert db.team(study_id).agreed_at is not None
+
+    # a rater who is not the lead sees the ratings now, but records nothing
+    bo_step = browser(study_id, "consensus.py", "Bo")
+    assert "Team's rating: **2 · Emerging**" in page_text(bo_step)
+    assert not [b for b in bo_step.button if b.label == "Record the team's rating"]
+
+    results = browser(study_id, "results.py", "Bo")
+    assert not results.exception
+    assert "These are the team's agreed ratings." in page_text(results)
+    levels = {m.label: m.value for m in results.metric}
+    assert any(value.startswith("2.00") for value in levels.values()), levels
+    assert any(e.label.startswith("How sure the team was") for e in results.expander)
+
+
+def test_a_rater_cannot_rate_on_the_team_study_before_joining(db, default_rubric):
+    study_id = db.create_study(SelfStudy.new(default_rubric, "Bridge to STEM"))
+    browser_of_ana = browser(study_id, "team.py", "Ana")
+    button(browser_of_ana, "Make this a team self-study").click().run()
+    cy = browser(study_id, "questionnaire.py", "Cy")
+    assert "Join the team as a rater on the Team page" in page_text(cy)
+    assert not cy.segmented_control

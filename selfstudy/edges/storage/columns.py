@@ -18,12 +18,15 @@ add up to its count of answers is read again a row at a time.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import queue
+import threading
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from selfstudy.core.cohorts.columns import StudyColumns, object_array
 from selfstudy.edges.storage.schema import answers_table, studies_table
@@ -41,32 +44,15 @@ def read_study_columns(conn: Connection, *where: ColumnElement[bool]) -> StudyCo
     ).all()
     position = {row.id: n for n, row in enumerate(rows)}
     answers = answers_table.c
-    of_these = (
-        answers.value != "null",
-        answers.study_id.in_(select(studies_table.c.id).where(*where)),
-    )
-    gathered = (
-        select(
-            answers.study_id,
-            func.count(),
-            func.aggregate_strings(answers.item_id + UNIT + answers.value, RECORD),
-        )
-        .where(*of_these)
-        .group_by(answers.study_id)
-    )
     pairs: dict[str, int] = {}  # "item id US value" -> pair
     studies: list[np.ndarray] = []
     coded: list[np.ndarray] = []
     uneven: list[str] = []
-    if conn.dialect.name == "postgresql":
-        # The answers' primary key orders them by study, so the server can gather each
-        # study's answers as it reads them, in constant memory; a hash aggregate (its
-        # choice) holds every study's text at once and spills to disk past `work_mem`.
-        conn.exec_driver_sql("SET LOCAL enable_hashagg = off")
-    result = conn.execution_options(stream_results=True, yield_per=CHUNK).execute(gathered)
-    for part in result.partitions():
+    for part in _gathered(conn, where, len(rows)):
         keep = []
         for study, count, text in part:
+            if study not in position:  # stored after the list above was read: not compared
+                continue
             if text.count(RECORD) + 1 == count:
                 keep.append((study, count, text))
             else:  # its pieces do not add up: read row by row below
@@ -77,7 +63,7 @@ def read_study_columns(conn: Connection, *where: ColumnElement[bool]) -> StudyCo
     if uneven:  # an item id with a separator in it: these studies a row at a time
         loose = conn.execute(
             select(answers.study_id, answers.item_id, answers.value).where(
-                *of_these, answers.study_id.in_(uneven)
+                answers.value != "null", *_answers_of(where), answers.study_id.in_(uneven)
             )
         ).all()
         studies.append(_positions(position, [(row.study_id, 1) for row in loose]))
@@ -91,25 +77,131 @@ def read_study_columns(conn: Connection, *where: ColumnElement[bool]) -> StudyCo
     names: dict[str, int] = {}
     pair_item: list[int] = []
     texts: list[str] = []
-    for key in pairs:
+    renumber = np.full(len(pairs), -1, dtype=np.int64)  # an answer whose value is null: -1
+    for n, key in enumerate(pairs):
         if key.startswith(RECORD):
             item_id, text = json.loads(key[1:])
         else:
             item_id, _, text = key.rpartition(UNIT)
+            if text == "null":  # evidence or notes without a value: not an answer to compare
+                continue
+        renumber[n] = len(texts)
         pair_item.append(names.setdefault(item_id, len(names)))
         texts.append(text)
     # each distinct value decoded once, all in one JSON call
     pair_value = json.loads("[" + ",".join(texts) + "]")
+    study = np.concatenate(studies) if studies else np.empty(0, np.int64)
+    pair = renumber[np.concatenate(coded)] if coded else np.empty(0, np.int64)
+    if len(texts) < len(pairs):
+        valued = pair >= 0
+        study, pair = study[valued], pair[valued]
     return StudyColumns(
         labels=[row.id for row in rows],
         programs=[json.loads(row.program) for row in rows],
         rubric_versions=[row.rubric_version for row in rows],
-        study=np.concatenate(studies) if studies else np.empty(0, np.int64),
-        pair=np.concatenate(coded) if coded else np.empty(0, np.int64),
+        study=study,
+        pair=pair,
         pair_item=np.array(pair_item, dtype=np.int32),
         pair_value=object_array(pair_value),
         item_names=list(names),
     )
+
+
+def _answers_of(where: tuple[ColumnElement[bool], ...]) -> tuple[ColumnElement[bool], ...]:
+    """The answers of the studies matching `where` (those without a value too: leaving them
+    out is cheaper once per distinct pair, after the database has gathered them)."""
+    return (answers_table.c.study_id.in_(select(studies_table.c.id).where(*where)),)
+
+
+def _gathered(
+    conn: Connection, where: tuple[ColumnElement[bool], ...], count: int
+) -> Iterator[Sequence[Row]]:
+    """(study, count of answers, joined text) of each study matching `where` that has an
+    answer, a part of up to `CHUNK` studies at a time.
+
+    The database's work (reading each answer and joining the texts) is most of a
+    comparison's time, so `WORKERS` connections each gather a slice of the studies
+    (cut where the `count` studies matching `where` fall in equal runs) in a thread of
+    their own, while this thread
+    splits the parts they have read: the drivers let go of Python's lock while the
+    database works. Parts come in the order of the slices, so the columns (and the
+    order problems are listed in) are the same from run to run. A database that
+    cannot be opened twice (SQLite in memory) is read here, on `conn`.
+    """
+    slices = min(WORKERS, count)
+    if slices <= 1 or isinstance(conn.engine.pool, SingletonThreadPool | StaticPool):
+        yield from _parts(conn, _answers_of(where))
+        return
+    # The cuts are ids in the database's own order (its collation, not Python's), and the
+    # first slice has no lower end nor the last an upper one: every answer is in one slice.
+    ids = conn.scalars(select(studies_table.c.id).where(*where).order_by(studies_table.c.id))
+    cuts = ids.all()[count // slices :: count // slices][: slices - 1]
+    study = studies_table.c.id
+    ranges = [
+        _answers_of(
+            (
+                *where,
+                *([study >= low] if low is not None else []),
+                *([study < high] if high is not None else []),
+            )
+        )
+        for low, high in zip([None, *cuts], [*cuts, None], strict=True)
+    ]
+    found: list[queue.SimpleQueue] = [queue.SimpleQueue() for _ in ranges]
+    stop = threading.Event()
+
+    def read(where: tuple[ColumnElement[bool], ...], into: queue.SimpleQueue) -> None:
+        try:
+            with conn.engine.connect() as own:
+                for part in _parts(own, where):
+                    if stop.is_set():
+                        break
+                    into.put(part)
+            into.put(_DONE)
+        except BaseException as exc:  # handed to the reading thread, which raises it
+            into.put(exc)
+
+    readers = [
+        threading.Thread(target=read, args=(where, into), name="study-columns", daemon=True)
+        for where, into in zip(ranges, found, strict=True)
+    ]
+    for reader in readers:
+        reader.start()
+    try:
+        for into in found:
+            while (part := into.get()) is not _DONE:
+                if isinstance(part, BaseException):
+                    raise part
+                yield part
+    finally:
+        stop.set()
+        for reader in readers:
+            reader.join()
+
+
+WORKERS = 2  # connections gathering at once: a small server's cores
+_DONE = object()
+
+
+def _parts(conn: Connection, where: tuple[ColumnElement[bool], ...]) -> Iterator[Sequence[Row]]:
+    """`_gathered` on one connection."""
+    answers = answers_table.c
+    gathered = (
+        select(
+            answers.study_id,
+            func.count(),
+            func.aggregate_strings(answers.item_id + UNIT + answers.value, RECORD),
+        )
+        .where(*where)
+        .group_by(answers.study_id)
+    )
+    if conn.dialect.name == "postgresql":
+        # The answers' primary key orders them by study, so the server can gather each
+        # study's answers as it reads them, in constant memory; a hash aggregate (its
+        # choice) holds every study's text at once and spills to disk past `work_mem`.
+        conn.exec_driver_sql("SET LOCAL enable_hashagg = off")
+    result = conn.execution_options(stream_results=True, yield_per=CHUNK).execute(gathered)
+    yield from result.partitions()
 
 
 def _positions(position: dict[str, int], counts: Sequence[tuple[str, int]]) -> np.ndarray:

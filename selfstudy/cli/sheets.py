@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -69,6 +70,19 @@ credentials_option = click.option(
     help="With --save: save every copy as a new self-study, even when its program and "
     "round are already stored.",
 )
+@click.option(
+    "--team",
+    is_flag=True,
+    help="Save the copies as the raters of ONE new team self-study: each copy is one "
+    "rater's (named by its 'Completed by' detail, else its file name), all of one program's "
+    "round. The lead opens the consensus step in the app (or `selfstudy team open`).",
+)
+@click.option(
+    "--lead",
+    metavar="NAME",
+    help="With --team: the team's lead, as they will give their name in the app without "
+    "sign-in (default: --as, or your user name).",
+)
 @credentials_option
 def import_command(
     sources: tuple[str, ...],
@@ -77,6 +91,8 @@ def import_command(
     save: bool,
     update: bool,
     keep_both: bool,
+    team: bool,
+    lead: str | None,
     credentials: Path | None,
 ) -> None:
     """Import sheet copies: .xlsx files, folders of CSV files, self-study .json, Google Sheets.
@@ -100,6 +116,12 @@ def import_command(
         raise click.UsageError("give --update or --keep-both, not both")
     if (update or keep_both) and not save:
         raise click.UsageError("--update and --keep-both go with --save")
+    if team and (update or keep_both or out is not None):
+        raise click.UsageError(
+            "--team saves one new team self-study: leave out --update, --keep-both and --out"
+        )
+    if lead is not None and not team:
+        raise click.UsageError("--lead goes with --team")
     rubric = rubric_from_option(rubric_option) if rubric_option else None
     found = _sources(sources, rubric, credentials)
     if not found:
@@ -109,6 +131,14 @@ def import_command(
     ) as bar:
         results = list(zip(found, imports.read_copies(found, bar.update), strict=True))
     good = [(source, r.study) for source, r in results if r.study is not None]
+    if team:
+        _report_problems(results)
+        if any(r.study is None for _, r in results):
+            raise click.ClickException(
+                "no team self-study was saved: every rater's copy must be read without errors"
+            )
+        _save_team(good, lead)
+        return
     if out is not None:
         for source, written in imports.write_studies(good, out, many=len(found) > 1):
             say(f"{source.label} -> {written}")
@@ -180,6 +210,28 @@ def _changes_table(changes: list[CopyChange], rubric: Rubric) -> str:
         ["Item", "Field", "In the app", "In the copy"],
         [[c.item_id, c.field, *(" ".join(t.split()) for t in c.texts(rubric))] for c in changes],
     )
+
+
+def _save_team(copies: list[tuple[Source, SelfStudy]], lead: str | None) -> None:
+    """The copies as the raters of one new team self-study; what was saved."""
+    from selfstudy.workflows.teams import save_team_copies
+
+    storage = database()
+    by = operator().by(IMPORT_BY)
+    study_id, names = save_team_copies(
+        storage,
+        [(source.label, source.stem, study) for source, study in copies],
+        lead or getpass.getuser(),
+        by,
+    )
+    say(f"saved a team self-study of {copies[0][1].program.name!r} as {study_id}")
+    say(f"raters: {', '.join(names)}")
+
+
+def _report_problems(results: list[tuple[Source, ImportResult]]) -> None:
+    for _, result in results:
+        for problem in result.problems:
+            click.echo(str(problem), err=True)
 
 
 def _report(results: list[tuple[Source, ImportResult]], not_saved: Report) -> None:

@@ -468,4 +468,9 @@ CODES: dict[str, tuple[str, str]] = {
         "Record the team's rating for each item the message names (N/A is a rating), then mark "
         "consensus reached again.",
     ),
+    "team-copies": (
+        "The copies are not one program's round for a team self-study",
+        "Import as one team self-study only the raters' copies of one program's same round "
+        "and rubric; import the others on their own.",
+    ),
 }

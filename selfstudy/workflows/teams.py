@@ -10,13 +10,14 @@ against `core.team`'s rules.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from selfstudy.core.access import normal_name, program_key
 from selfstudy.core.agreement import TeamAgreement, team_agreement
-from selfstudy.core.problems import Problem, ProblemsFound
+from selfstudy.core.problems import Problem, ProblemsFound, Report, quoted
 from selfstudy.core.rubric import Rubric
-from selfstudy.core.study import Answer, AnswerValue, is_answered
+from selfstudy.core.study import Answer, AnswerValue, SelfStudy, is_answered, program_from_data
 from selfstudy.core.team import Rater, Reveal, Team, gathered, proposed
 from selfstudy.edges.storage import Storage, StoredStudy
 
@@ -115,3 +116,80 @@ def agree(storage: Storage, rubric: Rubric, study_id: str, by: str = "") -> None
     """Mark consensus reached, refused while an item the team rated has no consensus."""
     view = consensus(storage, rubric, study_id)
     storage.reach_consensus(study_id, view.missing(), by)
+
+
+def rater_names(copies: Sequence[tuple[str, SelfStudy]]) -> list[str]:
+    """Each copy's rater: its `Completed by` detail, else the copy's name (a file's stem),
+    made unique with a number when two are alike."""
+    names: list[str] = []
+    taken: set[str] = set()
+    for stem, study in copies:
+        given = study.program.model_extra.get("completed_by") if study.program.model_extra else None
+        name = " ".join(str(given or stem).split()) or "rater"
+        unique, n = name, 2
+        while normal_name(unique) in taken:
+            unique, n = f"{name} ({n})", n + 1
+        taken.add(normal_name(unique))
+        names.append(unique)
+    return names
+
+
+def save_team_copies(
+    storage: Storage,
+    copies: Sequence[tuple[str, str, SelfStudy]],
+    lead: str,
+    by: str = "",
+    reveal: Reveal = Reveal.CONSENSUS,
+) -> tuple[str, list[str]]:
+    """Several raters' sheet copies of one program's round as one new team self-study,
+    each copy a rater's sheet (`copies`: label, stem, study). Refused, with each copy that
+    differs located at itself, unless every copy is of the first copy's program, round and
+    rubric. The new study's id and the raters' names."""
+    if len(copies) < 2:
+        raise ProblemsFound(
+            [
+                Problem(
+                    "team-copies",
+                    copies[0][0] if copies else "the copies",
+                    "a team self-study is imported from two or more raters' copies of one "
+                    "program's round; give every rater's copy",
+                )
+            ]
+        )
+    from selfstudy.workflows.imports import same_round
+
+    first_label, _, first = copies[0]
+    problems = Report()
+    for label, _, study in copies[1:]:
+        if study.rubric != first.rubric:
+            why = f"it is of rubric {study.rubric.id} {study.rubric.version}"
+        elif program_key(study.program.id, study.program.name) != program_key(
+            first.program.id, first.program.name
+        ):
+            why = f"it is of the program {quoted(study.program.name)}"
+        elif not same_round(study, first):
+            why = f"it is of the round {quoted(study.program.round or '(none)')}"
+        else:
+            continue
+        problems.append(
+            Problem(
+                "team-copies",
+                label,
+                f"{why}, not that of the first copy ({first_label}: "
+                f"{quoted(first.program.name)}, round {quoted(first.program.round or '(none)')}); "
+                "a team self-study's copies are its raters' copies of one program's round",
+            )
+        )
+    if problems:
+        raise ProblemsFound(problems)
+    names = rater_names([(stem, study) for _, stem, study in copies])
+    details = first.program.model_dump(mode="json", exclude={"completed_by"})
+    study = first.model_copy(update={"program": program_from_data(details), "answers": {}})
+    study_id = storage.create_team_study(
+        study,
+        [(name, copy.answers) for name, (_, _, copy) in zip(names, copies, strict=True)],
+        lead,
+        reveal,
+        by,
+    )
+    return study_id, names

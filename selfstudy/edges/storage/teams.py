@@ -11,7 +11,7 @@ page or a download that forgets them still shows no one another's ratings early.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 
 from selfstudy.core.access import Action, Actor, NoAccess, normal_name
 from selfstudy.core.problems import Problem, ProblemsFound, quoted
-from selfstudy.core.study import Answer
+from selfstudy.core.study import Answer, SelfStudy
 from selfstudy.core.team import REVEAL_TEXT, Rater, Reveal, Team, would_lose
 from selfstudy.edges.storage import people
 from selfstudy.edges.storage.schema import (
@@ -164,6 +164,60 @@ class TeamStudies:
                 own = dict(_answers_of(conn, study_id))
                 _add_sheet(conn, row, by, actor.person_id, own, by)
         return self.team(study_id)  # type: ignore[return-value]
+
+    def create_team_study(
+        self,
+        study: SelfStudy,
+        raters: Sequence[tuple[str, Mapping[str, Answer]]],
+        lead: str,
+        reveal: Reveal = Reveal.CONSENSUS,
+        by: str = "",
+    ) -> str:
+        """Store a new team self-study of `study`'s program (its answers left empty: they
+        are the consensus to come), led by the actor named `lead`, with a sheet for each
+        rater (name, answers): all in one transaction, or nothing. Its id.
+
+        The study goes through the same rule as `create_study` (the program, the actor's
+        access); rater names must differ (`rater-exists`)."""
+        by = by or self.actor.label
+        names = [" ".join(name.split()) for name, _ in raters]
+        seen: dict[str, str] = {}
+        for name in names:
+            if not name or normal_name(name) in seen:
+                raise ProblemsFound(
+                    [
+                        Problem(
+                            "rater-exists",
+                            "The raters' names",
+                            f"two raters are named {quoted(name)}; give each rater a name "
+                            "of their own"
+                            if name
+                            else "a rater has no name; give each rater a name",
+                        )
+                    ]
+                )
+            seen[normal_name(name)] = name
+        from selfstudy.edges.storage.database import _insert_studies
+
+        empty = study.model_copy(update={"answers": {}})
+        with self.engine.begin() as conn:
+            owners = self._owners(conn, [empty], None, by)
+            [study_id] = _insert_studies(conn, [empty], owners, by, [None])
+            actor = self._now(conn)
+            conn.execute(
+                insert(teams_table).values(
+                    study_id=study_id,
+                    lead=" ".join(lead.split()) or by,
+                    lead_person_id=actor.person_id,
+                    reveal=Reveal(reveal).value,
+                    created_at=now(),
+                    created_by=by,
+                )
+            )
+            row = conn.execute(select(studies_table).where(studies_table.c.id == study_id)).one()
+            for name, (_, answers) in zip(names, raters, strict=True):
+                _add_sheet(conn, row, name, None, dict(answers), by)
+        return study_id
 
     def add_rater(
         self,

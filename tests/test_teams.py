@@ -44,6 +44,7 @@ def test_the_leads_earlier_answers_become_their_ratings_and_sheets_are_never_lis
         "PG.1.a": Answer(value=3, evidence="plan")
     }
     assert [s.id for s in storage.list_studies()] == [study_id]
+    assert [p.studies for p in storage.programs()] == [1]  # the raters' sheets are not studies
     assert [i for i, _ in storage.all_studies()] == [study_id]
     assert storage.study_columns(storage.rubric_ids()[0]).labels == [study_id]
     team = storage.team(study_id)

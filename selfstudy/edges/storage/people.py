@@ -304,7 +304,7 @@ def programs(conn: Connection, visible: Any) -> list[ProgramSummary]:
     """The programs whose self-studies satisfy `visible` (or that have none, for admins)."""
     live = (
         select(studies_table.c.program_ref, func.count().label("studies"))
-        .where(studies_table.c.deleted_at.is_(None))
+        .where(studies_table.c.deleted_at.is_(None), studies_table.c.team_of.is_(None))
         .group_by(studies_table.c.program_ref)
         .subquery()
     )

@@ -4,9 +4,11 @@ A comparison needs only (study, item, value) of every answer, and a network's
 database holds millions of answers. Reading them a row at a time costs a Python
 tuple and three strings per answer, most of the time spent; so the database
 gathers each study's answers into one text (`group_concat` in SQLite,
-`string_agg` in PostgreSQL: one row per study), the text is split in C, and
-each distinct (item, value) pair gets a number once (pandas' `factorize`).
-Evidence and notes are never read. (The storage imports this module only when a
+`string_agg` in PostgreSQL: one row per study; two connections at once, see
+`_gathered`), the text is split in C, and each (item, value) pair is numbered by
+one dictionary lookup in C, its value decoded once per distinct pair (an answer
+whose value is null, evidence without a rating, is left out then). Evidence and
+notes are never read. (The storage imports this module only when a
 comparison reads: numpy and pandas stay out of every other command.)
 
 The texts join `item id US value` with RS between answers (ASCII's unit and
@@ -23,7 +25,6 @@ import threading
 from collections.abc import Iterator, Sequence
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
@@ -44,7 +45,7 @@ def read_study_columns(conn: Connection, *where: ColumnElement[bool]) -> StudyCo
     ).all()
     position = {row.id: n for n, row in enumerate(rows)}
     answers = answers_table.c
-    pairs: dict[str, int] = {}  # "item id US value" -> pair
+    pairs = _Numbers()  # "item id US value" -> pair
     studies: list[np.ndarray] = []
     coded: list[np.ndarray] = []
     uneven: list[str] = []
@@ -69,11 +70,7 @@ def read_study_columns(conn: Connection, *where: ColumnElement[bool]) -> StudyCo
         studies.append(_positions(position, [(row.study_id, 1) for row in loose]))
         # a key of its own per answer, kept apart from the joined keys by a leading RS
         keys = [(row.item_id, row.value) for row in loose]
-        coded.append(
-            np.array(
-                [pairs.setdefault(RECORD + json.dumps(key), len(pairs)) for key in keys], np.int64
-            )
-        )
+        coded.append(np.array([pairs[RECORD + json.dumps(key)] for key in keys], np.int64))
     names: dict[str, int] = {}
     pair_item: list[int] = []
     texts: list[str] = []
@@ -212,8 +209,15 @@ def _positions(position: dict[str, int], counts: Sequence[tuple[str, int]]) -> n
     )
 
 
-def _codes(pairs: dict[str, int], keys: list[str]) -> np.ndarray:
-    """The number of each key's (item, value) pair, numbering new pairs as they come."""
-    codes, distinct = pd.factorize(np.array(keys, dtype=object))
-    numbers = np.array([pairs.setdefault(key, len(pairs)) for key in distinct], np.int64)
-    return numbers[codes]
+class _Numbers(dict):
+    """Key -> a number counting up from 0, given the first time the key is looked up."""
+
+    def __missing__(self, key: str) -> int:
+        number = self[key] = len(self)
+        return number
+
+
+def _codes(pairs: _Numbers, keys: list[str]) -> np.ndarray:
+    """The number of each key's (item, value) pair, numbering new pairs as they come: one
+    dictionary lookup per answer, in C (`map`), and the key's text hashed once."""
+    return np.fromiter(map(pairs.__getitem__, keys), np.int64, len(keys))

@@ -25,6 +25,7 @@ from selfstudy.core.sheetcopy.vocabulary import (
     SHEETS_TITLE_LIMIT,
     START_HERE,
     SUMMARY,
+    TEAM_AGREEMENT,
     Cell,
     Formula,
     Rows,
@@ -347,7 +348,11 @@ def _match_dimension_tabs(
     """Dimension id -> tab title; reports extra, doubled and missing tabs."""
     found: dict[str, str] = {}
     for title in sheets:
-        if normalize(title) in (normalize(START_HERE), normalize(SUMMARY)):
+        if normalize(title) in (
+            normalize(START_HERE),
+            normalize(SUMMARY),
+            normalize(TEAM_AGREEMENT),
+        ):
             continue
         dimension = _dimension_for_tab(title, rubric)
         if dimension is None and not any(not is_blank(c) for row in sheets[title] for c in row):

@@ -25,6 +25,7 @@ Sheets = dict[str, Rows]
 
 START_HERE = "START HERE"
 SUMMARY = "SUMMARY"
+TEAM_AGREEMENT = "Team agreement"  # a team study's agreement, written on export, never read
 HEADER_SEARCH_ROWS = 15
 EXCEL_TITLE_LIMIT = 31
 SHEETS_TITLE_LIMIT = 100

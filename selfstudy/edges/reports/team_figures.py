@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from selfstudy.core.rubric import Number, Rubric
 from selfstudy.core.sheetcopy import Rows, Tab
+from selfstudy.core.sheetcopy.vocabulary import TEAM_AGREEMENT
 from selfstudy.core.study import AnswerValue, is_answered, is_na
 from selfstudy.core.team import REVEAL_TEXT, Reveal
 from selfstudy.core.wording import NONE
@@ -20,7 +21,7 @@ from selfstudy.core.wording import NONE
 if TYPE_CHECKING:
     from selfstudy.core.agreement import Agreement, ItemSpread, TeamAgreement
 
-TEAM_AGREEMENT_TAB = "Team agreement"
+TEAM_AGREEMENT_TAB = TEAM_AGREEMENT
 PENDING = "The team's ratings are compared " + REVEAL_TEXT[Reveal.CONSENSUS] + "."
 MOST_DISAGREED = 10  # items the HTML report and `team status` list at most
 

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from selfstudy.core.access import Actor
 from selfstudy.core.study import Answer, SelfStudy
 from selfstudy.edges.rubric_files import PROJECT_ROOT
+from selfstudy.edges.workbooks import xlsx_bytes
 
 APP = str(PROJECT_ROOT / "app.py")
 PAGES = "selfstudy/app/pages/"
@@ -114,3 +115,41 @@ def test_a_rater_cannot_rate_on_the_team_study_before_joining(db, default_rubric
     cy = browser(study_id, "questionnaire.py", "Cy")
     assert "Join the team as a rater on the Team page" in page_text(cy)
     assert not cy.segmented_control
+
+
+def test_raters_copies_uploaded_together_become_one_team_study(db, default_rubric):
+    """Import & sync: three raters' copies of one round, saved as one team study."""
+    from tests.test_app_bulk_import import click, upload
+    from tests.test_app_import_sync import XLSX, open_page
+
+    def copy(rater: str, level: int, round_: str = "baseline") -> bytes:
+        study = SelfStudy.new(
+            default_rubric, "Bridge to STEM", round=round_, completed_by=rater
+        ).model_copy(update={"answers": {"PG.1.a": Answer(value=level)}})
+        return xlsx_bytes(study, default_rubric)
+
+    files = [(f"{n}.xlsx", copy(n, level), XLSX) for n, level in (("Ana", 3), ("Bo", 1))]
+    at = upload(open_page(), *files, ("cy.xlsx", copy("Cy", 2, "follow-up"), XLSX))
+    next(t for t in at.toggle if t.label.startswith("Save them as one team")).set_value(True)
+    at.run()
+    next(t for t in at.text_input if t.label == "Your name, as your team knows you").input("Ana")
+    at = click(at, "Continue")
+    at = click(at, "Save as one team self-study of 3 raters")
+    assert not at.exception
+    refused = at.table[-1].value
+    assert list(refused["Code"]) == ["team-copies"] and "cy.xlsx" in refused.index[0]
+    assert "follow-up" in refused["Problem and how to fix it"].iloc[0]
+    assert db.list_studies() == []  # refused as a whole
+
+    at = upload(open_page(), *files)
+    next(t for t in at.toggle if t.label.startswith("Save them as one team")).set_value(True)
+    at.run()
+    next(t for t in at.text_input if t.label == "Your name, as your team knows you").input("Ana")
+    at = click(at, "Continue")
+    assert "Raters, by each copy's *Completed by* detail" in page_text(at)
+    at = click(at, "Save as one team self-study of 2 raters")
+    assert not at.exception
+    [summary] = db.list_studies()
+    team = db.team(summary.id)
+    assert [r.name for r in team.raters] == ["Ana", "Bo"] and team.lead == "Ana"
+    assert "Saved as the team self-study" in page_text(at)

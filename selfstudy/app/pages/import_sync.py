@@ -25,12 +25,14 @@ from selfstudy.app.session import (
     get_storage,
     open_study,
     problem_lines,
+    rater_name_needed,
     rubric_for,
     rubrics,
     show_problems,
     who,
 )
 from selfstudy.core.access import Action, NoAccess
+from selfstudy.core.agreement import TeamAgreement
 from selfstudy.core.merge import PROGRAM_KEY, SyncConflict, change_names
 from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.rubric import Rubric
@@ -42,7 +44,7 @@ from selfstudy.edges import gsheets
 from selfstudy.edges.rubric_files import rubric_by_id
 from selfstudy.edges.storage import StaleEdit, StoredStudy, StudyNotFound
 from selfstudy.edges.workbooks import xlsx_bytes
-from selfstudy.workflows import imports, sheet_sync
+from selfstudy.workflows import imports, reports, sheet_sync, teams
 
 FROM_COPY = "The one the copy names"
 SECRETS_KEY = "gcp_service_account"
@@ -332,6 +334,9 @@ def is_one_copy(files: list) -> bool:
     return names == workbooks == names[:1] or not workbooks
 
 
+TEAM = Path(__file__).parent / "team.py"
+
+
 @dataclass
 class BulkRead:
     """An upload's copies as read once (reading is most of an import's time), and what
@@ -390,6 +395,13 @@ def bulk_import(files: list, choice: str) -> None:
         problem_table(problems, where="Where")
     if not good:
         return
+    if len(good) > 1 and st.toggle(
+        "Save them as one team self-study: each copy is one rater's ratings of the same "
+        "program and round",
+        key="bulk_as_team",
+    ):
+        save_as_team(bulk.key, good)
+        return
     if bulk.reviews is None:
         bulk.reviews = imports.review_copies(get_storage(), good)
     reviews = bulk.reviews
@@ -424,6 +436,41 @@ def bulk_import(files: list, choice: str) -> None:
                     st.dataframe(changes_frame(review.changes, rubric), hide_index=True)
     if st.button(f"Save {copies_word(len(good))}", type="primary", key="bulk_save"):
         save_bulk(good, reviews, on_stored, program_id)
+
+
+TEAM_SAVED = "bulk_team_saved"  # (upload key, the team study made from it)
+
+
+def save_as_team(key: str, good: list[tuple[imports.Source, SelfStudy]]) -> None:
+    """The copies as the raters of one new team self-study, led by this person."""
+    saved = st.session_state.get(TEAM_SAVED)
+    if saved is not None and saved[0] == key:  # saved already: never twice
+        st.success(f"Saved as the team self-study {saved[1]}; it is open now.")
+        st.page_link(TEAM, label="Go to the Team page", icon=":material/groups:")
+        return
+    names = teams.rater_names([(source.stem, study) for source, study in good])
+    st.caption(
+        "Raters, by each copy's *Completed by* detail, else its file name: "
+        + markdown.text(", ".join(names))
+        + ". You lead the team: you open the consensus step when everyone's ratings are in."
+    )
+    if rater_name_needed():
+        return
+    if not st.button(f"Save as one team self-study of {len(good)} raters", type="primary"):
+        return
+    try:
+        study_id, _ = teams.save_team_copies(
+            get_storage(),
+            [(source.label, source.stem, study) for source, study in good],
+            lead=who(),
+            by=who(),
+        )
+    except ProblemsFound as exc:
+        problem_table(list(exc.problems), where="Where")
+        return
+    st.session_state[TEAM_SAVED] = (key, study_id)
+    open_study(study_id)
+    st.rerun()
 
 
 def plan_choice(review: imports.CopyReview, on_stored: str) -> imports.OnMatch:
@@ -591,17 +638,23 @@ REASONS = {  # why a copy that was read was not saved, by problem code
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def sheet_copy_xlsx(study_json: str | None, rubric_id: str, rubric_version: str) -> bytes:
-    """A study's .xlsx sheet copy (a blank template without one), made once per version.
+def sheet_copy_xlsx(
+    study_json: str | None,
+    rubric_id: str,
+    rubric_version: str,
+    agreement: TeamAgreement | None = None,
+) -> bytes:
+    """A study's .xlsx sheet copy (a blank template without one), made once per version;
+    a team study's with its agreement (a Team agreement tab).
 
     Given to the download button as data rather than as a callable: a deferred
     download's response could be lost when the page reran while it was made.
     """
     study = parse_study(study_json) if study_json else None
-    return xlsx_bytes(study, rubric_by_id(rubric_id, rubric_version))
+    return xlsx_bytes(study, rubric_by_id(rubric_id, rubric_version), agreement)
 
 
-def download_section(study: SelfStudy | None) -> None:
+def download_section(study_id: str | None, study: SelfStudy | None) -> None:
     st.subheader("Download a spreadsheet")
     left, right = st.columns(2)
     with left:
@@ -614,19 +667,30 @@ def download_section(study: SelfStudy | None) -> None:
             template = f"{rubric.id}-template.xlsx"
             xlsx_button("Blank template (.xlsx)", template, None, rubric.id, rubric.version)
     with right:
-        if study is not None:
+        if study is not None and study_id is not None:
             name, ref = f"{_slug(study.program.name)}.xlsx", study.rubric
-            xlsx_button("This self-study's sheet copy (.xlsx)", name, study, ref.id, ref.version)
+            # a team study's agreement, as far as this person may see it (none before the
+            # consensus step opens)
+            rubric = rubric_by_id(ref.id, ref.version)
+            agreement = reports.team_figures(get_storage(), rubric, study_id).agreement
+            xlsx_button(
+                "This self-study's sheet copy (.xlsx)", name, study, ref.id, ref.version, agreement
+            )
         else:
             st.caption("Open a self-study to download its sheet copy.")
 
 
 def xlsx_button(
-    label: str, file_name: str, study: SelfStudy | None, rubric_id: str, version: str
+    label: str,
+    file_name: str,
+    study: SelfStudy | None,
+    rubric_id: str,
+    version: str,
+    agreement: TeamAgreement | None = None,
 ) -> None:
     """A download button for a sheet copy, or, when the copy cannot be written, why not."""
     try:
-        data = sheet_copy_xlsx(study.to_json() if study else None, rubric_id, version)
+        data = sheet_copy_xlsx(study.to_json() if study else None, rubric_id, version, agreement)
     except ProblemsFound as exc:  # a text an Excel cell cannot hold whole
         st.error(f"This .xlsx file cannot be made:  \n{problem_lines(exc)}")
         return
@@ -828,7 +892,7 @@ def page() -> None:
     with importing:
         import_section()
     with downloading:
-        download_section(study)
+        download_section(study_id, study)
     with google:
         google_section(study_id, study)
 

@@ -167,9 +167,15 @@ def report_html(
     return html_report(rubric, study, score(rubric, study), previous, team.agreement, team.team)
 
 
-def downloads(rubric: Rubric, study_id: str, study: SelfStudy, result: Result, previous) -> None:
+def downloads(
+    rubric: Rubric,
+    study_id: str,
+    study: SelfStudy,
+    result: Result,
+    previous,
+    team: reports.TeamFigures,
+) -> None:
     stem = _file_stem(study)
-    team = reports.team_figures(get_storage(), rubric, study_id)  # only what the reader may see
     left, with_history, middle, right = st.columns(4)
     left.download_button(
         "Self-study (JSON)",
@@ -202,9 +208,8 @@ def downloads(rubric: Rubric, study_id: str, study: SelfStudy, result: Result, p
     )
 
 
-def team_agreement(rubric: Rubric, study_id: str) -> None:
+def team_agreement(rubric: Rubric, study_id: str, figures: reports.TeamFigures) -> None:
     """For a team study: how far the team has come, and how much it agreed, per standard."""
-    figures = reports.team_figures(get_storage(), rubric, study_id)
     if not figures.team:
         return
     team = get_storage().team(study_id)
@@ -260,7 +265,8 @@ def show() -> None:
         markdown.text(" · ".join(filter(None, [program.name, program.organization, program.round])))
     )
     summary(result, previous)
-    team_agreement(rubric, study_id)
+    team = reports.team_figures(get_storage(), rubric, study_id)  # only what the reader may see
+    team_agreement(rubric, study_id, team)
     if result.completeness < 1:
         st.page_link(QUESTIONNAIRE, label="Continue answering", icon=":material/checklist:")
     missing_items(rubric, study)
@@ -280,7 +286,7 @@ def show() -> None:
     priorities(rubric, result)
     reflections(rubric, study)
     st.subheader("Download")
-    downloads(rubric, study_id, study, result, previous)
+    downloads(rubric, study_id, study, result, previous, team)
 
 
 show()

@@ -60,7 +60,15 @@ def open_tab(at: AppTest, label: str) -> AppTest:
     return at
 
 
-VIEWS = ["Groups", "Heatmap", "Distributions", "Change", "Needs and assets", "One program"]
+VIEWS = [
+    "Groups",
+    "Heatmap",
+    "Distributions",
+    "Change",
+    "Needs and assets",
+    "One program",
+    "Team ratings",
+]
 
 
 def charts(at: AppTest) -> list:

@@ -153,3 +153,39 @@ def test_raters_copies_uploaded_together_become_one_team_study(db, default_rubri
     team = db.team(summary.id)
     assert [r.name for r in team.raters] == ["Ana", "Bo"] and team.lead == "Ana"
     assert "Saved as the team self-study" in page_text(at)
+
+
+def test_cohorts_list_each_team_with_its_raters_and_agreement_once_compared(
+    db, default_rubric, sample_set
+):
+    from tests.completion import finished
+    from tests.test_app_cohorts import open_page as cohorts_page
+    from tests.test_app_cohorts import open_tab
+
+    study_id = db.create_study(
+        SelfStudy.new(default_rubric, "Bridge to STEM", cohort="2025", round="baseline")
+    )
+    ana = db.acting_as(Actor.local("Ana"))
+    ana.make_team(study_id)
+    bo = db.acting_as(Actor.local("Bo"))
+    bo.add_rater(study_id, "Bo")
+    sheets = {r.name: r.sheet_id for r in db.team(study_id).raters}
+    ana.save_field(sheets["Ana"], "PG.1.a", "value", 3, None)
+    bo.save_field(sheets["Bo"], "PG.1.a", "value", 3, None)
+    bo.submit_ratings(sheets["Bo"])
+
+    [row] = open_tab(cohorts_page(), "Team ratings").dataframe[0].value.to_dict("records")
+    assert (row["Program"], row["Raters"], row["Submitted"]) == ("Bridge to STEM", 2, 1)
+    assert (row["Step"], row["Same level"]) == ("rating on their own", "—")
+
+    # with a finished self-study to compare, the teams are a view of their own
+    db.create_study(finished(sample_set[0], default_rubric))
+    ana.open_consensus(study_id)
+    page = open_tab(cohorts_page(), "Team ratings")
+    assert not [e for e in page.subheader if e.value == "Team ratings"]
+    [row] = page.dataframe[0].value.to_dict("records")
+    assert (row["Step"], row["Same level"], row["Items compared"]) == (
+        "consensus step open",
+        "100%",
+        1,
+    )

@@ -14,10 +14,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from selfstudy.core.access import normal_name, program_key
-from selfstudy.core.agreement import TeamAgreement, team_agreement
+from selfstudy.core.agreement import Agreement, TeamAgreement, team_agreement
 from selfstudy.core.problems import Problem, ProblemsFound, Report, quoted
 from selfstudy.core.rubric import Rubric
-from selfstudy.core.study import Answer, AnswerValue, SelfStudy, is_answered, program_from_data
+from selfstudy.core.study import (
+    Answer,
+    AnswerValue,
+    Program,
+    SelfStudy,
+    is_answered,
+    program_from_data,
+)
 from selfstudy.core.team import Rater, Reveal, Team, gathered, proposed
 from selfstudy.edges.storage import Storage, StoredStudy
 
@@ -193,3 +200,45 @@ def save_team_copies(
         by,
     )
     return study_id, names
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    """One team self-study as a facilitator sees it: who took part, how far it has come,
+    and, once the consensus step is open, how much its raters agreed overall."""
+
+    study_id: str
+    program: Program
+    raters: int
+    submitted: int
+    step: str  # `STEPS`
+    agreement: Agreement | None
+
+
+STEPS = ("rating on their own", "consensus step open", "consensus reached")
+
+
+def team_overview(storage: Storage, rubric: Rubric) -> list[TeamRow]:
+    """The team self-studies of `rubric` the storage's actor may read, by program and
+    round: raters, submitted, step and (once compared) agreement. No rating is read before
+    the consensus step opens, as for anyone."""
+    rows = []
+    for study_id, summary in storage.team_summaries().items():
+        stored = storage.get_study(study_id)
+        if stored.study.rubric.id != rubric.id:
+            continue
+        step = STEPS[2] if summary.agreed else STEPS[1] if summary.opened else STEPS[0]
+        agreement = (
+            consensus(storage, rubric, study_id).agreement.overall if summary.opened else None
+        )
+        rows.append(
+            TeamRow(
+                study_id,
+                stored.study.program,
+                summary.raters,
+                summary.submitted,
+                step,
+                agreement,
+            )
+        )
+    return sorted(rows, key=lambda r: (r.program.name.casefold(), r.program.round or ""))

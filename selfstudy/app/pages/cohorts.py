@@ -35,9 +35,10 @@ from selfstudy.core.cohorts import (
     levels_by_group,
     threshold_text,
 )
+from selfstudy.core.cohorts.pseudonyms import pseudonym
 from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.rubric import Rubric
-from selfstudy.core.wording import sentence
+from selfstudy.core.wording import percent_text, sentence
 from selfstudy.edges.reports.cohort_charts import (
     against_group_chart,
     cohort_heatmap,
@@ -45,16 +46,26 @@ from selfstudy.edges.reports.cohort_charts import (
     dumbbell,
 )
 from selfstudy.edges.reports.cohort_workbook import cohort_report_bytes
+from selfstudy.edges.reports.team_figures import alpha_text
 from selfstudy.edges.settings import PSEUDONYM_SECRET_VARIABLE, pseudonym_secret
 from selfstudy.edges.storage import database_url
 from selfstudy.workflows import cohorts as cohort_workflow
+from selfstudy.workflows.teams import team_overview
 
 ALL_DIMENSIONS = "All dimensions"
 OVERALL = "Overall"
 MOST_CHANGES_DRAWN = 60
 NOT_GROUPABLE = {"name", "id", "key", "program", "completed_on", "completed_by"}
 THRESHOLD = "Count self-studies at least this complete"
-VIEWS = ["Groups", "Heatmap", "Distributions", "Change", "Needs and assets", "One program"]
+VIEWS = [
+    "Groups",
+    "Heatmap",
+    "Distributions",
+    "Change",
+    "Needs and assets",
+    "One program",
+    "Team ratings",
+]
 
 
 @st.cache_resource(show_spinner="Scoring…", max_entries=8)
@@ -347,11 +358,13 @@ def _headline(comparison: Comparison) -> None:
     )
 
 
-def _views(comparison: Comparison, rubric: Rubric, dimension: str | None) -> None:
+def _views(
+    comparison: Comparison, rubric: Rubric, dimension: str | None, pseudonyms: bool = False
+) -> None:
     """The six views as tabs, of which only the open one is built and sent: tabs that
     ignore changes run, and send, every tab's charts and tables on every rerun."""
     titles = {d.id: d.title for d in rubric.dimensions}
-    groups, grid, spread, change, network, one = st.tabs(
+    groups, grid, spread, change, network, one, teams = st.tabs(
         VIEWS, key="cohort_view", on_change="rerun"
     )
     if groups.open:
@@ -372,6 +385,47 @@ def _views(comparison: Comparison, rubric: Rubric, dimension: str | None) -> Non
     if one.open:
         with one:
             _one_program(comparison, titles)
+    if teams.open:
+        with teams:
+            _team_ratings(rubric, pseudonyms)
+
+
+def _team_ratings(rubric: Rubric, pseudonyms: bool) -> None:
+    """The team self-studies among the programs this person may see: raters, step and,
+    once the ratings were compared, how much each team agreed."""
+    rows = team_overview(get_storage(), rubric)
+    if not rows:
+        st.info(
+            "No team self-studies here yet. A program makes one on its Team page: each "
+            "rater rates on their own, then the team agrees."
+        )
+        return
+    secret = pseudonym_secret(get_storage()) if pseudonyms else ""
+    table = pd.DataFrame(
+        [
+            {
+                "Program": pseudonym(row.program.id or row.program.name, secret)
+                if pseudonyms
+                else row.program.name,
+                "Cohort": row.program.cohort,
+                "Round": row.program.round,
+                "Raters": row.raters,
+                "Submitted": row.submitted,
+                "Step": row.step,
+                "Same level": percent_text(row.agreement.exact) if row.agreement else "—",
+                "Within one": percent_text(row.agreement.within_one) if row.agreement else "—",
+                "Alpha": alpha_text(row.agreement) if row.agreement else "—",
+                "Items compared": row.agreement.items if row.agreement else None,
+            }
+            for row in rows
+        ]
+    )
+    st.dataframe(table, hide_index=True)
+    st.caption(
+        "Agreement is shown once a team's lead opens the consensus step: same level and "
+        "within one level are shares of rater pairs; alpha is Krippendorff's, for ordinal "
+        "ratings (0.8 or more is usually taken as reliable)."
+    )
 
 
 def _heatmap(comparison: Comparison, dimension: str | None) -> None:
@@ -442,10 +496,13 @@ def page() -> None:
     )
     if isinstance(comparison, cohort_workflow.CohortChoiceError):
         _no_comparison(comparison)
+        if team_overview(get_storage(), rubric):  # teams still rating have no figures yet
+            st.subheader("Team ratings")
+            _team_ratings(rubric, chosen["pseudonyms"])
         return
     _left_out_notice(comparison.left_out)
     _headline(comparison)
-    _views(comparison, rubric, chosen["dimension"])
+    _views(comparison, rubric, chosen["dimension"], chosen["pseudonyms"])
 
 
 page()

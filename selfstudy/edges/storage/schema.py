@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -374,6 +374,32 @@ def add_cohort(conn: Connection, program_id: str, cohort: str | None) -> None:
             insert(program_cohorts_table).values(
                 program_id=program_id, cohort_key=key, cohort=cohort.strip()
             )
+        )
+
+
+def add_cohorts(conn: Connection, pairs: Iterable[tuple[str, str | None]]) -> None:
+    """`add_cohort` for many (program, cohort) pairs: one read of what is there, one insert
+    of what is not (a bulk import names a cohort for every program it saves)."""
+    wanted: dict[tuple[str, str], str] = {}
+    for program_id, cohort in pairs:
+        if cohort and normal_name(cohort):
+            wanted.setdefault((program_id, normal_name(cohort)), cohort.strip())
+    programs = sorted({program_id for program_id, _ in wanted})
+    for start in range(0, len(programs), 500):
+        rows = conn.execute(
+            select(program_cohorts_table.c.program_id, program_cohorts_table.c.cohort_key).where(
+                program_cohorts_table.c.program_id.in_(programs[start : start + 500])
+            )
+        )
+        for row in rows:
+            wanted.pop((row.program_id, row.cohort_key), None)
+    if wanted:
+        conn.execute(
+            insert(program_cohorts_table),
+            [
+                {"program_id": program_id, "cohort_key": key, "cohort": cohort}
+                for (program_id, key), cohort in wanted.items()
+            ],
         )
 
 

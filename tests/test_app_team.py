@@ -189,3 +189,27 @@ def test_cohorts_list_each_team_with_its_raters_and_agreement_once_compared(
         "100%",
         1,
     )
+
+
+def test_the_cohorts_page_counts_only_the_self_studies_chosen_by_how_they_were_rated(
+    db, default_rubric, sample_set
+):
+    from tests.completion import finished
+    from tests.test_app_cohorts import open_page as cohorts_page
+
+    for study in sample_set[:2]:
+        db.create_study(finished(study, default_rubric))
+    team_study = db.create_study(finished(sample_set[2], default_rubric))
+    db.acting_as(Actor.local("Ana")).make_team(team_study)  # still rating
+    page = cohorts_page()
+    choice = next(s for s in page.selectbox if s.label == "Which self-studies count")
+    assert not [c for c in page.caption if "left out: not" in c.value]
+    choice.set_value("agreed-or-single").run()
+    assert not page.exception
+    [said] = [c.value for c in page.caption if "left out: not" in c.value]
+    assert said.startswith("1 self-study left out: not single-rater self-studies")
+    choose = next(s for s in page.selectbox if s.label == "Which self-studies count")
+    choose.set_value("agreed").run()
+    [said] = [c.value for c in page.caption if "left out: not" in c.value]
+    assert said.startswith("3 self-studies left out: not only team self-studies that reached")
+    assert not page.metric  # nothing left to compare

@@ -106,6 +106,15 @@ LISTED = 20
     "page's progress shows it. The others are left out of every figure and listed with "
     "why. 0 counts every self-study.",
 )
+@click.option(
+    "--teams",
+    type=click.Choice(["every", "agreed-or-single", "agreed"]),
+    default="every",
+    show_default=True,
+    help="With --from-db: which stored self-studies count by how they were rated. "
+    "agreed-or-single: single-rater ones and team self-studies that reached consensus; "
+    "agreed: only team self-studies that reached consensus.",
+)
 def cohort_command(
     inputs: tuple[Path, ...],
     from_db: bool,
@@ -120,6 +129,7 @@ def cohort_command(
     follow_up: str | None,
     top: int,
     min_complete: float,
+    teams: str,
 ) -> None:
     """Compare the self-studies of many programs.
 
@@ -148,6 +158,8 @@ def cohort_command(
         raise click.UsageError("--format xlsx needs --out FILE.xlsx")
     if not inputs and not from_db:
         raise click.UsageError("give self-study files or folders, or --from-db")
+    if teams != "every" and not from_db:
+        raise click.UsageError("--teams chooses among stored self-studies: add --from-db")
     from selfstudy.core.cohorts.columns import columns_of, joined
     from selfstudy.workflows import cohorts as cohort_workflow
 
@@ -172,7 +184,13 @@ def cohort_command(
                     err=True,
                 )
         if rubric is not None:
-            stored = storage.study_columns(rubric.id)
+            stored, not_chosen = cohort_workflow.stored_columns(storage, rubric.id, teams)
+            if not_chosen:
+                say(
+                    f"the database: {not_chosen} self-studies left out: not "
+                    f"{cohort_workflow.TEAM_CHOICES[teams]} (--teams {teams})",
+                    err=True,
+                )
             labels = [f"database study {study_id}" for study_id in stored.labels]
             columns = joined(columns, replace(stored, labels=labels))
     if not len(columns):

@@ -8,8 +8,10 @@ pseudonyms, rounds and completeness threshold apply on both.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from selfstudy.core.cohorts import (
     DEFAULT_MIN_COMPLETE,
@@ -106,15 +108,48 @@ class StoredScores:
     rubric: Rubric
     problems: Report  # why studies were left out, and repeated rounds
     left_out: int  # studies with answers the rubric does not allow
+    not_chosen: int = 0  # team self-studies (or single ones) the team choice left out
 
 
-def stored_scores(storage: Storage, rubric_id: str) -> StoredScores:
-    """Score the stored studies of `rubric_id` the storage's actor may compare, read in bulk
-    as columns (never one object per answer); the rubric is the version the oldest names."""
+# Which stored self-studies a comparison counts, by how they were rated (`--teams`).
+TEAM_CHOICES = {
+    "every": "every self-study",
+    "agreed-or-single": "single-rater self-studies, and team self-studies that reached consensus",
+    "agreed": "only team self-studies that reached consensus",
+}
+
+
+def stored_columns(
+    storage: Storage, rubric_id: str, teams: str = "every"
+) -> tuple[StudyColumns, int]:
+    """The stored studies of `rubric_id` the storage's actor may compare, read in bulk as
+    columns, kept as `teams` chooses (`TEAM_CHOICES`: a team self-study still rating holds
+    no consensus yet); and how many that choice left out."""
+    if teams not in TEAM_CHOICES:
+        raise CohortChoiceError("teams", f"choose one of {', '.join(TEAM_CHOICES)}")
     columns = storage.study_columns(rubric_id)
+    if teams == "every" or not len(columns):
+        return columns, 0
+    summaries = storage.team_summaries()
+    agreed = {study_id for study_id, team in summaries.items() if team.agreed}
+    keep = np.array(
+        [
+            label in agreed or (teams == "agreed-or-single" and label not in summaries)
+            for label in columns.labels
+        ],
+        dtype=bool,
+    )
+    return columns.subset(keep), int((~keep).sum())
+
+
+def stored_scores(storage: Storage, rubric_id: str, teams: str = "every") -> StoredScores:
+    """Score the stored studies of `rubric_id` the storage's actor may compare, kept as
+    `teams` chooses (`stored_columns`), read in bulk as columns (never one object per
+    answer); the rubric is the version the oldest names."""
+    columns, not_chosen = stored_columns(storage, rubric_id, teams)
     version = columns.rubric_versions[0] if len(columns) else None
     rubric = rubric_by_id(rubric_id, version)
-    return scores_of_columns(rubric, columns)
+    return replace(scores_of_columns(rubric, columns), not_chosen=not_chosen)
 
 
 def scores_of_columns(rubric: Rubric, columns: StudyColumns) -> StoredScores:

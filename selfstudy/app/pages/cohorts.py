@@ -70,12 +70,27 @@ VIEWS = [
 
 @st.cache_resource(show_spinner="Scoring…", max_entries=8)
 def _scores(
-    url: str, fingerprint: Fingerprint, rubric_id: str, scope: Actor
-) -> tuple[CohortScores, Rubric, int]:
-    """The scores of the studies of one rubric this `scope` may compare, and how many were
-    left out as unreadable: read in bulk from the database's columns."""
-    stored = cohort_workflow.stored_scores(get_storage(), rubric_id)
-    return stored.scores, stored.rubric, stored.left_out
+    url: str, fingerprint: Fingerprint, rubric_id: str, scope: Actor, teams: str = "every"
+) -> tuple[CohortScores, Rubric, int, int]:
+    """The scores of the studies of one rubric this `scope` may compare, kept as `teams`
+    chooses; how many were left out as unreadable, and how many the choice left out: read
+    in bulk from the database's columns."""
+    stored = cohort_workflow.stored_scores(get_storage(), rubric_id, teams)
+    return stored.scores, stored.rubric, stored.left_out, stored.not_chosen
+
+
+def _team_choice() -> str:
+    """Which self-studies count, by how they were rated: asked only where there are teams."""
+    if not get_storage().team_summaries():
+        return "every"
+    return st.selectbox(
+        "Which self-studies count",
+        list(cohort_workflow.TEAM_CHOICES),
+        format_func=lambda key: cohort_workflow.TEAM_CHOICES[key].capitalize(),
+        key="cohort_teams",
+        help="A team self-study holds the team's agreed ratings only once it reached "
+        "consensus; before, it holds what it held before the team began, or nothing.",
+    )
 
 
 @st.cache_resource(max_entries=32)
@@ -90,11 +105,12 @@ def _comparison(
     min_complete: float,
     scope: Actor,
     secret: str,
+    teams: str = "every",
 ) -> Comparison | cohort_workflow.CohortChoiceError:
     """The comparison of the chosen studies at least `min_complete` percent complete, or
     why there is none; `secret` (the pseudonym secret) keys the cache, so pseudonyms change
     as soon as an admin changes it."""
-    scores, _, _ = _scores(url, fingerprint, rubric_id, scope)
+    scores, _, _, _ = _scores(url, fingerprint, rubric_id, scope, teams)
     try:
         chosen = cohort_workflow.choose(
             scores, by, cohorts, rounds, pseudonyms, storage=get_storage()
@@ -469,8 +485,11 @@ def page() -> None:
     if rubric_id is None:
         st.info("There are no self-studies yet. Start one, or import sheet copies, then come back.")
         return
+    teams = _team_choice()
     try:
-        scores, rubric, left_out = _scores(url, fingerprint, rubric_id, access_scope())
+        scores, rubric, left_out, not_chosen = _scores(
+            url, fingerprint, rubric_id, access_scope(), teams
+        )
     except ProblemsFound as exc:
         st.error(f"This rubric is not in the rubric folder.\n\n{problem_lines(exc)}")
         return
@@ -478,6 +497,11 @@ def page() -> None:
         st.warning(
             f"{left_out} self-stud{'y' if left_out == 1 else 'ies'} left out: answers that "
             "this rubric does not allow. Open them on the Self-study page to fix them."
+        )
+    if not_chosen:
+        st.caption(
+            f"{not_chosen} self-stud{'y' if not_chosen == 1 else 'ies'} left out: not "
+            f"{cohort_workflow.TEAM_CHOICES[teams]} (“Which self-studies count”)."
         )
     if not len(scores):
         return
@@ -493,6 +517,7 @@ def page() -> None:
         chosen["min_complete"],
         access_scope(),
         pseudonym_secret(get_storage()) if chosen["pseudonyms"] else "",
+        teams,
     )
     if isinstance(comparison, cohort_workflow.CohortChoiceError):
         _no_comparison(comparison)

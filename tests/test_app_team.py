@@ -213,3 +213,17 @@ def test_the_cohorts_page_counts_only_the_self_studies_chosen_by_how_they_were_r
     [said] = [c.value for c in page.caption if "left out: not" in c.value]
     assert said.startswith("3 self-studies left out: not only team self-studies that reached")
     assert not page.metric  # nothing left to compare
+
+
+def test_beginning_a_study_as_a_team_goes_on_to_the_team_page(db):
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    next(t for t in at.text_input if t.label == "Program name *").input("Robotics Club")
+    next(c for c in at.checkbox if c.label.startswith("Rate it as a team")).check()
+    next(b for b in at.button if b.label == "Begin the self-study").click().run()
+    assert not at.exception
+    assert at.title[0].value == "Team rating"
+    next(t for t in at.text_input if t.label == "Your name, as your team knows you").input("Ana")
+    button(at, "Continue").click().run()
+    button(at, "Make this a team self-study").click().run()
+    [summary] = db.list_studies()
+    assert summary.name == "Robotics Club" and db.team(summary.id).lead == "Ana"

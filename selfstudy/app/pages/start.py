@@ -28,6 +28,7 @@ from selfstudy.edges.study_files import sample_files
 from selfstudy.workflows import history, studies
 
 QUESTIONNAIRE = Path(__file__).parent / "questionnaire.py"
+TEAM = Path(__file__).parent / "team.py"
 
 
 def creation_key(details: tuple[str, ...]) -> str:
@@ -144,6 +145,10 @@ def new_study_form() -> None:
         rubric = st.selectbox(
             "Rubric", available, format_func=lambda r: f"{r.title} (version {r.version})"
         )
+        as_team = st.checkbox(
+            "Rate it as a team: each rater rates on their own, then the team agrees "
+            "(set up next, on the Team page)"
+        )
         begin = st.form_submit_button("Begin the self-study", type="primary")
     if begin:
         details = (rubric.key, name, organization, cohort, round_)
@@ -162,6 +167,9 @@ def new_study_form() -> None:
         except ProblemsFound as exc:
             st.error(problem_lines(exc))
             return
+        if as_team:
+            open_study(study_id)
+            st.switch_page(TEAM, query_params={"study": study_id})
         go_to_study(study_id)
 
 

@@ -78,6 +78,10 @@ def running_app(database: Path, folder: Path, port: int) -> Iterator[str]:
             str(port),
             "--server.address",
             "127.0.0.1",
+            # A deployed app's code never changes under it; a checkout being edited does,
+            # and a module reloaded mid-session leaves it holding objects of old classes.
+            "--server.fileWatcherType",
+            "none",
         ],
         cwd=PROJECT_ROOT,
         env=env,

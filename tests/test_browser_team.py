@@ -36,17 +36,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(scope="module", autouse=True)
-def code_that_stays_put():
-    """The app server does not reload our modules when their files change (before the
-    server starts: autouse). A deployed app's code never changes under it; a checkout
-    being edited does, and a module reloaded mid-session leaves the session holding
-    objects of the old classes, which the new code does not recognise."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("STREAMLIT_SERVER_FILE_WATCHER_TYPE", "none")
-        yield
-
-
 ASK_NAME = "Your name, as your team knows you"
 LEVELS = {1: "Not yet", 2: "Emerging", 3: "Established"}
 OTHERS_OF_BO = re.compile(r"\b(Ana|Cy)\b")

@@ -15,7 +15,7 @@ from selfstudy.core.agreement import NO_PAIRS, NO_VARIATION, agreement, team_agr
 from selfstudy.core.rubric.parse import parse_rubric
 from selfstudy.core.scoring import score
 from selfstudy.core.study import Answer
-from selfstudy.core.team import gathered, proposed_consensus, would_lose
+from selfstudy.core.team import gathered, proposed_consensus, single_again
 
 NAN = math.nan
 
@@ -129,11 +129,16 @@ def test_gathering_keeps_one_text_when_all_wrote_it_and_names_each_otherwise():
     assert gathered([("Ana", "  ")]) == ""
 
 
-def test_switching_back_loses_nothing_only_when_every_rating_is_the_studys_own():
+def test_switching_back_takes_one_raters_answers_back_and_refuses_what_it_would_lose():
     own = {"a": Answer(value=3, evidence="minutes")}
-    assert would_lose(own, {"Ana": dict(own), "Bo": {}}) == []
-    assert would_lose(own, {"Ana": {"a": Answer(value=2)}}) == [("Ana", "a")]
-    assert would_lose({}, {"Ana": {"b": Answer(notes="ask Bo")}}) == [("Ana", "b")]
+    assert single_again(own, {"Ana": dict(own), "Bo": {}}) == ({}, [])
+    # the lead's sheet holds what the study held: it comes back
+    assert single_again({}, {"Ana": dict(own), "Bo": {"a": Answer()}}) == (own, [])
+    # the study holds another answer for the item: one of the two would be lost
+    assert single_again(own, {"Ana": {"a": Answer(value=2)}}) == ({}, [("Ana", "a")])
+    # two raters with answers of their own: all but one's would be lost
+    two = {"Ana": {"a": Answer(value=2)}, "Bo": {"b": Answer(notes="ask Bo")}}
+    assert single_again({}, two) == ({}, [("Ana", "a"), ("Bo", "b")])
 
 
 levels = st.sampled_from([1, 2, 3, 4, "N/A", None])

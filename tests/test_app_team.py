@@ -158,7 +158,7 @@ def test_raters_copies_uploaded_together_become_one_team_study(db, default_rubri
 def test_cohorts_list_each_team_with_its_raters_and_agreement_once_compared(
     db, default_rubric, sample_set
 ):
-    from tests.completion import finished
+    from tests.completion import finish_sheet, finished
     from tests.test_app_cohorts import open_page as cohorts_page
     from tests.test_app_cohorts import open_tab
 
@@ -172,6 +172,7 @@ def test_cohorts_list_each_team_with_its_raters_and_agreement_once_compared(
     sheets = {r.name: r.sheet_id for r in db.team(study_id).raters}
     ana.save_field(sheets["Ana"], "PG.1.a", "value", 3, None)
     bo.save_field(sheets["Bo"], "PG.1.a", "value", 3, None)
+    finish_sheet(bo, sheets["Bo"], default_rubric)
     bo.submit_ratings(sheets["Bo"])
 
     [row] = open_tab(cohorts_page(), "Team ratings").dataframe[0].value.to_dict("records")
@@ -227,3 +228,46 @@ def test_beginning_a_study_as_a_team_goes_on_to_the_team_page(db):
     button(at, "Make this a team self-study").click().run()
     [summary] = db.list_studies()
     assert summary.name == "Robotics Club" and db.team(summary.id).lead == "Ana"
+
+
+def test_the_consensus_step_takes_the_teams_choice_and_text_answers_too(db, default_rubric):
+    """A choice shows or hides a rating and a text answer is the team's reflection: the lead
+    records them as the raters' ratings, on the same page."""
+    study_id = db.create_study(SelfStudy.new(default_rubric, "Bridge to STEM"))
+    ana = db.acting_as(Actor.local("Ana"))
+    ana.make_team(study_id)
+    db.acting_as(Actor.local("Bo")).add_rater(study_id, "Bo")
+    given = {"Ana": ("Yes", "More data"), "Bo": ("Some students", "A mentor")}
+    for rater in db.team(study_id).raters:
+        choice, text = given[rater.name]
+        db.acting_as(Actor.local(rater.name)).save_answers(
+            rater.sheet_id,
+            {
+                "SR.2.stipend": Answer(value=choice),
+                "PG.R": Answer(value=text),
+                "PG.1.c": Answer(value=2, evidence=f"{rater.name}'s notes"),
+            },
+            {"SR.2.stipend": None, "PG.R": None, "PG.1.c": None},
+        )
+    ana.open_consensus(study_id)
+    step = browser(study_id, "consensus.py", "Ana")
+    # the one item all answered alike, at one click
+    button(step, "Record the answer of every item everyone answered alike (1)").click().run()
+    agreed = db.get_study(study_id).study.answers["PG.1.c"]
+    assert (agreed.value, agreed.evidence) == (2, "Ana: Ana's notes\n\nBo: Bo's notes")
+    shown = page_text(step)
+    assert "Ana: **Yes**" in shown and "Bo: **Some students**" in shown
+    [choice] = [r for r in step.radio if r.label == "Team's answer"]
+    assert choice.options == ["Yes", "No", "Some students"] and choice.value is None
+    [text] = [t for t in step.text_area if t.label == "Team's answer"]
+    assert text.value == "Ana: More data\n\nBo: A mentor"  # gathered, for the lead to edit
+    text.input("More data, and a mentor")
+    record = [b for b in step.button if b.label == "Record the team's answer"]
+    record[0].click().run()  # PG.R comes first in the rubric
+    [choice] = [r for r in step.radio if r.label == "Team's answer"]
+    choice.set_value("Some students")
+    [b for b in step.button if b.label == "Record the team's answer"][1].click().run()
+    assert not step.exception
+    answers = db.get_study(study_id).study.answers
+    assert answers["SR.2.stipend"].value == "Some students"
+    assert answers["PG.R"].value == "More data, and a mentor"

@@ -15,13 +15,14 @@ from selfstudy.core.access import Actor
 from selfstudy.core.study import SelfStudy
 from selfstudy.edges.storage import Storage
 from selfstudy.workflows.cohorts import stored_columns
-from selfstudy.workflows.teams import agree, consensus, record_consensus, start_team
+from selfstudy.workflows.teams import agree, consensus, record_proposals, start_team
 from tests.completion import finished
 
 
 @pytest.fixture
 def network(storage: Storage, default_rubric, monkeypatch) -> dict[str, str]:
-    """Three finished programs: one rated alone, one team that agreed, one still rating."""
+    """Three finished programs: one rated alone, one team that agreed, one still rating
+    (whose answers moved to its lead's sheet: the study holds none until the team agrees)."""
     monkeypatch.setenv("SELFSTUDY_DATABASE_URL", storage.engine.url.render_as_string(False))
     for name in ("SELFSTUDY_AS", "SELFSTUDY_ADMINS"):
         monkeypatch.delenv(name, raising=False)
@@ -36,18 +37,15 @@ def network(storage: Storage, default_rubric, monkeypatch) -> dict[str, str]:
         start_team(lead, ids[name])  # Ana's sheet holds the study's answers
     lead.open_consensus(ids["Agreed"])
     view = consensus(lead, default_rubric, ids["Agreed"])
-    for item_id in view.missing():
-        answer = view.proposal(item_id)
-        revision = storage.get_study(ids["Agreed"]).revisions.get(item_id)
-        record_consensus(
-            lead, ids["Agreed"], item_id, answer.value, "", view.answers_by_rater, revision
-        )
+    record_proposals(lead, view, view.missing())  # one rater: every answer is unanimous
     agree(lead, default_rubric, ids["Agreed"])
     return ids
 
 
 def compared(*options: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, ["cohort", "--from-db", "--format", "json", *options])
+    result = CliRunner().invoke(
+        main, ["cohort", "--from-db", "--min-complete", "0", "--format", "json", *options]
+    )
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)["self_studies"], result.stderr
 

@@ -29,6 +29,7 @@ from selfstudy.edges.storage import Storage
 from selfstudy.edges.workbooks import read_xlsx, xlsx_bytes
 from selfstudy.workflows import reports
 from selfstudy.workflows.teams import consensus, record_consensus, start_team
+from tests.completion import finish_sheet
 
 ANA = {
     "PG.1.a": Answer(value=3, evidence="ANA-EVIDENCE-7", notes="ana-note"),
@@ -191,6 +192,7 @@ def test_before_the_consensus_step_no_rating_reaches_a_report(
 ):
     study_id = rated_team(storage, new_study, reveal)
     sheet = {r.name: r.sheet_id for r in storage.team(study_id).raters}
+    finish_sheet(as_(storage, "Bo"), sheet["Bo"], default_rubric)
     as_(storage, "Bo").submit_ratings(sheet["Bo"])  # with `submitted`, Bo may see Ana's now
     for reader in (as_(storage, "Ana"), as_(storage, "Bo"), as_(storage, "Cy"), storage):
         assert reports.team_figures(reader, default_rubric, study_id) == reports.TeamFigures(

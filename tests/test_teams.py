@@ -15,7 +15,14 @@ from selfstudy.core.scoring import score
 from selfstudy.core.study import Answer
 from selfstudy.core.team import Reveal
 from selfstudy.edges.storage import Storage, StudyNotFound
-from selfstudy.workflows.teams import agree, consensus, record_consensus, start_team
+from selfstudy.workflows.teams import (
+    agree,
+    consensus,
+    record_consensus,
+    record_proposals,
+    start_team,
+)
+from tests.completion import finish_sheet
 
 
 def as_(storage: Storage, name: str) -> Storage:
@@ -127,7 +134,9 @@ def test_agreeing_is_refused_while_a_rated_item_has_no_consensus(team_study, def
     assert "PG.1.b" in missing.value.problems[0].message
 
 
-def test_with_reveal_on_submission_a_rater_sees_the_others_once_they_submit(storage, new_study):
+def test_with_reveal_on_submission_a_rater_sees_the_others_once_they_submit(
+    storage, new_study, default_rubric
+):
     study_id = storage.create_study(new_study)
     start_team(as_(storage, "Ana"), study_id, reveal=Reveal.SUBMITTED)
     bo_sheet = as_(storage, "Bo").add_rater(study_id, "Bo").sheet_id
@@ -135,6 +144,10 @@ def test_with_reveal_on_submission_a_rater_sees_the_others_once_they_submit(stor
     bo, ana = as_(storage, "Bo"), as_(storage, "Ana")
     with pytest.raises(NoAccess):
         bo.get_study(ana_sheet)
+    with pytest.raises(ProblemsFound) as unfinished:  # nobody peeks by submitting nothing
+        bo.submit_ratings(bo_sheet)
+    assert "75 required item(s) are not answered yet" in unfinished.value.problems[0].message
+    finish_sheet(bo, bo_sheet, default_rubric)
     bo.submit_ratings(bo_sheet)
     assert bo.get_study(ana_sheet).id == ana_sheet
     with pytest.raises(NoAccess):  # Ana has not submitted: Bo's stay hidden from her
@@ -155,10 +168,13 @@ def test_a_team_becomes_single_again_only_when_nothing_would_be_lost(team_study)
     as_(storage, "Bo").save_field(sheets["Bo"], "PG.1.a", "notes", "", 1)
     as_(storage, "Ana").end_team(study_id)
     assert storage.team(study_id) is None
+    # Ana's ratings (what the study held before it became a team one) come back
+    back = storage.get_study(study_id)
+    assert back.study.answers == {"PG.1.a": Answer(value=3, evidence="plan")}
     with pytest.raises(NoAccess):  # the sheets stay kept, out of reach
         as_(storage, "Bo").get_study(sheets["Bo"])
     # single again: anyone who may edit the study writes its answers
-    as_(storage, "Bo").save_field(study_id, "PG.1.a", "value", 4, 1)
+    as_(storage, "Bo").save_field(study_id, "PG.1.a", "value", 4, back.revisions["PG.1.a"])
     again = start_team(as_(storage, "Ana"), study_id)
     assert [r.name for r in again.raters] == ["Ana", "Bo"]  # the team comes back
 
@@ -188,17 +204,8 @@ def test_a_team_that_agrees_scores_as_its_single_rater_would(team_study, default
     ana = as_(storage, "Ana")
     ana.open_consensus(study_id)
     view = consensus(ana, default_rubric, study_id)
-    for item_id in answers:
-        proposal = view.proposal(item_id)
-        record_consensus(
-            ana,
-            study_id,
-            item_id,
-            proposal.value,
-            proposal.notes,
-            view.answers_by_rater,
-            storage.get_study(study_id).revisions.get(item_id),
-        )
+    assert view.unanimous() == list(answers)  # everyone agrees on both
+    record_proposals(ana, view, view.unanimous())
     agree(ana, default_rubric, study_id)
     team_study_answers = storage.get_study(study_id).study.answers
     assert team_study_answers == answers

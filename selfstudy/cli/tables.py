@@ -18,9 +18,10 @@ from selfstudy.core.wording import STATUS_LABELS, clip, gap_text, level_text, pe
 def text_table(headers: Sequence[str], rows: Sequence[Sequence[object]], align: str = "") -> str:
     """Columns padded to their widest cell; `align` has one 'l' or 'r' per column.
 
-    A cell is shown `printable`: a line break or control character written out.
+    A cell or header is shown `printable`: a line break or control character written out
+    (a header may be data too, such as a rater's name).
     """
-    cells = [[str(h) for h in headers]] + [
+    cells = [[printable(str(h)) for h in headers]] + [
         ["" if c is None else printable(str(c)) for c in row] for row in rows
     ]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]

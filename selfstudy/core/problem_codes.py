@@ -473,4 +473,8 @@ CODES: dict[str, tuple[str, str]] = {
         "Import as one team self-study only the raters' copies of one program's same round "
         "and rubric; import the others on their own.",
     ),
+    "bad-rater-name": (
+        "A rater's name holds a control character",
+        "Type the name again without invisible characters.",
+    ),
 }

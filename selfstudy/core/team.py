@@ -10,7 +10,7 @@ sync and cohorts use them exactly as they use a single rater's.
 
 This module holds the rules, pure: who a rater is, who may see and change a sheet,
 what the lead may do, what the consensus step proposes for an item, and when a team
-study may become a single one again.
+study may become a single one again (`single_again`).
 
 Who is who: a signed-in person is a rater by their person id. Without sign-in there
 are no people, so a rater is whoever gives the rater's name in their browser session
@@ -117,13 +117,18 @@ def gathered(texts: Sequence[tuple[str, str]]) -> str:
     return "\n\n".join(f"{rater}: {text.strip()}" for rater, text in written)
 
 
-def proposed(sheets: Mapping[str, Mapping[str, Answer]], item_id: str) -> Answer:
+def proposed(
+    sheets: Mapping[str, Mapping[str, Answer]], item_id: str, text: bool = False
+) -> Answer:
     """What the consensus step offers for an item before the lead decides: the common value
-    when every rater who answered gave the same one (else none), the raters' evidence
-    gathered, and their notes gathered as a start for the rationale."""
+    when every rater who answered gave the same one (else none; for a `text` item, every
+    rater's text gathered), the raters' evidence gathered, and their notes gathered as a
+    start for the rationale."""
     answers = [(rater, sheet.get(item_id) or Answer()) for rater, sheet in sheets.items()]
     values = [a.value for _, a in answers if is_answered(a.value)]
     common = values[0] if values and all(v == values[0] for v in values) else None
+    if text and common is None and values:
+        common = gathered([(rater, a.value) for rater, a in answers if isinstance(a.value, str)])
     return Answer(
         value=common,
         evidence=gathered([(rater, a.evidence) for rater, a in answers]),
@@ -131,23 +136,44 @@ def proposed(sheets: Mapping[str, Mapping[str, Answer]], item_id: str) -> Answer
     )
 
 
-def proposed_consensus(sheets: Mapping[str, Mapping[str, Answer]]) -> dict[str, Answer]:
-    """`proposed` for every item any rater answered or wrote about."""
+def proposed_consensus(
+    sheets: Mapping[str, Mapping[str, Answer]], texts: frozenset[str] = frozenset()
+) -> dict[str, Answer]:
+    """`proposed` for every item any rater answered or wrote about (`texts`: the text
+    items)."""
     items = dict.fromkeys(item for sheet in sheets.values() for item in sheet)
-    found = {item: proposed(sheets, item) for item in items}
+    found = {item: proposed(sheets, item, item in texts) for item in items}
     return {item: answer for item, answer in found.items() if answer != Answer()}
 
 
-def would_lose(
+def single_again(
     own: Mapping[str, Answer], sheets: Mapping[str, Mapping[str, Answer]]
-) -> list[tuple[str, str]]:
-    """What switching a team study back to a single rater would lose: (rater, item) of every
-    answer on a rater's sheet that is not the study's own answer for that item. Empty when
-    nobody rated, or when every rating is already the study's (as after making a single
-    study a team one)."""
-    lost = []
-    for rater, sheet in sheets.items():
-        for item_id, answer in sheet.items():
-            if answer != Answer() and own.get(item_id, Answer()) != answer:
+) -> tuple[dict[str, Answer], list[tuple[str, str]]]:
+    """What making a team study single again does: the answers it takes back into the study,
+    and what it would lose, (rater, item) of each answer no single study could keep.
+
+    Nothing is lost when at most one rater's sheet holds answers the study does not (as
+    after a single study became a team one: the lead's sheet holds what the study held):
+    that sheet's answers come back into the study, unless the study holds another answer
+    for the same item. Two or more raters with answers of their own would lose all but
+    one's: refused."""
+    differing = {
+        rater: {
+            item_id: answer
+            for item_id, answer in sheet.items()
+            if answer != Answer() and own.get(item_id, Answer()) != answer
+        }
+        for rater, sheet in sheets.items()
+    }
+    movers = {rater: items for rater, items in differing.items() if items}
+    if len(movers) > 1:
+        return {}, [(rater, item) for rater, items in movers.items() for item in items]
+    back: dict[str, Answer] = {}
+    lost: list[tuple[str, str]] = []
+    for rater, items in movers.items():
+        for item_id, answer in items.items():
+            if own.get(item_id, Answer()) != Answer():
                 lost.append((rater, item_id))
-    return lost
+            else:
+                back[item_id] = answer
+    return (back, []) if not lost else ({}, lost)

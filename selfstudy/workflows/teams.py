@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from selfstudy.core.access import normal_name, program_key
-from selfstudy.core.agreement import Agreement, TeamAgreement, team_agreement
+from selfstudy.core.agreement import Agreement, ItemSpread, TeamAgreement, team_agreement
 from selfstudy.core.problems import Problem, ProblemsFound, Report, quoted
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.study import (
@@ -38,10 +38,22 @@ class Consensus:
     sheets: dict[Rater, StoredStudy]
     agreement: TeamAgreement
     stored: StoredStudy
+    rubric: Rubric
 
     @property
     def answers_by_rater(self) -> dict[str, dict[str, Answer]]:
         return {rater.name: dict(sheet.study.answers) for rater, sheet in self.sheets.items()}
+
+    def items(self) -> list[str]:
+        """Every item some rater answered or wrote evidence or notes on, in rubric order:
+        ratings, and text, choice and number answers alike (a choice can show or hide a
+        rating, so every answer is part of the consensus)."""
+        written = {item for sheet in self.answers_by_rater.values() for item in sheet}
+        return [item.id for item in self.rubric.items() if item.id in written]
+
+    def agreement_of(self, item_id: str) -> ItemSpread | None:
+        """The rating item's answers side by side (None for other items)."""
+        return next((s for s in self.agreement.items if s.item_id == item_id), None)
 
     def recorded(self, item_id: str) -> Answer | None:
         """The team's answer recorded for the item in the consensus step, if any (an answer
@@ -52,17 +64,27 @@ class Consensus:
 
     def proposal(self, item_id: str) -> Answer:
         """What the step offers for the item: the consensus already recorded, else the
-        common rating (when all agree) and the raters' evidence and notes gathered."""
-        return self.recorded(item_id) or proposed(self.answers_by_rater, item_id)
+        common answer (when all agree; a text item's texts gathered) and the raters'
+        evidence and notes gathered."""
+        text = self.rubric.item_by_id[item_id].type == "text"
+        return self.recorded(item_id) or proposed(self.answers_by_rater, item_id, text)
+
+    def unanimous(self) -> list[str]:
+        """The items not recorded yet on which every rater who answered gave one answer."""
+        found = []
+        for item_id in self.missing():
+            values = [
+                sheet[item_id].value
+                for sheet in self.answers_by_rater.values()
+                if item_id in sheet and is_answered(sheet[item_id].value)
+            ]
+            if values and all(v == values[0] for v in values):
+                found.append(item_id)
+        return found
 
     def missing(self) -> list[str]:
-        """Rating items some rater answered that have no consensus recorded yet."""
-        return [
-            spread.item_id
-            for spread in self.agreement.items
-            if any(is_answered(value) for _, value in spread.answers)
-            and self.recorded(spread.item_id) is None
-        ]
+        """The items some rater answered or wrote on that have no consensus recorded yet."""
+        return [item_id for item_id in self.items() if self.recorded(item_id) is None]
 
 
 def start_team(
@@ -86,6 +108,7 @@ def consensus(storage: Storage, rubric: Rubric, study_id: str) -> Consensus:
         sheets=sheets,
         agreement=team_agreement(rubric, by_name),
         stored=storage.get_study(study_id),
+        rubric=rubric,
     )
 
 
@@ -99,16 +122,19 @@ def record_consensus(
     seen: Mapping[str, int] | int | None,
     by: str = "",
 ) -> int:
-    """Save the team's answer for an item: `value`, every rater's evidence gathered, and
-    the lead's `rationale` as its notes. `seen` is the item's revision as the lead saw it
+    """Save the team's answer for an item: `value` (none only when no rater answered it,
+    for evidence alone), every rater's evidence gathered, and the lead's `rationale` as its
+    notes. `seen` is the item's revision as the lead saw it
     (a colleague's change since is refused, as any save). The item's new revision."""
-    if not is_answered(value):
+    if not is_answered(value) and any(
+        is_answered((sheet.get(item_id) or Answer()).value) for sheet in raters.values()
+    ):
         raise ProblemsFound(
             [
                 Problem(
                     "team-step",
                     item_id,
-                    "choose the team's rating for this item first (N/A is a rating)",
+                    "choose the team's answer for this item first (N/A is an answer)",
                 )
             ]
         )
@@ -119,8 +145,29 @@ def record_consensus(
     return storage.record_consensus(study_id, item_id, answer, seen, by)
 
 
+def record_proposals(
+    storage: Storage, view: Consensus, item_ids: Sequence[str], by: str = ""
+) -> None:
+    """Record what the step proposes for each of these items, as the lead would one by one
+    (for the items every rater answered alike: `Consensus.unanimous`)."""
+    revisions = view.stored.revisions
+    for item_id in item_ids:
+        proposal = view.proposal(item_id)
+        record_consensus(
+            storage,
+            view.team.study_id,
+            item_id,
+            proposal.value,
+            proposal.notes,
+            view.answers_by_rater,
+            revisions.get(item_id),
+            by,
+        )
+
+
 def agree(storage: Storage, rubric: Rubric, study_id: str, by: str = "") -> None:
-    """Mark consensus reached, refused while an item the team rated has no consensus."""
+    """Mark consensus reached, refused while an item a rater answered or wrote on has no
+    consensus recorded."""
     view = consensus(storage, rubric, study_id)
     storage.reach_consensus(study_id, view.missing(), by)
 

@@ -24,14 +24,19 @@ from selfstudy.app.session import (
     show_problems,
     who,
 )
-from selfstudy.core.agreement import ItemSpread
 from selfstudy.core.problems import ProblemsFound
-from selfstudy.core.rubric import NA, Rubric
-from selfstudy.core.study import MAX_TEXT_LENGTH, AnswerValue, is_answered
-from selfstudy.core.wording import percent_text
+from selfstudy.core.rubric import NA, Item, Rubric
+from selfstudy.core.study import MAX_TEXT_LENGTH, Answer, AnswerValue, is_answered
+from selfstudy.core.wording import percent_text, value_text
 from selfstudy.edges.reports.team_figures import agreement_rows, alpha_text
 from selfstudy.edges.storage import StaleEdit
-from selfstudy.workflows.teams import Consensus, agree, consensus, record_consensus
+from selfstudy.workflows.teams import (
+    Consensus,
+    agree,
+    consensus,
+    record_consensus,
+    record_proposals,
+)
 
 TEAM = Path(__file__).parent / "team.py"
 RESULTS = Path(__file__).parent / "results.py"
@@ -80,52 +85,84 @@ def agreement_table(rubric: Rubric, view: Consensus) -> None:
         st.dataframe(pd.DataFrame(rows), hide_index=True)
 
 
-def item_block(rubric: Rubric, view: Consensus, spread: ItemSpread, lead: bool) -> None:
-    item = rubric.item_by_id[spread.item_id]
-    recorded = view.recorded(spread.item_id)
+def item_block(rubric: Rubric, view: Consensus, item_id: str, lead: bool) -> None:
+    """One item: every rater's answer side by side, how far apart, and the team's."""
+    item = rubric.item_by_id[item_id]
+    recorded = view.recorded(item_id)
     mark = "✓ " if recorded is not None else ""
+    answers = {
+        rater: sheet.get(item_id, Answer()) for rater, sheet in view.answers_by_rater.items()
+    }
     with st.container(border=True):
         st.markdown(f"**{mark}{markdown.text(item.id)}** · {markdown.text(item.text)}")
         st.markdown(
-            " · ".join(
-                f"{markdown.text(rater)}: **{answer_text(rubric, value)}**"
-                for rater, value in spread.answers
+            "  \n".join(
+                f"{markdown.text(rater)}: **{markdown.text(shown(rubric, item, a.value))}**"
+                for rater, a in answers.items()
             )
         )
-        if spread.steps:
+        spread = view.agreement_of(item_id)
+        if spread is not None and spread.steps:
             st.caption(
                 f"Range: {spread.lowest} to {spread.highest} ({spread.steps} level(s) apart)"
             )
-        elif spread.unanimous:
+        elif len({repr(a.value) for a in answers.values() if is_answered(a.value)}) == 1:
             st.caption("Everyone who answered gave the same answer.")
         if lead:
-            decide(rubric, view, spread.item_id)
+            decide(rubric, view, item_id)
         elif recorded is not None:
-            st.markdown(f"Team's rating: **{answer_text(rubric, recorded.value)}**")
+            what = "Team's rating" if item.is_rating else "Team's answer"
+            st.markdown(f"{what}: **{markdown.text(shown(rubric, item, recorded.value))}**")
             if recorded.notes:
                 st.caption(markdown.text(recorded.notes))
 
 
+def shown(rubric: Rubric, item: Item, value: AnswerValue) -> str:
+    """An answer as the page shows it: a rating with its level, else as written."""
+    if item.is_rating:
+        return answer_text(rubric, value)
+    return "—" if not is_answered(value) else value_text(rubric, item, value)
+
+
+def value_input(rubric: Rubric, item: Item, proposal: AnswerValue) -> AnswerValue:
+    """The input of the team's answer, as the Self-study page asks it, offering `proposal`."""
+    label = "Team's rating" if item.is_rating else "Team's answer"
+    if item.type == "text":
+        return st.text_area(label, value=proposal or "", max_chars=MAX_TEXT_LENGTH)
+    if item.type == "number":
+        return st.number_input(label, value=proposal if is_answered(proposal) else None)
+    if item.type == "multichoice":
+        options = item.options or []
+        start = [v for v in proposal if v in options] if isinstance(proposal, list) else []
+        return st.multiselect(label, options, default=start) or None
+    if item.type == "choice":
+        options = list(item.options or [])
+    else:
+        options = [*rubric.scale.values, *([NA] if rubric.scale.allow_na else [])]
+        proposal = rubric.scale.rating_value(proposal) if proposal != NA else NA
+    return st.radio(
+        label,
+        options,
+        index=options.index(proposal) if proposal in options else None,
+        format_func=lambda v: shown(rubric, item, v),
+        horizontal=True,
+    )
+
+
 def decide(rubric: Rubric, view: Consensus, item_id: str) -> None:
-    """The lead's choice for the item: the rating (offered when all agree) and why."""
+    """The lead's choice for the item: the answer (offered when all agree) and why."""
+    item = rubric.item_by_id[item_id]
     proposal = view.proposal(item_id)
-    options = [*rubric.scale.values, *([NA] if rubric.scale.allow_na else [])]
-    chosen = rubric.scale.rating_value(proposal.value) if proposal.value != NA else NA
     with st.form(f"consensus-{item_id}", border=False):
-        value = st.radio(
-            "Team's rating",
-            options,
-            index=options.index(chosen) if chosen in options else None,
-            format_func=lambda v: answer_text(rubric, v),
-            horizontal=True,
-        )
+        value = value_input(rubric, item, proposal.value)
         rationale = st.text_area(
             "Why (a short rationale)", value=proposal.notes, max_chars=MAX_TEXT_LENGTH
         )
         if proposal.evidence:
             st.caption("Evidence, gathered from the raters:")
             st.text(proposal.evidence)
-        if st.form_submit_button("Record the team's rating"):
+        label = "Record the team's rating" if item.is_rating else "Record the team's answer"
+        if st.form_submit_button(label):
             try:
                 record_consensus(
                     get_storage(),
@@ -140,8 +177,9 @@ def decide(rubric: Rubric, view: Consensus, item_id: str) -> None:
             except StaleEdit:
                 st.warning(
                     "Someone else recorded this item first; the page now shows theirs. "
-                    "Your choice was not saved: choose again if it should change."
+                    "Yours was not saved: here is your rationale to copy if it should change."
                 )
+                st.code(rationale or "(no rationale)", language=None, wrap_lines=True)
                 return
             except ProblemsFound as exc:
                 show_problems(exc)
@@ -176,16 +214,28 @@ def show() -> None:
         st.page_link(RESULTS, label="See the results", icon=":material/monitoring:")
     agreement_table(rubric, view)
     missing = view.missing()
-    st.subheader("Items, those the team disagreed on most first")
+    st.subheader("Items, the ratings furthest apart first, then the other answers")
     only = st.toggle("Only items still without a team rating", key=ONLY_DISAGREED)
-    for spread in view.agreement.most_disagreed():
-        if not any(is_answered(v) for _, v in spread.answers):
+    unanimous = view.unanimous() if lead else []
+    if unanimous and st.button(
+        f"Record the answer of every item everyone answered alike ({len(unanimous)})",
+        help="Each gets the answer all the raters gave, their evidence and notes gathered; "
+        "change any of them below afterwards.",
+    ):
+        try:
+            record_proposals(storage, view, unanimous, who())
+        except (StaleEdit, ProblemsFound) as exc:
+            st.warning(f"Not every item was recorded: {markdown.text(str(exc))}. Try again.")
+        else:
+            st.rerun()
+    written = set(view.items())
+    rated = [s.item_id for s in view.agreement.most_disagreed() if s.item_id in written]
+    for item_id in [*rated, *(i for i in view.items() if i not in rated)]:
+        if only and item_id not in missing:
             continue
-        if only and spread.item_id not in missing:
-            continue
-        item_block(rubric, view, spread, lead)
+        item_block(rubric, view, item_id, lead)
     if lead and not team.agreed_at:
-        st.caption(f"{len(missing)} item(s) rated by the team still need the team's rating.")
+        st.caption(f"{len(missing)} item(s) the raters answered still need the team's answer.")
         if st.button("Mark consensus reached", type="primary"):
             try:
                 agree(storage, rubric, study_id, who())

@@ -87,7 +87,7 @@ from selfstudy.edges.storage.schema import (
     sync_bases_table,
     teams_table,
 )
-from selfstudy.edges.storage.teams import TeamStudies
+from selfstudy.edges.storage.teams import SHEET, TeamStudies
 
 if TYPE_CHECKING:
     from selfstudy.core.cohorts.columns import StudyColumns
@@ -639,6 +639,8 @@ class Storage(TeamStudies):
         by = by or self.actor.label
         with self.engine.begin() as conn:
             old = self._lock_study(conn, study_id, team_writes=False)
+            if old.team_of is not None:
+                raise NoAccess(SHEET, "its program details are the self-study's: change them there")
             if shown is not None:
                 mine = program.model_dump(mode="json")
                 theirs = shown.model_dump(mode="json")
@@ -844,7 +846,15 @@ class Storage(TeamStudies):
         """The live study's row, locked for this transaction (so writers take turns), once
         the actor is found to be allowed to change it; with `team_writes`, also its answers
         (a team study's are its consensus: `TeamStudies._check_team_writes`)."""
-        self._checked(conn, Action.EDIT, study_id)
+        checked = self._checked(conn, Action.EDIT, study_id)
+        if checked.team_of is not None:
+            # a rater's sheet: its team study first, as every team step takes it, so a
+            # rating and a step such as making the study single again take turns
+            conn.execute(
+                update(studies_table)
+                .where(studies_table.c.id == checked.team_of)
+                .values(id=studies_table.c.id)
+            )
         done = conn.execute(
             update(studies_table)
             .where(studies_table.c.id == study_id, _LIVE)
@@ -1125,7 +1135,8 @@ class Storage(TeamStudies):
     def set_sync_base(self, study_id: str, target: str, snapshot: dict) -> None:
         values = {"snapshot": json.dumps(snapshot, ensure_ascii=False), "updated_at": now()}
         with self.engine.begin() as conn:
-            self._checked(conn, Action.EDIT, study_id)
+            if self._checked(conn, Action.EDIT, study_id).team_of is not None:
+                raise NoAccess(SHEET, "a rater's sheet is not synced; sync the self-study")
             done = conn.execute(
                 update(sync_bases_table)
                 .where(sync_bases_table.c.study_id == study_id, sync_bases_table.c.target == target)

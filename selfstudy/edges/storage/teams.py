@@ -11,6 +11,7 @@ page or a download that forgets them still shows no one another's ratings early.
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -20,8 +21,8 @@ from sqlalchemy.engine import Connection
 
 from selfstudy.core.access import Action, Actor, NoAccess, normal_name
 from selfstudy.core.problems import Problem, ProblemsFound, quoted
-from selfstudy.core.study import Answer, SelfStudy
-from selfstudy.core.team import REVEAL_TEXT, Rater, Reveal, Team, would_lose
+from selfstudy.core.study import Answer, SelfStudy, unanswered_required
+from selfstudy.core.team import REVEAL_TEXT, Rater, Reveal, Team, single_again
 from selfstudy.edges.storage import people
 from selfstudy.edges.storage.schema import (
     answers_table,
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from selfstudy.edges.storage.database import StoredStudy
 
 THE_TEAM = "This team self-study"
+SHEET = "This rater's sheet"
 
 
 @dataclass(frozen=True)
@@ -130,8 +132,11 @@ class TeamStudies:
         """Make a study a team self-study, led by the actor (a program member).
 
         When the lead rates too, they are its first rater, and the study's answers so far
-        (a single rater's work) are copied to their sheet as their own ratings. A team
-        made single before comes back with its raters and their sheets.
+        (a single rater's work) move to their sheet as their own ratings: the study's own
+        answers are the consensus to come, which nobody may read as a rating before the
+        others see it. A team made single before comes back with its raters and their
+        sheets, none submitted; the lead's sheet then takes the study's answers as they are
+        now (the earlier ones stay in its history).
         """
         by = by or self.actor.label
         with self.engine.begin() as conn:
@@ -159,10 +164,20 @@ class TeamStudies:
                     .values(ended_at=None, ended_by=None, opened_at=None, agreed_at=None, **lead)
                 )
                 conn.execute(delete(consensus_table).where(consensus_table.c.study_id == study_id))
+                conn.execute(
+                    update(raters_table)
+                    .where(raters_table.c.study_id == study_id)
+                    .values(submitted_at=None)
+                )
             team = team_of(conn, study_id)
-            if lead_rates and team is not None and team.rater_of(actor) is None:
-                own = dict(_answers_of(conn, study_id))
-                _add_sheet(conn, row, by, actor.person_id, own, by)
+            if lead_rates and team is not None:
+                own = _answers_of(conn, study_id)
+                mine = team.rater_of(actor)
+                if mine is None:
+                    _add_sheet(conn, row, by, actor.person_id, own, by)
+                elif own:
+                    _overwrite(conn, mine.sheet_id, own, by)
+                _overwrite(conn, study_id, {item_id: Answer() for item_id in own}, by)
         return self.team(study_id)  # type: ignore[return-value]
 
     def create_team_study(
@@ -180,7 +195,7 @@ class TeamStudies:
         The study goes through the same rule as `create_study` (the program, the actor's
         access); rater names must differ (`rater-exists`)."""
         by = by or self.actor.label
-        names = [" ".join(name.split()) for name, _ in raters]
+        names = [_rater_name(name) for name, _ in raters]
         seen: dict[str, str] = {}
         for name in names:
             if not name or normal_name(name) in seen:
@@ -234,9 +249,7 @@ class TeamStudies:
         until the consensus step opens.
         """
         by = by or self.actor.label
-        name = " ".join(name.split())
-        if not name:
-            raise _step("The rater's name", "a rater needs a name; type the rater's name")
+        name = _rater_name(name)
         with self.engine.begin() as conn:
             row = self._lock_study(conn, study_id, team_writes=False)
             team = _live_team(conn, row)
@@ -279,12 +292,26 @@ class TeamStudies:
         return Rater(sheet_id, name, person_id)
 
     def submit_ratings(self, sheet_id: str, by: str = "") -> None:
-        """The rater says they are done: their sheet is fixed from now on."""
+        """The rater says they are done: their sheet is fixed from now on. Only a sheet
+        with every required item answered (N/A counts) may be submitted: with reveal on
+        submission, submitting is what lets a rater see the others' ratings."""
+        from selfstudy.edges.rubric_files import rubric_by_id
+
         by = by or self.actor.label
         with self.engine.begin() as conn:
-            sheet = self._checked(conn, Action.EDIT, sheet_id)
+            sheet = self._lock_study(conn, sheet_id)
             if sheet.team_of is None:
                 raise _not_a_team()
+            rubric = rubric_by_id(sheet.rubric_id, sheet.rubric_version)
+            missing = unanswered_required(rubric, _answers_of(conn, sheet_id))
+            if missing:
+                shown = ", ".join(item.id for item in missing[:20])
+                raise _step(
+                    SHEET,
+                    f"{len(missing)} required item(s) are not answered yet ({shown}"
+                    f"{' …' if len(missing) > 20 else ''}); answer each (N/A is an answer), "
+                    "then submit",
+                )
             conn.execute(
                 update(raters_table)
                 .where(raters_table.c.sheet_id == sheet_id)
@@ -315,8 +342,9 @@ class TeamStudies:
         self._lead_step(study_id, "agreed", by, must_be_open=True)
 
     def end_team(self, study_id: str, by: str = "") -> None:
-        """Make a team study single again: only its lead, only when no rater's sheet holds
-        anything the study's own answers do not (`core.team.would_lose`)."""
+        """Make a team study single again: only its lead, only when nothing would be lost
+        (`core.team.single_again`: the one rater's answers the study does not hold, as the
+        lead's after making a single study a team one, come back into the study)."""
         by = by or self.actor.label
         with self.engine.begin() as conn:
             row = self._lock_study(conn, study_id, team_writes=False)
@@ -325,7 +353,7 @@ class TeamStudies:
                 raise NoAccess("Making this a single self-study", "only the team's lead can")
             own = _answers_of(conn, study_id)
             sheets = {r.name: _answers_of(conn, r.sheet_id) for r in team.raters}
-            lost = would_lose(own, sheets)
+            back, lost = single_again(own, sheets)
             if lost:
                 raters = ", ".join(dict.fromkeys(rater for rater, _ in lost))
                 raise ProblemsFound(
@@ -333,11 +361,12 @@ class TeamStudies:
                         Problem(
                             "team-would-lose",
                             THE_TEAM,
-                            f"the sheets of {raters} hold {len(lost)} answer(s) the study's "
-                            "own answers do not; agree the consensus first, or keep the team",
+                            f"the sheets of {raters} hold {len(lost)} answer(s) a single "
+                            "self-study could not keep; agree the consensus, or keep the team",
                         )
                     ]
                 )
+            _overwrite(conn, study_id, back, by)
             conn.execute(
                 update(teams_table)
                 .where(teams_table.c.study_id == study_id)
@@ -374,7 +403,12 @@ class TeamStudies:
         team = team_of(conn, row.team_of)
         rater = team.rater_by_sheet(row.id) if team is not None else None
         if team is None or rater is None:
-            raise NoAccess(THIS_SHEET, "the team self-study it belongs to is single again")
+            raise NoAccess(SHEET, "the team self-study it belongs to is single again")
+        deleted = conn.scalar(
+            select(studies_table.c.deleted_at).where(studies_table.c.id == row.team_of)
+        )
+        if deleted is not None:
+            raise NoAccess(SHEET, "the team self-study it belongs to was deleted")
         actor = self._now(conn)
         if action is Action.READ and team.may_see(actor, rater):
             return
@@ -382,12 +416,12 @@ class TeamStudies:
             return
         if action is Action.READ:
             raise NoAccess(
-                THIS_SHEET,
+                SHEET,
                 "a rater's ratings are seen by the others only " + REVEAL_TEXT[team.reveal],
             )
         if action is Action.EDIT:
-            raise NoAccess(THIS_SHEET, team.why_not_rate(actor, rater))
-        raise NoAccess(THIS_SHEET, "a rater's sheet is changed only by rating on it")
+            raise NoAccess(SHEET, team.why_not_rate(actor, rater))
+        raise NoAccess(SHEET, "a rater's sheet is changed only by rating on it")
 
     def _check_team_writes(self, conn: Connection, row: Any) -> None:
         """A team study's own answers are its consensus: written by its lead only, once the
@@ -451,9 +485,6 @@ class TeamStudies:
             return self._now(conn)
 
 
-THIS_SHEET = "This rater's sheet"
-
-
 def team_of(conn: Connection, study_id: str) -> Team | None:
     """The live team of `study_id`, with its raters in the order they joined."""
     row = conn.execute(
@@ -500,6 +531,26 @@ def _answers_of(conn: Connection, study_id: str) -> dict[str, Answer]:
         if not _is_blank(answer):
             found[row.item_id] = answer
     return found
+
+
+def _overwrite(conn: Connection, study_id: str, answers: Mapping[str, Answer], by: str) -> None:
+    """Write `answers` over those items of `study_id`, each changed field in its history,
+    in the caller's transaction (which holds the study's lock): a team step moving answers
+    between a study and a rater's sheet."""
+    from selfstudy.edges.storage.database import _current_row, _fields, _plan, _write
+
+    stamp = now()
+    written = False
+    for item_id, answer in answers.items():
+        current = _current_row(conn, study_id, item_id)
+        plan = _plan(current, _fields(answer), current.revision if current is not None else None)
+        if plan.to_write:
+            _write(conn, study_id, item_id, current, plan, stamp, by)
+            written = True
+    if written:
+        conn.execute(
+            update(studies_table).where(studies_table.c.id == study_id).values(updated_at=stamp)
+        )
 
 
 def _add_sheet(
@@ -556,6 +607,26 @@ TEAM_ENTRY = "@team"
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+def _rater_name(name: str) -> str:
+    """A rater's name with its spacing tidied; refused when blank or holding a control
+    character (a name is shown on pages and printed in terminals)."""
+    tidy = " ".join(name.split())
+    if not tidy:
+        raise _step("The rater's name", "a rater needs a name; type the rater's name")
+    if any(unicodedata.category(c).startswith("C") for c in tidy):
+        raise ProblemsFound(
+            [
+                Problem(
+                    "bad-rater-name",
+                    "The rater's name",
+                    "the name holds a control character (invisible, often pasted by "
+                    "accident); type the name again",
+                )
+            ]
+        )
+    return tidy
 
 
 def _step(where: str, why: str) -> ProblemsFound:

@@ -6,6 +6,7 @@ when `SELFSTUDY_TEST_POSTGRES_URL` is set).
 
 from __future__ import annotations
 
+import getpass
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -88,7 +89,7 @@ def test_a_deleted_study_leaves_the_list_and_the_cohort_and_comes_back_whole(dat
 
 
 def test_who_did_it_is_the_user_name_unless_by_names_someone(database, monkeypatch):
-    monkeypatch.setattr(history_cli.getpass, "getuser", lambda: "ana")
+    monkeypatch.setattr(getpass, "getuser", lambda: "ana")
     study_id = database.create_study(load_study(P01))
     assert invoke("delete", study_id).exit_code == 0
     assert invoke("restore", study_id, "--by", "Ben Ortiz").exit_code == 0

@@ -8,6 +8,7 @@ email, and the history names that admin.
 
 from __future__ import annotations
 
+import getpass
 from typing import TYPE_CHECKING
 
 import click
@@ -42,6 +43,15 @@ def database(changes: bool = True, adds_admin: bool = False) -> Storage:
     )
     context.meta[OPERATOR] = found
     return storage.acting_as(found.actor)
+
+
+def user_name() -> str:
+    """The operating-system user name (who a command on a database nobody signs in to acts
+    as, by default), or nothing when the system has none to give."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return ""
 
 
 def operator() -> Operator:

@@ -5,7 +5,6 @@ Each command calls one use case of `selfstudy.workflows.history`, as the app doe
 
 from __future__ import annotations
 
-import getpass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,7 +13,7 @@ import click
 from click.core import ParameterSource
 
 from selfstudy.cli import main, say
-from selfstudy.cli.database import database, operator
+from selfstudy.cli.database import database, operator, user_name
 from selfstudy.cli.tables import text_table
 from selfstudy.core.printable import json_text
 from selfstudy.core.wording import NONE, clip
@@ -28,17 +27,9 @@ GRACE_DAYS = 30  # keep in step with workflows.history.GRACE_PERIOD (imported la
 CELL_WIDTH = 32  # how much of an old or new value the history table shows
 
 
-def _user_name() -> str:
-    """The operating-system user name, or nothing when the system has none to give."""
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return ""
-
-
 by_option = click.option(
     "--by",
-    default=_user_name,
+    default=user_name,
     show_default="your user name",
     metavar="NAME",
     help="Who did it, as the history records it (with --as, beside the admin's email).",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -10,7 +9,7 @@ from typing import TYPE_CHECKING, cast
 import click
 
 from selfstudy.cli import main, say
-from selfstudy.cli.database import database, operator
+from selfstudy.cli.database import database, operator, user_name
 from selfstudy.cli.study_commands import load_checked_study
 from selfstudy.cli.tables import text_table
 from selfstudy.core.merge import PROGRAM_KEY, Side, SyncConflict, change_names
@@ -221,7 +220,7 @@ def _save_team(copies: list[tuple[Source, SelfStudy]], lead: str | None) -> None
     study_id, names = save_team_copies(
         storage,
         [(source.label, source.stem, study) for source, study in copies],
-        lead or getpass.getuser(),
+        lead or user_name(),
         by,
     )
     say(f"saved a team self-study of {copies[0][1].program.name!r} as {study_id}")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import getpass
 import io
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -20,13 +19,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from selfstudy.cli import main, say
-from selfstudy.cli.database import database, operator
+from selfstudy.cli.database import database, operator, user_name
 from selfstudy.cli.tables import text_table
 from selfstudy.core.access import Actor
 from selfstudy.core.printable import json_text, printable
 from selfstudy.core.problems import Problem, ProblemsFound, quoted
 from selfstudy.core.team import Reveal
 from selfstudy.core.wording import percent_text
+from selfstudy.edges.reports.scores_csv import TEAM_COLUMNS
 
 if TYPE_CHECKING:
     from selfstudy.core.agreement import TeamAgreement
@@ -39,29 +39,12 @@ STEP_WORDS = {
     "consensus": "the consensus step is open: the lead records the team's ratings",
     "agreed": "consensus reached",
 }
-STATUS_CSV_COLUMNS = [
-    "scope",
-    "id",
-    "title",
-    "raters",
-    "items_compared",
-    "exact_agreement_percent",
-    "within_one_percent",
-    "krippendorff_alpha",
-    "alpha_missing",
-]
-
-
-def _user_name() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return ""
+STATUS_CSV_COLUMNS = ["scope", "id", "title", *TEAM_COLUMNS]
 
 
 by_option = click.option(
     "--by",
-    default=_user_name,
+    default=user_name,
     show_default="your user name",
     metavar="NAME",
     help="Who takes this step, on a database nobody signs in to: a person there is their "

@@ -91,13 +91,15 @@ def make_team_form(study_id: str) -> None:
 def raters_table(team: Team) -> None:
     rows = [
         {
-            "Rater": rater.name + (" (lead)" if rater.name == team.lead else ""),
+            "Rater": markdown.text(rater.name) + (" (lead)" if rater.name == team.lead else ""),
             "Ratings": "submitted" if rater.submitted_at else "rating",
         }
         for rater in team.raters
     ]
+    # a table of text (its cells are Markdown, so names are escaped), not a grid drawn on a
+    # canvas: the browser's find and screen readers read it
     if rows:
-        st.dataframe(rows, hide_index=True)
+        st.table(rows, hide_index=True)
     else:
         st.caption("No raters yet.")
 

@@ -120,9 +120,13 @@ def add_rater_control(study_id: str, team: Team) -> None:
             and e.person_id not in taken
         }
         if not members:
-            st.caption("Every member of the program rates already; invite more on the People page.")
+            st.caption(
+                "No other member of the program can be added: members appear here once they "
+                "have signed in; invite more on the People page."
+            )
             return
         with st.form(f"add-rater-{study_id}"):
+            st.caption("Members appear here once they have signed in.")
             chosen = st.selectbox("Program member", list(members), format_func=members.get)
             if st.form_submit_button("Add as a rater") and act(
                 storage.add_rater, study_id, members[chosen], person_id=chosen, by=who()

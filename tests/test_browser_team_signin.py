@@ -115,7 +115,7 @@ def test_the_lead_adds_a_member_who_rates_unseen_and_a_viewer_sees_only_who_rate
     assert options_of(lena, "Program member") == ["Bo"]
     choose(lena, "Program member", "Bo")
     lena.get_by_role("button", name="Add as a rater").click()
-    lena.get_by_text("Every member of the program rates already").wait_for()
+    lena.get_by_text("No other member of the program can be added").wait_for()
     raters_listed(lena).to_have_text(LISTED, use_inner_text=True)
     storage = Storage(f"sqlite:///{folder / 'team.db'}")
     team = storage.team(study)

@@ -274,7 +274,9 @@ def rater_name_needed() -> bool:
         return False
     st.info(
         "Sign-in is off here, so the team knows you by the name you give: give the same "
-        "name each time you come back, and your ratings are yours again."
+        "name each time you come back, and your ratings are yours again. Anyone who can "
+        "open this address could give your name too; to keep ratings truly private, turn "
+        "sign-in on (see the README's Sign-in and access)."
     )
     with st.form("ask-rater-name"):
         name = st.text_input("Your name, as your team knows you", max_chars=200)

@@ -61,6 +61,7 @@ def test_a_team_rates_apart_then_agrees_and_results_show_the_consensus(db, defau
     # each rates on their own sheet; the team study's own answers stay untouched
     bo_rates = browser(study_id, "questionnaire.py", "Bo")
     assert "You rate on your own, as **Bo**" in page_text(bo_rates)
+    assert not [e for e in bo_rates.sidebar.expander if e.label == "Program details"]
     rating(bo_rates, "PG.1.a").set_value(1).run()
     ana_rates = browser(study_id, "questionnaire.py", "Ana")
     rating(ana_rates, "PG.1.a").set_value(3).run()

@@ -333,8 +333,9 @@ def show() -> None:
     rubric = rubric_for(session.study)
     open_dimension(study_id, rubric)
     sidebar(score(rubric, session.study), study_id)
-    with st.sidebar:
-        program_details(study_id, session.study.program)
+    if study_id == opened:  # a rater's sheet has no program details of its own
+        with st.sidebar:
+            program_details(study_id, session.study.program)
     index = st.session_state[dimension_key(study_id)]
     st.query_params["dimension"] = rubric.dimensions[index].id
     if st.session_state.get(SHOWN_KEY) not in (None, (study_id, index)):

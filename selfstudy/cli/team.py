@@ -26,7 +26,7 @@ from selfstudy.core.printable import json_text, printable
 from selfstudy.core.problems import Problem, ProblemsFound, quoted
 from selfstudy.core.team import Reveal
 from selfstudy.core.wording import percent_text
-from selfstudy.edges.reports.scores_csv import TEAM_COLUMNS
+from selfstudy.edges.reports.scores_csv import TEAM_COLUMNS, safe_text, team_cells
 
 if TYPE_CHECKING:
     from selfstudy.core.agreement import TeamAgreement
@@ -253,12 +253,6 @@ def team_status_command(study_id: str, fmt: str) -> None:
         click.echo(_status_table(rubric, team, agreement))
 
 
-def _step(team: Team) -> str:
-    if team.agreed_at is not None:
-        return "agreed"
-    return "consensus" if team.is_open else "rating"
-
-
 def _pending() -> str:
     from selfstudy.edges.reports.team_figures import PENDING
 
@@ -272,7 +266,7 @@ def _status_document(rubric: Rubric, team: Team, agreement: TeamAgreement | None
         "study_id": team.study_id,
         "lead": team.lead,
         "reveal": team.reveal.value,
-        "step": _step(team),
+        "step": team.step,
         "raters": [{"name": r.name, "submitted": r.submitted_at is not None} for r in team.raters],
     }
     if agreement is None:
@@ -306,7 +300,7 @@ def _status_table(rubric: Rubric, team: Team, agreement: TeamAgreement | None) -
     submitted = sum(r.submitted_at is not None for r in team.raters)
     parts = [
         printable(f"Team self-study {team.study_id}, led by {team.lead}"),
-        f"Step: {STEP_WORDS[_step(team)]}; {submitted} of {len(team.raters)} raters submitted",
+        f"Step: {STEP_WORDS[team.step]}; {submitted} of {len(team.raters)} raters submitted",
         "",
         text_table(
             ["Rater", "Submitted"],
@@ -368,31 +362,11 @@ def _status_table(rubric: Rubric, team: Team, agreement: TeamAgreement | None) -
 
 
 def _status_csv(rubric: Rubric, agreement: TeamAgreement | None) -> str:
-    from selfstudy.edges.reports.scores_csv import FORMULA_STARTS
     from selfstudy.edges.reports.team_figures import agreement_rows
-
-    def safe(text: str) -> str:
-        return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-    def share(value: float | None) -> str:
-        return "" if value is None else f"{value * 100:.1f}"
 
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(STATUS_CSV_COLUMNS)
     for r in agreement_rows(rubric, agreement) if agreement is not None else []:
-        a = r.agreement
-        writer.writerow(
-            [
-                r.scope,
-                safe(r.id),
-                safe(r.title),
-                a.raters,
-                a.items,
-                share(a.exact),
-                share(a.within_one),
-                "" if a.alpha is None else f"{a.alpha:.3f}",
-                a.alpha_missing if a.alpha is None else "",
-            ]
-        )
+        writer.writerow([r.scope, safe_text(r.id), safe_text(r.title), *team_cells(r.agreement)])
     return buffer.getvalue()

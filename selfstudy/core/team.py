@@ -40,6 +40,12 @@ REVEAL_TEXT = {
 }
 
 
+def step_of(opened: bool, agreed: bool) -> str:
+    """A team's step: `rating` (each on their own), `consensus` (the step is open) or
+    `agreed` (consensus reached)."""
+    return "agreed" if agreed else "consensus" if opened else "rating"
+
+
 @dataclass(frozen=True)
 class Rater:
     sheet_id: str  # the study that holds their own ratings
@@ -68,6 +74,10 @@ class Team:
     @property
     def is_open(self) -> bool:
         return self.opened_at is not None
+
+    @property
+    def step(self) -> str:
+        return step_of(self.is_open, self.agreed_at is not None)
 
     def rater_of(self, actor: Actor) -> Rater | None:
         """The rater `actor` is in this team, if any."""
@@ -134,16 +144,6 @@ def proposed(
         evidence=gathered([(rater, a.evidence) for rater, a in answers]),
         notes=gathered([(rater, a.notes) for rater, a in answers]),
     )
-
-
-def proposed_consensus(
-    sheets: Mapping[str, Mapping[str, Answer]], texts: frozenset[str] = frozenset()
-) -> dict[str, Answer]:
-    """`proposed` for every item any rater answered or wrote about (`texts`: the text
-    items)."""
-    items = dict.fromkeys(item for sheet in sheets.values() for item in sheet)
-    found = {item: proposed(sheets, item, item in texts) for item in items}
-    return {item: answer for item, answer in found.items() if answer != Answer()}
 
 
 def single_again(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from selfstudy.core.access import normal_name, program_key
 from selfstudy.core.agreement import Agreement, ItemSpread, TeamAgreement, team_agreement
@@ -25,7 +26,7 @@ from selfstudy.core.study import (
     is_answered,
     program_from_data,
 )
-from selfstudy.core.team import Rater, Reveal, Team, gathered, proposed
+from selfstudy.core.team import Rater, Reveal, Team, gathered, proposed, step_of
 from selfstudy.edges.storage import Storage, StoredStudy
 
 
@@ -36,13 +37,16 @@ class Consensus:
 
     team: Team
     sheets: dict[Rater, StoredStudy]
-    agreement: TeamAgreement
     stored: StoredStudy
     rubric: Rubric
 
-    @property
+    @cached_property
     def answers_by_rater(self) -> dict[str, dict[str, Answer]]:
         return {rater.name: dict(sheet.study.answers) for rater, sheet in self.sheets.items()}
+
+    @cached_property
+    def agreement(self) -> TeamAgreement:
+        return team_agreement(self.rubric, self.answers_by_rater)
 
     def items(self) -> list[str]:
         """Every item some rater answered or wrote evidence or notes on, in rubric order:
@@ -69,18 +73,14 @@ class Consensus:
         text = self.rubric.item_by_id[item_id].type == "text"
         return self.recorded(item_id) or proposed(self.answers_by_rater, item_id, text)
 
+    def agrees(self, item_id: str) -> bool:
+        """Whether every rater who answered the item gave the same answer (`proposed`
+        offers it then)."""
+        return is_answered(proposed(self.answers_by_rater, item_id).value)
+
     def unanimous(self) -> list[str]:
         """The items not recorded yet on which every rater who answered gave one answer."""
-        found = []
-        for item_id in self.missing():
-            values = [
-                sheet[item_id].value
-                for sheet in self.answers_by_rater.values()
-                if item_id in sheet and is_answered(sheet[item_id].value)
-            ]
-            if values and all(v == values[0] for v in values):
-                found.append(item_id)
-        return found
+        return [item_id for item_id in self.missing() if self.agrees(item_id)]
 
     def missing(self) -> list[str]:
         """The items some rater answered or wrote on that have no consensus recorded yet."""
@@ -100,13 +100,9 @@ def start_team(
 
 def consensus(storage: Storage, rubric: Rubric, study_id: str) -> Consensus:
     """The consensus step's view for the storage's actor: only the sheets they may see."""
-    team = storage.the_team(study_id)
-    sheets = storage.rater_sheets(study_id)
-    by_name = {rater.name: dict(sheet.study.answers) for rater, sheet in sheets.items()}
     return Consensus(
-        team=team,
-        sheets=sheets,
-        agreement=team_agreement(rubric, by_name),
+        team=storage.the_team(study_id),
+        sheets=storage.rater_sheets(study_id),
         stored=storage.get_study(study_id),
         rubric=rubric,
     )
@@ -258,11 +254,15 @@ class TeamRow:
     program: Program
     raters: int
     submitted: int
-    step: str  # `STEPS`
+    step: str  # `STEPS`, in words
     agreement: Agreement | None
 
 
-STEPS = ("rating on their own", "consensus step open", "consensus reached")
+STEPS = {
+    "rating": "rating on their own",
+    "consensus": "consensus step open",
+    "agreed": "consensus reached",
+}
 
 
 def team_overview(storage: Storage, rubric: Rubric) -> list[TeamRow]:
@@ -274,7 +274,7 @@ def team_overview(storage: Storage, rubric: Rubric) -> list[TeamRow]:
         stored = storage.get_study(study_id)
         if stored.study.rubric.id != rubric.id:
             continue
-        step = STEPS[2] if summary.agreed else STEPS[1] if summary.opened else STEPS[0]
+        step = STEPS[step_of(summary.opened, summary.agreed)]
         agreement = (
             consensus(storage, rubric, study_id).agreement.overall if summary.opened else None
         )

@@ -106,7 +106,7 @@ def item_block(rubric: Rubric, view: Consensus, item_id: str, lead: bool) -> Non
             st.caption(
                 f"Range: {spread.lowest} to {spread.highest} ({spread.steps} level(s) apart)"
             )
-        elif len({repr(a.value) for a in answers.values() if is_answered(a.value)}) == 1:
+        elif view.agrees(item_id):
             st.caption("Everyone who answered gave the same answer.")
         if lead:
             decide(rubric, view, item_id)

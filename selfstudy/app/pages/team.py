@@ -46,15 +46,12 @@ ABOUT = (
 
 
 def step_text(team: Team) -> str:
-    if team.agreed_at:
-        return "✓ Consensus reached. The agreed ratings are this self-study's answers."
-    if team.is_open:
-        return "The consensus step is open: the team compares its ratings and agrees."
-    return (
-        "Raters are rating on their own. Each rater's ratings are seen by the others "
-        + REVEAL_TEXT[team.reveal]
-        + "."
-    )
+    return {
+        "agreed": "✓ Consensus reached. The agreed ratings are this self-study's answers.",
+        "consensus": "The consensus step is open: the team compares its ratings and agrees.",
+        "rating": "Raters are rating on their own. Each rater's ratings are seen by the "
+        f"others {REVEAL_TEXT[team.reveal]}.",
+    }[team.step]
 
 
 def act(step, *args, **kwargs) -> bool:

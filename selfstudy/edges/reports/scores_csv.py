@@ -59,7 +59,7 @@ def scores_csv(
     `agreement`, each row ends with its `TEAM_COLUMNS` (alpha with 3 decimals, or blank
     with the reason in `alpha_missing`).
     """
-    about = [_safe_text(study.program.name), _safe_text(study.program.round or "")]
+    about = [safe_text(study.program.name), safe_text(study.program.round or "")]
     rows = [
         _csv_row(
             "overall", "overall", "", "Overall", result.overall, result.answered, result.required
@@ -80,7 +80,7 @@ def scores_csv(
         keys = [("overall", "overall")]
         keys += [("dimension", d.id) for d in result.dimensions]
         keys += [("standard", s.id) for s in result.standards]
-        rows = [row + _team_cells(figures[key]) for row, key in zip(rows, keys, strict=True)]
+        rows = [row + team_cells(figures[key]) for row, key in zip(rows, keys, strict=True)]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
@@ -93,9 +93,9 @@ def _csv_row(
 ) -> list[Any]:
     return [
         scope,
-        _safe_text(row_id),
-        _safe_text(dimension),
-        _safe_text(title),
+        safe_text(row_id),
+        safe_text(dimension),
+        safe_text(title),
         _fixed(score.mean_level, 2),
         _fixed(score.percent, 1),
         score.status,
@@ -107,7 +107,8 @@ def _csv_row(
     ]
 
 
-def _team_cells(agreement: Agreement) -> list[Any]:
+def team_cells(agreement: Agreement) -> list[Any]:
+    """An agreement's `TEAM_COLUMNS` cells, as every CSV of a team's figures writes them."""
     return [
         agreement.raters,
         agreement.items,
@@ -122,6 +123,6 @@ def _fixed(value: float | None, digits: int) -> str:
     return "" if value is None else f"{round(value, digits):.{digits}f}"
 
 
-def _safe_text(text: str) -> str:
+def safe_text(text: str) -> str:
     """Text a spreadsheet would run as a formula, with the OWASP single-quote prefix."""
     return "'" + text if text.startswith(FORMULA_STARTS) else text

@@ -265,7 +265,6 @@ class Relay:
                         raise RuntimeError("the app compressed its websocket: cannot read it")
                     sink.sendall(b"\r\n".join(lines) + b"\r\n\r\n" + rest)
                     if not websocket:  # plain HTTP: copied as it is
-                        websocket = False
                         continue
                     chunk, buffer = b"", bytearray(rest)
                 else:

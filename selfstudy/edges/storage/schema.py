@@ -358,23 +358,7 @@ def _teams(conn: Connection) -> None:
 
 def add_cohort(conn: Connection, program_id: str, cohort: str | None) -> None:
     """Put a program in a cohort (a self-study of it names the cohort); once is enough."""
-    if not cohort or not normal_name(cohort):
-        return
-    key = normal_name(cohort)
-    exists = conn.scalar(
-        select(func.count())
-        .select_from(program_cohorts_table)
-        .where(
-            program_cohorts_table.c.program_id == program_id,
-            program_cohorts_table.c.cohort_key == key,
-        )
-    )
-    if not exists:
-        conn.execute(
-            insert(program_cohorts_table).values(
-                program_id=program_id, cohort_key=key, cohort=cohort.strip()
-            )
-        )
+    add_cohorts(conn, [(program_id, cohort)])
 
 
 def add_cohorts(conn: Connection, pairs: Iterable[tuple[str, str | None]]) -> None:

@@ -101,12 +101,11 @@ def raters_table(team: Team) -> None:
         st.caption("No raters yet.")
 
 
-def add_rater_control(study_id: str, team: Team) -> None:
-    """The lead adds a rater: a program member (signed in) or a name (without sign-in)."""
+def add_rater_control(study_id: str, program_id: str | None, team: Team) -> None:
+    """The lead adds a rater: a member of the program `program_id` (signed in) or a name
+    (without sign-in)."""
     storage = get_storage()
     if signed_in():
-        program = storage.list_studies()
-        program_id = next((s.program_id for s in program if s.id == study_id), None)
         taken = {r.person_id for r in team.raters}
         members = {
             e.person_id: e.name or e.email or "a member"
@@ -170,11 +169,11 @@ def my_steps(study_id: str, team: Team) -> None:
                 st.rerun()
 
 
-def lead_steps(study_id: str, team: Team) -> None:
+def lead_steps(study_id: str, program_id: str | None, team: Team) -> None:
     storage = get_storage()
     st.subheader("Lead")
     if not team.is_open:
-        add_rater_control(study_id, team)
+        add_rater_control(study_id, program_id, team)
         with st.popover("Open the consensus step"):
             st.caption(
                 "Every rater then sees every rating, and the ratings are fixed. Open it when "
@@ -220,7 +219,7 @@ def show() -> None:
         return
     my_steps(study_id, team)
     if team.is_lead(current_actor()):
-        lead_steps(study_id, team)
+        lead_steps(study_id, stored.program_id, team)
 
 
 show()

@@ -142,6 +142,7 @@ class StoredStudy:
     updated_at: datetime
     answer_times: dict[str, datetime]
     field_revisions: dict[str, dict[str, int]]  # item -> field -> item revision it changed at
+    program_id: str | None = None  # the program that owns it
 
 
 @dataclass(frozen=True)
@@ -1334,7 +1335,13 @@ def _stored_study(row: Any, answer_rows: Iterable[Any]) -> StoredStudy:
         if not _is_blank(answer):
             answers[answer_row.item_id] = answer
     return StoredStudy(
-        row.id, _study_of(row, answers), revisions, _time(row.updated_at), times, fields
+        row.id,
+        _study_of(row, answers),
+        revisions,
+        _time(row.updated_at),
+        times,
+        fields,
+        row.program_ref,
     )
 
 

@@ -185,8 +185,9 @@ def lead_steps(study_id: str, program_id: str | None, team: Team) -> None:
                 st.switch_page(CONSENSUS)
     with st.expander("Make this a single-rater self-study again"):
         st.caption(
-            "Possible only while no rater's sheet holds anything this self-study's own "
-            "answers do not, so nothing anyone rated is lost."
+            "Possible only when nothing anyone rated would be lost: while at most one "
+            "rater's sheet holds answers of its own (as the lead's, when nobody else has "
+            "rated), which then come back into this self-study."
         )
         if st.button("Make it single again") and act(storage.end_team, study_id, by=who()):
             st.rerun()

@@ -26,7 +26,7 @@ from selfstudy.core.study import (
     is_answered,
     program_from_data,
 )
-from selfstudy.core.team import Rater, Reveal, Team, gathered, proposed, step_of
+from selfstudy.core.team import Rater, Reveal, Team, proposed, step_of
 from selfstudy.edges.storage import Storage, StoredStudy
 
 
@@ -134,9 +134,7 @@ def record_consensus(
                 )
             ]
         )
-    evidence = gathered(
-        [(name, (sheet.get(item_id) or Answer()).evidence) for name, sheet in raters.items()]
-    )
+    evidence = proposed(raters, item_id).evidence  # every rater's, gathered as offered
     answer = Answer(value=value, evidence=evidence, notes=rationale)
     return storage.record_consensus(study_id, item_id, answer, seen, by)
 

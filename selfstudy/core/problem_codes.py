@@ -477,4 +477,20 @@ CODES: dict[str, tuple[str, str]] = {
         "A rater's name holds a control character",
         "Type the name again without invisible characters.",
     ),
+    # Improvement plans
+    "bad-record": (
+        "A field of an improvement plan, change idea, cycle, measure or data point is not valid",
+        "Correct the field the message names: a date as 2026-03-15, a number as 12.5, a title "
+        "that is not empty, a status or decision from the list offered.",
+    ),
+    "record-changed": (
+        "Someone changed that field of the plan since you opened it",
+        "Read their text (your own is kept in the plan's history), then save yours again if it "
+        "should replace it.",
+    ),
+    "no-record": (
+        "No improvement plan, idea, cycle, measure or data point has that id",
+        "Use an id that `selfstudy plan list` or `selfstudy plan show` prints; a deleted one "
+        "can be restored with `selfstudy plan restore`.",
+    ),
 }

@@ -64,6 +64,7 @@ from selfstudy.core.study import (
 from selfstudy.edges.storage import people
 from selfstudy.edges.storage.connection import database_url, make_engine, timeouts
 from selfstudy.edges.storage.errors import database_error
+from selfstudy.edges.storage.improvement import ImprovementRecords
 from selfstudy.edges.storage.people import AccessEntry, ProgramSummary
 from selfstudy.edges.storage.schema import (
     FIELDS,
@@ -207,7 +208,7 @@ def _reporting_failures(cls: type[Storage]) -> type[Storage]:
 
         return run
 
-    for base in reversed(cls.__mro__[:-1]):  # its own methods and its mixins' (`TeamStudies`)
+    for base in reversed(cls.__mro__[:-1]):  # its own methods and its mixins'
         for name, member in list(vars(base).items()):
             if callable(member) and (name == "__init__" or not name.startswith("_")):
                 setattr(cls, name, reporting(member))
@@ -227,7 +228,7 @@ _json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 @_reporting_failures
-class Storage(TeamStudies):
+class Storage(TeamStudies, ImprovementRecords):
     """Self-studies in a database; creates and migrates its schema on first use.
 
     Every operation is done for its `actor` and checked against their access

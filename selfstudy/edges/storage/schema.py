@@ -197,6 +197,50 @@ consensus_table = Table(
     Column("recorded_at", String(40), nullable=False),
     Column("recorded_by", Text, nullable=False),
 )
+# since 005: improvement plans (`core.improvement`): every plan, change idea, cycle, measure
+# and data point is one record, its fields saved one by one with a history, as answers are
+records_table = Table(
+    "improvement_records",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("kind", String(20), nullable=False),  # `core.improvement.Kind`
+    Column("program_id", String(40), nullable=False),  # the program that owns it
+    Column("plan_id", String(40), nullable=False),  # its plan (a plan: itself)
+    Column("parent_id", String(40), nullable=True),  # the idea of a cycle, the measure of a point
+    Column("fields", Text, nullable=False),  # JSON of the record's fields
+    Column("changed", Text, nullable=False),  # JSON: field -> revision at which it last changed
+    Column("revision", Integer, nullable=False),  # raised by every change to the record
+    Column("created_at", String(40), nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("updated_at", String(40), nullable=False),
+    Column("deleted_at", String(40), nullable=True),  # deleted records are kept until restored
+    Index("improvement_records_by_program", "program_id", "plan_id"),
+)
+record_changes_table = Table(
+    "improvement_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("record_id", String(40), nullable=False),  # a record, or a program (its sharing)
+    Column("plan_id", String(40), nullable=True),
+    Column("field", String(40), nullable=False),  # a field, or `@record` (made, deleted, ...)
+    Column("old", Text, nullable=False),  # JSON
+    Column("new", Text, nullable=False),  # JSON
+    Column("revision", Integer, nullable=False),
+    Column("accepted", Integer, nullable=False),  # 0: a refused edit, kept so no words are lost
+    Column("changed_at", String(40), nullable=False),
+    Column("changed_by", Text, nullable=False),
+    Index("improvement_changes_by_plan", "plan_id"),
+    Index("improvement_changes_by_record", "record_id"),
+)
+# since 005: whether a program shares what its improvement cycles learned with the network
+sharing_table = Table(
+    "program_sharing",
+    metadata,
+    Column("program_id", String(40), primary_key=True),
+    Column("shares", Integer, nullable=False),
+    Column("updated_at", String(40), nullable=False),
+    Column("updated_by", Text, nullable=False),
+)
 settings_table = Table(
     "settings",
     metadata,
@@ -356,6 +400,12 @@ def _teams(conn: Connection) -> None:
         conn.execute(text("CREATE INDEX ix_studies_team_of ON studies (team_of)"))
 
 
+def _improvement(conn: Connection) -> None:
+    """Improvement plans: their records, the records' history, and programs' sharing."""
+    for table in (records_table, record_changes_table, sharing_table):
+        table.create(conn, checkfirst=True)
+
+
 def add_cohort(conn: Connection, program_id: str, cohort: str | None) -> None:
     """Put a program in a cohort (a self-study of it names the cohort); once is enough."""
     add_cohorts(conn, [(program_id, cohort)])
@@ -401,6 +451,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("002_history_field_revisions_soft_delete", _history_and_field_revisions),
     ("003_programs_people_grants", _programs_and_people),
     ("004_team_ratings", _teams),
+    ("005_improvement_plans", _improvement),
 ]
 
 

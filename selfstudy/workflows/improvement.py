@@ -1,0 +1,225 @@
+"""Improvement plans: what the Improvement page, the Results page and `selfstudy plan` do.
+
+A plan is made from a self-study's priority (`plan_from_priority`), its change ideas
+come from the rubric or the team (`add_idea`), its cycles are closed only with their
+Study and Act (`close_cycle`), and its measures' data points come typed or from a CSV
+file. The next round of the self-study shows what became of each earlier priority
+(`followed_since`), and a facilitator sees what the network tried (`learning`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import cmp_to_key
+from typing import Any
+
+from selfstudy.core.improvement import (
+    Followed,
+    Learning,
+    PlanView,
+    followed_priorities,
+    network_learning,
+)
+from selfstudy.core.problems import Problem, ProblemsFound, clip
+from selfstudy.core.rounds import compare_rounds, same_program
+from selfstudy.core.rubric import Rubric
+from selfstudy.core.runchart import Point, RunChart, analyse
+from selfstudy.core.scoring import Result, score
+from selfstudy.core.study import SelfStudy
+from selfstudy.edges.rubric_files import rubric_by_id
+from selfstudy.edges.storage import Storage
+
+
+def plan_from_priority(
+    storage: Storage,
+    study_id: str,
+    standards: Sequence[str],
+    fields: Mapping[str, Any] | None = None,
+    by: str = "",
+) -> str:
+    """A new plan of the study's program for `standards` of its rubric (usually priorities
+    of the study); `fields` are the plan's others (aim, owner, dates, status). Its id."""
+    stored = storage.get_study(study_id)
+    rubric = rubric_by_id(stored.study.rubric.id, stored.study.rubric.version)
+    unknown = [s for s in standards if s not in rubric.standard_by_id]
+    if unknown or not standards:
+        raise ProblemsFound(
+            [
+                Problem(
+                    "bad-record",
+                    "The new improvement plan",
+                    f"{clip(s, 40)!r} is not a standard of the rubric {rubric.title!r}; use a "
+                    "standard id the Results page or `selfstudy score` shows (such as PG.1)",
+                    "standards",
+                )
+                for s in unknown
+            ]
+            or [
+                Problem(
+                    "bad-record",
+                    "The new improvement plan",
+                    "a plan serves at least one standard; name it",
+                    "standards",
+                )
+            ]
+        )
+    if stored.program_id is None:  # every stored study has a program since migration 003
+        raise AssertionError("a stored study without a program")
+    return storage.add_plan(
+        stored.program_id,
+        {
+            **(fields or {}),
+            "rubric_id": rubric.id,
+            "study_id": study_id,
+            "standards": list(dict.fromkeys(standards)),
+        },
+        by,
+    )
+
+
+def rubric_of_plan(view: PlanView) -> Rubric:
+    """The rubric a plan's standards belong to (its latest version in the rubric folder)."""
+    return rubric_by_id(view.plan.rubric_id, where="The plan's rubric")
+
+
+def add_idea(
+    storage: Storage,
+    plan_id: str,
+    title: str = "",
+    description: str = "",
+    rubric_idea: str | None = None,
+    by: str = "",
+) -> str:
+    """A change idea under the plan: one of the rubric's (by its id: its title and words are
+    taken when none are given) or the team's own. Its id."""
+    if rubric_idea is not None:
+        view = storage.plan(plan_id)
+        idea = rubric_of_plan(view).change_idea_by_id.get(rubric_idea)
+        if idea is None:
+            raise ProblemsFound(
+                [
+                    Problem(
+                        "bad-record",
+                        "The new change idea",
+                        f"{clip(rubric_idea, 40)!r} is not a change idea of the plan's rubric; "
+                        "choose one the rubric lists, or write the team's own",
+                        "rubric_idea",
+                    )
+                ]
+            )
+        title = title or idea.title
+        description = description or idea.description
+    return storage.add_record(
+        "idea",
+        plan_id,
+        {"title": title, "description": description, "rubric_idea": rubric_idea},
+        by,
+    )
+
+
+def close_cycle(
+    storage: Storage,
+    cycle_id: str,
+    on: date | None = None,
+    seen: int | Mapping[str, int] | None = None,
+    by: str = "",
+) -> int:
+    """Close a cycle (on `on`, default today): refused, saying what is missing, until its
+    Study and Act are written. The record's revision after it."""
+    return storage.update_record(
+        cycle_id, {"closed_on": (on or date.today()).isoformat()}, seen, by
+    )
+
+
+def measure_points(view: PlanView, measure_id: str) -> list[Point]:
+    """A measure's data points, in time order, as the run-chart rules read them."""
+    for measure in view.measures:
+        if measure.record.id == measure_id:
+            return [
+                Point(p.fields.on, float(p.fields.value), p.fields.note) for p in measure.points
+            ]
+    raise KeyError(measure_id)
+
+
+def run_chart_of(view: PlanView, measure_id: str) -> RunChart:
+    return analyse(measure_points(view, measure_id))
+
+
+# --- the next round ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SinceEarlier:
+    """What the plans made since an earlier round did: the earlier round's priorities, each
+    with its plans and how the standard's level moved."""
+
+    earlier: SelfStudy  # the round before this one
+    followed: list[Followed]
+
+
+def followed_since(
+    storage: Storage, study_id: str, study: SelfStudy, rubric: Rubric, result: Result
+) -> SinceEarlier | None:
+    """For a study's Results: the round before it of the same program, each of that round's
+    priorities with the plans made from any earlier round (their cycles and Act decisions),
+    and how each standard's level moved. None when there is no earlier round."""
+    stored = storage.get_study(study_id)
+    earlier: list[tuple[str, SelfStudy]] = []
+    for summary in storage.list_studies():
+        if summary.id == study_id or summary.program_id != stored.program_id:
+            continue
+        if summary.rubric_id != study.rubric.id:
+            continue
+        other = storage.get_study(summary.id).study
+        if same_program(other, study) and compare_rounds(other, study) < 0:
+            earlier.append((summary.id, other))
+    if not earlier:
+        return None
+    before = max((other for _, other in earlier), key=cmp_to_key(compare_rounds))
+    before_result = score(rubric, before)
+    ids = {other_id for other_id, _ in earlier}
+    plans = [p for p in storage.plans(stored.program_id) if p.plan.study_id in ids]
+    return SinceEarlier(
+        before,
+        followed_priorities(
+            before_result.priorities,
+            plans,
+            _levels(before_result),
+            _levels(result),
+        ),
+    )
+
+
+def _levels(result: Result) -> dict[str, float | None]:
+    return {s.id: s.score.mean_level for s in result.standards}
+
+
+# --- the network ------------------------------------------------------------------------
+
+
+def learning(storage: Storage, shared: bool = False) -> Learning:
+    """What programs tried: of the programs the actor may read (a facilitator's cohorts),
+    or with `shared` those that chose to share with the network, too."""
+    plans = storage.plans()
+    if shared:
+        seen = {p.id for p in plans}
+        plans += [p for p in storage.shared_plans() if p.id not in seen]
+    return network_learning(plans)
+
+
+def others_tried(storage: Storage, program_id: str, standard_id: str) -> list[Any]:
+    """What other programs tried for a standard, as far as the actor may see (their own
+    access, and programs that share): for a team planning for that standard."""
+    return [
+        t
+        for t in learning(storage, shared=True).for_standard(standard_id)
+        if t.program_id != program_id
+    ]
+
+
+def plans_of(storage: Storage, study_ids: Iterable[str]) -> list[PlanView]:
+    """The plans made from any of these self-studies."""
+    wanted = set(study_ids)
+    return [p for p in storage.plans() if p.plan.study_id in wanted]

@@ -22,11 +22,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, insert, or_, select, true, update
+from sqlalchemy import and_, func, insert, or_, select, true, update
 from sqlalchemy.engine import Connection
 
 from selfstudy.core.access import Action
 from selfstudy.core.improvement import (
+    MAX_POINTS,
     PARENTS,
     WORDS,
     Kind,
@@ -260,6 +261,8 @@ class ImprovementRecords:
             parent = self._record_row(conn, under, Action.EDIT, lock=True)
             if parent.kind != PARENTS[kind]:
                 raise no_record(under, PARENTS[kind])
+            if kind == "point":
+                _refuse_too_many(conn, under, len(models))
             ids = []
             for model in models:
                 ids.append(record_id := new_id())
@@ -604,6 +607,26 @@ def _newer(conn: Connection, record: Record, name: str, mine: Any) -> NewerField
         changed_at=datetime.fromisoformat(last.changed_at) if last else None,
         changed_by=last.changed_by if last else "",
     )
+
+
+def _refuse_too_many(conn: Connection, measure_id: str, adding: int) -> None:
+    """A measure holds at most `MAX_POINTS` points (deleted ones too: they can come back)."""
+    held = conn.scalar(
+        select(func.count()).where(
+            records_table.c.parent_id == measure_id, records_table.c.kind == "point"
+        )
+    )
+    if held + adding > MAX_POINTS:
+        raise ProblemsFound(
+            [
+                Problem(
+                    "bad-record",
+                    "The measure's data points",
+                    f"a measure holds at most {MAX_POINTS:,} data points; it holds {held:,} "
+                    f"and {adding:,} more were given. Start a new measure for a new series",
+                )
+            ]
+        )
 
 
 def _refused(path: str, why: str) -> ProblemsFound:

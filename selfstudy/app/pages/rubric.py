@@ -1,4 +1,5 @@
-"""Rubric page: browse dimensions, standards, level descriptors and resources without a study.
+"""Rubric page: browse dimensions, standards, level descriptors, resources and change ideas
+without a study.
 
 A rubric file may come from anyone: every text of it goes through `markdown.text`
 (or `markdown.link`), so it shows as written and never as a link, image or HTML.
@@ -11,7 +12,7 @@ import streamlit as st
 from selfstudy.app import markdown
 from selfstudy.app.session import rubrics
 from selfstudy.app.widgets import level_descriptors, resources
-from selfstudy.core.rubric import Rubric
+from selfstudy.core.rubric import Rubric, Standard
 
 
 def scale(rubric: Rubric) -> None:
@@ -24,6 +25,23 @@ def scale(rubric: Rubric) -> None:
     target = markdown.text(rubric.scale.label_of(rubric.target))
     st.markdown("\n".join(lines))
     st.markdown(f"A standard **meets** its target at **{target} ({rubric.target})** or above.")
+
+
+def change_ideas(standard: Standard) -> None:
+    """Each idea's title and description, then its resources as `widgets.resources` shows a
+    standard's: a link only to a web or e-mail address."""
+    for idea in standard.change_ideas:
+        paragraphs = [f"**{markdown.text(' '.join(idea.title.split()))}**"]
+        if idea.description:
+            paragraphs.append(markdown.text(idea.description))
+        links = [
+            f"- {markdown.link(r.title, r.url)}"
+            + (f" — {markdown.text(r.description)}" if r.description else "")
+            for r in idea.resources
+        ]
+        if links:
+            paragraphs.append("\n".join(links))
+        st.markdown("\n\n".join(paragraphs))
 
 
 def show() -> None:
@@ -70,6 +88,9 @@ def show() -> None:
             if standard.resources:
                 with st.expander("Resources"):
                     resources(standard)
+            if standard.change_ideas:
+                with st.expander("Change ideas to try"):
+                    change_ideas(standard)
 
 
 show()

@@ -4,6 +4,7 @@ and reading one from YAML text (`parse`)."""
 from selfstudy.core.rubric.model import (
     MAX_ID_LENGTH,
     NA,
+    ChangeIdea,
     Dimension,
     Id,
     Item,
@@ -22,6 +23,7 @@ from selfstudy.core.rubric.model import (
 __all__ = [
     "MAX_ID_LENGTH",
     "NA",
+    "ChangeIdea",
     "Dimension",
     "Id",
     "Item",

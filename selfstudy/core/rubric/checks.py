@@ -65,6 +65,7 @@ def check_rubric_document(
 
     seen_dimensions: dict[str, KeyPath] = {}
     seen_ids: dict[str, KeyPath] = {}  # standards and items share one namespace
+    seen_ideas: dict[str, KeyPath] = {}  # change ideas have their own, across the rubric
     items_so_far: dict[str, dict[str, Any]] = {}
     for d_index, dimension in enumerate(_list(doc.get("dimensions"))):
         d_path: KeyPath = ("dimensions", d_index)
@@ -83,6 +84,9 @@ def check_rubric_document(
                         (*s_path, "levels", key),
                         f"{quoted(key)} is not a scale value; use one of {_show(values)}",
                     )
+            for c_index, idea in enumerate(_list(standard.get("change_ideas"))):
+                c_path: KeyPath = (*s_path, "change_ideas", c_index, "id")
+                _check_unique(_dict(idea).get("id"), c_path, seen_ideas, add, line_of)
             for i_index, item in enumerate(_list(standard.get("items"))):
                 i_path: KeyPath = (*s_path, "items", i_index)
                 item = _dict(item)

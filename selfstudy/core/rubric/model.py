@@ -96,6 +96,16 @@ class Resource(_Model):
     description: str = ""
 
 
+class ChangeIdea(_Model):
+    """A practice a team might try to move a standard forward: a starting point for an
+    improvement plan, which names it by `id`. It is never rated, so it never scores."""
+
+    id: Id
+    title: NonEmpty
+    description: str = ""
+    resources: list[Resource] = Field(default_factory=list)
+
+
 class ShowIf(_Model):
     item: NonEmpty
     equals: Any = None
@@ -151,6 +161,7 @@ class Standard(_Model):
     target: Number | None = None
     levels: dict[Number, str] = Field(default_factory=dict)
     resources: list[Resource] = Field(default_factory=list)
+    change_ideas: list[ChangeIdea] = Field(default_factory=list)
     items: Annotated[list[Item], Field(min_length=1)]
 
 
@@ -192,6 +203,10 @@ class Rubric(_Model):
         for dimension in self.dimensions:
             yield from dimension.standards
 
+    def change_ideas(self) -> Iterator[ChangeIdea]:
+        for standard in self.standards():
+            yield from standard.change_ideas
+
     @cached_property
     def item_by_id(self) -> dict[str, Item]:
         return {item.id: item for item in self.items()}
@@ -211,6 +226,14 @@ class Rubric(_Model):
     @cached_property
     def standard_of_item(self) -> dict[str, Standard]:
         return {i.id: s for s in self.standards() for i in s.items}
+
+    @cached_property
+    def change_idea_by_id(self) -> dict[str, ChangeIdea]:
+        return {idea.id: idea for idea in self.change_ideas()}
+
+    @cached_property
+    def standard_of_change_idea(self) -> dict[str, Standard]:
+        return {c.id: s for s in self.standards() for c in s.change_ideas}
 
     def dimension_target(self, dimension: Dimension) -> Number:
         return dimension.target if dimension.target is not None else self.target

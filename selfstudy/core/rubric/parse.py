@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
 import yaml
@@ -29,7 +29,17 @@ from pydantic import BaseModel, ValidationError
 
 from selfstudy.core.links import LINK_SCHEMES, link_target, scheme_of
 from selfstudy.core.problems import Problem, Report, clip, quoted
-from selfstudy.core.rubric import Dimension, Item, Level, Resource, Rubric, Scale, ShowIf, Standard
+from selfstudy.core.rubric import (
+    ChangeIdea,
+    Dimension,
+    Item,
+    Level,
+    Resource,
+    Rubric,
+    Scale,
+    ShowIf,
+    Standard,
+)
 from selfstudy.core.rubric.checks import KeyPath, check_rubric_document, format_path
 
 MAX_RUBRIC_CHARS = 1_000_000  # about twenty times the bundled rubric
@@ -282,24 +292,34 @@ def _unsafe_structure(text: str, source: str) -> Report:
 
 
 def _resources_not_links(rubric: Rubric, at: Callable[[KeyPath], str]) -> Report:
-    """A warning for each resource address that will be shown as text, not as a link."""
+    """A warning for each resource address, of a standard or of its change ideas, that will
+    be shown as text, not as a link."""
     warnings = Report()
+    for path, resource in _resources(rubric):
+        if resource.url is None or link_target(resource.url) is not None:
+            continue
+        warnings.append(
+            Problem(
+                "not-a-link",
+                at((*path, "url")),
+                _not_a_link_message(resource.url),
+                format_path((*path, "url")),
+                severity="warning",
+            )
+        )
+    return warnings
+
+
+def _resources(rubric: Rubric) -> Iterator[tuple[KeyPath, Resource]]:
+    """Every resource of the rubric with its key path, in file order."""
     for d, dimension in enumerate(rubric.dimensions):
         for s, standard in enumerate(dimension.standards):
+            s_path: KeyPath = ("dimensions", d, "standards", s)
             for r, resource in enumerate(standard.resources):
-                if resource.url is None or link_target(resource.url) is not None:
-                    continue
-                path = ("dimensions", d, "standards", s, "resources", r, "url")
-                warnings.append(
-                    Problem(
-                        "not-a-link",
-                        at(path),
-                        _not_a_link_message(resource.url),
-                        format_path(path),
-                        severity="warning",
-                    )
-                )
-    return warnings
+                yield (*s_path, "resources", r), resource
+            for c, idea in enumerate(standard.change_ideas):
+                for r, resource in enumerate(idea.resources):
+                    yield (*s_path, "change_ideas", c, "resources", r), resource
 
 
 def _not_a_link_message(url: str) -> str:
@@ -366,6 +386,8 @@ _MODEL_AT_DEPTH: dict[tuple[str | int, ...], type[BaseModel]] = {
     ("dimensions", 0): Dimension,
     ("dimensions", 0, "standards", 0): Standard,
     ("dimensions", 0, "standards", 0, "resources", 0): Resource,
+    ("dimensions", 0, "standards", 0, "change_ideas", 0): ChangeIdea,
+    ("dimensions", 0, "standards", 0, "change_ideas", 0, "resources", 0): Resource,
     ("dimensions", 0, "standards", 0, "items", 0): Item,
     ("dimensions", 0, "standards", 0, "items", 0, "show_if"): ShowIf,
 }
@@ -410,6 +432,10 @@ def _explain(error: dict[str, Any], written: str | None = None) -> tuple[str, st
             f"{quoted(error.get('input'), 40)} is {len(str(error.get('input'))):,} characters "
             f"long; at most {error.get('ctx', {}).get('max_length')} are allowed here: shorten it"
         )
+    if kind == "string_too_short":
+        if isinstance(field, int):
+            return "empty-value", "this entry of the list is empty; fill it in or remove it"
+        return "empty-value", f"{quoted(field)} is empty; write it after the key"
     if kind == "string_type":
         return "wrong-type", _not_text(field, error.get("input"), written)
     if kind == "literal_error":

@@ -157,6 +157,18 @@ def test_a_point_far_from_the_rest_is_astronomical():
     )
 
 
+def test_the_ends_of_a_steady_climb_are_a_trend_not_astronomical_points():
+    # 1..10: the median is 5.5 and every moving range 1, so 1, 2, 9 and 10 lie past the
+    # limits; but none jumps from its neighbour, so only the trend is told
+    chart = analyse(series(range(1, 11)))
+    assert [(s.rule, s.first, s.last) for s in chart.signals] == [("trend", 0, 9)]
+    # the last point of the same climb leaping far ahead is one
+    leap = analyse(series([*range(1, 10), 40]))
+    assert [(s.rule, s.first) for s in leap.signals if s.rule == "astronomical"] == [
+        ("astronomical", 9)
+    ]
+
+
 def test_an_ordinary_wobble_has_no_astronomical_point():
     chart = analyse(series([10, 12, 11, 10, 12, 15, 11, 10, 12, 11]))
     assert chart.signals == ()

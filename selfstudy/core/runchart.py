@@ -17,7 +17,10 @@ statistics of its own:
 - **Astronomical point**: a point obviously different from the rest. "Obvious"
   is made deterministic here with Wheeler's median-moving-range limits: a point
   further from the median than 3.14 × the median moving range (the moving
-  ranges being the differences between consecutive points in time order). It
+  ranges being the differences between consecutive points in time order), that
+  also stands that far from the points next to it: a jump, not the far end of a
+  steady climb (on a straight rise from 1 to 10 the ends are past the limits,
+  yet nothing about them is unusual: the trend rule tells that story). It
   is checked only with at least 5 points behind the median and a median moving
   range above 0, for with fewer points, or with mostly repeated values, every
   point would look far away.
@@ -237,7 +240,8 @@ def _trends(values: list[float]) -> _Found | str:
 
 
 def _astronomical(values: list[float], median: float, baseline: int) -> _Found | str:
-    """Points further from the median than 3.14 median moving ranges of the baseline."""
+    """Points further from the median than 3.14 median moving ranges of the baseline, and as
+    far from the points next to it."""
     if baseline < ASTRONOMICAL_POINTS:
         return (
             f"An astronomical point needs at least {ASTRONOMICAL_POINTS} points behind the "
@@ -249,10 +253,15 @@ def _astronomical(values: list[float], median: float, baseline: int) -> _Found |
         return (
             "An astronomical point needs the points to vary: most follow a point of the same value."
         )
+
+    def beyond(distance: float) -> bool:
+        return _LIMIT_OVER * distance > _LIMIT_TIMES * spread
+
     return [
         ("up" if v > median else "down", (i,), 1)
         for i, v in enumerate(values)
-        if _LIMIT_OVER * abs(v - median) > _LIMIT_TIMES * spread
+        if beyond(abs(v - median))
+        and all(beyond(abs(v - values[j])) for j in (i - 1, i + 1) if 0 <= j < len(values))
     ]
 
 

@@ -1,4 +1,9 @@
-"""Results page: scores against targets, gaps, priorities, reflections, change, downloads."""
+"""Results page: scores against targets, gaps, priorities, reflections, change, downloads.
+
+A priority leads on to an improvement plan (made here, opened on the Improvement
+page), and a later round shows what became of the earlier round's priorities: the
+plans made for them, their cycles' Act decisions, and how each standard's level moved.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +24,10 @@ from selfstudy.app.session import (
     stored_studies,
 )
 from selfstudy.app.widgets import resources
+from selfstudy.core.access import Action
+from selfstudy.core.improvement import DECISIONS, Followed, IdeaView, PlanView
 from selfstudy.core.rounds import changes, round_label
-from selfstudy.core.rubric import Rubric
+from selfstudy.core.rubric import Rubric, Standard
 from selfstudy.core.scoring import Result, score
 from selfstudy.core.study import SelfStudy, is_answered, parse_study, unanswered_required
 from selfstudy.core.wording import gap_text, level_text, percent_text, signed_text, status_text
@@ -29,9 +36,16 @@ from selfstudy.edges.reports.html_report import html_report
 from selfstudy.edges.reports.scores_csv import scores_csv
 from selfstudy.edges.reports.team_figures import PENDING, agreement_rows, alpha_text
 from selfstudy.workflows import history, reports
+from selfstudy.workflows.improvement import SinceEarlier, followed_since
 
 START = Path(__file__).parent / "start.py"
 QUESTIONNAIRE = Path(__file__).parent / "questionnaire.py"
+IMPROVEMENT = Path(__file__).parent / "improvement.py"
+# The Improvement page's session keys (its module defines them too; importing it would run
+# the page): the standards a new plan starts with, and the plan to open.
+PLAN_STANDARDS_KEY = "improvement_new_plan_standards"
+OPEN_PLAN_KEY = "improvement_open_plan"
+DECISION_WORDS = {"adopt": "adopted", "adapt": "adapted", "abandon": "abandoned"}
 
 DIRECTION_WORDS = {
     "up": "▲ up",
@@ -84,7 +98,16 @@ def dimension_table(result: Result, previous: Result | None) -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 
-def priorities(rubric: Rubric, result: Result) -> None:
+def priorities(
+    rubric: Rubric,
+    result: Result,
+    study_id: str = "",
+    plans: list[PlanView] | None = None,
+    may_plan: bool = False,
+) -> None:
+    """The standards below target, each with its resources, the rubric's change ideas for
+    it, the plans already made for it from this study and (for whoever may change the
+    study) a button to make one."""
     st.subheader("Priorities")
     if not result.priorities:
         st.write("No standard is below its target. Keep checking with data.")
@@ -105,8 +128,150 @@ def priorities(rubric: Rubric, result: Result) -> None:
                 st.markdown(markdown.text(standard.description))
             st.markdown("**Resources**")
             resources(standard)
+            change_ideas(standard)
+            standard_plans(
+                study_id,
+                standard_id,
+                [p for p in plans or [] if standard_id in p.plan.standards],
+                may_plan,
+            )
     if len(result.priorities) > 8:
         st.caption(f"{len(result.priorities) - 8} more standards are below target.")
+
+
+def change_ideas(standard: Standard) -> None:
+    """The rubric's change ideas for a standard: starting points for a plan."""
+    ideas = getattr(standard, "change_ideas", [])
+    if not ideas:
+        return
+    st.markdown("**Change ideas to try**")
+    for idea in ideas:
+        line = f"- **{markdown.text(idea.title)}**"
+        if idea.description:
+            line += f" — {markdown.text(idea.description)}"
+        st.markdown(line)
+
+
+def plan_line(view: PlanView) -> str:
+    """A plan in one line: its aim, status, owner, due date and how far its tests went."""
+    plan = view.plan
+    cycles = view.cycles()
+    closed = sum(1 for c in cycles if c.cycle.closed_on is not None)
+    parts: list[str] = [plan.status]
+    if plan.owner:
+        parts.append(f"owner {plan.owner}")
+    if plan.due_on:
+        parts.append(f"due {plan.due_on.isoformat()}")
+    parts.append(_count(len(view.ideas), "change idea"))
+    parts.append(f"{_count(len(cycles), 'cycle')} ({closed} closed)")
+    aim = plan.aim.strip() or "A plan with no aim written yet"
+    return f"**{markdown.text(aim)}** — {markdown.text(', '.join(parts))}"
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def standard_plans(study_id: str, standard_id: str, plans: list[PlanView], may_plan: bool) -> None:
+    """The plans made for a standard from this study, each to open; and, for whoever may
+    change the study, a button that begins a new one."""
+    if plans:
+        st.markdown("**Improvement plans made for this standard**")
+        for view in plans:
+            line, button = st.columns([5, 1], vertical_alignment="center")
+            line.markdown(plan_line(view))
+            if button.button("Open the plan", key=f"open-plan-{standard_id}-{view.id}"):
+                st.session_state[OPEN_PLAN_KEY] = view.id
+                st.switch_page(IMPROVEMENT, query_params={"study": study_id})
+    if may_plan and st.button(
+        "Make an improvement plan for this standard",
+        key=f"new-plan-{standard_id}",
+        icon=":material/add_task:",
+    ):
+        st.session_state[PLAN_STANDARDS_KEY] = [standard_id]
+        st.switch_page(IMPROVEMENT, query_params={"study": study_id})
+
+
+def moved_text(followed: Followed) -> str:
+    """How a standard's level moved, with an arrow a reader sees at a glance."""
+    moved = followed.moved
+    if moved is None:
+        return "not rated in both rounds"
+    if moved > 0:
+        return f"▲ {signed_text(moved)}"
+    if moved < 0:
+        return f"▼ {signed_text(moved)}"
+    return "= no change"
+
+
+def since_earlier(rubric: Rubric, since: SinceEarlier) -> None:
+    """What became of each priority of the earlier round: the plans made for it, the cycles
+    they ran and their Act decisions, and how the standard's level moved."""
+    st.subheader(f"Since {markdown.text(round_label(since.earlier))}")
+    if not since.followed:
+        st.write(
+            f"No standard was below its target in {markdown.text(round_label(since.earlier))}, "
+            "and no improvement plan was made from it."
+        )
+        return
+    st.write(
+        f"Each priority of {markdown.text(round_label(since.earlier))}: what the program "
+        "tried for it since, and how its level moved."
+    )
+    rows = []
+    for followed in since.followed:
+        standard = rubric.standard_by_id.get(followed.standard_id)
+        cycles = [c for p in followed.plans for c in p.cycles()]
+        decisions = followed.decisions
+        rows.append(
+            {
+                "Standard": f"{followed.standard_id} {standard.title if standard else ''}".strip(),
+                "Then": level_text(followed.before),
+                "Now": level_text(followed.after),
+                "Moved": moved_text(followed),
+                "Improvement plans": _count(len(followed.plans), "plan")
+                if followed.plans
+                else "No plan was made for this standard",
+                "Cycles run": len(cycles),
+                **{DECISION_WORDS[d].capitalize(): decisions[d] for d in DECISIONS},
+            }
+        )
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.caption(
+        "Then and Now are the standard's mean levels in the two rounds. Adopted, adapted "
+        "and abandoned count the closed cycles that ended in each decision."
+    )
+    for followed in since.followed:
+        if not followed.plans:
+            continue
+        standard = rubric.standard_by_id.get(followed.standard_id)
+        title = markdown.text(
+            f"{followed.standard_id} {standard.title if standard else ''}".strip()
+        )
+        with st.expander(f"{title} — what was tried ({moved_text(followed)})"):
+            for view in followed.plans:
+                st.markdown(plan_line(view))
+                if not view.ideas:
+                    st.caption("No change idea was written under this plan.")
+                for idea in view.ideas:
+                    st.markdown(f"- {idea_line(idea)}")
+                    for cycle in idea.cycles:
+                        learned = cycle.cycle.learned.strip()
+                        if cycle.cycle.closed_on is not None and learned:
+                            st.markdown(
+                                f"    - Cycle {cycle.number} learned: {markdown.text(learned)}"
+                            )
+
+
+def idea_line(idea: IdeaView) -> str:
+    """A change idea, its cycles and how they ended, in words."""
+    counts = {d: idea.decisions.count(d) for d in DECISIONS}
+    ended = ", ".join(f"{counts[d]} {DECISION_WORDS[d]}" for d in DECISIONS if counts[d])
+    closed = sum(1 for c in idea.cycles if c.cycle.closed_on is not None)
+    words = f"{_count(len(idea.cycles), 'cycle')} run, {closed} closed"
+    if ended:
+        words += f": {ended}"
+    return f"**{markdown.text(idea.idea.title)}** — {words}"
 
 
 def reflections(rubric: Rubric, study: SelfStudy) -> None:
@@ -275,6 +440,9 @@ def show() -> None:
     dimension_table(result, previous[1] if previous else None)
     if previous:
         change_table(result, previous)
+        since = followed_since(get_storage(), study_id, study, rubric, result)
+        if since is not None:
+            since_earlier(rubric, since)
     st.subheader("Standards")
     # Only the open tab's chart is built: each chart takes tens of milliseconds.
     titles = [markdown.text(d.title) for d in result.dimensions]
@@ -283,7 +451,10 @@ def show() -> None:
         if tab.open:
             with tab:
                 st.altair_chart(standard_chart(rubric, result, dimension.id))
-    priorities(rubric, result)
+    storage = get_storage()
+    program_id = storage.get_study(study_id).program_id
+    plans = [p for p in storage.plans(program_id) if p.plan.study_id == study_id]
+    priorities(rubric, result, study_id, plans, storage.allows(Action.EDIT, study_id))
     reflections(rubric, study)
     st.subheader("Download")
     downloads(rubric, study_id, study, result, previous, team)

@@ -14,6 +14,7 @@ from datetime import date
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from selfstudy.core.cohorts import pseudonym
 from selfstudy.core.rounds import round_label
 from selfstudy.core.scoring import score
 from selfstudy.edges.rubric_files import PROJECT_ROOT
@@ -116,3 +117,72 @@ def test_a_priority_offers_a_plan_and_lists_the_plans_made_for_it(loop, db, defa
     at = make.click().run()
     assert at.session_state[PLAN_STANDARDS_KEY] == [loop.standard]
     assert not [s.value for s in at.subheader if s.value == "Priorities"]  # left Results
+
+
+@pytest.fixture
+def network(db: Storage, sample_set, default_rubric) -> tuple[Storage, str, str]:
+    """The sample network, finished, with the same idea of the rubric tried by two
+    programs: adopted by Bridge to STEM (p01), abandoned by Young Engineers (p02)."""
+    ids = {
+        (s.program.id, s.program.round): db.create_study(finished(s, default_rubric))
+        for s in sample_set
+    }
+    standard = next(s for s in default_rubric.standards() if s.change_ideas)
+    rubric_idea = standard.change_ideas[0]
+    for program, decision, learned in (
+        ("p01", "adopt", LEARNED),
+        ("p02", "abandon", "Our students found the visits too long after school."),
+    ):
+        plan = improvement.plan_from_priority(db, ids[program, "baseline"], [standard.id])
+        idea = improvement.add_idea(db, plan, rubric_idea=rubric_idea.id)
+        cycle = db.add_record(
+            "cycle",
+            idea,
+            {"results": "As we said", "learned": learned, "decision": decision},
+        )
+        improvement.close_cycle(db, cycle, on=date(2026, 3, 1))
+    return db, standard.id, rubric_idea.title
+
+
+def open_tried(pseudonyms: bool = False) -> AppTest:
+    at = AppTest.from_file(COHORTS, default_timeout=60)
+    at.run()
+    if pseudonyms:
+        at.toggle[0].set_value(True)
+    at.session_state["cohort_view"] = "What programs tried"
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_cohorts_page_shows_which_ideas_programs_tried_and_how_they_ended(network, sample_set):
+    _, standard, idea = network
+    at = open_tried()
+    table = at.dataframe[-1].value
+    row = table[table["Change idea"] == idea].iloc[0]
+    assert row["Standard"].startswith(standard + " ")
+    assert row["From"] == "the rubric"
+    assert (row["Programs"], row["Cycles run"], row["Closed"]) == (2, 2, 2)
+    assert (row["Adopted"], row["Adapted"], row["Abandoned"]) == (1, 0, 1)
+    box = next(e for e in at.expander if idea in e.label)
+    shown = "\n".join(m.value for m in box.markdown)
+    names = {s.program.id: s.program.name for s in sample_set}
+    assert names["p01"] in shown and names["p02"] in shown
+    assert LEARNED in shown and "1 abandoned" in shown
+
+
+def test_what_programs_tried_keeps_the_pages_pseudonyms(network, sample_set):
+    db, _, idea = network
+    at = open_tried(pseudonyms=True)
+    box = next(e for e in at.expander if idea in e.label)
+    shown = "\n".join(m.value for m in box.markdown)
+    assert not any(s.program.name in shown for s in sample_set)
+    assert pseudonym(sample_set[0].program.id, db.pseudonym_secret()) in shown  # as elsewhere
+    assert LEARNED in shown
+
+
+def test_with_nothing_tried_the_view_says_how_it_fills(db, sample_set, default_rubric):
+    for study in sample_set:
+        db.create_study(finished(study, default_rubric))
+    at = open_tried()
+    assert "No program here has tried a change idea" in at.info[-1].value

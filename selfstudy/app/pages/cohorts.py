@@ -4,7 +4,8 @@ Reads every self-study in the app's database, scores them all at once
 (`selfstudy.core.cohorts`), and shows, for the chosen cohorts and rounds: a table
 per group and dimension, a programs × standards heatmap, the spread per
 dimension, baseline → follow-up per program, the network's needs and assets,
-one program against its group's median, and the cohort report as .xlsx.
+one program against its group's median, what programs tried to improve (their change
+ideas, cycles and what they learned), and the cohort report as .xlsx.
 Only self-studies complete enough count (a slider, by default every required
 item answered); the page says how many were left out and why, and the One
 program tab still shows an unfinished one, marked as such. Program names can be
@@ -14,6 +15,7 @@ replaced by stable pseudonyms everywhere, downloads included.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
@@ -36,6 +38,7 @@ from selfstudy.core.cohorts import (
     threshold_text,
 )
 from selfstudy.core.cohorts.pseudonyms import pseudonym
+from selfstudy.core.improvement import DECISIONS, Learning, Tried
 from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.wording import percent_text, sentence
@@ -50,6 +53,7 @@ from selfstudy.edges.reports.team_figures import alpha_text
 from selfstudy.edges.settings import PSEUDONYM_SECRET_VARIABLE, pseudonym_secret
 from selfstudy.edges.storage import database_url
 from selfstudy.workflows import cohorts as cohort_workflow
+from selfstudy.workflows.improvement import learning
 from selfstudy.workflows.teams import team_overview
 
 ALL_DIMENSIONS = "All dimensions"
@@ -65,7 +69,10 @@ VIEWS = [
     "Needs and assets",
     "One program",
     "Team ratings",
+    "What programs tried",
 ]
+ALL_STANDARDS = "All standards"
+DECISION_WORDS = {"adopt": "Adopted", "adapt": "Adapted", "abandon": "Abandoned"}
 
 
 @st.cache_resource(show_spinner="Scoring…", max_entries=8)
@@ -375,12 +382,16 @@ def _headline(comparison: Comparison) -> None:
 
 
 def _views(
-    comparison: Comparison, rubric: Rubric, dimension: str | None, pseudonyms: bool = False
+    comparison: Comparison,
+    rubric: Rubric,
+    dimension: str | None,
+    pseudonyms: bool = False,
+    scores: CohortScores | None = None,
 ) -> None:
-    """The six views as tabs, of which only the open one is built and sent: tabs that
+    """The views as tabs, of which only the open one is built and sent: tabs that
     ignore changes run, and send, every tab's charts and tables on every rerun."""
     titles = {d.id: d.title for d in rubric.dimensions}
-    groups, grid, spread, change, network, one, teams = st.tabs(
+    groups, grid, spread, change, network, one, teams, tried = st.tabs(
         VIEWS, key="cohort_view", on_change="rerun"
     )
     if groups.open:
@@ -404,6 +415,9 @@ def _views(
     if teams.open:
         with teams:
             _team_ratings(rubric, pseudonyms)
+    if tried.open:
+        with tried:
+            _what_programs_tried(rubric, dimension, pseudonyms, scores)
 
 
 def _team_ratings(rubric: Rubric, pseudonyms: bool) -> None:
@@ -441,6 +455,97 @@ def _team_ratings(rubric: Rubric, pseudonyms: bool) -> None:
         "Agreement is shown once a team's lead opens the consensus step: same level and "
         "within one level are shares of rater pairs; alpha is Krippendorff's, for ordinal "
         "ratings (0.8 or more is usually taken as reliable)."
+    )
+
+
+def _what_programs_tried(
+    rubric: Rubric, dimension: str | None, pseudonyms: bool, scores: CohortScores | None
+) -> None:
+    """Across the programs this person may see: which change ideas were tried for which
+    standards, by how many programs, how many cycles ran and how they ended, and what each
+    program's closed cycles learned."""
+    found = learning(get_storage())
+    tried = [
+        t
+        for t in found.tried
+        if t.standard_id in rubric.standard_by_id
+        and (dimension is None or rubric.dimension_of_standard[t.standard_id].id == dimension)
+    ]
+    if not tried:
+        where = "" if dimension is None else " for the standards of this dimension"
+        st.info(
+            f"No program here has tried a change idea{where} yet. A program makes an "
+            "improvement plan from a priority on its Results page and tests change ideas "
+            "under it in cycles; what it tries, and what it learns, shows here."
+        )
+        return
+    standards = list(dict.fromkeys(t.standard_id for t in tried))
+    standards.sort(key=list(rubric.standard_by_id).index)
+    choice = st.selectbox(
+        "Standard",
+        [ALL_STANDARDS, *standards],
+        format_func=lambda s: s if s == ALL_STANDARDS else f"{s} {rubric.standard_by_id[s].title}",
+        key="tried_standard",
+    )
+    if choice != ALL_STANDARDS:
+        tried = [t for t in tried if t.standard_id == choice]
+    groups = Learning(tuple(tried)).by_idea()
+    groups.sort(key=lambda group: list(rubric.standard_by_id).index(group[0]))
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Standard": f"{standard_id} {rubric.standard_by_id[standard_id].title}",
+                    "Change idea": idea,
+                    "From": "the rubric" if group[0].rubric_idea else "a program's own",
+                    "Programs": len({t.program_id for t in group}),
+                    "Cycles run": sum(t.cycles for t in group),
+                    "Closed": sum(t.closed for t in group),
+                    **{DECISION_WORDS[d]: sum(t.decisions[d] for t in group) for d in DECISIONS},
+                }
+                for standard_id, idea, group in groups
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    st.caption(
+        "Each row is one change idea tried for one standard: an idea of the rubric is one row "
+        "whoever tried it; programs' own ideas are grouped by their title. Adopted, adapted "
+        "and abandoned count the closed cycles that ended in each decision."
+    )
+    name = _program_namer(pseudonyms, scores)
+    for standard_id, idea, group in groups:
+        with st.expander(f"{standard_id} · {markdown.text(idea)} — what programs learned"):
+            for t in group:
+                st.markdown(f"**{markdown.text(name(t))}** — {markdown.text(_tried_words(t))}")
+                for words in t.learned:
+                    st.markdown("> " + markdown.text(words).replace("\n", "\n> "))
+                if not t.learned:
+                    st.caption("No closed cycle has said what it learned yet.")
+
+
+def _tried_words(tried: Tried) -> str:
+    ended = ", ".join(
+        f"{tried.decisions[d]} {DECISION_WORDS[d].lower()}" for d in DECISIONS if tried.decisions[d]
+    )
+    words = f"{tried.cycles} cycle{'' if tried.cycles == 1 else 's'} run, {tried.closed} closed"
+    return f"{words}: {ended}" if ended else words
+
+
+def _program_namer(pseudonyms: bool, scores: CohortScores | None) -> Callable[[Tried], str]:
+    """How a program is named here: its name, or under pseudonyms the same stand-in the
+    other views give it (made from the key its self-studies are compared by)."""
+    if not pseudonyms:
+        return lambda tried: tried.program_name
+    secret = pseudonym_secret(get_storage())
+    keys: dict[str, str] = {}
+    if scores is not None:
+        programs = scores.programs
+        for program_name, key in zip(programs["name"], programs["key"], strict=True):
+            keys.setdefault(str(program_name).casefold(), str(key))
+    return lambda tried: pseudonym(
+        keys.get(tried.program_name.casefold(), tried.program_id), secret
     )
 
 
@@ -527,7 +632,7 @@ def page() -> None:
         return
     _left_out_notice(comparison.left_out)
     _headline(comparison)
-    _views(comparison, rubric, chosen["dimension"], chosen["pseudonyms"])
+    _views(comparison, rubric, chosen["dimension"], chosen["pseudonyms"], scores)
 
 
 page()

@@ -24,6 +24,7 @@ PAGE_TABLE = [
     ("team.py", "Team", ":material/groups:", "team"),
     ("consensus.py", "Consensus", ":material/handshake:", "consensus"),
     ("results.py", "Results", ":material/monitoring:", "results"),
+    ("improvement.py", "Improvement", ":material/trending_up:", "improvement"),
     ("rubric.py", "Rubric", ":material/menu_book:", "rubric"),
     ("import_sync.py", "Import & sync", ":material/sync:", "import-sync"),
     ("cohorts.py", "Cohorts", ":material/groups:", "cohorts"),

@@ -1,0 +1,208 @@
+"""The Improvement page (AppTest on a real SQLite file): a team turns a priority into a plan
+and runs it: a change idea from the rubric, a PDSA cycle through its four stages (closed only
+once its Study and Act are written), a measure with its points drawn as a run chart, deleting
+and restoring, the history, a colleague's edit in between, and a viewer who only reads."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from streamlit.testing.v1 import AppTest
+
+from selfstudy.core.access import Actor
+from selfstudy.core.scoring import score
+from selfstudy.edges.rubric_files import PROJECT_ROOT
+from selfstudy.edges.storage import Storage
+from selfstudy.workflows import improvement as plans
+
+APP = str(PROJECT_ROOT / "app.py")
+PAGE = "selfstudy/app/pages/improvement.py"
+RESULTS = "selfstudy/app/pages/results.py"
+
+
+def page_text(at: AppTest) -> str:
+    kinds = (
+        "markdown",
+        "info",
+        "success",
+        "warning",
+        "error",
+        "caption",
+        "title",
+        "header",
+        "subheader",
+    )
+    return "\n".join(str(e.value) for kind in kinds for e in at.get(kind))
+
+
+def button(at: AppTest, label: str, n: int = 0):
+    return [b for b in at.button if b.label == label][n]
+
+
+def widget(at: AppTest, kind: str, label: str, n: int = 0):
+    return [w for w in at.get(kind) if w.label == label][n]
+
+
+def open_app(study_id: str, **state) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["study"] = study_id
+    at.run()
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def plan_of(db: Storage):
+    [view] = db.plans()
+    return view
+
+
+def test_a_priority_becomes_a_plan_whose_cycle_and_measure_the_team_runs(
+    db, sample_set, default_rubric
+):
+    study = sample_set[0]
+    study_id = db.create_study(study)
+    priority = score(default_rubric, study).priorities[0]
+    standard = default_rubric.standard_by_id[priority]
+    rubric_idea = standard.change_ideas[0]
+
+    # from a priority on Results, as the Results page sends a person here
+    at = open_app(study_id, improvement_new_plan_standards=[priority])
+    chosen = widget(at, "multiselect", "Standards it serves (the self-study's priorities first)")
+    assert chosen.value == [priority]
+    assert rubric_idea.title in page_text(at)  # the standard's change ideas beside the form
+    assert "Nothing yet: no other program" in page_text(at)
+    widget(at, "text_area", "Aim").input("Mentored girls attending weekly: 60% to 80% by June")
+    widget(at, "text_input", "Owner").input("Ana")
+    button(at, "Make the plan").click().run()
+    assert not at.exception, at.exception
+    view = plan_of(db)
+    assert view.plan.standards == [priority] and view.plan.study_id == study_id
+    assert view.plan.aim.startswith("Mentored girls") and view.plan.owner == "Ana"
+    assert "The plan was made; it is open below." in page_text(at)
+    assert at.selectbox(key="imp:open-plan").value == view.id
+
+    # a change idea from the rubric, and a cycle through Plan, Do, Study and Act
+    button(at, "Add this idea").click().run()
+    [idea] = plan_of(db).ideas
+    assert (idea.idea.rubric_idea, idea.idea.title) == (rubric_idea.id, rubric_idea.title)
+    button(at, "Begin a cycle").click().run()
+    [cycle] = plan_of(db).ideas[0].cycles
+    cid = cycle.record.id
+
+    def field(kind: str, name: str):
+        return at.get(kind)[[w.key for w in at.get(kind)].index(f"imp:w:{cid}:{name}")]
+
+    field("text_area", "objective").input("Try student-chosen mentor matches").run()
+    field("text_area", "prediction").input("Attendance rises within a month").run()
+    field("date_input", "starts_on").set_value(date(2026, 3, 9)).run()
+    assert "stage: **Plan**" in page_text(at)
+    field("selectbox", "as_planned").set_value("partly").run()
+    field("text_area", "observations").input("Two pairs re-matched").run()
+    assert "stage: **Do**" in page_text(at)
+    button(at, "Close this cycle").click().run()
+    refused = " ".join(w.value for w in at.warning)
+    assert "cannot be closed yet" in refused and "its Study" in refused and "its Act" in refused
+    assert plan_of(db).ideas[0].cycles[0].cycle.closed_on is None
+    field("text_area", "results").input("Attendance rose from 60% to 72%").run()
+    field("text_area", "learned").input("Students' own choice matters most").run()
+    assert "stage: **Study**" in page_text(at)
+    field("selectbox", "decision").set_value("adapt").run()
+    field("text_area", "next_steps").input("Add a check-in at week two").run()
+    assert "stage: **Act**" in page_text(at)
+    button(at, "Close this cycle").click().run()
+    assert not at.exception, at.exception
+    closed = plan_of(db).ideas[0].cycles[0].cycle
+    assert closed.closed_on == date.today() and closed.decision == "adapt"
+    assert closed.prediction == "Attendance rises within a month"
+    assert "stage: **Closed**" in page_text(at)
+    button(at, "Begin the next cycle").click().run()
+    cycles = plan_of(db).ideas[0].cycles
+    assert [c.number for c in cycles] == [1, 2]
+    assert cycles[1].cycle.objective == "Add a check-in at week two"  # from the Act
+
+    # a measure with data points, drawn as a run chart with its median
+    widget(at, "text_input", "Measure name").input("Girls attending weekly")
+    widget(at, "text_input", "Unit").input("students")
+    button(at, "Add the measure").click().run()
+    [measure] = plan_of(db).measures
+    mid = measure.record.id
+    at.session_state[f"imp:measure-open:{mid}"] = True  # the person opens the measure
+    at.run()
+    widget(at, "date_input", "Date of the point").set_value(date(2026, 3, 2))
+    widget(at, "number_input", "Value").set_value(10)
+    widget(at, "text_input", "Note (optional)").input("Before the change")
+    button(at, "Add the data point").click().run()
+    start = date(2026, 3, 9)
+    for week, value in enumerate([11, 10, 12, 11, 14, 15, 16, 17, 18], 0):
+        db.add_record(
+            "point", mid, {"on": (start + timedelta(weeks=week)).isoformat(), "value": value}
+        )
+    at.run()
+    assert not at.exception, at.exception
+    [chart] = at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+    spec = chart.proto.spec
+    # 10, 11, 10, 12, 11, 14, 15, 16, 17, 18: the median is between 12 and 14
+    assert "Median 13 students" in spec and "Girls attending weekly" in spec
+    assert "cycle 1" in spec  # the cycle's start marked on the time axis
+    assert "Before the change" in spec
+    shown = page_text(at)
+    assert "Trend: 6 points in a row going up" in shown  # the signal in words under it
+
+    # delete a cycle, and restore it from the Deleted list
+    button(at, "Delete this cycle", 1).click().run()
+    assert len(plan_of(db).ideas[0].cycles) == 1
+    at.session_state[f"imp:deleted-open:{view.id}"] = True
+    at.run()
+    restore = next(b for b in at.button if b.key == f"imp:restore:{cycles[1].record.id}")
+    restore.click().run()
+    assert len(plan_of(db).ideas[0].cycles) == 2
+
+    # the history, newest first, and a value put back
+    at.session_state[f"imp:history-open:{view.id}"] = True
+    at.run()
+    shown = page_text(at)
+    assert shown.index("restored") < shown.index("deleted") < shown.index("Objective")
+    put_back = [
+        c for c in db.record_history(view.id) if c.field == "prediction" and c.record_id == cid
+    ][-1]
+    field("text_area", "prediction").input("A wrong guess").run()
+    assert plan_of(db).ideas[0].cycles[0].cycle.prediction == "A wrong guess"
+    next(b for b in at.button if b.key == f"imp:put-back:{put_back.id}").click().run()
+    assert not at.exception, at.exception
+    assert plan_of(db).ideas[0].cycles[0].cycle.prediction == "Attendance rises within a month"
+    assert field("text_area", "prediction").value == "Attendance rises within a month"
+
+
+def test_a_colleagues_edit_in_between_is_kept_and_so_is_the_persons_text(
+    db, sample_set, default_rubric, tmp_path
+):
+    study_id = db.create_study(sample_set[0])
+    plan_id = plans.plan_from_priority(db, study_id, ["PG.1"], {"aim": "First words"})
+    at = open_app(study_id, improvement_open_plan=plan_id)
+    aim = at.text_area(key=f"imp:w:{plan_id}:aim")
+    assert aim.value == "First words"
+
+    # a colleague, on another server of the same database, saves the aim first
+    colleague = Storage(f"sqlite:///{tmp_path / 'app.db'}", actor=Actor.local("Bo"))
+    colleague.update_record(plan_id, {"aim": "Bo's aim"}, seen=1)
+    # and another field: this person's save of the aim must not undo it
+    colleague.update_record(plan_id, {"owner": "Bo"}, seen=1)
+
+    aim.input("Ana's aim, typed over the old one").run()
+    assert not at.exception, at.exception
+    stored = db.plan(plan_id).plan
+    assert (stored.aim, stored.owner) == ("Bo's aim", "Bo")  # nothing of Bo's overwritten
+    warning = " ".join(w.value for w in at.warning)
+    assert "changed by **Bo**" in warning
+    assert at.text_area(key=f"imp:w:{plan_id}:aim").value == "Bo's aim"
+    assert "Ana's aim, typed over the old one" in [c.value for c in at.code]  # kept on screen
+    refused = [c for c in db.record_history(plan_id) if not c.accepted]
+    assert [c.new for c in refused] == ["Ana's aim, typed over the old one"]
+
+    # the owner Bo saved is shown at the next run, and saving on top of it works
+    assert at.text_input(key=f"imp:w:{plan_id}:owner").value == "Bo"
+    at.text_area(key=f"imp:w:{plan_id}:aim").input("Both aims, merged").run()
+    assert db.plan(plan_id).plan.aim == "Both aims, merged"

@@ -25,7 +25,16 @@ from tests.completion import finished
 APP = str(PROJECT_ROOT / "app.py")
 RESULTS = "selfstudy/app/pages/results.py"
 COHORTS = str(PROJECT_ROOT / "selfstudy" / "app" / "pages" / "cohorts.py")
-PLAN_STANDARDS_KEY = "improvement_new_plan_standards"
+NEW_STANDARDS = "imp:new-standards"  # the Improvement page's new plan's standards
+OPEN_PLAN = "imp:open-plan"  # the plan it shows
+ISSUER = "https://accounts.example.test"
+AUTH = {  # sign-in configured, as a network's server has it (nobody reaches the provider)
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "cookie-secret-0123456789abcdef",
+    "client_id": "selfstudy",
+    "client_secret": "client-secret-0123456789",
+    "server_metadata_url": f"{ISSUER}/.well-known/openid-configuration",
+}
 LEARNED = "Students asked more questions when the speaker had been briefed on them."
 
 
@@ -115,8 +124,44 @@ def test_a_priority_offers_a_plan_and_lists_the_plans_made_for_it(loop, db, defa
     assert "Every student meets a speaker like them by June" in shown  # the plan made
     make = next(b for b in box.button if b.label == "Make an improvement plan for this standard")
     at = make.click().run()
-    assert at.session_state[PLAN_STANDARDS_KEY] == [loop.standard]
-    assert not [s.value for s in at.subheader if s.value == "Priorities"]  # left Results
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Improvement"
+    assert at.multiselect(key=NEW_STANDARDS).value == [loop.standard]  # the form, filled in
+
+
+def test_a_plan_made_for_a_priority_opens_from_results(loop, db, default_rubric):
+    at = open_results(loop.base)
+    standard = default_rubric.standard_by_id[loop.standard]
+    box = next(e for e in at.expander if f"{standard.id} {standard.title}" in e.label)
+    (opening,) = [b for b in box.button if b.label == "Open the plan"]
+    at = opening.click().run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Improvement"
+    assert at.selectbox(key=OPEN_PLAN).value == loop.plan
+
+
+def test_a_viewer_sees_the_plans_made_but_is_offered_none_to_make(loop, db, default_rubric):
+    db.invite("vic@bridge.example", "viewer", program_id=db.get_study(loop.base).program_id)
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.secrets["auth"] = AUTH
+    at.user = {
+        "is_logged_in": True,
+        "iss": ISSUER,
+        "sub": "sub-vic",
+        "email": "vic@bridge.example",
+        "email_verified": True,
+    }
+    at.query_params["study"] = loop.base
+    at.run()
+    at = at.switch_page(RESULTS).run()
+    assert not at.exception, at.exception
+    standard = default_rubric.standard_by_id[loop.standard]
+    box = next(e for e in at.expander if f"{standard.id} {standard.title}" in e.label)
+    shown = "\n".join(m.value for m in box.markdown)
+    assert "Every student meets a speaker like them by June" in shown
+    labels = [b.label for b in box.button]
+    assert "Make an improvement plan for this standard" not in labels
+    assert "Open the plan" in labels  # reading it is theirs
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import streamlit as st
 
 from selfstudy.app import markdown
 from selfstudy.app.autosave import load_open_study
+from selfstudy.app.pages.improvement import OPEN_PLAN_KEY, PLAN_STANDARDS_KEY
 from selfstudy.app.session import (
     current_study_id,
     get_storage,
@@ -41,10 +42,6 @@ from selfstudy.workflows.improvement import SinceEarlier, followed_since
 START = Path(__file__).parent / "start.py"
 QUESTIONNAIRE = Path(__file__).parent / "questionnaire.py"
 IMPROVEMENT = Path(__file__).parent / "improvement.py"
-# The Improvement page's session keys (its module defines them too; importing it would run
-# the page): the standards a new plan starts with, and the plan to open.
-PLAN_STANDARDS_KEY = "improvement_new_plan_standards"
-OPEN_PLAN_KEY = "improvement_open_plan"
 DECISION_WORDS = {"adopt": "adopted", "adapt": "adapted", "abandon": "abandoned"}
 
 DIRECTION_WORDS = {
@@ -141,11 +138,10 @@ def priorities(
 
 def change_ideas(standard: Standard) -> None:
     """The rubric's change ideas for a standard: starting points for a plan."""
-    ideas = getattr(standard, "change_ideas", [])
-    if not ideas:
+    if not standard.change_ideas:
         return
     st.markdown("**Change ideas to try**")
-    for idea in ideas:
+    for idea in standard.change_ideas:
         line = f"- **{markdown.text(idea.title)}**"
         if idea.description:
             line += f" — {markdown.text(idea.description)}"

@@ -53,6 +53,9 @@ COMMANDS = {
         "Import sheet copies: .xlsx files, folders of CSV files, self-study .json, Google Sheets.",
     ),
     "people": Listed("people", "Who may sign in to the app and what they may see and change."),
+    "plan": Listed(
+        "plan", "Improvement plans: change ideas, PDSA cycles, measures and their run charts."
+    ),
     "programs": Listed(
         "people",
         "The programs that own the self-studies, their cohorts, and the pseudonym secret.",

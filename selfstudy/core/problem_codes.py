@@ -493,4 +493,9 @@ CODES: dict[str, tuple[str, str]] = {
         "Use an id that `selfstudy plan list` or `selfstudy plan show` prints; a deleted one "
         "can be restored with `selfstudy plan restore`.",
     ),
+    "bad-points-file": (
+        "A file of data points is not in the form the import reads",
+        "Give a CSV file whose first row names its columns date,value,note (the note may be "
+        "left out), then one data point a row, such as 2026-03-15,12,first week.",
+    ),
 }

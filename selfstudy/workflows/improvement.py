@@ -223,3 +223,53 @@ def plans_of(storage: Storage, study_ids: Iterable[str]) -> list[PlanView]:
     """The plans made from any of these self-studies."""
     wanted = set(study_ids)
     return [p for p in storage.plans() if p.plan.study_id in wanted]
+
+
+# --- data points from a file, and the plans as files ------------------------------------
+
+
+def import_points(storage: Storage, measure_id: str, data: bytes, source: str, by: str = "") -> int:
+    """The data points of a CSV file (`edges.measure_files` says its form) added to a
+    measure, all or nothing: a file with any problem adds none, and every problem is
+    located (`points.csv:7`). How many were added."""
+    from selfstudy.edges.measure_files import read_points
+
+    rows = read_points(data, source)
+    return len(storage.add_records("point", measure_id, rows, by))
+
+
+def charts_of(view: PlanView) -> dict[str, RunChart]:
+    """Each measure's run chart, by the measure's id."""
+    return {m.record.id: run_chart_of(view, m.record.id) for m in view.measures}
+
+
+def plans_json(views: Sequence[PlanView]) -> str:
+    """The plans as one JSON document (`docs/improvement.md` shows its shape)."""
+    from selfstudy.edges.reports.improvement_report import plans_json as document
+
+    charts: dict[str, RunChart] = {}
+    for view in views:
+        charts.update(charts_of(view))
+    return document(views, charts)
+
+
+def plans_csv(views: Sequence[PlanView]) -> str:
+    """The plans as one CSV table, a row per record (`docs/improvement.md`)."""
+    from selfstudy.edges.reports.improvement_report import plans_csv as table
+
+    return table(views)
+
+
+def plan_html(view: PlanView, rubric: Rubric | None = None) -> str:
+    """One plan as a printable HTML page, its measures drawn as run charts; `rubric` is
+    the plan's (found in the rubric folder when not given; the standards' ids alone when it
+    cannot be found there)."""
+    # Here, not at the top: the charts' altair and vl_convert take most of a second.
+    from selfstudy.edges.reports.improvement_report import plan_html as page
+
+    if rubric is None:
+        try:
+            rubric = rubric_of_plan(view)
+        except ProblemsFound:
+            rubric = None
+    return page(view, rubric, charts_of(view))

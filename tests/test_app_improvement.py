@@ -5,6 +5,7 @@ and restoring, the history, a colleague's edit in between, and a viewer who only
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from streamlit.testing.v1 import AppTest
@@ -206,3 +207,106 @@ def test_a_colleagues_edit_in_between_is_kept_and_so_is_the_persons_text(
     assert at.text_input(key=f"imp:w:{plan_id}:owner").value == "Bo"
     at.text_area(key=f"imp:w:{plan_id}:aim").input("Both aims, merged").run()
     assert db.plan(plan_id).plan.aim == "Both aims, merged"
+
+
+ISSUER = "https://accounts.example.test"
+AUTH = {
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "cookie-secret-0123456789abcdef",
+    "client_id": "selfstudy",
+    "client_secret": "client-secret-0123456789",
+    "server_metadata_url": f"{ISSUER}/.well-known/openid-configuration",
+}
+
+
+def signed_in_app(email: str, study_id: str, **state) -> AppTest:
+    """The app as the person who signed in with `email` sees it, on this page of the study."""
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.secrets["auth"] = AUTH
+    at.user = {
+        "is_logged_in": True,
+        "iss": ISSUER,
+        "sub": "sub-" + email.split("@")[0],
+        "email": email,
+        "email_verified": True,
+    }
+    at.query_params["study"] = study_id
+    at.run()
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+HOSTILE = "[Click here](http://evil.example) <img src=x onerror=alert(1)>"
+
+
+def test_a_viewer_reads_the_plans_without_any_input_and_hostile_text_stays_text(
+    db, sample_set, monkeypatch
+):
+    monkeypatch.delenv("SELFSTUDY_ADMINS", raising=False)
+    study_id = db.create_study(sample_set[0])
+    program_id = db.get_study(study_id).program_id
+    plan_id = plans.plan_from_priority(db, study_id, ["PG.1"], {"aim": HOSTILE, "owner": "Ana"})
+    idea_id = plans.add_idea(db, plan_id, "Our own idea", HOSTILE)
+    db.add_record("cycle", idea_id, {"objective": "Try it", "learned": HOSTILE})
+    measure_id = db.add_record("measure", plan_id, {"name": "Attending", "unit": "students"})
+    db.add_record("point", measure_id, {"on": "2026-03-02", "value": 10, "note": HOSTILE})
+    db.invite("vi@bridge.example", "viewer", program_id)
+
+    at = signed_in_app("vi@bridge.example", study_id, improvement_open_plan=plan_id)
+    at.session_state[f"imp:measure-open:{measure_id}"] = True
+    at.run()
+    assert not at.exception, at.exception
+    shown = page_text(at)
+    assert "only its members can change them" in shown
+    assert "**Owner:** Ana" in shown and "**Learned:**" not in shown  # fields in words
+    assert "**What we learned:**" in shown
+    # no input of any kind: no form, text box, choice, date, toggle or button to change
+    assert not at.get("form") and not at.text_area and not at.text_input
+    assert not at.date_input and not at.toggle and not at.multiselect
+    assert [s.key for s in at.selectbox] == ["imp:open-plan"]
+    assert not [b for b in at.button if b.label != "Sign out"]
+    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")  # the chart is read too
+    # what the team typed is shown as typed: never a link, image or HTML
+    assert not re.search(r"(?<!\\)(\[Click|<img)", shown)
+    assert "\\[Click here\\](http://evil.example) \\<img" in shown
+
+
+def test_a_team_sees_what_a_sharing_program_tried_and_chooses_to_share_its_own(db, sample_set):
+    ours = db.create_study(sample_set[0])
+    theirs = db.create_study(
+        next(s for s in sample_set if s.program.name != sample_set[0].program.name)
+    )
+    our_program = db.get_study(ours).program_id
+    assert our_program != db.get_study(theirs).program_id
+    db.invite("mo@bridge.example", "member", our_program)
+    their_plan = plans.plan_from_priority(db, theirs, ["PG.1"], {"aim": "Goals"})
+    idea_id = plans.add_idea(db, their_plan, "Goal-setting evening with families")
+    db.add_record(
+        "cycle",
+        idea_id,
+        {
+            "results": "Twelve families came",
+            "learned": "Evenings suit families better",
+            "decision": "adopt",
+            "closed_on": "2026-04-01",
+        },
+    )
+    at = signed_in_app("mo@bridge.example", ours, improvement_new_plan_standards=["PG.1"])
+    assert "Goal-setting evening with families" not in page_text(at)  # not shared yet
+    assert "Nothing yet: no other program" in page_text(at)
+    db.set_sharing(db.get_study(theirs).program_id, True)
+    at.session_state["imp:new-standards"] = ["PG.1"]
+    at.run()
+    shown = page_text(at)
+    assert "**Goal-setting evening with families** at" in shown
+    assert "1 cycle(s), 1 closed; decisions: 1 adopt" in shown
+    assert "learned: Evenings suit families better" in shown
+
+    sharing = next(t for t in at.toggle if t.label == "Share what we learn with the network")
+    assert sharing.value is False
+    sharing.set_value(True).run()
+    assert db.shares_learning(our_program)
+    assert "never shared" in page_text(at)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-from dataclasses import replace
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 

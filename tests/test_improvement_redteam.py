@@ -6,6 +6,7 @@ network's counts. A test marked xfail states a defect still open: what a user ex
 from __future__ import annotations
 
 import threading
+from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -449,3 +450,99 @@ def test_points_of_one_date_keep_the_order_they_were_entered_in(planned):
     )
     points = storage.plan(ids["plan"]).measures[0].points
     assert [p.fields.value for p in points if p.fields.on.month == 5] == list(range(300))
+
+
+# --- rules a record keeps -------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Cycle checks only that a closed cycle has its Study and Act, not its dates' order",
+)
+def test_a_cycle_cannot_close_before_it_started(planned):
+    storage, ids = planned
+    storage.update_record(
+        ids["cycle"],
+        {"starts_on": "2026-03-01", "results": "12 came", "learned": "x", "decision": "adopt"},
+        None,
+    )
+    with pytest.raises(ProblemsFound) as exc:
+        close_cycle(storage, ids["cycle"], on=date(2026, 2, 1))
+    assert [p.path for p in exc.value.problems] == ["closed_on"]
+    assert storage.plan(ids["plan"]).ideas[0].cycles[0].cycle.closed_on is None
+
+
+def test_an_act_decision_counts_only_once_its_cycle_is_closed(planned):
+    storage, ids = planned
+    storage.update_record(
+        ids["cycle"], {"results": "12 came", "learned": "Evenings", "decision": "abandon"}, None
+    )
+    [tried] = learning(storage).for_standard("PG.1")
+    assert (tried.cycles, tried.closed, tried.learned) == (1, 0, ())
+    assert dict(tried.decisions) == {"adopt": 0, "adapt": 0, "abandon": 0}
+    close_cycle(storage, ids["cycle"], on=date(2026, 3, 1))
+    [tried] = learning(storage).for_standard("PG.1")
+    assert dict(tried.decisions) == {"adopt": 0, "adapt": 0, "abandon": 1}
+    assert tried.learned == ("Evenings",)
+    storage.delete_record(ids["plan"])  # a deleted plan teaches the network nothing
+    assert learning(storage).tried == ()
+
+
+def test_readers_cannot_put_back_values_or_make_plans(planned):
+    storage, ids = planned
+    storage.update_record(ids["plan"], {"owner": "Ana"}, None)
+    [change] = [c for c in storage.record_history(ids["plan"]) if c.field == "owner"]
+    storage.set_cohort(ids["program"], "2025")
+    for reader in (
+        _as(storage, Grant(Role.VIEWER, program_id=ids["program"])),
+        _as(storage, Grant(Role.FACILITATOR, cohort="2025")),
+    ):
+        with pytest.raises(NoAccess):
+            reader.restore_record_value(change.id)
+        with pytest.raises(NoAccess):
+            plan_from_priority(reader, ids["study"], ["PG.2"])
+        with pytest.raises(NoAccess):
+            reader.add_records("point", ids["measure"], [{"on": "2026-03-01", "value": 1}])
+        with pytest.raises(NoAccess):
+            reader.restore_record(ids["plan"])
+    assert [p.id for p in storage.plans()] == [ids["plan"]]
+    assert len(storage.plan(ids["plan"]).measures[0].points) == 1
+
+
+# --- what the network is told ---------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="update_record checks rubric_idea only as an id: any text passes, and the "
+    "network view then lists the team's idea as 'from the rubric'",
+)
+def test_a_change_idea_cannot_be_made_to_claim_a_rubric_idea_the_rubric_lacks(planned):
+    storage, ids = planned
+    with pytest.raises(ProblemsFound) as exc:
+        storage.update_record(ids["idea"], {"rubric_idea": "made-up-idea"}, None)
+    assert [p.path for p in exc.value.problems] == ["rubric_idea"]
+    assert storage.plan(ids["plan"]).ideas[0].idea.rubric_idea is None
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Learning.by_idea names a rubric idea's group by the title of whichever program "
+    "comes first, so one program renaming it renames it for the whole network",
+)
+def test_a_rubric_idea_is_named_as_the_rubric_names_it_whoever_renamed_it(planned, default_rubric):
+    storage, ids = planned
+    standard = next(s for s in default_rubric.standards() if s.change_ideas)
+    idea = standard.change_ideas[0]
+    plan = plan_from_priority(storage, ids["study"], [standard.id])
+    add_idea(storage, plan, "Our spin on it, with a name of our own", rubric_idea=idea.id)
+    other = storage.add_program("Other program")
+    theirs = storage.add_plan(other, {"rubric_id": default_rubric.id, "standards": [standard.id]})
+    add_idea(storage, theirs, rubric_idea=idea.id)
+    [(title, group)] = [
+        (title, group)
+        for standard_id, title, group in learning(storage).by_idea()
+        if standard_id == standard.id and group[0].rubric_idea == idea.id
+    ]
+    assert len(group) == 2  # one idea, whoever tried it
+    assert title == idea.title

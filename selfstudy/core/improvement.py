@@ -258,6 +258,33 @@ def changed_fields(kind: Kind, stored: _Fields, new: Mapping[str, Any], where: s
     return checked(kind, merged, where)
 
 
+_DATES: dict[Kind, tuple[str, ...]] = {
+    "plan": ("starts_on", "due_on"),
+    "idea": (),
+    "cycle": ("starts_on", "closed_on"),
+    "measure": (),
+    "point": ("on",),
+}
+
+
+def from_storage(kind: Kind, values: Mapping[str, Any]) -> _Fields:
+    """A record's fields as the storage keeps them (`field_values` of a checked record), made
+    into its model without checking them again: a network's plans are hundreds of thousands
+    of records, and checking each text again took most of the time of reading them."""
+    data = dict(values)
+    for name in _DATES[kind]:
+        if data.get(name):
+            data[name] = date.fromisoformat(data[name])
+    if kind == "cycle":
+        data["tasks"] = [
+            Task.model_construct(
+                **{**task, "when": date.fromisoformat(task["when"]) if task.get("when") else None}
+            )
+            for task in data.get("tasks") or []
+        ]
+    return MODELS[kind].model_construct(**data)
+
+
 def field_values(model: _Fields) -> dict[str, Any]:
     """A record's fields as JSON values (dates as ISO text), as the storage keeps them."""
     return model.model_dump(mode="json")

@@ -202,10 +202,10 @@ def _levels(result: Result) -> dict[str, float | None]:
 def learning(storage: Storage, shared: bool = False) -> Learning:
     """What programs tried: of the programs the actor may read (a facilitator's cohorts),
     or with `shared` those that chose to share with the network, too."""
-    plans = storage.plans()
+    plans = storage.plans(points=False)
     if shared:
         seen = {p.id for p in plans}
-        plans += [p for p in storage.shared_plans() if p.id not in seen]
+        plans += [p for p in storage.shared_plans(points=False) if p.id not in seen]
     return network_learning(plans)
 
 

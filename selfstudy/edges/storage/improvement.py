@@ -37,6 +37,7 @@ from selfstudy.core.improvement import (
     changed_fields,
     checked,
     field_values,
+    from_storage,
 )
 from selfstudy.core.problems import Problem, ProblemsFound, clip
 from selfstudy.edges.storage.schema import (
@@ -137,16 +138,20 @@ class ImprovementRecords:
 
     # --- reading ------------------------------------------------------------------------
 
-    def plans(self, program_id: str | None = None, deleted: bool = False) -> list[PlanView]:
+    def plans(
+        self, program_id: str | None = None, deleted: bool = False, points: bool = True
+    ) -> list[PlanView]:
         """The plans the actor may read (of one program, when given), each with what lies
-        under it; with `deleted`, the deleted plans instead (for whoever may restore them)."""
+        under it; with `deleted`, the deleted plans instead (for whoever may restore them).
+        Without `points`, the measures come without their data points (most of a network's
+        records, which a view of what was tried does not need)."""
         with self.engine.connect() as conn:
             scope = self._scope(
                 conn, Action.DELETE if deleted else Action.READ, records_table.c.program_id
             )
             if program_id is not None:
                 scope = and_(scope, records_table.c.program_id == program_id)
-            return _plans(conn, scope, deleted)
+            return _plans(conn, scope, deleted, points)
 
     def plan(self, plan_id: str) -> PlanView:
         """One plan the actor may read, with everything under it."""
@@ -159,7 +164,7 @@ class ImprovementRecords:
             raise no_record(plan_id, "plan")
         return views[0]
 
-    def shared_plans(self) -> list[PlanView]:
+    def shared_plans(self, points: bool = True) -> list[PlanView]:
         """The plans of programs that share what they learned, for anyone with access to a
         program (or the cohorts of one): what the network tried. Read-only."""
         with self.engine.connect() as conn:
@@ -167,7 +172,7 @@ class ImprovementRecords:
             if not (actor.is_admin or actor.program_ids or actor.cohorts):
                 return []
             sharing = select(sharing_table.c.program_id).where(sharing_table.c.shares == 1)
-            return _plans(conn, records_table.c.program_id.in_(sharing), False)
+            return _plans(conn, records_table.c.program_id.in_(sharing), False, points)
 
     def shares_learning(self, program_id: str) -> bool:
         with self.engine.connect() as conn:
@@ -453,8 +458,11 @@ class ImprovementRecords:
         return row
 
 
-def _plans(conn: Connection, scope: ColumnElement[bool], deleted: bool) -> list[PlanView]:
-    """The plans within `scope`, assembled; deleted plans (with their records) or live ones."""
+def _plans(
+    conn: Connection, scope: ColumnElement[bool], deleted: bool, points: bool = True
+) -> list[PlanView]:
+    """The plans within `scope`, assembled; deleted plans (with their records) or live ones;
+    without `points`, their measures' data points left out."""
     plan_rows = select(records_table.c.id).where(
         scope, records_table.c.kind == "plan", ~_LIVE if deleted else _LIVE
     )
@@ -463,6 +471,7 @@ def _plans(conn: Connection, scope: ColumnElement[bool], deleted: bool) -> list[
             records_table.c.plan_id.in_(plan_rows),
             true() if deleted else _LIVE,
             or_(records_table.c.kind == "plan", _LIVE) if deleted else true(),
+            true() if points else records_table.c.kind != "point",
         )
     ).all()
     records = [_record_of(row) for row in rows]
@@ -484,7 +493,7 @@ def _record_of(row: Any) -> Record:
         program_id=row.program_id,
         plan_id=row.plan_id,
         parent_id=row.parent_id,
-        fields=checked(kind, json.loads(row.fields)),
+        fields=from_storage(kind, json.loads(row.fields)),
         revision=row.revision,
         changed=json.loads(row.changed),
         created_at=row.created_at,

@@ -215,6 +215,7 @@ records_table = Table(
     Column("updated_at", String(40), nullable=False),
     Column("deleted_at", String(40), nullable=True),  # deleted records are kept until restored
     Index("improvement_records_by_program", "program_id", "plan_id"),
+    Index("improvement_records_by_plan", "plan_id"),
 )
 record_changes_table = Table(
     "improvement_changes",

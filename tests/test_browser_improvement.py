@@ -1,0 +1,59 @@
+# ruff: noqa: F811  (the browser fixtures are imported from tests/test_browser.py)
+"""A real browser draws a plan's run chart: a plan made from a priority, with a cycle and a
+measure of eight weekly points, opened on the Improvement page, shows its chart with the
+median and the points a rule counted, and the signal in words under it."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, timedelta
+
+from playwright.sync_api import expect
+
+from selfstudy.edges.storage import Storage
+from selfstudy.edges.study_files import load_study
+from selfstudy.workflows import improvement as plans
+from tests.conftest import SAMPLES_DIR
+from tests.signin import choose
+from tests.test_browser import (  # noqa: F401 (fixtures)
+    OUTPUT,
+    TIMEOUT_MS,
+    app_url,
+    browser,
+    database,
+)
+
+VALUES = [10, 11, 10, 12, 14, 15, 16, 17]  # median 13; a rise after the cycle began: a trend
+
+
+def test_an_open_plan_draws_its_measure_as_a_run_chart(app_url, browser, database):
+    began = time.monotonic()
+    db = Storage(f"sqlite:///{database}")
+    study_id = db.create_study(load_study(sorted(SAMPLES_DIR.glob("*.json"))[0]))
+    plan_id = plans.plan_from_priority(db, study_id, ["PG.1"], {"aim": "Girls attend weekly"})
+    idea_id = plans.add_idea(db, plan_id, "Student-chosen mentors")
+    db.add_record("cycle", idea_id, {"objective": "Re-match", "starts_on": "2026-03-23"})
+    measure_id = db.add_record("measure", plan_id, {"name": "Girls attending", "unit": "girls"})
+    start = date(2026, 3, 2)
+    db.add_records(
+        "point",
+        measure_id,
+        [
+            {"on": (start + timedelta(weeks=i)).isoformat(), "value": v}
+            for i, v in enumerate(VALUES)
+        ],
+    )
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(f"{app_url}/improvement?study={study_id}")
+    expect(page.get_by_role("heading", name="Improvement")).to_be_visible()
+    choose(page, "Open a plan", "Girls attend weekly (PG.1)")
+    page.get_by_text("Girls attending · outcome measure").click()
+    chart = page.locator(".vega-embed").first
+    expect(chart.locator("svg, canvas").first).to_be_visible()
+    expect(page.get_by_text("Trend: 6 points in a row going up")).to_be_visible()
+    expect(chart.locator("text", has_text="Median 13 girls").first).to_be_visible()
+    expect(chart.locator("text", has_text="Trend").first).to_be_visible()  # the legend
+    page.screenshot(path=str(OUTPUT / "improvement-run-chart.png"), full_page=True)
+    assert time.monotonic() - began < 20

@@ -546,3 +546,18 @@ def test_a_rubric_idea_is_named_as_the_rubric_names_it_whoever_renamed_it(planne
     ]
     assert len(group) == 2  # one idea, whoever tried it
     assert title == idea.title
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="record_history reads a deleted plan with READ; a deleted study's history needs "
+    "DELETE (only who may bring it back sees it), and plans(deleted=True) does too",
+)
+def test_only_who_may_restore_a_deleted_plan_reads_its_history(planned):
+    storage, ids = planned
+    member = _as(storage, Grant(Role.MEMBER, program_id=ids["program"]))
+    viewer = _as(storage, Grant(Role.VIEWER, program_id=ids["program"]))
+    storage.delete_record(ids["plan"])
+    assert any(c.new == "Every goal measurable" for c in member.record_history(ids["plan"]))
+    with pytest.raises((NoAccess, ProblemsFound)):
+        viewer.record_history(ids["plan"])

@@ -310,3 +310,32 @@ def test_a_team_sees_what_a_sharing_program_tried_and_chooses_to_share_its_own(d
     sharing.set_value(True).run()
     assert db.shares_learning(our_program)
     assert "never shared" in page_text(at)
+
+
+def test_data_points_come_from_a_csv_file_all_or_nothing(db, sample_set):
+    study_id = db.create_study(sample_set[0])
+    plan_id = plans.plan_from_priority(db, study_id, ["PG.1"], {"aim": "More girls"})
+    measure_id = db.add_record("measure", plan_id, {"name": "Girls attending"})
+    at = open_app(study_id, improvement_open_plan=plan_id)
+    at.session_state[f"imp:measure-open:{measure_id}"] = True
+    at.run()
+
+    def upload(text: str) -> None:
+        at.file_uploader(key=f"imp:csv-file:{measure_id}").set_value(
+            [("points.csv", text.encode(), "text/csv")]
+        )
+        button(at, "Import the points").click().run()
+        assert not at.exception, at.exception
+
+    upload("date,value,note\n2026-03-02,10,\n2026-03-09,lots,\n")
+    assert "points.csv:3" in at.error[0].value and "not a number" in at.error[0].value
+    assert db.plan(plan_id).measures[0].points == ()  # nothing of a bad file is added
+    upload("date,value,note\n2026-03-02,10,\n2026-03-09,12.5,trip week\n2026-03-16,11,\n")
+    assert "3 data point(s) imported." in page_text(at)
+    points = db.plan(plan_id).measures[0].points
+    assert [(p.fields.value, p.fields.note) for p in points] == [
+        (10, ""),
+        (12.5, "trip week"),
+        (11, ""),
+    ]
+    assert "Data points** (3)" in page_text(at)

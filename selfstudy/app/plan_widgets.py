@@ -27,7 +27,7 @@ from selfstudy.app.session import database_trouble, get_storage, who
 from selfstudy.core.improvement import WORDS, Record, field_values
 from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.study import MAX_TEXT_LENGTH
-from selfstudy.core.wording import clip, sentence
+from selfstudy.core.wording import clip
 from selfstudy.edges.storage import DatabaseError
 from selfstudy.edges.storage.improvement import RecordChanged
 
@@ -75,10 +75,12 @@ def show_notices() -> None:
 
 
 def why_not(exc: ProblemsFound) -> str:
-    """A refusal in words, as Markdown: the database's trouble, or each problem's words."""
+    """A refusal in words, as Markdown: the database's trouble, or each problem's line."""
     if isinstance(exc, DatabaseError):
         return database_trouble(exc.problem, "Try again in a moment")
-    return " ".join(sentence(markdown.text(str(p))) for p in exc.problems)
+    # each problem on a line of its own, as written: where (a file's name, a field), what,
+    # and how to fix it
+    return "".join(f"  \n{markdown.text(str(p))}" for p in exc.problems)
 
 
 # --- between a widget's value and a stored field -----------------------------------------

@@ -541,6 +541,7 @@ def measure_body(view: PlanView, measure: MeasureView, editable: bool, deletable
             note = note_col.text_input("Note (optional)", max_chars=MAX_TEXT_LENGTH)
             if st.form_submit_button("Add the data point"):
                 add_point(record.id, on, value, note)
+        import_csv(record.id)
     if deletable:
         delete_button(record.id, "Delete this measure")
 
@@ -557,6 +558,27 @@ def add_point(measure_id: str, on: date | None, value: float | None, note: str) 
         st.error("The data point was not added: " + why_not(exc))
         return
     st.rerun()
+
+
+def import_csv(measure_id: str) -> None:
+    """Data points from a CSV file, all or nothing; a bad file's every problem is located."""
+    with st.form(f"imp:csv:{measure_id}", clear_on_submit=True):
+        upload = st.file_uploader(
+            "Import data points from a CSV file",
+            type=["csv"],
+            key=f"imp:csv-file:{measure_id}",
+            help="Columns date, value and (optional) note; dates as 2026-03-15",
+        )
+        if st.form_submit_button("Import the points") and upload is not None:
+            try:
+                added = plans.import_points(
+                    get_storage(), measure_id, upload.getvalue(), upload.name, by=who()
+                )
+            except ProblemsFound as exc:
+                st.error("No point was imported; fix the file and import it again: " + why_not(exc))
+                return
+            notice("success", f"{added} data point(s) imported.")
+            st.rerun()
 
 
 # --- deleted records and history ----------------------------------------------------------

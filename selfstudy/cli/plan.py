@@ -386,12 +386,17 @@ def plan_measure_command(
 @by_option
 def plan_point_command(measure_id: str, on: str, value: str, note: str | None, by: str) -> None:
     """Add one data point to a measure; prints its id."""
-    from selfstudy.edges.measure_files import read_value
+    from selfstudy.edges.measure_files import read_date, read_value
 
-    number = read_value(value)
-    if isinstance(number, str):
-        raise ProblemsFound([Problem("bad-record", "--value", number)])
-    fields = _given(on=on, value=number, note=note)
+    day, number = read_date(on), read_value(value)
+    problems = [
+        Problem("bad-record", option, why)
+        for option, why in (("--date", day), ("--value", number))
+        if isinstance(why, str)
+    ]
+    if problems or isinstance(day, str) or isinstance(number, str):
+        raise ProblemsFound(problems)
+    fields = _given(on=day.isoformat(), value=number, note=note)
     with _as_options({"on": "--date", "value": "--value", "note": "--note"}):
         point_id = database().add_record("point", measure_id, fields, _by(by))
     say(point_id)

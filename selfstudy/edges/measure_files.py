@@ -235,9 +235,9 @@ def _point(
     value = read_value(cell("value"), decimal_comma)
     if isinstance(value, str):
         problems.append(Problem("bad-record", where, value, "value"))
-    if problems:
+    if problems or isinstance(on, str) or isinstance(value, str):
         return problems
-    fields = {"on": on.isoformat(), "value": value, "note": cell("note")}  # type: ignore[union-attr]
+    fields = {"on": on.isoformat(), "value": value, "note": cell("note")}
     try:
         checked("point", fields, where)  # a note too long, say: located as the file's line
     except ProblemsFound as exc:

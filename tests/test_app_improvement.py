@@ -339,3 +339,24 @@ def test_data_points_come_from_a_csv_file_all_or_nothing(db, sample_set):
         (11, ""),
     ]
     assert "Data points** (3)" in page_text(at)
+
+
+def test_without_an_open_study_the_page_points_to_start(db):
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    assert "No self-study is open" in at.info[0].value
+    assert [link.label for link in at.get("page_link")] == ["Go to the Start page"]
+
+
+def test_a_refused_value_says_why_and_the_plan_keeps_what_it_had(db, sample_set):
+    study_id = db.create_study(sample_set[0])
+    plan_id = plans.plan_from_priority(db, study_id, ["PG.1"], {"starts_on": "2026-03-01"})
+    at = open_app(study_id, improvement_open_plan=plan_id)
+    at.multiselect(key=f"imp:w:{plan_id}:standards").set_value([]).run()
+    assert "Your Standards could not be saved" in at.error[0].value
+    assert at.multiselect(key=f"imp:w:{plan_id}:standards").value == ["PG.1"]
+    at.date_input(key=f"imp:w:{plan_id}:due_on").set_value(date(2026, 2, 1)).run()
+    assert "the due date comes before the start date" in at.error[0].value
+    assert at.date_input(key=f"imp:w:{plan_id}:due_on").value is None
+    assert db.plan(plan_id).plan.standards == ["PG.1"] and db.plan(plan_id).plan.due_on is None

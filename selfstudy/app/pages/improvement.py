@@ -70,6 +70,7 @@ OPEN_PLAN_KEY = "improvement_open_plan"  # the id of a plan to open
 START = Path(__file__).parent / "start.py"
 OPEN_KEY = "imp:open-plan"  # the plan shown (the selectbox's value)
 NEW_STANDARDS_KEY = "imp:new-standards"
+NEW_OPEN_KEY = "imp:new-plan-open"
 AIM_HINT = "What will improve, by how much, by when"
 SHARING_WORDS = (
     "Sharing lets anyone with access to a program of the network read this program's plans: "
@@ -130,11 +131,10 @@ def plan_list(rubric: Rubric, views: list[PlanView]) -> None:
 
 
 def new_plan(study_id: str, program_id: str, rubric: Rubric, priorities: list[str]) -> None:
-    box = st.expander(
-        "New improvement plan",
-        expanded=NEW_STANDARDS_KEY in st.session_state
-        and bool(st.session_state[NEW_STANDARDS_KEY]),
-    )
+    # drawn only while open: what other programs tried reads the network's plans
+    box = st.expander("New improvement plan", key=NEW_OPEN_KEY, on_change="rerun")
+    if not box.open:
+        return
     ordered = list(dict.fromkeys([*priorities, *(s.id for s in rubric.standards())]))
     with box:
         form_side, beside = st.columns([3, 2])
@@ -719,11 +719,23 @@ def deleted_plans(program_id: str) -> None:
             )
 
 
+def rubric_of(view: PlanView, rubric: Rubric) -> Rubric:
+    """The plan's rubric: the open study's, or (a plan of an earlier round made with another
+    rubric) its own, when the rubric folder has it."""
+    if view.plan.rubric_id == rubric.id:
+        return rubric
+    try:
+        return plans.rubric_of_plan(view)
+    except ProblemsFound:
+        return rubric  # its standards are shown by their ids
+
+
 def take_links() -> None:
     """What another page asked for before switching here: standards, or a plan to open."""
     if PLAN_STANDARDS_KEY in st.session_state:
         wanted = st.session_state.pop(PLAN_STANDARDS_KEY)
         st.session_state[NEW_STANDARDS_KEY] = [s for s in wanted or [] if isinstance(s, str)]
+        st.session_state[NEW_OPEN_KEY] = True
     if OPEN_PLAN_KEY in st.session_state:
         st.session_state[OPEN_KEY] = st.session_state.pop(OPEN_PLAN_KEY)
 
@@ -781,7 +793,8 @@ def show() -> None:
         key=OPEN_KEY,
     )
     if open_id is not None:
-        plan_section(next(v for v in views if v.id == open_id), rubric, editable, deletable)
+        view = next(v for v in views if v.id == open_id)
+        plan_section(view, rubric_of(view, rubric), editable, deletable)
     if deletable:
         deleted_plans(program_id)
 

@@ -99,7 +99,8 @@ def test_network_learning_counts_cycles_and_decisions_per_idea_and_standard(net,
         ["adapt", "adopt", None],
         learned="Shorter visits kept students",
     )
-    learned = network_learning(net.local.plans())
+    ideas = {default_rubric.id: {i.id: i.title for i in default_rubric.change_ideas()}}
+    learned = network_learning(net.local.plans(), ideas)
     assert {t.standard_id for t in learned.tried} == {standard.id, other.id}
     for standard_id in (standard.id, other.id):  # a plan for two standards counts for each
         (one,) = learned.for_standard(standard_id)

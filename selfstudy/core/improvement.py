@@ -26,7 +26,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationError,
+    model_validator,
+)
 
 from selfstudy.core.problems import Problem, ProblemsFound, Report, clip
 from selfstudy.core.rubric import Id
@@ -47,15 +55,30 @@ MAX_POINTS = 10_000  # points of one measure: years of weekly data, many times o
 Title = Annotated[Text, Field(min_length=1)]
 
 
+class FieldError(ValueError):
+    """A rule over several fields broken, told at the field a person would correct."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
 class _Fields(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _once_each(ids: list[str]) -> list[str]:
+    """Each standard once, in the order first named (a plan serves a standard once)."""
+    return list(dict.fromkeys(ids))
 
 
 class Plan(_Fields):
     """What will improve, for which standards, who owns it, and by when."""
 
     rubric_id: Id
-    standards: Annotated[list[Id], Field(min_length=1, max_length=MAX_STANDARDS)]
+    standards: Annotated[
+        list[Id], Field(min_length=1, max_length=MAX_STANDARDS), AfterValidator(_once_each)
+    ]
     study_id: str | None = None  # the self-study whose priorities it came from
     aim: Text = ""
     owner: Text = ""
@@ -66,7 +89,7 @@ class Plan(_Fields):
     @model_validator(mode="after")
     def _dates_in_order(self) -> Plan:
         if self.starts_on and self.due_on and self.due_on < self.starts_on:
-            raise ValueError("the due date comes before the start date")
+            raise FieldError("due_on", "the due date comes before the start date")
         return self
 
 
@@ -110,7 +133,13 @@ class Cycle(_Fields):
     @model_validator(mode="after")
     def _closed_only_when_studied_and_acted(self) -> Cycle:
         if self.closed_on is not None and (missing := closing_gaps(self)):
-            raise ValueError(f"a cycle is closed only once {' and '.join(missing)} are written")
+            raise FieldError(
+                "closed_on", f"a cycle is closed only once {' and '.join(missing)} are written"
+            )
+        if self.closed_on and self.starts_on and self.closed_on < self.starts_on:
+            raise FieldError(
+                "closed_on", "the cycle would close before it starts; check both dates"
+            )
         return self
 
     @property
@@ -146,11 +175,23 @@ class Measure(_Fields):
     unit: Text = ""
 
 
+MAX_VALUE = 10**12  # far beyond any count, share or score a measure holds
+
+
+def _measurable(value: float) -> float:
+    if abs(value) > MAX_VALUE:
+        raise ValueError(
+            f"the number is larger than any measure needs (at most {MAX_VALUE:,} either side "
+            "of 0); check it, or count in larger units"
+        )
+    return value
+
+
 class Point(_Fields):
     """One value of a measure, on a date."""
 
     on: date
-    value: StrictInt | FiniteFloat
+    value: Annotated[StrictInt | FiniteFloat, AfterValidator(_measurable)]
     note: Text = ""
 
 
@@ -179,7 +220,7 @@ WORDS: dict[Kind, str] = {
 # the fields a person may not change once the record exists (what it belongs to)
 FIXED_FIELDS: dict[Kind, frozenset[str]] = {
     "plan": frozenset({"rubric_id", "study_id"}),
-    "idea": frozenset(),
+    "idea": frozenset({"rubric_idea"}),  # the rubric's idea it is, or the team's own
     "cycle": frozenset(),
     "measure": frozenset(),
     "point": frozenset(),
@@ -201,6 +242,9 @@ def _problems(kind: Kind, exc: ValidationError, where: str) -> Report:
     for error in exc.errors():
         # a union names the kind it tried (`value.int`): the field is the reader's place
         parts = [str(p) for p in error["loc"] if p not in ("int", "float", "str", "date")]
+        broken = error.get("ctx", {}).get("error")
+        if isinstance(broken, FieldError):
+            parts = [*parts, broken.field]
         by_path.setdefault(".".join(parts), []).append(error)
     return Report(
         Problem("bad-record", where, _message(kind, errors), path)
@@ -234,6 +278,8 @@ def _message(kind: Kind, errors: list[Any]) -> str:
 
 
 def _shown(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**40:
+        return "the number"  # of thousands of digits, perhaps: more than repr writes
     return repr(clip(value, 40)) if isinstance(value, str) else clip(repr(value), 40)
 
 
@@ -524,11 +570,19 @@ class Learning:
         return [(s, group[0].idea, group) for (s, _), group in sorted(groups.items())]
 
 
-def network_learning(plans: Iterable[PlanView]) -> Learning:
-    """What the plans' ideas were tried for, how many cycles ran and how they ended."""
+def network_learning(
+    plans: Iterable[PlanView], rubric_ideas: Mapping[str, Mapping[str, str]] | None = None
+) -> Learning:
+    """What the plans' ideas were tried for, how many cycles ran and how they ended.
+
+    `rubric_ideas` holds each rubric's change ideas (rubric id -> idea id -> title): an
+    idea of the rubric is named as the rubric names it, whatever title a program gave it,
+    and an idea naming one its rubric does not hold counts as the team's own."""
     tried = []
     for view in plans:
+        known = (rubric_ideas or {}).get(view.plan.rubric_id, {})
         for idea in view.ideas:
+            rubric_idea = idea.idea.rubric_idea if idea.idea.rubric_idea in known else None
             closed = [c.cycle for c in idea.cycles if c.cycle.closed_on is not None]
             decisions: dict[Decision, int] = dict.fromkeys(DECISIONS, 0)
             for decision in idea.decisions:
@@ -540,8 +594,8 @@ def network_learning(plans: Iterable[PlanView]) -> Learning:
                         program_name=view.program_name,
                         plan_id=view.id,
                         standard_id=standard_id,
-                        idea=idea.idea.title,
-                        rubric_idea=idea.idea.rubric_idea,
+                        idea=known[rubric_idea] if rubric_idea else idea.idea.title,
+                        rubric_idea=rubric_idea,
                         cycles=len(idea.cycles),
                         closed=len(closed),
                         decisions=decisions,

@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import datetime
 import math
-import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import pairwise
@@ -161,7 +160,7 @@ def analyse(points: Iterable[Point], median_of_first: int | None = None) -> RunC
     if not ordered:
         return RunChart((), None, (), 0, tuple((r, _NO_POINTS) for r in RULES))
     values = [p.value for p in ordered]
-    median = statistics.median(values[:baseline])
+    median = _median(values[:baseline])
     unchecked: list[tuple[Rule, str]] = []
     signals: list[Signal] = []
     for rule, found in (
@@ -248,7 +247,7 @@ def _astronomical(values: list[float], median: float, baseline: int) -> _Found |
             f"median; there {_are(baseline)}."
         )
     ranges = [abs(b - a) for a, b in pairwise(values[:baseline])]
-    spread = statistics.median(ranges)
+    spread = _median(ranges)
     if spread <= 0:
         return (
             "An astronomical point needs the points to vary: most follow a point of the same value."
@@ -263,6 +262,16 @@ def _astronomical(values: list[float], median: float, baseline: int) -> _Found |
         if beyond(abs(v - median))
         and all(beyond(abs(v - values[j])) for j in (i - 1, i + 1) if 0 <= j < len(values))
     ]
+
+
+def _median(values: list[float]) -> float:
+    """The median, as `statistics.median` gives it, but halving before adding: the mean of
+    two points near the largest float is a number, not infinity."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return ordered[middle - 1] / 2 + ordered[middle] / 2
 
 
 def _are(count: int) -> str:

@@ -206,7 +206,14 @@ def learning(storage: Storage, shared: bool = False) -> Learning:
     if shared:
         seen = {p.id for p in plans}
         plans += [p for p in storage.shared_plans(points=False) if p.id not in seen]
-    return network_learning(plans)
+    ideas: dict[str, dict[str, str]] = {}
+    for rubric_id in {p.plan.rubric_id for p in plans}:
+        try:
+            rubric = rubric_by_id(rubric_id)
+        except ProblemsFound:  # a rubric no longer in the folder: its ideas count as own
+            continue
+        ideas[rubric_id] = {i.id: i.title for i in rubric.change_ideas()}
+    return network_learning(plans, ideas)
 
 
 def others_tried(storage: Storage, program_id: str, standard_id: str) -> list[Any]:

@@ -199,6 +199,8 @@ class ImprovementRecords:
         """Every change to a plan and what lies under it, newest first, refused ones too."""
         with self.engine.connect() as conn:
             row = self._record_row(conn, plan_id, Action.READ, deleted_too=True)
+            if _deleted_at(conn, row.plan_id):  # only who may bring it back reads a deleted plan
+                self._require(conn, Action.DELETE, row.program_id, THE_PLANS)
             rows = conn.execute(
                 select(record_changes_table)
                 .where(record_changes_table.c.plan_id == row.plan_id)
@@ -321,6 +323,7 @@ class ImprovementRecords:
                     conflicts.append(name)
             if conflicts:
                 newer = [_newer(conn, record, name, changes[name]) for name in conflicts]
+                refused = [(name, stored.get(name), value) for name, value in changes.items()]
             elif changes:
                 revision = record.revision + 1
                 conn.execute(
@@ -344,12 +347,13 @@ class ImprovementRecords:
                 return revision
             else:
                 return record.revision
-        # refused: keep the words tried, then say whose change stands
+        # refused: keep every word of the save (its other fields too: nothing was written),
+        # then say whose change stands
         with self.engine.begin() as conn:
             _history(
                 conn,
                 record,
-                [(c.field, c.stored, c.mine) for c in newer],
+                refused,
                 record.revision,
                 stamp,
                 by,
@@ -367,6 +371,8 @@ class ImprovementRecords:
     def restore_record_value(self, change_id: int, by: str = "", seen: int | None = None) -> int:
         """Put back the value a history entry gave its field (a refused one: the text tried);
         itself a change in the history. Returns the record's revision after it."""
+        if not 0 < change_id < 2**31:  # no history holds more entries than an int4 counts
+            raise no_record(str(change_id), None, "change")
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(record_changes_table).where(record_changes_table.c.id == change_id)
@@ -382,6 +388,12 @@ class ImprovementRecords:
         stamp = now()
         with self.engine.begin() as conn:
             self._require(conn, Action.EDIT, program_id, THE_PLANS)
+            # the program's row, locked: two people choosing at once take turns
+            conn.execute(
+                update(programs_table)
+                .where(programs_table.c.id == program_id)
+                .values(id=programs_table.c.id)
+            )
             before = bool(
                 conn.scalar(
                     select(sharing_table.c.shares).where(sharing_table.c.program_id == program_id)
@@ -435,8 +447,9 @@ class ImprovementRecords:
         deleted_too: bool = False,
         lock: bool = False,
     ) -> Any:
-        """The record's row when the actor may do `action` to its program (a record under
-        a deleted plan counts as deleted); locked for this transaction with `lock`."""
+        """The record's row when the actor may do `action` to its program (a record under a
+        deleted plan, idea or measure counts as deleted); locked for this transaction with
+        `lock`."""
         if lock:
             conn.execute(
                 update(records_table)
@@ -450,12 +463,14 @@ class ImprovementRecords:
             raise no_record(record_id)
         self._require(conn, action, row.program_id, THE_PLANS)
         if not deleted_too:
-            plan_gone = row.plan_id != row.id and conn.scalar(
-                select(records_table.c.deleted_at).where(records_table.c.id == row.plan_id)
-            )
-            if row.deleted_at is not None or plan_gone:
+            above = {row.plan_id, row.parent_id} - {row.id, None}  # its plan, idea or measure
+            if row.deleted_at is not None or any(_deleted_at(conn, i) for i in above):
                 raise no_record(record_id, row.kind)
         return row
+
+
+def _deleted_at(conn: Connection, record_id: str) -> str | None:
+    return conn.scalar(select(records_table.c.deleted_at).where(records_table.c.id == record_id))
 
 
 def _plans(

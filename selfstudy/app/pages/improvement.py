@@ -261,6 +261,39 @@ def plan_section(view: PlanView, rubric: Rubric, editable: bool, deletable: bool
     if deletable:
         deleted_section(view)
     history_section(view, rubric, editable)
+    downloads(view, rubric)
+
+
+def downloads(view: PlanView, rubric: Rubric) -> None:
+    """The plan as files: a printable page, JSON and CSV (as `selfstudy plan export` writes
+    them), each made only when its button is clicked."""
+    st.subheader("Download")
+    stem = f"improvement-plan-{view.id}"
+    page, data, table = st.columns(3)
+    page.download_button(
+        "Printable plan (HTML)",
+        lambda: plans.plan_html(view, rubric),
+        file_name=f"{stem}.html",
+        mime="text/html",
+        icon=":material/print:",
+        on_click="ignore",
+    )
+    data.download_button(
+        "Plan (JSON)",
+        lambda: plans.plans_json([view]),
+        file_name=f"{stem}.json",
+        mime="application/json",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+    table.download_button(
+        "Plan (CSV)",
+        lambda: plans.plans_csv([view]).encode("utf-8-sig"),
+        file_name=f"{stem}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+    )
 
 
 def delete_button(record_id: str, label: str, plan: bool = False) -> None:
@@ -500,8 +533,9 @@ def measures_section(view: PlanView, editable: bool, deletable: bool) -> None:
 def measure_body(view: PlanView, measure: MeasureView, editable: bool, deletable: bool) -> None:
     record = measure.record
     chart = plans.run_chart_of(view, record.id)
-    st.altair_chart(
-        run_chart(chart, measure.measure.name, view.cycle_starts(), measure.measure.unit)
+    st.altair_chart(  # its own size: stretched, the plot would be a flat strip
+        run_chart(chart, measure.measure.name, view.cycle_starts(), measure.measure.unit),
+        width="content",
     )
     if chart.signals:
         st.markdown(

@@ -57,6 +57,7 @@ def test_an_open_plan_draws_its_measure_as_a_run_chart(app_url, browser, databas
     assert chart.bounding_box()["height"] > 200  # drawn at its size, not a flat strip
     page.screenshot(path=str(OUTPUT / "improvement-run-chart.png"), full_page=True)
 
+    page.get_by_text("Download this plan").click()
     with page.expect_download() as download:
         page.get_by_role("button", name="Printable plan (HTML)").click()
     printable = Path(download.value.path()).read_text(encoding="utf-8")

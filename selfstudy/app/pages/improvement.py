@@ -266,34 +266,58 @@ def plan_section(view: PlanView, rubric: Rubric, editable: bool, deletable: bool
 
 def downloads(view: PlanView, rubric: Rubric) -> None:
     """The plan as files: a printable page, JSON and CSV (as `selfstudy plan export` writes
-    them), each made only when its button is clicked."""
-    st.subheader("Download")
+    them), made only once the section is opened, and once per version of the plan.
+
+    The files are handed to the buttons as data, not as callables: a deferred download's
+    response can be lost when the page reruns while it is made (an autosave), leaving the
+    button spinning."""
+    box = st.expander("Download this plan", key=f"imp:downloads-open:{view.id}", on_change="rerun")
+    if not box.open:
+        return
+    page, data, table = plan_files(view, rubric)
     stem = f"improvement-plan-{view.id}"
-    page, data, table = st.columns(3)
-    page.download_button(
+    left, middle, right = box.columns(3)
+    left.download_button(
         "Printable plan (HTML)",
-        lambda: plans.plan_html(view, rubric),
+        page,
         file_name=f"{stem}.html",
         mime="text/html",
         icon=":material/print:",
         on_click="ignore",
     )
-    data.download_button(
+    middle.download_button(
         "Plan (JSON)",
-        lambda: plans.plans_json([view]),
+        data,
         file_name=f"{stem}.json",
         mime="application/json",
         icon=":material/download:",
         on_click="ignore",
     )
-    table.download_button(
+    right.download_button(
         "Plan (CSV)",
-        lambda: plans.plans_csv([view]).encode("utf-8-sig"),
+        table,
         file_name=f"{stem}.csv",
         mime="text/csv",
         icon=":material/download:",
         on_click="ignore",
     )
+
+
+def plan_files(view: PlanView, rubric: Rubric) -> tuple[str, str, bytes]:
+    """The plan's printable page, JSON and CSV, made once per version of the plan (its
+    records' revisions) and kept in this person's session only: never another's files."""
+    version = tuple((r.id, r.revision) for r in view.records())
+    key = f"imp:files:{view.id}"
+    kept = st.session_state.get(key)
+    if kept is None or kept[0] != version:
+        with st.spinner("Preparing the plan's files…"):
+            files = (
+                plans.plan_html(view, rubric),
+                plans.plans_json([view]),
+                plans.plans_csv([view]).encode("utf-8-sig"),
+            )
+        kept = st.session_state[key] = (version, files)
+    return kept[1]
 
 
 def delete_button(record_id: str, label: str, plan: bool = False) -> None:

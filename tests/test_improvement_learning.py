@@ -10,6 +10,7 @@ real PostgreSQL server too (the `storage` fixture).
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from datetime import date
 
@@ -18,6 +19,7 @@ import pytest
 from selfstudy.core.access import Actor, Identity, NoAccess
 from selfstudy.core.improvement import network_learning
 from selfstudy.core.scoring import score
+from selfstudy.edges.reports.html_report import html_report
 from selfstudy.edges.storage import Storage
 from selfstudy.workflows import improvement
 
@@ -207,3 +209,36 @@ def test_the_next_round_follows_each_earlier_priority_with_its_plans_and_level_m
     assert (
         improvement.followed_since(net.local, net.a_base, baseline, default_rubric, before) is None
     )
+
+
+def test_the_report_of_the_next_round_prints_what_became_of_each_earlier_priority(
+    net, default_rubric, sample_set
+):
+    by_key = {(s.program.id, s.program.round): s for s in sample_set}
+    baseline, follow_up = by_key["p01", "baseline"], by_key["p01", "follow-up"]
+    before, after = score(default_rubric, baseline), score(default_rubric, follow_up)
+    planned = next(s for s in before.priorities if default_rubric.standard_by_id[s].change_ideas)
+    _, idea = rubric_idea(default_rubric, planned)
+    tried(
+        net.local,
+        net.a_base,
+        [planned],
+        {"rubric_idea": idea.id},
+        ["adopt"],
+        learned="<b>Evenings</b> suit families",
+    )
+    since = improvement.followed_since(net.local, net.a_follow, follow_up, default_rubric, after)
+    page = html_report(
+        default_rubric, follow_up, after, (baseline, before), since=(since.earlier, since.followed)
+    )
+    section = page[
+        page.index('<section id="since">') : page.index(
+            "</section>", page.index('<section id="since">')
+        )
+    ]
+    assert "<h2>Since baseline" in section
+    assert section.count("<tr>") == len(before.priorities) + 1  # a row each, and the head
+    assert html.escape(idea.title) in section and "adopted" in section
+    assert "&lt;b&gt;Evenings&lt;/b&gt; suit families" in section  # typed text stays text
+    assert "none made" in section  # the priorities nobody planned for say so
+    assert '<section id="since">' not in html_report(default_rubric, follow_up, after)

@@ -46,6 +46,7 @@ PLAN_STATUSES: tuple[PlanStatus, ...] = ("planned", "in progress", "done", "stop
 AsPlanned = Literal["yes", "partly", "no"]
 Decision = Literal["adopt", "adapt", "abandon"]
 DECISIONS: tuple[Decision, ...] = ("adopt", "adapt", "abandon")
+DECIDED: dict[Decision, str] = {"adopt": "adopted", "adapt": "adapted", "abandon": "abandoned"}
 MeasureKind = Literal["outcome", "process", "balancing"]
 MEASURE_KINDS: tuple[MeasureKind, ...] = ("outcome", "process", "balancing")
 MAX_TASKS = 100

@@ -38,7 +38,7 @@ from selfstudy.core.cohorts import (
     threshold_text,
 )
 from selfstudy.core.cohorts.pseudonyms import pseudonym
-from selfstudy.core.improvement import DECISIONS, Learning, Tried
+from selfstudy.core.improvement import DECIDED, DECISIONS, Learning, Tried
 from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.wording import percent_text, sentence
@@ -72,7 +72,6 @@ VIEWS = [
     "What programs tried",
 ]
 ALL_STANDARDS = "All standards"
-DECISION_WORDS = {"adopt": "Adopted", "adapt": "Adapted", "abandon": "Abandoned"}
 
 
 @st.cache_resource(show_spinner="Scoring…", max_entries=8)
@@ -501,7 +500,10 @@ def _what_programs_tried(
                     "Programs": len({t.program_id for t in group}),
                     "Cycles run": sum(t.cycles for t in group),
                     "Closed": sum(t.closed for t in group),
-                    **{DECISION_WORDS[d]: sum(t.decisions[d] for t in group) for d in DECISIONS},
+                    **{
+                        DECIDED[d].capitalize(): sum(t.decisions[d] for t in group)
+                        for d in DECISIONS
+                    },
                 }
                 for standard_id, idea, group in groups
             ]
@@ -526,9 +528,7 @@ def _what_programs_tried(
 
 
 def _tried_words(tried: Tried) -> str:
-    ended = ", ".join(
-        f"{tried.decisions[d]} {DECISION_WORDS[d].lower()}" for d in DECISIONS if tried.decisions[d]
-    )
+    ended = ", ".join(f"{tried.decisions[d]} {DECIDED[d]}" for d in DECISIONS if tried.decisions[d])
     words = f"{tried.cycles} cycle{'' if tried.cycles == 1 else 's'} run, {tried.closed} closed"
     return f"{words}: {ended}" if ended else words
 

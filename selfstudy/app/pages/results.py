@@ -26,7 +26,7 @@ from selfstudy.app.session import (
 )
 from selfstudy.app.widgets import resources
 from selfstudy.core.access import Action
-from selfstudy.core.improvement import DECISIONS, Followed, IdeaView, PlanView
+from selfstudy.core.improvement import DECIDED, DECISIONS, Followed, IdeaView, PlanView
 from selfstudy.core.rounds import changes, round_label
 from selfstudy.core.rubric import Rubric, Standard
 from selfstudy.core.scoring import Result, score
@@ -42,7 +42,6 @@ from selfstudy.workflows.improvement import SinceEarlier, followed_since
 START = Path(__file__).parent / "start.py"
 QUESTIONNAIRE = Path(__file__).parent / "questionnaire.py"
 IMPROVEMENT = Path(__file__).parent / "improvement.py"
-DECISION_WORDS = {"adopt": "adopted", "adapt": "adapted", "abandon": "abandoned"}
 
 DIRECTION_WORDS = {
     "up": "▲ up",
@@ -229,7 +228,7 @@ def since_earlier(rubric: Rubric, since: SinceEarlier) -> None:
                 if followed.plans
                 else "No plan was made for this standard",
                 "Cycles run": len(cycles),
-                **{DECISION_WORDS[d].capitalize(): decisions[d] for d in DECISIONS},
+                **{DECIDED[d].capitalize(): decisions[d] for d in DECISIONS},
             }
         )
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
@@ -262,7 +261,7 @@ def since_earlier(rubric: Rubric, since: SinceEarlier) -> None:
 def idea_line(idea: IdeaView) -> str:
     """A change idea, its cycles and how they ended, in words."""
     counts = {d: idea.decisions.count(d) for d in DECISIONS}
-    ended = ", ".join(f"{counts[d]} {DECISION_WORDS[d]}" for d in DECISIONS if counts[d])
+    ended = ", ".join(f"{counts[d]} {DECIDED[d]}" for d in DECISIONS if counts[d])
     closed = sum(1 for c in idea.cycles if c.cycle.closed_on is not None)
     words = f"{_count(len(idea.cycles), 'cycle')} run, {closed} closed"
     if ended:
@@ -310,9 +309,31 @@ def change_table(result: Result, previous: tuple[SelfStudy, Result]) -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 
-@st.cache_data(max_entries=32, show_spinner="Preparing the report…")
+def _since_version(since: SinceEarlier) -> tuple:
+    """What the report's look back depends on: the earlier round, the levels, and every
+    record of the plans (their revisions), so a changed plan makes the report anew."""
+    return (
+        since.earlier.to_json(),
+        tuple(
+            (
+                f.standard_id,
+                f.before,
+                f.after,
+                tuple((r.id, r.revision) for p in f.plans for r in p.records()),
+            )
+            for f in since.followed
+        ),
+    )
+
+
+@st.cache_data(
+    max_entries=32, show_spinner="Preparing the report…", hash_funcs={SinceEarlier: _since_version}
+)
 def report_html(
-    study_json: str, previous_json: str | None, team: reports.TeamFigures | None = None
+    study_json: str,
+    previous_json: str | None,
+    team: reports.TeamFigures | None = None,
+    since: SinceEarlier | None = None,
 ) -> str:
     """The HTML report of a study (and its earlier round), made once per version of either.
 
@@ -325,7 +346,15 @@ def report_html(
     earlier = parse_study(previous_json) if previous_json else None
     previous = (earlier, score(rubric, earlier)) if earlier else None
     team = team or reports.TeamFigures()
-    return html_report(rubric, study, score(rubric, study), previous, team.agreement, team.team)
+    return html_report(
+        rubric,
+        study,
+        score(rubric, study),
+        previous,
+        team.agreement,
+        team.team,
+        (since.earlier, since.followed) if since else None,
+    )
 
 
 def downloads(
@@ -335,6 +364,7 @@ def downloads(
     result: Result,
     previous,
     team: reports.TeamFigures,
+    since: SinceEarlier | None = None,
 ) -> None:
     stem = _file_stem(study)
     left, with_history, middle, right = st.columns(4)
@@ -362,7 +392,7 @@ def downloads(
     )
     right.download_button(
         "Report (HTML)",
-        report_html(study.to_json(), previous[0].to_json() if previous else None, team),
+        report_html(study.to_json(), previous[0].to_json() if previous else None, team, since),
         file_name=f"{stem}-report.html",
         mime="text/html",
         icon=":material/download:",
@@ -434,6 +464,7 @@ def show() -> None:
     st.subheader("Dimensions against their targets")
     st.altair_chart(dimension_chart(rubric, result, previous[1] if previous else None))
     dimension_table(result, previous[1] if previous else None)
+    since = None
     if previous:
         change_table(result, previous)
         since = followed_since(get_storage(), study_id, study, rubric, result)
@@ -453,7 +484,7 @@ def show() -> None:
     priorities(rubric, result, study_id, plans, storage.allows(Action.EDIT, study_id))
     reflections(rubric, study)
     st.subheader("Download")
-    downloads(rubric, study_id, study, result, previous, team)
+    downloads(rubric, study_id, study, result, previous, team, since)
 
 
 show()

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import altair as alt
 import vl_convert
 
 from selfstudy import __version__
+from selfstudy.core.improvement import DECIDED, DECISIONS, Followed
 from selfstudy.core.links import link_target
 from selfstudy.core.rounds import Change, changes, round_label
 from selfstudy.core.rubric import Item, Rubric, Standard
@@ -70,13 +71,17 @@ def html_report(
     previous: tuple[SelfStudy, Result] | None = None,
     agreement: TeamAgreement | None = None,
     team: bool = False,
+    since: tuple[SelfStudy, Sequence[Followed]] | None = None,
 ) -> str:
     """The whole self-study report as one HTML document (see the module docstring).
 
     `agreement`: a team study's agreement, once its consensus step is open; `team` with
-    no agreement: a team study whose ratings are not compared yet.
+    no agreement: a team study whose ratings are not compared yet. `since`: an earlier
+    round and what became of each of its priorities (`core.improvement.followed_priorities`).
     """
     sections = _sections(rubric, study, result, previous, agreement, team or bool(agreement))
+    if since is not None:
+        sections.insert(4, _since_section(rubric, *since))
     return _document(rubric, study, "\n".join(s for s in sections if s))
 
 
@@ -417,6 +422,66 @@ def _disagreed_table(rubric: Rubric, study: SelfStudy, agreement: TeamAgreement)
         '<table class="data">\n<thead><tr><th scope="col">ID</th><th scope="col">Statement</th>'
         f'<th scope="col">Range</th>{raters}<th scope="col" class="num">Team</th></tr></thead>\n'
         f"<tbody>{''.join(rows)}</tbody>\n</table>\n"
+    )
+
+
+# --- since an earlier round ---------------------------------------------------------------
+
+
+def _since_section(rubric: Rubric, earlier: SelfStudy, followed: Sequence[Followed]) -> str:
+    """What became of each priority of the earlier round: its plans, their cycles and Act
+    decisions, and how the standard's level moved."""
+    label = _e(round_label(earlier))
+    if not followed:
+        return (
+            f'<section id="since">\n<h2>Since {label}</h2>\n<p>No standard was below its '
+            "target then, and no improvement plan was made from it.</p>\n</section>"
+        )
+    rows = []
+    details = []
+    for each in followed:
+        standard = rubric.standard_by_id.get(each.standard_id)
+        title = f"{each.standard_id} {standard.title if standard else ''}".strip()
+        cycles = sum(len(p.cycles()) for p in each.plans)
+        plans = f"{len(each.plans)}" if each.plans else "none made"
+        counts = "".join(f'<td class="num">{each.decisions[d]}</td>' for d in DECISIONS)
+        rows.append(
+            f'<tr><td>{_e(title)}</td><td class="num">{level_text(each.before)}</td>'
+            f'<td class="num">{level_text(each.after)}</td>'
+            f'<td class="num">{_delta(each.before, each.after)}</td>'
+            f'<td class="num">{plans}</td><td class="num">{cycles}</td>{counts}</tr>'
+        )
+        for view in each.plans:
+            ideas = "".join(
+                f"<li>{_e(idea.idea.title)}: {len(idea.cycles)} cycle(s)"
+                + "".join(f", {_e(DECIDED[d])}" for d in idea.decisions)
+                + "".join(
+                    f"<br><em>Learned:</em> {_e(c.cycle.learned)}"
+                    for c in idea.cycles
+                    if c.cycle.closed_on is not None and c.cycle.learned.strip()
+                )
+                + "</li>"
+                for idea in view.ideas
+            )
+            aim = view.plan.aim.strip() or "A plan with no aim written yet"
+            details.append(
+                f"<h3>{_e(title)}: {_e(aim)}</h3>\n<p>{_e(view.plan.status)}"
+                + (f", owner {_e(view.plan.owner)}" if view.plan.owner else "")
+                + "</p>\n"
+                + (f"<ul>{ideas}</ul>\n" if ideas else "<p>No change idea was written.</p>\n")
+            )
+    decided = "".join(
+        f'<th scope="col" class="num">{d.capitalize()}</th>' for d in DECIDED.values()
+    )
+    return (
+        f'<section id="since">\n<h2>Since {label}</h2>\n'
+        f'<p class="lead">Each priority of {label}: the improvement plans made for it, the '
+        "cycles they ran and how those ended, and how the standard's level moved.</p>\n"
+        '<table class="data">\n<thead><tr><th scope="col">Standard</th>'
+        '<th scope="col" class="num">Then</th><th scope="col" class="num">Now</th>'
+        '<th scope="col" class="num">Change</th><th scope="col" class="num">Plans</th>'
+        f'<th scope="col" class="num">Cycles</th>{decided}</tr></thead>\n'
+        f"<tbody>{''.join(rows)}</tbody>\n</table>\n" + "".join(details) + "</section>"
     )
 
 

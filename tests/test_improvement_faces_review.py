@@ -69,7 +69,7 @@ def a_plan(storage: Storage, study) -> tuple[str, str]:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="improvement.py:517 the new-measure form clears on submit: a refused measure "
+    reason="improvement.py:541 the new-measure form clears on submit: a refused measure "
     "(no name) empties the definition and unit the person typed",
 )
 def test_a_refused_measure_keeps_the_definition_typed(db, sample_set):
@@ -90,7 +90,7 @@ def test_a_refused_measure_keeps_the_definition_typed(db, sample_set):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="improvement.py:571 the data-point form clears on submit: a refused point (a "
+    reason="improvement.py:595 the data-point form clears on submit: a refused point (a "
     "value too large) loses its note",
 )
 def test_a_refused_data_point_keeps_its_note(db, sample_set):
@@ -149,7 +149,7 @@ def test_a_refused_new_plan_keeps_its_aim(db, sample_set):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="measure_files.py:150 a quote never closed swallows every later row into one "
+    reason="measure_files.py:138 a quote never closed swallows every later row into one "
     "note, and the file is imported with fewer points than it holds, without a word",
 )
 def test_a_quote_never_closed_is_refused_not_swallowed():
@@ -198,7 +198,7 @@ def test_a_nul_byte_anywhere_in_a_points_file_is_refused():
 
 @pytest.mark.xfail(
     strict=True,
-    reason="cli/plan.py:142 `plan list --format csv` writes stored text to the terminal as "
+    reason="cli/plan.py:154 `plan list --format csv` writes stored text to the terminal as "
     "it is: an aim holding an escape sequence drives the terminal (every other output of "
     "the command goes through `printable`)",
 )
@@ -248,10 +248,8 @@ def test_wrong_ids_and_files_are_refused_in_words(cli_db, args, tmp_path, monkey
     monkeypatch.chdir(tmp_path)
     result = invoke(*args)
     assert result.exit_code != 0
-    assert (
-        ("Traceback" not in result.output
-        and result.exception is None)
-        or isinstance(result.exception, SystemExit)
+    assert ("Traceback" not in result.output and result.exception is None) or isinstance(
+        result.exception, SystemExit
     )
     assert result.stderr.strip()
 
@@ -325,7 +323,7 @@ def test_a_points_file_date_like_a_formula_is_refused():
 
 @pytest.mark.xfail(
     strict=True,
-    reason="improvement.py:496-503 the measure's section is an expander whose label holds the "
+    reason="improvement.py:531-535 the measure's section is an expander whose label holds the "
     "name: saving the name (after a 600 ms pause in typing) makes a new, closed section, so "
     "the input vanishes under the person's fingers and the rest of what they type is lost",
 )
@@ -347,7 +345,7 @@ def test_a_measure_stays_open_while_its_name_is_edited(db, sample_set):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="cli/plan.py:507-525 the rubric's standards are checked in the CLI's `plan set` "
+    reason="cli/plan.py:450,527 the rubric's standards are checked in the CLI's `plan set` "
     "only (`_check_standards`); the library, which the app calls, stores a standard the "
     "rubric lacks: one action, two rules",
 )

@@ -30,6 +30,7 @@ from selfstudy.core.study import MAX_TEXT_LENGTH
 from selfstudy.core.wording import clip
 from selfstudy.edges.storage import DatabaseError
 from selfstudy.edges.storage.improvement import RecordChanged
+from selfstudy.workflows import improvement as plans
 
 TYPING_PAUSE = "600ms"  # text is saved after this pause in typing, as on the Self-study page
 SEEN_KEY = "imp:seen"  # record id -> field -> the revision this session last saw
@@ -155,8 +156,8 @@ def _save(record: Record, field: str, kind: str) -> None:
     key = widget_key(record.id, field)
     value = stored_value(kind, st.session_state.get(key))
     try:
-        revision = get_storage().update_record(
-            record.id, {field: value}, {field: seen_revision(record, field)}, by=who()
+        revision = plans.save_fields(
+            get_storage(), record.id, {field: value}, {field: seen_revision(record, field)}, who()
         )
     except RecordChanged as exc:
         newer = exc.conflicts[0]

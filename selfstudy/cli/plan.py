@@ -31,7 +31,7 @@ from selfstudy.core.improvement import (
     PlanView,
     Record,
 )
-from selfstudy.core.printable import json_text
+from selfstudy.core.printable import json_text, printable_lines
 from selfstudy.core.problems import Problem, ProblemsFound, clip, quoted
 from selfstudy.core.wording import NONE
 from selfstudy.edges.files import write_atomically
@@ -135,7 +135,8 @@ def plan_new_command(
     type=click.Choice(["table", "json", "csv"]),
     default="table",
     show_default=True,
-    help="table: one line a plan; json: everything under each plan; csv: one row a record.",
+    help="table: one line a plan; json: everything under each plan; csv: one row a record "
+    "(control characters written out, as in the table; `plan export` writes a file exact).",
 )
 def plan_list_command(program: str | None, fmt: str) -> None:
     """List the improvement plans you may see, oldest first."""
@@ -151,7 +152,7 @@ def plan_list_command(program: str | None, fmt: str) -> None:
     if fmt == "json":
         click.echo(json_text(json.loads(improvement.plans_json(views))))
     elif fmt == "csv":
-        click.echo(improvement.plans_csv(views), nl=False)
+        click.echo(printable_lines(improvement.plans_csv(views)), nl=False)
     elif not views:
         click.echo("no improvement plans yet; make one with `selfstudy plan new STUDY_ID`")
     else:
@@ -443,12 +444,12 @@ def plan_set_command(record_id: str, assignments: tuple[str, ...], by: str) -> N
     clears it. What is stored now is what this changes; a field someone changes while
     this runs is refused, and their words stand.
     """
+    from selfstudy.workflows import improvement
+
     storage = database()
     record = _record(storage, record_id)
     fields = _assignments(record, assignments)
-    if record.kind == "plan" and "standards" in fields:
-        _check_standards(storage, record, fields["standards"])
-    revision = storage.update_record(record_id, fields, record.revision, _by(by))
+    revision = improvement.save_fields(storage, record_id, fields, record.revision, _by(by))
     if revision == record.revision:
         say(f"nothing changed: the {WORDS[record.kind]} {record_id} already holds that")
     else:
@@ -457,13 +458,7 @@ def plan_set_command(record_id: str, assignments: tuple[str, ...], by: str) -> N
 
 
 def _record(storage: Storage, record_id: str) -> Record:
-    from selfstudy.edges.storage.improvement import no_record
-
-    for view in storage.plans():
-        found = view.find(record_id)
-        if found is not None:
-            return found
-    raise no_record(record_id)
+    return storage.record(record_id)
 
 
 def _assignments(record: Record, assignments: Sequence[str]) -> dict[str, Any]:
@@ -522,25 +517,6 @@ def _assignments(record: Record, assignments: Sequence[str]) -> dict[str, Any]:
     if problems:
         raise ProblemsFound(problems)
     return fields
-
-
-def _check_standards(storage: Storage, record: Record, standards: Any) -> None:
-    from selfstudy.workflows.improvement import rubric_of_plan
-
-    rubric = rubric_of_plan(storage.plan(record.id))
-    unknown = [s for s in standards if isinstance(s, str) and s not in rubric.standard_by_id]
-    if unknown:
-        raise ProblemsFound(
-            [
-                Problem(
-                    "bad-record",
-                    "standards",
-                    f"{quoted(s, 40)} is not a standard of the rubric {rubric.title!r}; use an "
-                    "id the Results page or `selfstudy score` shows (such as PG.1)",
-                )
-                for s in unknown
-            ]
-        )
 
 
 @plan_group.command("delete")

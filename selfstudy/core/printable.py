@@ -33,3 +33,9 @@ def json_text(data: Any) -> str:
     character a terminal would act on written as a JSON escape: `\\u009b`."""
     text = json.dumps(data, indent=2, ensure_ascii=False)
     return _UNPRINTABLE_IN_JSON.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
+def printable_lines(text: str) -> str:
+    """`text` line by line through `printable`, its line breaks kept: a CSV table for the
+    terminal (a file gets the exact text: `selfstudy plan export`)."""
+    return "\n".join(printable(line) for line in text.split("\n"))

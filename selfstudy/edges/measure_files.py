@@ -111,7 +111,7 @@ def _text(data: bytes, source: str) -> str:
             "the file is UTF-16 text (Excel's 'Unicode Text'); save it as 'CSV UTF-8 "
             "(Comma delimited)' and import that",
         )
-    if b"\x00" in data[:8192] or data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+    if b"\x00" in data or data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         raise _unreadable(
             source,
             "this is not a CSV file but a binary one (a workbook?); in the spreadsheet, "
@@ -135,8 +135,10 @@ def _delimiter(text: str) -> str:
 
 def _rows(text: str, source: str) -> list[tuple[int, list[str]]]:
     """Each row with the line it begins on (a note in quotes may hold line breaks)."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    # strict: a quote never closed is an error, not a note that swallows every later row
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
     rows = []
+    line = 1
     try:
         while True:
             line = reader.line_num + 1
@@ -149,6 +151,13 @@ def _rows(text: str, source: str) -> list[tuple[int, list[str]]]:
             if len(rows) > MAX_POINTS + 1:
                 break
     except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            raise _bad_file(
+                f"{source}:{line}",
+                "a quote opened on this line is never closed, so every line after it would "
+                'be read as one note; close it (a cell that holds a quote is written "like '
+                '""this""")',
+            ) from None
         raise _bad_file(
             f"{source}:{reader.line_num}",
             f"this line cannot be read as CSV ({exc}); check its quotes: a cell that holds a "

@@ -43,28 +43,7 @@ def plan_from_priority(
     of the study); `fields` are the plan's others (aim, owner, dates, status). Its id."""
     stored = storage.get_study(study_id)
     rubric = rubric_by_id(stored.study.rubric.id, stored.study.rubric.version)
-    unknown = [s for s in standards if s not in rubric.standard_by_id]
-    if unknown or not standards:
-        raise ProblemsFound(
-            [
-                Problem(
-                    "bad-record",
-                    "The new improvement plan",
-                    f"{clip(s, 40)!r} is not a standard of the rubric {rubric.title!r}; use a "
-                    "standard id the Results page or `selfstudy score` shows (such as PG.1)",
-                    "standards",
-                )
-                for s in unknown
-            ]
-            or [
-                Problem(
-                    "bad-record",
-                    "The new improvement plan",
-                    "a plan serves at least one standard; name it",
-                    "standards",
-                )
-            ]
-        )
+    _check_standards(rubric, standards, "The new improvement plan")
     if stored.program_id is None:  # every stored study has a program since migration 003
         raise AssertionError("a stored study without a program")
     return storage.add_plan(
@@ -77,6 +56,49 @@ def plan_from_priority(
         },
         by,
     )
+
+
+def _check_standards(rubric: Rubric, standards: Sequence[Any], where: str) -> None:
+    """Refuse, naming each, standards that are not the rubric's (a plan serves at least one)."""
+    unknown = [s for s in standards if s not in rubric.standard_by_id]
+    if unknown or not standards:
+        raise ProblemsFound(
+            [
+                Problem(
+                    "bad-record",
+                    where,
+                    f"{clip(str(s), 40)!r} is not a standard of the rubric {rubric.title!r}; "
+                    "use a standard id the Results page or `selfstudy score` shows (such as PG.1)",
+                    "standards",
+                )
+                for s in unknown
+            ]
+            or [
+                Problem(
+                    "bad-record", where, "a plan serves at least one standard; name it", "standards"
+                )
+            ]
+        )
+
+
+def save_fields(
+    storage: Storage,
+    record_id: str,
+    fields: Mapping[str, Any],
+    seen: int | Mapping[str, int] | None,
+    by: str = "",
+) -> int:
+    """Save fields of a plan or a record under it, as the page's boxes and `selfstudy plan
+    set` do: a plan's standards must be its rubric's. The record's revision after it."""
+    if "standards" in fields:
+        record = storage.record(record_id)
+        if record.kind == "plan":
+            rubric = rubric_by_id(record.fields.rubric_id, where="The plan's rubric")
+            standards = fields["standards"]
+            _check_standards(
+                rubric, standards if isinstance(standards, list) else [standards], "This plan"
+            )
+    return storage.update_record(record_id, fields, seen, by)
 
 
 def rubric_of_plan(view: PlanView) -> Rubric:

@@ -345,9 +345,10 @@ def _delete(record_id: str, plan: bool) -> None:
 def idea_section(view: PlanView, idea: IdeaView, editable: bool, deletable: bool) -> None:
     source = "from the rubric" if idea.idea.rubric_idea else "the team's own"
     open_cycles = [c for c in idea.cycles if c.cycle.closed_on is None]
-    with st.expander(
+    with steady_expander(
         f"{markdown.text(clip(idea.idea.title, 80))} · {source} · {len(idea.cycles)} cycle(s)",
-        expanded=bool(open_cycles) or not idea.cycles,
+        f"imp:idea-open:{idea.record.id}",
+        first=bool(open_cycles) or not idea.cycles,
     ):
         field_input(idea.record, "title", "text", editable=editable)
         field_input(idea.record, "description", "area", editable=editable)
@@ -453,22 +454,28 @@ def tasks(record: Any, editable: bool) -> None:
             )
     if not editable:
         return
-    with st.form(f"imp:task:{record.id}", clear_on_submit=True):
+    with st.form(fresh_form(f"imp:task:{record.id}")):
         who_col, what_col, when_col = st.columns([2, 4, 2])
         who_does = who_col.text_input("Who", max_chars=MAX_TEXT_LENGTH)
         what = what_col.text_input("What", max_chars=MAX_TEXT_LENGTH)
         when = when_col.date_input("When", value=None, format="YYYY-MM-DD")
         if st.form_submit_button("Add the task"):
             task = {"who": who_does, "what": what, "when": when.isoformat() if when else None}
-            _save_tasks(record, [*listed, task])
+            if _save_tasks(record, [*listed, task]):
+                saved_form(f"imp:task:{record.id}")
             st.rerun()
 
 
-def _save_tasks(record: Any, new: list[Any]) -> None:
+def _save_tasks(record: Any, new: list[Any]) -> bool:
+    """Save a cycle's tasks whole, with the revision this session saw; whether they were."""
     value = [t if isinstance(t, dict) else t.model_dump(mode="json") for t in new]
     try:
-        get_storage().update_record(
-            record.id, {"tasks": value}, {"tasks": record.changed.get("tasks", 0)}, by=who()
+        plans.save_fields(
+            get_storage(),
+            record.id,
+            {"tasks": value},
+            {"tasks": record.changed.get("tasks", 0)},
+            who(),
         )
     except ProblemsFound as exc:
         typed = "; ".join(f"{t.get('who', '')}: {t.get('what', '')}" for t in value)
@@ -476,6 +483,8 @@ def _save_tasks(record: Any, new: list[Any]) -> None:
             "conflict",
             "The tasks were not saved: " + why_not(exc) + f" (yours: {markdown.text(typed)})",
         )
+        return False
+    return True
 
 
 def add_idea(view: PlanView, rubric: Rubric) -> None:
@@ -523,22 +532,30 @@ def _add_idea(plan_id: str, **fields: Any) -> None:
 # --- measures -----------------------------------------------------------------------------
 
 
+def steady_expander(label: str, key: str, first: bool = False) -> Any:
+    """An expander that stays as it was when its label changes (a name edited inside it, a
+    cycle begun): Streamlit takes a new label for a new expander, which would start closed
+    and hide the box being typed in. `first`: open the first time it is drawn."""
+    was = f"{key}:was-open"
+    box = st.expander(label, key=key, expanded=st.session_state.get(was, first), on_change="rerun")
+    st.session_state[was] = box.open
+    return box
+
+
 def measures_section(view: PlanView, editable: bool, deletable: bool) -> None:
     if not view.measures:
         st.caption("No measure yet: what will the team count to know a change is an improvement?")
     for measure in view.measures:
         # Only an open measure's chart is built: a chart takes tens of milliseconds.
-        box = st.expander(
-            # the label stays as it is while points are added: a new label is a new expander
+        box = steady_expander(
             f"{markdown.text(clip(measure.measure.name, 80))} · {measure.measure.kind} measure",
-            key=f"imp:measure-open:{measure.record.id}",
-            on_change="rerun",
+            f"imp:measure-open:{measure.record.id}",
         )
         if box.open:
             with box:
                 measure_body(view, measure, editable, deletable)
     if editable:
-        with st.form(f"imp:new-measure:{view.id}", clear_on_submit=True):
+        with st.form(fresh_form(f"imp:new-measure:{view.id}")):
             st.markdown("**Add a measure**")
             kind = st.selectbox("Kind of measure", MEASURE_KINDS)
             name = st.text_input("Measure name", max_chars=MAX_TEXT_LENGTH)
@@ -551,6 +568,7 @@ def measures_section(view: PlanView, editable: bool, deletable: bool) -> None:
                 except ProblemsFound as exc:
                     st.error("The measure was not added: " + why_not(exc))
                 else:
+                    saved_form(f"imp:new-measure:{view.id}")
                     st.rerun()
 
 
@@ -592,7 +610,7 @@ def measure_body(view: PlanView, measure: MeasureView, editable: bool, deletable
                 args=(point.id, False),
             )
     if editable:
-        with st.form(f"imp:point:{record.id}", clear_on_submit=True):
+        with st.form(fresh_form(f"imp:point:{record.id}")):
             on_col, value_col, note_col = st.columns([2, 2, 4])
             on = on_col.date_input("Date of the point", value=date.today(), format="YYYY-MM-DD")
             value = value_col.number_input("Value", value=None, step=1.0)
@@ -602,6 +620,17 @@ def measure_body(view: PlanView, measure: MeasureView, editable: bool, deletable
         import_csv(record.id)
     if deletable:
         delete_button(record.id, "Delete this measure")
+
+
+def fresh_form(name: str) -> str:
+    """The key of a form that keeps what was typed until it is saved: a refused form shows
+    the words again to be corrected (a form cleared on submit would drop them); a saved one
+    comes back empty, as a new form (`saved_form`)."""
+    return f"{name}:{st.session_state.get(f'{name}:saved', 0)}"
+
+
+def saved_form(name: str) -> None:
+    st.session_state[f"{name}:saved"] = st.session_state.get(f"{name}:saved", 0) + 1
 
 
 def add_point(measure_id: str, on: date | None, value: float | None, note: str) -> None:
@@ -615,6 +644,7 @@ def add_point(measure_id: str, on: date | None, value: float | None, note: str) 
     except ProblemsFound as exc:
         st.error("The data point was not added: " + why_not(exc))
         return
+    saved_form(f"imp:point:{measure_id}")
     st.rerun()
 
 

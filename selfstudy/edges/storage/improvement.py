@@ -164,6 +164,11 @@ class ImprovementRecords:
             raise no_record(plan_id, "plan")
         return views[0]
 
+    def record(self, record_id: str) -> Record:
+        """One live record the actor may read (a plan, idea, cycle, measure or point)."""
+        with self.engine.connect() as conn:
+            return _record_of(self._record_row(conn, record_id, Action.READ))
+
     def shared_plans(self, points: bool = True) -> list[PlanView]:
         """The plans of programs that share what they learned, for anyone with access to a
         program (or the cohorts of one): what the network tried. Read-only."""

@@ -61,7 +61,7 @@ def test_format_follows_the_out_suffix(run, tmp_path):
     assert (tmp_path / "s.csv").read_text(encoding="utf-8-sig").startswith("program,")
     result = run("report", FOLLOW_UP, "--out", tmp_path / "s.pdf")
     assert result.exit_code == 2
-    assert "--format html or --format csv" in result.output
+    assert "--format html or csv" in result.output
     assert not (tmp_path / "s.pdf").exists()
 
 

@@ -226,6 +226,7 @@ def test_the_schema_is_migrated_once_and_recorded(db_url):
         "002_history_field_revisions_soft_delete",
         "003_programs_people_grants",
         "004_team_ratings",
+        "005_improvement_plans",
     ]
 
 

@@ -16,6 +16,7 @@ import re
 import secrets
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import ParamSpec
 
 import streamlit as st
@@ -35,7 +36,13 @@ from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.study import SelfStudy
 from selfstudy.edges.rubric_files import available_rubrics, rubric_by_id
-from selfstudy.edges.storage import DatabaseError, Storage, database_url
+from selfstudy.edges.storage import (
+    DatabaseError,
+    Storage,
+    StoredStudy,
+    StudyNotFound,
+    database_url,
+)
 
 # The ids `Storage` makes (`secrets.token_urlsafe`), as long as its id column holds: only such
 # an id is ever shown, since a `?study=` link may say anything.
@@ -248,6 +255,24 @@ def no_such_study(study_id: str) -> str:
     if STUDY_ID.fullmatch(study_id):
         return f"There is no self-study with the id `{study_id}`; it may have been deleted."
     return "The link does not name a self-study: its `study=` part is not an id the app makes."
+
+
+START_PAGE = Path(__file__).parent / "pages" / "start.py"
+
+
+def stored_open_study() -> StoredStudy | None:
+    """The open self-study as stored; None (with the words why, and a link to the Start
+    page) when none is open or it is gone: how a page about one study begins."""
+    study_id = current_study_id()
+    if not study_id:
+        st.info("No self-study is open. Begin one or resume one on the Start page.")
+    else:
+        try:
+            return get_storage().get_study(study_id)
+        except StudyNotFound:
+            st.error(no_such_study(study_id))
+    st.page_link(START_PAGE, label="Go to the Start page", icon=":material/home:")
+    return None
 
 
 def open_study(study_id: str) -> None:

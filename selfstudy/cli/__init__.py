@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import errno
 import importlib
+from collections.abc import Mapping
+from pathlib import Path
 from typing import NamedTuple
 
 import click
@@ -132,6 +134,19 @@ class SelfStudyGroup(click.Group):
 def say(line: str, err: bool = False) -> None:
     """Print one line that may hold text from the input (a name, an id, a file name)."""
     click.echo(printable(line), err=err)
+
+
+def format_from_suffix(out_path: Path, suffixes: Mapping[str, str]) -> str:
+    """The format of an output file by its suffix (`suffixes`: `.html` → `html`), else a
+    usage error naming the `--format` values to add."""
+    fmt = suffixes.get(out_path.suffix.lower())
+    if fmt is None:
+        names = list(dict.fromkeys(suffixes.values()))
+        choices = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
+        raise click.UsageError(
+            f"cannot tell the format from {out_path.name!r}; add --format {choices}"
+        )
+    return fmt
 
 
 def _file_problem(exc: OSError) -> Problem:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from selfstudy.cli import main, say
+from selfstudy.cli import format_from_suffix, main, say
 from selfstudy.cli.database import database
 from selfstudy.cli.history import _by, by_option
 from selfstudy.cli.tables import text_table
@@ -613,7 +613,7 @@ def plan_export_command(plan_id: str, fmt: str | None, out_path: Path) -> None:
     """
     from selfstudy.workflows import improvement
 
-    fmt = fmt or _format_from_suffix(out_path)
+    fmt = fmt or format_from_suffix(out_path, FORMAT_OF_SUFFIX)
     view = database(changes=False).plan(plan_id)
     if fmt == "html":
         data = improvement.plan_html(view).encode("utf-8")
@@ -624,12 +624,3 @@ def plan_export_command(plan_id: str, fmt: str | None, out_path: Path) -> None:
         data = improvement.plans_csv([view]).encode("utf-8-sig")
     write_atomically(out_path, data)
     say(f"wrote the improvement plan {plan_id} as {fmt.upper()} to {out_path}")
-
-
-def _format_from_suffix(out_path: Path) -> str:
-    fmt = FORMAT_OF_SUFFIX.get(out_path.suffix.lower())
-    if fmt is None:
-        raise click.UsageError(
-            f"cannot tell the format from {out_path.name!r}; add --format html, json or csv"
-        )
-    return fmt

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from selfstudy.cli import main, say
+from selfstudy.cli import format_from_suffix, main, say
 from selfstudy.cli.study_commands import load_checked_study, study_rubric_option
 from selfstudy.core.scoring import score
 from selfstudy.edges.files import write_atomically
@@ -57,7 +57,7 @@ def report_command(
     nothing from the network; open it in a browser and print it to PDF. The
     CSV has one row for the whole self-study, each dimension and each standard.
     """
-    fmt = fmt or _format_from_suffix(out_path)
+    fmt = fmt or format_from_suffix(out_path, FORMAT_OF_SUFFIX)
     study, rubric = load_checked_study(study_path, rubric_option)
     result = score(rubric, study)
     if fmt == "csv":
@@ -79,12 +79,3 @@ def report_command(
             previous = reports.scored(earlier, earlier_rubric)
         write_atomically(out_path, html_report(rubric, study, result, previous).encode("utf-8"))
     say(f"wrote the {fmt.upper()} report of {study.program.name} to {out_path}")
-
-
-def _format_from_suffix(out_path: Path) -> str:
-    fmt = FORMAT_OF_SUFFIX.get(out_path.suffix.lower())
-    if fmt is None:
-        raise click.UsageError(
-            f"cannot tell the format from {out_path.name!r}; add --format html or --format csv"
-        )
-    return fmt

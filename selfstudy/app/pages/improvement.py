@@ -19,7 +19,6 @@ Each is read once and removed.
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -35,10 +34,9 @@ from selfstudy.app.plan_widgets import (
 )
 from selfstudy.app.session import (
     current_actor,
-    current_study_id,
     get_storage,
-    no_such_study,
     rubric_for,
+    stored_open_study,
     who,
 )
 from selfstudy.core.access import Action
@@ -60,14 +58,12 @@ from selfstudy.core.scoring import score
 from selfstudy.core.study import MAX_TEXT_LENGTH
 from selfstudy.core.wording import clip
 from selfstudy.edges.reports.run_charts import run_chart
-from selfstudy.edges.storage import StudyNotFound
 from selfstudy.workflows import improvement as plans
 
 # Session keys other pages set before `st.switch_page` to this page (read once, then removed).
 PLAN_STANDARDS_KEY = "improvement_new_plan_standards"  # standard ids for a new plan's form
 OPEN_PLAN_KEY = "improvement_open_plan"  # the id of a plan to open
 
-START = Path(__file__).parent / "start.py"
 OPEN_KEY = "imp:open-plan"  # the plan shown (the selectbox's value)
 NEW_STANDARDS_KEY = "imp:new-standards"
 NEW_OPEN_KEY = "imp:new-plan-open"
@@ -830,18 +826,11 @@ def take_links() -> None:
 
 def show() -> None:
     st.title("Improvement")
-    study_id = current_study_id()
-    if not study_id:
-        st.info("No self-study is open. Begin one or resume one on the Start page.")
-        st.page_link(START, label="Go to the Start page", icon=":material/home:")
+    stored = stored_open_study()
+    if stored is None:
         return
+    study_id = stored.id
     storage = get_storage()
-    try:
-        stored = storage.get_study(study_id)
-    except StudyNotFound:
-        st.error(no_such_study(study_id))
-        st.page_link(START, label="Go to the Start page", icon=":material/home:")
-        return
     program_id = stored.program_id or ""
     study = stored.study
     rubric = rubric_for(study)

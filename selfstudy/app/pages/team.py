@@ -15,21 +15,18 @@ import streamlit as st
 from selfstudy.app import markdown
 from selfstudy.app.session import (
     current_actor,
-    current_study_id,
     get_storage,
-    no_such_study,
     rater_name_needed,
     show_problems,
     signed_in,
+    stored_open_study,
     who,
 )
 from selfstudy.core.access import Action, Role
 from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.team import REVEAL_TEXT, Reveal, Team
-from selfstudy.edges.storage import StudyNotFound
 from selfstudy.workflows.teams import start_team
 
-START = Path(__file__).parent / "start.py"
 QUESTIONNAIRE = Path(__file__).parent / "questionnaire.py"
 CONSENSUS = Path(__file__).parent / "consensus.py"
 
@@ -195,17 +192,11 @@ def lead_steps(study_id: str, program_id: str | None, team: Team) -> None:
 
 def show() -> None:
     st.title("Team rating")
-    study_id = current_study_id()
-    if not study_id:
-        st.info("No self-study is open. Begin one or resume one on the Start page.")
-        st.page_link(START, label="Go to the Start page", icon=":material/home:")
+    stored = stored_open_study()
+    if stored is None:
         return
+    study_id = stored.id
     storage = get_storage()
-    try:
-        stored = storage.get_study(study_id)
-    except StudyNotFound:
-        st.error(no_such_study(study_id))
-        return
     program = stored.study.program
     st.caption(markdown.text(" · ".join(filter(None, [program.name, program.round]))))
     team = storage.team(study_id)

@@ -508,13 +508,22 @@ def _priorities_section(rubric: Rubric, result: Result) -> str:
 def _priority(rubric: Rubric, standard: Standard, result: Result) -> str:
     score = result.standard(standard.id).score
     dimension = rubric.dimension_of_standard[standard.id]
+    return standard_entry(
+        standard,
+        f'<p class="muted">{_e(dimension.title)} · level {level_text(score.mean_level)}, '
+        f"target {_e(score.target)}, {gap_text(score.gap)} · "
+        f"{_status_badge(score.status)}</p>",
+    )
+
+
+def standard_entry(standard: Standard, facts: str = "") -> str:
+    """A standard as a list item: its id and title, `facts` (HTML) under them, its
+    description and resources (the priorities here, the standards a printable plan serves)."""
     resources = _resource_items(standard)
     return (
         f'<li class="priority"><h3><span class="id">{_e(standard.id)}</span> '
         f"{_e(standard.title)}</h3>"
-        f'<p class="muted">{_e(dimension.title)} · level {level_text(score.mean_level)}, '
-        f"target {_e(score.target)}, {gap_text(score.gap)} · "
-        f"{_status_badge(score.status)}</p>"
+        + facts
         + (f"<p>{_e(standard.description)}</p>" if standard.description else "")
         + (
             f'<p class="resources-label">Resources</p><ul class="resources">{resources}</ul>'

@@ -37,7 +37,7 @@ from selfstudy.core.improvement import (
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.runchart import RunChart, date_text
 from selfstudy.core.wording import NONE
-from selfstudy.edges.reports.html_report import CSS, _e, _figure, _resource_items
+from selfstudy.edges.reports.html_report import CSS, _e, _figure, standard_entry
 from selfstudy.edges.reports.run_charts import run_chart
 from selfstudy.edges.reports.scores_csv import safe_text
 
@@ -316,18 +316,7 @@ def _standards_section(view: PlanView, rubric: Rubric | None) -> str:
                 f'<li class="priority"><h3><span class="id">{_e(standard_id)}</span></h3></li>'
             )
             continue
-        resources = _resource_items(standard)
-        entries.append(
-            f'<li class="priority"><h3><span class="id">{_e(standard.id)}</span> '
-            f"{_e(standard.title)}</h3>"
-            + (f"<p>{_e(standard.description)}</p>" if standard.description else "")
-            + (
-                f'<p class="resources-label">Resources</p><ul class="resources">{resources}</ul>'
-                if resources
-                else ""
-            )
-            + "</li>"
-        )
+        entries.append(standard_entry(standard))
     return (
         '<section id="standards">\n<h2>Standards this plan serves</h2>\n'
         f'<ul class="plan-standards">{"".join(entries)}</ul>\n</section>'

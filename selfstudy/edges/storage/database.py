@@ -73,8 +73,10 @@ from selfstudy.edges.storage.schema import (
     add_cohort,
     add_cohorts,
     answers_table,
+    change_values,
     changes_table,
     consensus_table,
+    json_text,
     migrate,
     migrations_table,
     new_id,
@@ -222,9 +224,7 @@ _LISTED = and_(_LIVE, _OWN)
 PSEUDONYM_SETTING = "pseudonym_secret"
 THIS_STUDY = "This self-study"
 _IN_CHUNK = 500  # values in one `IN (...)` list
-# `json.dumps(value, ensure_ascii=False)`, without making an encoder for every value (a bulk
-# import writes hundreds of thousands)
-_json = json.JSONEncoder(ensure_ascii=False).encode
+_json = json_text  # `schema.json_text`: one encoder for every value written
 
 
 @_reporting_failures
@@ -1256,13 +1256,7 @@ def _change_row(
     return {
         "study_id": study_id,
         "item_id": item_id,
-        "field": field,
-        "old": _json(old),
-        "new": _json(new),
-        "revision": revision,
-        "accepted": int(accepted),
-        "changed_at": stamp,
-        "changed_by": by,
+        **change_values(field, old, new, revision, stamp, by, accepted),
     }
 
 

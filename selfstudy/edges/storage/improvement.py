@@ -41,6 +41,8 @@ from selfstudy.core.improvement import (
 )
 from selfstudy.core.problems import Problem, ProblemsFound, clip
 from selfstudy.edges.storage.schema import (
+    change_values,
+    json_text,
     new_id,
     now,
     programs_table,
@@ -335,8 +337,8 @@ class ImprovementRecords:
                     update(records_table)
                     .where(records_table.c.id == record_id)
                     .values(
-                        fields=_json(merged),
-                        changed=_json({**record.changed, **dict.fromkeys(changes, revision)}),
+                        fields=json_text(merged),
+                        changed=json_text({**record.changed, **dict.fromkeys(changes, revision)}),
                         revision=revision,
                         updated_at=stamp,
                     )
@@ -417,8 +419,8 @@ class ImprovementRecords:
                     record_id=program_id,
                     plan_id=None,
                     field=SHARING_ENTRY,
-                    old=_json(before),
-                    new=_json(shares),
+                    old=json_text(before),
+                    new=json_text(shares),
                     revision=0,
                     accepted=1,
                     changed_at=stamp,
@@ -540,8 +542,8 @@ def _insert(
             program_id=program_id,
             plan_id=plan_id,
             parent_id=parent_id,
-            fields=_json(fields),
-            changed=_json(dict.fromkeys(fields, 1)),
+            fields=json_text(fields),
+            changed=json_text(dict.fromkeys(fields, 1)),
             revision=1,
             created_at=stamp,
             created_by=by,
@@ -594,13 +596,7 @@ def _change_row(
     return {
         "record_id": record_id,
         "plan_id": plan_id,
-        "field": field,
-        "old": _json(old),
-        "new": _json(new),
-        "revision": revision,
-        "accepted": int(accepted),
-        "changed_at": stamp,
-        "changed_by": by,
+        **change_values(field, old, new, revision, stamp, by, accepted),
     }
 
 
@@ -660,7 +656,3 @@ def _refuse_too_many(conn: Connection, measure_id: str, adding: int) -> None:
 
 def _refused(path: str, why: str) -> ProblemsFound:
     return ProblemsFound([Problem("bad-record", "The new improvement plan", why, path)])
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)

@@ -11,6 +11,7 @@ import json
 import secrets
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -436,6 +437,27 @@ def add_cohorts(conn: Connection, pairs: Iterable[tuple[str, str | None]]) -> No
                 for (program_id, key), cohort in wanted.items()
             ],
         )
+
+
+# `json.dumps(value, ensure_ascii=False)`, without making an encoder for every value (a bulk
+# import writes hundreds of thousands)
+json_text = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def change_values(
+    field: str, old: Any, new: Any, revision: int, stamp: str, by: str, accepted: bool = True
+) -> dict[str, Any]:
+    """The columns every history entry has (`changes` of answers, `improvement_changes` of
+    plans): the field, its old and new value as JSON, when, by whom, and whether it stood."""
+    return {
+        "field": field,
+        "old": json_text(old),
+        "new": json_text(new),
+        "revision": revision,
+        "accepted": int(accepted),
+        "changed_at": stamp,
+        "changed_by": by,
+    }
 
 
 def new_id() -> str:

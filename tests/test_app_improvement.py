@@ -75,15 +75,21 @@ def test_a_priority_becomes_a_plan_whose_cycle_and_measure_the_team_runs(
     assert chosen.value == [priority]
     assert rubric_idea.title in page_text(at)  # the standard's change ideas beside the form
     assert "Nothing yet: no other program" in page_text(at)
-    widget(at, "text_area", "Aim").input("Mentored girls attending weekly: 60% to 80% by June")
-    widget(at, "text_input", "Owner").input("Ana")
     button(at, "Make the plan").click().run()
     assert not at.exception, at.exception
     view = plan_of(db)
     assert view.plan.standards == [priority] and view.plan.study_id == study_id
-    assert view.plan.aim.startswith("Mentored girls") and view.plan.owner == "Ana"
-    assert "The plan was made; it is open below." in page_text(at)
+    assert "The plan was made; write its aim, owner and dates below." in page_text(at)
     assert at.selectbox(key="imp:open-plan").value == view.id
+    # its aim and owner are written in the plan itself, each saved as it is typed
+    pid = view.id
+    at.text_area(key=f"imp:w:{pid}:aim").input("Mentored girls attending weekly: 60% to 80%").run()
+    at.text_input(key=f"imp:w:{pid}:owner").input("Ana").run()
+    view = plan_of(db)
+    assert view.plan.aim.startswith("Mentored girls") and view.plan.owner == "Ana"
+    assert at.selectbox(key="imp:open-plan").value == pid  # the edited aim keeps it open
+    # the new-plan section closed, and a second click on a button no longer shown makes none
+    assert not [b for b in at.button if b.label == "Make the plan"]
 
     # a change idea from the rubric, and a cycle through Plan, Do, Study and Act
     button(at, "Add this idea").click().run()

@@ -57,10 +57,24 @@ def test_an_open_plan_draws_its_measure_as_a_run_chart(app_url, browser, databas
     assert chart.bounding_box()["height"] > 200  # drawn at its size, not a flat strip
     page.screenshot(path=str(OUTPUT / "improvement-run-chart.png"), full_page=True)
 
+    # words typed and left in the box, then the page reloaded: saved after the pause in
+    # typing, and the plan, whose aim (its name in the picker) changed, is still open
+    aim = page.get_by_role("textbox", name="Aim")
+    expect(aim).to_have_value("Girls attend weekly")  # never an empty box to type over
+    aim.click()
+    aim.press("End")
+    aim.type(" by June")
+    page.wait_for_timeout(1500)  # the pause after which a text area is saved
+    expect(page.get_by_text("Girls attend weekly by June (PG.1)")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Aim")).to_have_value("Girls attend weekly by June")
+    page.reload()
+    choose(page, "Open a plan", "Girls attend weekly by June (PG.1)")
+    expect(page.get_by_role("textbox", name="Aim")).to_have_value("Girls attend weekly by June")
+
     page.get_by_text("Download this plan").click()
     with page.expect_download() as download:
         page.get_by_role("button", name="Printable plan (HTML)").click()
     printable = Path(download.value.path()).read_text(encoding="utf-8")
     assert download.value.suggested_filename.endswith(".html")
-    assert "Girls attend weekly" in printable and "Student-chosen mentors" in printable
+    assert "Girls attend weekly by June" in printable and "Student-chosen mentors" in printable
     assert "<svg" in printable  # the run chart, drawn into the page

@@ -11,7 +11,6 @@ from datetime import date
 
 import pytest
 from click.testing import CliRunner
-from streamlit.testing.v1 import AppTest
 
 from selfstudy.cli import main
 from selfstudy.core.problems import ProblemsFound
@@ -19,31 +18,13 @@ from selfstudy.edges.measure_files import read_points
 from selfstudy.edges.rubric_files import PROJECT_ROOT
 from selfstudy.edges.storage import Storage
 from selfstudy.workflows import improvement as plans
+from tests.test_app_improvement import button, open_app, page_text, widget
 
 APP = str(PROJECT_ROOT / "app.py")
 PAGE = "selfstudy/app/pages/improvement.py"
 
 
 # --- helpers ----------------------------------------------------------------------------
-
-
-def open_app(study_id: str, **state) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=30)
-    at.query_params["study"] = study_id
-    at.run()
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def button(at: AppTest, label: str, n: int = 0):
-    return [b for b in at.button if b.label == label][n]
-
-
-def widget(at: AppTest, kind: str, label: str, n: int = 0):
-    return [w for w in at.get(kind) if w.label == label][n]
 
 
 def invoke(*args: object):
@@ -119,18 +100,18 @@ def test_a_task_added_after_a_colleagues_keeps_both(db, sample_set, tmp_path):
     assert tasks == ["Print the list", words]
 
 
-def test_a_refused_new_plan_keeps_its_aim(db, sample_set):
-    """Held: the new-plan form is not cleared, so a plan refused (no standard chosen) keeps
-    the aim and owner typed."""
+def test_a_new_plan_needs_a_standard_and_asks_for_no_text_it_could_lose(db, sample_set):
+    """A plan is made from its standards alone: its aim and the rest are written in the plan,
+    each saved as typed (a form's text not yet sent would be lost on a reload). Without a
+    standard nothing is made, and the page says why."""
     study_id = db.create_study(sample_set[0])
     at = open_app(study_id)
     at.session_state["imp:new-plan-open"] = True
     at.run()
-    widget(at, "text_area", "Aim").input("Sixty to eighty percent by June")
+    assert not [w for w in at.text_area if w.label == "Aim"]
     button(at, "Make the plan").click().run()
     assert not at.exception, at.exception
-    assert "The plan was not made" in at.error[0].value
-    assert widget(at, "text_area", "Aim").value == "Sixty to eighty percent by June"
+    assert "The plan was not made" in page_text(at) and "at least one standard" in page_text(at)
     assert db.plans() == []
 
 

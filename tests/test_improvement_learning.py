@@ -158,14 +158,14 @@ def test_a_program_reads_anothers_plans_only_once_it_shares_and_never_changes_th
     plan = tried(net.local, net.a_base, [standard.id], {"rubric_idea": idea.id}, ["adopt"])
     ben = person(net, "ben@valley.example", "member", program_id=net.b)
     assert ben.shared_plans() == []
-    assert improvement.others_tried(ben, net.b, standard.id) == []
+    assert improvement.others_tried(ben, net.b, [standard.id]) == {standard.id: []}
     with pytest.raises(NoAccess):
         ben.plan(plan)
     net.local.set_sharing(net.a, True)
     assert net.local.shares_learning(net.a)
     (shared,) = ben.shared_plans()
     assert shared.id == plan and shared.record.program_id == net.a
-    (other,) = improvement.others_tried(ben, net.b, standard.id)
+    (other,) = improvement.others_tried(ben, net.b, [standard.id])[standard.id]
     assert (other.program_id, other.idea) == (net.a, idea.title)
     before = net.local.plan(plan)
     for record in before.records():

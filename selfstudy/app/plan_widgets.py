@@ -208,9 +208,12 @@ def kept_texts(record_id: str, field: str) -> None:
     """This person's refused words for a field, until they dismiss them."""
     for index, kept in enumerate(_kept().get((record_id, field), [])):
         with st.container(border=True):
+            # why, beside the box: who changed it and when (the notice at the top of the
+            # page may be out of sight of whoever is typing here)
+            st.warning(kept.why, icon=":material/sync_problem:")
             st.caption(
-                f"Not saved: your {markdown.text(label_of(field))}. Copy it into the box "
-                "(or merge it), then dismiss this."
+                "Your words, as you typed them: copy them into the box, or merge the two, "
+                "then dismiss this."
             )
             st.code(kept.typed, language=None, wrap_lines=True)
             st.button(
@@ -282,12 +285,28 @@ def field_input(
     seed(record, field, kind)
     key = widget_key(record.id, field)
     save = {"key": key, "on_change": _save, "args": (record, field, kind), "help": help}
+    # A text box is also given the stored text as its default (its key alone names it, so
+    # the default changing never makes it anew): a box the browser draws before the value
+    # set through the session reaches it (a click within a few hundred milliseconds of the
+    # plan opening) then shows the stored text, not an empty box a word would save over.
     if kind == "text":
         st.text_input(
-            label, max_chars=MAX_TEXT_LENGTH, live=TYPING_PAUSE, placeholder=placeholder, **save
+            label,
+            value=shown_value(kind, stored),
+            max_chars=MAX_TEXT_LENGTH,
+            live=TYPING_PAUSE,
+            placeholder=placeholder,
+            **save,
         )
     elif kind == "area":
-        st.text_area(label, max_chars=MAX_TEXT_LENGTH, height=90, placeholder=placeholder, **save)
+        st.text_area(
+            label,
+            value=shown_value(kind, stored),
+            max_chars=MAX_TEXT_LENGTH,
+            height=90,
+            placeholder=placeholder,
+            **save,
+        )
     elif kind == "date":
         st.date_input(label, format="YYYY-MM-DD", **save)
     elif kind == "choice":

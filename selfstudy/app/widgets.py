@@ -109,8 +109,12 @@ def evidence_and_notes(study_id: str, rubric: Rubric, item: Item, answer: Answer
         return
     seed_widgets(study_id, rubric, item, answer, ("evidence", "notes"))
     with box:
+        # the stored text is also each box's default (its key alone names it): a box the
+        # browser draws before the value set through the session reaches it shows the
+        # stored text, never an empty box a word would save over
         st.text_input(
             "Evidence (how do you know?)",
+            value=answer.evidence,
             key=widget_key(study_id, item.id, "evidence"),
             max_chars=MAX_TEXT_LENGTH,
             on_change=save_from_widget,
@@ -120,6 +124,7 @@ def evidence_and_notes(study_id: str, rubric: Rubric, item: Item, answer: Answer
         )
         st.text_input(
             "Notes",
+            value=answer.notes,
             key=widget_key(study_id, item.id, "notes"),
             max_chars=MAX_TEXT_LENGTH,
             on_change=save_from_widget,

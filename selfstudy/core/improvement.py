@@ -47,6 +47,13 @@ AsPlanned = Literal["yes", "partly", "no"]
 Decision = Literal["adopt", "adapt", "abandon"]
 DECISIONS: tuple[Decision, ...] = ("adopt", "adapt", "abandon")
 DECIDED: dict[Decision, str] = {"adopt": "adopted", "adapt": "adapted", "abandon": "abandoned"}
+
+
+def decisions_text(counts: Mapping[Decision, int]) -> str:
+    """How closed cycles ended, in words: `2 adopted, 1 abandoned` (empty: none ended)."""
+    return ", ".join(f"{counts[d]} {DECIDED[d]}" for d in DECISIONS if counts.get(d))
+
+
 MeasureKind = Literal["outcome", "process", "balancing"]
 MEASURE_KINDS: tuple[MeasureKind, ...] = ("outcome", "process", "balancing")
 MAX_TASKS = 100
@@ -419,7 +426,7 @@ class PlanView:
     def cycle_starts(self) -> list[tuple[date, str]]:
         """When each cycle began (its start date), for the run charts' time axis."""
         return sorted(
-            (c.cycle.starts_on, f"{clip(idea.idea.title, 30)}: cycle {c.number}")
+            (c.cycle.starts_on, f"{clip(idea.idea.title, 40)}: cycle {c.number}")
             for idea in self.ideas
             for c in idea.cycles
             if c.cycle.starts_on is not None

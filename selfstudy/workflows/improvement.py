@@ -19,6 +19,7 @@ from selfstudy.core.improvement import (
     Followed,
     Learning,
     PlanView,
+    Tried,
     followed_priorities,
     network_learning,
 )
@@ -238,14 +239,17 @@ def learning(storage: Storage, shared: bool = False) -> Learning:
     return network_learning(plans, ideas)
 
 
-def others_tried(storage: Storage, program_id: str, standard_id: str) -> list[Any]:
-    """What other programs tried for a standard, as far as the actor may see (their own
-    access, and programs that share): for a team planning for that standard."""
-    return [
-        t
-        for t in learning(storage, shared=True).for_standard(standard_id)
-        if t.program_id != program_id
-    ]
+def others_tried(
+    storage: Storage, program_id: str, standard_ids: Sequence[str]
+) -> dict[str, list[Tried]]:
+    """What other programs tried for each standard, as far as the actor may see (their own
+    access, and programs that share): for a team planning for those standards. The
+    network's plans are read once for all of them."""
+    learned = learning(storage, shared=True)
+    return {
+        standard_id: [t for t in learned.for_standard(standard_id) if t.program_id != program_id]
+        for standard_id in standard_ids
+    }
 
 
 def plans_of(storage: Storage, study_ids: Iterable[str]) -> list[PlanView]:

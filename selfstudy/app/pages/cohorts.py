@@ -38,7 +38,7 @@ from selfstudy.core.cohorts import (
     threshold_text,
 )
 from selfstudy.core.cohorts.pseudonyms import pseudonym
-from selfstudy.core.improvement import DECIDED, DECISIONS, Learning, Tried
+from selfstudy.core.improvement import DECISIONS, Learning, Tried, decisions_text
 from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.wording import percent_text, sentence
@@ -500,10 +500,10 @@ def _what_programs_tried(
                     "Programs": len({t.program_id for t in group}),
                     "Cycles run": sum(t.cycles for t in group),
                     "Closed": sum(t.closed for t in group),
-                    **{
-                        DECIDED[d].capitalize(): sum(t.decisions[d] for t in group)
-                        for d in DECISIONS
-                    },
+                    "Act decisions": decisions_text(
+                        {d: sum(t.decisions[d] for t in group) for d in DECISIONS}
+                    )
+                    or "none yet",
                 }
                 for standard_id, idea, group in groups
             ]
@@ -513,8 +513,8 @@ def _what_programs_tried(
     )
     st.caption(
         "Each row is one change idea tried for one standard: an idea of the rubric is one row "
-        "whoever tried it; programs' own ideas are grouped by their title. Adopted, adapted "
-        "and abandoned count the closed cycles that ended in each decision."
+        "whoever tried it; programs' own ideas are grouped by their title. Act decisions "
+        "count the closed cycles that ended in each: adopted, adapted or abandoned."
     )
     name = _program_namer(pseudonyms, scores)
     for standard_id, idea, group in groups:
@@ -528,7 +528,7 @@ def _what_programs_tried(
 
 
 def _tried_words(tried: Tried) -> str:
-    ended = ", ".join(f"{tried.decisions[d]} {DECIDED[d]}" for d in DECISIONS if tried.decisions[d])
+    ended = decisions_text(tried.decisions)
     words = f"{tried.cycles} cycle{'' if tried.cycles == 1 else 's'} run, {tried.closed} closed"
     return f"{words}: {ended}" if ended else words
 

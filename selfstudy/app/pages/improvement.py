@@ -18,6 +18,7 @@ Each is read once and removed.
 
 from __future__ import annotations
 
+import secrets
 from datetime import date
 from typing import Any
 
@@ -39,6 +40,7 @@ from selfstudy.app.session import (
     stored_open_study,
     who,
 )
+from selfstudy.app.widgets import save_before_leaving
 from selfstudy.core.access import Action
 from selfstudy.core.improvement import (
     DECISIONS,
@@ -64,7 +66,11 @@ from selfstudy.workflows import improvement as plans
 PLAN_STANDARDS_KEY = "improvement_new_plan_standards"  # standard ids for a new plan's form
 OPEN_PLAN_KEY = "improvement_open_plan"  # the id of a plan to open
 
-OPEN_KEY = "imp:open-plan"  # the plan shown (the selectbox's value)
+OPEN_KEY = "imp:open-plan"  # the plan picker
+# the plan shown: kept apart from the picker, which Streamlit makes anew (and empties) when
+# its options change (a plan added by a colleague, an aim edited)
+OPEN_ID_KEY = "imp:open-plan-id"
+NEW_TOKEN_KEY = "imp:new-plan-token"
 NEW_STANDARDS_KEY = "imp:new-standards"
 NEW_OPEN_KEY = "imp:new-plan-open"
 AIM_HINT = "What will improve, by how much, by when"
@@ -104,7 +110,10 @@ def plan_title(rubric: Rubric, view: PlanView) -> str:
 
 def plan_list(rubric: Rubric, views: list[PlanView]) -> None:
     if not views:
-        st.info("This program has no improvement plan yet. Make one from a priority below.")
+        st.info(
+            "This program has no improvement plan yet. Make one from a priority on the Results "
+            "page, or with New improvement plan below."
+        )
         return
     rows = [
         {
@@ -127,6 +136,9 @@ def plan_list(rubric: Rubric, views: list[PlanView]) -> None:
 
 
 def new_plan(study_id: str, program_id: str, rubric: Rubric, priorities: list[str]) -> None:
+    """Choose the standards and make the plan: its aim, owner, dates and status are written
+    in the plan itself, each saved as it is typed (text typed into a form not yet sent
+    would be lost on a reload)."""
     # drawn only while open: what other programs tried reads the network's plans
     box = st.expander("New improvement plan", key=NEW_OPEN_KEY, on_change="rerun")
     if not box.open:
@@ -143,37 +155,34 @@ def new_plan(study_id: str, program_id: str, rubric: Rubric, priorities: list[st
                 ),
                 key=NEW_STANDARDS_KEY,
             )
-            with st.form("imp:new-plan"):
-                aim = st.text_area(
-                    "Aim", placeholder=AIM_HINT, help=AIM_HINT, max_chars=MAX_TEXT_LENGTH
-                )
-                owner = st.text_input("Owner", max_chars=MAX_TEXT_LENGTH)
-                starts, due = st.columns(2)
-                starts_on = starts.date_input("Start date", value=None, format="YYYY-MM-DD")
-                due_on = due.date_input("Due date", value=None, format="YYYY-MM-DD")
-                status = st.selectbox("Status", PLAN_STATUSES)
-                made = st.form_submit_button("Make the plan", type="primary")
-            if made:
-                fields = {
-                    "aim": aim,
-                    "owner": owner,
-                    "starts_on": starts_on.isoformat() if starts_on else None,
-                    "due_on": due_on.isoformat() if due_on else None,
-                    "status": status,
-                }
-                try:
-                    plan_id = plans.plan_from_priority(
-                        get_storage(), study_id, chosen, fields, by=who()
-                    )
-                except ProblemsFound as exc:
-                    st.error("The plan was not made: " + why_not(exc))
-                else:
-                    st.session_state[OPEN_PLAN_KEY] = plan_id
-                    st.session_state.pop(NEW_STANDARDS_KEY, None)
-                    notice("success", "The plan was made; it is open below.")
-                    st.rerun()
+            token = st.session_state.setdefault(NEW_TOKEN_KEY, secrets.token_hex(8))
+            st.button(
+                "Make the plan",
+                type="primary",
+                on_click=_make_plan,
+                args=(study_id, tuple(chosen), token),
+                help="Then write its aim (what will improve, by how much, by when), owner "
+                "and dates in it: each is saved as you type.",
+            )
         with beside:
             standards_aside(program_id, rubric, chosen)
+
+
+def _make_plan(study_id: str, standards: tuple[str, ...], token: str) -> None:
+    """Button callback: make the plan once per showing of the button (a double click makes
+    one plan), open it, and close the new-plan section."""
+    if st.session_state.get(NEW_TOKEN_KEY) != token:
+        return  # this showing's plan is made already
+    try:
+        plan_id = plans.plan_from_priority(get_storage(), study_id, list(standards), by=who())
+    except ProblemsFound as exc:
+        notice("error", "The plan was not made: " + why_not(exc))
+        return
+    del st.session_state[NEW_TOKEN_KEY]
+    st.session_state[OPEN_ID_KEY] = plan_id
+    st.session_state[NEW_OPEN_KEY] = False
+    st.session_state.pop(NEW_STANDARDS_KEY, None)
+    notice("success", "The plan was made; write its aim, owner and dates below.")
 
 
 def standards_aside(program_id: str, rubric: Rubric, chosen: list[str]) -> None:
@@ -184,7 +193,7 @@ def standards_aside(program_id: str, rubric: Rubric, chosen: list[str]) -> None:
             "programs tried for it."
         )
         return
-    storage = get_storage()
+    tried_for = plans.others_tried(get_storage(), program_id, chosen)
     for standard_id in chosen:
         standard = rubric.standard_by_id[standard_id]
         st.markdown(f"**{markdown.text(standard_words(rubric, standard_id))}**")
@@ -199,7 +208,7 @@ def standards_aside(program_id: str, rubric: Rubric, chosen: list[str]) -> None:
         if ideas:
             st.markdown("Change ideas from the rubric:\n" + "\n".join(ideas))
         st.markdown("*What other programs tried*")
-        tried = plans.others_tried(storage, program_id, standard_id)
+        tried = tried_for[standard_id]
         if not tried:
             st.caption(
                 "Nothing yet: no other program you may see, or that shares what it learned, "
@@ -334,8 +343,10 @@ def _delete(record_id: str, plan: bool) -> None:
         notice("error", "Nothing was deleted: " + why_not(exc))
         return
     if plan:
-        st.session_state[OPEN_KEY] = None
+        st.session_state[OPEN_ID_KEY] = None
         st.session_state["imp:message"] = "The plan was deleted; restore it from Deleted plans."
+    else:
+        notice("success", "Deleted. It can be restored from Deleted, below the plan's measures.")
 
 
 def idea_section(view: PlanView, idea: IdeaView, editable: bool, deletable: bool) -> None:
@@ -492,12 +503,18 @@ def add_idea(view: PlanView, rubric: Rubric) -> None:
         for idea in rubric.standard_by_id[standard_id].change_ideas
     ]
     taken = {i.idea.rubric_idea for i in view.ideas}
+    listed = bool(offered)
     offered = [i for i in offered if i.id not in taken]
     rubric_side, own_side = st.columns(2)
     with rubric_side, st.container(border=True):
         st.markdown("**Add a change idea from the rubric**")
-        if not offered:
-            st.caption("The rubric has no other change idea for this plan's standards.")
+        if not listed:
+            st.caption(
+                "The rubric lists no change idea for this plan's standards; write the team's "
+                "own, or look at the ideas of other standards on the Rubric page."
+            )
+        elif not offered:
+            st.caption("Every change idea the rubric lists for these standards is in the plan.")
         else:
             titles = {i.id: i.title for i in offered}
             chosen = st.selectbox(
@@ -508,12 +525,12 @@ def add_idea(view: PlanView, rubric: Rubric) -> None:
             )
             if st.button("Add this idea", key=f"imp:add-rubric-idea:{view.id}"):
                 _add_idea(view.id, rubric_idea=chosen)
-    with own_side, st.form(f"imp:own-idea:{view.id}"):
+    with own_side, st.form(fresh_form(f"imp:own-idea:{view.id}")):
         st.markdown("**Add the team's own change idea**")
         title = st.text_input("Title of the idea", max_chars=MAX_TEXT_LENGTH)
-        description = st.text_area("What the team will try", max_chars=MAX_TEXT_LENGTH)
+        st.caption("Then describe what the team will try in the idea itself.")
         if st.form_submit_button("Add our idea"):
-            _add_idea(view.id, title=title, description=description)
+            _add_idea(view.id, title=title)
 
 
 def _add_idea(plan_id: str, **fields: Any) -> None:
@@ -522,6 +539,8 @@ def _add_idea(plan_id: str, **fields: Any) -> None:
     except ProblemsFound as exc:
         st.error("The idea was not added: " + why_not(exc))
         return
+    if "title" in fields:
+        saved_form(f"imp:own-idea:{plan_id}")
     st.rerun()
 
 
@@ -575,6 +594,18 @@ def measure_body(view: PlanView, measure: MeasureView, editable: bool, deletable
         run_chart(chart, measure.measure.name, view.cycle_starts(), measure.measure.unit),
         width="content",
     )
+    undated = [
+        f"{clip(idea.idea.title, 40)}: cycle {c.number}"
+        for idea in view.ideas
+        for c in idea.cycles
+        if c.cycle.starts_on is None
+    ]
+    if undated:
+        st.caption(
+            "Not marked on the chart, having no start date: "
+            + markdown.text("; ".join(undated))
+            + ". Give each its start date in its Plan tab."
+        )
     if chart.signals:
         st.markdown(
             "**Signals**\n" + "\n".join(f"- {markdown.text(s.words)}" for s in chart.signals)
@@ -814,6 +845,10 @@ def rubric_of(view: PlanView, rubric: Rubric) -> Rubric:
         return rubric  # its standards are shown by their ids
 
 
+def _picked() -> None:
+    st.session_state[OPEN_ID_KEY] = st.session_state[OPEN_KEY]
+
+
 def take_links() -> None:
     """What another page asked for before switching here: standards, or a plan to open."""
     if PLAN_STANDARDS_KEY in st.session_state:
@@ -821,7 +856,7 @@ def take_links() -> None:
         st.session_state[NEW_STANDARDS_KEY] = [s for s in wanted or [] if isinstance(s, str)]
         st.session_state[NEW_OPEN_KEY] = True
     if OPEN_PLAN_KEY in st.session_state:
-        st.session_state[OPEN_KEY] = st.session_state.pop(OPEN_PLAN_KEY)
+        st.session_state[OPEN_ID_KEY] = st.session_state.pop(OPEN_PLAN_KEY)
 
 
 def show() -> None:
@@ -837,6 +872,7 @@ def show() -> None:
     editable = may(Action.EDIT, program_id)
     deletable = editable and may(Action.DELETE, program_id)
     take_links()
+    save_before_leaving()  # text areas saved after a pause in typing, as on the Self-study page
     st.caption(
         markdown.text(" · ".join(filter(None, [study.program.name, study.program.organization])))
         + " — turn a priority into a plan, test changes in short cycles, and watch the measures."
@@ -856,18 +892,20 @@ def show() -> None:
     if editable:
         new_plan(study_id, program_id, rubric, score(rubric, study).priorities)
     ids = [v.id for v in views]
-    if st.session_state.get(OPEN_KEY) not in [None, *ids]:
-        st.session_state[OPEN_KEY] = None  # deleted, or not a plan of this program
+    if st.session_state.get(OPEN_ID_KEY) not in ids:
+        st.session_state[OPEN_ID_KEY] = None  # none, deleted, or not a plan of this program
     if not views:
         if deletable:
             deleted_plans(program_id)
         return
     titles = {v.id: plan_title(rubric, v) for v in views}
+    st.session_state[OPEN_KEY] = st.session_state[OPEN_ID_KEY]
     open_id = st.selectbox(
         "Open a plan",
         [None, *ids],
         format_func=lambda i: "—" if i is None else markdown.text(titles[i]),
         key=OPEN_KEY,
+        on_change=_picked,
     )
     if open_id is not None:
         view = next(v for v in views if v.id == open_id)

@@ -26,7 +26,13 @@ from selfstudy.app.session import (
 )
 from selfstudy.app.widgets import resources
 from selfstudy.core.access import Action
-from selfstudy.core.improvement import DECIDED, DECISIONS, Followed, IdeaView, PlanView
+from selfstudy.core.improvement import (
+    DECISIONS,
+    Followed,
+    IdeaView,
+    PlanView,
+    decisions_text,
+)
 from selfstudy.core.rounds import changes, round_label
 from selfstudy.core.rubric import Rubric, Standard
 from selfstudy.core.scoring import Result, score
@@ -228,13 +234,13 @@ def since_earlier(rubric: Rubric, since: SinceEarlier) -> None:
                 if followed.plans
                 else "No plan was made for this standard",
                 "Cycles run": len(cycles),
-                **{DECIDED[d].capitalize(): decisions[d] for d in DECISIONS},
+                "Act decisions": decisions_text(decisions) or "none yet",
             }
         )
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     st.caption(
-        "Then and Now are the standard's mean levels in the two rounds. Adopted, adapted "
-        "and abandoned count the closed cycles that ended in each decision."
+        "Then and Now are the standard's mean levels in the two rounds. Act decisions "
+        "count the closed cycles that ended in each: adopted, adapted or abandoned."
     )
     for followed in since.followed:
         if not followed.plans:
@@ -260,8 +266,7 @@ def since_earlier(rubric: Rubric, since: SinceEarlier) -> None:
 
 def idea_line(idea: IdeaView) -> str:
     """A change idea, its cycles and how they ended, in words."""
-    counts = {d: idea.decisions.count(d) for d in DECISIONS}
-    ended = ", ".join(f"{counts[d]} {DECIDED[d]}" for d in DECISIONS if counts[d])
+    ended = decisions_text({d: idea.decisions.count(d) for d in DECISIONS})
     closed = sum(1 for c in idea.cycles if c.cycle.closed_on is not None)
     words = f"{_count(len(idea.cycles), 'cycle')} run, {closed} closed"
     if ended:

@@ -58,7 +58,7 @@ test: $(VENV)/.test-installed browser postgres node
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	SELFSTUDY_TEST_POSTGRES_URL=$$(scripts/start-postgres $$$$) $(BIN)/python -m pytest
+	SELFSTUDY_TEST_POSTGRES_URL=$$(scripts/start-postgres $$$$) $(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .

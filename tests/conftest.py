@@ -1,5 +1,6 @@
 """Fixtures shared by the whole suite: the bundled rubric and sample self-studies, the
-app's database, a Sheets API stand-in and a free port."""
+app's database, a Sheets API stand-in and a free port; and how `make test` shares the
+tests between its two processes (`pytest_collection_modifyitems`)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,17 @@ from tests.sheets_standin import SheetsStandIn
 DEFAULT_RUBRIC_PATH = PROJECT_ROOT / "rubrics" / "stem-equity-self-study.yaml"
 SAMPLES_DIR = PROJECT_ROOT / "sample_responses"
 DATA_DIR = Path(__file__).parent / "data"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`make test` runs the suite in two processes (pytest-xdist, `--dist loadgroup`): each
+    test file is one group, so a file's fixtures are made once, and every browser test is
+    in one group, so two app servers and two Chromiums never compete for the two cores
+    while the other process runs everything else."""
+    for item in items:
+        name = item.path.name
+        group = "browser" if name.startswith("test_browser") else name
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")

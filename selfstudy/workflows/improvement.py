@@ -225,10 +225,11 @@ def _levels(result: Result) -> dict[str, float | None]:
 def learning(storage: Storage, shared: bool = False) -> Learning:
     """What programs tried: of the programs the actor may read (a facilitator's cohorts),
     or with `shared` those that chose to share with the network, too."""
-    plans = storage.plans(points=False)
+    plans = storage.plans(points=False, measures=False)
     if shared:
         seen = {p.id for p in plans}
-        plans += [p for p in storage.shared_plans(points=False) if p.id not in seen]
+        more = storage.shared_plans(points=False, measures=False)
+        plans += [p for p in more if p.id not in seen]
     ideas: dict[str, dict[str, str]] = {}
     for rubric_id in {p.plan.rubric_id for p in plans}:
         try:

@@ -141,19 +141,24 @@ class ImprovementRecords:
     # --- reading ------------------------------------------------------------------------
 
     def plans(
-        self, program_id: str | None = None, deleted: bool = False, points: bool = True
+        self,
+        program_id: str | None = None,
+        deleted: bool = False,
+        points: bool = True,
+        measures: bool = True,
     ) -> list[PlanView]:
         """The plans the actor may read (of one program, when given), each with what lies
         under it; with `deleted`, the deleted plans instead (for whoever may restore them).
         Without `points`, the measures come without their data points (most of a network's
-        records, which a view of what was tried does not need)."""
+        records, which a view of what was tried does not need); without `measures`, with
+        neither."""
         with self.engine.connect() as conn:
             scope = self._scope(
                 conn, Action.DELETE if deleted else Action.READ, records_table.c.program_id
             )
             if program_id is not None:
                 scope = and_(scope, records_table.c.program_id == program_id)
-            return _plans(conn, scope, deleted, points)
+            return _plans(conn, scope, deleted, points, measures)
 
     def plan(self, plan_id: str) -> PlanView:
         """One plan the actor may read, with everything under it."""
@@ -171,7 +176,7 @@ class ImprovementRecords:
         with self.engine.connect() as conn:
             return _record_of(self._record_row(conn, record_id, Action.READ))
 
-    def shared_plans(self, points: bool = True) -> list[PlanView]:
+    def shared_plans(self, points: bool = True, measures: bool = True) -> list[PlanView]:
         """The plans of programs that share what they learned, for anyone with access to a
         program (or the cohorts of one): what the network tried. Read-only."""
         with self.engine.connect() as conn:
@@ -179,7 +184,7 @@ class ImprovementRecords:
             if not (actor.is_admin or actor.program_ids or actor.cohorts):
                 return []
             sharing = select(sharing_table.c.program_id).where(sharing_table.c.shares == 1)
-            return _plans(conn, records_table.c.program_id.in_(sharing), False, points)
+            return _plans(conn, records_table.c.program_id.in_(sharing), False, points, measures)
 
     def shares_learning(self, program_id: str) -> bool:
         with self.engine.connect() as conn:
@@ -481,7 +486,11 @@ def _deleted_at(conn: Connection, record_id: str) -> str | None:
 
 
 def _plans(
-    conn: Connection, scope: ColumnElement[bool], deleted: bool, points: bool = True
+    conn: Connection,
+    scope: ColumnElement[bool],
+    deleted: bool,
+    points: bool = True,
+    measures: bool = True,
 ) -> list[PlanView]:
     """The plans within `scope`, assembled; deleted plans (with their records) or live ones;
     without `points`, their measures' data points left out."""
@@ -494,6 +503,7 @@ def _plans(
             true() if deleted else _LIVE,
             or_(records_table.c.kind == "plan", _LIVE) if deleted else true(),
             true() if points else records_table.c.kind != "point",
+            true() if measures else records_table.c.kind != "measure",
         )
     ).all()
     records = [_record_of(row) for row in rows]
@@ -517,7 +527,7 @@ def _record_of(row: Any) -> Record:
         parent_id=row.parent_id,
         fields=from_storage(kind, json.loads(row.fields)),
         revision=row.revision,
-        changed=json.loads(row.changed),
+        changed_json=row.changed,
         created_at=row.created_at,
         created_by=row.created_by,
         updated_at=row.updated_at,

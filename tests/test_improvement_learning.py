@@ -22,6 +22,7 @@ from selfstudy.core.scoring import score
 from selfstudy.edges.reports.html_report import html_report
 from selfstudy.edges.storage import Storage
 from selfstudy.workflows import improvement
+from selfstudy.workflows.reports import previous_among
 
 ISSUER = "https://accounts.example.test"
 ADMIN = "ada@network.example"
@@ -182,6 +183,14 @@ def test_a_program_reads_anothers_plans_only_once_it_shares_and_never_changes_th
     assert ben.shared_plans() == []
 
 
+def since_of(net: Net, study_id: str, study, result):
+    """What the Results page of `study` shows since its round before, read as the page reads
+    it: the studies it compares with, the round before among them, the program's plans."""
+    others = [(i, s) for i, s in net.local.all_studies() if i != study_id]
+    previous = previous_among(study, [s for _, s in others])
+    return improvement.followed_since(study, previous, others, net.local.plans(net.a), result)
+
+
 def test_the_next_round_follows_each_earlier_priority_with_its_plans_and_level_move(
     net, default_rubric, sample_set
 ):
@@ -193,8 +202,8 @@ def test_the_next_round_follows_each_earlier_priority_with_its_plans_and_level_m
     plan = tried(net.local, net.a_base, [planned], {"rubric_idea": idea.id}, ["adopt", "adapt"])
     tried(net.local, net.b_base, [planned], {"title": "B's plan is not A's"}, ["abandon"])
 
-    since = improvement.followed_since(net.local, net.a_follow, follow_up, default_rubric, after)
-    assert since is not None and since.earlier.program.round == "baseline"
+    since = since_of(net, net.a_follow, follow_up, after)
+    assert since.earlier.program.round == "baseline"
     assert [f.standard_id for f in since.followed] == before.priorities
     followed = {f.standard_id: f for f in since.followed}
     mine = followed[planned]
@@ -205,9 +214,9 @@ def test_the_next_round_follows_each_earlier_priority_with_its_plans_and_level_m
     assert (mine.before, mine.after) == (was, now)
     assert mine.moved == round(now - was, 2)
     assert all(not f.plans for s, f in followed.items() if s != planned)
-    # the baseline has no round before it
+    # the baseline has no round before it, so its Results have nothing to look back on
     assert (
-        improvement.followed_since(net.local, net.a_base, baseline, default_rubric, before) is None
+        previous_among(baseline, [s for i, s in net.local.all_studies() if i != net.a_base]) is None
     )
 
 
@@ -227,7 +236,7 @@ def test_the_report_of_the_next_round_prints_what_became_of_each_earlier_priorit
         ["adopt"],
         learned="<b>Evenings</b> suit families",
     )
-    since = improvement.followed_since(net.local, net.a_follow, follow_up, default_rubric, after)
+    since = since_of(net, net.a_follow, follow_up, after)
     page = html_report(
         default_rubric, follow_up, after, (baseline, before), since=(since.earlier, since.followed)
     )

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import cmp_to_key
 from typing import Any
 
 from selfstudy.core.improvement import (
@@ -27,7 +26,7 @@ from selfstudy.core.problems import Problem, ProblemsFound, clip
 from selfstudy.core.rounds import compare_rounds, same_program
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.runchart import Point, RunChart, analyse
-from selfstudy.core.scoring import Result, score
+from selfstudy.core.scoring import Result
 from selfstudy.core.study import SelfStudy
 from selfstudy.edges.rubric_files import rubric_by_id
 from selfstudy.edges.storage import Storage
@@ -183,32 +182,28 @@ class SinceEarlier:
 
 
 def followed_since(
-    storage: Storage, study_id: str, study: SelfStudy, rubric: Rubric, result: Result
-) -> SinceEarlier | None:
-    """For a study's Results: the round before it of the same program, each of that round's
-    priorities with the plans made from any earlier round (their cycles and Act decisions),
-    and how each standard's level moved. None when there is no earlier round."""
-    stored = storage.get_study(study_id)
-    earlier: list[tuple[str, SelfStudy]] = []
-    for summary in storage.list_studies():
-        if summary.id == study_id or summary.program_id != stored.program_id:
-            continue
-        if summary.rubric_id != study.rubric.id:
-            continue
-        other = storage.get_study(summary.id).study
-        if same_program(other, study) and compare_rounds(other, study) < 0:
-            earlier.append((summary.id, other))
-    if not earlier:
-        return None
-    before = max((other for _, other in earlier), key=cmp_to_key(compare_rounds))
-    before_result = score(rubric, before)
-    ids = {other_id for other_id, _ in earlier}
-    plans = [p for p in storage.plans(stored.program_id) if p.plan.study_id in ids]
+    study: SelfStudy,
+    previous: tuple[SelfStudy, Result],
+    others: Iterable[tuple[str, SelfStudy]],
+    plans: Iterable[PlanView],
+    result: Result,
+) -> SinceEarlier:
+    """For a study's Results: the round before it (`previous`, as the page's change since
+    that round scored it), each of its priorities with the plans made from any earlier
+    round of the program (their cycles and Act decisions), and how each standard's level
+    moved. `others` are the studies the page compared with (id, study); `plans` the
+    program's plans: both already read for the page."""
+    before, before_result = previous
+    earlier = {
+        other_id
+        for other_id, other in others
+        if same_program(other, study) and compare_rounds(other, study) < 0
+    }
     return SinceEarlier(
         before,
         followed_priorities(
             before_result.priorities,
-            plans,
+            [p for p in plans if p.plan.study_id in earlier],
             _levels(before_result),
             _levels(result),
         ),
@@ -251,12 +246,6 @@ def others_tried(
         standard_id: [t for t in learned.for_standard(standard_id) if t.program_id != program_id]
         for standard_id in standard_ids
     }
-
-
-def plans_of(storage: Storage, study_ids: Iterable[str]) -> list[PlanView]:
-    """The plans made from any of these self-studies."""
-    wanted = set(study_ids)
-    return [p for p in storage.plans() if p.plan.study_id in wanted]
 
 
 # --- data points from a file, and the plans as files ------------------------------------

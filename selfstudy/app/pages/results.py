@@ -454,14 +454,16 @@ def show() -> None:
     study = session.study
     rubric = rubric_for(study)
     result = score(rubric, study)
-    others = [s for other_id, s in stored_studies() if other_id != study_id]
-    previous = reports.previous_among(study, others)
+    compared = [(other_id, s) for other_id, s in stored_studies() if other_id != study_id]
+    previous = reports.previous_among(study, [s for _, s in compared])
+    storage = get_storage()
+    program_plans = storage.plans(storage.get_study(study_id).program_id)
     program = study.program
     st.caption(
         markdown.text(" · ".join(filter(None, [program.name, program.organization, program.round])))
     )
     summary(result, previous)
-    team = reports.team_figures(get_storage(), rubric, study_id)  # only what the reader may see
+    team = reports.team_figures(storage, rubric, study_id)  # only what the reader may see
     team_agreement(rubric, study_id, team)
     if result.completeness < 1:
         st.page_link(QUESTIONNAIRE, label="Continue answering", icon=":material/checklist:")
@@ -472,9 +474,8 @@ def show() -> None:
     since = None
     if previous:
         change_table(result, previous)
-        since = followed_since(get_storage(), study_id, study, rubric, result)
-        if since is not None:
-            since_earlier(rubric, since)
+        since = followed_since(study, previous, compared, program_plans, result)
+        since_earlier(rubric, since)
     st.subheader("Standards")
     # Only the open tab's chart is built: each chart takes tens of milliseconds.
     titles = [markdown.text(d.title) for d in result.dimensions]
@@ -483,9 +484,7 @@ def show() -> None:
         if tab.open:
             with tab:
                 st.altair_chart(standard_chart(rubric, result, dimension.id))
-    storage = get_storage()
-    program_id = storage.get_study(study_id).program_id
-    plans = [p for p in storage.plans(program_id) if p.plan.study_id == study_id]
+    plans = [p for p in program_plans if p.plan.study_id == study_id]
     priorities(rubric, result, study_id, plans, storage.allows(Action.EDIT, study_id))
     reflections(rubric, study)
     st.subheader("Download")

@@ -187,10 +187,9 @@ def _save(record: Record, field: str, kind: str) -> None:
 def _revision_now(record: Record, field: str) -> int:
     """The revision of the field as stored now (after a refusal: the next save builds on it)."""
     try:
-        found = get_storage().plan(record.plan_id).find(record.id)
-    except ProblemsFound:
+        return get_storage().record(record.id).changed.get(field, 0)
+    except ProblemsFound:  # deleted meanwhile, or access gone
         return 0
-    return found.changed.get(field, 0) if found else 0
 
 
 def _keep(record_id: str, field: str, why: str, typed: str) -> None:

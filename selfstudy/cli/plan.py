@@ -37,7 +37,7 @@ from selfstudy.core.wording import NONE
 from selfstudy.edges.files import write_atomically
 
 if TYPE_CHECKING:
-    from selfstudy.edges.storage import Storage
+    pass
 
 FORMAT_OF_SUFFIX = {".html": "html", ".htm": "html", ".json": "json", ".csv": "csv"}
 
@@ -447,7 +447,7 @@ def plan_set_command(record_id: str, assignments: tuple[str, ...], by: str) -> N
     from selfstudy.workflows import improvement
 
     storage = database()
-    record = _record(storage, record_id)
+    record = storage.record(record_id)
     fields = _assignments(record, assignments)
     revision = improvement.save_fields(storage, record_id, fields, record.revision, _by(by))
     if revision == record.revision:
@@ -455,10 +455,6 @@ def plan_set_command(record_id: str, assignments: tuple[str, ...], by: str) -> N
     else:
         names = ", ".join(fields)
         say(f"saved {names} of the {WORDS[record.kind]} {record_id}")
-
-
-def _record(storage: Storage, record_id: str) -> Record:
-    return storage.record(record_id)
 
 
 def _assignments(record: Record, assignments: Sequence[str]) -> dict[str, Any]:

@@ -75,7 +75,7 @@ def test_with_reveal_on_submission_a_newcomer_cannot_peek_by_submitting_nothing(
 def test_a_deleted_team_studys_sheets_take_no_more_ratings(team_study):
     storage, study_id, sheets = team_study
     storage.delete_study(study_id)
-    with pytest.raises(Exception):  # noqa: B017 - any refusal: the study is gone
+    with pytest.raises(NoAccess, match="was deleted"):  # the study is gone, its sheets too
         as_(storage, "Bo").save_field(sheets["Bo"], "PG.1.b", "value", 2, None)
 
 

@@ -57,6 +57,9 @@ ADMINS = frozenset({"local", "admin"})
 EDITORS_A = ADMINS | {"member A"}  # answer, import, sync, delete, restore, invite in A
 READERS_A = EDITORS_A | {"viewer A", "facilitator"}  # read, export, compare A
 EDITORS_B = ADMINS | {"member B"}
+# begin or import new studies: a facilitator too, of their cohorts' programs (not change them)
+CREATORS_A = EDITORS_A | {"facilitator"}
+CREATORS_B = EDITORS_B | {"outside facilitator"}
 
 
 # --- the network, built once per database and put back before each test -----------------
@@ -293,7 +296,8 @@ def sheet_of_a(w: World) -> None:
 
 def pull_new_done(w: World, role: str, study_id: str) -> None:
     assert study_id in in_program(w, w.net.a)
-    assert w.net.local.get_sync_base(study_id, "gsheet:" + KEY) is not None
+    base = w.net.local.get_sync_base(study_id, "gsheet:" + KEY)
+    assert (base is None) == (role == "facilitator")  # who may not sync it sets no base
 
 
 def push(store: Storage, w: World):
@@ -485,8 +489,8 @@ OPERATIONS = [
     Operation("answer", EDITORS_A, answer, answer_done),
     Operation("change program details", EDITORS_A, change_details, change_details_done),
     Operation("import a copy as an update", EDITORS_A, import_update, import_update_done),
-    Operation("import a copy as a new study", EDITORS_A, import_new, import_new_done),
-    Operation("pull a sheet in as a new study", EDITORS_A, pull_new, pull_new_done, sheet_of_a),
+    Operation("import a copy as a new study", CREATORS_A, import_new, import_new_done),
+    Operation("pull a sheet in as a new study", CREATORS_A, pull_new, pull_new_done, sheet_of_a),
     Operation("push to a sheet", EDITORS_A, push, push_done),
     Operation("sync with a sheet", EDITORS_A, sync, sync_done, edited_sheet),
     Operation("remember a sync base", EDITORS_A, set_sync_base, set_sync_base_done),
@@ -494,9 +498,12 @@ OPERATIONS = [
     Operation("restore a deleted study", EDITORS_A, restore, restore_done),
     Operation("restore a value from the history", EDITORS_A, restore_value, restore_value_done),
     Operation("purge deleted studies", ADMINS, purge, purge_done),
-    Operation("begin a round of A", EDITORS_A, begin_in("A"), begun_in("A")),
-    Operation("begin a round of B", EDITORS_B, begin_in("B"), begun_in("B")),
-    Operation("begin a new program", ADMINS, begin_new_program, begun_new_program),
+    Operation("begin a round of A", CREATORS_A, begin_in("A"), begun_in("A")),
+    Operation("begin a round of B", CREATORS_B, begin_in("B"), begun_in("B")),
+    # a new program naming the 2025 cohort: its facilitator may add it, in that cohort
+    Operation(
+        "begin a new program", ADMINS | {"facilitator"}, begin_new_program, begun_new_program
+    ),
     Operation("load the samples", ADMINS, load_samples, samples_loaded),
     Operation("invite a member of A", EDITORS_A, invite("member", "A"), invited),
     Operation("invite a viewer of A", EDITORS_A, invite("viewer", "A"), invited),
@@ -547,7 +554,8 @@ READ_PROGRAMS = {
     "no access": "",
     "unverified": "",
 }
-BEGIN_PROGRAMS = {"local": "AB", "admin": "AB", "member A": "A", "member B": "B"}
+DELETE_PROGRAMS = {"local": "AB", "admin": "AB", "member A": "A", "member B": "B"}
+BEGIN_PROGRAMS = DELETE_PROGRAMS | {"facilitator": "A", "outside facilitator": "B"}
 
 
 def live(net: Network, programs: str) -> set[str]:
@@ -587,9 +595,9 @@ def test_each_role_lists_searches_and_compares_exactly_the_studies_it_may_read(
         assert set(shown.programs["program"]) == names(visible)
     assert {p.name for p in store.programs()} == names(visible)
     assert {p.name for p in store.programs_to_begin_in()} == names(BEGIN_PROGRAMS.get(role, ""))
-    assert {s.id for s in store.deleted_studies()} == gone(net, BEGIN_PROGRAMS.get(role, ""))
+    assert {s.id for s in store.deleted_studies()} == gone(net, DELETE_PROGRAMS.get(role, ""))
     assert {s.id for s in history.recently_deleted(store)} == gone(
-        net, BEGIN_PROGRAMS.get(role, "")
+        net, DELETE_PROGRAMS.get(role, "")
     )
 
 

@@ -3,10 +3,22 @@
 Programs own their self-studies. A person holds grants:
 
 - a *network admin* manages programs, cohorts, people and rubrics, and may do everything;
-- a *facilitator* of a cohort reads and compares the programs in that cohort;
+- a *facilitator* of a cohort reads and compares the programs in that cohort, and
+  begins or imports new self-studies of them (a whole cohort's sheet copies in one go),
+  but never changes, deletes or shares a stored one;
 - a *program member* begins, answers, imports, exports, deletes and restores the
   self-studies of their program, and invites others to it;
 - a *program viewer* reads them.
+
+A facilitator holds `CREATE` and no more, so that they can gather a cohort's sheet
+copies and import them in one go: a *new* self-study adds a round beside a program's
+others and changes none of them. Changing what a program stored (`EDIT`: answering,
+updating a study from a copy), deleting it and inviting people stay the members'. The
+storage bounds where such a study goes (`Storage._program_owners`): to a program in one of
+their cohorts, or to a new program whose copy names one of them; a copy naming a cohort
+they do not facilitate is refused, since it would add the program to that cohort and
+show it to its facilitators. Team studies and improvement plans ask for `EDIT`, so a
+facilitator leads neither.
 
 Without sign-in the app is a single-team tool on one machine: its one actor may do
 everything (`Actor.local`). The rule lives here, pure; `edges.storage` applies it to
@@ -60,8 +72,9 @@ ALLOWED: dict[Role, frozenset[Action]] = {
         {Action.READ, Action.COMPARE, Action.EDIT, Action.CREATE, Action.DELETE, Action.INVITE}
     ),
     Role.VIEWER: frozenset({Action.READ, Action.COMPARE}),
-    Role.FACILITATOR: frozenset({Action.READ, Action.COMPARE}),
+    Role.FACILITATOR: frozenset({Action.READ, Action.COMPARE, Action.CREATE}),
 }
+
 
 # The roles a program member may give to others in their own program.
 MEMBER_MAY_INVITE = (Role.MEMBER, Role.VIEWER)

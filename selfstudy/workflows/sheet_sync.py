@@ -212,9 +212,13 @@ def keep_pulled_in_database(
 ) -> str:
     """Store a pulled study as a new one, remembering the sheet as its sync base; its id.
 
-    It goes to the program `program_id`, else to the program its details name."""
+    It goes to the program `program_id`, else to the program its details name. A person
+    who may begin studies there but not change them (a facilitator) stores it without the
+    sync base, which only who may sync it may set: a member's first sync then compares the
+    sheet and the app afresh."""
     study_id = storage.create_study(study, by=by, program_id=program_id)
-    storage.set_sync_base(
-        study_id, _base_name(gsheets.spreadsheet_key(spreadsheet)), snapshot(study)
-    )
+    if storage.allows(Action.EDIT, study_id):
+        storage.set_sync_base(
+            study_id, _base_name(gsheets.spreadsheet_key(spreadsheet)), snapshot(study)
+        )
     return study_id

@@ -426,10 +426,15 @@ class Storage(TeamStudies, ImprovementRecords):
 
         To `program_id`, when given: it must exist, the actor may begin studies in it, and
         no study's details may name another program. Else to the program its details name,
-        which a network admin adds when it is new; anyone else may begin studies only in
-        their own programs. The programs are looked up once for all the studies, and a
+        which a network admin adds when it is new. A program member begins studies in
+        their own programs. A facilitator begins them through their cohorts
+        (`core.access`): in a program of one of them, or in a new program whose details name
+        one (it is added, in that cohort); and whatever the program, a study whose details
+        name a cohort they do not facilitate is refused, since storing it would add its
+        program to that cohort. The programs are looked up once for all the studies, and a
         program added for one of them is the program of the next that names it.
         """
+        actor = self._now(conn)
         if program_id is not None:
             if not conn.scalar(
                 select(programs_table.c.id).where(programs_table.c.id == program_id)
@@ -437,13 +442,20 @@ class Storage(TeamStudies, ImprovementRecords):
                 raise _unknown_program(program_id)
             self._require(conn, Action.CREATE, program_id, "This program")
             taken = _details_of_other_programs(conn, [(program_id, s.program) for s in studies])
-            if taken:
-                raise StudiesRefused({n: _another_program() for n in sorted(taken)}, studies)
+            refused = {n: _another_program() for n in taken}
+            if not _as_member(actor, program_id):
+                for n, study in enumerate(studies):
+                    if n not in refused and (refusal := _other_cohort(actor, study)):
+                        refused[n] = refusal
+            if refused:
+                raise StudiesRefused(dict(sorted(refused.items())), studies)
             add_cohorts(conn, ((program_id, study.program.cohort) for study in studies))
             return [program_id] * len(studies)
-        actor = self._now(conn)
         keys = [program_key(study.program.id, study.program.name) for study in studies]
         by_key = _programs_by_key(conn, keys)
+        cohorts_of = (
+            _cohorts_of(conn, by_key.values()) if actor.cohorts and not actor.is_admin else {}
+        )
         named: dict[str, list[str]] | None = None  # read when a study without an id needs it
         owners: list[str] = []
         refused: dict[int, ProblemsFound] = {}
@@ -454,13 +466,10 @@ class Storage(TeamStudies, ImprovementRecords):
                 named = _program_names(conn) if named is None else named
                 same = named.get(normal_name(study.program.name), [])
                 found = same[0] if len(same) == 1 else None  # an admin typing its name
-            if not actor.is_admin and (found is None or not actor.may(Action.CREATE, found)):
-                # One refusal whether the program exists or not: it tells nobody what does.
-                refused[n] = NoAccess(
-                    f"A self-study of {quoted(study.program.name)}",
-                    "begin or import it in one of your own programs; only a network admin "
-                    "can add a program",
-                )
+            if not actor.is_admin and (
+                refusal := _creation_refusal(actor, study, found, cohorts_of)
+            ):
+                refused[n] = refusal
                 continue
             if found is None:
                 found = by_key[key] = _add_program(conn, study.program, key, by)
@@ -468,6 +477,8 @@ class Storage(TeamStudies, ImprovementRecords):
                     named.setdefault(normal_name(study.program.name), []).append(found)
             owners.append(found)
             cohorts[found, study.program.cohort] = None
+            if study.program.cohort and normal_name(study.program.cohort):
+                cohorts_of.setdefault(found, set()).add(normal_name(study.program.cohort))
         if refused:
             raise StudiesRefused(refused, studies)
         add_cohorts(conn, cohorts)
@@ -1580,6 +1591,75 @@ def _nul_refusal(study: SelfStudy) -> ProblemsFound | None:
             )
             for text in where
         ]
+    )
+
+
+def _as_member(actor: Actor, program_id: str) -> bool:
+    """Whether the actor begins studies in the program as an admin or a member of it (not
+    only as a facilitator of one of its cohorts)."""
+    return actor.is_admin or program_id in actor.programs_for(Action.CREATE)
+
+
+def _cohorts_of(conn: Connection, program_ids: Iterable[str]) -> dict[str, set[str]]:
+    """The cohorts (normalised names) of each of these programs that is in any."""
+    found: dict[str, set[str]] = {}
+    wanted = sorted(set(program_ids))
+    for start in range(0, len(wanted), _IN_CHUNK):
+        rows = conn.execute(
+            select(program_cohorts_table.c.program_id, program_cohorts_table.c.cohort_key).where(
+                program_cohorts_table.c.program_id.in_(wanted[start : start + _IN_CHUNK])
+            )
+        )
+        for row in rows:
+            found.setdefault(row.program_id, set()).add(row.cohort_key)
+    return found
+
+
+def _creation_refusal(
+    actor: Actor, study: SelfStudy, found: str | None, cohorts_of: Mapping[str, set[str]]
+) -> ProblemsFound | None:
+    """Why a non-admin may not begin this study in the program `found` (None: a new one),
+    or None when they may (see `Storage._program_owners`).
+
+    The refusal is one whether the program exists or not, so it tells nobody what does;
+    only a copy naming a cohort the facilitator does not facilitate says so, which it
+    learns from the copy itself.
+    """
+    if found is not None and _as_member(actor, found):
+        return None
+    if refusal := _other_cohort(actor, study):
+        return refusal
+    if actor.cohorts_for(Action.CREATE):
+        named = normal_name(study.program.cohort or "")
+        if found is None and named:
+            return None  # a new program, in the cohort its copy names
+        if found is not None and actor.may(Action.CREATE, found, cohorts_of.get(found, ())):
+            return None
+        return NoAccess(
+            f"A self-study of {quoted(study.program.name)}",
+            "you may import self-studies of the programs in your cohorts, or of a new "
+            "program whose copy names one of your cohorts (its Cohort detail); ask a network "
+            "admin to put the program in your cohort, or a member of the program to import it",
+        )
+    return NoAccess(
+        f"A self-study of {quoted(study.program.name)}",
+        "begin or import it in one of your own programs; only a network admin can add a program",
+    )
+
+
+def _other_cohort(actor: Actor, study: SelfStudy) -> ProblemsFound | None:
+    """The refusal of a study, begun through a facilitator's cohorts, whose details name a
+    cohort they do not facilitate: storing it would add its program to that cohort, and
+    show it to that cohort's facilitators."""
+    cohort = study.program.cohort or ""
+    mine = actor.cohorts_for(Action.CREATE)  # none: not a facilitator, the member's rule
+    if actor.is_admin or not mine or not normal_name(cohort) or normal_name(cohort) in mine:
+        return None
+    return NoAccess(
+        f"A self-study of {quoted(study.program.name)}",
+        f"it names cohort {quoted(cohort.strip())}, which you do not facilitate; nothing of it "
+        "was saved: change its Cohort detail to one of your cohorts (or leave it empty), or "
+        "ask a network admin or a member of the program to import it",
     )
 
 

@@ -193,7 +193,9 @@ class TeamStudies:
         rater (name, answers): all in one transaction, or nothing. Its id.
 
         The study goes through the same rule as `create_study` (the program, the actor's
-        access); rater names must differ (`rater-exists`)."""
+        access), and its lead must be allowed to change the program's studies: a lead
+        records the consensus, so a facilitator, who may import new studies of their
+        cohorts' programs, does not start teams. Rater names must differ (`rater-exists`)."""
         by = by or self.actor.label
         names = [_rater_name(name) for name, _ in raters]
         seen: dict[str, str] = {}
@@ -217,6 +219,13 @@ class TeamStudies:
         empty = study.model_copy(update={"answers": {}})
         with self.engine.begin() as conn:
             owners = self._owners(conn, [empty], None, by)
+            if not self._now(conn).may(Action.EDIT, owners[0]):  # an admin or a member
+                raise NoAccess(
+                    THE_TEAM,
+                    "its lead records the team's consensus, so only a member of the program "
+                    "may start one; ask a member to import these copies as a team, or import "
+                    "them as separate self-studies",
+                )
             [study_id] = _insert_studies(conn, [empty], owners, by, [None])
             actor = self._now(conn)
             conn.execute(

@@ -13,7 +13,8 @@ baseline and a follow-up each) written as .xlsx sheet copies by the project's ow
 export (`workbooks.xlsx_bytes`). Writing them takes minutes, so they are made once and
 kept outside the checkout, in `$SELFSTUDY_BENCH_CACHE`, else
 `$XDG_CACHE_HOME/selfstudy-bench`, else `~/.cache/selfstudy-bench`, in a folder named
-for what they were made from (the rubric, the samples and the export's code).
+for what they were made from (the rubric, the samples and the code that writes them,
+`MADE_FROM`: not the code that reads them, which is what is timed).
 
 Besides the end-to-end figure, one import is run in this process, stage by stage, as
 the command runs them: reading and checking every copy, then saving them
@@ -49,12 +50,22 @@ from selfstudy.core.samples import sample_studies
 from selfstudy.edges.rubric_files import PROJECT_ROOT, load_rubric
 
 DEFAULT_RUBRIC = PROJECT_ROOT / "rubrics" / "stem-equity-self-study.yaml"
+_CORE = PROJECT_ROOT / "selfstudy" / "core"
+# What writes the copies, and only that: a change to reading them (parse.py, the reading half
+# of workbooks.py, workbook_limits, workbook_xml) leaves the copies as they were, so it must
+# not make 1,000 new ones (minutes). `workbooks.xlsx_bytes` lays a study out
+# (`sheetcopy.layout`, with the values, vocabulary, scores, links and wording it shows) and
+# writes it with openpyxl, from the `# --- writing` line of workbooks.py on; the samples
+# and the rubric are what it writes.
 MADE_FROM = [  # a change to any of these makes other copies
     DEFAULT_RUBRIC,
-    PROJECT_ROOT / "selfstudy" / "core" / "samples.py",
-    PROJECT_ROOT / "selfstudy" / "edges" / "workbooks.py",
-    *sorted((PROJECT_ROOT / "selfstudy" / "core" / "sheetcopy").glob("*.py")),
+    _CORE / "samples.py",
+    *(_CORE / "sheetcopy" / name for name in ("layout.py", "values.py", "vocabulary.py")),
+    *(_CORE / name for name in ("study.py", "scoring.py", "links.py", "wording.py")),
+    *sorted((_CORE / "rubric").glob("*.py")),
 ]
+WRITING = PROJECT_ROOT / "selfstudy" / "edges" / "workbooks.py"  # from this line on:
+WRITING_FROM = "# --- writing"
 PROGRAMS = 500  # sampled programs, a baseline and a follow-up each: 1,000 copies
 SEED = 12
 TARGET_FACTOR = 3.0
@@ -69,9 +80,13 @@ BEFORE = {"SQLite": 21.4, "PostgreSQL": 11.5}
 
 def copies_folder() -> Path:
     """The folder of 1,000 .xlsx sheet copies, made now when they are missing or stale."""
-    digest = hashlib.sha256(f"{PROGRAMS}:{SEED}".encode())
+    from openpyxl import __version__ as openpyxl_version
+
+    digest = hashlib.sha256(f"{PROGRAMS}:{SEED}:{openpyxl_version}".encode())
     for path in MADE_FROM:
         digest.update(path.read_bytes())
+    writing = WRITING.read_text(encoding="utf-8")
+    digest.update(writing[writing.index(WRITING_FROM) :].encode())
     folder = cache_folder() / f"import-copies-{digest.hexdigest()[:16]}"
     if (folder / "done").exists():
         return folder

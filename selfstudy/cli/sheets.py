@@ -155,7 +155,7 @@ def _sources(
     names: tuple[str, ...], rubric: Rubric | None, credentials: Path | None
 ) -> list[Source]:
     """Files and folders as they are found on disk, then Google Sheets by URL."""
-    from selfstudy.edges.gsheets import is_sheet_url
+    from selfstudy.edges.sheet_urls import is_sheet_url  # not gsheets: gspread is slow to import
     from selfstudy.workflows import imports
 
     urls = [n for n in names if is_sheet_url(n)]

@@ -37,11 +37,10 @@ import html
 import itertools
 import operator
 import re
+from array import array
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-
-import numpy as np
 
 from selfstudy.core.sheetcopy.vocabulary import MAX_COLUMNS, MAX_ROWS, column_letter
 
@@ -398,14 +397,15 @@ _STRING = re.compile(  # one string as calamine reads it: its `<t>` elements end
 class SharedStrings:
     """The most bytes each shared string may hold, by index (calamine's order)."""
 
-    lengths: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # an `array` of int64, not numpy's: importing numpy cost every `selfstudy import` a
+    # tenth of a second or more, for a list of numbers
+    lengths: array[int] = field(default_factory=lambda: array("q"))
 
     def merged(self, other: SharedStrings) -> SharedStrings:
         """The longer of two measures at each index (for a workbook with two such tables)."""
-        size = max(len(self.lengths), len(other.lengths))
-        longest = np.zeros(size, dtype=np.int64)
-        for lengths in (self.lengths, other.lengths):
-            longest[: len(lengths)] = np.maximum(longest[: len(lengths)], lengths)
+        short, long = sorted((self.lengths, other.lengths), key=len)
+        longest = array("q", map(max, short, long))
+        longest.extend(long[len(short) :])
         return SharedStrings(longest)
 
     def text_of(self, shown: bytes) -> int:
@@ -453,12 +453,11 @@ def shared_strings(shown: bytes, most: int) -> SharedStrings:
     starts = sum(1 for _ in _STRING_START.finditer(shown, table.end()))
     if starts > most:
         raise TooLarge("it holds more texts than a sheet copy has cells")
-    lengths = np.fromiter(
-        (match.end() - match.start() for match in _STRING.finditer(shown, table.end())),
-        dtype=np.int64,
+    lengths = array(
+        "q", (match.end() - match.start() for match in _STRING.finditer(shown, table.end()))
     )
     if len(lengths) != starts:
-        lengths = np.full(starts, len(shown), dtype=np.int64)
+        lengths = array("q", [len(shown)]) * starts
     return SharedStrings(lengths)
 
 

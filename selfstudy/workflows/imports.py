@@ -40,7 +40,6 @@ from selfstudy.core.rubric import Rubric
 from selfstudy.core.sheetcopy import ImportResult, Sheets
 from selfstudy.core.study import Answer, Program, SelfStudy
 from selfstudy.core.wording import clip, value_text
-from selfstudy.edges import gsheets
 from selfstudy.edges.copy_archives import MAX_MEMBERS, archive_members, is_archive
 from selfstudy.edges.files import ensure_folder, write_all_atomically
 from selfstudy.edges.rubric_files import rubric_by_id
@@ -84,6 +83,8 @@ def sheet_sources(
     urls: Iterable[str], client: Client, rubric: Rubric | None = None
 ) -> list[Source]:
     """The copies in these Google Sheets; problems are located by URL and cell."""
+    from selfstudy.edges import gsheets  # gspread and google-auth: only for Google Sheets
+
     return [
         Source(url, gsheets.spreadsheet_key(url), _sheet_reader(client, url, rubric))
         for url in urls
@@ -95,6 +96,8 @@ def _file_reader(path: Path, rubric: Rubric | None) -> Callable[[], ImportResult
 
 
 def _sheet_reader(client: Client, url: str, rubric: Rubric | None) -> Callable[[], ImportResult]:
+    from selfstudy.edges import gsheets
+
     def read() -> ImportResult:
         try:
             result = gsheets.pull(client, url, rubric)
@@ -144,7 +147,8 @@ def _uploaded_sheets(files: Sequence[tuple[str, bytes]]) -> Sheets:
 
 PARALLEL_FROM = 8  # copies in files; fewer are read here (starting processes costs more)
 MAX_WORKERS = 4  # reading processes at most: each holds a workbook's cells in memory
-IN_FLIGHT = 4  # copies handed out to each reading process ahead of its reading them
+IN_FLIGHT = 2  # shares of copies handed out to each reading process ahead of its reading them
+SHARE = 8  # copies handed out at once, at most: a share is read in a tenth of a second
 READ_SECONDS = 120.0  # one copy's reading in another process, at most (a bounded workbook
 # reads in seconds: longer is a file that hangs its reader)
 MAX_COPIES = MAX_MEMBERS  # copies one upload may bring, in all its files
@@ -194,22 +198,27 @@ def _read_in_pool(
     done: Callable[[int], None],
 ) -> list[int]:
     """Read these copies with `workers` processes; the positions left unread when a
-    process died, or none finished a copy within `timeout` seconds.
+    process died, or none finished its copies within `timeout` seconds.
 
-    A few copies for each process are handed out at a time, more as each is read:
+    Copies are handed out a few at a time (`_share`), more as each share is read:
     waiting on every copy's future at once cost this process time for each copy
-    each time one finished (a second of a 1,000-copy import, taken from the readers).
+    each time one finished (a second of a 1,000-copy import, taken from the readers),
+    and a future for each single copy still cost it over a millisecond a copy (1.7
+    processor seconds of 1,000 copies, beside the readers' 12). A share whose process
+    dies is left unread, as are those not yet handed out: each of their copies is then
+    read alone.
     """
     tasks = [(sources[n].path, sources[n].rubric) for n in on_disk]
+    share = _share(len(on_disk), workers)
     pool = ProcessPoolExecutor(workers, _start_method(), initializer=_take_tasks, initargs=(tasks,))
-    waiting = iter(enumerate(on_disk))
-    futures: dict[Future[ImportResult], int] = {}
-    pending: set[Future[ImportResult]] = set()
+    waiting = iter(range(0, len(on_disk), share))
+    futures: dict[Future[list[ImportResult]], int] = {}
+    pending: set[Future[list[ImportResult]]] = set()
 
-    def hand_out(copies: int) -> None:
-        for k, n in itertools.islice(waiting, copies):
-            future = pool.submit(_read_task, k)
-            futures[future] = n
+    def hand_out(shares: int) -> None:
+        for first in itertools.islice(waiting, shares):
+            future = pool.submit(_read_tasks, first, min(first + share, len(on_disk)))
+            futures[future] = first
             pending.add(future)
 
     try:
@@ -223,10 +232,13 @@ def _read_in_pool(
             pending -= finished
             for future in finished:
                 try:
-                    results[futures[future]] = future.result()
+                    read = future.result()
                 except BrokenProcessPool:
                     continue  # left unread, as are those not handed out: read alone below
-                done(1)
+                first = futures[future]
+                for k, result in enumerate(read):
+                    results[on_disk[first + k]] = result
+                done(len(read))
                 try:
                     hand_out(1)
                 except BrokenProcessPool:  # a reader died: hand out no more
@@ -234,6 +246,12 @@ def _read_in_pool(
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return [n for n in on_disk if results[n] is None]
+
+
+def _share(copies: int, workers: int) -> int:
+    """How many copies a reading process is handed at once: up to `SHARE`, and few enough
+    that each process is handed several shares (so that all finish at about one time)."""
+    return max(1, min(SHARE, copies // (workers * IN_FLIGHT * 2)))
 
 
 def _read_alone(source: Source, timeout: float) -> ImportResult:
@@ -304,9 +322,9 @@ def _take_tasks(tasks: list[tuple[Path, Rubric | None]]) -> None:
     _RUBRICS.clear()
 
 
-def _read_task(n: int) -> ImportResult:
-    path, rubric = _TASKS[n]
-    return read_sheet_copy(path, rubric, _rubric_once)
+def _read_tasks(first: int, last: int) -> list[ImportResult]:
+    """The copies from the `first`th to before the `last`th, read in a reading process."""
+    return [read_sheet_copy(path, rubric, _rubric_once) for path, rubric in _TASKS[first:last]]
 
 
 def _rubric_once(rubric_id: str, version: str | None, where: str) -> Rubric:

@@ -25,6 +25,7 @@ from requests.adapters import HTTPAdapter
 from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.edges.gsheets.credentials import credential_problem, credential_refused, oauth_error
 from selfstudy.edges.gsheets.replies import Reply, read_reply
+from selfstudy.edges.sheet_urls import SHEET_URL_STARTS, is_sheet_url  # noqa: F401
 
 ENDPOINT_ENV = "SELFSTUDY_SHEETS_ENDPOINT"
 SHEETS_API = "https://sheets.googleapis.com"
@@ -182,14 +183,6 @@ def connect(
                 IAM_CREDENTIALS_API, _GoogleAdapter(max_reply_bytes, IAM_CREDENTIALS_API, endpoint)
             )
     return client
-
-
-SHEET_URL_STARTS = ("https://docs.google.com/spreadsheets/", "docs.google.com/")
-
-
-def is_sheet_url(name: str) -> bool:
-    """Whether a command-line source names a Google Sheet by its address."""
-    return name.startswith(SHEET_URL_STARTS)
 
 
 def spreadsheet_key(url_or_key: str) -> str:

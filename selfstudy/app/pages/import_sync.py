@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -31,7 +32,7 @@ from selfstudy.app.session import (
     show_problems,
     who,
 )
-from selfstudy.core.access import Action, NoAccess
+from selfstudy.core.access import Action, NoAccess, normal_name
 from selfstudy.core.agreement import TeamAgreement
 from selfstudy.core.merge import PROGRAM_KEY, SyncConflict, change_names
 from selfstudy.core.problems import Problem, ProblemsFound
@@ -156,9 +157,10 @@ def show_import(result: ImportResult, key: str, spreadsheet: str | None = None) 
         return
     rubric = rubric_by_id(result.study.rubric.id, result.study.rubric.version)
     preview(result.study, rubric)
-    match = imports.existing_match(get_storage(), result.study)
+    study = in_cohort(result.study, cohort_for_copies_naming_none(key, [result.study]))
+    match = imports.existing_match(get_storage(), study)
     if match is not None:
-        offer_update(result.study, rubric, match, key, spreadsheet)
+        offer_update(study, rubric, match, key, spreadsheet)
         return
     try:
         program_id = program_to_save_in(key)
@@ -166,15 +168,34 @@ def show_import(result: ImportResult, key: str, spreadsheet: str | None = None) 
         st.error(problem_lines(exc))
         return
     if st.button("Save as a new self-study", type="primary", key=f"save:{key}"):
-        save_new(result.study, spreadsheet, program_id)
+        save_new(study, spreadsheet, program_id)
+
+
+EACH_COPYS_PROGRAM = "The program each copy names"
+NO_COHORT = "Leave them without a cohort"
 
 
 def program_to_save_in(key: str, label: str = "Save it in the program") -> str | None:
     """The program a new self-study goes to: a network admin's copies go to the program they
-    name (added when new); anyone else chooses one of their own programs here."""
-    if current_actor().is_admin:
+    name (added when new); a facilitator's too (the storage holds them to their cohorts),
+    unless they choose one of the programs they are a member of; anyone else chooses one of
+    their own programs here."""
+    actor = current_actor()
+    if actor.is_admin:
         return None
     own = get_storage().programs_to_begin_in()
+    if actor.cohorts_for(Action.CREATE):
+        mine = [p for p in own if p.id in actor.programs_for(Action.CREATE)]
+        st.caption(where_copies_go(key))
+        if not mine:
+            return None
+        chosen = st.selectbox(
+            label,
+            [None, *mine],
+            format_func=lambda p: EACH_COPYS_PROGRAM if p is None else p.name,
+            key=f"program:{key}",
+        )
+        return chosen.id if chosen is not None else None
     if not own:
         raise NoAccess(
             "Saving a new self-study",
@@ -187,6 +208,58 @@ def program_to_save_in(key: str, label: str = "Save it in the program") -> str |
         return own[0].id
     chosen = st.selectbox(label, own, format_func=lambda p: p.name, key=f"program:{key}")
     return chosen.id
+
+
+def cohort_names() -> dict[str, str]:
+    """The cohorts this facilitator facilitates, by normalised name, as first written."""
+    mine = current_actor().cohorts_for(Action.CREATE)
+    written = {normal_name(c): c for p in get_storage().programs() for c in p.cohorts}
+    return {key: written.get(key, key) for key in sorted(mine)}
+
+
+def where_copies_go(key: str) -> str:
+    """Where a facilitator's copies go, in words: what the storage will hold them to."""
+    names = ", ".join(f"**{markdown.text(c)}**" for c in cohort_names().values())
+    what = "Copies go" if key == "bulk" else "It goes"
+    return (
+        f"{what} to the program{'s' if key == 'bulk' else ''} named in the copy: a program "
+        f"in your cohort(s) ({names}), or a new program whose copy names one of them, which "
+        "is then added in that cohort. A copy naming a cohort you do not facilitate, or a "
+        "program outside your cohorts, is not saved and the report says which. You can "
+        "import new self-studies, not change stored ones: that is for each program's members."
+    )
+
+
+def cohort_for_copies_naming_none(key: str, studies: list[SelfStudy]) -> str | None:
+    """A facilitator's choice of their cohort for the copies that name no cohort (None: leave
+    them without one); asked only of a facilitator, and only when such a copy is there."""
+    actor = current_actor()
+    if actor.is_admin or not actor.cohorts_for(Action.CREATE):
+        return None
+    if all(s.program.cohort and s.program.cohort.strip() for s in studies):
+        return None
+    unnamed = sum(not (s.program.cohort and s.program.cohort.strip()) for s in studies)
+    label = (
+        "Cohort for the copy, which names none"
+        if len(studies) == 1
+        else f"Cohort for the {copies_word(unnamed)} naming none"
+    )
+    choices = [*cohort_names().values(), NO_COHORT]
+    chosen = st.selectbox(
+        label,
+        choices,
+        key=f"cohort:{key}",
+        help="Their Cohort detail is set to it as they are saved. A program not stored yet "
+        "can only be added in one of your cohorts.",
+    )
+    return None if chosen == NO_COHORT else chosen
+
+
+def in_cohort(study: SelfStudy, cohort: str | None) -> SelfStudy:
+    """The study with `cohort` as its cohort when it names none."""
+    if cohort is None or (study.program.cohort and study.program.cohort.strip()):
+        return study
+    return study.model_copy(update={"program": study.program.model_copy(update={"cohort": cohort})})
 
 
 def save_new(study: SelfStudy, spreadsheet: str | None, program_id: str | None = None) -> None:
@@ -216,11 +289,17 @@ def offer_update(
     """
     if not get_storage().allows(Action.EDIT, match):
         stored_name = markdown.text(get_storage().get_study(match).study.program.name)
+        may_keep_both = get_storage().allows(Action.CREATE, match)
         st.info(
             f"**{stored_name}** ({markdown.text(study.program.round or 'no round')}) is "
             "already stored as a self-study, which you can read but not change: only its "
-            "program's members can update it from a copy."
+            "program's members can update it from a copy"
+            + (", so ask one of them, or keep both." if may_keep_both else ".")
         )
+        if may_keep_both and st.button(
+            "Keep both (save as a new self-study)", key=f"keep_both:{key}"
+        ):
+            save_new(study, spreadsheet)
         return
     seen_key = f"seen:{key}:{match}:{hashlib.sha256(study.to_json().encode()).hexdigest()}"
     if seen_key not in st.session_state:
@@ -346,6 +425,8 @@ class BulkRead:
     results: list[tuple[imports.Source, ImportResult]]
     file_problems: list[Problem]
     reviews: list[imports.CopyReview] | None = None
+    keep_both: set[str] | None = None  # stored studies the person may not change, but may
+    # save another self-study beside (a facilitator's cohorts' programs)
 
 
 def read_bulk(files: list, choice: str) -> BulkRead:
@@ -395,31 +476,59 @@ def bulk_import(files: list, choice: str) -> None:
         problem_table(problems, where="Where")
     if not good:
         return
-    if len(good) > 1 and st.toggle(
-        "Save them as one team self-study: each copy is one rater's ratings of the same "
-        "program and round",
-        key="bulk_as_team",
+    actor = current_actor()
+    may_lead = actor.is_admin or bool(actor.programs_for(Action.EDIT))  # a team's lead edits
+    if (
+        may_lead
+        and len(good) > 1
+        and st.toggle(
+            "Save them as one team self-study: each copy is one rater's ratings of the same "
+            "program and round",
+            key="bulk_as_team",
+        )
     ):
         save_as_team(bulk.key, good)
         return
     if bulk.reviews is None:
         bulk.reviews = imports.review_copies(get_storage(), good)
+        bulk.keep_both = {
+            r.match
+            for r in bulk.reviews
+            if r.match is not None
+            and not r.editable
+            and get_storage().allows(Action.CREATE, r.match)
+        }
     reviews = bulk.reviews
+    keep_both = bulk.keep_both or set()
     try:
         program_id = program_to_save_in("bulk", "Save the new self-studies in the program")
     except NoAccess as exc:
         st.error(problem_lines(exc))
         return
-    stored = [r for r in reviews if r.match is not None and r.editable and r.repeats is None]
+    cohort = cohort_for_copies_naming_none("bulk", [study for _, study in good])
+    stored = [
+        r
+        for r in reviews
+        if r.match is not None and (r.editable or r.match in keep_both) and r.repeats is None
+    ]
     on_stored = "skip"
     if stored:
+        choices = list(ON_STORED)
+        if not any(r.editable for r in stored):
+            choices.remove("update")
+            st.caption(
+                "Updating a stored self-study from a copy is for its program's members: ask "
+                "one of them, or keep both."
+            )
         on_stored = st.radio(
             f"{len(stored)} of these copies are of a program and round already stored",
-            list(ON_STORED),
+            choices,
             format_func=ON_STORED.get,
             key="bulk_on_stored",
         )
-    st.dataframe(plan_frame(reviews, on_stored), hide_index=True, width="stretch")
+    st.dataframe(
+        plan_frame(reviews, on_stored, keep_both, cohort), hide_index=True, width="stretch"
+    )
     interrupted = st.session_state.get(BULK_SAVING)
     if interrupted is not None and interrupted[0] == bulk.key:
         st.warning(
@@ -435,7 +544,8 @@ def bulk_import(files: list, choice: str) -> None:
                     rubric = rubric_by_id(review.study.rubric.id, review.study.rubric.version)
                     st.dataframe(changes_frame(review.changes, rubric), hide_index=True)
     if st.button(f"Save {copies_word(len(good))}", type="primary", key="bulk_save"):
-        save_bulk(good, reviews, on_stored, program_id)
+        chosen = [(source, in_cohort(study, cohort)) for source, study in good]
+        save_bulk(chosen, reviews, on_stored, program_id, keep_both)
 
 
 TEAM_SAVED = "bulk_team_saved"  # (upload key, the team study made from it)
@@ -473,24 +583,38 @@ def save_as_team(key: str, good: list[tuple[imports.Source, SelfStudy]]) -> None
     st.rerun()
 
 
-def plan_choice(review: imports.CopyReview, on_stored: str) -> imports.OnMatch:
+def plan_choice(
+    review: imports.CopyReview, on_stored: str, keep_both: Collection[str] = frozenset()
+) -> imports.OnMatch:
     """What saving does with one copy, as the table showed it: the choice is for the
     copies stored, which the person may change, and not repeated; a copy shown as new is
     saved as new (kept both), so saving again after an interruption finds the study it
-    made by its creation key, where a match would skip it."""
+    made by its creation key, where a match would skip it. A stored study the person may
+    not change, but may save another beside (`keep_both`), is kept both when so chosen."""
     if review.repeats is not None:
         return "skip"
     if review.match is None:
         return "keep-both"
-    return cast(imports.OnMatch, on_stored) if review.editable else "skip"
+    if review.editable:
+        return cast(imports.OnMatch, on_stored)
+    return "keep-both" if on_stored == "keep-both" and review.match in keep_both else "skip"
 
 
-def planned(review: imports.CopyReview, on_stored: str) -> str:
+def planned(
+    review: imports.CopyReview, on_stored: str, keep_both: Collection[str] = frozenset()
+) -> str:
     """What saving will do with one copy, in words."""
     if review.repeats is not None:
         return f"not saved: {review.repeats.label} is the same program and round"
     if review.match is None:
         return "saved as a new self-study"
+    if not review.editable and review.match in keep_both:
+        if on_stored == "keep-both":
+            return f"saved as another self-study beside {review.match}"
+        return (
+            f"skipped: already stored as {review.match}, which you may read but not change "
+            "(ask a member of its program to update it, or keep both)"
+        )
     if not review.editable:
         return f"skipped: already stored as {review.match}, which you may read but not change"
     differ = sum(not c.kept for c in review.changes)
@@ -501,14 +625,20 @@ def planned(review: imports.CopyReview, on_stored: str) -> str:
     return f"skipped: already stored as {review.match} (it differs in {differ} field(s))"
 
 
-def plan_frame(reviews: list[imports.CopyReview], on_stored: str) -> pd.DataFrame:
+def plan_frame(
+    reviews: list[imports.CopyReview],
+    on_stored: str,
+    keep_both: Collection[str] = frozenset(),
+    cohort: str | None = None,
+) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
                 "Copy": r.source.label,
                 "Program": r.study.program.name,
+                "Cohort": in_cohort(r.study, cohort).program.cohort or "",
                 "Round": r.study.program.round or "",
-                "When you save": planned(r, on_stored),
+                "When you save": planned(r, on_stored, keep_both),
             }
             for r in reviews
         ]
@@ -520,9 +650,10 @@ def save_bulk(
     reviews: list[imports.CopyReview],
     on_stored: str,
     program_id: str | None,
+    keep_both: Collection[str] = frozenset(),
 ) -> None:
     """Save the copies with a progress bar; keep the report for the next run to show."""
-    choices = [plan_choice(r, on_stored) for r in reviews]
+    choices = [plan_choice(r, on_stored, keep_both) for r in reviews]
     seen = {r.match: r.seen for r in reviews if r.match is not None and r.seen is not None}
     bar = st.progress(0.0, text=f"Saving {copies_word(len(good))}…")
     handled = [0]
@@ -631,7 +762,7 @@ REASONS = {  # why a copy that was read was not saved, by problem code
     "repeated-copy": "another copy is the same program and round",
     "another-program": "its details are another program's",
     "changed-during-import": "the stored study changed in the app meanwhile",
-    "no-access": "you may not change it",
+    "no-access": "you may not save it there",
 }
 
 # --- downloads ------------------------------------------------------------------------------

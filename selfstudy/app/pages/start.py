@@ -133,6 +133,11 @@ def new_study_form() -> None:
             organization = st.text_input("Organization", max_chars=MAX_TEXT_LENGTH)
         else:
             program = st.selectbox("Program *", own, format_func=lambda p: p.name)
+            if not current_actor().programs_for(Action.EDIT):  # a facilitator only
+                st.caption(
+                    "As a facilitator you can begin a self-study of a program in your "
+                    "cohorts; only the program's members can answer it."
+                )
             name = program.name if program else ""
             organization = (program.organization or "") if program else ""
         left, right = st.columns(2)

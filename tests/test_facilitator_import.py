@@ -15,11 +15,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from selfstudy.cli import main
 from selfstudy.core.access import Action, NoAccess, normal_name
 from selfstudy.core.study import Answer, SelfStudy
 from selfstudy.edges.storage import Storage
 from selfstudy.edges.storage.database import StudiesRefused
+from selfstudy.edges.workbooks import export_xlsx
 from selfstudy.workflows import imports, studies, teams
 from tests.access_people import A_COHORT, A_NAME, B_COHORT, Network, build
 
@@ -218,3 +221,39 @@ def test_she_starts_no_team_study_and_no_plan(net):
     with pytest.raises(NoAccess):
         fay.add_plan(net.a, {"rubric_id": copy.rubric.id, "standards": ["PG.1"]}, by=BY)
     assert net.rows() == before
+
+
+def test_the_command_imports_a_cohorts_copies_as_the_facilitator(
+    net, tmp_path, monkeypatch, default_rubric
+):
+    """`selfstudy --as fay@… import FOLDER --save`: her copies saved as hers, the copy naming
+    another cohort refused at its file; another command still needs an admin's email."""
+    monkeypatch.setenv("SELFSTUDY_DATABASE_URL", net.url)
+    monkeypatch.delenv("SELFSTUDY_ADMINS", raising=False)
+    monkeypatch.delenv("SELFSTUDY_AS", raising=False)
+    folder = tmp_path / "cohort"
+    folder.mkdir()
+    export_xlsx(copy_of(net, net.a_base), default_rubric, folder / "bridge.xlsx")
+    export_xlsx(new_program(net, None), default_rubric, folder / "harbor.xlsx")
+    export_xlsx(copy_of(net, net.b_base), default_rubric, folder / "valley.xlsx")
+    fay = "FAY@network.example"
+    result = CliRunner().invoke(main, ["--as", fay, "import", str(folder), "--save"])
+    assert result.exit_code == 1, result.output
+    assert "bridge.xlsx: saved" in result.stdout
+    assert "valley.xlsx" not in result.stdout and "harbor.xlsx" not in result.stdout
+    refused = {line.split(": ", 1)[0]: line for line in result.stderr.splitlines()}
+    assert (
+        f"names cohort '{B_COHORT}', which you do not facilitate"
+        in refused[str(folder / "valley.xlsx")]
+    )
+    assert (
+        "a new program whose copy names one of your cohorts" in refused[str(folder / "harbor.xlsx")]
+    )
+    [study_id] = [s.id for s in net.local.list_studies() if s.round == "midpoint"]
+    assert program_of(net, study_id) == net.a
+    assert {c.changed_by for c in net.local.history(study_id)} == {
+        "fay@network.example (selfstudy import)"
+    }
+    delete = CliRunner().invoke(main, ["--as", fay, "delete", study_id])
+    assert delete.exit_code == 1 and "is not a network admin" in delete.stderr
+    assert study_id in {s.id for s in net.local.list_studies()}

@@ -177,8 +177,10 @@ AS_EMAIL = "selfstudy.as"  # where `main` keeps the --as email for `cli.database
     "as_email",
     metavar="EMAIL",
     envvar="SELFSTUDY_AS",
-    help="Act on the app's database as this network admin (default: $SELFSTUDY_AS). Needed "
-    "for changes once people sign in to it; the history names the email.",
+    help="Act on the app's database as this network admin (default: $SELFSTUDY_AS); for "
+    "`import --save`, as anyone signed in with access (a facilitator imports their cohort's "
+    "copies as themselves). Needed for changes once people sign in to it; the history names "
+    "the email.",
 )
 @click.pass_context
 def main(ctx: click.Context, as_email: str | None) -> None:

@@ -22,27 +22,50 @@ if TYPE_CHECKING:
 OPERATOR = "selfstudy.operator"  # the operator of this command, once found
 
 
-def database(changes: bool = True, adds_admin: bool = False) -> Storage:
+def database(changes: bool = True, adds_admin: bool = False, anyone: bool = False) -> Storage:
     """The app's database (`SELFSTUDY_DATABASE_URL` or `SELFSTUDY_DB`), acting for whoever
     runs this command; `changes=False` for a command that only reads.
 
+    With `anyone` (a command whose every write the storage checks for the person, such as
+    `import --save`), `--as` may also name someone who signed in with access, who then acts
+    with their own grants: a facilitator imports their cohort's copies as themselves.
+
     Raises `admin-needed` when the change would be anonymous (see `operator`).
     """
+    from selfstudy.core.problems import ProblemsFound
     from selfstudy.edges.settings import configured_admins
     from selfstudy.edges.storage import Storage
     from selfstudy.workflows import people
 
     storage = Storage()
     context = click.get_current_context()
-    found = people.operator(
-        storage,
-        context.meta.get(AS_EMAIL),
-        configured_admins(),
-        changes=changes,
-        adds_admin=adds_admin,
-    )
+    email = context.meta.get(AS_EMAIL)
+    try:
+        found = people.operator(
+            storage, email, configured_admins(), changes=changes, adds_admin=adds_admin
+        )
+    except ProblemsFound:
+        person = _person_with_access(storage, email) if anyone and email else None
+        if person is None:
+            raise
+        found = person
     context.meta[OPERATOR] = found
     return storage.acting_as(found.actor)
+
+
+def _person_with_access(storage: Storage, email: str) -> Operator | None:
+    """The person who signed in with `email` and holds a grant, acting as themselves."""
+    from selfstudy.core.access import normal_email
+    from selfstudy.workflows.people import COMMAND_LINE, Operator
+
+    wanted = normal_email(email)
+    for entry in storage.access():
+        if entry.pending or not entry.person_id or entry.role is None or not entry.email:
+            continue
+        if normal_email(entry.email) == wanted:
+            actor = storage.actor_of(entry.person_id, f"{wanted} ({COMMAND_LINE})")
+            return Operator(actor, wanted)
+    return None
 
 
 def user_name() -> str:

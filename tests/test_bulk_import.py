@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from pydantic import ValidationError
 from sqlalchemy import text
 
 from selfstudy.cli import main
@@ -23,7 +24,7 @@ from selfstudy.core.access import NoAccess
 from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.study import Answer, SelfStudy
 from selfstudy.edges.storage import DatabaseError, Storage
-from selfstudy.edges.storage.database import StudiesRefused
+from selfstudy.edges.storage.database import StudiesRefused, StudyNotFound
 from selfstudy.edges.workbooks import export_xlsx, xlsx_bytes
 from selfstudy.workflows import imports
 from tests.access_people import Network, build, read_rows
@@ -242,17 +243,52 @@ def test_a_study_with_a_nul_character_is_refused_before_anything_is_written(
     assert len(storage.list_studies()) == 3
 
 
-def test_text_the_database_server_cannot_store_is_not_reported_as_an_unreachable_server(
+def test_a_nul_typed_after_creation_is_refused_alike_on_every_database(
     storage: Storage, sample_set
 ):
+    """A NUL reaching a stored study later (typed into a box, a copy's update, the command
+    line) is refused in words by the one text rule, never stored by SQLite while PostgreSQL
+    refuses it, and nothing is written."""
     study_id = storage.create_study(sample_set[0], by=BY)
     item_id = next(iter(sample_set[0].answers))
-    if storage.engine.dialect.name == "sqlite":  # SQLite stores a NUL as any character
-        storage.save_answer(study_id, item_id, Answer(evidence="a\x00b"), 1)
-        assert storage.get_study(study_id).study.answers[item_id].evidence == "a\x00b"
+    before = rows(storage)
+    seen = storage.get_study(study_id).revisions.get(item_id)
+    attempts = {
+        "save_field": lambda: storage.save_field(study_id, item_id, "evidence", "a\x00b", seen),
+        "save_answers": lambda: storage.save_answers(
+            study_id,  # as an update from a copy makes it: `model_copy` checks nothing
+            {item_id: Answer().model_copy(update={"notes": "Rosters\x00"})},
+            {item_id: seen},
+        ),
+        "a value": lambda: storage.save_field(study_id, item_id, "value", ["x\x00"], seen),
+    }
+    for name, attempt in attempts.items():
+        with pytest.raises(ProblemsFound) as refused:
+            attempt()
+        assert refused.value.codes() == ["nul-character"], name
+        assert not isinstance(refused.value, DatabaseError)
+        assert "remove the NUL character" in str(refused.value)
+    with pytest.raises(ValidationError):  # the model itself cannot hold one
+        Answer(evidence="a\x00b")
+    with pytest.raises(ProblemsFound) as refused:
+        storage.update_program(
+            study_id, sample_set[0].program.model_copy(update={"organization": "Org\x00"})
+        )
+    assert refused.value.codes() == ["nul-character"]
+    assert rows(storage) == before
+
+
+def test_an_id_the_database_server_cannot_store_is_not_reported_as_an_unreachable_server(
+    storage: Storage,
+):
+    """An id is not a text the rule checks: PostgreSQL's driver refuses a NUL in it, which is
+    said as such (`database-data`), not as a server that cannot be reached."""
+    if storage.engine.dialect.name == "sqlite":  # SQLite looks it up, and finds nothing
+        with pytest.raises(StudyNotFound):
+            storage.get_study("a\x00b")
         return
-    with pytest.raises(DatabaseError) as failed:  # PostgreSQL's driver refuses it itself
-        storage.save_answer(study_id, item_id, Answer(evidence="a\x00b"), 1)
+    with pytest.raises(DatabaseError) as failed:
+        storage.get_study("a\x00b")
     assert failed.value.codes() == ["database-data"]
     assert "cannot be reached" not in str(failed.value)
 

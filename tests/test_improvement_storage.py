@@ -192,10 +192,15 @@ def test_bad_fields_are_refused_with_the_field_named_and_nothing_is_written(plan
 
 def test_texts_with_control_characters_and_markup_come_back_as_typed(planned):
     storage, ids = planned
-    typed = "line one\r\nline two\x00 <script>alert(1)</script> =SUM(A1) 🙂"
+    typed = "line one\r\nline two\x07\x1b[31m <script>alert(1)</script> =SUM(A1) 🙂"
     storage.update_record(ids["cycle"], {"observations": typed}, None)
     stored = storage.plan(ids["plan"]).ideas[0].cycles[0].cycle.observations
     assert stored == typed.replace("\r\n", "\n")
+    with pytest.raises(ProblemsFound) as refused:  # the one text rule of answers and plans
+        storage.update_record(ids["cycle"], {"observations": "line\x00 two"}, None)
+    assert refused.value.codes() == ["nul-character"]
+    assert "remove the NUL character" in str(refused.value)
+    assert storage.plan(ids["plan"]).ideas[0].cycles[0].cycle.observations == stored
 
 
 def test_a_measure_holds_a_bounded_number_of_points(planned):

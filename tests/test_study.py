@@ -189,6 +189,27 @@ def test_a_study_file_saved_with_a_byte_order_mark_reads(tmp_path):
     assert result.exit_code == 0, result.output
 
 
+def test_a_nul_character_is_named_in_words_at_each_key_path():
+    # `\u0000` in a JSON file: invisible, and no database keeps it as typed.
+    document = minimal(
+        program={"name": "Code Camp", "organization": "Org\x00"},
+        answers={"PG.1.a": {"value": ["a\x00"], "evidence": "Rosters\x00 2025"}},
+    )
+    with pytest.raises(ProblemsFound) as caught:
+        parse_study(json.dumps(document), "study.json")
+    found = caught.value.problems
+    assert [(p.code, p.path) for p in found] == [
+        ("nul-character", "program.organization"),
+        ("nul-character", "answers['PG.1.a'].value"),
+        ("nul-character", "answers['PG.1.a'].evidence"),
+    ]
+    assert str(found[2]) == (
+        "study.json: answers['PG.1.a'].evidence: the text holds a NUL character (U+0000, "
+        "invisible, often left by an export from another system), which no database can "
+        "store; remove the NUL character"
+    )
+
+
 def test_half_of_a_pair_is_named_in_words_at_its_key_path():
     # `\ud800` escapes half of a character: no file, database or spreadsheet can keep it.
     document = minimal(

@@ -88,11 +88,20 @@ def is_too_long(text: str) -> bool:
     return text_length(line_feeds(text)) > MAX_TEXT_LENGTH
 
 
+NUL_REASON = (
+    "holds a NUL character (U+0000, invisible, often left by an export from another system), "
+    "which no database can store; remove the NUL character"
+)
+
+
 def _typed_text(text: str) -> str:
     """A text as the models hold it: line breaks as line feeds, within the limit, whole
-    characters only."""
+    characters only, and no NUL (PostgreSQL cannot store one, and SQLite would keep what
+    no export can write: refused here, so every face and database refuses it alike)."""
     if reason := half_of_a_pair(text):
         raise PydanticCustomError("half_of_a_pair", reason)
+    if "\x00" in text:
+        raise PydanticCustomError("nul_character", f"the text {NUL_REASON}")
     if is_too_long(text):
         raise PydanticCustomError(
             "text_too_long", "at most {max_length} characters", {"max_length": MAX_TEXT_LENGTH}
@@ -259,12 +268,21 @@ def too_long(where: str, text: str, what: str = "the text", path: str = "") -> P
 
 def checked_texts(item_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
     """The fields of an answer (value, evidence, notes) with their texts as the models hold
-    them; raises `ProblemsFound`, naming the item and field, when a text is too long."""
-    problems = [
-        too_long(item_id, text, f"the {name}", name)
+    them; raises `ProblemsFound`, naming the item and field, when a text is too long or
+    holds a NUL character."""
+    texts = [
+        (name, text)
         for name, value in fields.items()
         for text in (value if isinstance(value, list) else [value])
-        if isinstance(text, str) and is_too_long(text)
+        if isinstance(text, str)
+    ]
+    problems = [
+        too_long(item_id, text, f"the {name}", name) for name, text in texts if is_too_long(text)
+    ]
+    problems += [
+        Problem("nul-character", item_id, f"the {name} {NUL_REASON}", name)
+        for name, text in texts
+        if "\x00" in text
     ]
     if problems:
         raise ProblemsFound(problems)
@@ -309,6 +327,8 @@ def _key(part: Any) -> Any:
 
 
 def _problem_from_errors(path: str, errors: list[Any], source: str) -> Problem:
+    if any(e["type"] == "nul_character" for e in errors):
+        return Problem("nul-character", source, f"the text {NUL_REASON}", path)
     long_text = next((e["input"] for e in errors if e["type"] == "text_too_long"), None)
     if isinstance(long_text, str):
         return too_long(source, long_text, path=path)

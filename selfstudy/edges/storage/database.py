@@ -648,43 +648,10 @@ class Storage(TeamStudies, ImprovementRecords):
         the person changed are written over what is stored now, so a colleague's change
         to another detail in the meantime is kept.
         """
-        stamp = now()
         by = by or self.actor.label
         with self.engine.begin() as conn:
             old = self._lock_study(conn, study_id, team_writes=False)
-            if old.team_of is not None:
-                raise NoAccess(SHEET, "its program details are the self-study's: change them there")
-            if shown is not None:
-                mine = program.model_dump(mode="json")
-                theirs = shown.model_dump(mode="json")
-                stored = json.loads(old.program)
-                changed = {k: v for k, v in mine.items() if theirs.get(k) != v}
-                program = program_from_data({**stored, **changed}, study_id)
-            else:
-                program = program_from_data(program.model_dump(mode="json"), study_id)
-            if old.program == program.model_dump_json():
-                return
-            _refuse_another_programs(conn, old.program_ref, program)
-            add_cohort(conn, old.program_ref, program.cohort)
-            conn.execute(
-                update(studies_table)
-                .where(studies_table.c.id == study_id)
-                .values(name=program.name, program=program.model_dump_json(), updated_at=stamp)
-            )
-            conn.execute(
-                insert(changes_table).values(
-                    _change_row(
-                        study_id,
-                        PROGRAM_ENTRY,
-                        "program",
-                        json.loads(old.program),
-                        program.model_dump(mode="json"),
-                        0,
-                        stamp,
-                        by,
-                    )
-                )
-            )
+            _write_program(conn, old, program, shown, now(), by)
 
     def delete_study(self, study_id: str, by: str = "") -> None:
         """Move a study out of sight; `restore_study` brings it back with every answer."""
@@ -768,10 +735,25 @@ class Storage(TeamStudies, ImprovementRecords):
         changes: Mapping[str, Answer],
         seen: Mapping[str, Seen],
         by: str = "",
+        program: Program | None = None,
+        shown: Program | None = None,
     ) -> dict[str, int]:
-        """Save several whole answers at once, all or nothing; `StaleEdit` lists every conflict."""
+        """Save several whole answers at once, all or nothing; `StaleEdit` lists every conflict.
+
+        With `program`, the study's program details change in the same transaction, as
+        `update_program` changes them (`shown`: the details the changes were made from), so
+        an update from a copy is saved whole or not at all.
+        """
         fields = {item_id: _fields(answer) for item_id, answer in changes.items()}
-        return self._save(study_id, fields, seen, by)
+        if program is None:
+            return self._save(study_id, fields, seen, by)
+        by = by or self.actor.label
+
+        def details(conn: Connection) -> None:
+            row = conn.execute(select(studies_table).where(studies_table.c.id == study_id)).one()
+            _write_program(conn, row, program, shown, now(), by)
+
+        return self._save(study_id, fields, seen, by, also=details)
 
     def _save(
         self,
@@ -1564,6 +1546,46 @@ def _holds_nul(value: Any) -> bool:
     if isinstance(value, list | tuple | set):
         return any(_holds_nul(v) for v in value)
     return False
+
+
+def _write_program(
+    conn: Connection, old: Any, program: Program, shown: Program | None, stamp: str, by: str
+) -> None:
+    """Write a study's new program details over its row `old` (locked by the caller), with
+    their history: `Storage.update_program`, and an update from a copy in its transaction."""
+    if old.team_of is not None:
+        raise NoAccess(SHEET, "its program details are the self-study's: change them there")
+    if shown is not None:
+        mine = program.model_dump(mode="json")
+        theirs = shown.model_dump(mode="json")
+        stored = json.loads(old.program)
+        changed = {k: v for k, v in mine.items() if theirs.get(k) != v}
+        program = program_from_data({**stored, **changed}, old.id)
+    else:
+        program = program_from_data(program.model_dump(mode="json"), old.id)
+    if old.program == program.model_dump_json():
+        return
+    _refuse_another_programs(conn, old.program_ref, program)
+    add_cohort(conn, old.program_ref, program.cohort)
+    conn.execute(
+        update(studies_table)
+        .where(studies_table.c.id == old.id)
+        .values(name=program.name, program=program.model_dump_json(), updated_at=stamp)
+    )
+    conn.execute(
+        insert(changes_table).values(
+            _change_row(
+                old.id,
+                PROGRAM_ENTRY,
+                "program",
+                json.loads(old.program),
+                program.model_dump(mode="json"),
+                0,
+                stamp,
+                by,
+            )
+        )
+    )
 
 
 def _nul_refusal(study: SelfStudy) -> ProblemsFound | None:

@@ -22,7 +22,7 @@ import math
 import re
 
 from selfstudy.core.problems import Problem
-from selfstudy.core.rubric import NA, Item, Number, Rubric
+from selfstudy.core.rubric import NA, Item, Number, Rubric, Scale
 from selfstudy.core.sheetcopy.vocabulary import (
     _EXACT_FLOAT_LIMIT,
     MULTICHOICE_SEPARATOR,
@@ -115,7 +115,7 @@ def _rating_from_cell(rubric: Rubric, cell: Cell) -> Number | None:
     text = str(cell).strip()
     if len(text) > _RATING_TEXT_LIMIT:
         return None
-    by_label = scale.rating_value(text)
+    by_label = _by_label(scale).get(" ".join(text.split()).casefold())  # scale.rating_value
     if by_label is not None:
         return by_label
     number = _parse_number(text)
@@ -133,6 +133,25 @@ def _rating_from_cell(rubric: Rubric, cell: Cell) -> Number | None:
             ):
                 return from_number
     return None
+
+
+_LABELS: dict[int, tuple[Scale, dict[str, Number]]] = {}  # by id(scale), with the scale itself
+
+
+def _by_label(scale: Scale) -> dict[str, Number]:
+    """The value of each level by its label as `Scale.rating_value` compares text (spaces
+    collapsed, case folded; the first level of a label wins), made once for each scale:
+    comparing a rating with every label took a tenth of a copy's interpreting. A scale is
+    frozen, and held here, so its id names it while its entry lives."""
+    entry = _LABELS.get(id(scale))
+    if entry is None or entry[0] is not scale:
+        if len(_LABELS) >= 64:
+            _LABELS.clear()
+        labels: dict[str, Number] = {}
+        for level in scale.levels:
+            labels.setdefault(" ".join(level.label.split()).casefold(), level.value)
+        entry = _LABELS[id(scale)] = (scale, labels)
+    return entry[1]
 
 
 def _read_text(

@@ -257,14 +257,12 @@ def _problems(kind: Kind, exc: ValidationError, where: str) -> Report:
             parts = [*parts, broken.field]
         by_path.setdefault(".".join(parts), []).append(error)
     return Report(
-        Problem(_code(errors), where, _message(kind, errors), path)
+        # a NUL is said as it is said of answers (`core.study`)
+        Problem("nul-character", where, _message(kind, errors), path)
+        if errors[0]["type"] == "nul_character"
+        else Problem("bad-record", where, _message(kind, errors), path)
         for path, errors in by_path.items()
     )
-
-
-def _code(errors: list[Any]) -> str:
-    """A NUL is said as it is said of answers (`core.study`); anything else is a bad record."""
-    return "nul-character" if errors[0]["type"] == "nul_character" else "bad-record"
 
 
 def _message(kind: Kind, errors: list[Any]) -> str:

@@ -462,12 +462,18 @@ class Storage(TeamStudies, ImprovementRecords):
         cohorts: dict[tuple[str, str | None], None] = {}
         for n, (study, key) in enumerate(zip(studies, keys, strict=True)):
             found = by_key.get(key)
-            if found is None and not (study.program.id or "").strip():
+            same: list[str] = []
+            if found is None and (not actor.is_admin or not (study.program.id or "").strip()):
                 named = _program_names(conn) if named is None else named
                 same = named.get(normal_name(study.program.name), [])
-                found = same[0] if len(same) == 1 else None  # an admin typing its name
+                if not (study.program.id or "").strip():
+                    found = same[0] if len(same) == 1 else None  # an admin typing its name
+            if not actor.is_admin and actor.cohorts:
+                # the cohorts of a program found by its name, or of those holding its name
+                wanted = [p for p in (found, *same) if p is not None and p not in cohorts_of]
+                cohorts_of.update(_cohorts_of(conn, wanted))
             if not actor.is_admin and (
-                refusal := _creation_refusal(actor, study, found, cohorts_of)
+                refusal := _creation_refusal(actor, study, found, cohorts_of, same)
             ):
                 refused[n] = refusal
                 continue
@@ -1638,14 +1644,23 @@ def _cohorts_of(conn: Connection, program_ids: Iterable[str]) -> dict[str, set[s
 
 
 def _creation_refusal(
-    actor: Actor, study: SelfStudy, found: str | None, cohorts_of: Mapping[str, set[str]]
+    actor: Actor,
+    study: SelfStudy,
+    found: str | None,
+    cohorts_of: Mapping[str, set[str]],
+    same: Sequence[str] = (),
 ) -> ProblemsFound | None:
     """Why a non-admin may not begin this study in the program `found` (None: a new one),
-    or None when they may (see `Storage._program_owners`).
+    or None when they may (see `Storage._program_owners`). `same`: the programs (stored,
+    or added for an earlier study) whose name is the study's program name.
 
     The refusal is one whether the program exists or not, so it tells nobody what does;
     only a copy naming a cohort the facilitator does not facilitate says so, which it
-    learns from the copy itself.
+    learns from the copy itself. A new program may not take a name a program holds: a
+    second program of one name would leave a copy naming it by name alone matching
+    none (its members could no longer import such copies), and a facilitator could so
+    shadow a program of another cohort; whether a name is taken is the one thing a
+    facilitator's new program tells of programs outside their cohorts.
     """
     if found is not None and _as_member(actor, found):
         return None
@@ -1653,7 +1668,15 @@ def _creation_refusal(
         return refusal
     if actor.cohorts_for(Action.CREATE):
         named = normal_name(study.program.cohort or "")
-        if found is None and named:
+        if found is None and same:
+            if all(actor.may(Action.READ, p, cohorts_of.get(p, ())) for p in same):
+                return NoAccess(  # a program of theirs: they may read its id
+                    f"A self-study of {quoted(study.program.name)}",
+                    "a program of your cohorts has this name under another program id; to "
+                    "import it there, give that program's id as the copy's Program ID detail "
+                    "(or leave it empty), or give the new program a name of its own",
+                )
+        elif found is None and named:
             return None  # a new program, in the cohort its copy names
         if found is not None and actor.may(Action.CREATE, found, cohorts_of.get(found, ())):
             return None

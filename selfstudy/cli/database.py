@@ -16,6 +16,7 @@ import click
 from selfstudy.cli import AS_EMAIL
 
 if TYPE_CHECKING:
+    from selfstudy.core.problems import ProblemsFound
     from selfstudy.edges.storage import Storage
     from selfstudy.workflows.people import Operator
 
@@ -44,10 +45,12 @@ def database(changes: bool = True, adds_admin: bool = False, anyone: bool = Fals
         found = people.operator(
             storage, email, configured_admins(), changes=changes, adds_admin=adds_admin
         )
-    except ProblemsFound:
-        person = _person_with_access(storage, email) if anyone and email else None
-        if person is None:
+    except ProblemsFound as refused:
+        if not (anyone and email and email.strip()) or refused.codes() != ["admin-needed"]:
             raise
+        person = _person_with_access(storage, email)
+        if person is None:
+            raise _nobody_with_access(storage, email) from None
         found = person
     context.meta[OPERATOR] = found
     return storage.acting_as(found.actor)
@@ -66,6 +69,28 @@ def _person_with_access(storage: Storage, email: str) -> Operator | None:
             actor = storage.actor_of(entry.person_id, f"{wanted} ({COMMAND_LINE})")
             return Operator(actor, wanted)
     return None
+
+
+def _nobody_with_access(storage: Storage, email: str) -> ProblemsFound:
+    """Why `--as EMAIL` cannot import: the email is neither an admin's nor that of anyone
+    signed in with a role. Said so, since the admin's refusal alone would tell a facilitator
+    that only admins may import; an invitation still waiting is named, as the way on."""
+    from selfstudy.core.access import normal_email
+    from selfstudy.core.problems import Problem, ProblemsFound, quoted
+
+    wanted = normal_email(email)
+    waiting = any(
+        e.pending and e.email and normal_email(e.email) == wanted for e in storage.access()
+    )
+    why = (
+        "was invited but has not signed in to the app with it yet (the sign-in provider "
+        "must verify the email): sign in once, then import"
+        if waiting
+        else "is neither a network admin's nor the email of someone who signed in to the app "
+        "and was given a role (facilitator, program member); give your own email as you sign "
+        "in, once a network admin or a program member has invited you"
+    )
+    return ProblemsFound([Problem("admin-needed", "--as", f"{quoted(wanted)} {why}")])
 
 
 def user_name() -> str:

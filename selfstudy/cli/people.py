@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 ROLES = click.Choice([role.value for role in Role])
 ROLE_HELP = (
     "admin (network admin: everything), facilitator (reads and compares a cohort's "
-    "programs), member (answers, imports, exports a program's self-studies) or viewer "
-    "(reads them)."
+    "programs, and imports new self-studies of them), member (answers, imports, exports a "
+    "program's self-studies) or viewer (reads them)."
 )
 program_option = click.option(
     "--program", metavar="NAME_OR_ID", help="The program (members and viewers)."

@@ -433,10 +433,11 @@ CODES: dict[str, tuple[str, str]] = {
         "Write the address the person signs in with, such as name@example.org.",
     ),
     "admin-needed": (
-        "A change from the command line must name a network admin",
-        "Add `--as` with your email as a network admin (`selfstudy --as you@example.org …`, "
-        "or set `SELFSTUDY_AS`): signed in as an admin, invited as one, or listed in "
-        "`SELFSTUDY_ADMINS`.",
+        "A change from the command line must name someone who may make it",
+        "Add `--as` with your email (`selfstudy --as you@example.org …`, or set "
+        "`SELFSTUDY_AS`): a network admin's (signed in as an admin, invited as one, or listed "
+        "in `SELFSTUDY_ADMINS`) for any change; for `import --save`, also that of a "
+        "facilitator or program member who has signed in once.",
     ),
     "which-access": (
         "The person holds other access than the one named, or more than one",

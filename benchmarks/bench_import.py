@@ -147,7 +147,15 @@ def run_once(folder: Path, env: dict[str, str], checkout: Path | None) -> Timed:
     arguments = [*command(checkout), "import", str(folder), "--save"]
     with tempfile.TemporaryFile() as errors:
         start = time.perf_counter()
-        process = subprocess.Popen(arguments, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        process = subprocess.Popen(
+            arguments,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+            # in its own folder, where the rubrics folder found from the working folder is its
+            # own: this checkout's rubric has fields the code before cannot read
+            cwd=checkout,
+        )
         _, status, usage = os.wait4(process.pid, 0)  # the usage of its own processes too
         wall = time.perf_counter() - start
         if os.waitstatus_to_exitcode(status) != 0:

@@ -40,6 +40,7 @@ from selfstudy.core.sheetcopy.vocabulary import (
 )
 from selfstudy.core.study import (
     MAX_TEXT_LENGTH,
+    NUL_REASON,
     Answer,
     AnswerValue,
     Program,
@@ -628,21 +629,27 @@ def _plain_text(text: str) -> bool:
 
 
 def _may_hold_a_problem(cell: Cell) -> bool:
-    """Whether `_answer_cell` may find a problem in `cell`: a formula, or a text at least
-    half as long as `MAX_TEXT_LENGTH` (no text counts more than two UTF-16 units a
-    character, and line feeds only shorten it), so most cells are passed with one look."""
+    """Whether `_answer_cell` may find a problem in `cell`: a formula, a text holding a NUL,
+    or a text at least half as long as `MAX_TEXT_LENGTH` (no text counts more than two
+    UTF-16 units a character, and line feeds only shorten it), so most cells are passed
+    with one look."""
     if cell is None:
         return False
     if type(cell) is str:  # its own text
-        return len(cell) * 2 > MAX_TEXT_LENGTH
-    return isinstance(cell, Formula) or len(cell_text(cell)) * 2 > MAX_TEXT_LENGTH
+        return len(cell) * 2 > MAX_TEXT_LENGTH or "\x00" in cell
+    return (
+        isinstance(cell, Formula)
+        or len(cell_text(cell)) * 2 > MAX_TEXT_LENGTH
+        or ("\x00" in cell_text(cell))
+    )
 
 
 def _answer_cell(cell: Cell, where: str, what: str, problems: list[Problem]) -> Cell:
     """A cell holding what a person wrote, as import takes it.
 
     A formula is not read: it counts as blank, with a warning at its cell. A text
-    longer than `MAX_TEXT_LENGTH` is refused at its cell, never cut.
+    longer than `MAX_TEXT_LENGTH`, or holding a NUL character (`_x0000_` in an .xlsx
+    cell, a raw NUL in a CSV file), is refused at its cell, never cut.
     """
     if isinstance(cell, Formula):
         problems.append(
@@ -658,5 +665,8 @@ def _answer_cell(cell: Cell, where: str, what: str, problems: list[Problem]) -> 
     text = cell_text(cell)
     if is_too_long(text):
         problems.append(too_long(where, text, what))
+        return None
+    if "\x00" in text:  # no model holds one: refused at its cell, never a traceback
+        problems.append(Problem("nul-character", where, f"{what} {NUL_REASON}"))
         return None
     return cell

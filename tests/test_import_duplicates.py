@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from selfstudy.cli import main
+from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.study import Answer, SelfStudy
 from selfstudy.edges.storage import StaleEdit, Storage
 from selfstudy.edges.workbooks import export_xlsx
@@ -132,6 +133,22 @@ def test_a_colleagues_edit_after_the_changes_were_shown_is_refused_not_overwritt
     assert after.answers["PG.1.b"].value == 3  # nothing at all was written
     refused_entry = storage.history(study_id, "PG.1.a")[0]
     assert (refused_entry.accepted, refused_entry.new) == (False, 4)  # kept in the history
+
+
+def test_an_update_whose_program_details_are_refused_writes_no_answer_either(storage, sample_set):
+    """Answers and program details go in one transaction: a copy whose details name another
+    stored program is refused whole, not saved half."""
+    study_id = storage.create_study(sample_set[0])
+    storage.create_study(sample_set[2])  # another program
+    before = storage.get_study(study_id)
+    copy = edited(sample_set[0], {"id": sample_set[2].program.id}, PG_1_a=Answer(value=4))
+    with pytest.raises(ProblemsFound) as refused:
+        imports.update_from_copy(storage, study_id, copy, by="Dana")
+    assert "another program" in str(refused.value)
+    after = storage.get_study(study_id)
+    assert after.study == before.study
+    assert after.revisions == before.revisions
+    assert [h for h in storage.history(study_id, "PG.1.a") if h.changed_by == "Dana"] == []
 
 
 def test_a_colleagues_edit_of_a_field_the_copy_leaves_alone_does_not_stop_the_update(

@@ -673,8 +673,9 @@ def update_from_copy(
     copy leaves blank. Answers go through `Storage.save_answers` with the
     revisions in `seen`, so a field someone changed since is refused with
     `StaleEdit` and nothing at all is written; a program detail changed since is
-    refused the same way. Every change is in the history, made `by`. The ids are
-    item ids, with `@program` when the program details changed.
+    refused the same way. Answers and program details are saved in one transaction:
+    a refusal of either writes neither. Every change is in the history, made `by`.
+    The ids are item ids, with `@program` when the program details changed.
     """
     current = storage.get_study(study_id)
     seen = seen or current
@@ -689,14 +690,20 @@ def update_from_copy(
         item_id: (current.study.answers.get(item_id) or Answer()).model_copy(update=fields)
         for item_id, fields in wanted.items()
     }
+    new_details = program != current.study.program
     revisions = storage.save_answers(
-        study_id, answers, {item_id: seen.revisions.get(item_id) for item_id in answers}, by
+        study_id,
+        answers,
+        {item_id: seen.revisions.get(item_id) for item_id in answers},
+        by,
+        # in the same transaction: only the details the copy changes, over those stored then
+        program=program if new_details else None,
+        shown=current.study.program,
     )
     changed = [
         item_id for item_id, rev in revisions.items() if rev != current.revisions.get(item_id, 0)
     ]
-    if program != current.study.program:
-        storage.update_program(study_id, program, by)
+    if new_details:
         changed.insert(0, PROGRAM_KEY)
     return changed
 

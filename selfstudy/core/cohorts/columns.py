@@ -108,7 +108,7 @@ def comparable_columns(columns: StudyColumns, rubric: Rubric) -> tuple[StudyColu
                     "bad-answer", columns.labels[position], reason, f"answers[{item_id!r}].value"
                 )
             )
-    return columns.subset(~bad), problems
+    return (columns.subset(~bad) if bad.any() else columns), problems
 
 
 UNKNOWN_ITEM = "unknown-item"
@@ -226,6 +226,8 @@ def object_array(values: Sequence[Any]) -> np.ndarray:
 def joined(first: StudyColumns, second: StudyColumns) -> StudyColumns:
     """The studies of `first`, then those of `second` (their pairs are kept apart: each is
     judged on its own)."""
+    if not len(first) and not first.item_names:  # nothing from files: the stored as they are
+        return second
     names = dict.fromkeys(first.item_names)
     names.update(dict.fromkeys(second.item_names))
     code = {name: n for n, name in enumerate(names)}

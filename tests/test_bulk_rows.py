@@ -115,3 +115,20 @@ def test_studies_saved_in_bulk_are_stored_row_for_row_as_saved_one_at_a_time(
     assert len(got["changes"]) > len(studies)  # the history of every answered field
     stored = dict(storage.all_studies())
     assert [stored[study_id] for study_id in bulk[:4]] == studies[:4]
+
+
+def test_a_copy_naming_a_program_by_name_alone_goes_to_the_one_added_for_a_copy_before_it(
+    storage: Storage, sample_set
+):
+    with_id = sample_set[0]
+    by_name = sample_set[1].model_copy(
+        update={
+            "program": sample_set[1].program.model_copy(
+                update={"id": None, "name": f"  {with_id.program.name.upper()} "}
+            )
+        }
+    )
+    ids = storage.create_studies([with_id, by_name], by=BY)
+    (program,) = storage.programs()
+    assert {s.program_id for s in storage.list_studies()} == {program.id}
+    assert len(ids) == 2

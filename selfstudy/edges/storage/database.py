@@ -459,11 +459,15 @@ class Storage(TeamStudies, ImprovementRecords):
         owners: list[str] = []
         refused: dict[int, ProblemsFound] = {}
         cohorts: dict[tuple[str, str | None], None] = {}
+        added: list[tuple[Any, ...]] = []  # the new programs, added in one statement
         for n, (study, key) in enumerate(zip(studies, keys, strict=True)):
             found = by_key.get(key)
             same: list[str] = []
             if found is None and (not actor.is_admin or not (study.program.id or "").strip()):
-                named = _program_names(conn) if named is None else named
+                if named is None:  # the stored programs, and those added for studies before
+                    named = _program_names(conn)
+                    for row in added:
+                        named.setdefault(normal_name(row[2]), []).append(row[0])
                 same = named.get(normal_name(study.program.name), [])
                 if not (study.program.id or "").strip():
                     found = same[0] if len(same) == 1 else None  # an admin typing its name
@@ -477,7 +481,8 @@ class Storage(TeamStudies, ImprovementRecords):
                 refused[n] = refusal
                 continue
             if found is None:
-                found = by_key[key] = _add_program(conn, study.program, key, by)
+                added.append(_program_row(study.program, key, by))
+                found = by_key[key] = added[-1][0]
                 if named is not None:
                     named.setdefault(normal_name(study.program.name), []).append(found)
             owners.append(found)
@@ -486,6 +491,7 @@ class Storage(TeamStudies, ImprovementRecords):
                 cohorts_of.setdefault(found, set()).add(normal_name(study.program.cohort))
         if refused:
             raise StudiesRefused(refused, studies)
+        _insert_many(conn, programs_table, _PROGRAM_COLUMNS, added)
         add_cohorts(conn, cohorts)
         return owners
 
@@ -1393,19 +1399,19 @@ def _programs_by_key(conn: Connection, keys: Iterable[str]) -> dict[str, str]:
 def _add_program(conn: Connection, details: Program, key: str, by: str) -> str:
     """Add the program `details` name (an admin's, on the People page or by a new study's
     details in an import); its id."""
-    program_id = new_id()
-    conn.execute(
-        insert(programs_table).values(
-            id=program_id,
-            key=key,
-            name=" ".join(details.name.split()) or details.name,
-            organization=details.organization,
-            origin="created",
-            created_at=now(),
-            created_by=by,
-        )
-    )
-    return program_id
+    row = _program_row(details, key, by)
+    _insert_many(conn, programs_table, _PROGRAM_COLUMNS, [row])
+    return row[0]
+
+
+def _program_row(details: Program, key: str, by: str) -> tuple[Any, ...]:
+    """The row of a new program of these details (its new id first), in `_PROGRAM_COLUMNS`'
+    order: a bulk import adds its new programs with one statement, not one each."""
+    name = " ".join(details.name.split()) or details.name
+    return (new_id(), key, name, details.organization, "created", now(), by)
+
+
+_PROGRAM_COLUMNS = ("id", "key", "name", "organization", "origin", "created_at", "created_by")
 
 
 def _insert_studies(

@@ -263,3 +263,25 @@ def test_import_as_a_facilitator_updates_nothing(cli_env, tmp_path, default_rubr
     result = run("--as", "fay@network.example", "import", str(copy), "--save", "--update")
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert net.rows() == before
+
+
+def test_a_team_import_goes_as_the_person_named_and_is_refused_to_a_facilitator_in_words(
+    cli_env, tmp_path, default_rubric
+):
+    """`import --save --team` takes the email of whoever may lead the team: a member of the
+    program leads theirs; a facilitator is told a team needs one of its members."""
+    net = cli_env
+    folder = tmp_path / "raters"
+    folder.mkdir()
+    for rater in ("Ana", "Bo"):
+        export_xlsx(copy_of(net, net.a_base), default_rubric, folder / f"{rater}.xlsx")
+    before = net.rows()
+    fay = run("--as", "fay@network.example", "import", str(folder), "--save", "--team")
+    assert fay.exit_code == 1 and "Traceback" not in fay.output
+    assert "not a network admin" not in fay.stderr
+    assert "only a member of the program may start one" in fay.stderr, fay.stderr
+    assert net.rows() == before
+    mia = run("--as", "mia@bridge.example", "import", str(folder), "--save", "--team")
+    assert mia.exit_code == 0, mia.output
+    assert "saved a team self-study" in mia.stdout
+    assert mia.stdout.count("Program director and two staff members") == 2  # both raters

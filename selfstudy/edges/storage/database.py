@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnElement,
-    Table,
     and_,
     delete,
     false,
@@ -39,7 +38,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from selfstudy.core.access import (
     Action,
@@ -75,6 +74,7 @@ from selfstudy.edges.storage.schema import (
     change_values,
     changes_table,
     consensus_table,
+    insert_rows,
     json_text,
     migrate,
     migrations_table,
@@ -344,16 +344,18 @@ class Storage(TeamStudies, ImprovementRecords):
     ) -> dict[int, ProblemsFound]:
         """What `create_studies` would refuse of these studies, by position, written nowhere.
 
-        The same rule (`_owners`) in a transaction that is rolled back, so a bulk import
-        can report each refused copy where it is and save the others before it writes
-        anything; a refusal of them all (see `create_studies`) is raised as it is.
+        The same rule (`_owners`), its checks only (the programs and cohorts it would add
+        are not), in a transaction that is rolled back, so a bulk import can report each
+        refused copy where it is and save the others before it writes anything; a refusal
+        of them all (see `create_studies`) is raised as it is. Each batch `create_studies`
+        then writes is checked again as it is written, by someone else's changes since too.
         """
         studies = list(studies)
         if not studies:
             return {}
         with self.engine.connect() as conn:
             try:
-                self._owners(conn, studies, program_id, self.actor.label)
+                self._owners(conn, studies, program_id, self.actor.label, add=False)
             except StudiesRefused as refused:
                 return refused.refused
             finally:
@@ -396,7 +398,12 @@ class Storage(TeamStudies, ImprovementRecords):
             return conn.scalar(select(programs_table.c.id).where(programs_table.c.key == key))
 
     def _owners(
-        self, conn: Connection, studies: Sequence[SelfStudy], program_id: str | None, by: str
+        self,
+        conn: Connection,
+        studies: Sequence[SelfStudy],
+        program_id: str | None,
+        by: str,
+        add: bool = True,
     ) -> list[str]:
         """The program each new study goes to, every study checked: the one rule of
         `create_study` and `create_studies`.
@@ -404,6 +411,8 @@ class Storage(TeamStudies, ImprovementRecords):
         A study holding a NUL character in any text is refused first, on every database
         alike (PostgreSQL cannot store one, and SQLite would keep what no export can
         write); the others go through `_program_owners`. All refusals are raised together.
+        With `add` False the studies are only checked: the new programs they go to (each
+        given its id all the same) and their cohorts are not added, which no check reads.
         """
         nul = {n: refusal for n, study in enumerate(studies) if (refusal := _nul_refusal(study))}
         rest = [n for n in range(len(studies)) if n not in nul]
@@ -411,7 +420,7 @@ class Storage(TeamStudies, ImprovementRecords):
         owners: list[str] = []
         if rest:
             try:
-                owners = self._program_owners(conn, [studies[n] for n in rest], program_id, by)
+                owners = self._program_owners(conn, [studies[n] for n in rest], program_id, by, add)
             except StudiesRefused as others:
                 refused.update({rest[k]: r for k, r in others.refused.items()})
         if refused:
@@ -419,7 +428,12 @@ class Storage(TeamStudies, ImprovementRecords):
         return owners
 
     def _program_owners(
-        self, conn: Connection, studies: Sequence[SelfStudy], program_id: str | None, by: str
+        self,
+        conn: Connection,
+        studies: Sequence[SelfStudy],
+        program_id: str | None,
+        by: str,
+        add: bool = True,
     ) -> list[str]:
         """The program each new study of these details goes to, checked for the actor.
 
@@ -448,7 +462,8 @@ class Storage(TeamStudies, ImprovementRecords):
                         refused[n] = refusal
             if refused:
                 raise StudiesRefused(dict(sorted(refused.items())), studies)
-            add_cohorts(conn, ((program_id, study.program.cohort) for study in studies))
+            if add:
+                add_cohorts(conn, ((program_id, study.program.cohort) for study in studies))
             return [program_id] * len(studies)
         keys = [program_key(study.program.id, study.program.name) for study in studies]
         by_key = _programs_by_key(conn, keys)
@@ -491,8 +506,9 @@ class Storage(TeamStudies, ImprovementRecords):
                 cohorts_of.setdefault(found, set()).add(normal_name(study.program.cohort))
         if refused:
             raise StudiesRefused(refused, studies)
-        _insert_many(conn, programs_table, _PROGRAM_COLUMNS, added)
-        add_cohorts(conn, cohorts)
+        if add:  # after every check: none reads them
+            insert_rows(conn, programs_table, _PROGRAM_COLUMNS, added)
+            add_cohorts(conn, cohorts)
         return owners
 
     def _created_with(self, creation_keys: Sequence[str]) -> dict[str, str]:
@@ -1400,7 +1416,7 @@ def _add_program(conn: Connection, details: Program, key: str, by: str) -> str:
     """Add the program `details` name (an admin's, on the People page or by a new study's
     details in an import); its id."""
     row = _program_row(details, key, by)
-    _insert_many(conn, programs_table, _PROGRAM_COLUMNS, [row])
+    insert_rows(conn, programs_table, _PROGRAM_COLUMNS, [row])
     return row[0]
 
 
@@ -1454,7 +1470,8 @@ def _insert_studies(
         )
         for item_id, answer in study.answers.items():
             value, evidence, notes = answer.value, answer.evidence, answer.notes
-            value_json = _json(value)
+            # an int's JSON is its `repr` (json's own way): most answers are a rating
+            value_json = int.__repr__(value) if type(value) is int else _json(value)
             answers.append(
                 (
                     study_id,
@@ -1480,9 +1497,9 @@ def _insert_studies(
                 history.append(
                     (study_id, item_id, "notes", _NOTHING, _json(notes), 1, 1, stamp, by)
                 )
-    _insert_many(conn, studies_table, _STUDY_COLUMNS, rows)
-    _insert_many(conn, answers_table, _ANSWER_COLUMNS, answers)
-    _insert_many(conn, changes_table, _CHANGE_COLUMNS, history)
+    insert_rows(conn, studies_table, _STUDY_COLUMNS, rows)
+    insert_rows(conn, answers_table, _ANSWER_COLUMNS, answers)
+    insert_rows(conn, changes_table, _CHANGE_COLUMNS, history)
     return ids
 
 
@@ -1521,32 +1538,6 @@ _CHANGE_COLUMNS = (
     "changed_at",
     "changed_by",
 )
-
-
-def _insert_many(
-    conn: Connection, table: Table, columns: Sequence[str], values: Sequence[tuple[Any, ...]]
-) -> None:
-    """Insert rows of these columns, given as plain tuples, by the driver itself:
-    PostgreSQL's `COPY`, SQLite's `executemany`. For the answers and history of a bulk
-    import, SQLAlchemy's building of each row's parameters took longer than SQLite took
-    to write them, and PostgreSQL took a round of its own for each row of an
-    `executemany`."""
-    if not values:
-        return
-    quote = conn.dialect.identifier_preparer.quote
-    names = f"{quote(table.name)} ({', '.join(quote(c) for c in columns)})"
-    if conn.dialect.name != "postgresql":
-        marks = ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * len(columns))
-        conn.exec_driver_sql(f"INSERT INTO {names} VALUES ({marks})", list(values))
-        return
-    statement = f"COPY {names} FROM STDIN"
-    driver = conn.dialect.loaded_dbapi
-    try:
-        with conn.connection.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in values:
-                copy.write_row(row)
-    except driver.Error as exc:  # as any statement's failure: one `DatabaseError` line
-        raise DBAPIError.instance(statement, None, exc, driver.Error) from exc
 
 
 class StudiesRefused(ProblemsFound):

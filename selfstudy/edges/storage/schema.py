@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +29,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from selfstudy.core.access import normal_name, program_key
 
@@ -441,14 +442,38 @@ def add_cohorts(conn: Connection, pairs: Iterable[tuple[str, str | None]]) -> No
         )
         for row in rows:
             wanted.pop((row.program_id, row.cohort_key), None)
-    if wanted:
-        conn.execute(
-            insert(program_cohorts_table),
-            [
-                {"program_id": program_id, "cohort_key": key, "cohort": cohort}
-                for (program_id, key), cohort in wanted.items()
-            ],
-        )
+    insert_rows(
+        conn,
+        program_cohorts_table,
+        ("program_id", "cohort_key", "cohort"),
+        [(program_id, key, cohort) for (program_id, key), cohort in wanted.items()],
+    )
+
+
+def insert_rows(
+    conn: Connection, table: Table, columns: Sequence[str], values: Sequence[tuple[Any, ...]]
+) -> None:
+    """Insert rows of these columns, given as plain tuples, by the driver itself:
+    PostgreSQL's `COPY`, SQLite's `executemany`. For the answers and history of a bulk
+    import, SQLAlchemy's building of each row's parameters took longer than SQLite took
+    to write them, and PostgreSQL took a round of its own for each row of an
+    `executemany`."""
+    if not values:
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    names = f"{quote(table.name)} ({', '.join(quote(c) for c in columns)})"
+    if conn.dialect.name != "postgresql":
+        marks = ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * len(columns))
+        conn.exec_driver_sql(f"INSERT INTO {names} VALUES ({marks})", list(values))
+        return
+    statement = f"COPY {names} FROM STDIN"
+    driver = conn.dialect.loaded_dbapi
+    try:
+        with conn.connection.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in values:
+                copy.write_row(row)
+    except driver.Error as exc:  # as any statement's failure: one `DatabaseError` line
+        raise DBAPIError.instance(statement, None, exc, driver.Error) from exc
 
 
 # `json.dumps(value, ensure_ascii=False)`, without making an encoder for every value (a bulk

@@ -1470,8 +1470,10 @@ def _insert_studies(
         )
         for item_id, answer in study.answers.items():
             value, evidence, notes = answer.value, answer.evidence, answer.notes
-            # an int's JSON is its `repr` (json's own way): most answers are a rating
-            value_json = int.__repr__(value) if type(value) is int else _json(value)
+            if type(value) is int:  # most answers, a rating: its JSON is its repr, as json's
+                value_json, answered = int.__repr__(value), 1
+            else:
+                value_json, answered = _json(value), int(is_answered(value))
             answers.append(
                 (
                     study_id,
@@ -1479,7 +1481,7 @@ def _insert_studies(
                     value_json,
                     evidence,
                     notes,
-                    int(is_answered(value)),
+                    answered,
                     1,
                     stamp,
                     0 if value in blank else 1,
@@ -1658,9 +1660,32 @@ def _write_program(
     )
 
 
+def _may_hold_nul(study: SelfStudy) -> bool:
+    """Whether a text the study's refusal names (`_nul_refusal`) may hold a NUL: the quick
+    look, at each answer's texts as they are, and at the program's JSON, which writes a NUL
+    as an escape. Any value not of an answer's types is looked at the slow way."""
+    if "\\u0000" in study.program.model_dump_json():
+        return True
+    for answer in study.answers.values():
+        evidence, notes = answer.evidence, answer.notes
+        if type(evidence) is not str or type(notes) is not str or NUL in evidence + notes:
+            return True
+        value = answer.value
+        kind = type(value)
+        if kind is str:
+            if NUL in value:
+                return True
+        elif kind is list:
+            if any(type(v) is not str or NUL in v for v in value):
+                return True
+        elif value is not None and kind is not int and kind is not float:
+            return True
+    return False
+
+
 def _nul_refusal(study: SelfStudy) -> ProblemsFound | None:
     """The texts of a study that hold a NUL character, each named, or None."""
-    if "\\u0000" not in study.model_dump_json():  # JSON writes a NUL so: none (the quick way)
+    if not _may_hold_nul(study):
         return None
     where: list[str] = []
     for name, value in study.program.model_dump(mode="json").items():

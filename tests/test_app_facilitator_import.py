@@ -94,12 +94,16 @@ def test_a_facilitator_imports_her_cohorts_copies_in_one_go(network, sample_set,
         f"skipped: already stored as {baseline}, which you may read but not change "
         "(ask a member of its program to update it, or keep both)"
     )
-    at = click(at, "Save 4 copies")
+    assert plan["When you save"].tolist()[1] == (
+        "not saved: it names the cohort 2026 Network cohort, which you do not facilitate"
+    )
+    assert "Read 4 copies: 2 can be saved, 2 will not be" in at.info[0].value
+    at = click(at, "Save 2 copies")
     assert not at.exception, at.exception
     assert "Imported 4 copies: 2 saved, 1 skipped, 1 not saved." in at.warning[0].value
     happened = table(at).set_index("Copy")["What happened"]
     assert happened["cohort.zip: cohort/valley-follow-up.xlsx"] == (
-        "not saved: you may not save it there"
+        "not saved: it names the cohort 2026 Network cohort, which you do not facilitate"
     )
     assert happened["cohort.zip: cohort/bridge-baseline.xlsx"] == (
         "skipped: its program and round are already stored"

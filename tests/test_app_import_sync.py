@@ -238,7 +238,7 @@ def test_two_copies_of_one_program_and_round_at_once_are_neither_saved(
         "not saved: b.xlsx is the same program and round",
         "not saved: a.xlsx is the same program and round",
     ]
-    next(b for b in at.button if b.label == "Save 2 copies").click().run()
+    next(b for b in at.button if b.label == "Save none (report why)").click().run()
     assert at.table[0].value["Code"].tolist() == ["repeated-copy", "repeated-copy"]
     assert db.list_studies() == []
 

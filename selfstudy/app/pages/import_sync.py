@@ -12,7 +12,7 @@ import hashlib
 import uuid
 from collections import Counter
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
@@ -427,6 +427,9 @@ class BulkRead:
     reviews: list[imports.CopyReview] | None = None
     keep_both: set[str] | None = None  # stored studies the person may not change, but may
     # save another self-study beside (a facilitator's cohorts' programs)
+    refusals: dict[tuple[str | None, str | None], dict[int, ProblemsFound]] = field(
+        default_factory=dict
+    )  # what the storage would refuse, by position, for each (program, cohort) chosen
 
 
 def read_bulk(files: list, choice: str) -> BulkRead:
@@ -465,16 +468,24 @@ def bulk_import(files: list, choice: str) -> None:
     good = [(source, result.study) for source, result in bulk.results if result.study]
     failed = [(source, result) for source, result in bulk.results if result.study is None]
     problems = bulk.file_problems + [p for _, r in bulk.results for p in r.problems]
-    words = f"Read {copies_word(len(bulk.results))}: "
-    words += f"{len(good)} can be saved"
-    if failed:
-        words += f", {len(failed)} cannot (fix the problems below in them and upload them again)"
-    if bulk.file_problems:
-        words += f"; {len(bulk.file_problems)} file(s) hold no copy that could be read"
-    (st.warning if failed or bulk.file_problems else st.info)(words + ".")
+    summary = st.empty()  # filled once the plan below is known: it counts what it saves
+
+    def say(saved: int, unsaved: int = 0) -> None:
+        words = f"Read {copies_word(len(bulk.results))}: {saved} can be saved"
+        if unsaved:
+            words += f", {unsaved} will not be (the table below says why)"
+        if failed:
+            words += (
+                f", {len(failed)} cannot (fix the problems below in them and upload them again)"
+            )
+        if bulk.file_problems:
+            words += f"; {len(bulk.file_problems)} file(s) hold no copy that could be read"
+        (summary.warning if failed or bulk.file_problems else summary.info)(words + ".")
+
     if problems:
         problem_table(problems, where="Where")
     if not good:
+        say(0)
         return
     actor = current_actor()
     may_lead = actor.is_admin or bool(actor.programs_for(Action.EDIT))  # a team's lead edits
@@ -487,6 +498,7 @@ def bulk_import(files: list, choice: str) -> None:
             key="bulk_as_team",
         )
     ):
+        say(len(good))
         save_as_team(bulk.key, good)
         return
     if bulk.reviews is None:
@@ -503,9 +515,11 @@ def bulk_import(files: list, choice: str) -> None:
     try:
         program_id = program_to_save_in("bulk", "Save the new self-studies in the program")
     except NoAccess as exc:
+        say(0, len(good))
         st.error(problem_lines(exc))
         return
     cohort = cohort_for_copies_naming_none("bulk", [study for _, study in good])
+    refusals = creation_refusals(bulk, [study for _, study in good], program_id, cohort)
     stored = [
         r
         for r in reviews
@@ -521,13 +535,19 @@ def bulk_import(files: list, choice: str) -> None:
                 "one of them, or keep both."
             )
         on_stored = st.radio(
-            f"{len(stored)} of these copies are of a program and round already stored",
+            f"{copies_word(len(stored))} {'is' if len(stored) == 1 else 'are'} of "
+            "a program and round already stored",
             choices,
             format_func=ON_STORED.get,
             key="bulk_on_stored",
         )
+    saving = sum(saves(r, on_stored, keep_both, refusals.get(n)) for n, r in enumerate(reviews))
+    say(saving, len(good) - saving)
     st.dataframe(
-        plan_frame(reviews, on_stored, keep_both, cohort), hide_index=True, width="stretch"
+        plan_frame(reviews, on_stored, keep_both, cohort, refusals),
+        hide_index=True,
+        width="stretch",
+        column_config=PLAN_COLUMNS,
     )
     interrupted = st.session_state.get(BULK_SAVING)
     if interrupted is not None and interrupted[0] == bulk.key:
@@ -543,7 +563,8 @@ def bulk_import(files: list, choice: str) -> None:
                 with st.expander(f"What updating from {label} would change"):
                     rubric = rubric_by_id(review.study.rubric.id, review.study.rubric.version)
                     st.dataframe(changes_frame(review.changes, rubric), hide_index=True)
-    if st.button(f"Save {copies_word(len(good))}", type="primary", key="bulk_save"):
+    label = f"Save {copies_word(saving)}" if saving else "Save none (report why)"
+    if st.button(label, type="primary", key="bulk_save"):
         chosen = [(source, in_cohort(study, cohort)) for source, study in good]
         save_bulk(chosen, reviews, on_stored, program_id, keep_both)
 
@@ -600,10 +621,46 @@ def plan_choice(
     return "keep-both" if on_stored == "keep-both" and review.match in keep_both else "skip"
 
 
+def creation_refusals(
+    bulk: BulkRead, studies: list[SelfStudy], program_id: str | None, cohort: str | None
+) -> dict[int, ProblemsFound]:
+    """What the storage would refuse of the copies saved as new, by position: its own rule,
+    run and rolled back (`Storage.creation_refusals`), so the plan promises only what the
+    save will do; asked once for each program and cohort chosen. A refusal of them all
+    (the program chosen is gone, say) refuses each."""
+    chosen = (program_id, cohort)
+    if chosen not in bulk.refusals:
+        try:
+            refused = get_storage().creation_refusals(
+                [in_cohort(study, cohort) for study in studies], program_id
+            )
+        except ProblemsFound as exc:
+            refused = dict.fromkeys(range(len(studies)), exc)
+        bulk.refusals[chosen] = refused
+    return bulk.refusals[chosen]
+
+
+def saves(
+    review: imports.CopyReview,
+    on_stored: str,
+    keep_both: Collection[str] = frozenset(),
+    refusal: ProblemsFound | None = None,
+) -> bool:
+    """Whether saving writes this copy (a new self-study not refused, or an update)."""
+    choice = plan_choice(review, on_stored, keep_both)
+    return choice == "update" or (choice == "keep-both" and refusal is None)
+
+
 def planned(
-    review: imports.CopyReview, on_stored: str, keep_both: Collection[str] = frozenset()
+    review: imports.CopyReview,
+    on_stored: str,
+    keep_both: Collection[str] = frozenset(),
+    refusal: ProblemsFound | None = None,
+    cohort: str | None = None,
 ) -> str:
     """What saving will do with one copy, in words."""
+    if refusal is not None and plan_choice(review, on_stored, keep_both) == "keep-both":
+        return f"not saved: {refusal_words(in_cohort(review.study, cohort), refusal.problems)}"
     if review.repeats is not None:
         return f"not saved: {review.repeats.label} is the same program and round"
     if review.match is None:
@@ -630,7 +687,9 @@ def plan_frame(
     on_stored: str,
     keep_both: Collection[str] = frozenset(),
     cohort: str | None = None,
+    refusals: dict[int, ProblemsFound] | None = None,
 ) -> pd.DataFrame:
+    refusals = refusals or {}
     return pd.DataFrame(
         [
             {
@@ -638,11 +697,18 @@ def plan_frame(
                 "Program": r.study.program.name,
                 "Cohort": in_cohort(r.study, cohort).program.cohort or "",
                 "Round": r.study.program.round or "",
-                "When you save": planned(r, on_stored, keep_both),
+                "When you save": planned(r, on_stored, keep_both, refusals.get(n), cohort),
             }
-            for r in reviews
+            for n, r in enumerate(reviews)
         ]
     )
+
+
+# The plan's last column holds whole sentences: it takes the room the others leave.
+PLAN_COLUMNS = {
+    "Copy": st.column_config.TextColumn(width="medium"),
+    "When you save": st.column_config.TextColumn(width="large"),
+}
 
 
 def save_bulk(
@@ -753,7 +819,10 @@ def outcome_text(outcome: imports.CopyOutcome) -> str:
         return f"updated {copy.study_id}: {changed}"
     if outcome.study is None:
         return f"not saved: {len(outcome.problems)} problem(s) in the copy"
-    reasons = [REASONS.get(p.code, p.code) for p in outcome.problems]
+    reasons = [
+        refusal_words(outcome.study, [p]) if p.code in REFUSALS else REASONS.get(p.code, p.code)
+        for p in outcome.problems
+    ]
     return f"{outcome.status}: {'; '.join(dict.fromkeys(reasons))}" if reasons else outcome.status
 
 
@@ -762,8 +831,38 @@ REASONS = {  # why a copy that was read was not saved, by problem code
     "repeated-copy": "another copy is the same program and round",
     "another-program": "its details are another program's",
     "changed-during-import": "the stored study changed in the app meanwhile",
-    "no-access": "you may not save it there",
 }
+REFUSALS = {"no-access", "nul-character", "another-program", "unknown-program"}
+
+
+def refusal_words(study: SelfStudy, problems: list[Problem]) -> str:
+    """Why the storage refuses to save a copy as a new self-study, in a few plain words
+    (the problems table holds each reason in full, with what to do). The storage words a
+    refusal for whoever asks; here the copy's own details say which rule it met."""
+    codes = {p.code for p in problems}
+    if "nul-character" in codes:
+        return "a text in it holds an invisible NUL character, which cannot be stored"
+    if "another-program" in codes:
+        return REASONS["another-program"]
+    if "unknown-program" in codes:
+        return "the program chosen to save it in is no longer stored"
+    actor = current_actor()
+    mine = actor.cohorts_for(Action.CREATE)
+    cohort = (study.program.cohort or "").strip()
+    if mine and cohort and normal_name(cohort) not in mine:
+        return f"it names the cohort {cohort}, which you do not facilitate"
+    if any("another program id" in p.message for p in problems):
+        return (
+            "a program of your cohorts has its name under another program id (give that "
+            "id as its Program ID detail, or leave it empty)"
+        )
+    if mine:
+        return (
+            "its program is not in your cohorts (a network admin can put it in one, or a "
+            "member of the program can import it)"
+        )
+    return "you may save self-studies only in your own programs"
+
 
 # --- downloads ------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from selfstudy.edges.workbooks import xlsx_bytes
 from tests.test_app_bulk_import import ZIP, click, packed, table, upload
 from tests.test_app_facilitator_import import (
+    COHORT_2025,
     FAY,
     IMPORT_PAGE,
     network,  # noqa: F401 (a fixture)
@@ -55,3 +56,65 @@ def test_the_plan_counts_only_the_copies_the_storage_will_save(
     assert [s.round for s in network.list_studies() if s.name == sample_set[2].program.name] == [
         "baseline"
     ]
+
+
+START_PAGE = "selfstudy/app/pages/start.py"
+MO = "mo@network.example"  # a member of Bridge and of Valley
+
+
+def cohort_box(at):
+    return next(t for t in at.text_input if t.label == "Cohort")
+
+
+def program_box(at):
+    return next(s for s in at.selectbox if s.label == "Program *")
+
+
+def test_a_facilitator_is_not_offered_a_team_and_finds_her_cohort_filled_in(
+    network,  # noqa: F811 (the fixture)
+):
+    at = signed_in(FAY, START_PAGE)
+    assert cohort_box(at).value == COHORT_2025  # Bridge's cohort, hers
+    assert not any(c.label.startswith("Rate it as a team") for c in at.checkbox)
+    assert any(
+        "Rating as a team is set up by one of the program's members" in c.value for c in at.caption
+    )
+    next(t for t in at.text_input if t.label == "Round").set_value("2027")
+    at = next(b for b in at.button if b.label == "Begin the self-study").click().run()
+    assert not at.exception, at.exception
+    [begun] = [s for s in network.list_studies() if s.round == "2027"]
+    assert begun.cohort == COHORT_2025
+
+
+def test_a_cohort_she_does_not_facilitate_is_refused_in_the_start_pages_words(
+    network,  # noqa: F811 (the fixture)
+):
+    at = signed_in(FAY, START_PAGE)
+    cohort_box(at).set_value("2026 Network cohort")
+    next(t for t in at.text_input if t.label == "Round").set_value("2027")
+    at = next(b for b in at.button if b.label == "Begin the self-study").click().run()
+    assert not at.exception, at.exception
+    said = at.error[0].value
+    assert "Cohort: you do not facilitate the cohort 2026 Network cohort" in said
+    assert "Cohort box" in said and "Cohort detail" not in said and "import" not in said
+    assert cohort_box(at).value == "2026 Network cohort"  # what she typed is kept
+    assert not [s for s in network.list_studies() if s.round == "2027"]
+
+
+def test_a_member_sees_each_programs_cohort_filled_in_until_she_types_her_own(
+    network,  # noqa: F811 (the fixture)
+    sample_set,
+):
+    ids = {p.name: p.id for p in network.programs()}
+    bridge, valley = sample_set[0].program.name, sample_set[2].program.name
+    network.invite(MO, "member", program_id=ids[bridge])
+    network.invite(MO, "member", program_id=ids[valley])
+    at = signed_in(MO, START_PAGE)
+    program_box(at).set_value(ids[bridge]).run()
+    assert cohort_box(at).value == COHORT_2025
+    program_box(at).set_value(ids[valley]).run()
+    assert cohort_box(at).value == "2026 Network cohort"
+    assert any(c.label.startswith("Rate it as a team") for c in at.checkbox)  # she may lead
+    cohort_box(at).set_value("Summer pilot").run()
+    program_box(at).set_value(ids[bridge]).run()
+    assert cohort_box(at).value == "Summer pilot"  # typed: never replaced

@@ -19,7 +19,7 @@ from selfstudy.app.session import (
     stored_studies,
     who,
 )
-from selfstudy.core.access import Action
+from selfstudy.core.access import Action, normal_name
 from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.study import MAX_TEXT_LENGTH
 from selfstudy.core.wording import percent_text
@@ -110,7 +110,69 @@ def recently_deleted() -> None:
                 st.rerun()
 
 
+COHORT_KEY = "begin-cohort"  # the Cohort box's text
+PREFILLED = "begin-cohort-prefilled"  # what this page last put in it from a program
+
+
+def program_cohort(program: ProgramSummary) -> str:
+    """The cohort a new self-study of `program` most likely belongs to: the one of its
+    cohorts this person facilitates, else its only cohort; none when that is not clear."""
+    mine = current_actor().cohorts_for(Action.CREATE)
+    theirs = [c for c in program.cohorts if normal_name(c) in mine]
+    if theirs:
+        return theirs[0]
+    return program.cohorts[0] if len(program.cohorts) == 1 else ""
+
+
+def prefill_cohort(program: ProgramSummary | None) -> None:
+    """Put the program's cohort in the Cohort box, unless the person typed something there
+    (what this page put in it, or nothing, may be replaced; what they typed never is)."""
+    if program is None:
+        return
+    typed = st.session_state.get(COHORT_KEY, "")
+    if typed.strip() and typed != st.session_state.get(PREFILLED):
+        return
+    st.session_state[COHORT_KEY] = st.session_state[PREFILLED] = program_cohort(program)
+
+
+def on_program_chosen(by_id: dict[str, ProgramSummary]) -> None:
+    prefill_cohort(by_id.get(st.session_state.get("begin-program") or ""))
+
+
+def may_rate_as_team(program: ProgramSummary | None) -> bool:
+    """A team self-study is led by someone who may change the program's self-studies (the
+    storage's rule for making one: EDIT in the program); a network admin names any."""
+    actor = current_actor()
+    return actor.is_admin or (program is not None and actor.may(Action.EDIT, program.id))
+
+
+def start_page_words(exc: ProblemsFound, cohort: str) -> str:
+    """The refusal in the words of this page: the storage words a refusal of a cohort the
+    facilitator does not facilitate for a copy being imported (its Cohort detail); here it
+    is the Cohort box. Other problems are shown as they are."""
+    mine = current_actor().cohorts_for(Action.CREATE)
+    named = cohort.strip()
+    if not (mine and named and normal_name(named) not in mine):
+        return problem_lines(exc)
+    lines = []
+    for problem in exc.problems:
+        if problem.code == "no-access":
+            yours = ", ".join(markdown.text(c) for c in sorted(mine))
+            lines.append(
+                f"Cohort: you do not facilitate the cohort {markdown.text(named)}, so a "
+                f"self-study may not be begun in it; nothing was saved. Write one of your "
+                f"cohorts ({yours}) in the Cohort box, or leave it empty, or ask a network "
+                "admin or a member of the program to begin it."
+            )
+        else:
+            lines.append(markdown.text(str(problem)))
+    return "  \n".join(lines)
+
+
 def new_study_form() -> None:
+    """The details of a new self-study, and its Begin button. Not a form: choosing the
+    program fills in its cohort, and offers the team choice only to whoever may lead a
+    team in it, before anything is begun."""
     available = rubrics()
     if not available:
         st.error("No valid rubric was found in the `rubrics/` folder; run `selfstudy validate`.")
@@ -121,7 +183,7 @@ def new_study_form() -> None:
         own = get_storage().programs_to_begin_in()
         if not own:
             return
-    with st.form("new-study", border=True):
+    with st.container(border=True, key="new-study"):
         st.subheader("Begin a new self-study")
         program: ProgramSummary | None = None
         if own is None:
@@ -132,7 +194,18 @@ def new_study_form() -> None:
             )
             organization = st.text_input("Organization", max_chars=MAX_TEXT_LENGTH)
         else:
-            program = st.selectbox("Program *", own, format_func=lambda p: p.name)
+            by_id = {p.id: p for p in own}
+            chosen = st.selectbox(
+                "Program *",
+                list(by_id),
+                format_func=lambda program_id: by_id[program_id].name,
+                key="begin-program",
+                on_change=on_program_chosen,
+                args=(by_id,),
+            )
+            program = by_id.get(chosen) if chosen is not None else None
+            if COHORT_KEY not in st.session_state:
+                prefill_cohort(program)
             if not current_actor().programs_for(Action.EDIT):  # a facilitator only
                 st.caption(
                     "As a facilitator you can begin a self-study of a program in your "
@@ -142,19 +215,36 @@ def new_study_form() -> None:
             organization = (program.organization or "") if program else ""
         left, right = st.columns(2)
         cohort = left.text_input(
-            "Cohort", placeholder="e.g. 2025 network cohort", max_chars=MAX_TEXT_LENGTH
+            "Cohort",
+            placeholder="e.g. 2025 network cohort",
+            max_chars=MAX_TEXT_LENGTH,
+            key=COHORT_KEY,
+            help="The cohort whose comparison this self-study is in; left empty, it is in none.",
         )
         round_ = right.text_input(
             "Round", placeholder="e.g. baseline, follow-up", max_chars=MAX_TEXT_LENGTH
         )
+        if program is not None and len(program.cohorts) > 1 and not cohort.strip():
+            st.caption(
+                "This program is in the cohorts "
+                + ", ".join(markdown.text(c) for c in program.cohorts)
+                + ": name the one this self-study belongs to."
+            )
         rubric = st.selectbox(
             "Rubric", available, format_func=lambda r: f"{r.title} (version {r.version})"
         )
-        as_team = st.checkbox(
-            "Rate it as a team: each rater rates on their own, then the team agrees "
-            "(set up next, on the Team page)"
-        )
-        begin = st.form_submit_button("Begin the self-study", type="primary")
+        as_team = False
+        if may_rate_as_team(program if own is not None else None):
+            as_team = st.checkbox(
+                "Rate it as a team: each rater rates on their own, then the team agrees "
+                "(set up next, on the Team page)"
+            )
+        else:
+            st.caption(
+                "Rating as a team is set up by one of the program's members, who leads the "
+                "team: you can begin a self-study of one rater here."
+            )
+        begin = st.button("Begin the self-study", type="primary")
     if begin:
         details = (rubric.key, name, organization, cohort, round_)
         try:
@@ -170,8 +260,10 @@ def new_study_form() -> None:
                 program_id=program.id if program else None,
             )
         except ProblemsFound as exc:
-            st.error(problem_lines(exc))
+            st.error(start_page_words(exc, cohort))
             return
+        st.session_state.pop(COHORT_KEY, None)
+        st.session_state.pop(PREFILLED, None)
         if as_team:
             open_study(study_id)
             st.switch_page(TEAM, query_params={"study": study_id})
@@ -193,21 +285,25 @@ def resume_list(summaries: list[StudySummary]) -> None:
         study = stored.get(summary.id)
         completeness = studies.completeness(study, available) if study else None
         with st.container(border=True):
-            main, progress, action = st.columns([5, 3, 2], vertical_alignment="center")
+            # the buttons' column is wide enough for their words at 1280 pixels and less
+            main, action = st.columns([3, 1], vertical_alignment="center")
             details = " · ".join(
                 filter(None, [summary.organization, summary.cohort, summary.round])
             )
             main.markdown(f"**{markdown.text(summary.name)}**  \n{markdown.text(details) or ' '}")
             if completeness is not None:
-                progress.progress(completeness, text=f"{percent_text(completeness)} complete")
-            progress.caption(f"Last edit {summary.updated_at:%d %b %Y, %H:%M} UTC")
-            if action.button("Open", key=f"open-{summary.id}", icon=":material/arrow_forward:"):
+                main.progress(completeness, text=f"{percent_text(completeness)} complete")
+            main.caption(f"Last edit {summary.updated_at:%d %b %Y, %H:%M} UTC")
+            if action.button(
+                "Open", key=f"open-{summary.id}", icon=":material/arrow_forward:", width="stretch"
+            ):
                 go_to_study(summary.id)
             if current_actor().may(Action.DELETE, summary.program_id):
                 action.button(
                     "Delete",
                     key=f"delete-{summary.id}",
                     icon=":material/delete:",
+                    width="stretch",
                     on_click=ask_to_delete,
                     args=(summary.id,),
                 )

@@ -77,7 +77,7 @@ PEOPLE = [
 # People who signed in once, through another provider, and hold no access.
 ELSEWHERE, NOBODYS = "https://accounts.elsewhere.example", ("Otto", "Pia")
 NO_ACCESS = "you do not have access to this"
-READ_ONLY = "You can read this self-study; only its program's members can change it."
+READ_ONLY = "This self-study is read-only for you."
 SCREENSHOTS = OUTPUT / "signin"
 
 

@@ -33,6 +33,7 @@ from selfstudy.app.session import (
     who,
 )
 from selfstudy.app.widgets import item_input, level_descriptors, progress_bar, save_before_leaving
+from selfstudy.core.access import Action, normal_name
 from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.rubric import Dimension, Rubric
 from selfstudy.core.scoring import Result, score
@@ -238,16 +239,19 @@ def go_to_dimension(study_id: str, index: int) -> None:
     st.session_state[dimension_key(study_id)] = index
 
 
-def header(study_id: str, program: Program, dimension: Dimension, index: int) -> None:
+def header(
+    study_id: str, program: Program, dimension: Dimension, index: int, fixed: bool = False
+) -> None:
+    """The dimension's title, and the study's link; `fixed`: this person may only read it
+    (nothing they do here is saved, so the page does not say answers save)."""
     details = " · ".join(filter(None, [program.organization, program.cohort, program.round]))
     st.caption(markdown.text(program.name + (f" · {details}" if details else "")))
     st.title(f"{index + 1}. {markdown.text(dimension.title)}")
     if dimension.description:
         st.markdown(markdown.text(dimension.description))
     link = study_link(study_id, dimension)
-    st.caption(
-        f"Answers save automatically. Link to reopen this self-study anywhere: [{link}]({link})"
-    )
+    saving = "Read-only for you (see above)." if fixed else "Answers save automatically."
+    st.caption(f"{saving} Link to reopen this self-study anywhere: [{link}]({link})")
 
 
 def previous_and_next(study_id: str, rubric: Rubric, index: int) -> None:
@@ -267,6 +271,23 @@ def previous_and_next(study_id: str, rubric: Rubric, index: int) -> None:
         )
     else:
         right.page_link(RESULTS, label="See the results", icon=":material/monitoring:")
+
+
+def read_only_words(program: Program) -> str:
+    """Why this person may read the study but not change it, in words. Whether the program
+    has members yet is not theirs to know (only who may invite to it reads that), so the
+    way to get one is said either way."""
+    cohort = normal_name(program.cohort or "")
+    facilitated = bool(cohort) and cohort in current_actor().cohorts_for(Action.READ)
+    why = (
+        "As a facilitator of its cohort you can read and compare"
+        if facilitated
+        else ("You can read")
+    )
+    return (
+        f"This self-study is read-only for you. {why} it; only its program's members can "
+        "change it (a network admin can invite them, if the program has none yet)."
+    )
 
 
 def no_study(message: str, problem: bool = False) -> None:
@@ -323,11 +344,12 @@ def show() -> None:
         )
         return
     session.progress_changed = False
-    if note_read_only(study_id):
+    fixed = note_read_only(study_id)
+    if fixed:
         st.info(
             "Your ratings were submitted, so they are fixed now."
             if study_id != opened
-            else "You can read this self-study; only its program's members can change it.",
+            else read_only_words(session.study.program),
             icon=":material/visibility:",
         )
     rubric = rubric_for(session.study)
@@ -342,7 +364,7 @@ def show() -> None:
         scroll_to_top()
     st.session_state[SHOWN_KEY] = (study_id, index)
     dimension = rubric.dimensions[index]
-    header(opened, session.study.program, dimension, index)
+    header(opened, session.study.program, dimension, index, fixed)
     save_before_leaving()
     notices(session)
     missing_summary(missing_required(rubric, dimension, session.study.answers))

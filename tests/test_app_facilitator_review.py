@@ -118,3 +118,43 @@ def test_a_member_sees_each_programs_cohort_filled_in_until_she_types_her_own(
     cohort_box(at).set_value("Summer pilot").run()
     program_box(at).set_value(ids[bridge]).run()
     assert cohort_box(at).value == "Summer pilot"  # typed: never replaced
+
+
+def test_a_study_she_may_only_read_says_so_and_how_its_program_gets_members(
+    network,  # noqa: F811 (the fixture)
+    sample_set,
+):
+    bridge = next(s.id for s in network.list_studies() if s.name == sample_set[0].program.name)
+    at = signed_in(FAY, START_PAGE)
+    at = next(b for b in at.button if b.key == f"open-{bridge}").click().run()
+    assert not at.exception, at.exception
+    said = " ".join(i.value for i in at.info)
+    assert "This self-study is read-only for you" in said
+    assert "As a facilitator of its cohort you can read and compare it" in said
+    assert "a network admin can invite them, if the program has none yet" in said
+    captions = " ".join(c.value for c in at.caption)
+    assert "Answers save automatically" not in captions
+    assert "Read-only for you" in captions
+
+
+COHORTS_PAGE = "selfstudy/app/pages/cohorts.py"
+
+
+def test_the_cohorts_page_says_which_stored_round_a_later_one_replaced(
+    network,  # noqa: F811 (the fixture)
+    sample_set,
+):
+    first = next(s.id for s in network.list_studies() if s.name == sample_set[0].program.name)
+    network.create_study(sample_set[0])  # Bridge's baseline again, kept both
+    at = signed_in(FAY, COHORTS_PAGE)
+    assert not at.exception, at.exception
+    [replaced] = [
+        e
+        for e in at.expander
+        if e.label.endswith("replaced by a later one of the same program and round")
+    ]
+    assert replaced.label.startswith("1 self-study replaced")
+    shown = replaced.dataframe[0].value
+    assert shown.to_dict("records") == [
+        {"Self-study": first, "Program": sample_set[0].program.name, "Round": "baseline"}
+    ]

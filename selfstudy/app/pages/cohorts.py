@@ -34,6 +34,7 @@ from selfstudy.core.cohorts import (
     Comparison,
     LeftOut,
     against_group,
+    duplicate_studies,
     levels_by_group,
     threshold_text,
 )
@@ -81,8 +82,46 @@ def _scores(
     """The scores of the studies of one rubric this `scope` may compare, kept as `teams`
     chooses; how many were left out as unreadable, and how many the choice left out: read
     in bulk from the database's columns."""
-    stored = cohort_workflow.stored_scores(get_storage(), rubric_id, teams)
+    stored = _stored(url, fingerprint, rubric_id, scope, teams)
     return stored.scores, stored.rubric, stored.left_out, stored.not_chosen
+
+
+@st.cache_resource(show_spinner="Scoring…", max_entries=8)
+def _stored(
+    url: str, fingerprint: Fingerprint, rubric_id: str, scope: Actor, teams: str = "every"
+) -> cohort_workflow.StoredScores:
+    """The stored scores as the workflow gives them, with their problems (`_scores`)."""
+    return cohort_workflow.stored_scores(get_storage(), rubric_id, teams)
+
+
+def _replaced_notice(stored: cohort_workflow.StoredScores, pseudonyms: bool) -> None:
+    """Which stored self-studies the comparison leaves out because a later one of the same
+    program and round replaces it (kept both when imported): said, not silently dropped.
+    Under pseudonyms the programs are not named here either."""
+    replaced = [p for p in stored.problems if p.code == "repeated-round"]
+    if not replaced:
+        return
+    n = len(replaced)
+    title = (
+        f"{n} self-stud{'y' if n == 1 else 'ies'} replaced by a later one of the same "
+        "program and round"
+    )
+    with st.expander(title, icon=":material/layers:"):
+        st.caption(
+            "Each program counts once per round, with its latest self-study. To count one "
+            "of these instead, change the round of one of the two on its Self-study page "
+            "(its program's members can), or delete the one not wanted."
+        )
+        # the problems are of these rows, in their order (`scores_of_columns`)
+        rows = duplicate_studies(stored.scores.programs)
+        table = pd.DataFrame(
+            {
+                "Self-study": [p.location for p in replaced],
+                "Program": rows["name"].astype(str).to_numpy(),
+                "Round": rows["round"].fillna("").astype(str).to_numpy(),
+            }
+        )
+        st.dataframe(table.drop(columns=["Program"] if pseudonyms else []), hide_index=True)
 
 
 def _team_choice() -> str:
@@ -611,6 +650,9 @@ def page() -> None:
     if not len(scores):
         return
     chosen = _filters(scores, rubric)
+    _replaced_notice(
+        _stored(url, fingerprint, rubric_id, access_scope(), teams), chosen["pseudonyms"]
+    )
     comparison = _comparison(
         url,
         fingerprint,

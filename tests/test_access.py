@@ -260,9 +260,20 @@ def copy_of_a(w: World) -> SelfStudy:
     return with_evidence(w.net.local.get_study(w.net.a_base).study, w.net.item, "From the copy")
 
 
+def every_copy_refused(out):
+    """What `save_copies` returned, or `NoAccess` when it saved nothing and refused each copy
+    for access: a facilitator is told of each copy where it is, not in one refusal."""
+    saved, problems = out
+    if not saved and problems and {p.code for p in problems} == {"no-access"}:
+        raise NoAccess(", ".join(p.location for p in problems))
+    return out
+
+
 def import_update(store: Storage, w: World):
     source = imports.Source("bridge-baseline.xlsx", "bridge-baseline", lambda: None)
-    return imports.save_copies(store, [(source, copy_of_a(w))], on_match="update")
+    return every_copy_refused(
+        imports.save_copies(store, [(source, copy_of_a(w))], on_match="update")
+    )
 
 
 def import_update_done(w: World, role: str, out) -> None:
@@ -273,7 +284,9 @@ def import_update_done(w: World, role: str, out) -> None:
 
 def import_new(store: Storage, w: World):
     source = imports.Source("bridge-baseline.xlsx", "bridge-baseline", lambda: None)
-    return imports.save_copies(store, [(source, copy_of_a(w))], on_match="keep-both")
+    return every_copy_refused(
+        imports.save_copies(store, [(source, copy_of_a(w))], on_match="keep-both")
+    )
 
 
 def import_new_done(w: World, role: str, out) -> None:

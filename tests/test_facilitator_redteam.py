@@ -15,6 +15,7 @@ from selfstudy.core.access import Action, NoAccess, normal_name
 from selfstudy.core.problems import ProblemsFound
 from selfstudy.edges.storage.database import StudiesRefused
 from selfstudy.edges.workbooks import export_xlsx
+from selfstudy.workflows import imports
 from tests.access_people import A_COHORT, A_NAME, B_COHORT, B_NAME, Network, build
 from tests.test_facilitator_import import (
     BY,
@@ -23,6 +24,7 @@ from tests.test_facilitator_import import (
     new_program,
     program_of,
     seen_by,
+    source,
 )
 
 
@@ -188,6 +190,29 @@ def test_nothing_else_opens_to_her(net):
         fay.set_sharing(net.a, True)
     assert not fay.allows(Action.EDIT, mine) and not fay.allows(Action.DELETE, mine)
     assert net.rows() == before
+
+
+def test_when_every_copy_of_a_facilitator_is_refused_each_is_told_why_where_it_is(net):
+    """Found clicking through: a batch of hers all refused got one member's refusal ("begin
+    it in one of your own programs"), contradicting what the page tells her she may do."""
+    fay = net.store("facilitator")
+    other_cohort = new_program(net, B_COHORT)
+    outside = copy_of(net, net.b_base, cohort=None)
+    before = net.rows()
+    saved, problems = imports.save_copies(
+        fay, [(source("new.xlsx"), other_cohort), (source("valley.xlsx"), outside)], by=BY
+    )
+    assert saved == [] and net.rows() == before
+    assert problems.flatten(["code", "location"]) == [
+        ["no-access", "new.xlsx"],
+        ["no-access", "valley.xlsx"],
+    ]
+    said = [str(p) for p in problems]
+    assert f"names cohort '{B_COHORT}', which you do not facilitate" in said[0]
+    assert "you may import self-studies of the programs in your cohorts" in said[1]
+    assert not any("one of your own programs" in line for line in said)
+    with pytest.raises(NoAccess, match="one of your own programs"):  # a member's: as before
+        imports.save_copies(net.store("member A"), [(source("valley.xlsx"), outside)], by=BY)
 
 
 # --- the command line ---------------------------------------------------------------------

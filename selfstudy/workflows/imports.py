@@ -815,7 +815,8 @@ def save_copies(
     studies in `program_id` when it is given: else `NoAccess` is raised before anything
     is written. A new copy of a program they may not begin studies in is checked before
     anything is written too, and reported where it is (`no-access`), the others saved
-    (when they may begin none of the new copies, and update none, `NoAccess`). When
+    (when they may begin none of the new copies, and update none, `NoAccess`; but a
+    facilitator's refusals say different things of each copy, so each is reported). When
     writing fails part-way, `SavingStopped` holds what was saved; a failure before
     anything was written is raised as it is.
     """
@@ -844,7 +845,12 @@ def save_copies(
             "only the members of a self-study's program can update it from a copy",
         )
     refusals = storage.creation_refusals([studies[n] for n in new], program_id)
-    if new and not updates and all(isinstance(refusals.get(k), NoAccess) for k in range(len(new))):
+    if (
+        new
+        and not updates
+        and not storage.actor.cohorts_for(Action.CREATE)  # a facilitator's differ: each told
+        and all(isinstance(refusals.get(k), NoAccess) for k in range(len(new)))
+    ):
         raise NoAccess(  # they may begin none of them: refused as a whole, as for one
             ", ".join(copies[n][0].label for n in new),
             "begin or import self-studies in one of your own programs; only a network admin "

@@ -1792,8 +1792,9 @@ def _other_cohort(actor: Actor, study: SelfStudy) -> ProblemsFound | None:
     return NoAccess(
         f"A self-study of {quoted(study.program.name)}",
         f"it names cohort {quoted(cohort.strip())}, which you do not facilitate; nothing of it "
-        "was saved: change its Cohort detail to one of your cohorts (or leave it empty), or "
-        "ask a network admin or a member of the program to import it",
+        "was saved: if its program is in one of your cohorts, or new, change its Cohort "
+        "detail to one of your cohorts (or leave it empty); else ask a network admin to put "
+        "the program in your cohort, or a member of the program to import it",
     )
 
 

@@ -412,7 +412,7 @@ def hostile_study(tmp_path, hostile_path) -> Path:
     study = {
         "format": "selfstudy/1",
         "rubric": {"id": "hostile", "version": "1"},
-        "program": {"name": "Bridge\x00to\x1bSTEM", "cohort": "2025", "round": "baseline"},
+        "program": {"name": "Bridge\x07to\x1bSTEM", "cohort": "2025", "round": "baseline"},
         "answers": {"G.1.a": {"value": 1}},
     }
     path.write_text(json.dumps(study), encoding="utf-8")

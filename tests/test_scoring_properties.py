@@ -14,6 +14,8 @@ from selfstudy.edges.rubric_files import load_rubric
 
 from .conftest import DATA_DIR, DEFAULT_RUBRIC_PATH
 
+TEXT = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")  # a NUL: refused
+
 RUBRICS = [
     load_rubric(DEFAULT_RUBRIC_PATH),
     load_rubric(DATA_DIR / "rubrics" / "odd-scale.yaml"),
@@ -38,7 +40,7 @@ def rubric_and_answers(draw) -> tuple[Rubric, dict[str, Answer]]:
         elif item.type == "number":
             value = draw(st.integers(0, 500))
         else:
-            value = draw(st.text(min_size=1, max_size=20))
+            value = draw(st.text(TEXT, min_size=1, max_size=20))
         answers[item.id] = Answer(value=value)
     return rubric, answers
 

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.engine import Connection, Row
+from sqlalchemy.pool import QueuePool
 
 from selfstudy.core.cohorts.columns import StudyColumns, object_array
 from selfstudy.edges.storage.schema import answers_table, studies_table
@@ -143,9 +144,22 @@ def _parts(conn: Connection, where: tuple[ColumnElement[bool], ...]) -> Iterator
         result = own.execution_options(stream_results=True, yield_per=CHUNK).execute(gathered)
         yield from result.partitions()
 
-    if conn.dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql" and _spare_connection(conn):
         return _ahead(conn, read)
     return read(conn)
+
+
+def _spare_connection(conn: Connection) -> bool:
+    """Whether the pool can give `_ahead`'s thread a connection without waiting for one.
+
+    The app's sessions share one pool: were every connection held by a read waiting for
+    its thread's own, none would be given back, and each read would fail at the pool's
+    wait. Without a spare one, the parts are read on `conn` alone, as SQLite reads them."""
+    pool = conn.engine.pool
+    if not isinstance(pool, QueuePool):
+        return True
+    most = getattr(pool, "_max_overflow", -1)  # SQLAlchemy keeps the limit to itself
+    return most < 0 or pool.checkedin() > 0 or pool.overflow() < most
 
 
 _DONE = object()

@@ -5,14 +5,39 @@
 // focus away also starts another page (a sidebar link, "Next: ..."), the save
 // and the page change race: the text could be lost, or the next page drawn
 // blank. So a click made while a text box has focus is held back: the box is
-// left first (which saves it), and the click is replayed once the app has
-// finished the save, or after at most three seconds.
+// left first (which saves it), and the click is replayed once the server has
+// run the script that saves it, or after at most ten seconds.
 (() => {
   if (window.__selfstudySaveBeforeLeaving) return;
   window.__selfstudySaveBeforeLeaving = true;
   const TEXT_BOX = '[data-testid="stTextInput"] input, [data-testid="stTextArea"] textarea';
   const TAKES_AWAY = 'a, button, [role="radio"], [role="tab"], summary';
   const running = () => document.querySelector('[data-testid="stStatusWidget"]') !== null;
+  // The app's root says whether the server is running the script.
+  const app = () => document.querySelector('[data-testid="stApp"]');
+  const scriptState = () => app()?.getAttribute("data-test-script-state");
+  // A box's text as last sent to the server: as it was when the box was entered, or
+  // applied with Enter (a text input) or Ctrl/Cmd+Enter (a text area, also after a pause).
+  const sent = new WeakMap();
+  document.addEventListener(
+    "focusin",
+    (event) => {
+      if (event.target.matches && event.target.matches(TEXT_BOX)) {
+        sent.set(event.target, event.target.value);
+      }
+    },
+    true,
+  );
+  document.addEventListener(
+    "keydown",
+    (event) => {
+      const box = event.target;
+      if (!box.matches || !box.matches(TEXT_BOX) || event.key !== "Enter") return;
+      if (event.ctrlKey || event.metaKey || box.tagName === "INPUT") sent.set(box, box.value);
+    },
+    true,
+  );
+  const unsent = (box) => sent.has(box) && box.value !== sent.get(box);
   let replaying = false;
   const typingIn = () => {
     const box = document.activeElement;
@@ -65,14 +90,29 @@
       if (!target) return;
       event.preventDefault();
       event.stopImmediatePropagation();
+      // Text not sent yet: wait until the server has run the script that saves it (seen
+      // starting, then finished), however slow it is to start; a busy server once took
+      // longer than a fixed wait, and the click then raced the save and won.
+      const sending = unsent(box);
+      const root = app();
+      let ran = false;
+      const watch = root
+        ? new MutationObserver(() => {
+            if (scriptState() === "running") ran = true;
+          })
+        : null;
+      watch?.observe(root, { attributes: true, attributeFilter: ["data-test-script-state"] });
       box.blur();
       const started = Date.now();
       const replay = () => {
         const waited = Date.now() - started;
-        if ((running() || waited < 150) && waited < 3000) {
+        if (scriptState() === "running") ran = true;
+        const saved = sending ? ran && scriptState() !== "running" : waited >= 150;
+        if ((!saved || running()) && waited < 10000) {
           setTimeout(replay, 50);
           return;
         }
+        watch?.disconnect();
         if (!target.isConnected) return; // the save's redraw replaced it: nothing to replay
         replaying = true;
         try {

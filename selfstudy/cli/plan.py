@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
@@ -35,9 +35,6 @@ from selfstudy.core.printable import json_text, printable_lines
 from selfstudy.core.problems import Problem, ProblemsFound, clip, quoted
 from selfstudy.core.wording import NONE
 from selfstudy.edges.files import write_atomically
-
-if TYPE_CHECKING:
-    pass
 
 FORMAT_OF_SUFFIX = {".html": "html", ".htm": "html", ".json": "json", ".csv": "csv"}
 

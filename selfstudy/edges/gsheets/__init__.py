@@ -35,7 +35,6 @@ from selfstudy.edges.gsheets.client import (
     MAX_DELAY,
     RetryingHTTPClient,
     connect,
-    is_sheet_url,
     spreadsheet_key,
 )
 from selfstudy.edges.gsheets.credentials import (
@@ -47,6 +46,7 @@ from selfstudy.edges.gsheets.credentials import (
 from selfstudy.edges.gsheets.pull import MAX_COLUMNS, MAX_ROWS, MAX_TABS, pull, pull_sheets
 from selfstudy.edges.gsheets.push import PushReport, push
 from selfstudy.edges.gsheets.sync import SyncOutcome, sync
+from selfstudy.edges.sheet_urls import is_sheet_url  # imported without gspread by the CLI
 
 __all__ = [
     "CREDENTIALS_ENV",

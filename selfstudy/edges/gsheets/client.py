@@ -25,7 +25,6 @@ from requests.adapters import HTTPAdapter
 from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.edges.gsheets.credentials import credential_problem, credential_refused, oauth_error
 from selfstudy.edges.gsheets.replies import Reply, read_reply
-from selfstudy.edges.sheet_urls import SHEET_URL_STARTS, is_sheet_url  # noqa: F401
 
 ENDPOINT_ENV = "SELFSTUDY_SHEETS_ENDPOINT"
 SHEETS_API = "https://sheets.googleapis.com"

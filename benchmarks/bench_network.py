@@ -18,7 +18,8 @@ project's own code (`Storage(url)` migrates) and 1,000 sampled self-studies
 (`core.samples`, 500 programs, baseline and follow-up) are stored through
 `Storage.create_study` in a scratch database: their rows (program, study,
 answers, history) are then copied in bulk under new ids, programs, cohorts and
-times, so every row is one the app itself wrote. Nine sampled studies in ten are
+times, so every row is one the app itself wrote, and each study's answers are
+packed on it by the project's `pack_answer_values`. Nine sampled studies in ten are
 finished and one is still in progress (see `finished`), so the default completeness
 threshold counts 90% of them, as in a network whose teams mostly finished. Copies are spread
 over eight cohorts, and every program has both rounds (baseline and follow-up).
@@ -53,7 +54,7 @@ from selfstudy.core.samples import sample_studies
 from selfstudy.core.study import Program, SelfStudy
 from selfstudy.edges.rubric_files import PROJECT_ROOT, load_rubric
 from selfstudy.edges.storage import Storage
-from selfstudy.edges.storage.schema import MIGRATIONS, new_id
+from selfstudy.edges.storage.schema import MIGRATIONS, new_id, pack_answer_values
 
 DEFAULT_RUBRIC = PROJECT_ROOT / "rubrics" / "stem-equity-self-study.yaml"
 SAMPLES = PROJECT_ROOT / "selfstudy" / "core" / "samples.py"  # a change to it changes the rows
@@ -308,11 +309,21 @@ def sqlite_database(count: int) -> tuple[str, str, bool]:
         db.execute("COMMIT")
     db.execute("PRAGMA journal_mode=WAL")  # as the app leaves its file
     db.close()
+    _pack(f"sqlite:///{building}")
     building.rename(path)
     seconds = time.perf_counter() - start
     built_at = time.strftime("%Y-%m-%d %H:%M")
     stamp_file.write_text(json.dumps({**wanted, "built_at": built_at, "seconds": seconds}))
     return str(path), f"built now in {seconds:.0f} s ({load()})", True
+
+
+def _pack(url: str) -> None:
+    """Each study's answers packed on it by the project's own code, as the migration that
+    introduced them packs a database stored before (the rows copied in bulk do not pack)."""
+    storage = Storage(url)
+    with storage.engine.begin() as conn:
+        pack_answer_values(conn)
+    storage.engine.dispose()
 
 
 def _insert(db: sqlite3.Connection, table: str, columns: tuple[str, ...], rows: list) -> None:
@@ -370,6 +381,7 @@ def postgres_database(server: str, count: int) -> tuple[str, str, bool]:
                     for row in rows:
                         copy.write_row(row)
             db.commit()
+    _pack(url)
     with psycopg.connect(plain, autocommit=True) as db:
         # what autovacuum would have done on a database in use: statistics, visibility map
         db.execute("VACUUM ANALYZE")

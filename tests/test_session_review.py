@@ -1,10 +1,11 @@
 """Defects found reviewing the session's changes to storage, each shown as a person meets it.
 
-A cohort comparison on PostgreSQL reads its answers in a thread on a second connection
-(`columns._ahead`). The app's sessions share one engine and so one pool of connections:
-when every connection but the reader's own is busy (other sessions reading at the same
+A cohort comparison on PostgreSQL once read its answers in a thread on a second
+connection. The app's sessions share one engine and so one pool of connections: when
+every connection but the reader's own was busy (other sessions reading at the same
 moment), the thread waited for one that only a finished read gives back, and the read
-failed after the pool's wait (30 s) where it had read on its one connection before.
+failed after the pool's wait (30 s). A comparison now reads on its one connection; this
+keeps it so.
 """
 
 from __future__ import annotations

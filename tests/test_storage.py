@@ -228,6 +228,7 @@ def test_the_schema_is_migrated_once_and_recorded(db_url):
         "004_team_ratings",
         "005_improvement_plans",
         "006_answer_values_index",
+        "007_packed_answer_values",
     ]
 
 

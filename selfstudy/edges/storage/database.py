@@ -80,6 +80,7 @@ from selfstudy.edges.storage.schema import (
     migrations_table,
     new_id,
     now,
+    pack_answer_values,
     pending_migrations,
     program_cohorts_table,
     programs_table,
@@ -94,6 +95,8 @@ from selfstudy.edges.storage.teams import SHEET, TeamStudies
 if TYPE_CHECKING:
     from selfstudy.core.cohorts.columns import StudyColumns
 
+# a study's columns as lists read them: its packed answer values are for comparisons alone
+_STUDY_FIELDS = tuple(c for c in studies_table.c if c.name != "answer_values")
 Seen = int | None | Mapping[str, int | None]  # the item revision a writer saw, or one per field
 
 
@@ -556,7 +559,7 @@ class Storage(TeamStudies, ImprovementRecords):
         with self.engine.connect() as conn:
             visible = self._scope(conn, Action.COMPARE, studies_table.c.program_ref)
             rows = conn.execute(
-                select(studies_table).where(_LISTED, visible).order_by(studies_table.c.created_at)
+                select(*_STUDY_FIELDS).where(_LISTED, visible).order_by(studies_table.c.created_at)
             ).all()
             query = select(
                 columns.study_id, columns.item_id, columns.value, columns.evidence, columns.notes
@@ -654,7 +657,7 @@ class Storage(TeamStudies, ImprovementRecords):
         with self.engine.connect() as conn:
             action = Action.DELETE if deleted else Action.READ
             query = (
-                select(studies_table, answered.c.answered)
+                select(*_STUDY_FIELDS, answered.c.answered)
                 .outerjoin(answered, answered.c.study_id == studies_table.c.id)
                 .where(
                     ~_LIVE if deleted else _LIVE,
@@ -835,11 +838,7 @@ class Storage(TeamStudies, ImprovementRecords):
                 if also is not None:
                     also(conn)
                 if written:
-                    conn.execute(
-                        update(studies_table)
-                        .where(studies_table.c.id == study_id)
-                        .values(updated_at=stamp)
-                    )
+                    _answers_written(conn, study_id, stamp)
         except StaleEdit as stale:
             self._keep_refused(study_id, stale.conflicts, stamp, by)
             raise
@@ -1242,6 +1241,14 @@ def _write(
     )
 
 
+def _answers_written(conn: Connection, study_id: str, stamp: str) -> None:
+    """After `_write`s of a study's answers: when it was edited, and its packed values."""
+    conn.execute(
+        update(studies_table).where(studies_table.c.id == study_id).values(updated_at=stamp)
+    )
+    pack_answer_values(conn, [study_id])
+
+
 def _fields(answer: Answer) -> dict[str, Any]:
     return {"value": answer.value, "evidence": answer.evidence, "notes": answer.notes}
 
@@ -1502,6 +1509,7 @@ def _insert_studies(
     insert_rows(conn, studies_table, _STUDY_COLUMNS, rows)
     insert_rows(conn, answers_table, _ANSWER_COLUMNS, answers)
     insert_rows(conn, changes_table, _CHANGE_COLUMNS, history)
+    pack_answer_values(conn, ids)
     return ids
 
 

@@ -21,9 +21,12 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    case,
+    exists,
     func,
     insert,
     inspect,
+    null,
     select,
     text,
     update,
@@ -66,6 +69,9 @@ studies_table = Table(
     # since 004: a rater's own sheet in a team self-study: the team study it rates (such a
     # study is never listed, compared or synced on its own)
     Column("team_of", String(40), nullable=True),
+    # since 007: the item and value of each of its answers, packed (`pack_answer_values`);
+    # null when unknown: then they are read from the answers
+    Column("answer_values", Text, nullable=True),
 )
 answers_table = Table(
     "answers",
@@ -279,6 +285,7 @@ def _create_as_in_001(conn: Connection, table: Table) -> None:
         "notes_changed",
         "program_ref",
         "team_of",
+        "answer_values",
     }
     first = Table(
         table.name,
@@ -411,13 +418,102 @@ def _improvement(conn: Connection) -> None:
 
 def _answer_values_index(conn: Connection) -> None:
     """On SQLite, an index holding each answer's (study, item, value), so a cohort comparison
-    gathers a network's values from the index alone, in study order, without visiting the
-    table's rows (`columns.read_study_columns`: about a third of SQLite's work at 100,000
-    studies). PostgreSQL gets none: a btree entry is limited to about 2.7 kB, and a
-    written-out answer may be longer; its primary key already gives study order there."""
+    gathered a network's values from the index alone (dropped by 007, once the values are
+    packed with their study). PostgreSQL gets none: a btree entry is limited to about
+    2.7 kB, and a written-out answer may be longer."""
     if conn.dialect.name == "sqlite":
         conn.execute(
             text("CREATE INDEX IF NOT EXISTS answers_values ON answers (study_id, item_id, value)")
+        )
+
+
+# The packing of `studies.answer_values`: `item id US value` joined by RS (ASCII's unit and
+# record separators). A value is JSON text, whose control characters are always escaped.
+UNIT, RECORD = "\x1f", "\x1e"
+
+
+def _packed_answer_values(conn: Connection) -> None:
+    """Each study's answers' items and values, packed in one text on the study, kept so by
+    every write (`pack_answer_values`) and forgotten by the database itself whenever an
+    answer changes any other way (triggers). A cohort comparison then reads one text per
+    study (`columns.read_study_columns`) where the database gathered millions of answers
+    at every read: most of the time `cohort --from-db` took at 100,000 studies.
+
+    Packing the studies already stored takes a while once (about as long as one such
+    comparison took). SQLite's index of answer values (006) is dropped: reads no longer
+    use it, and it made every write of an answer update one more index."""
+    if "answer_values" not in {c["name"] for c in inspect(conn).get_columns("studies")}:
+        conn.execute(text("ALTER TABLE studies ADD COLUMN answer_values TEXT"))
+    for statement in _FORGET_PACKED_VALUES[conn.dialect.name]:
+        conn.execute(text(statement))
+    pack_answer_values(conn)
+    if conn.dialect.name == "sqlite":
+        conn.execute(text("DROP INDEX IF EXISTS answers_values"))
+
+
+# Any change to an answer, by whatever statement, forgets its study's packed values: a
+# write that does not pack them again (none of the storage's) leaves the study to be read
+# from its answers, never read as it was. SQLite's triggers run for each row; PostgreSQL's
+# once per statement, over the rows it changed (a bulk import's `COPY` of thousands).
+_FORGET = "UPDATE studies SET answer_values = NULL WHERE answer_values IS NOT NULL AND id"
+_FORGET_PACKED_VALUES = {
+    "sqlite": [
+        f"""CREATE TRIGGER IF NOT EXISTS answers_inserted AFTER INSERT ON answers
+        BEGIN {_FORGET} = NEW.study_id; END""",
+        f"""CREATE TRIGGER IF NOT EXISTS answers_updated AFTER UPDATE ON answers
+        BEGIN {_FORGET} IN (OLD.study_id, NEW.study_id); END""",
+        f"""CREATE TRIGGER IF NOT EXISTS answers_deleted AFTER DELETE ON answers
+        BEGIN {_FORGET} = OLD.study_id; END""",
+    ],
+    "postgresql": [
+        f"""CREATE OR REPLACE FUNCTION forget_packed_answer_values() RETURNS trigger
+        LANGUAGE plpgsql AS $$ BEGIN
+            {_FORGET} IN (SELECT study_id FROM changed);
+            RETURN NULL;
+        END $$""",
+        *(
+            statement
+            for done, event, rows in (
+                ("inserted", "INSERT", "NEW"),
+                ("updated_from", "UPDATE", "OLD"),  # an answer moved to another study: both
+                ("updated", "UPDATE", "NEW"),
+                ("deleted", "DELETE", "OLD"),
+            )
+            for statement in (
+                f"DROP TRIGGER IF EXISTS answers_{done} ON answers",
+                f"""CREATE TRIGGER answers_{done} AFTER {event} ON answers
+                REFERENCING {rows} TABLE AS changed FOR EACH STATEMENT
+                EXECUTE FUNCTION forget_packed_answer_values()""",
+            )
+        ),
+    ],
+}
+
+
+def pack_answer_values(conn: Connection, study_ids: Sequence[str] | None = None) -> None:
+    """Pack the answers' items and values onto these studies (all of them: None), from the
+    answers as they now are, in the caller's transaction: after every write of answers.
+
+    A study with an item id holding a separator is left unpacked (null): its answers are
+    read one by one. A study without answers packs to an empty text."""
+    answers = answers_table.c
+    own = answers.study_id == studies_table.c.id
+    packed = (
+        select(func.aggregate_strings(answers.item_id + UNIT + answers.value, RECORD))
+        .where(own)
+        .scalar_subquery()
+    )
+    torn = exists().where(own, answers.item_id.contains(UNIT) | answers.item_id.contains(RECORD))
+    values = {"answer_values": case((torn, null()), else_=func.coalesce(packed, ""))}
+    if study_ids is None:
+        conn.execute(update(studies_table).values(values))
+        return
+    ids = list(study_ids)
+    for start in range(0, len(ids), 500):
+        conn.execute(
+            update(studies_table)
+            .where(studies_table.c.id.in_(ids[start : start + 500]))
+            .values(values)
         )
 
 
@@ -513,6 +609,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("004_team_ratings", _teams),
     ("005_improvement_plans", _improvement),
     ("006_answer_values_index", _answer_values_index),
+    ("007_packed_answer_values", _packed_answer_values),
 ]
 
 

@@ -546,7 +546,13 @@ def _overwrite(conn: Connection, study_id: str, answers: Mapping[str, Answer], b
     """Write `answers` over those items of `study_id`, each changed field in its history,
     in the caller's transaction (which holds the study's lock): a team step moving answers
     between a study and a rater's sheet."""
-    from selfstudy.edges.storage.database import _current_row, _fields, _plan, _write
+    from selfstudy.edges.storage.database import (
+        _answers_written,
+        _current_row,
+        _fields,
+        _plan,
+        _write,
+    )
 
     stamp = now()
     written = False
@@ -557,9 +563,7 @@ def _overwrite(conn: Connection, study_id: str, answers: Mapping[str, Answer], b
             _write(conn, study_id, item_id, current, plan, stamp, by)
             written = True
     if written:
-        conn.execute(
-            update(studies_table).where(studies_table.c.id == study_id).values(updated_at=stamp)
-        )
+        _answers_written(conn, study_id, stamp)
 
 
 def _add_sheet(

@@ -16,6 +16,7 @@ from selfstudy.core.access import normal_name
 from selfstudy.edges.storage import Storage
 from selfstudy.edges.workbooks import xlsx_bytes
 from tests.test_app_bulk_import import ZIP, click, packed, problems, table, upload
+from tests.test_app_import_sync import XLSX
 from tests.test_app_improvement import APP, AUTH, ISSUER
 
 FAY = "fay@network.example"
@@ -158,3 +159,26 @@ def test_she_begins_a_round_of_her_cohorts_program_and_reads_it_only(network, sa
     assert any("only its program's members can change it" in i.value for i in at.info), [
         i.value for i in at.info
     ]
+
+
+def test_one_copy_she_may_not_save_says_why_before_any_button(network, sample_set, default_rubric):
+    """One copy is read on its own page section: a copy naming a cohort she does not
+    facilitate is refused there and then, in words, with no Save button that would fail;
+    her own cohort's copy offers the button."""
+    valley = ("valley-follow-up.xlsx", xlsx_bytes(sample_set[3], default_rubric), XLSX)
+    at = upload(signed_in(FAY, IMPORT_PAGE), valley)
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == [
+        "This copy cannot be saved: it names the cohort 2026 Network cohort, which you do "
+        "not facilitate."
+    ]
+    assert [code for _, code in problems(at)] == ["no-access"]  # the reason in full, below
+    assert not [b for b in at.button if b.label == "Save as a new self-study"]
+
+    bridge = ("bridge-follow-up.xlsx", xlsx_bytes(sample_set[1], default_rubric), XLSX)
+    at = upload(signed_in(FAY, IMPORT_PAGE), bridge)
+    assert not at.exception, at.exception
+    assert not at.error
+    at = click(at, "Save as a new self-study")
+    assert not at.exception, at.exception
+    assert {p.name: p.studies for p in network.programs()}[sample_set[1].program.name] == 2

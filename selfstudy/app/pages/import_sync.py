@@ -167,8 +167,23 @@ def show_import(result: ImportResult, key: str, spreadsheet: str | None = None) 
     except NoAccess as exc:
         st.error(problem_lines(exc))
         return
+    refusal = creation_refusal(study, program_id)
+    if refusal is not None:  # said now, not after a click on a button that would fail
+        st.error(f"This copy cannot be saved: {refusal_words(study, refusal.problems)}.")
+        problem_table(refusal.problems, where="Where")
+        return
     if st.button("Save as a new self-study", type="primary", key=f"save:{key}"):
         save_new(study, spreadsheet, program_id)
+
+
+def creation_refusal(study: SelfStudy, program_id: str | None) -> ProblemsFound | None:
+    """What the storage would refuse of saving one copy as a new self-study of `program_id`
+    (None: it may be saved), by its own rule, run and rolled back, as for many copies
+    (`creation_refusals`)."""
+    try:
+        return get_storage().creation_refusals([study], program_id).get(0)
+    except ProblemsFound as exc:
+        return exc
 
 
 EACH_COPYS_PROGRAM = "The program each copy names"

@@ -455,6 +455,10 @@ def _packed_answer_values(conn: Connection) -> None:
 # write that does not pack them again (none of the storage's) leaves the study to be read
 # from its answers, never read as it was. SQLite's triggers run for each row; PostgreSQL's
 # once per statement, over the rows it changed (a bulk import's `COPY` of thousands).
+# PostgreSQL's first locks the studies' rows: a study whose text is null as this statement
+# sees it may be packed meanwhile by a storage write not yet committed, which did not see
+# this change; the lock waits for it, and the next statement (a snapshot of its own) then
+# forgets what it packed.
 _FORGET = "UPDATE studies SET answer_values = NULL WHERE answer_values IS NOT NULL AND id"
 _FORGET_PACKED_VALUES = {
     "sqlite": [
@@ -466,8 +470,11 @@ _FORGET_PACKED_VALUES = {
         BEGIN {_FORGET} = OLD.study_id; END""",
     ],
     "postgresql": [
+        # its tables are the migration's (the app's search path), whoever changes an answer
         f"""CREATE OR REPLACE FUNCTION forget_packed_answer_values() RETURNS trigger
-        LANGUAGE plpgsql AS $$ BEGIN
+        LANGUAGE plpgsql SET search_path FROM CURRENT AS $$ BEGIN
+            PERFORM FROM studies WHERE id IN (SELECT study_id FROM changed)
+                FOR NO KEY UPDATE OF studies;
             {_FORGET} IN (SELECT study_id FROM changed);
             RETURN NULL;
         END $$""",
@@ -486,6 +493,15 @@ _FORGET_PACKED_VALUES = {
                 EXECUTE FUNCTION forget_packed_answer_values()""",
             )
         ),
+        # every answer removed at once by hand (no rows for the triggers above)
+        """CREATE OR REPLACE FUNCTION forget_all_packed_answer_values() RETURNS trigger
+        LANGUAGE plpgsql SET search_path FROM CURRENT AS $$ BEGIN
+            UPDATE studies SET answer_values = NULL WHERE answer_values IS NOT NULL;
+            RETURN NULL;
+        END $$""",
+        "DROP TRIGGER IF EXISTS answers_truncated ON answers",
+        """CREATE TRIGGER answers_truncated AFTER TRUNCATE ON answers
+        FOR EACH STATEMENT EXECUTE FUNCTION forget_all_packed_answer_values()""",
     ],
 }
 

@@ -9,8 +9,9 @@ value`, joined by RS). A read takes one text per study, splits it in C, and numb
 each (item, value) pair by one dictionary lookup in C, its value decoded once per
 distinct pair (an answer whose value is null, evidence without a rating, is left out
 then). Evidence and notes are never read. A study whose text is unknown (null: an
-answer changed by a statement that did not pack it again, or an item id holding a
-separator) is read from its answers, a row at a time. (The storage imports this
+answer changed by a statement that did not pack it again) has its answers gathered by
+the database, as they would have been packed; one with an item id holding a separator
+is read from its answers, a row at a time. (The storage imports this
 module only when a comparison reads: numpy and pandas stay out of every other
 command.)
 """
@@ -21,7 +22,7 @@ import json
 from collections.abc import Sequence
 
 import numpy as np
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.engine import Connection
 
 from selfstudy.core.cohorts.columns import StudyColumns, object_array
@@ -60,14 +61,29 @@ def read_study_columns(conn: Connection, *where: ColumnElement[bool]) -> StudyCo
                 unpacked.append(study)
             elif text:  # "": no answers
                 packed.append((study, text))
-        if packed:
-            placed.append(_positions(position, [(s, t.count(RECORD) + 1) for s, t in packed]))
-            coded.append(_codes(pairs, RECORD.join(t for _, t in packed).split(RECORD)))
+        _number(packed, position, pairs, placed, coded)
     answers = answers_table.c
-    for start in range(0, len(unpacked), CHUNK):  # each answer on its own
+    for start in range(0, len(unpacked), CHUNK):
+        # gathered by the database, as they would have been packed; a study whose pieces
+        # do not add up to its answers, one separator each (an item id or a value holding
+        # a separator), is read row by row
+        gathered = conn.execute(
+            select(
+                answers.study_id,
+                func.count(),
+                func.aggregate_strings(answers.item_id + UNIT + answers.value, RECORD),
+            )
+            .where(answers.study_id.in_(unpacked[start : start + CHUNK]))
+            .group_by(answers.study_id)
+        ).all()
+        even = [(study, text) for study, count, text in gathered if _even(text, count)]
+        _number(even, position, pairs, placed, coded)
+        torn = [study for study, count, text in gathered if not _even(text, count)]
+        if not torn:
+            continue
         loose = conn.execute(
             select(answers.study_id, answers.item_id, answers.value).where(
-                answers.value != "null", answers.study_id.in_(unpacked[start : start + CHUNK])
+                answers.value != "null", answers.study_id.in_(torn)
             )
         ).all()
         placed.append(_positions(position, [(row.study_id, 1) for row in loose]))
@@ -105,6 +121,24 @@ def read_study_columns(conn: Connection, *where: ColumnElement[bool]) -> StudyCo
         pair_value=object_array(pair_value),
         item_names=list(names),
     )
+
+
+def _even(text: str, count: int) -> bool:
+    """Whether a gathered text splits into its `count` answers, each `item id US value`."""
+    return text.count(RECORD) + 1 == count == text.count(UNIT)
+
+
+def _number(
+    packed: list[tuple[str, str]],
+    position: dict[str, int],
+    pairs: _Numbers,
+    placed: list[np.ndarray],
+    coded: list[np.ndarray],
+) -> None:
+    """Add these studies' packed answers: each answer's study position and pair number."""
+    if packed:
+        placed.append(_positions(position, [(s, t.count(RECORD) + 1) for s, t in packed]))
+        coded.append(_codes(pairs, RECORD.join(t for _, t in packed).split(RECORD)))
 
 
 def _positions(position: dict[str, int], counts: Sequence[tuple[str, int]]) -> np.ndarray:

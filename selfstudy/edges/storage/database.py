@@ -1243,10 +1243,7 @@ def _write(
 
 def _answers_written(conn: Connection, study_id: str, stamp: str) -> None:
     """After `_write`s of a study's answers: when it was edited, and its packed values."""
-    conn.execute(
-        update(studies_table).where(studies_table.c.id == study_id).values(updated_at=stamp)
-    )
-    pack_answer_values(conn, [study_id])
+    pack_answer_values(conn, [study_id], updated_at=stamp)
 
 
 def _fields(answer: Answer) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from sqlalchemy import (
     insert,
     inspect,
     null,
+    or_,
     select,
     text,
     update,
@@ -506,12 +507,16 @@ _FORGET_PACKED_VALUES = {
 }
 
 
-def pack_answer_values(conn: Connection, study_ids: Sequence[str] | None = None) -> None:
+def pack_answer_values(
+    conn: Connection, study_ids: Sequence[str] | None = None, **also: Any
+) -> None:
     """Pack the answers' items and values onto these studies (all of them: None), from the
-    answers as they now are, in the caller's transaction: after every write of answers.
+    answers as they now are, in the caller's transaction: after every write of answers;
+    `also`: other columns of theirs set in the same statement.
 
-    A study with an item id holding a separator is left unpacked (null): its answers are
-    read one by one. A study without answers packs to an empty text."""
+    A study with an item id holding a separator (a value never does: JSON escapes it, but
+    one written by hand might) is left unpacked (null): its answers are read one by one.
+    A study without answers packs to an empty text."""
     answers = answers_table.c
     own = answers.study_id == studies_table.c.id
     packed = (
@@ -519,8 +524,17 @@ def pack_answer_values(conn: Connection, study_ids: Sequence[str] | None = None)
         .where(own)
         .scalar_subquery()
     )
-    torn = exists().where(own, answers.item_id.contains(UNIT) | answers.item_id.contains(RECORD))
-    values = {"answer_values": case((torn, null()), else_=func.coalesce(packed, ""))}
+    torn = exists().where(
+        own,
+        or_(
+            *(
+                column.contains(mark)
+                for column in (answers.item_id, answers.value)
+                for mark in (UNIT, RECORD)
+            )
+        ),
+    )
+    values = {"answer_values": case((torn, null()), else_=func.coalesce(packed, "")), **also}
     if study_ids is None:
         conn.execute(update(studies_table).values(values))
         return

@@ -47,6 +47,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import select
+
 from benchmarks.timing import cache_folder, load
 from selfstudy.core.access import normal_name, program_key
 from selfstudy.core.rubric import Rubric
@@ -54,7 +56,7 @@ from selfstudy.core.samples import sample_studies
 from selfstudy.core.study import Program, SelfStudy
 from selfstudy.edges.rubric_files import PROJECT_ROOT, load_rubric
 from selfstudy.edges.storage import Storage
-from selfstudy.edges.storage.schema import MIGRATIONS, new_id, pack_answer_values
+from selfstudy.edges.storage.schema import MIGRATIONS, new_id, pack_answer_values, studies_table
 
 DEFAULT_RUBRIC = PROJECT_ROOT / "rubrics" / "stem-equity-self-study.yaml"
 SAMPLES = PROJECT_ROOT / "selfstudy" / "core" / "samples.py"  # a change to it changes the rows
@@ -322,7 +324,7 @@ def _pack(url: str) -> None:
     introduced them packs a database stored before (the rows copied in bulk do not pack)."""
     storage = Storage(url)
     with storage.engine.begin() as conn:
-        pack_answer_values(conn)
+        pack_answer_values(conn, conn.scalars(select(studies_table.c.id)).all())
     storage.engine.dispose()
 
 

@@ -11,12 +11,7 @@ from pathlib import Path
 
 from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.rubric import Rubric
-from selfstudy.core.sheetcopy.parse import (
-    ImportResult,
-    copy_rubric_cell,
-    copy_rubric_ref,
-    parse_sheet_copy,
-)
+from selfstudy.core.sheetcopy.parse import ImportResult, copy_rubric_named, parse_sheet_copy
 from selfstudy.core.sheetcopy.vocabulary import START_HERE, Sheets, a1, normalize
 from selfstudy.core.study import SelfStudy, check_study
 from selfstudy.edges import workbooks
@@ -109,7 +104,7 @@ def interpret(
 
 
 def _rubric_named_in(sheets: Sheets, lookup: RubricLookup) -> Rubric:
-    rubric_id, version = copy_rubric_ref(sheets)
+    rubric_id, version, cell = copy_rubric_named(sheets)
     if rubric_id is None:
         raise ProblemsFound(
             [
@@ -121,4 +116,4 @@ def _rubric_named_in(sheets: Sheets, lookup: RubricLookup) -> Rubric:
                 )
             ]
         )
-    return lookup(rubric_id, version, copy_rubric_cell(sheets))
+    return lookup(rubric_id, version, cell)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +56,40 @@ _NUMBERING = re.compile(r"^\s*\d+\s*(?:[.):-]\s*|\s+)")
 
 
 _ALIAS_TO_COLUMN = {normalize(name): key for key, names in COLUMN_ALIASES.items() for name in names}
+_START_HERE_NAME = normalize(START_HERE)
+_UNREAD_TABS = (_START_HERE_NAME, normalize(SUMMARY), normalize(TEAM_AGREEMENT))  # nor matched
+
+
+@dataclass(frozen=True)
+class _RubricLookups:
+    """What reading a copy looks up in its rubric, made once for each rubric: making them
+    for each copy (a case-folded ID and a compared title for every item and dimension) took
+    a tenth of a copy's interpreting. A rubric is frozen, and held here, so its id names it
+    while its entry lives."""
+
+    by_folded_id: dict[str, Item]  # items by case-folded ID, a later one winning
+    dimension_names: dict[str, str]  # dimension id -> its title as a tab's title is compared
+    item_ids: tuple[str, ...]  # every item's ID, in the rubric's order
+
+
+_LOOKUPS: dict[int, tuple[Rubric, _RubricLookups]] = {}
+
+
+def _lookups(rubric: Rubric) -> _RubricLookups:
+    entry = _LOOKUPS.get(id(rubric))
+    if entry is None or entry[0] is not rubric:
+        if len(_LOOKUPS) >= 64:
+            _LOOKUPS.clear()
+        lookups = _RubricLookups(
+            by_folded_id={i.id.casefold(): i for i in rubric.items()},
+            dimension_names={
+                d.id: normalize(_EXCEL_FORBIDDEN_IN_TITLES.sub(" ", d.title))
+                for d in rubric.dimensions
+            },
+            item_ids=tuple(item.id for item in rubric.items()),
+        )
+        entry = _LOOKUPS[id(rubric)] = (rubric, lookups)
+    return entry[1]
 
 
 @dataclass(frozen=True)
@@ -95,17 +129,24 @@ class ImportResult:
 
 def copy_rubric_ref(sheets: Sheets) -> tuple[str | None, str | None]:
     """The rubric id and version the copy names on START HERE (None where it does not)."""
-    fields = _start_here_fields(sheets, _find_start_here(sheets))
-    rubric_id = _named(fields, RUBRIC_LABEL)
-    version = _named(fields, RUBRIC_VERSION_LABEL)
-    return (rubric_id[1] if rubric_id else None, version[1] if version else None)
+    rubric_id, version, _ = copy_rubric_named(sheets)
+    return rubric_id, version
 
 
 def copy_rubric_cell(sheets: Sheets) -> str:
     """The START HERE cell where the copy names its rubric (the tab when there is none)."""
+    return copy_rubric_named(sheets)[2]
+
+
+def copy_rubric_named(sheets: Sheets) -> tuple[str | None, str | None, str]:
+    """`copy_rubric_ref` and `copy_rubric_cell` from one reading of START HERE (which each
+    read the whole tab for, as a copy's import does again)."""
     tab = _find_start_here(sheets)
-    named = _named(_start_here_fields(sheets, tab), RUBRIC_LABEL)
-    return a1(tab, named[0], 2) if tab and named else a1(tab or START_HERE, 1)
+    fields = _start_here_fields(sheets, tab)
+    rubric_id = _named(fields, RUBRIC_LABEL)
+    version = _named(fields, RUBRIC_VERSION_LABEL)
+    cell = a1(tab, rubric_id[0], 2) if tab and rubric_id else a1(tab or START_HERE, 1)
+    return (rubric_id[1] if rubric_id else None, version[1] if version else None, cell)
 
 
 def parse_sheet_copy(sheets: Sheets, rubric: Rubric) -> ImportResult:
@@ -118,9 +159,9 @@ def parse_sheet_copy(sheets: Sheets, rubric: Rubric) -> ImportResult:
     tabs = _match_dimension_tabs(sheets, rubric, problems)
     answers: dict[str, Answer] = {}
     cells: dict[str, ItemCells] = {}
-    seen: dict[str, str] = {}
+    seen: dict[str, _Place] = {}
     readable: list[tuple[Dimension, str]] = []
-    by_folded_id = {i.id.casefold(): i for i in rubric.items()}
+    by_folded_id = _lookups(rubric).by_folded_id
     for dimension in rubric.dimensions:
         title = tabs.get(dimension.id)
         if title is None:
@@ -131,10 +172,10 @@ def parse_sheet_copy(sheets: Sheets, rubric: Rubric) -> ImportResult:
         if item_rows is None:
             continue
         readable.append((dimension, title))
-        for item_row in item_rows:
-            cells[item_row.item_id] = item_row.cells
-            if item_row.answer is not None:
-                answers[item_row.item_id] = item_row.answer
+        for item_id, item_cells, answer in item_rows:
+            cells[item_id] = item_cells
+            if answer is not None:
+                answers[item_id] = answer
     for dimension, title in readable:
         for standard in dimension.standards:
             for item in standard.items:
@@ -150,7 +191,7 @@ def parse_sheet_copy(sheets: Sheets, rubric: Rubric) -> ImportResult:
                     )
     if problems.has_errors or program is None:
         return ImportResult(None, problems, cells, program_cells)
-    ordered = {item.id: answers[item.id] for item in rubric.items() if item.id in answers}
+    ordered = {i: answers[i] for i in _lookups(rubric).item_ids if i in answers}
     study = SelfStudy(
         rubric=RubricRef(id=rubric.id, version=rubric.version), program=program, answers=ordered
     )
@@ -166,7 +207,7 @@ def study_from_sheets(sheets: Sheets, rubric: Rubric) -> SelfStudy:
 
 
 def _find_start_here(sheets: Sheets) -> str | None:
-    return next((t for t in sheets if normalize(t) == normalize(START_HERE)), None)
+    return next((t for t in sheets if normalize(t) == _START_HERE_NAME), None)
 
 
 def _start_here_fields(sheets: Sheets, tab: str | None) -> dict[str, tuple[int, Cell]]:
@@ -328,9 +369,7 @@ def _tab_name_forms(title: str) -> tuple[list[str], bool]:
 
 def _dimension_for_tab(title: str, rubric: Rubric) -> Dimension | None:
     forms, clipped = _tab_name_forms(title)
-    names = {
-        d.id: normalize(_EXCEL_FORBIDDEN_IN_TITLES.sub(" ", d.title)) for d in rubric.dimensions
-    }
+    names = _lookups(rubric).dimension_names
     for form in forms:
         exact = [d for d in rubric.dimensions if names[d.id] == form]
         if exact:
@@ -349,11 +388,7 @@ def _match_dimension_tabs(
     """Dimension id -> tab title; reports extra, doubled and missing tabs."""
     found: dict[str, str] = {}
     for title in sheets:
-        if normalize(title) in (
-            normalize(START_HERE),
-            normalize(SUMMARY),
-            normalize(TEAM_AGREEMENT),
-        ):
+        if normalize(title) in _UNREAD_TABS:
             continue
         dimension = _dimension_for_tab(title, rubric)
         if dimension is None and not any(not is_blank(c) for row in sheets[title] for c in row):
@@ -399,7 +434,7 @@ def _match_dimension_tabs(
 def _find_header(rows: Rows) -> int | None:
     """0-based index of the first row, within the first 15, with an ID and a Rating cell."""
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        keys = {_ALIAS_TO_COLUMN.get(normalize(cell)) for cell in row}
+        keys = {_ALIAS_TO_COLUMN.get(normalize(cell)) for cell in row if cell is not None}
         if {"id", "rating"} <= keys:
             return index
     return None
@@ -438,13 +473,10 @@ def _header_columns(
     return columns
 
 
-@dataclass(frozen=True)
-class _ItemRow:
-    """One item's row on a dimension tab: where its cells are and the answer they hold."""
-
-    item_id: str
-    cells: ItemCells
-    answer: Answer | None  # None when the row holds no value, evidence or notes
+# One item's row on a dimension tab: the item's ID, where its cells are and the answer they
+# hold (None when the row holds no value, evidence or notes)
+_ItemRow = tuple[str, ItemCells, Answer | None]
+_Place = tuple[str, int, int]  # a cell's tab, row and column (from 1): `a1(*place)`
 
 
 def _read_dimension_tab(
@@ -453,13 +485,14 @@ def _read_dimension_tab(
     rubric: Rubric,
     by_folded_id: dict[str, Item],
     dimension: Dimension,
-    seen: dict[str, str],
+    seen: dict[str, _Place],
     problems: list[Problem],
 ) -> list[_ItemRow] | None:
     """The item rows of one dimension tab; None when it has no header row.
 
     `by_folded_id` holds the rubric's items by case-folded ID; `seen` the ID cell of
-    every item read so far, on any tab.
+    every item read so far, on any tab. A cell's place is written out (`a1`) only for a
+    problem: writing out each row's took a tenth of a copy's interpreting.
     """
     header = _find_header(rows)
     if header is None:
@@ -467,17 +500,24 @@ def _read_dimension_tab(
         return None
     columns = _header_columns(title, rows[header], header + 1, problems)
     own_items = {i.id for s in dimension.standards for i in s.items}
+    id_at, rating_at = columns["id"], columns["rating"]
+    answer_at = [(key, columns[key]) for key in _ANSWER_KEYS if key in columns]  # rating first
+    answer_columns = _answer_columns(columns)
     found: list[_ItemRow] = []
-    for number, row in _item_rows(rows, header, columns):
-        id_cell = a1(title, number, columns["id"] + 1)
-        item = _row_item(row, columns, id_cell, rubric, by_folded_id, seen, problems)
+    for number, row in enumerate(rows[header + 1 :], header + 2):
+        raw_id = row[id_at] if id_at < len(row) else None
+        raw_value = row[rating_at] if rating_at < len(row) else None
+        if is_blank(raw_value) and (is_blank(raw_id) or len(cell_text(raw_id).split()) > 1):
+            continue  # an empty row, or a section heading in the ID column: IDs hold no spaces
+        id_cell = (title, number, id_at + 1)
+        item = _row_item(raw_id, raw_value, id_cell, rubric, by_folded_id, seen, problems)
         if item is None:
             continue
         seen[item.id] = id_cell
         if item.id not in own_items:
-            problems.append(_item_in_other_tab(rubric, item, id_cell))
-        answer = _row_answer(rubric, item, row, columns, title, number, problems)
-        found.append(_ItemRow(item.id, _item_cells(title, number, columns), answer))
+            problems.append(_item_in_other_tab(rubric, item, a1(*id_cell)))
+        answer = _row_answer(rubric, item, row, answer_at, title, number, problems)
+        found.append((item.id, ItemCells(title, number, *answer_columns), answer))
     return found
 
 
@@ -490,42 +530,22 @@ def _no_header_row(title: str) -> Problem:
     )
 
 
-def _cell(row: list[Cell], columns: dict[str, int], key: str) -> Cell:
-    """The cell of `row` in column `key`; None when the tab has no such column or the row ends."""
-    index = columns.get(key)
-    return row[index] if index is not None and index < len(row) else None
-
-
-def _item_rows(
-    rows: Rows, header: int, columns: dict[str, int]
-) -> Iterator[tuple[int, list[Cell]]]:
-    """(1-based row number, row) of every row below the header that may hold an item."""
-    for number, row in enumerate(rows[header + 1 :], header + 2):
-        raw_id, raw_value = _cell(row, columns, "id"), _cell(row, columns, "rating")
-        if is_blank(raw_id) and is_blank(raw_value):
-            continue
-        if is_blank(raw_value) and len(cell_text(raw_id).split()) > 1:
-            continue  # a section heading written in the ID column: IDs hold no spaces
-        yield number, row
-
-
 def _row_item(
-    row: list[Cell],
-    columns: dict[str, int],
-    id_cell: str,
+    raw_id: Cell,
+    raw_value: Cell,
+    id_cell: _Place,
     rubric: Rubric,
     by_folded_id: dict[str, Item],
-    seen: dict[str, str],
+    seen: dict[str, _Place],
     problems: list[Problem],
 ) -> Item | None:
     """The item a row's ID names; None, with a problem, when it is missing, unknown or doubled."""
-    raw_id = _cell(row, columns, "id")
     if is_blank(raw_id):
         problems.append(
             Problem(
                 "missing-id",
-                id_cell,
-                f"a rating ({shown(_cell(row, columns, 'rating'))}) with no ID; write the "
+                a1(*id_cell),
+                f"a rating ({shown(raw_value)}) with no ID; write the "
                 "item's ID in this cell, or clear the rating",
             )
         )
@@ -535,7 +555,7 @@ def _row_item(
         problems.append(
             Problem(
                 "unknown-id",
-                id_cell,
+                a1(*id_cell),
                 f"{shown(raw_id)} is not an item ID of {rubric.id!r}; "
                 "correct it from a blank template, or clear the row",
             )
@@ -545,8 +565,8 @@ def _row_item(
         problems.append(
             Problem(
                 "duplicate-id",
-                id_cell,
-                f"{item.id} appears twice (first at {seen[item.id]}); keep one row and "
+                a1(*id_cell),
+                f"{item.id} appears twice (first at {a1(*seen[item.id])}); keep one row and "
                 "delete the other",
             )
         )
@@ -565,37 +585,43 @@ def _item_in_other_tab(rubric: Rubric, item: Item, id_cell: str) -> Problem:
     )
 
 
-def _item_cells(title: str, number: int, columns: dict[str, int]) -> ItemCells:
-    return ItemCells(
-        title,
-        number,
+def _answer_columns(columns: dict[str, int]) -> tuple[int, int | None, int | None]:
+    """The 1-based Rating, Evidence and Notes columns of `ItemCells` (None when absent)."""
+    return (
         columns["rating"] + 1,
         columns["evidence"] + 1 if "evidence" in columns else None,
         columns["notes"] + 1 if "notes" in columns else None,
     )
 
 
+_ANSWER_KEYS = ("rating", "evidence", "notes")
+
+
 def _row_answer(
     rubric: Rubric,
     item: Item,
     row: list[Cell],
-    columns: dict[str, int],
+    answer_at: list[tuple[str, int]],
     title: str,
     number: int,
     problems: list[Problem],
 ) -> Answer | None:
-    """The answer in row `number` of tab `title`; None when it has no value, evidence or notes."""
-    cells: dict[str, Cell] = {}
-    for key in ("rating", "evidence", "notes"):
-        cell = _cell(row, columns, key)
-        if _may_hold_a_problem(cell):  # a cell's place is written out only for a problem
-            where = a1(title, number, columns[key] + 1)
+    """The answer in row `number` of tab `title`; None when it has no value, evidence or notes.
+
+    `answer_at` holds the 0-based column of each of `_ANSWER_KEYS` the tab has, the
+    rating's first.
+    """
+    cells: dict[str, Cell] = dict.fromkeys(_ANSWER_KEYS)  # None where the tab has no column
+    for key, index in answer_at:
+        cell = row[index] if index < len(row) else None
+        if cell is not None and _may_hold_a_problem(cell):  # its place is written out only then
+            where = a1(title, number, index + 1)
             what = f"the {COLUMN_ALIASES[key][0]} of {item.id}"
             cell = _answer_cell(cell, where, what, problems)
         cells[key] = cell
     value = None
     if not is_blank(cells["rating"]):  # `read_value` reads a blank as None, and no problem
-        rating_cell = a1(title, number, columns["rating"] + 1)
+        rating_cell = a1(title, number, answer_at[0][1] + 1)
         value = read_value(rubric, item, cells["rating"], rating_cell, problems)
     evidence, notes = cell_text(cells["evidence"]), cell_text(cells["notes"])
     if is_answered(value) or evidence or notes:  # the model keeps a text empty or not

@@ -67,6 +67,7 @@ _OPAQUE = re.compile(rb"<!--.*?(?:-->|\Z)|<!\[CDATA\[.*?(?:\]\]>|\Z)|<\?.*?(?:\?
 _TAG = re.compile(
     rb"<(?P<closing>/?)(?P<name>%s)%s(?P<attributes>%s)>" % (_NAME, _END_OF_NAME, _ATTRIBUTES)
 )
+_NOT_BLANK = re.compile(rb"[^ \t\n\r\x0b\x0c]")  # what `bytes.strip` keeps
 _ATTRIBUTE = re.compile(  # one attribute as calamine reads it: the key is all up to `=`
     rb"[ \t\n\x0c\r]*+([^=]*+)=[ \t\n\x0c\r]*+(?:\"([^\"]*+)\"?|'([^']*+)'?)"
 )
@@ -107,7 +108,7 @@ def _attributes(text: bytes) -> Iterator[tuple[bytes, bytes]]:
     it cannot read (where calamine stops with an error)."""
     text = text[:-1] if text.endswith(b"/") else text
     at = 0
-    while text[at:].strip():
+    while _NOT_BLANK.search(text, at):  # `text[at:].strip()`, without copying the rest each time
         match = _ATTRIBUTE.match(text, at)
         if match is None:
             return

@@ -3,6 +3,10 @@
 One app server and one SQLite file serve the whole module (each test makes its
 own studies, with names of its own); each person is a browser context of their
 own, so a browser session of the app. The database is read with `Storage`.
+
+A test waits as a person would: for the page to finish running before it looks
+for what is not there or clicks what that run may still move (`settled`), and for
+an expander to finish opening before it clicks what is inside (`open_expander`).
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect, sync_playwright
 
 from selfstudy.core.study import Answer, SelfStudy
 from selfstudy.edges.storage import Storage
+from tests.signin import settled
 from tests.test_browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -106,15 +111,46 @@ def open_study(page: Page, app_url: str, study_id: str, dimension: str = "") -> 
     page.get_by_role("heading", level=1).first.wait_for()
 
 
+def open_start(page: Page, app_url: str) -> None:
+    """Open the Start page and wait until its first run has finished: on a busy host the
+    first run of a new session takes seconds, and its lists are drawn last."""
+    page.goto(app_url)
+    page.get_by_role("heading", name="STEM equity self-study").wait_for()
+    settled(page)
+
+
+def open_expander(page: Page, label: str, drawn_inside: str | None = None) -> Locator:
+    """Open the expander labelled `label` (the first, if several) and wait until it is open
+    and still, as a person does before clicking in it; `drawn_inside` is the label of a
+    widget the run its opening starts draws in it (an expander that reruns when opened).
+
+    Streamlit slides an expander open (half a second, more on a busy host), clipping what is
+    inside meanwhile. Playwright, to show a button in it, then scrolls the clipped box
+    itself; once open the box no longer clips, that scroll is undone and the button jumps
+    back down under the pointer, so a click pressed before the jump and released after it
+    is no click at all: nothing is sent and the app never hears of it."""
+    expanders = page.locator('[data-testid="stExpander"]')
+    expander = expanders.filter(has=page.locator("summary", has_text=label)).first
+    expander.locator("summary").click()
+    if drawn_inside is not None:
+        expander.get_by_label(drawn_inside).wait_for()
+        settled(page)
+    details = expander.locator("details")
+    expect(details).to_have_attribute("open", "")
+    page.wait_for_function("box => box.getAnimations().length === 0", arg=details.element_handle())
+    return expander
+
+
 def open_evidence(page: Page) -> None:
     """Open PG.1.a's "Evidence and notes" (the first rating item of Program Goals)."""
-    page.get_by_text("Evidence and notes").first.click()
-    page.get_by_label(EVIDENCE).wait_for()
+    open_expander(page, "Evidence and notes", drawn_inside=EVIDENCE)
 
 
 def left_here(page: Page, count: int) -> None:
-    """Wait until the page's list of required items left shows `count` (after a full rerun)."""
+    """Wait until the page's list of required items left shows `count`, and the run that
+    drew it has finished (so what it did not draw is really not there)."""
     page.get_by_text(f"{count} required left here").wait_for()
+    settled(page)
 
 
 # --- tests ---------------------------------------------------------------------------------
@@ -201,7 +237,8 @@ def test_evidence_saved_while_a_colleague_changes_the_rating_keeps_both(
     evidence.fill("Minutes of the October staff meeting")
     evidence.press("Tab")
     saved = a.get_by_text("Evidence and notes ✓")
-    expect(saved.or_(a.locator(WARNING)).first).to_be_visible()  # saved, or refused
+    saved.or_(a.locator(WARNING)).first.wait_for()  # saved, or refused
+    settled(a)
     expect(a.locator(WARNING)).to_have_count(0)
     expect(a.get_by_text(NOT_SAVED)).to_have_count(0)
     expect(saved).to_be_visible()
@@ -227,12 +264,14 @@ def test_same_evidence_changed_by_two_people_keeps_the_first_and_shows_the_secon
     evidence_a.fill("A's text")
     evidence_a.press("Tab")
     a.get_by_text("Evidence and notes ✓").wait_for()
+    settled(a)
 
     evidence_b = b.get_by_label(EVIDENCE)
     evidence_b.fill("B's text")
     evidence_b.press("Tab")
     warning = b.locator(WARNING).filter(has_text=NOT_SAVED)
-    expect(warning).to_be_visible()
+    warning.wait_for()
+    settled(b)
     expect(warning).to_contain_text("PG.1.a")
     expect(warning).to_contain_text("A's text")
     kept = b.locator('[data-testid="stCode"]').filter(has_text="B's text")
@@ -245,13 +284,16 @@ def test_same_evidence_changed_by_two_people_keeps_the_first_and_shows_the_secon
     expect(a.locator(WARNING)).to_have_count(0)
 
     b.get_by_role("button", name="Dismiss").click()
+    kept.wait_for(state="detached")  # gone once the run the click starts has drawn the page
+    settled(b)
     expect(kept).to_have_count(0)
 
 
 def fill_begin_form(page: Page, name: str) -> None:
     page.get_by_role("heading", name="Begin a new self-study").wait_for()
+    settled(page)  # typed into the box this run drew, not one a run still under way replaces
     field = page.get_by_label("Program name *", exact=True)
-    expect(field).to_have_count(1)  # the page has settled after its rerun
+    expect(field).to_have_count(1)
     field.fill(name)
     page.get_by_label("Round", exact=True).fill("baseline")
 
@@ -259,7 +301,7 @@ def fill_begin_form(page: Page, name: str) -> None:
 def test_double_click_on_begin_makes_one_study(team_app_url, store, person):
     name = "Double Click Academy"
     page = person()
-    page.goto(team_app_url)
+    open_start(page, team_app_url)
     fill_begin_form(page, name)
     page.get_by_role("button", name="Begin the self-study").dblclick()
     page.get_by_role("heading", name="1. Program Goals").wait_for()
@@ -295,19 +337,27 @@ def test_delete_with_confirmation_then_restore_brings_back_answers_and_history(
     history_before = store.history(study_id)
 
     page = person()
-    page.goto(team_app_url)
+    open_start(page, team_app_url)
     opener = page.locator(f".st-key-open-{study_id}")
     expect(opener).to_be_visible()
     page.locator(f".st-key-delete-{study_id}").get_by_role("button").click()
     page.get_by_text("It moves to Recently deleted below").wait_for()
+    settled(page)
     page.get_by_role("button", name="Delete it").click()
+    # drawn (in the closed Recently deleted box) only by the run after the deletion
+    restore = page.locator(f".st-key-restore-{study_id}")
+    restore.wait_for(state="attached")
+    settled(page)
     expect(opener).to_have_count(0)
     assert study_id not in {s.id for s in store.list_studies()}
     assert study_id in {s.id for s in store.deleted_studies()}
 
-    page.get_by_text("Recently deleted (").click()
-    page.locator(f".st-key-restore-{study_id}").get_by_role("button", name="Restore").click()
+    open_expander(page, "Recently deleted (")
+    restore.get_by_role("button", name="Restore").click()
+    opener.wait_for()  # drawn by the run after the one that restores it
+    settled(page)
     expect(opener).to_be_visible()
+    expect(restore).to_have_count(0)
 
     after = store.get_study(study_id)
     assert after.study == before.study

@@ -204,11 +204,12 @@ class _Book:
         tables = name == "content.xml"  # calamine reads an OpenDocument's from there
         if not (shared or sheet or naming or tables):
             return
-        shown = workbook_xml.visible(contents)
+        worksheet = workbook_xml.visible_sheet(contents) if sheet else None
+        shown = worksheet.shown if worksheet else workbook_xml.visible(contents)
         if shared:
             self.strings = self.strings.merged(workbook_xml.shared_strings(shown, MAX_CELLS))
-        if sheet:
-            self.sheets[name] = workbook_xml.scan_sheet(shown, self.strings)
+        if worksheet:
+            self.sheets[name] = workbook_xml.scan_sheet(worksheet, self.strings)
         if naming:
             self.naming[name] = workbook_xml.tab_names(shown)
         if tables:

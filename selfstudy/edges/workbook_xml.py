@@ -12,7 +12,8 @@ measures each part first, and this module reads a part the way calamine does:
   document type declaration is one. Comments, CDATA sections and processing
   instructions, where quick-xml sees no tag, are blanked with NUL bytes, kept at
   their length. Every `<` left begins a real tag, so a pattern can find no tag
-  hidden in a comment or a quoted value, and none is missed.
+  hidden in a comment or a quoted value, and none is missed. `visible_sheet` does
+  the same for a worksheet, checking its tags in the pass that finds its cells.
 * `scan_sheet` measures a worksheet: how far its cells reach (from the places
   its cells name, or cell by cell as calamine places them), the text its cells
   may hold (the part's own bytes, and the shared strings its cells name: no more
@@ -60,9 +61,10 @@ _END_OF_NAME = rb"(?=[ \t\r\n/>])"
 # up to the `>` outside quotes: text with no quote, then quoted values each with the text
 # after it (one step of the pattern a value, where text and value in turn took two)
 _ATTRIBUTES = rb"[^<>\"']*+(?:(?:\"[^\"<]*+\"|'[^'<]*+')[^<>\"']*+)*+"
-_NOT_A_TAG = re.compile(  # a `<` that begins no plain tag
-    rb"<(?!/" + _NAME + _SPACE + rb"*+>|" + _NAME + _END_OF_NAME + _ATTRIBUTES + rb">)"
+_PLAIN_TAG = (  # after its `<`: an end tag, or a start tag
+    rb"(?:/" + _NAME + _SPACE + rb"*+>|" + _NAME + _END_OF_NAME + _ATTRIBUTES + rb">)"
 )
+_NOT_A_TAG = re.compile(rb"<(?!" + _PLAIN_TAG + rb")")  # a `<` that begins no plain tag
 _OPAQUE = re.compile(rb"<!--.*?(?:-->|\Z)|<!\[CDATA\[.*?(?:\]\]>|\Z)|<\?.*?(?:\?>|\Z)", re.DOTALL)
 _TAG = re.compile(
     rb"<(?P<closing>/?)(?P<name>%s)%s(?P<attributes>%s)>" % (_NAME, _END_OF_NAME, _ATTRIBUTES)
@@ -76,12 +78,20 @@ _ATTRIBUTE = re.compile(  # one attribute as calamine reads it: the key is all u
 def visible(contents: bytes) -> bytes:
     """`contents` with comments, CDATA and processing instructions blanked; raises `Damaged`
     unless every other `<` begins a plain tag (see the module's docstring)."""
-    if b"\x00" in contents:
-        raise Damaged
-    shown = _OPAQUE.sub(lambda match: bytes(len(match[0])), contents)
+    shown = _blanked(contents)
     if _NOT_A_TAG.search(shown):
         raise Damaged
     return shown
+
+
+def _blanked(contents: bytes) -> bytes:
+    """`contents` with comments, CDATA and processing instructions blanked; raises `Damaged`
+    for a NUL byte."""
+    if b"\x00" in contents:
+        raise Damaged
+    if b"<!" in contents or b"<?" in contents:  # what all of them begin with
+        return _OPAQUE.sub(lambda match: bytes(len(match[0])), contents)
+    return contents  # none to blank (as the project's own copies are written): no pass
 
 
 # --- tags and attributes, as quick-xml reads them --------------------------------------------
@@ -210,16 +220,21 @@ def _read_to_first_end(events: Iterator[Event], name: bytes) -> Event | None:
 # so giving back never makes a match, and the pattern of every cell tag is read in about
 # half the steps.
 _EQUALS = _SPACE + rb"*+=" + _SPACE + rb"*+"
-_KEY_VALUE = _SPACE + rb"++(?!r" + _EQUALS + rb")" + _NAME + _EQUALS + rb"(?:\"[^\"]*+\"|'[^']*+')"
-_PLACED = (  # a cell's attributes that name its place once (`r`), as calamine reads it
+_KEY_VALUE = (  # a value holds no `<`, as in a plain tag (`_ATTRIBUTES`)
+    _SPACE + rb"++(?!r" + _EQUALS + rb")" + _NAME + _EQUALS + rb"(?:\"[^\"<]*+\"|'[^'<]*+')"
+)
+_PLACED = (  # a cell's attributes that name its place once (`r`), as calamine reads it,
+    # and the `/` that ends the tag of an empty cell
     rb"(?:%s)*+%s++r%s(?P<quote>[\"'])(?P<column>[A-Za-z]++)(?P<row>[0-9]++)(?P=quote)"
-    rb"(?:%s)*+%s*+/?+" % (_KEY_VALUE, _SPACE, _EQUALS, _KEY_VALUE, _SPACE)
+    rb"(?:%s)*+%s*+(?P<empty>/?+)" % (_KEY_VALUE, _SPACE, _EQUALS, _KEY_VALUE, _SPACE)
 )
 # A cell's start tag, its place, and a formula tag right inside it, if any. The place is
 # found when all its attributes are `_PLACED`, which holds no `>` outside quotes and
-# quotes as the attributes do: so it is followed by `>` only where they end.
-_CELL_TAG = re.compile(
-    rb"<%(prefix)sc%(end)s(?:(?=%(placed)s>))?(?P<attributes>%(attributes)s)>"
+# quotes as the attributes do: so it is followed by `>` only where they end, and the
+# attributes are read once, as `_PLACED` or else as any (where a look ahead for `_PLACED`
+# and then the attributes read each cell's twice, the longest step of measuring a copy).
+_CELL_TAG = (  # after its `<`
+    rb"%(prefix)sc%(end)s(?:%(placed)s>|(?P<attributes>%(attributes)s)>)"
     rb"(?:%(space)s*(?P<formula><%(prefix)sf%(end)s%(attributes)s>)(?P<text>[^<]{0,200}))?"
     % {
         b"prefix": _PREFIX,
@@ -229,7 +244,26 @@ _CELL_TAG = re.compile(
         b"space": _SPACE,
     }
 )
-_COLUMN, _ROW, _FORMULA = (operator.itemgetter(i) for i in (1, 2, 4))  # of a `_CELL_TAG` found
+# The tags a worksheet holds most, written out: each a plain tag, found as it is before the
+# pattern of any tag is tried (a third less work for checking the tags of a copy).
+_COMMON_TAGS = rb"(?:t>|/t>|is>|/is>|v>|/v>|/c>|/row>)"
+# A worksheet's tags in one pass: text and plain tags but a cell's, then a cell's tag (a
+# plain tag, as `_PLACED` quotes as `_ATTRIBUTES` does), or a `<` that begins no plain tag
+# (and the rest of the part, which is not read), or the end.
+_SHEET_TAGS = re.compile(
+    rb"(?:[^<]++|<%(common)s|<(?!%(prefix)sc%(end)s)%(plain)s)*+"
+    rb"(?:(?P<cell><)%(cell)s|(?P<damage><)[\x00-\xff]*+|\Z)"
+    % {
+        b"common": _COMMON_TAGS,
+        b"prefix": _PREFIX,
+        b"end": _END_OF_NAME,
+        b"plain": _PLAIN_TAG,
+        b"cell": _CELL_TAG,
+    }
+)
+_IS_CELL, _COLUMN, _ROW, _FORMULA, _DAMAGE = (  # of what `_SHEET_TAGS` finds
+    operator.itemgetter(i) for i in (0, 2, 3, 6, -1)
+)
 _SHARED_TYPE = re.compile(rb"t" + _EQUALS + rb"(?:\"s\"|'s')")
 _VALUE_TAG = re.compile(  # a `<v>` (not `<v/>`) and its text up to the next tag or entity
     rb"<" + _PREFIX + rb"v" + _END_OF_NAME + _ATTRIBUTES + rb"(?<!/)>([^<&\x00]*+)"
@@ -247,14 +281,34 @@ class SheetScan:
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, column) from 1
 
 
-def scan_sheet(shown: bytes, strings: SharedStrings) -> SheetScan:
+@dataclass(frozen=True)
+class Worksheet:
+    """A visible worksheet part and its cell tags: for each, the groups `_SHEET_TAGS` finds
+    (`<`, quote, column, row, empty, attributes, formula, text, and no damage)."""
+
+    shown: bytes
+    cells: list[tuple[bytes, ...]]
+
+
+def visible_sheet(contents: bytes) -> Worksheet:
+    """`visible` for a worksheet, its cell tags found in the same pass over its tags (where
+    checking them and then finding the cells took two, the longest steps of measuring a copy).
+    """
+    shown = _blanked(contents)
+    found = _SHEET_TAGS.findall(shown)
+    if any(map(_DAMAGE, found)):  # a `<` that begins no plain tag
+        raise Damaged
+    return Worksheet(shown, list(filter(_IS_CELL, found)))
+
+
+def scan_sheet(sheet: Worksheet, strings: SharedStrings) -> SheetScan:
     """Measure a visible worksheet part; raises `TooLarge` for a cell out of bounds.
 
     How far cells reach is read first from the places cells name (`r`, empty cells
     too: a bound from above, and quick), and only when that is too far, or some cell
     names no place, cell by cell as calamine places them (`_placed_cells`).
     """
-    cells = _CELL_TAG.findall(shown)  # (quote, column, row, attributes, formula, text)
+    shown, cells = sheet.shown, sheet.cells
     scan = SheetScan(text=len(shown) + strings.text_of(shown))
     farthest = _farthest(cells)
     if farthest is None or farthest[0] >= MAX_ROWS or farthest[1] >= MAX_COLUMNS:
@@ -264,8 +318,8 @@ def scan_sheet(shown: bytes, strings: SharedStrings) -> SheetScan:
     scan.rows, scan.columns = farthest[0] + 1, farthest[1] + 1
     if not any(map(_FORMULA, cells)):  # no formula tag: most sheets, with no loop over cells
         return scan
-    for _, column, row, attributes, formula, text in cells:
-        if formula and row and not attributes.endswith(b"/"):
+    for _, _, column, row, empty, _, formula, text, _ in cells:
+        if formula and row and not empty:  # a placed cell that is not empty (`<c r="A1"/>`)
             where = (int(row), _column_number(column) + 1)
             scan.formulas[where] = _formula_text(text, formula)
     return scan

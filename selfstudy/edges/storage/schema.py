@@ -440,8 +440,9 @@ def _packed_answer_values(conn: Connection) -> None:
     at every read: most of the time `cohort --from-db` took at 100,000 studies.
 
     Packing the studies already stored takes a while once: at 100,000 studies about 50 s
-    on SQLite and 70 s on PostgreSQL, on a busy two-core machine. SQLite's index of answer values (006) is dropped: reads no longer
-    use it, and it made every write of an answer update one more index."""
+    on SQLite and 70 s on PostgreSQL, on a busy two-core machine. SQLite's index of answer
+    values (006) is dropped: reads no longer use it, and it made every write of an answer
+    update one more index."""
     if "answer_values" not in {c["name"] for c in inspect(conn).get_columns("studies")}:
         conn.execute(text("ALTER TABLE studies ADD COLUMN answer_values TEXT"))
     for statement in _FORGET_PACKED_VALUES[conn.dialect.name]:

@@ -89,9 +89,7 @@ def _blanked(contents: bytes) -> bytes:
     for a NUL byte."""
     if b"\x00" in contents:
         raise Damaged
-    if b"<!" in contents or b"<?" in contents:  # what all of them begin with
-        return _OPAQUE.sub(lambda match: bytes(len(match[0])), contents)
-    return contents  # none to blank (as the project's own copies are written): no pass
+    return _OPAQUE.sub(lambda match: bytes(len(match[0])), contents)
 
 
 # --- tags and attributes, as quick-xml reads them --------------------------------------------

@@ -32,7 +32,7 @@ from selfstudy.edges.storage.schema import (
 )
 from selfstudy.workflows import cohorts as cohort_workflow
 from selfstudy.workflows.teams import start_team
-from tests.conftest import POSTGRES_URL, fresh_postgres_url
+from tests.conftest import BACKENDS, POSTGRES_URL, fresh_postgres_url
 from tests.test_packed_values import (
     answered,
     assert_compared_as_objects,
@@ -41,15 +41,7 @@ from tests.test_packed_values import (
     unpacked,
 )
 
-ON_POSTGRES = [
-    pytest.param(
-        "postgresql",
-        marks=pytest.mark.skipif(
-            not POSTGRES_URL,
-            reason="SELFSTUDY_TEST_POSTGRES_URL not set (make test starts a server)",
-        ),
-    )
-]
+ON_POSTGRES = BACKENDS[1:]  # conftest's PostgreSQL parameter, skipped without a server
 
 
 @pytest.fixture(params=ON_POSTGRES)

@@ -76,9 +76,14 @@ def read_study_columns(conn: Connection, *where: ColumnElement[bool]) -> StudyCo
             .where(answers.study_id.in_(unpacked[start : start + CHUNK]))
             .group_by(answers.study_id)
         ).all()
-        even = [(study, text) for study, count, text in gathered if _even(text, count)]
+        even: list[tuple[str, str]] = []
+        torn: list[str] = []
+        for study, count, text in gathered:
+            if _even(text, count):
+                even.append((study, text))
+            else:
+                torn.append(study)
         _number(even, position, pairs, placed, coded)
-        torn = [study for study, count, text in gathered if not _even(text, count)]
         if not torn:
             continue
         loose = conn.execute(

@@ -506,10 +506,12 @@ DATE_NUMBERS = [
 ]
 
 
-def with_date_cells(workbook: bytes, cells: list[tuple[int, str]]) -> bytes:
-    """`workbook` with one more row on its first sheet: a cell for each (number format,
-    number) in `cells`, styled as that date or time format, as a spreadsheet stores a date
-    (a number of days since 1900)."""
+def with_date_cells(
+    workbook: bytes, cells: list[tuple[int, str]], sheet: str | None = None
+) -> bytes:
+    """`workbook` with one more row on its first sheet (or the sheet part `sheet`): a cell
+    for each (number format, number) in `cells`, styled as that date or time format, as a
+    spreadsheet stores a date (a number of days since 1900)."""
     with zipfile.ZipFile(io.BytesIO(workbook)) as source:
         members = {info.filename: source.read(info) for info in source.infolist()}
     styles = members["xl/styles.xml"].decode("utf-8")
@@ -525,7 +527,7 @@ def with_date_cells(workbook: bytes, cells: list[tuple[int, str]]) -> bytes:
         + "</cellXfs>",
     )
     members["xl/styles.xml"] = styles.encode("utf-8")
-    sheet = next(n for n in sorted(members) if n.startswith("xl/worksheets/sheet"))
+    sheet = sheet or next(n for n in sorted(members) if n.startswith("xl/worksheets/sheet"))
     text = members[sheet].decode("utf-8")
     row = max(map(int, re.findall(r'<row r="(\d+)"', text)), default=0) + 1
     row_xml = f'<row r="{row}">' + "".join(
@@ -554,6 +556,17 @@ DATE_CELLS = st.lists(
 # --- workbooks whose cells stand for far more than the file holds -------------------------------
 
 SPREADSHEETML = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def tab_part(workbook: bytes, title: str) -> str:
+    """The name of the sheet part an .xlsx workbook's tab `title` reads."""
+    with zipfile.ZipFile(io.BytesIO(workbook)) as source:
+        book = source.read("xl/workbook.xml").decode("utf-8")
+        links = source.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+    tab = re.search(rf'<sheet [^>]*name="{re.escape(title)}"[^>]*>', book)[0]
+    link = re.search(r'r:id="([^"]+)"', tab)[1]
+    target = re.search(rf'<Relationship [^>]*Id="{link}"[^>]*>', links)[0]
+    return "xl/" + re.search(r'Target="/?(?:xl/)?([^"]+)"', target)[1]
 
 
 def with_part(workbook: bytes, name: str, chunks: Iterable[bytes]) -> bytes:

@@ -31,7 +31,15 @@ from streamlit.testing.v1 import AppTest
 
 from selfstudy.cli import main
 from selfstudy.core.problems import ProblemsFound
-from selfstudy.core.sheetcopy import MAX_TABS, Formula, Tab, a1, parse_sheet_copy, split_options
+from selfstudy.core.sheetcopy import (
+    MAX_COLUMNS,
+    MAX_TABS,
+    Formula,
+    Tab,
+    a1,
+    parse_sheet_copy,
+    split_options,
+)
 from selfstudy.core.study import (
     MAX_TEXT_LENGTH,
     Answer,
@@ -53,10 +61,10 @@ from selfstudy.edges.workbooks import (
     write_xlsx,
     xlsx_bytes,
 )
-from selfstudy.workflows.imports import read_uploaded_copy
+from selfstudy.workflows.imports import read_uploaded_copy, upload_sources
 from tests import hostile
 from tests.conftest import DEFAULT_RUBRIC_PATH, SAMPLES_DIR
-from tests.hostile import SPREADSHEETML, sheet_xml, with_date_cells, with_part
+from tests.hostile import SPREADSHEETML, sheet_xml, tab_part, with_date_cells, with_part
 from tests.sheet_tables import TINY, table, tiny_copy, tiny_study, xlsx
 
 P01 = SAMPLES_DIR / "p01-baseline.json"
@@ -291,6 +299,52 @@ def test_a_date_cell_no_calendar_holds_is_one_problem_not_a_crash(tmp_path):
     upload = read_uploaded_copy([("copy.xlsx", workbook)])
     assert upload.study is None and codes(upload.problems) == ["unreadable-file"]
     assert_one_line(invoke("import", path), "cannot read this workbook")
+
+
+def test_a_summary_tab_no_reader_can_read_refuses_no_copy_since_import_ignores_it(
+    tmp_path, sample_set, default_rubric
+):
+    # START HERE tells people the SUMMARY tab is recomputed and ignored on import: one whose
+    # date cell makes calamine panic (as above) leaves the copy's answers to be imported
+    study = sample_set[0]
+    whole = xlsx_bytes(study, default_rubric)
+    damaged = with_date_cells(whole, [(14, "-1e20")], sheet=tab_part(whole, "SUMMARY"))
+    refused(lambda: read_xlsx(damaged))  # the workbook as a whole cannot be read
+    (tmp_path / "whole.xlsx").write_bytes(whole)
+    path = tmp_path / "copy.xlsx"
+    path.write_bytes(damaged)
+    expected = read_sheet_copy(tmp_path / "whole.xlsx")
+    assert expected.study is not None and expected.study.answers == study.answers
+    read = read_sheet_copy(path)
+    assert (read.study, read.problems) == (expected.study, expected.problems)
+    upload = read_uploaded_copy([("copy.xlsx", damaged)])
+    assert upload.study == expected.study
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as cohort:
+        cohort.writestr("copy.xlsx", damaged)
+    [source], found = upload_sources([("cohort.zip", archive.getvalue())])
+    assert found == [] and source.read().study == expected.study
+    done = invoke("import", path)
+    assert done.exit_code == 0, done.output
+    assert parse_study(done.stdout).answers == study.answers
+    # the same cell on a tab import reads still refuses the copy, in one line
+    goals = next(t for t in read_xlsx(whole) if t.startswith("1."))
+    path.write_bytes(with_date_cells(whole, [(14, "-1e20")], sheet=tab_part(whole, goals)))
+    assert codes(read_sheet_copy(path).problems) == ["unreadable-file"]
+
+
+def test_a_summary_csv_file_is_not_read_on_import(tmp_path, sample_set, default_rubric):
+    folder = tmp_path / "csv"
+    export_csv(sample_set[0], default_rubric, folder)
+    expected = read_sheet_copy(folder).study
+    assert expected is not None and expected.answers == sample_set[0].answers
+    too_wide = b",".join([b"x"] * (MAX_COLUMNS + 1))  # a tab import reads is refused
+    (folder / "SUMMARY.csv").write_bytes(too_wide)
+    assert read_sheet_copy(folder).study == expected
+    files = [(p.name, p.read_bytes()) for p in sorted(folder.glob("*.csv"))]
+    assert read_uploaded_copy(files).study == expected
+    (folder / "START HERE.csv").write_bytes((folder / "START HERE.csv").read_bytes() + too_wide)
+    assert codes(read_sheet_copy(folder).problems) == ["file-too-large"]
 
 
 def zero_link(path: Path) -> Path:

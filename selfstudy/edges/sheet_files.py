@@ -12,7 +12,7 @@ from pathlib import Path
 from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.sheetcopy.parse import ImportResult, copy_rubric_named, parse_sheet_copy
-from selfstudy.core.sheetcopy.vocabulary import START_HERE, Sheets, a1, normalize
+from selfstudy.core.sheetcopy.vocabulary import IGNORED_TABS, START_HERE, Sheets, a1, normalize
 from selfstudy.core.study import SelfStudy, check_study
 from selfstudy.edges import workbooks
 from selfstudy.edges.rubric_files import rubric_by_id
@@ -74,7 +74,7 @@ def read_sheet_copy(
             rubric = rubric or lookup(study.rubric.id, study.rubric.version, source)
             problems = check_study(study, rubric, source)
             return ImportResult(None if problems.has_errors else study, problems)
-        sheets = workbooks.read_sheets(path)
+        sheets = workbooks.read_sheets(path, IGNORED_TABS)
     except ProblemsFound as exc:
         return ImportResult(None, exc.problems.in_file(source))
     result = interpret(sheets, rubric, lookup)

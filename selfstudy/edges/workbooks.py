@@ -23,7 +23,7 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -42,6 +42,7 @@ from selfstudy.core.sheetcopy import (
     a1,
     cell_text,
     layout,
+    normalize,
 )
 from selfstudy.core.study import SelfStudy, text_length
 from selfstudy.core.wording import clip
@@ -83,12 +84,15 @@ def is_skipped(path: Path) -> bool:
 # --- reading -----------------------------------------------------------------------------
 
 
-def read_sheets(path: Path) -> Sheets:
-    """The tabs of an .xlsx file or of a folder of CSV files; raises `ProblemsFound`."""
+def read_sheets(path: Path, unread: Collection[str] = ()) -> Sheets:
+    """The tabs of an .xlsx file or of a folder of CSV files; raises `ProblemsFound`.
+
+    The tabs titled as `unread` come back with no rows (`read_xlsx`).
+    """
     if path.is_dir():
-        return read_csv_folder(path)
+        return read_csv_folder(path, unread)
     if path.suffix.lower() in WORKBOOK_SUFFIXES:
-        return read_xlsx(path)
+        return read_xlsx(path, unread=unread)
     raise ProblemsFound(
         [
             Problem(
@@ -101,16 +105,23 @@ def read_sheets(path: Path) -> Sheets:
     )
 
 
-def read_xlsx(source: Path | bytes | IO[bytes], engine: str = "calamine") -> Sheets:
+def read_xlsx(
+    source: Path | bytes | IO[bytes], engine: str = "calamine", unread: Collection[str] = ()
+) -> Sheets:
     """Every tab of a workbook as rows of plain cells (None for empty, `Formula` for a formula).
 
-    Nothing reads the workbook before `scan_workbook` has found it within bounds.
+    Nothing reads the workbook before `scan_workbook` has found it within bounds. A tab
+    whose title is in `unread` (as `normalize` makes titles) comes back with no rows: its
+    cells are not read, so they cannot refuse the workbook. Import passes `IGNORED_TABS`,
+    a copy's SUMMARY, whose reading took a tenth of a copy's.
     """
     where = str(source) if isinstance(source, Path) else "uploaded workbook"
     data = bounded_bytes(source, where)
     formulas = scan_workbook(data, where)
     try:
-        sheets = _read_with_openpyxl(data) if engine == "openpyxl" else _read_with_calamine(data)
+        unread = frozenset(unread)
+        read = _read_with_openpyxl if engine == "openpyxl" else _read_with_calamine
+        sheets = read(data, unread)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # calamine, zipfile and openpyxl each raise their own kinds;
@@ -127,26 +138,33 @@ def read_xlsx(source: Path | bytes | IO[bytes], engine: str = "calamine") -> She
                 )
             ]
         ) from None
-    return {title: _with_formulas(rows, formulas.get(title, {})) for title, rows in sheets.items()}
+    return {
+        title: rows if normalize(title) in unread else _with_formulas(rows, formulas.get(title, {}))
+        for title, rows in sheets.items()
+    }
 
 
-def _read_with_calamine(data: bytes) -> Sheets:
+def _read_with_calamine(data: bytes, unread: frozenset[str]) -> Sheets:
     from python_calamine import CalamineWorkbook
 
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     return {  # a title given twice is one tab, read once (calamine reads the first)
-        name: _plain_rows(workbook.get_sheet_by_name(name).to_python(skip_empty_area=False))
+        name: []
+        if normalize(name) in unread
+        else _plain_rows(workbook.get_sheet_by_name(name).to_python(skip_empty_area=False))
         for name in dict.fromkeys(workbook.sheet_names)
     }
 
 
-def _read_with_openpyxl(data: bytes) -> Sheets:
+def _read_with_openpyxl(data: bytes, unread: frozenset[str]) -> Sheets:
     import openpyxl
 
     workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         return {
-            ws.title: _plain_rows(
+            ws.title: []
+            if normalize(ws.title) in unread
+            else _plain_rows(
                 [
                     [_ooxml_unescape(c) if isinstance(c, str) else c for c in row]
                     for row in ws.iter_rows(values_only=True)
@@ -204,8 +222,11 @@ def _ooxml_unescape(text: str) -> str:
     return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), text)
 
 
-def read_csv_folder(folder: Path) -> Sheets:
-    """One tab per `*.csv` file in `folder` (lock and hidden files aside), titled by its name."""
+def read_csv_folder(folder: Path, unread: Collection[str] = ()) -> Sheets:
+    """One tab per `*.csv` file in `folder` (lock and hidden files aside), titled by its name.
+
+    The tabs titled as `unread` come back with no rows (`read_csv_files`).
+    """
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv" and not is_skipped(p))
     if not files:
         raise ProblemsFound(
@@ -224,22 +245,26 @@ def read_csv_folder(folder: Path) -> Sheets:
     for path in files:  # each read within its bound, and no more in all than a copy holds
         contents[path.stem] = bounded_bytes(path, path.name)
         _check_csv_copy([len(data) for data in contents.values()], str(folder))
-    return read_csv_files(contents)
+    return read_csv_files(contents, unread)
 
 
-def read_csv_files(files: dict[str, bytes]) -> Sheets:
+def read_csv_files(files: dict[str, bytes], unread: Collection[str] = ()) -> Sheets:
     """Tabs from CSV contents keyed by tab title, every problem of every file found.
 
     A file may be UTF-8 (with or without a byte-order mark), UTF-16 (as Excel's
     "Unicode text"), UTF-32 with a byte-order mark, or Windows-1252 (as Excel may
     save a CSV file), its lines ended as Windows, Unix or old Mac programs end them,
     and its cells separated by commas, semicolons (as Excel does where a comma is
-    the decimal point) or tabs: each is told from the file itself.
+    the decimal point) or tabs: each is told from the file itself. A file whose title is
+    in `unread` (as `normalize` makes titles) is a tab with no rows, its contents not read.
     """
     _check_csv_copy([len(data) for data in files.values()], ", ".join(f"{t}.csv" for t in files))
     problems = Report()
     sheets: Sheets = {}
     for title, data in files.items():
+        if normalize(title) in unread:
+            sheets[title] = []
+            continue
         try:
             sheets[title] = _read_csv(data, f"{title}.csv")
         except ProblemsFound as exc:

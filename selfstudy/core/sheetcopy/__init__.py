@@ -22,6 +22,7 @@ from selfstudy.core.sheetcopy.parse import (
 )
 from selfstudy.core.sheetcopy.values import export_value, split_options
 from selfstudy.core.sheetcopy.vocabulary import (
+    IGNORED_TABS,
     MAX_COLUMNS,
     MAX_ROWS,
     MAX_TABS,
@@ -38,6 +39,7 @@ from selfstudy.core.sheetcopy.vocabulary import (
 )
 
 __all__ = [
+    "IGNORED_TABS",
     "MAX_COLUMNS",
     "MAX_ROWS",
     "MAX_TABS",

@@ -19,13 +19,13 @@ from selfstudy.core.sheetcopy.vocabulary import (
     EXCEL_TITLE_LIMIT,
     EXTRA_FIELD_PREFIX,
     HEADER_SEARCH_ROWS,
+    IGNORED_TABS,
     PROGRAM_LABELS,
     RUBRIC_LABEL,
     RUBRIC_VERSION_LABEL,
     SHEETS_TITLE_LIMIT,
     START_HERE,
     SUMMARY,
-    TEAM_AGREEMENT,
     Cell,
     Formula,
     Rows,
@@ -57,7 +57,7 @@ _NUMBERING = re.compile(r"^\s*\d+\s*(?:[.):-]\s*|\s+)")
 
 _ALIAS_TO_COLUMN = {normalize(name): key for key, names in COLUMN_ALIASES.items() for name in names}
 _START_HERE_NAME = normalize(START_HERE)
-_UNREAD_TABS = (_START_HERE_NAME, normalize(SUMMARY), normalize(TEAM_AGREEMENT))  # nor matched
+_UNREAD_TABS = (_START_HERE_NAME, *IGNORED_TABS)  # not matched to a dimension
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,11 @@ def normalize(text: Cell) -> str:
     return " ".join(cell_text(text).split()).casefold()
 
 
+# The tabs import ignores, as `normalize` makes their titles: their cells are not read at
+# all, so a copy whose SUMMARY is damaged still imports, as its START HERE tab promises
+IGNORED_TABS = frozenset({SUMMARY.casefold(), TEAM_AGREEMENT.casefold()})
+
+
 def a1(tab: str, row: int, column: int | None = None) -> str:
     """A cell (or a whole tab when `column` is None) in A1 notation, 1-based."""
     quoted = "'" + tab.replace("'", "''") + "'"

@@ -23,7 +23,7 @@ import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks.timing import describe, repeat
+from benchmarks.timing import describe, new_postgres_database, repeat
 from selfstudy.core.cohorts import (
     collect_answers,
     compare,
@@ -122,9 +122,18 @@ def run(rubric: Rubric, count: int, runs: int, single_loop: bool) -> None:
         print(f"  scoring.score in a loop over the same studies: {loop:.2f} s (score only)")
 
 
-def page(programs: int = 500, url: str | None = None) -> None:
+def page(programs: int = 500, server: str | None = None) -> None:
     """The Cohorts page over a database of `programs` programs, two rounds each: its first
-    load (caches cleared, as after a start or a change) and its reruns."""
+    load (caches cleared, as after a start or a change) and its reruns. The database is a
+    new SQLite file, or a new database on the PostgreSQL `server`."""
+    if server is None:
+        _page(programs, None)
+        return
+    with new_postgres_database(server, "page") as url:
+        _page(programs, url)
+
+
+def _page(programs: int, url: str | None) -> None:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 

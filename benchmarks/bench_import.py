@@ -46,7 +46,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.timing import cache_folder, load
+from benchmarks.timing import cache_folder, load, new_postgres_database
 from selfstudy.core.samples import sample_studies
 from selfstudy.edges.rubric_files import PROJECT_ROOT, load_rubric
 
@@ -174,20 +174,8 @@ def sqlite_run(folder: Path, checkout: Path | None) -> Timed:
 
 def postgres_run(server: str) -> Callable[[Path, Path | None], Timed]:
     def run(folder: Path, checkout: Path | None) -> Timed:
-        import psycopg
-        from sqlalchemy.engine import make_url
-
-        name = f"selfstudy_bench_import_{os.getpid()}"
-        admin = make_url(server).set(drivername="postgresql").render_as_string(False)
-        url = make_url(server).set(database=name).render_as_string(hide_password=False)
-        with psycopg.connect(admin, autocommit=True) as db:
-            db.execute(f"DROP DATABASE IF EXISTS {name}")
-            db.execute(f"CREATE DATABASE {name}")
-        try:
+        with new_postgres_database(server, "import") as url:
             return run_once(folder, {**base_env(), "SELFSTUDY_DATABASE_URL": url}, checkout)
-        finally:
-            with psycopg.connect(admin, autocommit=True) as db:
-                db.execute(f"DROP DATABASE IF EXISTS {name}")
 
     return run
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
@@ -46,3 +47,28 @@ def cache_folder() -> Path:
         return Path(folder)
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "selfstudy-bench"
+
+
+@contextlib.contextmanager
+def new_postgres_database(server: str, purpose: str) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database on `server` (whose user may create
+    databases), named `selfstudy_bench_<purpose>_<process id>` and dropped afterwards: a
+    benchmark never measures what an earlier one left in the server's own database."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = f"selfstudy_bench_{purpose}_{os.getpid()}"
+    admin = make_url(server).set(drivername="postgresql").render_as_string(False)
+    with psycopg.connect(admin, autocommit=True) as db:
+        db.execute(f"DROP DATABASE IF EXISTS {name}")
+        db.execute(f"CREATE DATABASE {name}")
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:  # the connections still open to it (an app's cached storage) closed first
+        with psycopg.connect(admin, autocommit=True) as db:
+            db.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                [name],
+            )
+            db.execute(f"DROP DATABASE IF EXISTS {name}")

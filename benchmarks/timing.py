@@ -55,13 +55,15 @@ def new_postgres_database(server: str, purpose: str) -> Iterator[str]:
     databases), named `selfstudy_bench_<purpose>_<process id>` and dropped afterwards: a
     benchmark never measures what an earlier one left in the server's own database."""
     import psycopg
+    from psycopg import sql
     from sqlalchemy.engine import make_url
 
     name = f"selfstudy_bench_{purpose}_{os.getpid()}"
+    quoted = sql.Identifier(name)
     admin = make_url(server).set(drivername="postgresql").render_as_string(False)
     with psycopg.connect(admin, autocommit=True) as db:
-        db.execute(f"DROP DATABASE IF EXISTS {name}")
-        db.execute(f"CREATE DATABASE {name}")
+        db.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(quoted))
+        db.execute(sql.SQL("CREATE DATABASE {}").format(quoted))
     try:
         yield make_url(server).set(database=name).render_as_string(hide_password=False)
     finally:  # the connections still open to it (an app's cached storage) closed first
@@ -71,4 +73,4 @@ def new_postgres_database(server: str, purpose: str) -> Iterator[str]:
                 "WHERE datname = %s AND pid <> pg_backend_pid()",
                 [name],
             )
-            db.execute(f"DROP DATABASE IF EXISTS {name}")
+            db.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(quoted))

@@ -24,7 +24,7 @@ def google_named(folder: Path) -> Path:
     return folder
 
 
-def test_review_a_csv_copy_named_as_google_downloads_it_imports_as_the_copy_does(
+def test_a_csv_copy_named_as_google_downloads_it_imports_as_the_copy_does(
     tmp_path, sample_set, default_rubric
 ):
     plain = tmp_path / "plain"
@@ -38,7 +38,7 @@ def test_review_a_csv_copy_named_as_google_downloads_it_imports_as_the_copy_does
     assert read.study == expected.study
 
 
-def test_review_a_google_named_summary_too_wide_to_read_refuses_no_copy(
+def test_a_google_named_summary_too_wide_to_read_refuses_no_copy(
     tmp_path, sample_set, default_rubric
 ):
     # As SUMMARY.csv (tests/test_bad_files.py): import ignores SUMMARY, so its cells are not

@@ -12,7 +12,7 @@ from pathlib import Path
 from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.sheetcopy.parse import ImportResult, copy_rubric_named, parse_sheet_copy
-from selfstudy.core.sheetcopy.vocabulary import IGNORED_TABS, START_HERE, Sheets, a1, normalize
+from selfstudy.core.sheetcopy.vocabulary import START_HERE, Sheets, a1, is_ignored_tab, titled
 from selfstudy.core.study import SelfStudy, check_study
 from selfstudy.edges import workbooks
 from selfstudy.edges.rubric_files import rubric_by_id
@@ -33,7 +33,7 @@ def is_csv_copy_folder(path: Path) -> bool:
     if not path.is_dir():
         return False
     suffixes = {p.suffix.lower() for p in path.iterdir() if not is_skipped(p)}
-    has_start = any(normalize(p.stem) == normalize(START_HERE) for p in path.glob("*.csv"))
+    has_start = any(titled(p.stem, START_HERE) for p in path.glob("*.csv"))
     return has_start or (".csv" in suffixes and not suffixes & {JSON_SUFFIX, *WORKBOOK_SUFFIXES})
 
 
@@ -74,7 +74,7 @@ def read_sheet_copy(
             rubric = rubric or lookup(study.rubric.id, study.rubric.version, source)
             problems = check_study(study, rubric, source)
             return ImportResult(None if problems.has_errors else study, problems)
-        sheets = workbooks.read_sheets(path, IGNORED_TABS)
+        sheets = workbooks.read_sheets(path, is_ignored_tab)
     except ProblemsFound as exc:
         return ImportResult(None, exc.problems.in_file(source))
     result = interpret(sheets, rubric, lookup)

@@ -23,7 +23,7 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -42,7 +42,6 @@ from selfstudy.core.sheetcopy import (
     a1,
     cell_text,
     layout,
-    normalize,
 )
 from selfstudy.core.study import SelfStudy, text_length
 from selfstudy.core.wording import clip
@@ -84,10 +83,17 @@ def is_skipped(path: Path) -> bool:
 # --- reading -----------------------------------------------------------------------------
 
 
-def read_sheets(path: Path, unread: Collection[str] = ()) -> Sheets:
+Unread = Callable[[str], bool]  # whether the tab of this title is left unread
+
+
+def _read_all(title: str) -> bool:
+    return False
+
+
+def read_sheets(path: Path, unread: Unread = _read_all) -> Sheets:
     """The tabs of an .xlsx file or of a folder of CSV files; raises `ProblemsFound`.
 
-    The tabs titled as `unread` come back with no rows (`read_xlsx`).
+    The tabs whose titles `unread` picks come back with no rows (`read_xlsx`).
     """
     if path.is_dir():
         return read_csv_folder(path, unread)
@@ -106,20 +112,19 @@ def read_sheets(path: Path, unread: Collection[str] = ()) -> Sheets:
 
 
 def read_xlsx(
-    source: Path | bytes | IO[bytes], engine: str = "calamine", unread: Collection[str] = ()
+    source: Path | bytes | IO[bytes], engine: str = "calamine", unread: Unread = _read_all
 ) -> Sheets:
     """Every tab of a workbook as rows of plain cells (None for empty, `Formula` for a formula).
 
     Nothing reads the workbook before `scan_workbook` has found it within bounds. A tab
-    whose title is in `unread` (as `normalize` makes titles) comes back with no rows: its
-    cells are not read, so they cannot refuse the workbook. Import passes `IGNORED_TABS`,
-    a copy's SUMMARY, whose reading took a tenth of a copy's.
+    whose title `unread` picks comes back with no rows: its cells are not read, so they
+    cannot refuse the workbook. Import passes `is_ignored_tab`, for a copy's SUMMARY, whose
+    reading took a tenth of a copy's.
     """
     where = str(source) if isinstance(source, Path) else "uploaded workbook"
     data = bounded_bytes(source, where)
     formulas = scan_workbook(data, where)
     try:
-        unread = frozenset(unread)
         read = _read_with_openpyxl if engine == "openpyxl" else _read_with_calamine
         sheets = read(data, unread)
     except (KeyboardInterrupt, SystemExit):
@@ -139,31 +144,31 @@ def read_xlsx(
             ]
         ) from None
     return {
-        title: rows if normalize(title) in unread else _with_formulas(rows, formulas.get(title, {}))
+        title: rows if unread(title) else _with_formulas(rows, formulas.get(title, {}))
         for title, rows in sheets.items()
     }
 
 
-def _read_with_calamine(data: bytes, unread: frozenset[str]) -> Sheets:
+def _read_with_calamine(data: bytes, unread: Unread) -> Sheets:
     from python_calamine import CalamineWorkbook
 
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     return {  # a title given twice is one tab, read once (calamine reads the first)
         name: []
-        if normalize(name) in unread
+        if unread(name)
         else _plain_rows(workbook.get_sheet_by_name(name).to_python(skip_empty_area=False))
         for name in dict.fromkeys(workbook.sheet_names)
     }
 
 
-def _read_with_openpyxl(data: bytes, unread: frozenset[str]) -> Sheets:
+def _read_with_openpyxl(data: bytes, unread: Unread) -> Sheets:
     import openpyxl
 
     workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         return {
             ws.title: []
-            if normalize(ws.title) in unread
+            if unread(ws.title)
             else _plain_rows(
                 [
                     [_ooxml_unescape(c) if isinstance(c, str) else c for c in row]
@@ -222,10 +227,10 @@ def _ooxml_unescape(text: str) -> str:
     return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), text)
 
 
-def read_csv_folder(folder: Path, unread: Collection[str] = ()) -> Sheets:
+def read_csv_folder(folder: Path, unread: Unread = _read_all) -> Sheets:
     """One tab per `*.csv` file in `folder` (lock and hidden files aside), titled by its name.
 
-    The tabs titled as `unread` come back with no rows (`read_csv_files`).
+    The tabs whose titles `unread` picks come back with no rows (`read_csv_files`).
     """
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv" and not is_skipped(p))
     if not files:
@@ -248,21 +253,21 @@ def read_csv_folder(folder: Path, unread: Collection[str] = ()) -> Sheets:
     return read_csv_files(contents, unread)
 
 
-def read_csv_files(files: dict[str, bytes], unread: Collection[str] = ()) -> Sheets:
+def read_csv_files(files: dict[str, bytes], unread: Unread = _read_all) -> Sheets:
     """Tabs from CSV contents keyed by tab title, every problem of every file found.
 
     A file may be UTF-8 (with or without a byte-order mark), UTF-16 (as Excel's
     "Unicode text"), UTF-32 with a byte-order mark, or Windows-1252 (as Excel may
     save a CSV file), its lines ended as Windows, Unix or old Mac programs end them,
     and its cells separated by commas, semicolons (as Excel does where a comma is
-    the decimal point) or tabs: each is told from the file itself. A file whose title is
-    in `unread` (as `normalize` makes titles) is a tab with no rows, its contents not read.
+    the decimal point) or tabs: each is told from the file itself. A file whose title
+    `unread` picks is a tab with no rows, its contents not read.
     """
     _check_csv_copy([len(data) for data in files.values()], ", ".join(f"{t}.csv" for t in files))
     problems = Report()
     sheets: Sheets = {}
     for title, data in files.items():
-        if normalize(title) in unread:
+        if unread(title):
             sheets[title] = []
             continue
         try:

@@ -37,7 +37,7 @@ from selfstudy.core.printable import printable
 from selfstudy.core.problems import Problem, ProblemsFound, Report
 from selfstudy.core.rounds import same_program
 from selfstudy.core.rubric import Rubric
-from selfstudy.core.sheetcopy import IGNORED_TABS, ImportResult, Sheets
+from selfstudy.core.sheetcopy import ImportResult, Sheets, is_ignored_tab
 from selfstudy.core.study import Answer, Program, SelfStudy
 from selfstudy.core.wording import clip, value_text
 from selfstudy.edges.copy_archives import MAX_MEMBERS, archive_members, is_archive
@@ -139,8 +139,8 @@ def _uploaded_sheets(files: Sequence[tuple[str, bytes]]) -> Sheets:
             ]
         )
     if workbooks:
-        return read_xlsx(workbooks[0][1], unread=IGNORED_TABS)
-    return read_csv_files({Path(name).stem: data for name, data in csvs}, IGNORED_TABS)
+        return read_xlsx(workbooks[0][1], unread=is_ignored_tab)
+    return read_csv_files({Path(name).stem: data for name, data in csvs}, is_ignored_tab)
 
 
 # --- reading many copies --------------------------------------------------------------------
@@ -428,7 +428,7 @@ def _upload_reader(
 ) -> Callable[[], ImportResult]:
     def read_copy() -> ImportResult:
         try:
-            sheets = read_xlsx(read(), unread=IGNORED_TABS)
+            sheets = read_xlsx(read(), unread=is_ignored_tab)
             rubric = rubric_by_id(rubric_id) if rubric_id else None
         except ProblemsFound as exc:
             return ImportResult(None, _located(exc.problems, where))

@@ -22,7 +22,6 @@ from selfstudy.core.sheetcopy.parse import (
 )
 from selfstudy.core.sheetcopy.values import export_value, split_options
 from selfstudy.core.sheetcopy.vocabulary import (
-    IGNORED_TABS,
     MAX_COLUMNS,
     MAX_ROWS,
     MAX_TABS,
@@ -35,11 +34,11 @@ from selfstudy.core.sheetcopy.vocabulary import (
     a1,
     cell_text,
     dimension_tab_title,
+    is_ignored_tab,
     normalize,
 )
 
 __all__ = [
-    "IGNORED_TABS",
     "MAX_COLUMNS",
     "MAX_ROWS",
     "MAX_TABS",
@@ -58,6 +57,7 @@ __all__ = [
     "dimension_tab_title",
     "existing_tabs",
     "export_value",
+    "is_ignored_tab",
     "layout",
     "normalize",
     "parse_sheet_copy",

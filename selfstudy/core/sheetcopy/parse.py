@@ -19,7 +19,6 @@ from selfstudy.core.sheetcopy.vocabulary import (
     EXCEL_TITLE_LIMIT,
     EXTRA_FIELD_PREFIX,
     HEADER_SEARCH_ROWS,
-    IGNORED_TABS,
     PROGRAM_LABELS,
     RUBRIC_LABEL,
     RUBRIC_VERSION_LABEL,
@@ -35,8 +34,10 @@ from selfstudy.core.sheetcopy.vocabulary import (
     column_letter,
     dimension_tab_title,
     is_blank,
+    is_ignored_tab,
     normalize,
     shown,
+    titled,
 )
 from selfstudy.core.study import (
     MAX_TEXT_LENGTH,
@@ -56,8 +57,6 @@ _NUMBERING = re.compile(r"^\s*\d+\s*(?:[.):-]\s*|\s+)")
 
 
 _ALIAS_TO_COLUMN = {normalize(name): key for key, names in COLUMN_ALIASES.items() for name in names}
-_START_HERE_NAME = normalize(START_HERE)
-_UNREAD_TABS = (_START_HERE_NAME, *IGNORED_TABS)  # not matched to a dimension
 
 
 @dataclass(frozen=True)
@@ -207,7 +206,12 @@ def study_from_sheets(sheets: Sheets, rubric: Rubric) -> SelfStudy:
 
 
 def _find_start_here(sheets: Sheets) -> str | None:
-    return next((t for t in sheets if normalize(t) == _START_HERE_NAME), None)
+    """The START HERE tab: the one of that title, else one titled as a Google Sheets
+    download names its CSV file (`titled`)."""
+    exact = normalize(START_HERE)
+    return next((t for t in sheets if normalize(t) == exact), None) or next(
+        (t for t in sheets if titled(t, START_HERE)), None
+    )
 
 
 def _start_here_fields(sheets: Sheets, tab: str | None) -> dict[str, tuple[int, Cell]]:
@@ -388,7 +392,7 @@ def _match_dimension_tabs(
     """Dimension id -> tab title; reports extra, doubled and missing tabs."""
     found: dict[str, str] = {}
     for title in sheets:
-        if normalize(title) in _UNREAD_TABS:
+        if titled(title, START_HERE) or is_ignored_tab(title):  # not matched to a dimension
             continue
         dimension = _dimension_for_tab(title, rubric)
         if dimension is None and not any(not is_blank(c) for row in sheets[title] for c in row):

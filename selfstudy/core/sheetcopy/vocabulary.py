@@ -79,9 +79,19 @@ def normalize(text: Cell) -> str:
     return " ".join(cell_text(text).split()).casefold()
 
 
-# The tabs import ignores, as `normalize` makes their titles: their cells are not read at
-# all, so a copy whose SUMMARY is damaged still imports, as its START HERE tab promises
-IGNORED_TABS = frozenset({SUMMARY.casefold(), TEAM_AGREEMENT.casefold()})
+def titled(title: str, name: str) -> bool:
+    """Whether a tab titled `title` is the tab `name`: their titles compared as `normalize`
+    makes them, or the part of `title` after its last " - " is `name`, as Google Sheets names
+    the CSV file of each tab it downloads ("Copy of template - START HERE.csv")."""
+    title, name = normalize(title), normalize(name)
+    return title == name or title.rpartition(" - ")[2] == name
+
+
+def is_ignored_tab(title: str) -> bool:
+    """Whether import ignores the tab titled `title` (SUMMARY, Team agreement): its cells are
+    not read at all, so a copy whose SUMMARY is damaged still imports, as its START HERE
+    tab promises."""
+    return titled(title, SUMMARY) or titled(title, TEAM_AGREEMENT)
 
 
 def a1(tab: str, row: int, column: int | None = None) -> str:

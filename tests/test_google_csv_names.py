@@ -13,6 +13,7 @@ from pathlib import Path
 from selfstudy.core.sheetcopy import MAX_COLUMNS
 from selfstudy.edges.sheet_files import read_sheet_copy
 from selfstudy.edges.workbooks import export_csv
+from selfstudy.workflows.imports import read_uploaded_copy
 
 GOOGLE_PREFIX = "Copy of template - "
 
@@ -36,6 +37,11 @@ def test_a_csv_copy_named_as_google_downloads_it_imports_as_the_copy_does(
     read = read_sheet_copy(google_named(downloaded))
     assert [str(p) for p in read.problems] == []  # no missing START HERE, no extra SUMMARY tab
     assert read.study == expected.study
+    # the same files uploaded together in the app (Import & sync)
+    files = [(p.name, p.read_bytes()) for p in sorted(downloaded.glob("*.csv"))]
+    assert all(name.startswith(GOOGLE_PREFIX) for name, _ in files)
+    uploaded = read_uploaded_copy(files)
+    assert ([str(p) for p in uploaded.problems], uploaded.study) == ([], expected.study)
 
 
 def test_a_google_named_summary_too_wide_to_read_refuses_no_copy(

@@ -28,7 +28,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from selfstudy.edges.rubric_files import PROJECT_ROOT
 from tests.test_browser import TIMEOUT_MS, wait_until_healthy
@@ -209,7 +209,13 @@ def app_server(
 
 
 def streamlit_command(secrets_file: Path, port: int) -> list[str]:
-    """`streamlit run app.py` from the checkout, on a loopback port, with one secrets file."""
+    """`streamlit run app.py` from the checkout, on a loopback port, with one secrets file.
+
+    The server runs the code it started with: Streamlit's file watcher, on any change to a
+    file of the checkout, drops every module of it and the next run imports them afresh,
+    so objects kept from before (the cached storage, a session's study) are of classes the
+    new code no longer knows (`isinstance` fails, every page errors). Someone editing the
+    checkout while the tests run would break them so."""
     return [
         sys.executable,
         "-m",
@@ -219,6 +225,7 @@ def streamlit_command(secrets_file: Path, port: int) -> list[str]:
         "--server.headless=true",
         f"--server.port={port}",
         "--server.address=127.0.0.1",
+        "--server.fileWatcherType=none",
         "--browser.gatherUsageStats=false",
         f"--secrets.files={secrets_file}",
     ]
@@ -353,6 +360,40 @@ def settled(page: Page) -> None:
     is really absent and not merely not drawn yet. Call it after waiting for something the
     run draws: right after a click the run may not have begun."""
     page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
+
+
+def open_start(page: Page, app_url: str) -> None:
+    """Open the Start page and wait until its first run has finished: on a busy host the
+    first run of a new session takes seconds, and its lists are drawn last."""
+    page.goto(app_url)
+    page.get_by_role("heading", name="STEM equity self-study").wait_for()
+    settled(page)
+
+
+def open_expander(
+    page: Page, label: str, drawn_inside: str | None = None, *, within: Locator | None = None
+) -> Locator:
+    """Open the expander labelled `label` (the first, if several, in `within` or the page)
+    and wait until it is open and still, as a person does before clicking in it;
+    `drawn_inside` is the label of a widget the run its opening starts draws in it (an
+    expander that reruns when opened).
+
+    Streamlit slides an expander open (half a second, more on a busy host), clipping what is
+    inside meanwhile, and moving down whatever is below it. Playwright, to show a button in
+    it, then scrolls the clipped box itself; once open the box no longer clips, that scroll
+    is undone and the button jumps back down under the pointer, so a click pressed before
+    the jump and released after it is no click at all: nothing is sent and the app never
+    hears of it. A click on something below a box still opening misses it the same way."""
+    expanders = (within or page).locator('[data-testid="stExpander"]')
+    expander = expanders.filter(has=page.locator("summary", has_text=label)).first
+    expander.locator("summary").click()
+    if drawn_inside is not None:
+        expander.get_by_label(drawn_inside).wait_for()
+        settled(page)
+    details = expander.locator("details")
+    expect(details).to_have_attribute("open", "")
+    page.wait_for_function("box => box.getAnimations().length === 0", arg=details.element_handle())
+    return expander
 
 
 def choose(page: Page, label: str, option: str) -> None:

@@ -17,11 +17,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Locator, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 
 from selfstudy.core.study import Answer, SelfStudy
 from selfstudy.edges.storage import Storage
-from tests.signin import settled
+from tests.signin import open_expander, open_start, settled
 from tests.test_browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -109,36 +109,6 @@ def open_study(page: Page, app_url: str, study_id: str, dimension: str = "") -> 
     link = f"{app_url}/self-study?study={study_id}"
     page.goto(link + (f"&dimension={dimension}" if dimension else ""))
     page.get_by_role("heading", level=1).first.wait_for()
-
-
-def open_start(page: Page, app_url: str) -> None:
-    """Open the Start page and wait until its first run has finished: on a busy host the
-    first run of a new session takes seconds, and its lists are drawn last."""
-    page.goto(app_url)
-    page.get_by_role("heading", name="STEM equity self-study").wait_for()
-    settled(page)
-
-
-def open_expander(page: Page, label: str, drawn_inside: str | None = None) -> Locator:
-    """Open the expander labelled `label` (the first, if several) and wait until it is open
-    and still, as a person does before clicking in it; `drawn_inside` is the label of a
-    widget the run its opening starts draws in it (an expander that reruns when opened).
-
-    Streamlit slides an expander open (half a second, more on a busy host), clipping what is
-    inside meanwhile. Playwright, to show a button in it, then scrolls the clipped box
-    itself; once open the box no longer clips, that scroll is undone and the button jumps
-    back down under the pointer, so a click pressed before the jump and released after it
-    is no click at all: nothing is sent and the app never hears of it."""
-    expanders = page.locator('[data-testid="stExpander"]')
-    expander = expanders.filter(has=page.locator("summary", has_text=label)).first
-    expander.locator("summary").click()
-    if drawn_inside is not None:
-        expander.get_by_label(drawn_inside).wait_for()
-        settled(page)
-    details = expander.locator("details")
-    expect(details).to_have_attribute("open", "")
-    page.wait_for_function("box => box.getAnimations().length === 0", arg=details.element_handle())
-    return expander
 
 
 def open_evidence(page: Page) -> None:

@@ -10,6 +10,10 @@ refused with the words kept, and what a server keeps in its caches (the study li
 by `Storage.fingerprint()`) follows the other server's writes.
 
 It needs the PostgreSQL server `make test` starts (`SELFSTUDY_TEST_POSTGRES_URL`).
+
+A test waits as a person would (tests/signin.py): for a page to finish running before it
+types, clicks or looks for what is not there (`settled`, `open_start`), and for an
+expander to finish opening before it touches what is in or below it (`open_expander`).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from selfstudy.edges.rubric_files import available_rubrics
 from selfstudy.edges.storage import Storage
 from selfstudy.workflows import studies
 from tests.conftest import POSTGRES_URL, fresh_postgres_url
-from tests.signin import app_servers, settled
+from tests.signin import app_servers, open_expander, open_start, settled
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, rating, wait_for_checked
 
 pytestmark = [
@@ -118,13 +122,17 @@ def make_study(store: Storage, rubric, name: str) -> str:
 
 
 def open_study(page: Page, server: str, study_id: str) -> None:
+    """Open a study at Program Goals and wait until the page's first run has finished."""
     page.goto(f"{server}/self-study?study={study_id}")
     page.get_by_role("heading", name="1. Program Goals").wait_for()
+    settled(page)
 
 
 def left_here(page: Page, count: int) -> None:
-    """Wait until the page's list of required items left shows `count` (after a full rerun)."""
+    """Wait until the page's list of required items left shows `count`, and the run that
+    drew it has finished (so what it did not draw is really not there)."""
     page.get_by_text(f"{count} required left here").wait_for()
+    settled(page)
 
 
 def keyed(page: Page, study_id: str, item_id: str, part: str) -> Locator:
@@ -135,9 +143,10 @@ def keyed(page: Page, study_id: str, item_id: str, part: str) -> Locator:
 
 
 def open_evidence(page: Page, study_id: str, item_id: str) -> None:
-    """Open an item's "Evidence and notes" (its boxes are drawn only while it is open)."""
-    keyed(page, study_id, item_id, "more").get_by_text("Evidence and notes").click()
-    text_box(page, study_id, item_id, "evidence").wait_for()
+    """Open an item's "Evidence and notes" (its boxes are drawn only while it is open, by
+    the run its opening starts), and wait until it is open and still."""
+    more = keyed(page, study_id, item_id, "more")
+    open_expander(page, "Evidence and notes", drawn_inside=LABELS["evidence"], within=more)
 
 
 def text_box(page: Page, study_id: str, item_id: str, part: str) -> Locator:
@@ -173,14 +182,15 @@ def test_a_study_begun_on_one_server_is_listed_counted_and_deleted_on_the_other(
     ben.goto(f"{servers.b}/cohorts")  # B reads (and caches) the empty list
     ben.get_by_text("There are no self-studies yet").wait_for()
 
-    ana.goto(servers.a)
+    open_start(ana, servers.a)  # typed into the boxes this run drew, not ones it replaces
     ana.get_by_label("Program name *", exact=True).fill("Across Servers Academy")
     ana.get_by_label("Round", exact=True).fill("baseline")
     ana.get_by_role("button", name="Begin the self-study").click()
     ana.get_by_role("heading", name="1. Program Goals").wait_for()
+    settled(ana)  # the rating clicked below is where this run leaves it
     (first,) = [s.id for s in store.list_studies() if s.name == "Across Servers Academy"]
 
-    ben.goto(servers.b)
+    open_start(ben, servers.b)
     listed = ben.locator(f".st-key-open-{first}")
     expect(listed).to_be_visible()
     # The study's row: the innermost block that holds its Open button and its progress.
@@ -193,19 +203,26 @@ def test_a_study_begun_on_one_server_is_listed_counted_and_deleted_on_the_other(
     now_complete = shown_completeness(store, first)
     assert now_complete != "0% complete"
     ben.reload()
+    ben.get_by_role("heading", name="STEM equity self-study").wait_for()
+    settled(ben)
     expect(row).to_contain_text(now_complete)
 
     ben.goto(f"{servers.b}/cohorts")  # one item of 76 answered: B names it as left out
     expect(ben.get_by_text("The one self-study chosen is not yet 100% complete")).to_be_visible()
 
     # Ana deletes it on A: it leaves B's count and B's list.
-    ana.goto(servers.a)
+    open_start(ana, servers.a)
     ana.locator(f".st-key-delete-{first}").get_by_role("button").click()
+    ana.get_by_text("It moves to Recently deleted below").wait_for()
+    settled(ana)
     ana.get_by_role("button", name="Delete it").click()
+    # drawn (in the closed Recently deleted box) only by the run after the deletion
+    ana.locator(f".st-key-restore-{first}").wait_for(state="attached")
+    settled(ana)
     expect(ana.locator(f".st-key-open-{first}")).to_have_count(0)
     ben.reload()
     ben.get_by_text("There are no self-studies yet").wait_for()
-    ben.goto(servers.b)
+    open_start(ben, servers.b)
     ben.get_by_text("Recently deleted (1)").wait_for()
     expect(ben.get_by_text("Saved self-studies will be listed here.")).to_be_visible()
     expect(ben.locator(f".st-key-open-{first}")).to_have_count(0)
@@ -268,8 +285,8 @@ def test_texts_typed_at_once_through_two_servers_in_different_places_are_all_kep
             (text_box(ben, study_id, "PG.1.a", "notes"), "Ask the families too"),
         ]
     )
-    expect(saved_mark(ana, study_id, "PG.1.a")).to_be_visible()
-    expect(saved_mark(ben, study_id, "PG.1.a")).to_be_visible()
+    saved_mark(ana, study_id, "PG.1.a").wait_for()
+    saved_mark(ben, study_id, "PG.1.a").wait_for()
     settled(ana)
     settled(ben)
 
@@ -313,6 +330,7 @@ def test_texts_typed_at_once_through_two_servers_in_different_places_are_all_kep
     for page in (ana, ben):
         page.get_by_role("button", name="Next: Student Recruitment").click()
         page.get_by_role("heading", name="2. Student Recruitment").wait_for()
+        settled(page)  # the button clicked below is where this run leaves it
         page.get_by_role("button", name="← Program Goals").click()
         page.get_by_role("heading", name="1. Program Goals").wait_for()
         settled(page)
@@ -343,13 +361,15 @@ def test_same_evidence_changed_through_two_servers_is_refused_with_the_words_kep
     evidence_a = text_box(ana, study_id, "PG.1.a", "evidence")
     evidence_a.fill("A's text")
     evidence_a.press("Tab")
-    expect(saved_mark(ana, study_id, "PG.1.a")).to_be_visible()
+    saved_mark(ana, study_id, "PG.1.a").wait_for()
+    settled(ana)
 
     evidence_b = text_box(ben, study_id, "PG.1.a", "evidence")
     evidence_b.fill("B's text")
     evidence_b.press("Tab")
     warning = ben.locator(WARNING).filter(has_text=NOT_SAVED)
-    expect(warning).to_be_visible()
+    warning.wait_for()
+    settled(ben)
     expect(warning).to_contain_text("PG.1.a")
     expect(warning).to_contain_text("A's text")
     kept = ben.locator('[data-testid="stCode"]').filter(has_text="B's text")

@@ -137,17 +137,29 @@ def test_copies_already_stored_are_skipped_or_updated_as_chosen_for_all(
     at = upload(open_page(), ("cohort.zip", archive, ZIP))
     assert not at.exception
     assert table(at)["When you save"].tolist() == [
-        f"skipped: already stored as {stored_id} (it differs in 1 field(s))",
+        f"skipped: already stored as {stored_id} (it differs in 1 field)",
         "saved as a new self-study",
     ]
     at.radio(key="bulk_on_stored").set_value("update").run()
-    assert table(at)["When you save"].tolist()[0] == f"updates {stored_id} (1 field(s) change)"
+    assert table(at)["When you save"].tolist()[0] == f"updates {stored_id} (1 field changes)"
     at = click(at, "Save 2 copies")
     assert not at.exception
     assert "Imported 2 copies: 1 saved, 1 updated." in at.success[0].value
     assert table(at)["What happened"].tolist()[0] == f"updated {stored_id}: 1 changed"
     assert db.get_study(stored_id).study.answers[item].evidence == "Sent in the cohort's zip"
     assert len(db.list_studies()) == 2
+
+
+def test_a_copy_the_same_as_the_stored_study_says_so_in_words(db, copies, sample_set):
+    stored_id = db.create_study(sample_set[0])
+    archive = packed(("p01.xlsx", copies["p01.xlsx"]), ("p02.xlsx", copies["p02.xlsx"]))
+    at = upload(open_page(), ("cohort.zip", archive, ZIP))
+    assert not at.exception
+    assert table(at)["When you save"].tolist()[0] == (
+        f"skipped: already stored as {stored_id} (it is the same)"
+    )
+    at.radio(key="bulk_on_stored").set_value("update").run()
+    assert table(at)["When you save"].tolist()[0] == f"updates {stored_id} (nothing changes)"
 
 
 def test_skipped_copies_are_reported_with_what_to_do_in_the_apps_words(db, copies, sample_set):

@@ -315,7 +315,7 @@ def test_a_copy_of_a_stored_round_shows_what_would_change_and_updates_that_study
     assert only_id == study_id
     assert stored.answers["PG.1.a"].value == 1
     assert stored.answers["PG.1.b"] == sample_set[0].answers["PG.1.b"]  # kept, not erased
-    assert "Updated **Bridge to STEM Summer Academy**: 1 item(s) changed" in at.success[0].value
+    assert "Updated **Bridge to STEM Summer Academy**: 1 item changed" in at.success[0].value
     assert db.history(study_id, "PG.1.a")[0].changed_by.startswith("browser session ")
     assert at.query_params["study"] == study_id
 

@@ -350,7 +350,8 @@ def offer_update(
             st.rerun()
         del st.session_state[seen_key]
         open_study(match)
-        st.success(f"Updated **{name}**: {len(changed)} item(s) changed. It is now open.")
+        what = counted(len(changed), "item") + " changed" if changed else "nothing changed"
+        st.success(f"Updated **{name}**: {what}. It is now open.")
         st.page_link(str(QUESTIONNAIRE), label="Go to the self-study", icon=":material/checklist:")
     if keep_both.button("Keep both (save as a new self-study)", key=f"keep_both:{key}"):
         save_new(study, spreadsheet)  # a new round of the program the stored one is in
@@ -417,6 +418,11 @@ OUTCOME_WORDS = {
 
 def copies_word(n: int) -> str:
     return f"{n} cop{'y' if n == 1 else 'ies'}"
+
+
+def counted(n: int, noun: str) -> str:
+    """`n` of a noun whose plural takes an s: "1 field", "3 fields"."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def is_one_copy(files: list) -> bool:
@@ -691,10 +697,12 @@ def planned(
         return f"skipped: already stored as {review.match}, which you may read but not change"
     differ = sum(not c.kept for c in review.changes)
     if on_stored == "update":
-        return f"updates {review.match} ({differ} field(s) change)"
+        what = f"{counted(differ, 'field')} {'changes' if differ == 1 else 'change'}"
+        return f"updates {review.match} ({what if differ else 'nothing changes'})"
     if on_stored == "keep-both":
         return f"saved as another self-study beside {review.match}"
-    return f"skipped: already stored as {review.match} (it differs in {differ} field(s))"
+    same = f"it differs in {counted(differ, 'field')}" if differ else "it is the same"
+    return f"skipped: already stored as {review.match} ({same})"
 
 
 def plan_frame(

@@ -258,7 +258,14 @@ def resume_list(page: Page):
     expect(heading).to_have_count(1)
     settled(page)
     # the innermost block that holds the heading: the list's own
-    return page.get_by_test_id("stVerticalBlock").filter(has=heading).last
+    column = page.get_by_test_id("stVerticalBlock").filter(has=heading).last
+    # and the list drawn in it, as a person waits for it: a finished run's page has at times
+    # shown the heading alone for a moment after signing in (with the file watcher on or off)
+    listed = column.get_by_role("button", name="Open").first
+    empty = column.get_by_text("Saved self-studies will be listed here.")
+    expect(listed.or_(empty)).to_be_visible()
+    settled(page)
+    return column
 
 
 def listed_studies(page: Page) -> list[str]:
@@ -273,6 +280,8 @@ def listed_studies(page: Page) -> list[str]:
             card.get_by_test_id("stMarkdownContainer").first.inner_text().split("\n")[:2]
         )
         listed.append(f"{name} · {details.rsplit(' · ', 1)[-1]}")
+    if not listed:  # what the list showed, for a failing check's report (a rare race, open)
+        print("Resume a self-study, as shown:", column.inner_text()[:2000])
     return listed
 
 

@@ -68,6 +68,11 @@ def percent_text(share: float | None) -> str:
     return NONE if share is None else f"{share:.0%}"
 
 
+def counted(n: int, noun: str) -> str:
+    """`n` of a noun whose plural takes an s: "1 field", "3 fields"."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def sentence(text: str) -> str:
     """A problem's message as a sentence on a page: a capital first letter and a full stop."""
     text = text.strip()

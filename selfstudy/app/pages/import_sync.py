@@ -40,7 +40,7 @@ from selfstudy.core.rubric import Rubric
 from selfstudy.core.scoring import score
 from selfstudy.core.sheetcopy import ImportResult
 from selfstudy.core.study import SelfStudy, parse_study
-from selfstudy.core.wording import STATUS_LABELS, percent_text, value_text
+from selfstudy.core.wording import STATUS_LABELS, counted, percent_text, value_text
 from selfstudy.edges import gsheets
 from selfstudy.edges.rubric_files import rubric_by_id
 from selfstudy.edges.storage import StaleEdit, StoredStudy, StudyNotFound
@@ -418,11 +418,6 @@ OUTCOME_WORDS = {
 
 def copies_word(n: int) -> str:
     return f"{n} cop{'y' if n == 1 else 'ies'}"
-
-
-def counted(n: int, noun: str) -> str:
-    """`n` of a noun whose plural takes an s: "1 field", "3 fields"."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def is_one_copy(files: list) -> bool:

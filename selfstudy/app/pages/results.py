@@ -37,7 +37,14 @@ from selfstudy.core.rounds import changes, round_label
 from selfstudy.core.rubric import Rubric, Standard
 from selfstudy.core.scoring import Result, score
 from selfstudy.core.study import SelfStudy, is_answered, parse_study, unanswered_required
-from selfstudy.core.wording import gap_text, level_text, percent_text, signed_text, status_text
+from selfstudy.core.wording import (
+    counted,
+    gap_text,
+    level_text,
+    percent_text,
+    signed_text,
+    status_text,
+)
 from selfstudy.edges.reports.charts import dimension_chart, standard_chart
 from selfstudy.edges.reports.html_report import html_report
 from selfstudy.edges.reports.scores_csv import scores_csv
@@ -163,14 +170,10 @@ def plan_line(view: PlanView) -> str:
         parts.append(f"owner {plan.owner}")
     if plan.due_on:
         parts.append(f"due {plan.due_on.isoformat()}")
-    parts.append(_count(len(view.ideas), "change idea"))
-    parts.append(f"{_count(len(cycles), 'cycle')} ({closed} closed)")
+    parts.append(counted(len(view.ideas), "change idea"))
+    parts.append(f"{counted(len(cycles), 'cycle')} ({closed} closed)")
     aim = plan.aim.strip() or "A plan with no aim written yet"
     return f"**{markdown.text(aim)}** — {markdown.text(', '.join(parts))}"
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def standard_plans(study_id: str, standard_id: str, plans: list[PlanView], may_plan: bool) -> None:
@@ -230,7 +233,7 @@ def since_earlier(rubric: Rubric, since: SinceEarlier) -> None:
                 "Then": level_text(followed.before),
                 "Now": level_text(followed.after),
                 "Moved": moved_text(followed),
-                "Improvement plans": _count(len(followed.plans), "plan")
+                "Improvement plans": counted(len(followed.plans), "plan")
                 if followed.plans
                 else "No plan was made for this standard",
                 "Cycles run": len(cycles),
@@ -268,7 +271,7 @@ def idea_line(idea: IdeaView) -> str:
     """A change idea, its cycles and how they ended, in words."""
     ended = decisions_text({d: idea.decisions.count(d) for d in DECISIONS})
     closed = sum(1 for c in idea.cycles if c.cycle.closed_on is not None)
-    words = f"{_count(len(idea.cycles), 'cycle')} run, {closed} closed"
+    words = f"{counted(len(idea.cycles), 'cycle')} run, {closed} closed"
     if ended:
         words += f": {ended}"
     return f"**{markdown.text(idea.idea.title)}** — {words}"

@@ -82,9 +82,15 @@ def test_several_workbooks_are_read_shown_and_saved_with_one_report(db, copies, 
     assert report["Copy"].tolist() == ["p01.xlsx", "p02.xlsx", "broken.xlsx"]
     stored = {s.name: s.id for s in db.list_studies()}
     assert report["What happened"].tolist() == [
-        f"saved as {stored[sample_set[0].program.name]}",
-        f"saved as {stored[sample_set[2].program.name]}",
-        "not saved: 1 problem(s) in the copy",
+        "saved as a new self-study",
+        "saved as a new self-study",
+        "not saved: 1 problem in the copy",
+    ]
+    # each saved one is opened by its link, on the Self-study page (not named by its id)
+    assert report["Self-study"].fillna("").tolist() == [
+        f"self-study?study={stored[sample_set[0].program.name]}",
+        f"self-study?study={stored[sample_set[2].program.name]}",
+        "",
     ]
     assert {s.program.name: s for _, s in db.all_studies()} == {
         s.program.name: s for s in (sample_set[0], sample_set[2])
@@ -137,15 +143,22 @@ def test_copies_already_stored_are_skipped_or_updated_as_chosen_for_all(
     at = upload(open_page(), ("cohort.zip", archive, ZIP))
     assert not at.exception
     assert table(at)["When you save"].tolist() == [
-        f"skipped: already stored as {stored_id} (it differs in 1 field)",
+        "skipped: already stored (it differs in 1 field)",
         "saved as a new self-study",
     ]
+    assert table(at)["Stored"].fillna("").tolist() == [
+        f"self-study?study={stored_id}",
+        "",
+    ]
     at.radio(key="bulk_on_stored").set_value("update").run()
-    assert table(at)["When you save"].tolist()[0] == f"updates {stored_id} (1 field changes)"
+    assert table(at)["When you save"].tolist()[0] == (
+        "updates the stored self-study (1 field changes)"
+    )
     at = click(at, "Save 2 copies")
     assert not at.exception
     assert "Imported 2 copies: 1 saved, 1 updated." in at.success[0].value
-    assert table(at)["What happened"].tolist()[0] == f"updated {stored_id}: 1 changed"
+    assert table(at)["What happened"].tolist()[0] == "updated the stored self-study: 1 changed"
+    assert table(at)["Self-study"].tolist()[0] == f"self-study?study={stored_id}"
     assert db.get_study(stored_id).study.answers[item].evidence == "Sent in the cohort's zip"
     assert len(db.list_studies()) == 2
 
@@ -155,11 +168,12 @@ def test_a_copy_the_same_as_the_stored_study_says_so_in_words(db, copies, sample
     archive = packed(("p01.xlsx", copies["p01.xlsx"]), ("p02.xlsx", copies["p02.xlsx"]))
     at = upload(open_page(), ("cohort.zip", archive, ZIP))
     assert not at.exception
-    assert table(at)["When you save"].tolist()[0] == (
-        f"skipped: already stored as {stored_id} (it is the same)"
-    )
+    assert table(at)["When you save"].tolist()[0] == "skipped: already stored (it is the same)"
+    assert table(at)["Stored"].tolist()[0] == f"self-study?study={stored_id}"
     at.radio(key="bulk_on_stored").set_value("update").run()
-    assert table(at)["When you save"].tolist()[0] == f"updates {stored_id} (nothing changes)"
+    assert table(at)["When you save"].tolist()[0] == (
+        "updates the stored self-study (nothing changes)"
+    )
 
 
 def test_skipped_copies_are_reported_with_what_to_do_in_the_apps_words(db, copies, sample_set):

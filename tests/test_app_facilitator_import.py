@@ -92,13 +92,14 @@ def test_a_facilitator_imports_her_cohorts_copies_in_one_go(network, sample_set,
     plan = table(at)
     assert plan["Cohort"].tolist() == [COHORT_2025, "2026 Network cohort", COHORT_2025, COHORT_2025]
     assert plan["When you save"].tolist()[3] == (
-        f"skipped: already stored as {baseline}, which you may read but not change "
-        "(ask a member of its program to update it, or keep both)"
+        "skipped: already stored, and you may read it but not change it (ask a member of its "
+        "program to update it, or keep both)"
     )
+    assert plan["Stored"].tolist()[3] == f"self-study?study={baseline}"
     assert plan["When you save"].tolist()[1] == (
         "not saved: it names the cohort 2026 Network cohort, which you do not facilitate"
     )
-    assert "Read 4 copies: 2 can be saved, 2 will not be" in at.info[0].value
+    assert "Read 4 copies: 2 can be saved, 2 are left out" in at.info[0].value
     at = click(at, "Save 2 copies")
     assert not at.exception, at.exception
     assert "Imported 4 copies: 2 saved, 1 skipped, 1 not saved." in at.warning[0].value
@@ -132,8 +133,9 @@ def test_a_stored_round_she_may_not_update_she_keeps_both(network, sample_set, d
     at.radio(key="bulk_on_stored").set_value("keep-both").run()
     baseline = next(s.id for s in network.list_studies() if s.name == sample_set[0].program.name)
     assert table(at)["When you save"].tolist()[0] == (
-        f"saved as another self-study beside {baseline}"
+        "saved as another self-study beside the stored one"
     )
+    assert table(at)["Stored"].tolist()[0] == f"self-study?study={baseline}"
     at = click(at, "Save 2 copies")
     assert not at.exception, at.exception
     assert "Imported 2 copies: 2 saved." in at.success[0].value

@@ -42,10 +42,10 @@ def test_the_plan_counts_only_the_copies_the_storage_will_save(
         "or a member of the program can import it)"
     )
     assert plan["three.zip: bridge-follow-up.xlsx"] == "saved as a new self-study"
-    assert "Read 3 copies: 1 can be saved, 2 will not be" in at.info[0].value
+    assert "Read 3 copies: 1 can be saved, 2 are left out" in at.info[0].value
     assert [b.label for b in at.button if b.label.startswith("Save")] == ["Save 1 copy"]
     at.radio(key="bulk_on_stored").set_value("keep-both").run()
-    assert "Read 3 copies: 2 can be saved, 1 will not be" in at.info[0].value
+    assert "Read 3 copies: 2 can be saved, 1 is left out" in at.info[0].value
     at = click(at, "Save 2 copies")
     assert not at.exception, at.exception
     assert "Imported 3 copies: 2 saved, 1 not saved." in at.warning[0].value

@@ -55,6 +55,11 @@ def test_uploading_a_good_copy_previews_it_and_saves_it_as_a_new_study(
     assert stored == sample_set[0]
     assert at.query_params["study"] == study_id  # the saved study is now the open one
     assert any("Saved **Bridge to STEM Summer Academy**" in s.value for s in at.success)
+    # done with the copy: the upload is emptied and no button is left to save it twice
+    assert not at.file_uploader[0].value
+    assert "Save as a new self-study" not in [b.label for b in at.button]
+    assert [link.label for link in at.get("page_link")] == ["Go to the self-study"]
+    assert len(db.all_studies()) == 1
 
 
 def test_a_broken_copy_shows_every_problem_with_its_cell_and_saves_nothing(
@@ -261,6 +266,9 @@ def test_a_google_sheet_can_be_imported_as_a_new_study(
     assert sample_set[3].program.name in "".join(m.value for m in at.markdown)
     at = click(at, "Save as a new self-study")
     assert db.all_studies()[0][1] == sample_set[3]
+    assert f"Saved **{sample_set[3].program.name}** and opened it." in at.success[0].value
+    # the sheet read is let go: no button is left to save it twice
+    assert "Save as a new self-study" not in [b.label for b in at.button]
     # The sheet is remembered as the new study's sync base: later edits on each side
     # are taken each way, not offered as conflicts.
     [(study_id, _)] = db.all_studies()
@@ -316,6 +324,8 @@ def test_a_copy_of_a_stored_round_shows_what_would_change_and_updates_that_study
     assert stored.answers["PG.1.a"].value == 1
     assert stored.answers["PG.1.b"] == sample_set[0].answers["PG.1.b"]  # kept, not erased
     assert "Updated **Bridge to STEM Summer Academy**: 1 item changed" in at.success[0].value
+    assert not at.file_uploader[0].value
+    assert "Update the existing self-study" not in [b.label for b in at.button]
     assert db.history(study_id, "PG.1.a")[0].changed_by.startswith("browser session ")
     assert at.query_params["study"] == study_id
 
@@ -332,6 +342,10 @@ def test_keep_both_saves_the_copy_as_another_study(db, sample_set, default_rubri
     assert studies[new_id].answers["PG.1.a"].value == 1
     assert at.query_params["study"] == new_id
     assert db.history(new_id)[0].changed_by.startswith("browser session ")
+    assert "Saved **Bridge to STEM Summer Academy** and opened it." in at.success[0].value
+    # the choices are gone with the upload: Keep both clicked again cannot store a third
+    assert not at.file_uploader[0].value
+    assert "Keep both (save as a new self-study)" not in [b.label for b in at.button]
 
 
 def test_cancel_saves_nothing_and_empties_the_upload(db, sample_set, default_rubric):

@@ -198,6 +198,18 @@ def test_by_default_a_stored_program_and_round_is_reported_not_saved_again(db, c
     assert "1 not saved" in result.stderr
 
 
+def test_a_stored_round_the_copy_differs_from_says_in_how_many_fields(
+    db, tmp_path, sample_set, default_rubric
+):
+    db.create_study(sample_set[0])
+    copy = edited(sample_set[0], PG_1_a=Answer(value=1, evidence="Staff meeting minutes, October"))
+    export_xlsx(copy, default_rubric, tmp_path / "p01.xlsx")
+    result = invoke("import", tmp_path / "p01.xlsx", "--save")
+    assert result.exit_code == 1
+    assert "is already stored as" in result.stderr
+    assert "and it differs in 1 field; nothing was saved" in result.stderr  # the rating
+
+
 def test_update_takes_the_copys_answers_into_the_stored_study_and_prints_them(
     db, tmp_path, sample_set, default_rubric
 ):

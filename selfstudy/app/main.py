@@ -8,7 +8,13 @@ from pathlib import Path
 import streamlit as st
 
 from selfstudy.app.memory import freeze_after_imports
-from selfstudy.app.session import enter, get_storage, show_database_trouble, show_problems
+from selfstudy.app.session import (
+    STUDY_PAGE,
+    enter,
+    get_storage,
+    show_database_trouble,
+    show_problems,
+)
 from selfstudy.app.signin import sign_out_control, signed_in_identity
 from selfstudy.core.access import Action, Actor, NoAccess, grants_text, normal_name
 from selfstudy.core.problems import ProblemsFound
@@ -20,7 +26,7 @@ PAGES = Path(__file__).parent / "pages"
 # (file in pages/, title, icon, URL path), in navigation order; the first is the default.
 PAGE_TABLE = [
     ("start.py", "Start", ":material/home:", "start"),
-    ("questionnaire.py", "Self-study", ":material/checklist:", "self-study"),
+    ("questionnaire.py", "Self-study", ":material/checklist:", STUDY_PAGE),
     ("team.py", "Team", ":material/groups:", "team"),
     ("consensus.py", "Consensus", ":material/handshake:", "consensus"),
     ("results.py", "Results", ":material/monitoring:", "results"),

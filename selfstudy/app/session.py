@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import ParamSpec
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -278,6 +279,15 @@ def stored_open_study() -> StoredStudy | None:
 def open_study(study_id: str) -> None:
     st.session_state[STUDY_KEY] = study_id
     st.query_params["study"] = study_id
+
+
+STUDY_PAGE = "self-study"  # the Self-study page's URL path (`main.PAGE_TABLE`)
+
+
+def study_link(study_id: str) -> str:
+    """The link that opens a stored self-study on the Self-study page, relative to the
+    page it is on (a table's link column opens it in a new tab, as the same person)."""
+    return f"{STUDY_PAGE}?{urlencode({'study': study_id})}"
 
 
 def who() -> str:

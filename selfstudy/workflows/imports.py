@@ -39,7 +39,7 @@ from selfstudy.core.rounds import same_program
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.sheetcopy import ImportResult, Sheets, is_ignored_tab
 from selfstudy.core.study import Answer, Program, SelfStudy
-from selfstudy.core.wording import clip, value_text
+from selfstudy.core.wording import clip, counted, value_text
 from selfstudy.edges.copy_archives import MAX_MEMBERS, archive_members, is_archive
 from selfstudy.edges.files import ensure_folder, write_all_atomically
 from selfstudy.edges.rubric_files import rubric_by_id
@@ -991,7 +991,9 @@ def _stored_problem(
     differences = [
         c for c in what_would_change(storage.get_study(study_id).study, study) if not c.kept
     ]
-    differ = f"it differs in {len(differences)} field(s)" if differences else "it is the same"
+    differ = (
+        f"it differs in {counted(len(differences), 'field')}" if differences else "it is the same"
+    )
     return Problem(
         "already-stored",
         source.label,

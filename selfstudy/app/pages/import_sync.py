@@ -30,6 +30,7 @@ from selfstudy.app.session import (
     rubric_for,
     rubrics,
     show_problems,
+    study_link,
     who,
 )
 from selfstudy.core.access import Action, NoAccess, normal_name
@@ -173,7 +174,7 @@ def show_import(result: ImportResult, key: str, spreadsheet: str | None = None) 
         problem_table(refusal.problems, where="Where")
         return
     if st.button("Save as a new self-study", type="primary", key=f"save:{key}"):
-        save_new(study, spreadsheet, program_id)
+        save_new(study, key, spreadsheet, program_id)
 
 
 def creation_refusal(study: SelfStudy, program_id: str | None) -> ProblemsFound | None:
@@ -277,7 +278,9 @@ def in_cohort(study: SelfStudy, cohort: str | None) -> SelfStudy:
     return study.model_copy(update={"program": study.program.model_copy(update={"cohort": cohort})})
 
 
-def save_new(study: SelfStudy, spreadsheet: str | None, program_id: str | None = None) -> None:
+def save_new(
+    study: SelfStudy, key: str, spreadsheet: str | None, program_id: str | None = None
+) -> None:
     """Save a copy as a new self-study of `program_id` (None: of the program it names)."""
     try:
         if spreadsheet is None:
@@ -290,8 +293,7 @@ def save_new(study: SelfStudy, spreadsheet: str | None, program_id: str | None =
         st.error(problem_lines(exc))
         return
     open_study(study_id)
-    st.success(f"Saved **{markdown.text(study.program.name)}** and opened it.")
-    st.page_link(str(QUESTIONNAIRE), label="Go to the self-study", icon=":material/checklist:")
+    finish(key, f"Saved **{markdown.text(study.program.name)}** and opened it.")
 
 
 def offer_update(
@@ -314,7 +316,7 @@ def offer_update(
         if may_keep_both and st.button(
             "Keep both (save as a new self-study)", key=f"keep_both:{key}"
         ):
-            save_new(study, spreadsheet)
+            save_new(study, key, spreadsheet)
         return
     seen_key = f"seen:{key}:{match}:{hashlib.sha256(study.to_json().encode()).hexdigest()}"
     if seen_key not in st.session_state:
@@ -351,17 +353,11 @@ def offer_update(
         del st.session_state[seen_key]
         open_study(match)
         what = counted(len(changed), "item") + " changed" if changed else "nothing changed"
-        st.success(f"Updated **{name}**: {what}. It is now open.")
-        st.page_link(str(QUESTIONNAIRE), label="Go to the self-study", icon=":material/checklist:")
+        finish(key, f"Updated **{name}**: {what}. It is now open.")
     if keep_both.button("Keep both (save as a new self-study)", key=f"keep_both:{key}"):
-        save_new(study, spreadsheet)  # a new round of the program the stored one is in
+        save_new(study, key, spreadsheet)  # a new round of the program the stored one is in
     if cancel.button("Cancel", key=f"cancel:{key}"):
-        if key == "upload":
-            st.session_state[UPLOADS_CLEARED] = st.session_state.get(UPLOADS_CLEARED, 0) + 1
-        else:
-            st.session_state.pop("pulled", None)
-        flash(key, f"Cancelled: nothing was saved, and **{name}** is as it was.")
-        st.rerun()
+        finish(key, f"Cancelled: nothing was saved, and **{name}** is as it was.", opened=False)
 
 
 def changes_frame(changes: list[imports.CopyChange], rubric: Rubric) -> pd.DataFrame:
@@ -380,15 +376,35 @@ def changes_frame(changes: list[imports.CopyChange], rubric: Rubric) -> pd.DataF
     )
 
 
-def flash(key: str, message: str, warning: bool = False) -> None:
-    """A message to show once, on the next run of the page."""
-    st.session_state[f"flash:{key}"] = (message, warning)
+def finish(key: str, message: str, opened: bool = True) -> None:
+    """Done with one copy (`key`: "upload" or "pulled"): the upload is emptied, or the sheet
+    read is let go, and the page runs again saying what was done, with a link to the
+    self-study when one was `opened`. Its buttons are gone then: a second click on Save
+    or Keep both would otherwise store the copy again."""
+    if key == "upload":
+        st.session_state[UPLOADS_CLEARED] = st.session_state.get(UPLOADS_CLEARED, 0) + 1
+    else:
+        st.session_state.pop("pulled", None)
+    flash(key, message, opened=opened)
+    st.rerun()
+
+
+def flash(key: str, message: str, warning: bool = False, opened: bool = False) -> None:
+    """A message to show once, on the next run of the page; with a link to the open
+    self-study when `opened`."""
+    st.session_state[f"flash:{key}"] = (message, warning, opened)
 
 
 def show_flash(key: str) -> None:
     if shown := st.session_state.pop(f"flash:{key}", None):
-        message, warning = shown
-        (st.warning if warning else st.info)(message)
+        message, warning, opened = shown
+        if opened:
+            st.success(message)
+            st.page_link(
+                str(QUESTIONNAIRE), label="Go to the self-study", icon=":material/checklist:"
+            )
+        else:
+            (st.warning if warning else st.info)(message)
 
 
 # --- importing many copies at once ---------------------------------------------------------
@@ -489,13 +505,16 @@ def bulk_import(files: list, choice: str) -> None:
     def say(saved: int, unsaved: int = 0) -> None:
         words = f"Read {copies_word(len(bulk.results))}: {saved} can be saved"
         if unsaved:
-            words += f", {unsaved} will not be (the table below says why)"
+            are = "is" if unsaved == 1 else "are"
+            words += f", {unsaved} {are} left out (the table below says why)"
         if failed:
             words += (
                 f", {len(failed)} cannot (fix the problems below in them and upload them again)"
             )
         if bulk.file_problems:
-            words += f"; {len(bulk.file_problems)} file(s) hold no copy that could be read"
+            files = len(bulk.file_problems)
+            hold = "holds" if files == 1 else "hold"
+            words += f"; {counted(files, 'file')} {hold} no copy that could be read"
         (summary.warning if failed or bulk.file_problems else summary.info)(words + ".")
 
     if problems:
@@ -683,21 +702,21 @@ def planned(
         return "saved as a new self-study"
     if not review.editable and review.match in keep_both:
         if on_stored == "keep-both":
-            return f"saved as another self-study beside {review.match}"
+            return "saved as another self-study beside the stored one"
         return (
-            f"skipped: already stored as {review.match}, which you may read but not change "
-            "(ask a member of its program to update it, or keep both)"
+            "skipped: already stored, and you may read it but not change it (ask a member "
+            "of its program to update it, or keep both)"
         )
     if not review.editable:
-        return f"skipped: already stored as {review.match}, which you may read but not change"
+        return "skipped: already stored, and you may read it but not change it"
     differ = sum(not c.kept for c in review.changes)
     if on_stored == "update":
         what = f"{counted(differ, 'field')} {'changes' if differ == 1 else 'change'}"
-        return f"updates {review.match} ({what if differ else 'nothing changes'})"
+        return f"updates the stored self-study ({what if differ else 'nothing changes'})"
     if on_stored == "keep-both":
-        return f"saved as another self-study beside {review.match}"
+        return "saved as another self-study beside the stored one"
     same = f"it differs in {counted(differ, 'field')}" if differ else "it is the same"
-    return f"skipped: already stored as {review.match} ({same})"
+    return f"skipped: already stored ({same})"
 
 
 def plan_frame(
@@ -715,6 +734,7 @@ def plan_frame(
                 "Program": r.study.program.name,
                 "Cohort": in_cohort(r.study, cohort).program.cohort or "",
                 "Round": r.study.program.round or "",
+                "Stored": "" if r.match is None else study_link(r.match),
                 "When you save": planned(r, on_stored, keep_both, refusals.get(n), cohort),
             }
             for n, r in enumerate(reviews)
@@ -722,10 +742,23 @@ def plan_frame(
     )
 
 
-# The plan's last column holds whole sentences: it takes the room the others leave.
+# The sentences take the room the others leave, last; a stored study is a link to open it
+# (in a new tab), not its id, and narrow, before the sentence, so it is never scrolled away.
 PLAN_COLUMNS = {
     "Copy": st.column_config.TextColumn(width="medium"),
+    "Stored": st.column_config.LinkColumn(
+        width="small",
+        display_text="Open",
+        help="The self-study of this program and round already stored",
+    ),
     "When you save": st.column_config.TextColumn(width="large"),
+}
+REPORT_COLUMNS = {
+    "Copy": st.column_config.TextColumn(width="medium"),
+    "Self-study": st.column_config.LinkColumn(
+        width="small", display_text="Open", help="The self-study saved or updated from this copy"
+    ),
+    "What happened": st.column_config.TextColumn(width="large"),
 }
 
 
@@ -803,7 +836,9 @@ def show_bulk_report() -> None:
         st.warning(words)
     else:
         st.success(words)
-    st.dataframe(report_frame(outcomes), hide_index=True, width="stretch")
+    st.dataframe(
+        report_frame(outcomes), hide_index=True, width="stretch", column_config=REPORT_COLUMNS
+    )
     problems = file_problems + [p for o in outcomes for p in o.problems]
     if problems:
         problem_table(problems, where="Where")
@@ -819,6 +854,7 @@ def report_frame(outcomes: list[imports.CopyOutcome]) -> pd.DataFrame:
                 "Copy": o.source.label,
                 "Program": o.study.program.name if o.study else "",
                 "Round": (o.study.program.round or "") if o.study else "",
+                "Self-study": "" if o.study_id is None else study_link(o.study_id),
                 "What happened": outcome_text(o),
             }
             for o in outcomes
@@ -831,12 +867,12 @@ def outcome_text(outcome: imports.CopyOutcome) -> str:
     below it holds each reason in full, where it is."""
     copy = outcome.saved
     if copy is not None and not copy.updated:
-        return f"saved as {copy.study_id}"
+        return "saved as a new self-study"
     if copy is not None:
         changed = f"{len(copy.changed)} changed" if copy.changed else "nothing changed"
-        return f"updated {copy.study_id}: {changed}"
+        return f"updated the stored self-study: {changed}"
     if outcome.study is None:
-        return f"not saved: {len(outcome.problems)} problem(s) in the copy"
+        return f"not saved: {counted(len(outcome.problems), 'problem')} in the copy"
     reasons = [
         refusal_words(outcome.study, [p]) if p.code in REFUSALS else REASONS.get(p.code, p.code)
         for p in outcome.problems

@@ -70,7 +70,7 @@ def test_a_broken_copy_shows_every_problem_with_its_cell_and_saves_nothing(
     sheets["START HERE"][8][1] = None
     at = upload(open_page(), ("broken.xlsx", xlsx(sheets), XLSX))
     assert not at.exception
-    assert "2 problem(s) must be fixed" in at.error[0].value
+    assert "2 problems must be fixed" in at.error[0].value
     table = at.table[0].value
     assert list(table.index) == ["'START HERE'!B9", "'1. Program Goals'!D6"]
     assert list(table["Kind"]) == ["error", "error"]
@@ -158,7 +158,7 @@ def test_push_then_sync_shows_conflicts_side_by_side_and_applies_the_choice(
     at = click(at, "Sync with the sheet")
     assert not at.exception and not at.error
     assert "From the sheet: PG.1.a" in at.success[0].value
-    assert "1 conflict(s)" in at.success[0].value
+    assert "1 conflict to choose" in at.success[0].value
     shown = "\n".join(m.value for m in at.markdown)
     assert "Sustaining (4)" in shown and "Not yet (1)" in shown  # both sides, side by side
     assert db.get_study(study_id).study.answers["PG.1.a"].value == 4
@@ -181,7 +181,7 @@ def test_rows_deleted_in_the_sheet_are_shown_for_confirmation_before_anything_is
 
     at = click(at, "Sync with the sheet")
     assert not at.exception and not at.error
-    assert "2 conflict(s)" in at.success[0].value
+    assert "2 conflicts to choose" in at.success[0].value
     assert "its row was deleted in the sheet" in "\n".join(m.value for m in at.markdown)
     keep = at.radio(key=f"keep:{study_id}:PG.1.b")
     assert keep.options == ["keep the app's answer", "delete it here too"]

@@ -308,7 +308,7 @@ def test_a_team_sees_what_a_sharing_program_tried_and_chooses_to_share_its_own(d
     at.run()
     shown = page_text(at)
     assert "**Goal-setting evening with families** at" in shown
-    assert "1 cycle(s), 1 closed; decisions: 1 adopt" in shown
+    assert "1 cycle, 1 closed; decisions: 1 adopt" in shown
     assert "learned: Evenings suit families better" in shown
 
     sharing = next(t for t in at.toggle if t.label == "Share what we learn with the network")
@@ -337,7 +337,7 @@ def test_data_points_come_from_a_csv_file_all_or_nothing(db, sample_set):
     assert "points.csv:3" in at.error[0].value and "not a number" in at.error[0].value
     assert db.plan(plan_id).measures[0].points == ()  # nothing of a bad file is added
     upload("date,value,note\n2026-03-02,10,\n2026-03-09,12.5,trip week\n2026-03-16,11,\n")
-    assert "3 data point(s) imported." in page_text(at)
+    assert "3 data points imported." in page_text(at)
     points = db.plan(plan_id).measures[0].points
     assert [(p.fields.value, p.fields.note) for p in points] == [
         (10, ""),

@@ -84,7 +84,7 @@ def test_a_team_rates_apart_then_agrees_and_results_show_the_consensus(db, defau
     step = browser(study_id, "consensus.py", "Ana")
     shown = page_text(step)
     assert "Ana: **3 · Established**" in shown and "Bo: **1 · Not yet**" in shown
-    assert "2 level(s) apart" in shown
+    assert "2 levels apart" in shown
     choice = next(r for r in step.radio if r.label == "Team's rating")
     assert choice.value is None  # they disagree: nothing is offered
     choice.set_value(2)

@@ -156,7 +156,7 @@ def test_three_raters_rate_apart_then_agree_in_their_own_browsers(
     spread = item_card(cy, "PG.1.a")
     for line in ("Ana: 3 · Established", "Bo: 1 · Not yet", "Cy: 2 · Emerging"):
         expect(spread).to_contain_text(line)
-    expect(spread).to_contain_text("2 level(s) apart")
+    expect(spread).to_contain_text("2 levels apart")
     expect(item_card(cy, "PG.1.b")).to_contain_text("Everyone who answered gave the same")
     expect(cy.get_by_role("button", name="Record the team's rating")).to_have_count(0)
 

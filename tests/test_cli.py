@@ -122,7 +122,7 @@ def test_validate_lists_every_problem_as_file_line_path_message(tmp_path: Path):
     lines = [line for line in result.output.splitlines() if line.startswith(str(broken))]
     assert lines[0] == (f"{broken}:8: target: target 2 is not a scale value; use one of 0, 1")
     assert lines[1].startswith(f"{broken}:22: dimensions[0].standards[1].items[1].id: duplicate id")
-    assert "1 of 3 rubric file(s) have problems" in result.output
+    assert "1 of 3 rubric files has problems" in result.output
 
 
 def test_schema_rubric_describes_every_top_level_key(run):

@@ -227,7 +227,7 @@ def test_a_copy_that_cannot_be_read_is_reported_and_the_rest_still_compared(copi
     result = CliRunner().invoke(main, ["cohort", *COUNT_ALL, str(copies), "--format", "json"])
     assert result.exit_code == 1
     assert f"{bad}: '1. Program Goals'!D5" in result.stderr
-    assert "1 input(s) left out" in result.stderr
+    assert "1 input left out" in result.stderr
     document = json.loads(result.stdout)
     assert group(document, "North", "baseline")["programs"] == 2
 
@@ -345,8 +345,8 @@ def test_an_out_file_in_a_missing_folder_is_a_one_line_error(copies, tmp_path: P
 def test_table_shows_each_group_and_the_changes(copies):
     result = CliRunner().invoke(main, ["cohort", *COUNT_ALL, str(copies)])
     assert result.exit_code == 0
-    assert "cohort North, round baseline: 2 program(s)" in result.stdout
-    assert "Change baseline → follow-up, North: 2 program(s) with both rounds" in result.stdout
+    assert "cohort North, round baseline: 2 programs" in result.stdout
+    assert "Change baseline → follow-up, North: 2 programs with both rounds" in result.stdout
     line = next(x for x in result.stdout.splitlines() if x.startswith("Program Goals"))
     # Rated, mean, median, then the spread: sample SD of 1.917 and 3.25 is 0.94.
     assert line.split()[2:6] == ["2", "2.58", "2.58", "0.94"]
@@ -389,7 +389,7 @@ def test_from_db_reports_a_stored_study_with_bad_answers_and_compares_the_rest(
     assert f"database study {broken_id}: answers['PG.1.a'].value: 9 is not on the scale" in (
         result.stderr
     )
-    assert "1 input(s) left out" in result.stderr
+    assert "1 input left out" in result.stderr
     compared = json.loads(result.stdout)
     expected, _ = cohort_json(str(copies))
     assert compared["groups"] == expected["groups"]
@@ -471,8 +471,8 @@ def test_by_default_an_unfinished_self_study_is_left_out_and_named_with_why(netw
         "1 self-study left out: not yet 100% complete (lower --min-complete to count them):",
         f"  {BRIDGE_LEFT_OUT}",
     ]
-    assert "cohort 2025 Network cohort, round follow-up: 3 program(s)" in result.stdout
-    assert "Change baseline → follow-up, 2025 Network cohort: 3 program(s)" in result.stdout
+    assert "cohort 2025 Network cohort, round follow-up: 3 programs" in result.stdout
+    assert "Change baseline → follow-up, 2025 Network cohort: 3 programs" in result.stdout
 
 
 def test_min_complete_0_counts_the_unfinished_self_study_too(network):
@@ -481,7 +481,7 @@ def test_min_complete_0_counts_the_unfinished_self_study_too(network):
     lines = result.stdout.splitlines()
     assert lines[0].endswith(": 16 self-studies")
     assert lines[1] == "Every self-study counts, however unfinished (--min-complete 0)."
-    assert "cohort 2025 Network cohort, round follow-up: 4 program(s)" in result.stdout
+    assert "cohort 2025 Network cohort, round follow-up: 4 programs" in result.stdout
 
 
 def test_json_lists_the_self_studies_left_out_and_the_threshold(network):

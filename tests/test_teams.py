@@ -146,7 +146,7 @@ def test_with_reveal_on_submission_a_rater_sees_the_others_once_they_submit(
         bo.get_study(ana_sheet)
     with pytest.raises(ProblemsFound) as unfinished:  # nobody peeks by submitting nothing
         bo.submit_ratings(bo_sheet)
-    assert "75 required item(s) are not answered yet" in unfinished.value.problems[0].message
+    assert "75 required items are not answered yet" in unfinished.value.problems[0].message
     finish_sheet(bo, bo_sheet, default_rubric)
     bo.submit_ratings(bo_sheet)
     assert bo.get_study(ana_sheet).id == ana_sheet

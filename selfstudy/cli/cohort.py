@@ -17,7 +17,7 @@ from selfstudy.core.printable import json_text, printable
 from selfstudy.core.problems import Problem, ProblemsFound
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.study import SelfStudy
-from selfstudy.core.wording import clip, level_text, percent_text, signed_text
+from selfstudy.core.wording import clip, counted, level_text, percent_text, signed_text
 from selfstudy.edges.files import write_atomically
 from selfstudy.edges.rubric_files import rubric_by_id, rubric_from_option
 from selfstudy.edges.settings import PSEUDONYM_SECRET_VARIABLE
@@ -225,7 +225,7 @@ def cohort_command(
         where = {"json": "the left_out list", "xlsx": "the Left out sheet"}.get(fmt, "the table")
         say(f"{comparison.left_out.summary()} (listed in {where})", err=True)
     if failed:
-        click.echo(f"{failed} input(s) left out because of the problems above", err=True)
+        click.echo(f"{counted(failed, 'input')} left out because of the problems above", err=True)
         raise SystemExit(1)
 
 
@@ -305,7 +305,7 @@ def comparison_table(comparison: Comparison) -> str:
         about = f"{document['by']} {group['key'] or '(none)'}"
         if "round" in group:
             about += f", round {group['round'] or '(none)'}"
-        heading = printable(f"{about}: {group['programs']} program(s)")
+        heading = printable(f"{about}: {counted(group['programs'], 'program')}")
         lines += ["", heading, _dimension_rows(group, title)]
     for change in document["changes"]:
         lines += ["", _change_rows(change, title)]
@@ -375,7 +375,7 @@ def _change_rows(change: dict, title: dict[str, str]) -> str:
                 percent_text(o["share_improved"]),
             ]
         )
-    heading = printable(f"{heading}: {change['programs']} program(s) with both rounds")
+    heading = printable(f"{heading}: {counted(change['programs'], 'program')} with both rounds")
     return (
         heading
         + "\n"

@@ -16,7 +16,7 @@ from selfstudy.cli import main, say
 from selfstudy.cli.database import database, operator, user_name
 from selfstudy.cli.tables import text_table
 from selfstudy.core.printable import json_text
-from selfstudy.core.wording import NONE, clip
+from selfstudy.core.wording import NONE, clip, counted
 from selfstudy.edges.files import write_atomically
 
 if TYPE_CHECKING:
@@ -220,7 +220,7 @@ def purge_deleted_command(days: int, yes: bool) -> None:
         )
     removed = history.purge_deleted(database(), timedelta(days=days))
     if not removed:
-        click.echo(f"nothing was deleted more than {days} day(s) ago; nothing removed")
+        click.echo(f"nothing was deleted more than {counted(days, 'day')} ago; nothing removed")
         return
     for summary in removed:
         say(f"removed for good: {summary.id}  {_program(summary)}")

@@ -18,7 +18,7 @@ from selfstudy.core.problems import Report
 from selfstudy.core.rubric import Rubric
 from selfstudy.core.sheetcopy import ImportResult
 from selfstudy.core.study import SelfStudy
-from selfstudy.core.wording import clip
+from selfstudy.core.wording import clip, counted
 from selfstudy.edges.files import ensure_folder
 from selfstudy.edges.paths import DEFAULT_RUBRIC_ID
 from selfstudy.edges.rubric_files import rubric_by_id, rubric_from_option, rubric_of
@@ -250,7 +250,7 @@ def _report(results: list[tuple[Source, ImportResult]], not_saved: Report) -> No
     if not_saved:
         summary += f"; {len(not_saved)} not saved (already stored, repeated, or refused)"
     if warned:
-        summary += f"; {warned} warning(s)"
+        summary += f"; {counted(warned, 'warning')}"
     click.echo(summary, err=True)
     if failed or not_saved:
         raise SystemExit(1)

@@ -14,6 +14,7 @@ from selfstudy.core.rubric import Rubric, rubric_json_schema
 from selfstudy.core.samples import sample_studies
 from selfstudy.core.scoring import score
 from selfstudy.core.study import SelfStudy, check_study, study_json_schema
+from selfstudy.core.wording import counted
 from selfstudy.edges.files import ensure_folder, write_all_atomically
 from selfstudy.edges.paths import DEFAULT_RUBRIC_ID
 from selfstudy.edges.rubric_files import (
@@ -46,7 +47,8 @@ def validate(paths: tuple[Path, ...]) -> None:
         else:
             say(f"{file}: ok")
     if failed:
-        click.echo(f"{failed} of {len(files)} rubric file(s) have problems", err=True)
+        have = "has" if failed == 1 else "have"
+        click.echo(f"{failed} of {counted(len(files), 'rubric file')} {have} problems", err=True)
         raise SystemExit(1)
 
 

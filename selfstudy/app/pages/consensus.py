@@ -27,7 +27,7 @@ from selfstudy.app.session import (
 from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.rubric import NA, Item, Rubric
 from selfstudy.core.study import MAX_TEXT_LENGTH, Answer, AnswerValue, is_answered
-from selfstudy.core.wording import percent_text, value_text
+from selfstudy.core.wording import counted, percent_text, value_text
 from selfstudy.edges.reports.team_figures import agreement_rows, alpha_text
 from selfstudy.edges.storage import StaleEdit
 from selfstudy.workflows.teams import (
@@ -103,9 +103,8 @@ def item_block(rubric: Rubric, view: Consensus, item_id: str, lead: bool) -> Non
         )
         spread = view.agreement_of(item_id)
         if spread is not None and spread.steps:
-            st.caption(
-                f"Range: {spread.lowest} to {spread.highest} ({spread.steps} level(s) apart)"
-            )
+            apart = counted(spread.steps, "level")
+            st.caption(f"Range: {spread.lowest} to {spread.highest} ({apart} apart)")
         elif view.agrees(item_id):
             st.caption("Everyone who answered gave the same answer.")
         if lead:
@@ -235,7 +234,8 @@ def show() -> None:
             continue
         item_block(rubric, view, item_id, lead)
     if lead and not team.agreed_at:
-        st.caption(f"{len(missing)} item(s) the raters answered still need the team's answer.")
+        need = "still needs" if len(missing) == 1 else "still need"
+        st.caption(f"{counted(len(missing), 'item')} the raters answered {need} the team's answer.")
         if st.button("Mark consensus reached", type="primary"):
             try:
                 agree(storage, rubric, study_id, who())

@@ -147,11 +147,12 @@ def show_import(result: ImportResult, key: str, spreadsheet: str | None = None) 
     found = result.problems.errors
     if found:
         st.error(
-            f"{len(found)} problem(s) must be fixed in the copy before it can be imported; "
+            f"{counted(len(found), 'problem')} must be fixed in the copy before it can be "
+            "imported; "
             "nothing was saved. Each row names the cell."
         )
     elif result.problems:
-        st.warning(f"The copy can be imported; {len(result.problems)} thing(s) to check.")
+        st.warning(f"The copy can be imported; {counted(len(result.problems), 'thing')} to check.")
     if result.problems:
         problem_table(result.problems)
     if result.study is None:
@@ -235,11 +236,13 @@ def cohort_names() -> dict[str, str]:
 
 def where_copies_go(key: str) -> str:
     """Where a facilitator's copies go, in words: what the storage will hold them to."""
-    names = ", ".join(f"**{markdown.text(c)}**" for c in cohort_names().values())
+    cohorts = list(cohort_names().values())
+    names = ", ".join(f"**{markdown.text(c)}**" for c in cohorts)
     what = "Copies go" if key == "bulk" else "It goes"
+    yours = "your cohort" if len(cohorts) == 1 else "your cohorts"
     return (
         f"{what} to the program{'s' if key == 'bulk' else ''} named in the copy: a program "
-        f"in your cohort(s) ({names}), or a new program whose copy names one of them, which "
+        f"in {yours} ({names}), or a new program whose copy names one of them, which "
         "is then added in that cohort. A copy naming a cohort you do not facilitate, or a "
         "program outside your cohorts, is not saved and the report says which. You can "
         "import new self-studies, not change stored ones: that is for each program's members."
@@ -1097,7 +1100,11 @@ def run_sync(study_id: str, client, address: str, choices: dict) -> None:
         message = (
             f"Synced. From the sheet: {markdown.text(change_names(plan.to_app))}. "
             f"To the sheet: {markdown.text(change_names(plan.to_sheet))}."
-            + (f" {len(plan.conflicts)} conflict(s) to choose below." if plan.conflicts else "")
+            + (
+                f" {counted(len(plan.conflicts), 'conflict')} to choose below."
+                if plan.conflicts
+                else ""
+            )
         )
     for key in outcome.unwritable:
         message += f" {markdown.text(key)} has no row in the sheet, so it was not written there."

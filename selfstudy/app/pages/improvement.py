@@ -58,7 +58,7 @@ from selfstudy.core.rubric import Rubric
 from selfstudy.core.runchart import date_text
 from selfstudy.core.scoring import score
 from selfstudy.core.study import MAX_TEXT_LENGTH
-from selfstudy.core.wording import clip
+from selfstudy.core.wording import clip, counted
 from selfstudy.edges.reports.run_charts import run_chart
 from selfstudy.workflows import improvement as plans
 
@@ -218,7 +218,7 @@ def standards_aside(program_id: str, rubric: Rubric, chosen: list[str]) -> None:
             decided = ", ".join(f"{n} {d}" for d, n in t.decisions.items() if n) or "none yet"
             st.markdown(
                 f"- **{markdown.text(t.idea)}** at {markdown.text(t.program_name)}: "
-                f"{t.cycles} cycle(s), {t.closed} closed; decisions: {decided}"
+                f"{counted(t.cycles, 'cycle')}, {t.closed} closed; decisions: {decided}"
                 + "".join(f"\n  - learned: {markdown.text(' '.join(w.split()))}" for w in t.learned)
             )
 
@@ -353,7 +353,8 @@ def idea_section(view: PlanView, idea: IdeaView, editable: bool, deletable: bool
     source = "from the rubric" if idea.idea.rubric_idea else "the team's own"
     open_cycles = [c for c in idea.cycles if c.cycle.closed_on is None]
     with steady_expander(
-        f"{markdown.text(clip(idea.idea.title, 80))} · {source} · {len(idea.cycles)} cycle(s)",
+        f"{markdown.text(clip(idea.idea.title, 80))} · {source} · "
+        f"{counted(len(idea.cycles), 'cycle')}",
         f"imp:idea-open:{idea.record.id}",
         first=bool(open_cycles) or not idea.cycles,
     ):
@@ -692,7 +693,7 @@ def import_csv(measure_id: str) -> None:
             except ProblemsFound as exc:
                 st.error("No point was imported; fix the file and import it again: " + why_not(exc))
                 return
-            notice("success", f"{added} data point(s) imported.")
+            notice("success", f"{counted(added, 'data point')} imported.")
             st.rerun()
 
 

@@ -43,6 +43,7 @@ from selfstudy.core.wording import (
     NONE,
     STATUS_LABELS,
     STATUS_SYMBOLS,
+    counted,
     gap_text,
     level_text,
     percent_text,
@@ -453,7 +454,7 @@ def _since_section(rubric: Rubric, earlier: SelfStudy, followed: Sequence[Follow
         )
         for view in each.plans:
             ideas = "".join(
-                f"<li>{_e(idea.idea.title)}: {len(idea.cycles)} cycle(s)"
+                f"<li>{_e(idea.idea.title)}: {counted(len(idea.cycles), 'cycle')}"
                 + "".join(f", {_e(DECIDED[d])}" for d in idea.decisions)
                 + "".join(
                     f"<br><em>Learned:</em> {_e(c.cycle.learned)}"

@@ -23,6 +23,7 @@ from selfstudy.core.access import Action, Actor, NoAccess, normal_name
 from selfstudy.core.problems import Problem, ProblemsFound, quoted
 from selfstudy.core.study import Answer, SelfStudy, unanswered_required
 from selfstudy.core.team import REVEAL_TEXT, Rater, Reveal, Team, single_again
+from selfstudy.core.wording import counted
 from selfstudy.edges.storage import people
 from selfstudy.edges.storage.schema import (
     answers_table,
@@ -317,7 +318,8 @@ class TeamStudies:
                 shown = ", ".join(item.id for item in missing[:20])
                 raise _step(
                     SHEET,
-                    f"{len(missing)} required item(s) are not answered yet ({shown}"
+                    f"{counted(len(missing), 'required item')} "
+                    f"{'is' if len(missing) == 1 else 'are'} not answered yet ({shown}"
                     f"{' …' if len(missing) > 20 else ''}); answer each (N/A is an answer), "
                     "then submit",
                 )
@@ -343,7 +345,8 @@ class TeamStudies:
                     Problem(
                         "consensus-missing",
                         THE_TEAM,
-                        f"{len(missing)} item(s) the team rated have no consensus rating yet: "
+                        f"{counted(len(missing), 'item')} the team rated "
+                        f"{'has' if len(missing) == 1 else 'have'} no consensus rating yet: "
                         f"{shown}; record the team's rating for each, then mark it again",
                     )
                 ]
@@ -370,7 +373,7 @@ class TeamStudies:
                         Problem(
                             "team-would-lose",
                             THE_TEAM,
-                            f"the sheets of {raters} hold {len(lost)} answer(s) a single "
+                            f"the sheets of {raters} hold {counted(len(lost), 'answer')} a single "
                             "self-study could not keep; agree the consensus, or keep the team",
                         )
                     ]

@@ -188,10 +188,16 @@ def test_skipped_copies_are_reported_with_what_to_do_in_the_apps_words(db, copie
     assert table(at)["What happened"].tolist()[0] == (
         "skipped: its program and round are already stored"
     )
+    [new_id] = {s.id for s in db.list_studies()} - {stored_id}
+    # the skipped copy links the self-study stored already; the saved one, the new one
+    assert table(at)["Self-study"].tolist() == [
+        f"self-study?study={stored_id}",
+        f"self-study?study={new_id}",
+    ]
     message = at.table[0].value["Problem and how to fix it"].iloc[0]
     assert f"already stored as {stored_id}" in message
     assert "--update" not in message and "upload it again" in message
-    assert len(db.list_studies()) == 2
+    assert "to update the stored self-study from it" in message
 
 
 # --- hostile .zip files ---------------------------------------------------------------------

@@ -153,7 +153,7 @@ def test_raters_copies_uploaded_together_become_one_team_study(db, default_rubri
     [summary] = db.list_studies()
     team = db.team(summary.id)
     assert [r.name for r in team.raters] == ["Ana", "Bo"] and team.lead == "Ana"
-    assert "Saved as the team self-study" in page_text(at)
+    assert "Saved as one team self-study; it is open now." in page_text(at)
 
 
 def test_cohorts_list_each_team_with_its_raters_and_agreement_once_compared(

@@ -284,10 +284,12 @@ def open_study(study_id: str) -> None:
 STUDY_PAGE = "self-study"  # the Self-study page's URL path (`main.PAGE_TABLE`)
 
 
-def study_link(study_id: str) -> str:
-    """The link that opens a stored self-study on the Self-study page, relative to the
-    page it is on (a table's link column opens it in a new tab, as the same person)."""
-    return f"{STUDY_PAGE}?{urlencode({'study': study_id})}"
+def study_link(study_id: str, dimension_id: str | None = None) -> str:
+    """The link that opens a stored self-study on the Self-study page (at a dimension),
+    relative to the app's pages (a table's link column opens it in a new tab, as the same
+    person)."""
+    query = {"study": study_id} | ({"dimension": dimension_id} if dimension_id else {})
+    return f"{STUDY_PAGE}?{urlencode(query)}"
 
 
 def who() -> str:

@@ -52,7 +52,7 @@ FROM_COPY = "The one the copy names"
 SECRETS_KEY = "gcp_service_account"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 QUESTIONNAIRE = Path(__file__).parent / "questionnaire.py"
-UPLOADS_CLEARED = "import_uploads_cleared"  # how many times Cancel emptied the uploader
+UPLOADS_CLEARED = "import_uploads_cleared"  # how many times the uploader was emptied
 KEEP = {"app": "the app's", "sheet": "the sheet's"}
 KEEP_ROW_DELETED = {"app": "keep the app's answer", "sheet": "delete it here too"}
 
@@ -90,7 +90,8 @@ def preview(study: SelfStudy, rubric: Rubric) -> None:
     st.markdown(
         f"**{markdown.text(study.program.name)}** · {markdown.text(rubric.title)} "
         f"(version {markdown.text(rubric.version)}) · "
-        f"{len(study.answers)} answers · {percent_text(result.completeness)} complete · overall "
+        f"{counted(len(study.answers), 'answer')} · {percent_text(result.completeness)} "
+        "complete · overall "
         f"**{STATUS_LABELS[result.overall.status]}**"
     )
     rows = [
@@ -239,12 +240,13 @@ def where_copies_go(key: str) -> str:
     cohorts = list(cohort_names().values())
     names = ", ".join(f"**{markdown.text(c)}**" for c in cohorts)
     what = "Copies go" if key == "bulk" else "It goes"
-    yours = "your cohort" if len(cohorts) == 1 else "your cohorts"
+    one = len(cohorts) == 1
+    yours, them = ("your cohort", "it") if one else ("your cohorts", "one of them")
     return (
         f"{what} to the program{'s' if key == 'bulk' else ''} named in the copy: a program "
-        f"in {yours} ({names}), or a new program whose copy names one of them, which "
+        f"in {yours} ({names}), or a new program whose copy names {them}, which "
         "is then added in that cohort. A copy naming a cohort you do not facilitate, or a "
-        "program outside your cohorts, is not saved and the report says which. You can "
+        f"program outside {yours}, is not saved and the report says which. You can "
         "import new self-studies, not change stored ones: that is for each program's members."
     )
 
@@ -424,7 +426,7 @@ APP_AGAIN_HINT = (
     "choose to skip the copies already stored: keeping both would store the saved ones again"
 )
 APP_STORED_HINT = (
-    "to update {study_id} from it, or keep both, upload it again and choose what to do "
+    "to update the stored self-study from it, or keep both, upload it again and choose what to do "
     "with the copies already stored"
 )
 OUTCOME_WORDS = {
@@ -591,7 +593,8 @@ def bulk_import(files: list, choice: str) -> None:
     if interrupted is not None and interrupted[0] == bulk.key:
         st.warning(
             f"Saving was interrupted (the page was used while it saved): "
-            f"{copies_word(len(interrupted[1]))} of {len(good)} are stored. Click Save to "
+            f"{len(interrupted[1])} of the {copies_word(len(good))} "
+            f"{'is' if len(interrupted[1]) == 1 else 'are'} stored. Click Save to "
             "save the others: the copies already saved are found, not saved twice."
         )
     if on_stored == "update":
@@ -614,7 +617,7 @@ def save_as_team(key: str, good: list[tuple[imports.Source, SelfStudy]]) -> None
     """The copies as the raters of one new team self-study, led by this person."""
     saved = st.session_state.get(TEAM_SAVED)
     if saved is not None and saved[0] == key:  # saved already: never twice
-        st.success(f"Saved as the team self-study {saved[1]}; it is open now.")
+        st.success("Saved as one team self-study; it is open now.")
         st.page_link(TEAM, label="Go to the Team page", icon=":material/groups:")
         return
     names = teams.rater_names([(source.stem, study) for source, study in good])
@@ -759,7 +762,10 @@ PLAN_COLUMNS = {
 REPORT_COLUMNS = {
     "Copy": st.column_config.TextColumn(width="medium"),
     "Self-study": st.column_config.LinkColumn(
-        width="small", display_text="Open", help="The self-study saved or updated from this copy"
+        width="small",
+        display_text="Open",
+        help="The self-study saved or updated from this copy, or the one of its program and "
+        "round already stored",
     ),
     "What happened": st.column_config.TextColumn(width="large"),
 }
@@ -816,7 +822,11 @@ def save_bulk(
         for source, result in bulk.results
         if result.study is None
     ]
-    st.session_state[BULK_REPORT] = (outcomes + unread, bulk.file_problems, stopped)
+    # each copy's self-study: the one saved or updated, else the one of its program and round
+    # stored already (a copy skipped, or refused beside it), as the list before saving linked
+    stored = [o.study_id or r.match for o, r in zip(outcomes, reviews, strict=True)]
+    links = stored + [None] * len(unread)
+    st.session_state[BULK_REPORT] = (outcomes + unread, links, bulk.file_problems, stopped)
     st.session_state[UPLOADS_CLEARED] = st.session_state.get(UPLOADS_CLEARED, 0) + 1
     st.rerun()
 
@@ -827,7 +837,7 @@ def show_bulk_report() -> None:
     kept = st.session_state.get(BULK_REPORT)
     if kept is None:
         return
-    outcomes, file_problems, stopped = kept
+    outcomes, links, file_problems, stopped = kept
     counts = Counter(o.status for o in outcomes)
     summary = ", ".join(
         f"{counts[status]} {OUTCOME_WORDS[status]}" for status in OUTCOME_WORDS if counts[status]
@@ -840,7 +850,10 @@ def show_bulk_report() -> None:
     else:
         st.success(words)
     st.dataframe(
-        report_frame(outcomes), hide_index=True, width="stretch", column_config=REPORT_COLUMNS
+        report_frame(outcomes, links),
+        hide_index=True,
+        width="stretch",
+        column_config=REPORT_COLUMNS,
     )
     problems = file_problems + [p for o in outcomes for p in o.problems]
     if problems:
@@ -850,17 +863,19 @@ def show_bulk_report() -> None:
         st.rerun()
 
 
-def report_frame(outcomes: list[imports.CopyOutcome]) -> pd.DataFrame:
+def report_frame(outcomes: list[imports.CopyOutcome], links: list[str | None]) -> pd.DataFrame:
+    """The report's rows: each copy, its program and round, a link to its self-study (in
+    `links`, by position: saved, updated or stored already; None: none) and what happened."""
     return pd.DataFrame(
         [
             {
                 "Copy": o.source.label,
                 "Program": o.study.program.name if o.study else "",
                 "Round": (o.study.program.round or "") if o.study else "",
-                "Self-study": "" if o.study_id is None else study_link(o.study_id),
+                "Self-study": "" if link is None else study_link(link),
                 "What happened": outcome_text(o),
             }
-            for o in outcomes
+            for o, link in zip(outcomes, links, strict=True)
         ]
     )
 
@@ -1179,7 +1194,11 @@ def page() -> None:
             study_id = None
     if study is not None:
         st.caption(f"Open self-study: **{markdown.text(study.program.name)}**")
-    importing, downloading, google = st.tabs(["Import", "Download", "Google Sheets"])
+    # keyed, so the tab chosen stays chosen when a save opens a study and the caption above
+    # appears (else the tabs are drawn anew, on Import, and a Google Sheet's message is hidden)
+    importing, downloading, google = st.tabs(
+        ["Import", "Download", "Google Sheets"], key="import_sync_tab"
+    )
     with importing:
         import_section()
     with downloading:

@@ -30,6 +30,7 @@ from selfstudy.app.session import (
     rater_name_needed,
     read_only,
     rubric_for,
+    study_link,
     who,
 )
 from selfstudy.app.widgets import item_input, level_descriptors, progress_bar, save_before_leaving
@@ -175,12 +176,12 @@ def scroll_to_top() -> None:
     st.html(SCROLL_TO_TOP, unsafe_allow_javascript=True, width="content")
 
 
-def study_link(study_id: str, dimension: Dimension) -> str:
+def study_address(study_id: str, dimension: Dimension) -> str:
     """The address that reopens this study, at this dimension, in any browser."""
     here = st.context.url or ""
     base = here.split("?", 1)[0].rsplit("/", 1)[0] if here.startswith("http") else ""
-    query = f"study={study_id}&dimension={dimension.id}"
-    return f"{base}/self-study?{query}" if base else f"?{query}"
+    link = study_link(study_id, dimension.id)
+    return f"{base}/{link}" if base else "?" + link.partition("?")[2]
 
 
 def open_dimension(study_id: str, rubric: Rubric) -> int:
@@ -249,7 +250,7 @@ def header(
     st.title(f"{index + 1}. {markdown.text(dimension.title)}")
     if dimension.description:
         st.markdown(markdown.text(dimension.description))
-    link = study_link(study_id, dimension)
+    link = study_address(study_id, dimension)
     saving = "Read-only for you (see above)." if fixed else "Answers save automatically."
     st.caption(f"{saving} Link to reopen this self-study anywhere: [{link}]({link})")
 

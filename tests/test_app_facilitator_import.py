@@ -86,8 +86,8 @@ def test_a_facilitator_imports_her_cohorts_copies_in_one_go(network, sample_set,
     baseline = stored[sample_set[0].program.name]
     radio = at.radio(key="bulk_on_stored")
     assert radio.options == [
-        "Skip them (save nothing from them)",
-        "Keep both (save them as new self-studies)",
+        "Skip it (save nothing from it)",  # one copy is of a stored round
+        "Keep both (save it as a new self-study)",
     ]
     plan = table(at)
     assert plan["Cohort"].tolist() == [COHORT_2025, "2026 Network cohort", COHORT_2025, COHORT_2025]

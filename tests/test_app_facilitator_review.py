@@ -156,5 +156,9 @@ def test_the_cohorts_page_says_which_stored_round_a_later_one_replaced(
     assert replaced.label.startswith("1 self-study replaced")
     shown = replaced.dataframe[0].value
     assert shown.to_dict("records") == [
-        {"Self-study": first, "Program": sample_set[0].program.name, "Round": "baseline"}
+        {
+            "Self-study": f"self-study?study={first}",  # a link to open it
+            "Program": sample_set[0].program.name,
+            "Round": "baseline",
+        }
     ]

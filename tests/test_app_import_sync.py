@@ -46,7 +46,11 @@ def test_uploading_a_good_copy_previews_it_and_saves_it_as_a_new_study(
     at = upload(open_page(), ("p01.xlsx", xlsx_bytes(sample_set[0], default_rubric), XLSX))
     assert not at.exception
     assert not at.error
-    assert "Bridge to STEM Summer Academy" in "".join(m.value for m in at.markdown)
+    # which program, round and cohort it is, before it is saved
+    assert (
+        "**Bridge to STEM Summer Academy** · round **baseline** · cohort **2025 Network cohort** · "
+        in "".join(m.value for m in at.markdown)
+    )
     preview = at.dataframe[0].value
     assert list(preview["ID"])[:2] == ["PG.1.a", "PG.1.b"]
     assert db.list_studies() == []  # nothing saved before the user says so
@@ -240,10 +244,12 @@ def test_two_copies_of_one_program_and_round_at_once_are_neither_saved(
     at = upload(open_page(), ("a.xlsx", data, XLSX), ("b.xlsx", data, XLSX))
     assert not at.exception
     assert at.dataframe[0].value["When you save"].tolist() == [
-        "not saved: b.xlsx is the same program and round",
-        "not saved: a.xlsx is the same program and round",
+        "skipped: another copy is the same program and round (b.xlsx)",
+        "skipped: another copy is the same program and round (a.xlsx)",
     ]
+    assert "2 are left out (the list's last column says why)" in at.info[0].value
     next(b for b in at.button if b.label == "Save none (report why)").click().run()
+    assert "Nothing was saved from the 2 copies: 2 skipped." in at.warning[0].value
     assert at.table[0].value["Code"].tolist() == ["repeated-copy", "repeated-copy"]
     assert db.list_studies() == []
 
@@ -328,6 +334,16 @@ def test_a_copy_of_a_stored_round_shows_what_would_change_and_updates_that_study
     assert "Update the existing self-study" not in [b.label for b in at.button]
     assert db.history(study_id, "PG.1.a")[0].changed_by.startswith("browser session ")
     assert at.query_params["study"] == study_id
+
+
+def test_a_copy_the_same_as_the_stored_study_says_keeping_both_would_store_a_twin(
+    db, sample_set, default_rubric
+):
+    db.create_study(sample_set[0])
+    at = upload(open_page(), ("p01.xlsx", xlsx_bytes(sample_set[0], default_rubric), XLSX))
+    assert not at.exception
+    assert "Updating would change nothing" in at.info[0].value
+    assert "Keeping both would store a second, identical self-study." in at.info[0].value
 
 
 def test_keep_both_saves_the_copy_as_another_study(db, sample_set, default_rubric):

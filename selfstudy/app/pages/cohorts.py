@@ -26,6 +26,7 @@ from selfstudy.app.session import (
     access_scope,
     get_storage,
     problem_lines,
+    study_link,
 )
 from selfstudy.core.access import Actor
 from selfstudy.core.cohorts import (
@@ -114,14 +115,23 @@ def _replaced_notice(stored: cohort_workflow.StoredScores, pseudonyms: bool) -> 
         )
         # the problems are of these rows, in their order (`scores_of_columns`)
         rows = duplicate_studies(stored.scores.programs)
+        # a link to open each (its id under pseudonyms, where the page names no program)
         table = pd.DataFrame(
             {
-                "Self-study": [p.location for p in replaced],
+                "Self-study": [
+                    p.location if pseudonyms else study_link(p.location) for p in replaced
+                ],
                 "Program": rows["name"].astype(str).to_numpy(),
                 "Round": rows["round"].fillna("").astype(str).to_numpy(),
             }
         )
-        st.dataframe(table.drop(columns=["Program"] if pseudonyms else []), hide_index=True)
+        st.dataframe(
+            table.drop(columns=["Program"] if pseudonyms else []),
+            hide_index=True,
+            column_config={}
+            if pseudonyms
+            else {"Self-study": st.column_config.LinkColumn(display_text="Open")},
+        )
 
 
 def _team_choice() -> str:

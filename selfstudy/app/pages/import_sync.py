@@ -87,8 +87,12 @@ def problem_table(problems: list[Problem], where: str = "Cell") -> None:
 
 def preview(study: SelfStudy, rubric: Rubric) -> None:
     result = score(rubric, study)
+    program = study.program
+    where = [f"round **{markdown.text(program.round)}**" if program.round else "no round"]
+    if program.cohort and program.cohort.strip():
+        where.append(f"cohort **{markdown.text(program.cohort)}**")
     st.markdown(
-        f"**{markdown.text(study.program.name)}** · {markdown.text(rubric.title)} "
+        f"**{markdown.text(program.name)}** · {' · '.join(where)} · {markdown.text(rubric.title)} "
         f"(version {markdown.text(rubric.version)}) · "
         f"{counted(len(study.answers), 'answer')} · {percent_text(result.completeness)} "
         "complete · overall "
@@ -338,7 +342,10 @@ def offer_update(
     if any(not c.kept for c in changes):
         st.dataframe(changes_frame(changes, rubric), hide_index=True, width="stretch")
     else:
-        st.info("Updating would change nothing: the stored self-study already has this copy.")
+        st.info(
+            "Updating would change nothing: the stored self-study already has this copy. "
+            "Keeping both would store a second, identical self-study."
+        )
     if any(c.kept for c in changes):
         st.caption("Answers the copy leaves blank are not erased: the app's stay as they are.")
     update, keep_both, cancel = st.columns(3)
@@ -421,6 +428,11 @@ ON_STORED = {
     "skip": "Skip them (save nothing from them)",
     "update": "Update the stored self-studies from them",
     "keep-both": "Keep both (save them as new self-studies)",
+}
+ON_STORED_ONE = {
+    "skip": "Skip it (save nothing from it)",
+    "update": "Update the stored self-study from it",
+    "keep-both": "Keep both (save it as a new self-study)",
 }
 APP_AGAIN_HINT = (
     "choose to skip the copies already stored: keeping both would store the saved ones again"
@@ -511,10 +523,11 @@ def bulk_import(files: list, choice: str) -> None:
         words = f"Read {copies_word(len(bulk.results))}: {saved} can be saved"
         if unsaved:
             are = "is" if unsaved == 1 else "are"
-            words += f", {unsaved} {are} left out (the table below says why)"
+            words += f", {unsaved} {are} left out (the list's last column says why)"
         if failed:
+            them = "it" if len(failed) == 1 else "them"
             words += (
-                f", {len(failed)} cannot (fix the problems below in them and upload them again)"
+                f", {len(failed)} cannot (fix the problems below in {them} and upload {them} again)"
             )
         if bulk.file_problems:
             files = len(bulk.file_problems)
@@ -574,11 +587,12 @@ def bulk_import(files: list, choice: str) -> None:
                 "Updating a stored self-study from a copy is for its program's members: ask "
                 "one of them, or keep both."
             )
+        one = len(stored) == 1
         on_stored = st.radio(
-            f"{copies_word(len(stored))} {'is' if len(stored) == 1 else 'are'} of "
+            f"{copies_word(len(stored))} {'is' if one else 'are'} of "
             "a program and round already stored",
             choices,
-            format_func=ON_STORED.get,
+            format_func=(ON_STORED_ONE if one else ON_STORED).get,
             key="bulk_on_stored",
         )
     saving = sum(saves(r, on_stored, keep_both, refusals.get(n)) for n, r in enumerate(reviews))
@@ -702,8 +716,8 @@ def planned(
     """What saving will do with one copy, in words."""
     if refusal is not None and plan_choice(review, on_stored, keep_both) == "keep-both":
         return f"not saved: {refusal_words(in_cohort(review.study, cohort), refusal.problems)}"
-    if review.repeats is not None:
-        return f"not saved: {review.repeats.label} is the same program and round"
+    if review.repeats is not None:  # the reason first: a long file name is cut off
+        return f"skipped: another copy is the same program and round ({review.repeats.label})"
     if review.match is None:
         return "saved as a new self-study"
     if not review.editable and review.match in keep_both:
@@ -740,7 +754,7 @@ def plan_frame(
                 "Program": r.study.program.name,
                 "Cohort": in_cohort(r.study, cohort).program.cohort or "",
                 "Round": r.study.program.round or "",
-                "Stored": "" if r.match is None else study_link(r.match),
+                "Stored": None if r.match is None else study_link(r.match),
                 "When you save": planned(r, on_stored, keep_both, refusals.get(n), cohort),
             }
             for n, r in enumerate(reviews)
@@ -750,6 +764,8 @@ def plan_frame(
 
 # The sentences take the room the others leave, last; a stored study is a link to open it
 # (in a new tab), not its id, and narrow, before the sentence, so it is never scrolled away.
+# A row with no study holds None (shown as a grey None): an empty text is drawn as a link
+# whose edge opens a blank tab.
 PLAN_COLUMNS = {
     "Copy": st.column_config.TextColumn(width="medium"),
     "Stored": st.column_config.LinkColumn(
@@ -842,7 +858,11 @@ def show_bulk_report() -> None:
     summary = ", ".join(
         f"{counts[status]} {OUTCOME_WORDS[status]}" for status in OUTCOME_WORDS if counts[status]
     )
-    words = f"Imported {copies_word(len(outcomes))}: {summary}."
+    done = counts["saved"] + counts["updated"]
+    words = (
+        f"{'Imported' if done else 'Nothing was saved from the'} "
+        f"{copies_word(len(outcomes))}: {summary}."
+    )
     if stopped is not None:
         st.error(f"{words}  \n{problem_lines(stopped)}")
     elif counts["skipped"] or counts["not saved"] or file_problems:
@@ -872,7 +892,7 @@ def report_frame(outcomes: list[imports.CopyOutcome], links: list[str | None]) -
                 "Copy": o.source.label,
                 "Program": o.study.program.name if o.study else "",
                 "Round": (o.study.program.round or "") if o.study else "",
-                "Self-study": "" if link is None else study_link(link),
+                "Self-study": None if link is None else study_link(link),
                 "What happened": outcome_text(o),
             }
             for o, link in zip(outcomes, links, strict=True)

@@ -80,6 +80,11 @@ def test_several_workbooks_are_read_shown_and_saved_with_one_report(db, copies, 
     assert "Imported 3 copies: 2 saved, 1 not saved." in at.warning[0].value
     report = table(at)
     assert report["Copy"].tolist() == ["p01.xlsx", "p02.xlsx", "broken.xlsx"]
+    assert report["Cohort"].tolist() == [
+        sample_set[0].program.cohort,
+        sample_set[2].program.cohort,
+        "",
+    ]
     stored = {s.name: s.id for s in db.list_studies()}
     assert report["What happened"].tolist() == [
         "saved as a new self-study",
@@ -194,6 +199,7 @@ def test_skipped_copies_are_reported_with_what_to_do_in_the_apps_words(db, copie
         f"self-study?study={stored_id}",
         f"self-study?study={new_id}",
     ]
+    assert at.table[0].value["Kind"].iloc[0] == "skipped"  # nothing to fix in the copy
     message = at.table[0].value["Problem and how to fix it"].iloc[0]
     assert f"already stored as {stored_id}" in message
     assert "--update" not in message and "upload it again" in message

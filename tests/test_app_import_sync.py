@@ -362,6 +362,14 @@ def test_keep_both_saves_the_copy_as_another_study(db, sample_set, default_rubri
     # the choices are gone with the upload: Keep both clicked again cannot store a third
     assert not at.file_uploader[0].value
     assert "Keep both (save as a new self-study)" not in [b.label for b in at.button]
+    # the same copy again: the page says two are stored, and which one an update changes
+    at.file_uploader(key="import_files:1").set_value(
+        [("p01.xlsx", a_changed_copy(sample_set[0], default_rubric), XLSX)]
+    )
+    at.run()
+    [said] = [c.value for c in at.caption if "self-studies of this program" in c.value]
+    assert said.startswith("2 self-studies of this program and round are stored (kept both)")
+    assert f"[the one edited last](self-study?study={new_id})" in said
 
 
 def test_cancel_saves_nothing_and_empties_the_upload(db, sample_set, default_rubric):

@@ -575,6 +575,13 @@ def existing_match(storage: Storage, study: SelfStudy) -> str | None:
     return existing_matches(storage, [study])[0]
 
 
+def stored_rounds(storage: Storage, study: SelfStudy) -> list[str]:
+    """The ids of every stored study of the same program and round as `study` (several when
+    copies were kept both), the most recently edited first: `existing_match` is the first."""
+    stored = storage.study_programs({study.rubric.id})  # newest first
+    return [stored[n][0] for n in _Rounds([other for _, other in stored]).matches(study)]
+
+
 def existing_matches(storage: Storage, studies: Sequence[SelfStudy]) -> list[str | None]:
     """`existing_match` of each study: one read of the stored studies' program details (never
     their answers), however many copies there are.

@@ -69,13 +69,15 @@ def read_upload(files: list, choice: str) -> ImportResult:
 def problem_table(problems: list[Problem], where: str = "Cell") -> None:
     """Every problem on its own row, cell first, wrapped so the whole fix is readable.
 
-    A table reads each cell as Markdown, and a problem quotes what the copy holds.
+    A table reads each cell as Markdown, and a problem quotes what the copy holds. A copy
+    left out by the choice for stored rounds, or as a repeat, is of the kind "skipped": it
+    is nothing to fix in the copy (the command line counts it an error, to exit 1).
     """
     frame = pd.DataFrame(
         [
             {
                 where: markdown.text(p.location),
-                "Kind": p.severity,
+                "Kind": "skipped" if p.code in imports.SKIPPED else p.severity,
                 "Problem and how to fix it": markdown.text(p.message),
                 "Code": p.code,
             }
@@ -165,9 +167,9 @@ def show_import(result: ImportResult, key: str, spreadsheet: str | None = None) 
     rubric = rubric_by_id(result.study.rubric.id, result.study.rubric.version)
     preview(result.study, rubric)
     study = in_cohort(result.study, cohort_for_copies_naming_none(key, [result.study]))
-    match = imports.existing_match(get_storage(), study)
-    if match is not None:
-        offer_update(study, rubric, match, key, spreadsheet)
+    matches = imports.stored_rounds(get_storage(), study)
+    if matches:
+        offer_update(study, rubric, matches[0], key, spreadsheet, len(matches))
         return
     try:
         program_id = program_to_save_in(key)
@@ -306,12 +308,19 @@ def save_new(
 
 
 def offer_update(
-    study: SelfStudy, rubric: Rubric, match: str, key: str, spreadsheet: str | None
+    study: SelfStudy,
+    rubric: Rubric,
+    match: str,
+    key: str,
+    spreadsheet: str | None,
+    rounds: int = 1,
 ) -> None:
     """A stored study has the copy's program and round: what would change, and three choices.
 
     The stored study is remembered as first shown, so an update is checked against
     what the user saw: an answer someone changed since is refused, not overwritten.
+    When `rounds` stored studies have it (kept both before), `match` is the one edited last,
+    and the page says so, with a link to it.
     """
     if not get_storage().allows(Action.EDIT, match):
         stored_name = markdown.text(get_storage().get_study(match).study.program.name)
@@ -338,6 +347,12 @@ def offer_update(
         f"**{name}** ({round_words}) is already stored as a self-study. Update it "
         "from this copy, keep both, or cancel."
     )
+    if rounds > 1:
+        st.caption(
+            f"{rounds} self-studies of this program and round are stored (kept both); an "
+            f"update changes [the one edited last]({study_link(match)}), edited "
+            f"{seen.updated_at:%d %b %Y, %H:%M} UTC."
+        )
     changes = imports.what_would_change(seen.study, study, rubric)
     if any(not c.kept for c in changes):
         st.dataframe(changes_frame(changes, rubric), hide_index=True, width="stretch")
@@ -891,6 +906,7 @@ def report_frame(outcomes: list[imports.CopyOutcome], links: list[str | None]) -
             {
                 "Copy": o.source.label,
                 "Program": o.study.program.name if o.study else "",
+                "Cohort": (o.study.program.cohort or "") if o.study else "",
                 "Round": (o.study.program.round or "") if o.study else "",
                 "Self-study": None if link is None else study_link(link),
                 "What happened": outcome_text(o),

@@ -162,3 +162,9 @@ def test_the_cohorts_page_says_which_stored_round_a_later_one_replaced(
             "Round": "baseline",
         }
     ]
+    # under pseudonyms the page names no program: the id, no link and no program's name
+    at.toggle[0].set_value(True).run()
+    [replaced] = [e for e in at.expander if e.label.startswith("1 self-study replaced")]
+    assert replaced.dataframe[0].value.to_dict("records") == [
+        {"Self-study": first, "Round": "baseline"}
+    ]

@@ -155,8 +155,7 @@ def show_import(result: ImportResult, key: str, spreadsheet: str | None = None) 
     if found:
         st.error(
             f"{counted(len(found), 'problem')} must be fixed in the copy before it can be "
-            "imported; "
-            "nothing was saved. Each row names the cell."
+            "imported; nothing was saved. Each row names the cell."
         )
     elif result.problems:
         st.warning(f"The copy can be imported; {counted(len(result.problems), 'thing')} to check.")

@@ -87,6 +87,19 @@ def test_saved_studies_are_listed_with_completeness_and_found_by_search(db, samp
     assert "No saved self-study matches that search." in [m.value for m in at.markdown]
 
 
+def test_a_round_stored_twice_says_so_on_each_of_its_two_entries(db, sample_set):
+    """Copies kept both: the two entries would differ only by their edit times."""
+    db.create_study(sample_set[0])
+    db.create_study(sample_set[0])  # its baseline again
+    db.create_study(sample_set[1])  # the same program's follow-up
+    at = new_session().run()
+    captions = [c.value for c in at.caption if c.value.startswith("Last edit")]
+    twins = [
+        c for c in captions if c.endswith(" · one of 2 self-studies of this program and round")
+    ]
+    assert (len(captions), len(twins)) == (3, 2)
+
+
 def test_opening_a_saved_study_from_the_list_goes_to_its_questions(db, sample_set):
     study_id = db.create_study(sample_set[0])
     at = new_session().run()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections import Counter
 from pathlib import Path
 
 import streamlit as st
@@ -270,6 +271,12 @@ def new_study_form() -> None:
         go_to_study(study_id)
 
 
+def _round_of(summary: StudySummary) -> tuple[str, str, str]:
+    """What makes two stored self-studies the same program's same round, as listed here."""
+    program = summary.program_id or normal_name(summary.name)
+    return summary.rubric_id, program, normal_name(summary.round or "")
+
+
 def resume_list(summaries: list[StudySummary]) -> None:
     st.subheader("Resume a self-study")
     query = st.text_input(
@@ -281,6 +288,9 @@ def resume_list(summaries: list[StudySummary]) -> None:
         return
     stored = dict(stored_studies())
     available = rubrics()
+    # a program's round stored more than once (copies kept both): each says so, since only
+    # their edit times would tell them apart
+    twins = Counter(_round_of(s) for s in summaries)
     for summary in shown[:30]:
         study = stored.get(summary.id)
         completeness = studies.completeness(study, available) if study else None
@@ -293,7 +303,10 @@ def resume_list(summaries: list[StudySummary]) -> None:
             main.markdown(f"**{markdown.text(summary.name)}**  \n{markdown.text(details) or ' '}")
             if completeness is not None:
                 main.progress(completeness, text=f"{percent_text(completeness)} complete")
-            main.caption(f"Last edit {summary.updated_at:%d %b %Y, %H:%M} UTC")
+            edited = f"Last edit {summary.updated_at:%d %b %Y, %H:%M} UTC"
+            if (same := twins[_round_of(summary)]) > 1:
+                edited += f" · one of {same} self-studies of this program and round"
+            main.caption(edited)
             if action.button(
                 "Open", key=f"open-{summary.id}", icon=":material/arrow_forward:", width="stretch"
             ):

@@ -78,3 +78,33 @@ def test_an_open_plan_draws_its_measure_as_a_run_chart(app_url, browser, databas
     assert download.value.suggested_filename.endswith(".html")
     assert "Girls attend weekly by June" in printable and "Student-chosen mentors" in printable
     assert "<svg" in printable  # the run chart, drawn into the page
+
+
+def test_a_form_sent_right_after_typing_is_sent_at_once(app_url, browser, database):
+    """A click on a form's button while its box still has the focus is not held back for
+    a save that leaving the box never makes (a form sends its boxes with its button): it
+    was held for the ten seconds the page waits at most, and looked like nothing happened.
+    The waits below are shorter than that hold, not a measure of speed."""
+    db = Storage(f"sqlite:///{database}")
+    study_id = db.create_study(load_study(sorted(SAMPLES_DIR.glob("*.json"))[0]))
+    plan_id = plans.plan_from_priority(db, study_id, ["PG.1"], {"aim": "Girls attend weekly"})
+    db.add_record("measure", plan_id, {"name": "Girls attending", "unit": "girls"})
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(f"{app_url}/improvement?study={study_id}")
+    choose(page, "Open a plan", "Girls attend weekly (PG.1)")
+
+    title = page.get_by_label("Title of the idea")
+    title.fill("Peer mentors")  # the focus stays in the box
+    page.get_by_role("button", name="Add our idea").click()
+    expect(page.get_by_text("Peer mentors").first).to_be_visible(timeout=HELD_MS)
+
+    page.get_by_text("Girls attending · outcome measure").click()
+    page.get_by_role("spinbutton", name="Value").fill("12")
+    page.get_by_label("Note (optional)").fill("first week")  # the focus stays in the box
+    page.get_by_role("button", name="Add the data point").click()
+    expect(page.get_by_text("Data points (1)")).to_be_visible(timeout=HELD_MS)
+    expect(page.get_by_text("— first week")).to_be_visible()
+
+
+HELD_MS = 8_000  # under the 10 s a held click waits at most, well over a rerun

@@ -7,10 +7,16 @@
 // blank. So a click made while a text box has focus is held back: the box is
 // left first (which saves it), and the click is replayed once the server has
 // run the script that saves it, or after at most ten seconds.
+//
+// A box in a form is left alone: leaving it sends nothing (a form sends its boxes
+// with its own button), so a click held for its save waited the whole ten seconds,
+// and Ctrl+Enter after a pause would send the form half-typed.
 (() => {
   if (window.__selfstudySaveBeforeLeaving) return;
   window.__selfstudySaveBeforeLeaving = true;
   const TEXT_BOX = '[data-testid="stTextInput"] input, [data-testid="stTextArea"] textarea';
+  const FORM = '[data-testid="stForm"]';
+  const savedOnLeaving = (box) => box.matches && box.matches(TEXT_BOX) && !box.closest(FORM);
   const TAKES_AWAY = 'a, button, [role="radio"], [role="tab"], summary';
   const running = () => document.querySelector('[data-testid="stStatusWidget"]') !== null;
   // The app's root says whether the server is running the script.
@@ -41,7 +47,7 @@
   let replaying = false;
   const typingIn = () => {
     const box = document.activeElement;
-    return box && box.matches && box.matches(TEXT_BOX) ? box : null;
+    return box && savedOnLeaving(box) ? box : null;
   };
   const leaving = (event, box) => {
     const target = event.target.closest && event.target.closest(TAKES_AWAY);
@@ -57,7 +63,7 @@
     "input",
     (event) => {
       const area = event.target;
-      if (!area.matches || !area.matches(AREA) || event.isComposing) return;
+      if (!area.matches || !area.matches(AREA) || area.closest(FORM) || event.isComposing) return;
       clearTimeout(pauses.get(area));
       pauses.set(
         area,

@@ -188,6 +188,10 @@ def test_bad_fields_are_refused_with_the_field_named_and_nothing_is_written(plan
     with pytest.raises(ProblemsFound) as exc:  # a cycle lies under an idea, not a plan
         storage.add_record("cycle", ids["plan"], {"objective": "x"})
     assert codes(exc) == ["no-record"]
+    with pytest.raises(ProblemsFound) as exc:  # a measure's name left empty, in plain words
+        storage.add_record("measure", ids["plan"], {"name": "", "unit": "girls"})
+    [problem] = exc.value.problems
+    assert (problem.path, problem.message) == ("name", "must not be empty; write something")
 
 
 def test_texts_with_control_characters_and_markup_come_back_as_typed(planned):

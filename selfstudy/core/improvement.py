@@ -273,8 +273,10 @@ def _message(kind: Kind, errors: list[Any]) -> str:
         return f"{shown} is not a number; write it as 12 or 12.5"
     if kind_of == "missing":
         return "is needed; fill it in"
-    if kind_of == "string_too_short":
-        return "must not be empty; write something"
+    if kind_of == "string_too_short" or (
+        kind_of == "too_short" and isinstance(error.get("input"), str)
+    ):
+        return "must not be empty; write something"  # a title checked after its text's rules
     if kind_of == "extra_forbidden":
         return f"is not a field of a {WORDS[kind]}; remove it or check its spelling"
     if kind_of == "text_too_long":

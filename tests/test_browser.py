@@ -116,6 +116,24 @@ def browser():
         chromium.close()
 
 
+def after_a_run(page, act) -> None:
+    """Do `act`, then wait until the run of the app's script it starts has finished."""
+    page.evaluate(
+        """() => {
+          window.__ranSince = false;
+          const app = document.querySelector('[data-testid="stApp"]');
+          new MutationObserver(() => {
+            if (app.getAttribute('data-test-script-state') === 'running') window.__ranSince = true;
+          }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+        }"""
+    )
+    act()
+    page.wait_for_function(
+        """() => window.__ranSince && document.querySelector('[data-testid="stApp"]')
+          .getAttribute('data-test-script-state') === 'notRunning'"""
+    )
+
+
 def rating(page, item_id: str):
     return page.get_by_role("radiogroup", name=f"{item_id} — ")
 
@@ -141,7 +159,9 @@ def test_answers_survive_a_reload_and_open_from_the_link_with_results_drawn(
     name = page.get_by_label("Program name *", exact=True)
     expect(name).to_have_count(1)  # the page has settled after its rerun
     name.fill("Bridge to STEM")
-    page.get_by_label("Round", exact=True).fill("baseline")
+    # going on to the round leaves the name's box, which sends it: a run, during which the
+    # page briefly holds the button twice (its old and new drawing); wait for it to end
+    after_a_run(page, lambda: page.get_by_label("Round", exact=True).fill("baseline"))
     page.get_by_role("button", name="Begin the self-study").click()
     page.get_by_role("heading", name="1. Program Goals").wait_for()
     assert "study=" in page.url

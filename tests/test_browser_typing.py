@@ -10,6 +10,7 @@ several times, and each time the next page must be drawn and the text stored.
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from selfstudy.core.study import SelfStudy
 from selfstudy.edges.rubric_files import rubric_by_id
@@ -60,6 +61,36 @@ def test_text_typed_then_a_click_elsewhere_is_stored_and_the_next_page_drawn(
         page.wait_for_load_state("networkidle")
         stored = storage.get_study(study_id).study.answers.get("PG.1.a")
         assert stored is not None and stored.evidence == text, f"trial {trial}"
+        page.close()
+    storage.engine.dispose()
+
+
+def test_a_rating_clicked_right_after_typing_evidence_is_chosen_once_and_kept(
+    app_url, browser, database
+):
+    """Type evidence, then at once click the next item's rating: the evidence is saved
+    and the rating chosen. The held click was replayed after the rating's button had
+    clicked itself, and a second click on a chosen rating takes it back: the rating was
+    set and cleared again (found by a tester, 10 times in 11)."""
+    storage = Storage(f"sqlite:///{database}")
+    rubric = rubric_by_id("stem-equity-self-study")
+    for trial in range(TRIALS):
+        study_id = storage.create_study(SelfStudy.new(rubric, f"Typing then rating {trial}"))
+        page = browser.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        box = open_evidence(page, app_url, study_id)
+        box.click()
+        box.press_sequentially(f"Minutes {trial}", delay=10)
+        page.wait_for_timeout(100)  # a quick person: less than the pause that saves the box
+        rating = page.get_by_role("radiogroup", name="PG.1.b — ")
+        rating.get_by_role("radio", name="Emerging").click()  # without leaving the box
+        page.get_by_text("11 required left here").wait_for()
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(1000)  # a click replayed late would undo it by now
+        expect(rating.get_by_role("radio", name="Emerging", checked=True)).to_be_visible()
+        stored = storage.get_study(study_id).study.answers
+        assert (stored["PG.1.a"].evidence, stored["PG.1.b"].value) == (f"Minutes {trial}", 2)
+        assert [c.new for c in storage.history(study_id, "PG.1.b")] == [2], f"trial {trial}"
         page.close()
     storage.engine.dispose()
 

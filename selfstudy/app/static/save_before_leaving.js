@@ -87,15 +87,23 @@
     true,
   );
 
+  // The click held back, while it waits. A rating's button clicks itself once the box is
+  // left (it saw the press), so the replay would be a second click, and a second click
+  // on a chosen rating takes it back: what the page clicks meanwhile is not clicked again.
+  let held = null;
   document.addEventListener(
     "click",
     (event) => {
       if (replaying) return;
+      const clicked = event.target.closest && event.target.closest(TAKES_AWAY);
+      if (held && clicked === held.target) held.clickedMeanwhile = true;
       const box = typingIn();
       const target = box && leaving(event, box);
       if (!target) return;
       event.preventDefault();
       event.stopImmediatePropagation();
+      const mine = { target, clickedMeanwhile: false };
+      held = mine;
       // Text not sent yet: wait until the server has run the script that saves it (seen
       // starting, then finished), however slow it is to start; a busy server once took
       // longer than a fixed wait, and the click then raced the save and won.
@@ -119,6 +127,8 @@
           return;
         }
         watch?.disconnect();
+        if (held === mine) held = null;
+        if (mine.clickedMeanwhile) return; // clicked already: a second click would undo it
         if (!target.isConnected) return; // the save's redraw replaced it: nothing to replay
         replaying = true;
         try {

@@ -95,6 +95,28 @@ def test_a_rating_clicked_right_after_typing_evidence_is_chosen_once_and_kept(
     storage.engine.dispose()
 
 
+def test_reloading_right_after_typing_asks_first_and_the_text_stays(app_url, browser, database):
+    """Text not sent yet (typed less than the pause that saves it) would be lost by a
+    reload: the browser asks first, and staying keeps the text, which is then saved."""
+    storage = Storage(f"sqlite:///{database}")
+    rubric = rubric_by_id("stem-equity-self-study")
+    study_id = storage.create_study(SelfStudy.new(rubric, "Typing, then reloading"))
+    page = browser.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    box = open_evidence(page, app_url, study_id)
+    asked: list[str] = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    box.click()
+    box.press_sequentially("Sign-in sheets", delay=10)
+    page.evaluate("() => { location.reload(); }")  # at once: the box still has the focus
+    expect(box).to_have_value("Sign-in sheets")  # stayed: the same page, the text in its box
+    assert asked == ["beforeunload"]
+    page.wait_for_timeout(1500)  # the pause after which the box is saved
+    assert storage.get_study(study_id).study.answers["PG.1.a"].evidence == "Sign-in sheets"
+    page.close()
+    storage.engine.dispose()
+
+
 def test_text_is_saved_while_typing_without_leaving_the_box(app_url, browser, database):
     storage = Storage(f"sqlite:///{database}")
     rubric = rubric_by_id("stem-equity-self-study")

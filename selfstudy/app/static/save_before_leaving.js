@@ -76,6 +76,16 @@
     true,
   );
 
+  // Reloading or closing the page while a box holds text not sent yet would lose it:
+  // the browser asks the person first (it shows its own words).
+  window.addEventListener("beforeunload", (event) => {
+    const box = document.activeElement; // a form's box too: it is sent only by its button
+    if (box && box.matches && box.matches(TEXT_BOX) && unsent(box)) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+
   // A press would take the focus (and so save the box) before the click arrives:
   // keep the focus until the click, which then leaves the box in order.
   document.addEventListener(

@@ -224,4 +224,4 @@ def purge_deleted_command(days: int, yes: bool) -> None:
         return
     for summary in removed:
         say(f"removed for good: {summary.id}  {_program(summary)}")
-    click.echo(f"{len(removed)} self-stud{'y' if len(removed) == 1 else 'ies'} removed")
+    click.echo(f"{counted(len(removed), 'self-study', 'self-studies')} removed")

@@ -244,7 +244,7 @@ def _report(results: list[tuple[Source, ImportResult]], not_saved: Report) -> No
     for problem in not_saved:
         click.echo(str(problem), err=True)
     total = len(results)
-    summary = f"imported {total - failed} of {total} sheet cop{'y' if total == 1 else 'ies'}"
+    summary = f"imported {total - failed} of {counted(total, 'sheet copy', 'sheet copies')}"
     if failed:
         summary += f"; {failed} with errors (not imported)"
     if not_saved:

@@ -68,9 +68,10 @@ def percent_text(share: float | None) -> str:
     return NONE if share is None else f"{share:.0%}"
 
 
-def counted(n: int, noun: str) -> str:
-    """`n` of a noun whose plural takes an s: "1 field", "3 fields"."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """`n` of a noun: "1 field", "3 fields"; `plural` where it takes more than an s
+    ("1 copy", "3 copies")."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
 def sentence(text: str) -> str:

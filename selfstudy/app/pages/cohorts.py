@@ -43,7 +43,7 @@ from selfstudy.core.cohorts.pseudonyms import pseudonym
 from selfstudy.core.improvement import DECISIONS, Learning, Tried, decisions_text
 from selfstudy.core.problems import ProblemsFound
 from selfstudy.core.rubric import Rubric
-from selfstudy.core.wording import percent_text, sentence
+from selfstudy.core.wording import counted, percent_text, sentence
 from selfstudy.edges.reports.cohort_charts import (
     against_group_chart,
     cohort_heatmap,
@@ -104,7 +104,7 @@ def _replaced_notice(stored: cohort_workflow.StoredScores, pseudonyms: bool) -> 
         return
     n = len(replaced)
     title = (
-        f"{n} self-stud{'y' if n == 1 else 'ies'} replaced by a later one of the same "
+        f"{counted(n, 'self-study', 'self-studies')} replaced by a later one of the same "
         "program and round"
     )
     with st.expander(title, icon=":material/layers:"):
@@ -649,12 +649,12 @@ def page() -> None:
         return
     if left_out:
         st.warning(
-            f"{left_out} self-stud{'y' if left_out == 1 else 'ies'} left out: answers that "
+            f"{counted(left_out, 'self-study', 'self-studies')} left out: answers that "
             "this rubric does not allow. Open them on the Self-study page to fix them."
         )
     if not_chosen:
         st.caption(
-            f"{not_chosen} self-stud{'y' if not_chosen == 1 else 'ies'} left out: not "
+            f"{counted(not_chosen, 'self-study', 'self-studies')} left out: not "
             f"{cohort_workflow.TEAM_CHOICES[teams]} (“Which self-studies count”)."
         )
     if not len(scores):

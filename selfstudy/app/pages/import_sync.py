@@ -268,7 +268,7 @@ def cohort_for_copies_naming_none(key: str, studies: list[SelfStudy]) -> str | N
     label = (
         "Cohort for the copy, which names none"
         if len(studies) == 1
-        else f"Cohort for the {copies_word(unnamed)} naming none"
+        else f"Cohort for the {counted(unnamed, 'copy', 'copies')} naming none"
     )
     choices = [*cohort_names().values(), NO_COHORT]
     chosen = st.selectbox(
@@ -463,10 +463,6 @@ OUTCOME_WORDS = {
 }
 
 
-def copies_word(n: int) -> str:
-    return f"{n} cop{'y' if n == 1 else 'ies'}"
-
-
 def is_one_copy(files: list) -> bool:
     """One workbook, or the CSV files of one copy: the one-copy import with its preview."""
     names = [f.name.lower() for f in files]
@@ -511,7 +507,7 @@ def read_bulk(files: list, choice: str) -> BulkRead:
     sources, file_problems = imports.upload_sources(
         [(f.name, f.getvalue()) for f in files], None if choice == FROM_COPY else choice, key
     )
-    bar = st.progress(0.0, text=f"Reading {copies_word(len(sources))}…")
+    bar = st.progress(0.0, text=f"Reading {counted(len(sources), 'copy', 'copies')}…")
     read = [0]
 
     def done(n: int) -> None:
@@ -534,7 +530,7 @@ def bulk_import(files: list, choice: str) -> None:
     summary = st.empty()  # filled once the plan below is known: it counts what it saves
 
     def say(saved: int, unsaved: int = 0) -> None:
-        words = f"Read {copies_word(len(bulk.results))}: {saved} can be saved"
+        words = f"Read {counted(len(bulk.results), 'copy', 'copies')}: {saved} can be saved"
         if unsaved:
             are = "is" if unsaved == 1 else "are"
             words += f", {unsaved} {are} left out (the list's last column says why)"
@@ -603,7 +599,7 @@ def bulk_import(files: list, choice: str) -> None:
             )
         one = len(stored) == 1
         on_stored = st.radio(
-            f"{copies_word(len(stored))} {'is' if one else 'are'} of "
+            f"{counted(len(stored), 'copy', 'copies')} {'is' if one else 'are'} of "
             "a program and round already stored",
             choices,
             format_func=(ON_STORED_ONE if one else ON_STORED).get,
@@ -621,7 +617,7 @@ def bulk_import(files: list, choice: str) -> None:
     if interrupted is not None and interrupted[0] == bulk.key:
         st.warning(
             f"Saving was interrupted (the page was used while it saved): "
-            f"{len(interrupted[1])} of the {copies_word(len(good))} "
+            f"{len(interrupted[1])} of the {counted(len(good), 'copy', 'copies')} "
             f"{'is' if len(interrupted[1]) == 1 else 'are'} stored. Click Save to "
             "save the others: the copies already saved are found, not saved twice."
         )
@@ -632,7 +628,7 @@ def bulk_import(files: list, choice: str) -> None:
                 with st.expander(f"What updating from {label} would change"):
                     rubric = rubric_by_id(review.study.rubric.id, review.study.rubric.version)
                     st.dataframe(changes_frame(review.changes, rubric), hide_index=True)
-    label = f"Save {copies_word(saving)}" if saving else "Save none (report why)"
+    label = f"Save {counted(saving, 'copy', 'copies')}" if saving else "Save none (report why)"
     if st.button(label, type="primary", key="bulk_save"):
         chosen = [(source, in_cohort(study, cohort)) for source, study in good]
         save_bulk(chosen, reviews, on_stored, program_id, keep_both)
@@ -811,7 +807,7 @@ def save_bulk(
     """Save the copies with a progress bar; keep the report for the next run to show."""
     choices = [plan_choice(r, on_stored, keep_both) for r in reviews]
     seen = {r.match: r.seen for r in reviews if r.match is not None and r.seen is not None}
-    bar = st.progress(0.0, text=f"Saving {copies_word(len(good))}…")
+    bar = st.progress(0.0, text=f"Saving {counted(len(good), 'copy', 'copies')}…")
     handled = [0]
 
     def done(n: int) -> None:
@@ -875,7 +871,7 @@ def show_bulk_report() -> None:
     done = counts["saved"] + counts["updated"]
     words = (
         f"{'Imported' if done else 'Nothing was saved from the'} "
-        f"{copies_word(len(outcomes))}: {summary}."
+        f"{counted(len(outcomes), 'copy', 'copies')}: {summary}."
     )
     if stopped is not None:
         st.error(f"{words}  \n{problem_lines(stopped)}")

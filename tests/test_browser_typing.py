@@ -24,6 +24,15 @@ pytestmark = pytest.mark.skipif(
 TRIALS = 3
 
 
+def new_study_evidence(storage: Storage, browser, app_url: str, name: str):
+    """A new study of this name, opened in a new page with PG.1.a's evidence box drawn:
+    its id, the page and the box."""
+    study_id = storage.create_study(SelfStudy.new(rubric_by_id("stem-equity-self-study"), name))
+    page = browser.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    return study_id, page, open_evidence(page, app_url, study_id)
+
+
 def open_evidence(page, app_url: str, study_id: str) -> object:
     page.goto(f"{app_url}/self-study?study={study_id}")
     page.get_by_role("heading", name="1. Program Goals").wait_for()
@@ -43,13 +52,9 @@ def test_text_typed_then_a_click_elsewhere_is_stored_and_the_next_page_drawn(
     app_url, browser, database, leave_by, next_heading
 ):
     storage = Storage(f"sqlite:///{database}")
-    rubric = rubric_by_id("stem-equity-self-study")
     kind, name = leave_by.split(":", 1)
     for trial in range(TRIALS):
-        study_id = storage.create_study(SelfStudy.new(rubric, f"Typing {trial}"))
-        page = browser.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        box = open_evidence(page, app_url, study_id)
+        study_id, page, box = new_study_evidence(storage, browser, app_url, f"Typing {trial}")
         text = f"Minutes of meeting {trial}, typed and left at once"
         box.click()
         box.press_sequentially(text, delay=10)
@@ -73,12 +78,10 @@ def test_a_rating_clicked_right_after_typing_evidence_is_chosen_once_and_kept(
     clicked itself, and a second click on a chosen rating takes it back: the rating was
     set and cleared again (found by a tester, 10 times in 11)."""
     storage = Storage(f"sqlite:///{database}")
-    rubric = rubric_by_id("stem-equity-self-study")
     for trial in range(TRIALS):
-        study_id = storage.create_study(SelfStudy.new(rubric, f"Typing then rating {trial}"))
-        page = browser.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        box = open_evidence(page, app_url, study_id)
+        study_id, page, box = new_study_evidence(
+            storage, browser, app_url, f"Typing then rating {trial}"
+        )
         box.click()
         box.press_sequentially(f"Minutes {trial}", delay=10)
         page.wait_for_timeout(100)  # a quick person: less than the pause that saves the box
@@ -99,11 +102,7 @@ def test_reloading_right_after_typing_asks_first_and_the_text_stays(app_url, bro
     """Text not sent yet (typed less than the pause that saves it) would be lost by a
     reload: the browser asks first, and staying keeps the text, which is then saved."""
     storage = Storage(f"sqlite:///{database}")
-    rubric = rubric_by_id("stem-equity-self-study")
-    study_id = storage.create_study(SelfStudy.new(rubric, "Typing, then reloading"))
-    page = browser.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    box = open_evidence(page, app_url, study_id)
+    study_id, page, box = new_study_evidence(storage, browser, app_url, "Typing, then reloading")
     asked: list[str] = []
     page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
     box.click()
@@ -119,11 +118,9 @@ def test_reloading_right_after_typing_asks_first_and_the_text_stays(app_url, bro
 
 def test_text_is_saved_while_typing_without_leaving_the_box(app_url, browser, database):
     storage = Storage(f"sqlite:///{database}")
-    rubric = rubric_by_id("stem-equity-self-study")
-    study_id = storage.create_study(SelfStudy.new(rubric, "Typing, then closing the tab"))
-    page = browser.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    box = open_evidence(page, app_url, study_id)
+    study_id, page, box = new_study_evidence(
+        storage, browser, app_url, "Typing, then closing the tab"
+    )
     box.click()
     box.press_sequentially("Notes from the family evening", delay=10)
     page.wait_for_timeout(1500)  # a pause in typing; the box still has the focus

@@ -572,7 +572,7 @@ def _round_name(name: str | None) -> str:
 
 def existing_match(storage: Storage, study: SelfStudy) -> str | None:
     """The id of a stored study of the same program and round (the most recently edited)."""
-    return existing_matches(storage, [study])[0]
+    return next(iter(stored_rounds(storage, study)), None)
 
 
 def stored_rounds(storage: Storage, study: SelfStudy) -> list[str]:
